@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { dag, task, toMillis } from "@poekhali/core";
+import { ButtonPressSensor, SendButtonOperator, displayName, type ButtonPress } from "@poekhali/telegram";
+import { AirtableUpsertRecordOperator } from "@poekhali/airtable";
+
+/** One row of `tg_actions` (see shared/spec/tg_actions.md): every column text but `triggered_at`. */
+export type TgActionsRow = {
+  chat_id: string;
+  username: string;
+  triggered_at: string;
+  event_type: string;
+  reporter_name: string;
+};
+
+const duration = z.string().refine(
+  (v) => {
+    try {
+      toMillis(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a duration such as "90s", "15m" or "6h"' },
+);
+
+/**
+ * The airflow101 DAG: post «Поехали» to the group, wait until someone presses it, write the press to
+ * Airtable's `tg_actions`. Manual only; every param can be overridden with `conf` when triggering.
+ */
+export const telegramGoButton = dag(
+  {
+    id: "telegram_go_button",
+    description: "Posts a «Поехали» button to a Telegram chat, waits for a press and writes it to Airtable",
+    schedule: null,
+    tags: ["airflow101", "telegram", "airtable"],
+    params: z.object({
+      chat_id: z.string().regex(/^-?\d+$/, "must be a numeric chat id").optional(),
+      text: z.string().min(1).max(4096).default("Нажмите «Поехали», когда будете готовы"),
+      button_text: z.string().min(1).max(64).default("Поехали"),
+      timeout: duration.default("6h"),
+      soft_fail: z.boolean().default(false),
+      allowed_usernames: z.array(z.string().min(1)).default([]),
+      event_type: z.string().min(1).default(process.env.EVENT_TYPE?.trim() || "button_press"),
+      reporter_name: z.string().min(1).default(process.env.REPORTER_NAME?.trim() || "poekhali"),
+    }),
+  },
+  ({ params }) => {
+    const sent = new SendButtonOperator({
+      taskId: "send_button",
+      chatId: params.chat_id,
+      text: params.text,
+      buttonText: params.button_text,
+      retries: 2,
+    });
+    const press = new ButtonPressSensor({
+      taskId: "wait_for_press",
+      message: sent.output,
+      timeout: params.timeout,
+      softFail: params.soft_fail,
+      allowedUsernames: params.allowed_usernames,
+    });
+    const row = task(
+      { taskId: "build_row", title: "build the tg_actions row" },
+      ({ press, eventType, reporterName }: { press: ButtonPress; eventType: string; reporterName: string }): TgActionsRow => ({
+        chat_id: press.chat_id,
+        username: displayName(press),
+        triggered_at: press.triggered_at,
+        event_type: eventType,
+        reporter_name: reporterName,
+      }),
+      { press: press.output, eventType: params.event_type, reporterName: params.reporter_name },
+    );
+    new AirtableUpsertRecordOperator({
+      taskId: "write_row",
+      fields: row.output,
+      // A retried write finds the row it wrote: a press is identified by chat, presser and time.
+      fieldsToMergeOn: ["chat_id", "username", "triggered_at"],
+      retries: 3,
+    });
+  },
+);

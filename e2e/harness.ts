@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const BIN = join(ROOT, "packages/poekhali/bin/poekhali.js");
+
+/** Polls `check` until it returns a value other than undefined/false, or fails naming what it waited for. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A `poekhali up` child process in sandbox mode with its own home and free ports. */
+export interface AppUnderTest {
+  readonly url: string;
+  readonly home: string;
+  readonly output: () => string;
+  pids(): { app: number; restate: number; worker: number };
+  json<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+  /** Sends a signal and waits for the app to exit; returns its exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the app as a user would (`poekhali up`), on free ports, and waits until /healthz says ready. */
+export async function startApp(env: Record<string, string> = {}): Promise<AppUnderTest> {
+  const home = mkdtempSync(join(tmpdir(), "poekhali-e2e-"));
+  const child: ChildProcess = spawn(process.execPath, [BIN, "up"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? home,
+      POEKHALI_HOME: home,
+      POEKHALI_PORT: "0",
+      POEKHALI_WORKER_PORT: "0",
+      POEKHALI_RESTATE_INGRESS_PORT: "0",
+      POEKHALI_RESTATE_ADMIN_PORT: "0",
+      POEKHALI_RESTATE_NODE_PORT: "0",
+      REPORTER_NAME: "e2e-reporter",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+
+  const url = await eventually(
+    "the app to print its URL",
+    () => {
+      if (exitCode !== undefined) throw new Error(`the app exited (${exitCode}):\n${out}`);
+      return /poekhali is up: (http:\/\/\S+)/.exec(out)?.[1];
+    },
+    90_000,
+  ).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw new Error(`${String(error)}\n--- output ---\n${out}`);
+  });
+  await eventually("/healthz to answer 200", async () => (await fetch(`${url}/healthz`)).status === 200);
+
+  return {
+    url,
+    home,
+    output: () => out,
+    pids: () => JSON.parse(readFileSync(join(home, "pids.json"), "utf8")) as { app: number; restate: number; worker: number },
+    async json<T>(path: string, init?: RequestInit) {
+      const res = await fetch(`${url}${path}`, init);
+      return { status: res.status, body: (await res.json()) as T };
+    },
+    async stop(signal: NodeJS.Signals = "SIGINT") {
+      if (exitCode === undefined) child.kill(signal);
+      const code = await exited;
+      rmSync(home, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Whether a process with this id is alive. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** POSTs JSON and returns the status and parsed body. */
+export async function postJson<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as T };
+}

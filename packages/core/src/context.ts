@@ -1,0 +1,25 @@
+import type { Connections } from "./connections.js";
+import type { JsonObject } from "./json.js";
+
+/** Where a task's log lines go; the worker decides (console, a file, the run's state). */
+export interface TaskLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What a task sees of its run while it executes (Airflow's template context, typed). */
+export interface TaskContext {
+  readonly dagId: string;
+  /** The run's id (`dag_run_id`), also its Restate workflow key. */
+  readonly runId: string;
+  readonly taskId: string;
+  /** 1 for the first try, counting up through retries. */
+  readonly tryNumber: number;
+  /** When the run started. */
+  readonly logicalDate: Date;
+  /** The run's params: the DAG's defaults overridden by trigger-time conf. */
+  readonly params: Readonly<JsonObject>;
+  readonly log: TaskLogger;
+  readonly connections: Connections;
+}

@@ -1,0 +1,28 @@
+// Must come first: the Restate SDK needs Promise.withResolvers on Node 20.
+import "./polyfill.js";
+
+// DAGs
+export { dag, Dag, type DagOptions } from "./dag.js";
+export { type ParamRef, type ParamRefs, type ParamsSchema, isParamRef, parseConf } from "./params.js";
+
+// Tasks: operators, sensors, TaskFlow functions, XCom
+export { BaseTask, type BaseTaskOptions } from "./task.js";
+export { BaseOperator, type BaseOperatorOptions } from "./operator.js";
+export { DeferrableSensor, type BaseSensorOptions, type DeferContext, type DeferTarget } from "./sensor.js";
+export { FunctionOperator, task } from "./function-operator.js";
+export { XComArg, type Arg, type Args, isXComArg, resolveArg, resolveArgs } from "./xcom.js";
+export type { TaskContext, TaskLogger } from "./context.js";
+
+// Runs on Restate
+export { dagWorkflow, type DagWorkflow, type DagRunInput, type DagRunResult } from "./workflow.js";
+export { DagRunner, type WorkerRuntime, type TaskLogLine } from "./dag-runner.js";
+export type { TaskState, TaskInstance, DagRunState, DagRun, DagRunStatus } from "./task-instance.js";
+
+// Connections, values, errors
+export { type Connection, type Connections, StaticConnections } from "./connections.js";
+export { type Duration, toMillis } from "./duration.js";
+export type { Json, JsonObject } from "./json.js";
+export { PoekhaliError, DagDefinitionError, ConfError, ConnectionError } from "./errors.js";
+
+// Talking to Restate from outside a handler
+export { RestateIngress, IngressError, type IngressTarget, type SendAccepted } from "./ingress.js";

@@ -1,0 +1,42 @@
+import type { TaskContext } from "./context.js";
+import type { Duration } from "./duration.js";
+import type { Json } from "./json.js";
+import { BaseTask, type BaseTaskOptions } from "./task.js";
+import type { Args } from "./xcom.js";
+
+/** Options of every operator (Airflow's BaseOperator arguments). */
+export interface BaseOperatorOptions extends BaseTaskOptions {
+  /** How many times a failed try is tried again; 0 by default, as in Airflow. */
+  readonly retries?: number;
+  /** How long to wait before a retry: 5 seconds by default (Airflow waits 5 minutes; these runs are interactive). */
+  readonly retryDelay?: Duration;
+}
+
+/**
+ * A task that does one thing when it runs: `execute` is called inside one journaled step,
+ * so its result is recorded and a replay never runs it again.
+ *
+ * @example
+ * class Hello extends BaseOperator<{ name: string }, string> {
+ *   readonly title = "say hello";
+ *   constructor(options: BaseOperatorOptions & Args<{ name: string }>) { super(options, { name: options.name }); }
+ *   async execute({ name }: { name: string }) { return `hello, ${name}`; }
+ * }
+ */
+export abstract class BaseOperator<A extends object, O extends Json> extends BaseTask<A, O> {
+  readonly kind = "operator";
+  readonly retries: number;
+  readonly retryDelay: Duration;
+
+  protected constructor(options: BaseOperatorOptions, args: Args<A>) {
+    super(options, args);
+    this.retries = options.retries ?? 0;
+    this.retryDelay = options.retryDelay ?? "5s";
+    if (!Number.isInteger(this.retries) || this.retries < 0) {
+      throw new RangeError(`task "${this.taskId}": retries must be a whole number ≥ 0, got ${this.retries}`);
+    }
+  }
+
+  /** Does the task's work with its resolved arguments; the returned value is its output (XCom). */
+  abstract execute(args: A, context: TaskContext): Promise<O>;
+}

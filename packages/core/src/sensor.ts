@@ -1,0 +1,56 @@
+import type { TaskContext } from "./context.js";
+import type { Duration } from "./duration.js";
+import type { Json } from "./json.js";
+import { BaseTask, type BaseTaskOptions } from "./task.js";
+import type { Arg, Args } from "./xcom.js";
+
+/** Options of every sensor. */
+export interface BaseSensorOptions extends BaseTaskOptions {
+  /** How long to wait for the event before giving up; no limit when absent. */
+  readonly timeout?: Arg<Duration | null>;
+  /** On timeout, end `skipped` (and skip downstream) instead of `failed`. */
+  readonly softFail?: Arg<boolean>;
+}
+
+/** A durable one-way message to a Restate handler: how a sensor registers with its event source. */
+export interface DeferTarget {
+  readonly service: string;
+  readonly handler: string;
+  /** The virtual object's or workflow's key; absent for a plain service. */
+  readonly key?: string;
+}
+
+/** What a deferrable sensor gets while it registers interest in its event. */
+export interface DeferContext extends TaskContext {
+  /** The id the event source resolves (a Restate awakeable id) to wake this sensor with the event. */
+  readonly triggerId: string;
+  /** Sends a journaled one-way message; sent exactly once even when the run is replayed. */
+  send(target: DeferTarget, payload: Json): void;
+}
+
+/**
+ * A sensor that registers interest with an event source and parks until the event arrives:
+ * the run suspends on a Restate awakeable, so the wait holds no worker, however long it is.
+ */
+export abstract class DeferrableSensor<A extends object, E extends Json, O extends Json = E> extends BaseTask<A, O> {
+  readonly kind = "deferrable-sensor";
+  readonly timeout: Arg<Duration | null>;
+  readonly softFail: Arg<boolean>;
+
+  protected constructor(options: BaseSensorOptions, args: Args<A>) {
+    super(options, args);
+    this.timeout = options.timeout ?? null;
+    this.softFail = options.softFail ?? false;
+  }
+
+  /** Registers with the event source; must only compute and call `context.send` (it runs during replays too). */
+  abstract defer(args: A, context: DeferContext): void;
+
+  /** Turns the event into the sensor's output; pure. */
+  abstract complete(event: E, args: A): O;
+
+  /** Runs once, as a journaled step, when the wait times out (e.g. to tell people it expired). */
+  onTimeout(_args: A, _context: TaskContext): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,42 @@
+/** Task-instance states, with Airflow's names. */
+export type TaskState =
+  | "scheduled"
+  | "running"
+  | "success"
+  | "failed"
+  | "skipped"
+  | "upstream_failed"
+  | "up_for_retry"
+  | "deferred";
+
+/** Run states, as Airflow's REST API reports them. */
+export type DagRunState = "queued" | "running" | "success" | "failed";
+
+/** One task of one run, as the REST API and the UI show it. */
+export interface TaskInstance {
+  readonly task_id: string;
+  state: TaskState;
+  /** ISO 8601 UTC, or null before the task starts. */
+  start_date: string | null;
+  end_date: string | null;
+  try_number: number;
+  /** Why the task failed or was skipped, for people. */
+  note?: string;
+}
+
+/** One run of a DAG, as kept in its workflow's state. */
+export interface DagRun {
+  readonly dag_id: string;
+  readonly dag_run_id: string;
+  state: DagRunState;
+  readonly conf: Record<string, unknown>;
+  readonly logical_date: string;
+  start_date: string;
+  end_date: string | null;
+}
+
+/** What a run's status handler returns: the run and its task instances in DAG order. */
+export interface DagRunStatus {
+  readonly dag_run: DagRun;
+  readonly task_instances: TaskInstance[];
+}

@@ -1,0 +1,35 @@
+import type { Json } from "./json.js";
+import { registerTask } from "./dag-builder.js";
+import { XComArg, upstreamOf, type Args } from "./xcom.js";
+
+/** Options every task takes, whatever its kind. */
+export interface BaseTaskOptions {
+  /** Unique within the DAG; letters, digits, `_`, `-` and `.`. */
+  readonly taskId: string;
+}
+
+/** Common ground of operators and sensors: an id, typed arguments and a typed output. */
+export abstract class BaseTask<A extends object, O extends Json> {
+  readonly taskId: string;
+  /** The arguments as written in the DAG, before values from upstream and params are filled in. */
+  readonly args: Args<A>;
+  /** This task's output, to pass into downstream tasks' arguments. */
+  readonly output: XComArg<O>;
+  /** What this task does, for people: used in step names in the Restate journal. */
+  abstract readonly title: string;
+
+  protected constructor(options: BaseTaskOptions, args: Args<A>) {
+    if (!/^[A-Za-z0-9_.-]{1,250}$/.test(options.taskId)) {
+      throw new RangeError(`taskId "${options.taskId}" must be 1-250 letters, digits, "_", "-" or "."`);
+    }
+    this.taskId = options.taskId;
+    this.args = args;
+    this.output = new XComArg<O>(options.taskId);
+    registerTask(this);
+  }
+
+  /** The ids of the tasks this one takes data from. */
+  get upstreamTaskIds(): string[] {
+    return [...new Set(upstreamOf(this.args))];
+  }
+}

@@ -1,0 +1,49 @@
+import "./polyfill.js";
+import * as restate from "@restatedev/restate-sdk";
+import type { Dag } from "./dag.js";
+import { DagRunner, type WorkerRuntime } from "./dag-runner.js";
+import type { DagRun, DagRunState, DagRunStatus, TaskInstance } from "./task-instance.js";
+
+/** The input of a DAG workflow's `run` handler: the trigger-time conf. */
+export interface DagRunInput {
+  readonly conf?: Record<string, unknown>;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Compiles a DAG to a Restate workflow: one run is one workflow key (the `dag_run_id`),
+ * each task one or more journaled steps, task states kept in the workflow's state.
+ *
+ * @example
+ * const endpoint = createEndpointHandler({ services: [dagWorkflow(myDag, { connections })] });
+ */
+export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
+  return restate.workflow({
+    name: dag.id,
+    description: dag.description,
+    options: {
+      // A parked run holds an HTTP/2 stream until this passes, then suspends; keep it short.
+      inactivityTimeout: 5_000,
+      // Steps that legitimately take long must still finish within this after a suspension request.
+      abortTimeout: 120_000,
+      workflowRetention: 30 * DAY_MS,
+      journalRetention: 30 * DAY_MS,
+    },
+    handlers: {
+      run: async (ctx: restate.WorkflowContext, input: DagRunInput | null) =>
+        new DagRunner(ctx, dag, runtime).run(input?.conf ?? {}),
+      status: restate.handlers.workflow.shared(async (ctx: restate.WorkflowSharedContext): Promise<DagRunStatus | null> => {
+        const run = await ctx.get<DagRun>("dag_run");
+        if (!run) return null;
+        return { dag_run: run, task_instances: (await ctx.get<TaskInstance[]>("task_instances")) ?? [] };
+      }),
+    },
+  });
+}
+
+/** The Restate workflow a DAG compiles to. */
+export type DagWorkflow = ReturnType<typeof dagWorkflow>;
+
+/** The result of a successful run. */
+export type DagRunResult = { dag_run_id: string; state: DagRunState };

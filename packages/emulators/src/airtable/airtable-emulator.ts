@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AirtableApiError, EmulatorUsageError, RequestBodyError } from "../errors.js";
+import { startHttpServer } from "../http/http-server.js";
+import type { HttpServer } from "../http/http-server.js";
+import { readJsonBody } from "../http/request-body.js";
+import { sendJson } from "../http/respond.js";
+import { AccessTokens } from "./access-tokens.js";
+import { unprocessable } from "./airtable-errors.js";
+import { handleAirtableControl } from "./airtable-control.js";
+import { buildBase, findTable, recordToWire } from "./base-store.js";
+import type { StoredBase } from "./base-store.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { handleRestApi } from "./rest-api.js";
+import type { AirtableRecord, TableSchema } from "./table-schema.js";
+
+/** Options of {@link AirtableEmulator.start}. */
+export interface AirtableEmulatorOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; defaults to 127.0.0.1. */
+  host?: string;
+  /** Enforce 5 requests per second per base (then 429 for 30 s); off by default. */
+  rateLimit?: boolean;
+  /** Clock in milliseconds, for createdTime and the rate limit. */
+  now?: () => number;
+}
+
+/**
+ * A local Airtable REST API (v0): records, upsert, filterByFormula, metadata, tokens with scopes.
+ *
+ * @example
+ * const airtable = await AirtableEmulator.start();
+ * const base = airtable.createBase({ name: "airflow101", tables: [TG_ACTIONS_TABLE] });
+ * const token = airtable.createToken({ scopes: ["data.records:write"], bases: [base.id] });
+ */
+export class AirtableEmulator {
+  /** Base URL for clients (the airtable client's `endpointUrl`). */
+  readonly endpointUrl: string;
+  private readonly bases = new Map<string, StoredBase>();
+  private readonly tokens = new AccessTokens();
+
+  private constructor(
+    private readonly server: HttpServer,
+    private readonly limiter: RateLimiter | undefined,
+    private readonly now: () => number,
+  ) {
+    this.endpointUrl = server.url;
+  }
+
+  /** Starts an emulator listening on a local port. */
+  static async start(options: AirtableEmulatorOptions = {}): Promise<AirtableEmulator> {
+    // No request is handled before the constructor below runs: it follows the listen callback synchronously.
+    const server = await startHttpServer((req, res) => emulator.handle(req, res), options);
+    const now = options.now ?? Date.now;
+    const emulator = new AirtableEmulator(server, options.rateLimit === true ? new RateLimiter(now) : undefined, now);
+    return emulator;
+  }
+
+  /** Creates a base from table schemas; ids are "app" + 14 chars unless given. */
+  createBase(options: { id?: string; name: string; tables: TableSchema[] }): { id: string } {
+    const base = buildBase(options);
+    if (this.bases.has(base.id)) throw new EmulatorUsageError(`base ${base.id} already exists`);
+    this.bases.set(base.id, base);
+    return { id: base.id };
+  }
+
+  /** Issues a personal access token with scopes, for some bases or all. */
+  createToken(options: { scopes: string[]; bases: string[] | "all" }): string {
+    return this.tokens.issue(options.scopes, options.bases);
+  }
+
+  /** Returns every record of a table in creation order, as the API renders them. */
+  records(baseId: string, table: string): AirtableRecord[] {
+    const base = this.bases.get(baseId);
+    const stored = base === undefined ? undefined : findTable(base, table);
+    if (stored === undefined) throw new EmulatorUsageError(`no table ${table} in base ${baseId}`);
+    return stored.records.map((record) => recordToWire(stored, record));
+  }
+
+  /** Stops the server; safe to call twice. */
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    try {
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+      if (path.startsWith("/_emulator/")) {
+        handleAirtableControl(this.bases, req, res, path);
+        return;
+      }
+      const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.method !== "DELETE";
+      const body = hasBody ? await readJsonBody(req) : undefined;
+      const answer = handleRestApi(
+        { bases: this.bases, tokens: this.tokens, limiter: this.limiter, now: this.now },
+        { req, path, query: url.searchParams, body },
+      );
+      sendJson(res, 200, answer);
+    } catch (error) {
+      if (error instanceof AirtableApiError) {
+        sendJson(res, error.status, error.body, error.status === 429 ? { "retry-after": "30" } : {});
+      } else if (error instanceof RequestBodyError) {
+        const refusal =
+          error.reason === "too_large"
+            ? new AirtableApiError(413, { error: { type: "REQUEST_TOO_LARGE", message: "Request body is too large" } })
+            : unprocessable("INVALID_REQUEST_BODY", "Could not parse request body");
+        sendJson(res, refusal.status, refusal.body);
+      } else {
+        throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { AirtableEmulator } from "./airtable/airtable-emulator.js";
+import { TG_ACTIONS_TABLE } from "./airtable/tg-actions-table.js";
+import { TelegramEmulator } from "./telegram/telegram-emulator.js";
+
+/** What a poekhali deployment needs to talk to the sandbox, in the shape of its configuration. */
+export interface SandboxInfo {
+  telegram: { api_root: string; token: string; chat_id: string };
+  airtable: { endpoint_url: string; token: string; base_id: string; table: string };
+}
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  telegramPort?: number;
+  airtablePort?: number;
+  host?: string;
+}
+
+/** A running sandbox: both emulators, the connection info and the two sandbox pages. */
+export interface Sandbox {
+  info: SandboxInfo;
+  telegram: TelegramEmulator;
+  airtable: AirtableEmulator;
+  chatPageUrl: string;
+  tablePageUrl: string;
+  close(): Promise<void>;
+}
+
+/** The sandbox's test users, who can press buttons on the chat page. */
+export const SANDBOX_USERS = [
+  { id: 1001, username: "anna", firstName: "Анна" },
+  { id: 1002, firstName: "Борис" },
+  { id: 1003, username: "vera_k", firstName: "Вера" },
+] as const;
+
+/**
+ * Starts both emulators with a bot, a supergroup chat "poekhali sandbox", test users, a base "airflow101" holding tg_actions, and a token with data.records:read, data.records:write, schema.bases:read.
+ *
+ * @example
+ * const sandbox = await startSandbox();
+ * console.log(sandbox.chatPageUrl, sandbox.tablePageUrl);
+ * await sandbox.close();
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const host = options.host === undefined ? {} : { host: options.host };
+  const telegram = await TelegramEmulator.start({ port: options.telegramPort ?? 0, ...host });
+  let airtable: AirtableEmulator;
+  try {
+    airtable = await AirtableEmulator.start({ port: options.airtablePort ?? 0, ...host });
+  } catch (error) {
+    await telegram.close();
+    throw error;
+  }
+  const bot = telegram.createBot({ username: "poekhali_sandbox_bot", firstName: "Поехали" });
+  const chat = telegram.createChat({ type: "supergroup", title: "poekhali sandbox" });
+  for (const user of SANDBOX_USERS) telegram.createUser(user);
+  const base = airtable.createBase({ name: "airflow101", tables: [TG_ACTIONS_TABLE] });
+  const token = airtable.createToken({
+    scopes: ["data.records:read", "data.records:write", "schema.bases:read"],
+    bases: [base.id],
+  });
+  const table = TG_ACTIONS_TABLE.name;
+  return {
+    info: {
+      telegram: { api_root: telegram.apiRoot, token: bot.token, chat_id: String(chat.id) },
+      airtable: { endpoint_url: airtable.endpointUrl, token, base_id: base.id, table },
+    },
+    telegram,
+    airtable,
+    chatPageUrl: `${telegram.apiRoot}/_emulator/ui/chats/${chat.id}`,
+    tablePageUrl: `${airtable.endpointUrl}/_emulator/ui/bases/${base.id}/tables/${table}`,
+    async close() {
+      await Promise.all([telegram.close(), airtable.close()]);
+    },
+  };
+}

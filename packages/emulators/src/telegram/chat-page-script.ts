@@ -1,0 +1,117 @@
+/** The chat page's browser script: polls messages every 700 ms, renders bubbles and keyboards, presses buttons. */
+export const CHAT_PAGE_SCRIPT = String.raw`
+const list = document.getElementById("messages");
+const userSelect = document.getElementById("user");
+const toast = document.getElementById("toast");
+const alertBox = document.getElementById("alert");
+let lastJson = "";
+let users = [];
+
+function el(tag, attrs, children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === "text") node.textContent = value; else node.setAttribute(key, value);
+  }
+  for (const child of children || []) node.appendChild(child);
+  return node;
+}
+
+function time(seconds) {
+  const d = new Date(seconds * 1000);
+  return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+}
+
+function showToast(text) {
+  toast.textContent = text;
+  toast.classList.add("show");
+  clearTimeout(showToast.timer);
+  showToast.timer = setTimeout(() => toast.classList.remove("show"), 2500);
+}
+
+function showAlert(text) {
+  document.getElementById("alert-text").textContent = text;
+  alertBox.classList.add("show");
+}
+document.getElementById("alert-ok").addEventListener("click", () => alertBox.classList.remove("show"));
+
+function render(messages) {
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren();
+  if (messages.length === 0) list.appendChild(el("div", { class: "empty", text: "No messages here yet…" }));
+  for (const m of messages) {
+    const meta = el("span", { class: "meta", text: (m.edit_date ? "edited " : "") + time(m.date) });
+    const bubble = el("div", { class: "bubble" }, [
+      el("div", { class: "sender", text: m.from.first_name }),
+      el("div", { class: "text" }, [document.createTextNode(m.text), meta]),
+    ]);
+    const item = el("article", { class: "msg", "data-message-id": String(m.message_id) }, [bubble]);
+    if (m.reply_markup && m.reply_markup.inline_keyboard.length) {
+      const kb = el("div", { class: "kb", role: "group", "aria-label": "Inline keyboard" });
+      for (const row of m.reply_markup.inline_keyboard) {
+        const r = el("div", { class: "kb-row" });
+        for (const b of row) {
+          if (b.url) {
+            r.appendChild(el("a", { href: b.url, target: "_blank", rel: "noreferrer", "aria-label": b.text, text: b.text + " ↗" }));
+          } else {
+            const button = el("button", { type: "button", "aria-label": b.text, text: b.text });
+            button.addEventListener("click", () => press(m, b, button));
+            r.appendChild(button);
+          }
+        }
+        kb.appendChild(r);
+      }
+      item.appendChild(kb);
+    }
+    list.appendChild(item);
+  }
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+async function refresh() {
+  try {
+    const response = await fetch("/_emulator/chats/" + CHAT.id + "/messages", { cache: "no-store" });
+    const json = await response.text();
+    if (json !== lastJson) {
+      lastJson = json;
+      render(JSON.parse(json).result || []);
+    }
+  } catch (error) {
+    document.getElementById("status").textContent = "emulator unreachable";
+  }
+}
+
+async function loadUsers() {
+  const response = await fetch("/_emulator/users");
+  users = (await response.json()).result || [];
+  userSelect.replaceChildren(...users.map((u) =>
+    el("option", { value: String(u.id), text: u.username ? u.first_name + " (@" + u.username + ")" : u.first_name })));
+}
+
+async function press(message, button, node) {
+  const user = users.find((u) => String(u.id) === userSelect.value);
+  if (!user) return showToast("Choose a user to press as");
+  node.classList.add("busy");
+  const response = await fetch("/_emulator/press", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ chat_id: CHAT.id, message_id: message.message_id, callback_data: button.callback_data, from: user }),
+  });
+  const body = await response.json();
+  if (!body.ok) { node.classList.remove("busy"); return showToast(body.description); }
+  document.getElementById("status").textContent = user.first_name + " pressed «" + button.text + "»";
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answer = (await (await fetch("/_emulator/callback_answers/" + encodeURIComponent(body.callback_query_id))).json()).result;
+    if (answer) {
+      node.classList.remove("busy");
+      if (answer.text) (answer.show_alert ? showAlert : showToast)(answer.text);
+      return;
+    }
+  }
+  node.classList.remove("busy");
+}
+
+loadUsers().then(refresh);
+setInterval(refresh, 700);
+`;

@@ -1,0 +1,148 @@
+import { ControlApiError, EmulatorUsageError, TelegramApiError } from "../errors.js";
+import { makeBotToken, makeCallbackQueryId, makeChatInstance } from "./telegram-ids.js";
+import { findCallbackButton } from "./inline-keyboard.js";
+import { UpdateQueue } from "./update-queue.js";
+import type { TgChat, TgInlineKeyboardMarkup, TgMessage, TgMessageEntity, TgUser } from "./wire-types.js";
+
+/** A bot known to the emulator, with its update queue and webhook. */
+export interface BotRecord {
+  user: TgUser & { is_bot: true; username: string };
+  token: string;
+  queue: UpdateQueue;
+  webhook?: { url: string; secretToken?: string; lastErrorDate?: number; lastErrorMessage?: string };
+}
+
+/** A chat with the messages bots sent to it. */
+export interface ChatRecord {
+  chat: TgChat;
+  instance: string;
+  nextMessageId: number;
+  messages: Map<number, { message: TgMessage; botId: number }>;
+}
+
+/** A callback query and the bot's answer to it, if any. */
+export interface CallbackRecord {
+  id: string;
+  botId: number;
+  pressedAt: number;
+  answer?: { text?: string; show_alert?: boolean; url?: string; answered_at: number };
+}
+
+/** The emulator's world: bots, chats, users, messages and callback queries. */
+export class TelegramState {
+  readonly bots = new Map<number, BotRecord>();
+  readonly chats = new Map<number, ChatRecord>();
+  readonly users = new Map<number, TgUser>();
+  readonly callbacks = new Map<string, CallbackRecord>();
+  private readonly tokens = new Map<string, BotRecord>();
+  private nextBotId = 7_000_000_001;
+  private nextUserId = 1_000_001;
+  private nextGroupId = 4_000_000_001;
+  private nextSupergroupId = 1_234_567_890;
+
+  constructor(readonly now: () => number) {}
+
+  /** Creates a bot with a fresh token. */
+  addBot(options: { username?: string; firstName?: string }): BotRecord {
+    const id = this.nextBotId++;
+    const username = options.username ?? `emulated_${id}_bot`;
+    const bot: BotRecord = {
+      user: { id, is_bot: true, first_name: options.firstName ?? username, username },
+      token: makeBotToken(id),
+      queue: new UpdateQueue(this.now, 100_000_001),
+    };
+    this.bots.set(id, bot);
+    this.tokens.set(bot.token, bot);
+    return bot;
+  }
+
+  /** Finds the bot that owns a token. */
+  botByToken(token: string): BotRecord | undefined {
+    return this.tokens.get(token);
+  }
+
+  /** Creates a chat; groups get negative ids and supergroups ids starting with -100. */
+  addChat(options: { type: TgChat["type"]; title?: string; id?: number }): ChatRecord {
+    const id = options.id ?? this.nextChatId(options.type);
+    if (this.chats.has(id)) throw new EmulatorUsageError(`chat ${id} already exists`);
+    const chat: TgChat =
+      options.type === "private"
+        ? { id, type: "private", first_name: options.title ?? this.users.get(id)?.first_name ?? "User" }
+        : { id, type: options.type, title: options.title ?? `Chat ${id}` };
+    const record: ChatRecord = { chat, instance: makeChatInstance(), nextMessageId: 1, messages: new Map() };
+    this.chats.set(id, record);
+    return record;
+  }
+
+  /** Registers a person who can press buttons. */
+  addUser(options: { id?: number; username?: string; firstName: string }): TgUser {
+    const id = options.id ?? this.nextUserId++;
+    if (this.users.has(id)) throw new EmulatorUsageError(`user ${id} already exists`);
+    const user: TgUser = { id, is_bot: false, first_name: options.firstName };
+    if (options.username !== undefined) user.username = options.username;
+    this.users.set(id, user);
+    return user;
+  }
+
+  /** Finds a chat by the chat_id parameter, which may be a number or its decimal string. */
+  chatFor(chatId: number | string): ChatRecord {
+    const id = typeof chatId === "number" ? chatId : /^-?\d+$/.test(chatId.trim()) ? Number(chatId) : NaN;
+    const chat = this.chats.get(id);
+    if (chat === undefined) throw new TelegramApiError(400, "Bad Request: chat not found");
+    return chat;
+  }
+
+  /** Stores a bot's new message in a chat. */
+  postMessage(
+    bot: BotRecord,
+    chat: ChatRecord,
+    content: { text: string; entities?: TgMessageEntity[]; reply_markup?: TgInlineKeyboardMarkup },
+  ): TgMessage {
+    const message: TgMessage = {
+      message_id: chat.nextMessageId++,
+      from: bot.user,
+      chat: chat.chat,
+      date: Math.floor(this.now() / 1000),
+      ...content,
+    };
+    chat.messages.set(message.message_id, { message, botId: bot.user.id });
+    return message;
+  }
+
+  /** Presses an inline button as a user and queues the callback query for the bot that sent the message. */
+  press(input: {
+    chatId: number | string;
+    messageId: number;
+    callbackData?: string;
+    from: TgUser;
+    botId?: number;
+  }): { callback_query_id: string; update_id: number | null } {
+    const chat = this.chats.get(Number(input.chatId));
+    const stored = chat?.messages.get(input.messageId);
+    if (chat === undefined || stored === undefined) throw new ControlApiError(404, "message not found");
+    if (input.botId !== undefined && input.botId !== stored.botId) {
+      throw new ControlApiError(400, `message ${input.messageId} was not sent by bot ${input.botId}`);
+    }
+    const button = findCallbackButton(stored.message.reply_markup, input.callbackData);
+    if (button === undefined) {
+      throw new ControlApiError(400, `message shows no button with callback_data ${JSON.stringify(input.callbackData ?? "")}`);
+    }
+    const bot = this.bots.get(stored.botId);
+    if (bot === undefined) throw new ControlApiError(404, "bot not found");
+    const id = makeCallbackQueryId();
+    this.callbacks.set(id, { id, botId: bot.user.id, pressedAt: this.now() });
+    const message = structuredClone(stored.message);
+    const updateId = bot.queue.push("callback_query", (update_id) => ({
+      update_id,
+      callback_query: { id, from: input.from, message, chat_instance: chat.instance, data: button.callback_data ?? "" },
+    }));
+    return { callback_query_id: id, update_id: updateId ?? null };
+  }
+
+  private nextChatId(type: TgChat["type"]): number {
+    if (type === "private") return this.nextUserId++;
+    if (type === "group") return -this.nextGroupId++;
+    return -Number(`100${this.nextSupergroupId++}`);
+  }
+}
+

@@ -1,0 +1,119 @@
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { ConfError, type Dag } from "@poekhali/core";
+import { RunExistsError, type DagRuns } from "./dag-runs.js";
+
+/** What the sandbox's emulators are reachable at (GET /api/v1/sandbox). */
+export interface SandboxInfo {
+  readonly telegram: { readonly api_root: string; readonly token: string; readonly chat_id: string };
+  readonly airtable: { readonly endpoint_url: string; readonly token: string; readonly base_id: string; readonly table: string };
+}
+
+/** What the REST API serves from. */
+export interface RestApiOptions {
+  readonly dags: ReadonlyMap<string, Dag>;
+  readonly runs: DagRuns;
+  /** True once the worker is registered and a run can start. */
+  readonly ready: () => boolean;
+  readonly sandbox?: SandboxInfo;
+}
+
+const triggerBody = z.object({
+  dag_run_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:+-]{1,250}$/, "must be 1-250 letters, digits or _ . : + -")
+    .optional(),
+  conf: z.record(z.string(), z.unknown()).optional(),
+});
+
+const problem = (c: Context, status: 400 | 404 | 409 | 503, title: string, detail: string) =>
+  c.json({ title, status, detail }, status);
+
+/** Airflow-shaped REST API: `/healthz` and `/api/v1/dags/...`. */
+export function restApi(options: RestApiOptions): Hono {
+  const app = new Hono();
+  const dagOr404 = (c: Context) => options.dags.get(c.req.param("dag_id") ?? "");
+
+  app.get("/healthz", (c) => (options.ready() ? c.json({ status: "ok" }) : c.json({ status: "starting" }, 503)));
+
+  app.get("/api/v1/dags", (c) => {
+    const dags = [...options.dags.values()].map(dagView);
+    return c.json({ dags, total_entries: dags.length });
+  });
+
+  app.get("/api/v1/dags/:dag_id", (c) => {
+    const dag = dagOr404(c);
+    return dag ? c.json(dagView(dag)) : problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+  });
+
+  app.get("/api/v1/dags/:dag_id/dagRuns", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    const runs = await options.runs.list(dag);
+    return c.json({ dag_runs: runs, total_entries: runs.length });
+  });
+
+  app.post("/api/v1/dags/:dag_id/dagRuns", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      return problem(c, 400, "Bad request", "the body is not JSON");
+    }
+    const body = triggerBody.safeParse(raw);
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      return problem(c, 400, "Bad request", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
+    }
+    const conf = body.data.conf ?? {};
+    try {
+      dag.parseConf(conf);
+    } catch (error) {
+      if (error instanceof ConfError) return problem(c, 400, "Bad request", error.message);
+      throw error;
+    }
+    if (!options.ready()) return problem(c, 503, "Not ready", "the worker is not registered yet; retry in a moment");
+    const runId = body.data.dag_run_id ?? `manual__${new Date().toISOString()}`;
+    try {
+      return c.json(await options.runs.trigger(dag, runId, conf));
+    } catch (error) {
+      if (error instanceof RunExistsError) return problem(c, 409, "Conflict", error.message);
+      throw error;
+    }
+  });
+
+  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    const found = await options.runs.get(dag, c.req.param("dag_run_id"));
+    return found ? c.json(found.run) : problem(c, 404, "DAG run not found", `no run "${c.req.param("dag_run_id")}"`);
+  });
+
+  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    const found = await options.runs.get(dag, c.req.param("dag_run_id"));
+    if (!found) return problem(c, 404, "DAG run not found", `no run "${c.req.param("dag_run_id")}"`);
+    return c.json({ task_instances: found.taskInstances, total_entries: found.taskInstances.length });
+  });
+
+  app.get("/api/v1/sandbox", (c) =>
+    options.sandbox ? c.json(options.sandbox) : problem(c, 404, "Not in sandbox mode", "TELEGRAM_BOT_TOKEN is set: this is a live deployment"),
+  );
+
+  return app;
+}
+
+function dagView(dag: Dag) {
+  return {
+    dag_id: dag.id,
+    description: dag.description,
+    is_paused: false,
+    schedule_interval: null,
+    tags: dag.tags.map((name) => ({ name })),
+    params: z.toJSONSchema(dag.paramsSchema, { io: "input", unrepresentable: "any" }),
+    tasks: dag.tasks.map((t) => ({ task_id: t.taskId, title: t.title, downstream_of: t.upstreamTaskIds })),
+  };
+}

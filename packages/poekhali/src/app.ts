@@ -1,0 +1,124 @@
+import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono } from "hono";
+import { RestateIngress } from "@poekhali/core";
+import { startSandbox } from "@poekhali/emulators";
+import { DagRuns } from "./api/dag-runs.js";
+import { restApi, type SandboxInfo } from "./api/rest-api.js";
+import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
+import { loadDags } from "./dag-loader.js";
+import { choosePort } from "./ports.js";
+import { RestateServer } from "./restate/restate-server.js";
+import { webPages } from "./web/pages.js";
+import { WorkerProcess } from "./worker/worker-process.js";
+
+/** A running `poekhali up`. */
+export interface RunningApp {
+  readonly url: string;
+  readonly restateAdminUrl: string;
+  readonly sandbox: SandboxInfo | undefined;
+  /** Resolves with an error if restate-server stops on its own; the app cannot go on without it. */
+  readonly failed: Promise<Error>;
+  /** Stops the web server, the worker, restate-server and the emulators, in that order. */
+  stop(): Promise<void>;
+}
+
+/** Starts everything `npm start` runs: emulators (sandbox), restate-server, the worker, the web app. */
+export async function up(config: AppConfig, log: (line: string) => void): Promise<RunningApp> {
+  const host = "127.0.0.1";
+  mkdirSync(config.home, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((e: unknown) => log(`[app] while stopping: ${String(e)}`));
+    rmSync(join(config.home, "pids.json"), { force: true });
+  };
+  try {
+    let telegram: TelegramConfig;
+    let airtable: AirtableConfig;
+    let sandboxInfo: SandboxInfo | undefined;
+    let sandboxPages: { sandboxChat: string; sandboxTable: string } | undefined;
+    if (config.telegram && config.airtable) {
+      telegram = config.telegram;
+      airtable = config.airtable;
+    } else {
+      const sandbox = await startSandbox({ host });
+      cleanups.push(() => sandbox.close());
+      sandboxInfo = sandbox.info;
+      sandboxPages = { sandboxChat: sandbox.chatPageUrl, sandboxTable: sandbox.tablePageUrl };
+      const t = sandbox.info.telegram;
+      const a = sandbox.info.airtable;
+      telegram = { token: t.token, chatId: t.chat_id, apiRoot: t.api_root };
+      airtable = { token: a.token, baseId: a.base_id, table: a.table, endpointUrl: a.endpoint_url };
+      log(`[app] sandbox: chat page ${sandbox.chatPageUrl}`);
+      log(`[app] sandbox: table page ${sandbox.tablePageUrl}`);
+    }
+
+    const { dags, errors } = await loadDags(config.dagsFolder);
+    for (const e of errors) log(`[app] could not load DAG file ${e.path}: ${e.error}`);
+    log(`[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder})`);
+
+    const ports = {
+      ingressPort: await choosePort(config.restate.ingressPort, host),
+      adminPort: await choosePort(config.restate.adminPort, host),
+      nodePort: await choosePort(config.restate.nodePort, host),
+    };
+    const restate = await RestateServer.start({ home: config.home, host, ...ports });
+    cleanups.push(() => restate.stop());
+    const failed = restate.exited.then(
+      (code) => new Error(`restate-server stopped on its own (exit code ${code}); see ${join(config.home, "logs", "restate.log")}`),
+    );
+    void failed.then((error) => !stopping && log(`[app] ${error.message}`));
+    log(`[app] restate-server: ingress ${restate.ingressUrl}, admin ${restate.adminUrl} (UI ${restate.adminUrl}/ui/)`);
+
+    let ready = false;
+    const worker = new WorkerProcess({
+      env: {
+        ...process.env,
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_CHAT_ID: telegram.chatId,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        AIRTABLE_TOKEN: airtable.token,
+        AIRTABLE_BASE_ID: airtable.baseId,
+        AIRTABLE_TABLE: airtable.table,
+        AIRTABLE_ENDPOINT_URL: airtable.endpointUrl,
+        REPORTER_NAME: config.reporterName,
+        EVENT_TYPE: config.eventType,
+        POEKHALI_DAGS_FOLDER: config.dagsFolder,
+        POEKHALI_WORKER_PORT: String(await choosePort(config.workerPort, host)),
+        POEKHALI_RESTATE_INGRESS_PORT: String(ports.ingressPort),
+      },
+      log,
+      onReady: async (url) => {
+        // Same URI after a restart: the deployment stands; `force` lets changed code replace it in dev.
+        await restate.register(url, { force: true });
+        ready = true;
+        writePids();
+      },
+    });
+    cleanups.push(() => worker.stop());
+    await worker.start();
+
+    const web = new Hono();
+    const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
+    web.route("/", restApi({ dags, runs, ready: () => ready, ...(sandboxInfo ? { sandbox: sandboxInfo } : {}) }));
+    web.route("/", webPages({ dags, runs, nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages } }));
+    const port = await choosePort(config.port, config.host);
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: web.fetch, port, hostname: config.host }, () => resolve(s));
+    });
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+
+    function writePids() {
+      const pids = { app: process.pid, restate: restate.pid, worker: worker.pid };
+      writeFileSync(join(config.home, "pids.json"), `${JSON.stringify(pids)}\n`);
+    }
+    writePids();
+    return { url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`, restateAdminUrl: restate.adminUrl, sandbox: sandboxInfo, failed, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

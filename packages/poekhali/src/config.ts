@@ -1,0 +1,116 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/** Telegram settings of a live (non-sandbox) run. */
+export interface TelegramConfig {
+  readonly token: string;
+  readonly chatId: string;
+  readonly apiRoot: string;
+}
+
+/** Airtable settings of a live run. */
+export interface AirtableConfig {
+  readonly token: string;
+  readonly baseId: string;
+  readonly table: string;
+  readonly endpointUrl: string;
+}
+
+/** Everything `poekhali up` needs, resolved once from the environment. */
+export interface AppConfig {
+  /** `sandbox` when no TELEGRAM_BOT_TOKEN is set: local emulators stand in for Telegram and Airtable. */
+  readonly mode: "sandbox" | "live";
+  readonly home: string;
+  readonly host: string;
+  readonly port: number;
+  readonly workerPort: number;
+  readonly restate: { readonly ingressPort: number; readonly adminPort: number; readonly nodePort: number };
+  readonly dagsFolder: string;
+  readonly reporterName: string;
+  readonly eventType: string;
+  readonly telegram: TelegramConfig | undefined;
+  readonly airtable: AirtableConfig | undefined;
+}
+
+const port = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v) => Number(v))
+    .pipe(z.number().int("must be a whole number").min(0, "must be 0-65535").max(65535, "must be 0-65535"));
+const url = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))
+    .transform((v) => v.replace(/\/+$/, ""));
+const text = (fallback: string) => z.string().trim().min(1, "must not be empty").default(fallback);
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+const schema = z.object({
+  TELEGRAM_BOT_TOKEN: optional.pipe(
+    z.string().regex(/^\d+:[A-Za-z0-9_-]{30,}$/, "is not shaped like a bot token '<bot id>:<secret>' from @BotFather").optional(),
+  ),
+  TELEGRAM_CHAT_ID: optional.pipe(z.string().regex(/^-?\d+$/, "must be a numeric chat id, e.g. -1001234567890").optional()),
+  TELEGRAM_API_ROOT: url("https://api.telegram.org"),
+  AIRTABLE_TOKEN: optional,
+  AIRTABLE_BASE_ID: optional.pipe(z.string().regex(/^app[A-Za-z0-9]{14}$/, 'must look like "app" and 14 letters/digits').optional()),
+  AIRTABLE_TABLE: text("tg_actions"),
+  AIRTABLE_ENDPOINT_URL: url("https://api.airtable.com"),
+  REPORTER_NAME: text("poekhali"),
+  EVENT_TYPE: text("button_press"),
+  POEKHALI_PORT: port(8000),
+  POEKHALI_HOST: text("127.0.0.1"),
+  POEKHALI_HOME: text(".poekhali"),
+  POEKHALI_DAGS_FOLDER: text("dags"),
+  POEKHALI_WORKER_PORT: port(9080),
+  POEKHALI_RESTATE_INGRESS_PORT: port(8080),
+  POEKHALI_RESTATE_ADMIN_PORT: port(9070),
+  POEKHALI_RESTATE_NODE_PORT: port(5122),
+});
+
+/** Loads `.env` from the working directory into `process.env`, without overriding what is already set. */
+export function loadDotEnv(cwd = process.cwd()): void {
+  const file = resolve(cwd, ".env");
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** Resolves the app's configuration, or throws a {@link ConfigError} naming the first bad variable. */
+export function resolveConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? "environment");
+    // Values are never echoed: some are secrets.
+    throw new ConfigError(variable, issue?.message ?? "is invalid");
+  }
+  const e = parsed.data;
+  const live = e.TELEGRAM_BOT_TOKEN !== undefined;
+  let telegram: TelegramConfig | undefined;
+  let airtable: AirtableConfig | undefined;
+  if (e.TELEGRAM_BOT_TOKEN !== undefined) {
+    if (!e.TELEGRAM_CHAT_ID) throw new ConfigError("TELEGRAM_CHAT_ID", "is required with TELEGRAM_BOT_TOKEN: the group chat's id, e.g. -1001234567890");
+    if (!e.AIRTABLE_TOKEN) throw new ConfigError("AIRTABLE_TOKEN", "is required with TELEGRAM_BOT_TOKEN: an Airtable personal access token (pat…)");
+    if (!e.AIRTABLE_BASE_ID) throw new ConfigError("AIRTABLE_BASE_ID", "is required with TELEGRAM_BOT_TOKEN: the base's id (app…)");
+    telegram = { token: e.TELEGRAM_BOT_TOKEN, chatId: e.TELEGRAM_CHAT_ID, apiRoot: e.TELEGRAM_API_ROOT };
+    airtable = { token: e.AIRTABLE_TOKEN, baseId: e.AIRTABLE_BASE_ID, table: e.AIRTABLE_TABLE, endpointUrl: e.AIRTABLE_ENDPOINT_URL };
+  }
+  return {
+    mode: live ? "live" : "sandbox",
+    home: resolve(cwd, e.POEKHALI_HOME),
+    host: e.POEKHALI_HOST,
+    port: e.POEKHALI_PORT,
+    workerPort: e.POEKHALI_WORKER_PORT,
+    restate: { ingressPort: e.POEKHALI_RESTATE_INGRESS_PORT, adminPort: e.POEKHALI_RESTATE_ADMIN_PORT, nodePort: e.POEKHALI_RESTATE_NODE_PORT },
+    dagsFolder: resolve(cwd, e.POEKHALI_DAGS_FOLDER),
+    reporterName: e.REPORTER_NAME,
+    eventType: e.EVENT_TYPE,
+    telegram,
+    airtable,
+  };
+}

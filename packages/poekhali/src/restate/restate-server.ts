@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { SupervisorError } from "../errors.js";
+import { waitFor } from "../wait-for.js";
+
+/** Where and how to run the embedded server. */
+export interface RestateServerOptions {
+  /** Data and logs go under `<home>/restate` and `<home>/logs`. */
+  readonly home: string;
+  readonly host?: string;
+  readonly ingressPort: number;
+  readonly adminPort: number;
+  readonly nodePort: number;
+  /** RocksDB's memory cap; 512 MiB by default (uncapped, an idle server holds ~265 MiB more). */
+  readonly memory?: string;
+}
+
+/** The path of the `restate-server` binary that npm installed for this platform. */
+export function restateServerBinary(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = `@restatedev/restate-server-${process.platform}-${process.arch}`;
+  try {
+    return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", "restate-server");
+  } catch (error) {
+    throw new SupervisorError(`${pkg} is not installed: this platform may be unsupported by @restatedev/restate-server`, { cause: error });
+  }
+}
+
+/**
+ * A `restate-server` child process with its own ports and data directory; `stop()` ends it.
+ *
+ * @example
+ * const server = await RestateServer.start({ home: ".poekhali", ingressPort: 8080, adminPort: 9070, nodePort: 5122 });
+ */
+export class RestateServer {
+  readonly ingressUrl: string;
+  readonly adminUrl: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, host: string, options: RestateServerOptions) {
+    this.#child = child;
+    this.ingressUrl = `http://${host}:${options.ingressPort}`;
+    this.adminUrl = `http://${host}:${options.adminPort}`;
+    this.#exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+
+  /** Starts the server and resolves once its admin API and SQL introspection answer. */
+  static async start(options: RestateServerOptions): Promise<RestateServer> {
+    const host = options.host ?? "127.0.0.1";
+    const dataDir = join(options.home, "restate");
+    const logDir = join(options.home, "logs");
+    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(logDir, { recursive: true });
+    const log = openSync(join(logDir, "restate.log"), "a");
+    const child = spawn(restateServerBinary(), ["--no-logo", "--base-dir", dataDir], {
+      stdio: ["ignore", log, log],
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? options.home,
+        // A fixed node name: the store is bound to it, and the hostname may change.
+        RESTATE_NODE_NAME: "poekhali",
+        RESTATE_LISTEN_MODE: "tcp",
+        RESTATE_BIND_ADDRESS: `${host}:${options.nodePort}`,
+        RESTATE_ADVERTISED_ADDRESS: `http://${host}:${options.nodePort}/`,
+        RESTATE_INGRESS__BIND_ADDRESS: `${host}:${options.ingressPort}`,
+        RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT: `http://${host}:${options.ingressPort}/`,
+        RESTATE_ADMIN__BIND_ADDRESS: `${host}:${options.adminPort}`,
+        RESTATE_ADMIN__ADVERTISED_ADMIN_ENDPOINT: `http://${host}:${options.adminPort}/`,
+        RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE: options.memory ?? "512MiB",
+        RESTATE_DEFAULT_NUM_PARTITIONS: "4",
+        RESTATE_DISABLE_TELEMETRY: "true",
+        RESTATE_LOG_FORMAT: "compact",
+      },
+    });
+    closeSync(log);
+    const server = new RestateServer(child, host, options);
+    let failed: Error | undefined;
+    child.once("error", (error) => (failed = error));
+    void server.#exited.then((code) => (failed ??= new SupervisorError(`restate-server exited with code ${code}; see ${join(logDir, "restate.log")}`)));
+    await waitFor("restate-server to answer", 60_000, async () => {
+      if (failed) throw failed;
+      return (await fetch(`${server.adminUrl}/health`).catch(() => null))?.ok === true;
+    });
+    // Healthy a moment before SQL works ("node lookup for partition 1 failed"): wait for that too.
+    await waitFor("restate-server's SQL introspection", 60_000, async () => {
+      if (failed) throw failed;
+      return server.query("SELECT 1 AS one").then(
+        () => true,
+        () => false,
+      );
+    });
+    return server;
+  }
+
+  /** Resolves with the exit code when the server process ends, for whatever reason. */
+  get exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** The server's process id. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …). */
+  async query<Row>(sql: string): Promise<Row[]> {
+    const res = await fetch(`${this.adminUrl}/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query: sql }),
+    });
+    if (!res.ok) throw new SupervisorError(`Restate query failed (${res.status}): ${await res.text()}`);
+    return ((await res.json()) as { rows: Row[] }).rows;
+  }
+
+  /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
+  async register(uri: string, options: { force?: boolean } = {}): Promise<void> {
+    const res = await fetch(`${this.adminUrl}/deployments`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ uri, force: options.force ?? false }),
+    });
+    if (!res.ok) throw new SupervisorError(`Restate refused to register ${uri} (${res.status}): ${await res.text()}`);
+  }
+
+  /** Stops the server: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.kill("SIGTERM");
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}

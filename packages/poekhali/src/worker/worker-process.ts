@@ -1,0 +1,79 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { SupervisorError } from "../errors.js";
+
+/** Options of a {@link WorkerProcess}. */
+export interface WorkerProcessOptions {
+  /** The worker's whole environment (the app resolves ports and sandbox credentials into it). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (line: string) => void;
+  /** Called each time a worker process is up and serving (after a restart too). */
+  readonly onReady: (url: string) => Promise<void> | void;
+}
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+/** The worker as a child process, restarted when it dies unexpectedly (as after a SIGKILL). */
+export class WorkerProcess {
+  readonly #options: WorkerProcessOptions;
+  #child: ChildProcess | undefined;
+  #stopping = false;
+  #restarts = 0;
+
+  constructor(options: WorkerProcessOptions) {
+    this.#options = options;
+  }
+
+  /** The current worker process's id. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the worker and resolves once it serves. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = fork(MAIN, [], {
+        // The worker runs from TypeScript sources, as the CLI does.
+        execArgv: ["--import", import.meta.resolve("tsx")],
+        env: this.#options.env,
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+      });
+      this.#child = child;
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream }).on("line", (line) => this.#options.log(line));
+      }
+      let ready = false;
+      child.on("message", (message: { type?: string; url?: string }) => {
+        if (message.type !== "ready" || !message.url) return;
+        ready = true;
+        this.#restarts = 0;
+        void Promise.resolve(this.#options.onReady(message.url)).then(resolve, reject);
+      });
+      child.once("exit", (code, signal) => {
+        if (this.#stopping) return;
+        if (!ready) {
+          reject(new SupervisorError(`the worker exited before it was ready (code ${code}, signal ${signal})`));
+          return;
+        }
+        this.#options.log(`[app] the worker stopped (code ${code}, signal ${signal}); restarting it`);
+        const delay = Math.min(10_000, 250 * 2 ** this.#restarts++);
+        setTimeout(() => {
+          if (!this.#stopping) this.start().catch((error: unknown) => this.#options.log(`[app] restarting the worker failed: ${String(error)}`));
+        }, delay);
+      });
+    });
+  }
+
+  /** Stops the worker: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

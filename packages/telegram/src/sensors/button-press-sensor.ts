@@ -1,0 +1,70 @@
+import {
+  DeferrableSensor,
+  type Args,
+  type BaseSensorOptions,
+  type DeferContext,
+  type TaskContext,
+} from "@poekhali/core";
+import { TelegramHook } from "../hooks/telegram-hook.js";
+import { messageKey, type ButtonPress, type SentButton } from "../updates/press.js";
+import { ROUTER_NAME, type Watch } from "../updates/watch.js";
+
+/** Arguments of {@link ButtonPressSensor}. */
+export interface ButtonPressArgs {
+  /** The message to watch: the send operator's output. */
+  readonly message: SentButton;
+  /** Only these users may press (@ optional, case-insensitive); anyone when null or empty. */
+  readonly allowedUsernames?: readonly string[] | null;
+  /** The toast the accepted presser sees. */
+  readonly answerText?: string | null;
+  /** What the message says once the wait expired. */
+  readonly expiredText?: string | null;
+}
+
+/** Options of {@link ButtonPressSensor}. */
+export interface ButtonPressSensorOptions extends BaseSensorOptions, Args<ButtonPressArgs> {
+  readonly telegramConnId?: string;
+}
+
+/**
+ * Waits, deferred, until someone allowed presses the button of the watched message: it registers with
+ * the router of that message and parks; the router answers the press, removes the keyboard and wakes it.
+ *
+ * @example
+ * const press = new ButtonPressSensor({ taskId: "wait_for_press", message: sent.output, timeout: "6h" });
+ */
+export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonPress> {
+  readonly title = "wait for a press of the button";
+  readonly telegramConnId: string;
+
+  constructor(options: ButtonPressSensorOptions) {
+    super(options, {
+      message: options.message,
+      allowedUsernames: options.allowedUsernames ?? null,
+      answerText: options.answerText ?? null,
+      expiredText: options.expiredText ?? null,
+    });
+    this.telegramConnId = options.telegramConnId ?? "telegram_default";
+  }
+
+  override defer(args: ButtonPressArgs, context: DeferContext): void {
+    const { bot_id, chat_id, message_id, nonce } = args.message;
+    const watch: Watch = {
+      nonce,
+      trigger_id: context.triggerId,
+      allowed_usernames: args.allowedUsernames?.length ? [...args.allowedUsernames] : null,
+      answer_text: args.answerText ?? "Поехали! 🚀",
+    };
+    context.send({ service: ROUTER_NAME, handler: "watch", key: messageKey(bot_id, chat_id, message_id) }, { ...watch });
+  }
+
+  override complete(event: ButtonPress): ButtonPress {
+    return event;
+  }
+
+  override async onTimeout(args: ButtonPressArgs, context: TaskContext): Promise<void> {
+    const hook = TelegramHook.fromConnection(context.connections.get(this.telegramConnId));
+    await hook.editText(args.message.chat_id, args.message.message_id, args.expiredText ?? "⌛ Время ожидания истекло.");
+    context.log.info(`the wait expired; message ${args.message.message_id} says so`);
+  }
+}

@@ -1,0 +1,11 @@
+/** The Restate virtual object that matches presses to waiting sensors, one key per message. */
+export const ROUTER_NAME = "telegram_router";
+
+/** A sensor's registration with the router of its message. */
+export interface Watch {
+  readonly nonce: string;
+  /** The awakeable to resolve with the accepted press. */
+  readonly trigger_id: string;
+  readonly allowed_usernames: string[] | null;
+  readonly answer_text: string;
+}
