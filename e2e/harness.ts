@@ -29,8 +29,8 @@ export interface AppUnderTest {
   readonly output: () => string;
   pids(): { app: number; restate: number; worker: number };
   json<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
-  /** Sends a signal and waits for the app to exit; returns its exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends a signal (to the whole process group with `group`) and waits for the app to exit; returns its exit code. */
+  stop(signal?: NodeJS.Signals, options?: { group?: boolean }): Promise<number | null>;
 }
 
 /** Starts the app as a user would (`poekhali up`), on free ports, and waits until /healthz says ready. */
@@ -51,6 +51,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppUnd
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so that a test can press Ctrl-C as a terminal does: to the whole group.
+    detached: true,
   });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
@@ -81,8 +83,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppUnd
       const res = await fetch(`${url}${path}`, init);
       return { status: res.status, body: (await res.json()) as T };
     },
-    async stop(signal: NodeJS.Signals = "SIGINT") {
-      if (exitCode === undefined) child.kill(signal);
+    async stop(signal: NodeJS.Signals = "SIGINT", options: { group?: boolean } = {}) {
+      if (exitCode === undefined) {
+        if (options.group && child.pid) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      }
       const code = await exited;
       rmSync(home, { recursive: true, force: true });
       return code;

@@ -57,6 +57,8 @@ export class RestateServer {
     const log = openSync(join(logDir, "restate.log"), "a");
     const child = spawn(restateServerBinary(), ["--no-logo", "--base-dir", dataDir], {
       stdio: ["ignore", log, log],
+      // Its own process group: Ctrl-C goes to the app, which stops the server after the worker.
+      detached: true,
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? options.home,
@@ -76,6 +78,10 @@ export class RestateServer {
       },
     });
     closeSync(log);
+    // Should the app exit without stop() (a crash), the server must not outlive it.
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
     const server = new RestateServer(child, host, options);
     let failed: Error | undefined;
     child.once("error", (error) => (failed = error));

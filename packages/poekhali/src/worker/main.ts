@@ -28,6 +28,7 @@ const stop = () => {
   void worker.stop().finally(() => process.exit(0));
 };
 process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+// Ctrl-C reaches the whole process group; the supervisor decides when the worker stops (SIGTERM).
+process.on("SIGINT", () => undefined);
 // If the app dies without stopping us, do not linger.
 process.on("disconnect", stop);

@@ -1,5 +1,5 @@
 import "@poekhali/core";
-import { createServer, type Http2Server } from "node:http2";
+import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import { RestateIngress, dagWorkflow, type Dag, type TaskLogLine } from "@poekhali/core";
 import { TelegramHook, UpdatePoller, telegramRouter } from "@poekhali/telegram";
@@ -40,6 +40,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }),
   ];
   const server: Http2Server = createServer(createEndpointHandler({ services }));
+  const sessions = new Set<ServerHttp2Session>();
+  server.on("session", (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, resolve);
@@ -50,7 +55,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     url: `http://${options.host}:${options.port}`,
     async stop() {
       await poller.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Restate keeps its HTTP/2 session open; everything is journaled, so cutting it loses nothing.
+      for (const session of sessions) session.destroy();
+      await closed;
     },
   };
 }
