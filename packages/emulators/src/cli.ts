@@ -16,7 +16,9 @@ export interface RunEmulatorsOptions {
  * @example
  * await runEmulators(); // prints {"telegram":{...},"airtable":{...}}
  */
-export async function runEmulators(options: RunEmulatorsOptions = {}): Promise<void> {
+export async function runEmulators(
+  options: RunEmulatorsOptions = {},
+): Promise<void> {
   const env = options.env ?? process.env;
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
@@ -25,7 +27,9 @@ export async function runEmulators(options: RunEmulatorsOptions = {}): Promise<v
     airtablePort: portFrom(env, "AIRTABLE_EMULATOR_PORT"),
   });
   stdout.write(`${JSON.stringify(sandbox.info)}\n`);
-  stderr.write(`sandbox chat page:  ${sandbox.chatPageUrl}\nsandbox table page: ${sandbox.tablePageUrl}\n`);
+  stderr.write(
+    `sandbox chat page:  ${sandbox.chatPageUrl}\nsandbox table page: ${sandbox.tablePageUrl}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
@@ -41,12 +45,17 @@ export async function runEmulators(options: RunEmulatorsOptions = {}): Promise<v
   await sandbox.close();
 }
 
-function portFrom(env: Record<string, string | undefined>, name: string): number {
+function portFrom(
+  env: Record<string, string | undefined>,
+  name: string,
+): number {
   const text = env[name]?.trim() ?? "";
   if (text === "") return 0;
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new EmulatorUsageError(`${name} must be a port number from 0 to 65535, got "${text}"`);
+    throw new EmulatorUsageError(
+      `${name} must be a port number from 0 to 65535, got "${text}"`,
+    );
   }
   return port;
 }

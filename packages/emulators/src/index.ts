@@ -16,7 +16,12 @@ export type {
 export { AirtableEmulator } from "./airtable/airtable-emulator.js";
 export type { AirtableEmulatorOptions } from "./airtable/airtable-emulator.js";
 export { TG_ACTIONS_TABLE } from "./airtable/tg-actions-table.js";
-export type { AirtableRecord, FieldSchema, FieldType, TableSchema } from "./airtable/table-schema.js";
+export type {
+  AirtableRecord,
+  FieldSchema,
+  FieldType,
+  TableSchema,
+} from "./airtable/table-schema.js";
 
 // Sandbox: both emulators, seeded, with the chat and table pages
 export { SANDBOX_USERS, startSandbox } from "./sandbox.js";

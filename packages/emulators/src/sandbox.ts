@@ -5,7 +5,12 @@ import { TelegramEmulator } from "./telegram/telegram-emulator.js";
 /** What a poekhali deployment needs to talk to the sandbox, in the shape of its configuration. */
 export interface SandboxInfo {
   telegram: { api_root: string; token: string; chat_id: string };
-  airtable: { endpoint_url: string; token: string; base_id: string; table: string };
+  airtable: {
+    endpoint_url: string;
+    token: string;
+    base_id: string;
+    table: string;
+  };
 }
 
 /** Options of {@link startSandbox}. */
@@ -40,20 +45,37 @@ export const SANDBOX_USERS = [
  * console.log(sandbox.chatPageUrl, sandbox.tablePageUrl);
  * await sandbox.close();
  */
-export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+export async function startSandbox(
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
   const host = options.host === undefined ? {} : { host: options.host };
-  const telegram = await TelegramEmulator.start({ port: options.telegramPort ?? 0, ...host });
+  const telegram = await TelegramEmulator.start({
+    port: options.telegramPort ?? 0,
+    ...host,
+  });
   let airtable: AirtableEmulator;
   try {
-    airtable = await AirtableEmulator.start({ port: options.airtablePort ?? 0, ...host });
+    airtable = await AirtableEmulator.start({
+      port: options.airtablePort ?? 0,
+      ...host,
+    });
   } catch (error) {
     await telegram.close();
     throw error;
   }
-  const bot = telegram.createBot({ username: "poekhali_sandbox_bot", firstName: "Поехали" });
-  const chat = telegram.createChat({ type: "supergroup", title: "poekhali sandbox" });
+  const bot = telegram.createBot({
+    username: "poekhali_sandbox_bot",
+    firstName: "Поехали",
+  });
+  const chat = telegram.createChat({
+    type: "supergroup",
+    title: "poekhali sandbox",
+  });
   for (const user of SANDBOX_USERS) telegram.createUser(user);
-  const base = airtable.createBase({ name: "airflow101", tables: [TG_ACTIONS_TABLE] });
+  const base = airtable.createBase({
+    name: "airflow101",
+    tables: [TG_ACTIONS_TABLE],
+  });
   const token = airtable.createToken({
     scopes: ["data.records:read", "data.records:write", "schema.bases:read"],
     bases: [base.id],
@@ -61,8 +83,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const table = TG_ACTIONS_TABLE.name;
   return {
     info: {
-      telegram: { api_root: telegram.apiRoot, token: bot.token, chat_id: String(chat.id) },
-      airtable: { endpoint_url: airtable.endpointUrl, token, base_id: base.id, table },
+      telegram: {
+        api_root: telegram.apiRoot,
+        token: bot.token,
+        chat_id: String(chat.id),
+      },
+      airtable: {
+        endpoint_url: airtable.endpointUrl,
+        token,
+        base_id: base.id,
+        table,
+      },
     },
     telegram,
     airtable,

@@ -1,9 +1,13 @@
 import type { IncomingMessage } from "node:http";
-import { authenticationRequired, invalidPermissions } from "./airtable-errors.js";
+import {
+  authenticationRequired,
+  invalidPermissions,
+} from "./airtable-errors.js";
 import { makePersonalAccessToken } from "./airtable-ids.js";
 
 /** The scopes the emulator checks. */
-export type Scope = "data.records:read" | "data.records:write" | "schema.bases:read";
+export type Scope =
+  "data.records:read" | "data.records:write" | "schema.bases:read";
 
 /** A personal access token's grants. */
 export interface TokenGrant {
@@ -18,7 +22,10 @@ export class AccessTokens {
   /** Issues a token. */
   issue(scopes: string[], bases: string[] | "all"): string {
     const token = makePersonalAccessToken();
-    this.grants.set(token, { scopes: new Set(scopes), bases: bases === "all" ? "all" : new Set(bases) });
+    this.grants.set(token, {
+      scopes: new Set(scopes),
+      bases: bases === "all" ? "all" : new Set(bases),
+    });
     return token;
   }
 
@@ -33,7 +40,11 @@ export class AccessTokens {
 }
 
 /** Raises 403 unless the grant has the scope and reaches the base. */
-export function authorize(grant: TokenGrant, scope: Scope, baseId: string): void {
+export function authorize(
+  grant: TokenGrant,
+  scope: Scope,
+  baseId: string,
+): void {
   const reachesBase = grant.bases === "all" || grant.bases.has(baseId);
   if (!reachesBase || !grant.scopes.has(scope)) throw invalidPermissions();
 }

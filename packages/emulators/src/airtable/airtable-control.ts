@@ -12,17 +12,23 @@ export function handleAirtableControl(
   res: ServerResponse,
   path: string,
 ): void {
-  const match = /^\/_emulator\/(ui\/)?bases\/([^/]+)\/tables\/([^/]+)(\/records)?$/.exec(path);
+  const match =
+    /^\/_emulator\/(ui\/)?bases\/([^/]+)\/tables\/([^/]+)(\/records)?$/.exec(
+      path,
+    );
   if (req.method !== "GET" || match === null) throw notFound();
   const [, ui, baseId = "", tableName = "", records] = match;
   const base = bases.get(baseId);
-  const table = base === undefined ? undefined : findTable(base, safeDecode(tableName));
+  const table =
+    base === undefined ? undefined : findTable(base, safeDecode(tableName));
   if (base === undefined || table === undefined) throw notFound();
   if (ui !== undefined) {
     if (records !== undefined) throw notFound();
     sendHtml(res, tablePage(base, table));
   } else if (records !== undefined) {
-    sendJson(res, 200, { records: table.records.map((record) => recordToWire(table, record)) });
+    sendJson(res, 200, {
+      records: table.records.map((record) => recordToWire(table, record)),
+    });
   } else {
     sendJson(res, 200, tableToMeta(table));
   }

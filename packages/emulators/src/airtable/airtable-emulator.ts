@@ -1,5 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AirtableApiError, EmulatorUsageError, RequestBodyError } from "../errors.js";
+import {
+  AirtableApiError,
+  EmulatorUsageError,
+  RequestBodyError,
+} from "../errors.js";
 import { startHttpServer } from "../http/http-server.js";
 import type { HttpServer } from "../http/http-server.js";
 import { readJsonBody } from "../http/request-body.js";
@@ -48,18 +52,30 @@ export class AirtableEmulator {
   }
 
   /** Starts an emulator listening on a local port. */
-  static async start(options: AirtableEmulatorOptions = {}): Promise<AirtableEmulator> {
+  static async start(
+    options: AirtableEmulatorOptions = {},
+  ): Promise<AirtableEmulator> {
     // No request is handled before the constructor below runs: it follows the listen callback synchronously.
-    const server = await startHttpServer((req, res) => emulator.handle(req, res), options);
+    const server = await startHttpServer(
+      (req, res) => emulator.handle(req, res),
+      options,
+    );
     const now = options.now ?? Date.now;
-    const emulator = new AirtableEmulator(server, options.rateLimit === true ? new RateLimiter(now) : undefined, now);
+    const emulator = new AirtableEmulator(
+      server,
+      options.rateLimit === true ? new RateLimiter(now) : undefined,
+      now,
+    );
     return emulator;
   }
 
   /** Creates a base from table schemas; ids are "app" + 14 chars unless given. */
-  createBase(options: { id?: string; name: string; tables: TableSchema[] }): { id: string } {
+  createBase(options: { id?: string; name: string; tables: TableSchema[] }): {
+    id: string;
+  } {
     const base = buildBase(options);
-    if (this.bases.has(base.id)) throw new EmulatorUsageError(`base ${base.id} already exists`);
+    if (this.bases.has(base.id))
+      throw new EmulatorUsageError(`base ${base.id} already exists`);
     this.bases.set(base.id, base);
     return { id: base.id };
   }
@@ -73,7 +89,8 @@ export class AirtableEmulator {
   records(baseId: string, table: string): AirtableRecord[] {
     const base = this.bases.get(baseId);
     const stored = base === undefined ? undefined : findTable(base, table);
-    if (stored === undefined) throw new EmulatorUsageError(`no table ${table} in base ${baseId}`);
+    if (stored === undefined)
+      throw new EmulatorUsageError(`no table ${table} in base ${baseId}`);
     return stored.records.map((record) => recordToWire(stored, record));
   }
 
@@ -82,29 +99,56 @@ export class AirtableEmulator {
     return this.server.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const url = new URL(req.url ?? "/", "http://emulator");
     try {
-      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+      const path =
+        url.pathname.length > 1
+          ? url.pathname.replace(/\/+$/, "")
+          : url.pathname;
       if (path.startsWith("/_emulator/")) {
         handleAirtableControl(this.bases, req, res, path);
         return;
       }
-      const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.method !== "DELETE";
+      const hasBody =
+        req.method !== "GET" &&
+        req.method !== "HEAD" &&
+        req.method !== "DELETE";
       const body = hasBody ? await readJsonBody(req) : undefined;
       const answer = handleRestApi(
-        { bases: this.bases, tokens: this.tokens, limiter: this.limiter, now: this.now },
+        {
+          bases: this.bases,
+          tokens: this.tokens,
+          limiter: this.limiter,
+          now: this.now,
+        },
         { req, path, query: url.searchParams, body },
       );
       sendJson(res, 200, answer);
     } catch (error) {
       if (error instanceof AirtableApiError) {
-        sendJson(res, error.status, error.body, error.status === 429 ? { "retry-after": "30" } : {});
+        sendJson(
+          res,
+          error.status,
+          error.body,
+          error.status === 429 ? { "retry-after": "30" } : {},
+        );
       } else if (error instanceof RequestBodyError) {
         const refusal =
           error.reason === "too_large"
-            ? new AirtableApiError(413, { error: { type: "REQUEST_TOO_LARGE", message: "Request body is too large" } })
-            : unprocessable("INVALID_REQUEST_BODY", "Could not parse request body");
+            ? new AirtableApiError(413, {
+                error: {
+                  type: "REQUEST_TOO_LARGE",
+                  message: "Request body is too large",
+                },
+              })
+            : unprocessable(
+                "INVALID_REQUEST_BODY",
+                "Could not parse request body",
+              );
         sendJson(res, refusal.status, refusal.body);
       } else {
         throw error;

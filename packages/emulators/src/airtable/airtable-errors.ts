@@ -2,7 +2,12 @@ import { AirtableApiError } from "../errors.js";
 
 /** 401 for a missing or unknown token. */
 export const authenticationRequired = () =>
-  new AirtableApiError(401, { error: { type: "AUTHENTICATION_REQUIRED", message: "Authentication required" } });
+  new AirtableApiError(401, {
+    error: {
+      type: "AUTHENTICATION_REQUIRED",
+      message: "Authentication required",
+    },
+  });
 
 /** 404 for an unknown base, route or record. */
 export const notFound = () => new AirtableApiError(404, { error: "NOT_FOUND" });
@@ -20,15 +25,25 @@ export const invalidPermissions = () =>
 /** 429 once a base is past 5 requests per second. */
 export const rateLimited = () =>
   new AirtableApiError(429, {
-    errors: [{ error: "RATE_LIMIT_REACHED", message: "Rate limit exceeded. Please try again later" }],
+    errors: [
+      {
+        error: "RATE_LIMIT_REACHED",
+        message: "Rate limit exceeded. Please try again later",
+      },
+    ],
   });
 
 /** A 422 with Airtable's `{"error": {"type", "message"}}` body. */
-export const unprocessable = (type: string, message: string) => new AirtableApiError(422, { error: { type, message } });
+export const unprocessable = (type: string, message: string) =>
+  new AirtableApiError(422, { error: { type, message } });
 
 /** 422 for a request body or query that does not validate. */
 export const invalidRequest = () =>
-  unprocessable("INVALID_REQUEST_UNKNOWN", "Invalid request: parameter validation failed. Check your request data.");
+  unprocessable(
+    "INVALID_REQUEST_UNKNOWN",
+    "Invalid request: parameter validation failed. Check your request data.",
+  );
 
 /** 422 for a field name or id the table does not have. */
-export const unknownField = (name: string) => unprocessable("UNKNOWN_FIELD_NAME", `Unknown field name: "${name}"`);
+export const unknownField = (name: string) =>
+  unprocessable("UNKNOWN_FIELD_NAME", `Unknown field name: "${name}"`);

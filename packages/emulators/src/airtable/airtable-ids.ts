@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const ALPHABET =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** Makes an Airtable-shaped id: a three-letter prefix (app, tbl, fld, rec, viw, usr) and 14 letters or digits. */
 export function makeAirtableId(prefix: string): string {

@@ -31,20 +31,35 @@ export interface StoredBase {
 }
 
 /** Builds a base from table schemas, generating missing table, field and view ids. */
-export function buildBase(options: { id?: string; name: string; tables: TableSchema[] }): StoredBase {
+export function buildBase(options: {
+  id?: string;
+  name: string;
+  tables: TableSchema[];
+}): StoredBase {
   const id = options.id ?? makeAirtableId("app");
-  if (!/^app[A-Za-z0-9]{14}$/.test(id)) throw new EmulatorUsageError(`base id ${id} is not "app" + 14 letters or digits`);
+  if (!/^app[A-Za-z0-9]{14}$/.test(id))
+    throw new EmulatorUsageError(
+      `base id ${id} is not "app" + 14 letters or digits`,
+    );
   const tables = options.tables.map((schema): StoredTable => {
-    if (schema.fields.length === 0) throw new EmulatorUsageError(`table ${schema.name} has no fields`);
-    const fields = schema.fields.map((field) => ({ ...structuredClone(field), id: field.id ?? makeAirtableId("fld") }));
+    if (schema.fields.length === 0)
+      throw new EmulatorUsageError(`table ${schema.name} has no fields`);
+    const fields = schema.fields.map((field) => ({
+      ...structuredClone(field),
+      id: field.id ?? makeAirtableId("fld"),
+    }));
     const primaryFieldId = schema.primaryFieldId ?? fields[0]?.id ?? "";
     if (!fields.some((field) => field.id === primaryFieldId)) {
-      throw new EmulatorUsageError(`primary field ${primaryFieldId} is not a field of ${schema.name}`);
+      throw new EmulatorUsageError(
+        `primary field ${primaryFieldId} is not a field of ${schema.name}`,
+      );
     }
     return {
       id: schema.id ?? makeAirtableId("tbl"),
       name: schema.name,
-      ...(schema.description === undefined ? {} : { description: schema.description }),
+      ...(schema.description === undefined
+        ? {}
+        : { description: schema.description }),
       primaryFieldId,
       fields,
       views: [{ id: makeAirtableId("viw"), name: "Grid view", type: "grid" }],
@@ -56,13 +71,25 @@ export function buildBase(options: { id?: string; name: string; tables: TableSch
 }
 
 /** Finds a table by id or name, as Airtable accepts both in the URL. */
-export function findTable(base: StoredBase, idOrName: string): StoredTable | undefined {
-  return base.tables.find((table) => table.id === idOrName) ?? base.tables.find((table) => table.name === idOrName);
+export function findTable(
+  base: StoredBase,
+  idOrName: string,
+): StoredTable | undefined {
+  return (
+    base.tables.find((table) => table.id === idOrName) ??
+    base.tables.find((table) => table.name === idOrName)
+  );
 }
 
 /** Finds a field by name or id. */
-export function findField(table: StoredTable, nameOrId: string): ResolvedField | undefined {
-  return table.fields.find((field) => field.name === nameOrId) ?? table.fields.find((field) => field.id === nameOrId);
+export function findField(
+  table: StoredTable,
+  nameOrId: string,
+): ResolvedField | undefined {
+  return (
+    table.fields.find((field) => field.name === nameOrId) ??
+    table.fields.find((field) => field.id === nameOrId)
+  );
 }
 
 /** Renders a stored record as the API returns it, omitting empty cells. */
@@ -74,8 +101,12 @@ export function recordToWire(
   const fields: Record<string, unknown> = {};
   for (const field of table.fields) {
     if (options.only !== undefined && !options.only.has(field.id)) continue;
-    const value = field.type === "createdTime" ? record.createdTime : record.cells[field.id];
-    if (!isEmptyCell(value)) fields[options.byFieldId === true ? field.id : field.name] = value;
+    const value =
+      field.type === "createdTime"
+        ? record.createdTime
+        : record.cells[field.id];
+    if (!isEmptyCell(value))
+      fields[options.byFieldId === true ? field.id : field.name] = value;
   }
   return { id: record.id, createdTime: record.createdTime, fields };
 }
@@ -85,13 +116,17 @@ export function tableToMeta(table: StoredTable): unknown {
   return {
     id: table.id,
     name: table.name,
-    ...(table.description === undefined ? {} : { description: table.description }),
+    ...(table.description === undefined
+      ? {}
+      : { description: table.description }),
     primaryFieldId: table.primaryFieldId,
     fields: table.fields.map((field) => ({
       id: field.id,
       name: field.name,
       type: field.type,
-      ...(field.description === undefined ? {} : { description: field.description }),
+      ...(field.description === undefined
+        ? {}
+        : { description: field.description }),
       ...(field.options === undefined ? {} : { options: field.options }),
     })),
     views: table.views,

@@ -12,7 +12,20 @@ export class FormulaSyntaxError extends Error {
   override name = "FormulaSyntaxError";
 }
 
-const OPERATORS = ["!=", "<>", "<=", ">=", "=", "<", ">", "&", "+", "-", "*", "/"];
+const OPERATORS = [
+  "!=",
+  "<>",
+  "<=",
+  ">=",
+  "=",
+  "<",
+  ">",
+  "&",
+  "+",
+  "-",
+  "*",
+  "/",
+];
 
 /** Splits formula text into tokens: numbers, '…' or "…" strings, {field} references, names, operators. */
 export function tokenize(text: string): Token[] {

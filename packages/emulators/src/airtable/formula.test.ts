@@ -1,9 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { FormulaSyntaxError, parseFormula, truthy, UnknownFormulaField } from "./formula.js";
+import {
+  FormulaSyntaxError,
+  parseFormula,
+  truthy,
+  UnknownFormulaField,
+} from "./formula.js";
 import type { FormulaValue } from "./formula.js";
 
-const cells: Record<string, FormulaValue> = { chat_id: "-1001", id: 3, username: null, done: true };
-const run = (text: string) => truthy(parseFormula(text, (name) => name in cells)((name) => cells[name] ?? null, "recX"));
+const cells: Record<string, FormulaValue> = {
+  chat_id: "-1001",
+  id: 3,
+  username: null,
+  done: true,
+};
+const run = (text: string) =>
+  truthy(
+    parseFormula(text, (name) => name in cells)(
+      (name) => cells[name] ?? null,
+      "recX",
+    ),
+  );
 
 describe("parseFormula", () => {
   it("compares text and numbers", () => {

@@ -1,15 +1,28 @@
 import { z } from "zod";
 import { invalidRequest } from "./airtable-errors.js";
 
-const int = z.preprocess((v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v), z.number().int());
-const bool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+const int = z.preprocess(
+  (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+  z.number().int(),
+);
+const bool = z.preprocess(
+  (v) => (v === "true" ? true : v === "false" ? false : v),
+  z.boolean(),
+);
 
 const listSchema = z.object({
   pageSize: int.pipe(z.number().min(1).max(100)).optional(),
   maxRecords: int.pipe(z.number().min(1)).optional(),
   offset: z.string().optional(),
   fields: z.array(z.string()).optional(),
-  sort: z.array(z.object({ field: z.string(), direction: z.enum(["asc", "desc"]).optional() })).optional(),
+  sort: z
+    .array(
+      z.object({
+        field: z.string(),
+        direction: z.enum(["asc", "desc"]).optional(),
+      }),
+    )
+    .optional(),
   filterByFormula: z.string().optional(),
   view: z.string().optional(),
   cellFormat: z.enum(["json", "string"]).optional(),
@@ -54,9 +67,13 @@ function arraysFromIndexedObjects(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(arraysFromIndexedObjects);
   if (value === null || typeof value !== "object") return value;
   const entries = Object.entries(value);
-  const converted = entries.map(([key, inner]) => [key, arraysFromIndexedObjects(inner)] as const);
+  const converted = entries.map(
+    ([key, inner]) => [key, arraysFromIndexedObjects(inner)] as const,
+  );
   if (entries.length > 0 && entries.every(([key]) => /^\d+$/.test(key))) {
-    return converted.sort((a, b) => Number(a[0]) - Number(b[0])).map(([, inner]) => inner);
+    return converted
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([, inner]) => inner);
   }
   return Object.fromEntries(converted);
 }

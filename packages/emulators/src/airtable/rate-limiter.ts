@@ -15,7 +15,9 @@ export class RateLimiter {
   hit(baseId: string): void {
     const now = this.now();
     if ((this.blockedUntil.get(baseId) ?? 0) > now) throw rateLimited();
-    const times = (this.recent.get(baseId) ?? []).filter((time) => time > now - WINDOW_MS);
+    const times = (this.recent.get(baseId) ?? []).filter(
+      (time) => time > now - WINDOW_MS,
+    );
     times.push(now);
     this.recent.set(baseId, times);
     if (times.length > MAX_PER_WINDOW) {

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { makeAirtableId } from "./airtable-ids.js";
-import { invalidRequest, notFound, unknownField, unprocessable } from "./airtable-errors.js";
+import {
+  invalidRequest,
+  notFound,
+  unknownField,
+  unprocessable,
+} from "./airtable-errors.js";
 import { findField, recordToWire } from "./base-store.js";
 import type { StoredRecord, StoredTable } from "./base-store.js";
 import { cellToStore } from "./field-values.js";
@@ -9,11 +14,15 @@ import type { AirtableRecord } from "./table-schema.js";
 const MAX_RECORDS = 10;
 const fieldsObject = z.record(z.string(), z.unknown());
 const writeBody = z.strictObject({
-  records: z.array(z.strictObject({ id: z.string().optional(), fields: fieldsObject })).optional(),
+  records: z
+    .array(z.strictObject({ id: z.string().optional(), fields: fieldsObject }))
+    .optional(),
   fields: fieldsObject.optional(),
   typecast: z.boolean().optional(),
   returnFieldsByFieldId: z.boolean().optional(),
-  performUpsert: z.strictObject({ fieldsToMergeOn: z.array(z.string()) }).optional(),
+  performUpsert: z
+    .strictObject({ fieldsToMergeOn: z.array(z.string()) })
+    .optional(),
 });
 type WriteBody = z.infer<typeof writeBody>;
 type Cells = Record<string, unknown>;
@@ -27,10 +36,16 @@ export function parseWriteBody(body: unknown): WriteBody {
 
 function recordsOf(body: WriteBody): { id?: string; fields: Cells }[] {
   if (body.records === undefined) {
-    throw unprocessable("INVALID_REQUEST_MISSING_FIELDS", 'Could not find field "records" in the request body');
+    throw unprocessable(
+      "INVALID_REQUEST_MISSING_FIELDS",
+      'Could not find field "records" in the request body',
+    );
   }
   if (body.records.length === 0 || body.records.length > MAX_RECORDS) {
-    throw unprocessable("INVALID_RECORDS", `You must provide an array of 1 to ${MAX_RECORDS} record objects`);
+    throw unprocessable(
+      "INVALID_RECORDS",
+      `You must provide an array of 1 to ${MAX_RECORDS} record objects`,
+    );
   }
   return body.records;
 }
@@ -46,9 +61,14 @@ function cellsFor(table: StoredTable, fields: Cells, typecast: boolean): Cells {
 }
 
 function insert(table: StoredTable, cells: Cells, now: number): StoredRecord {
-  const record: StoredRecord = { id: makeAirtableId("rec"), createdTime: new Date(now).toISOString(), cells: {} };
+  const record: StoredRecord = {
+    id: makeAirtableId("rec"),
+    createdTime: new Date(now).toISOString(),
+    cells: {},
+  };
   for (const field of table.fields) {
-    if (field.type === "autoNumber") record.cells[field.id] = table.nextAutoNumber;
+    if (field.type === "autoNumber")
+      record.cells[field.id] = table.nextAutoNumber;
   }
   table.nextAutoNumber += 1;
   apply(record, cells);
@@ -77,22 +97,42 @@ function byId(table: StoredTable, id: string): StoredRecord {
 }
 
 const wire = (table: StoredTable, body: WriteBody) => (record: StoredRecord) =>
-  recordToWire(table, record, { byFieldId: body.returnFieldsByFieldId === true });
+  recordToWire(table, record, {
+    byFieldId: body.returnFieldsByFieldId === true,
+  });
 
 /** Creates 1 to 10 records, or one record from the single-record form `{"fields": {...}}` (answered bare, as Airtable does). */
-export function createRecords(table: StoredTable, body: WriteBody, now: number): { records: AirtableRecord[] } | AirtableRecord {
+export function createRecords(
+  table: StoredTable,
+  body: WriteBody,
+  now: number,
+): { records: AirtableRecord[] } | AirtableRecord {
   const typecast = body.typecast === true;
   if (body.records === undefined && body.fields !== undefined) {
-    return wire(table, body)(insert(table, cellsFor(table, body.fields, typecast), now));
+    return wire(
+      table,
+      body,
+    )(insert(table, cellsFor(table, body.fields, typecast), now));
   }
   const inputs = recordsOf(body);
   if (inputs.some((input) => input.id !== undefined)) throw invalidRequest();
-  const prepared = inputs.map((input) => cellsFor(table, input.fields, typecast));
-  return { records: prepared.map((cells) => insert(table, cells, now)).map(wire(table, body)) };
+  const prepared = inputs.map((input) =>
+    cellsFor(table, input.fields, typecast),
+  );
+  return {
+    records: prepared
+      .map((cells) => insert(table, cells, now))
+      .map(wire(table, body)),
+  };
 }
 
 /** Updates one record by id: PATCH merges the given cells, PUT clears the others. */
-export function updateRecord(table: StoredTable, id: string, body: WriteBody, destructive: boolean): AirtableRecord {
+export function updateRecord(
+  table: StoredTable,
+  id: string,
+  body: WriteBody,
+  destructive: boolean,
+): AirtableRecord {
   const record = byId(table, id);
   const cells = cellsFor(table, body.fields ?? {}, body.typecast === true);
   if (destructive) replace(table, record, cells);
@@ -106,17 +146,27 @@ export function updateRecords(
   body: WriteBody,
   destructive: boolean,
   now: number,
-): { records: AirtableRecord[]; createdRecords?: string[]; updatedRecords?: string[] } {
+): {
+  records: AirtableRecord[];
+  createdRecords?: string[];
+  updatedRecords?: string[];
+} {
   const typecast = body.typecast === true;
   const inputs = recordsOf(body);
-  const mergeOn = body.performUpsert?.fieldsToMergeOn.map((name) => findField(table, name) ?? unknownFieldThrow(name));
-  if (mergeOn !== undefined && (mergeOn.length < 1 || mergeOn.length > 3)) throw invalidRequest();
+  const mergeOn = body.performUpsert?.fieldsToMergeOn.map(
+    (name) => findField(table, name) ?? unknownFieldThrow(name),
+  );
+  if (mergeOn !== undefined && (mergeOn.length < 1 || mergeOn.length > 3))
+    throw invalidRequest();
   const plans = inputs.map((input) => {
     const cells = cellsFor(table, input.fields, typecast);
     if (input.id !== undefined) return { cells, target: byId(table, input.id) };
     if (mergeOn === undefined) throw invalidRequest();
-    const key = (source: Cells) => JSON.stringify(mergeOn.map((field) => source[field.id] ?? null));
-    const matches = table.records.filter((record) => key(record.cells) === key(cells));
+    const key = (source: Cells) =>
+      JSON.stringify(mergeOn.map((field) => source[field.id] ?? null));
+    const matches = table.records.filter(
+      (record) => key(record.cells) === key(cells),
+    );
     if (matches.length > 1) {
       throw unprocessable(
         "INVALID_VALUE_FOR_COLUMN",
@@ -139,13 +189,21 @@ export function updateRecords(
     return target;
   });
   const answer = { records: records.map(wire(table, body)) };
-  return mergeOn === undefined ? answer : { ...answer, createdRecords: created, updatedRecords: updated };
+  return mergeOn === undefined
+    ? answer
+    : { ...answer, createdRecords: created, updatedRecords: updated };
 }
 
 /** Deletes 1 to 10 records by id. */
-export function deleteRecords(table: StoredTable, ids: string[]): { records: { id: string; deleted: true }[] } {
+export function deleteRecords(
+  table: StoredTable,
+  ids: string[],
+): { records: { id: string; deleted: true }[] } {
   if (ids.length === 0 || ids.length > MAX_RECORDS) {
-    throw unprocessable("INVALID_RECORDS", `You must provide an array of 1 to ${MAX_RECORDS} record ids`);
+    throw unprocessable(
+      "INVALID_RECORDS",
+      `You must provide an array of 1 to ${MAX_RECORDS} record ids`,
+    );
   }
   ids.forEach((id) => byId(table, id));
   table.records = table.records.filter((record) => !ids.includes(record.id));

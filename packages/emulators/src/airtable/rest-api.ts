@@ -8,7 +8,13 @@ import type { StoredBase } from "./base-store.js";
 import { listOptionsFromBody, listOptionsFromQuery } from "./list-options.js";
 import { listRecords } from "./list-records.js";
 import type { RateLimiter } from "./rate-limiter.js";
-import { createRecords, deleteRecords, parseWriteBody, updateRecord, updateRecords } from "./record-writes.js";
+import {
+  createRecords,
+  deleteRecords,
+  parseWriteBody,
+  updateRecord,
+  updateRecords,
+} from "./record-writes.js";
 
 /** What the REST routes work on. */
 export interface RestWorld {
@@ -37,11 +43,20 @@ export function handleRestApi(world: RestWorld, request: RestRequest): unknown {
 
   if (parts[1] === "meta") {
     if (method !== "GET") throw notFound();
-    if (parts.length === 3 && parts[2] === "whoami") return { id: USER_ID, scopes: [...grant.scopes] };
+    if (parts.length === 3 && parts[2] === "whoami")
+      return { id: USER_ID, scopes: [...grant.scopes] };
     if (parts.length === 3 && parts[2] === "bases") {
       if (!grant.scopes.has("schema.bases:read")) throw invalidPermissions();
-      const bases = [...world.bases.values()].filter((base) => grant.bases === "all" || grant.bases.has(base.id));
-      return { bases: bases.map((base) => ({ id: base.id, name: base.name, permissionLevel: "create" })) };
+      const bases = [...world.bases.values()].filter(
+        (base) => grant.bases === "all" || grant.bases.has(base.id),
+      );
+      return {
+        bases: bases.map((base) => ({
+          id: base.id,
+          name: base.name,
+          permissionLevel: "create",
+        })),
+      };
     }
     if (parts.length === 5 && parts[2] === "bases" && parts[4] === "tables") {
       const base = world.bases.get(parts[3] ?? "");
@@ -57,8 +72,13 @@ export function handleRestApi(world: RestWorld, request: RestRequest): unknown {
   world.limiter?.hit(baseId);
   const base = world.bases.get(baseId);
   if (base === undefined) throw notFound();
-  const reading = method === "GET" || (method === "POST" && recordId === "listRecords");
-  authorize(grant, reading ? "data.records:read" : "data.records:write", base.id);
+  const reading =
+    method === "GET" || (method === "POST" && recordId === "listRecords");
+  authorize(
+    grant,
+    reading ? "data.records:read" : "data.records:write",
+    base.id,
+  );
   const table = findTable(base, tableName);
   if (table === undefined) throw invalidPermissions();
 
@@ -68,14 +88,27 @@ export function handleRestApi(world: RestWorld, request: RestRequest): unknown {
   }
   if (recordId !== undefined) {
     if (method === "GET") {
-      const record = table.records.find((candidate) => candidate.id === recordId);
+      const record = table.records.find(
+        (candidate) => candidate.id === recordId,
+      );
       if (record === undefined) throw notFound();
-      return recordToWire(table, record, { byFieldId: request.query.get("returnFieldsByFieldId") === "true" });
+      return recordToWire(table, record, {
+        byFieldId: request.query.get("returnFieldsByFieldId") === "true",
+      });
     }
     if (method === "PATCH" || method === "PUT") {
-      return updateRecord(table, recordId, parseWriteBody(request.body), method === "PUT");
+      return updateRecord(
+        table,
+        recordId,
+        parseWriteBody(request.body),
+        method === "PUT",
+      );
     }
-    if (method === "DELETE") return { id: deleteRecords(table, [recordId]).records[0]?.id, deleted: true };
+    if (method === "DELETE")
+      return {
+        id: deleteRecords(table, [recordId]).records[0]?.id,
+        deleted: true,
+      };
     throw notFound();
   }
   switch (method) {
@@ -85,9 +118,17 @@ export function handleRestApi(world: RestWorld, request: RestRequest): unknown {
       return createRecords(table, parseWriteBody(request.body), world.now());
     case "PATCH":
     case "PUT":
-      return updateRecords(table, parseWriteBody(request.body), method === "PUT", world.now());
+      return updateRecords(
+        table,
+        parseWriteBody(request.body),
+        method === "PUT",
+        world.now(),
+      );
     case "DELETE":
-      return deleteRecords(table, [...request.query.getAll("records[]"), ...request.query.getAll("records")]);
+      return deleteRecords(table, [
+        ...request.query.getAll("records[]"),
+        ...request.query.getAll("records"),
+      ]);
     default:
       throw notFound();
   }

@@ -54,7 +54,10 @@ export function tablePage(base: StoredBase, table: StoredTable): string {
       return `<th scope="col" title="${escapeHtml(`${field.name} · ${label}`)}">${icon}<span class="name">${escapeHtml(field.name)}</span></th>`;
     })
     .join("");
-  const fields = table.fields.map((field) => ({ name: field.name, type: field.type }));
+  const fields = table.fields.map((field) => ({
+    name: field.name,
+    type: field.type,
+  }));
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -42,4 +42,7 @@ export interface AirtableRecord {
 }
 
 /** Field types whose values Airtable computes and no request may write. */
-export const COMPUTED_TYPES: ReadonlySet<FieldType> = new Set(["autoNumber", "createdTime"]);
+export const COMPUTED_TYPES: ReadonlySet<FieldType> = new Set([
+  "autoNumber",
+  "createdTime",
+]);

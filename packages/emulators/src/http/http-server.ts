@@ -4,7 +4,10 @@ import type { AddressInfo } from "node:net";
 import { sendJson } from "./respond.js";
 
 /** A request handler that may throw; the server answers 500 for anything it lets escape. */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type RequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Promise<void>;
 
 /** A listening `node:http` server with its base URL. */
 export interface HttpServer {
@@ -22,7 +25,11 @@ export async function startHttpServer(
   const server = createServer((req, res) => {
     const handled = handler(req, res).catch((error: unknown) => {
       if (!res.headersSent) {
-        sendJson(res, 500, { ok: false, error_code: 500, description: `Internal Server Error: ${String(error)}` });
+        sendJson(res, 500, {
+          ok: false,
+          error_code: 500,
+          description: `Internal Server Error: ${String(error)}`,
+        });
       } else {
         res.destroy();
       }
@@ -46,7 +53,9 @@ export async function startHttpServer(
     url: `http://${urlHost(host)}:${port}`,
     close() {
       closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) =>
+          server.close(() => resolve()),
+        );
         server.closeIdleConnections();
         // Let answers already being written (such as ended long polls) reach their clients first.
         await Promise.race([Promise.allSettled([...inflight]), delay(500)]);

@@ -10,7 +10,8 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new RequestBodyError("too_large", "request body is too large");
+    if (size > MAX_BODY_BYTES)
+      throw new RequestBodyError("too_large", "request body is too large");
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -21,7 +22,9 @@ export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new RequestBodyError("invalid_json", "can't parse JSON body", { cause });
+    throw new RequestBodyError("invalid_json", "can't parse JSON body", {
+      cause,
+    });
   }
 }
 
@@ -32,16 +35,25 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 }
 
 /** Reads the query string and a JSON, urlencoded or multipart body into one flat parameter object. */
-export async function readParams(req: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
+export async function readParams(
+  req: IncomingMessage,
+  url: URL,
+): Promise<Record<string, unknown>> {
   const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
   const body = await readBody(req);
   if (body.length === 0) return params;
   const type = (req.headers["content-type"] ?? "").toLowerCase();
   if (type.startsWith("application/x-www-form-urlencoded")) {
-    return { ...params, ...Object.fromEntries(new URLSearchParams(body.toString("utf8"))) };
+    return {
+      ...params,
+      ...Object.fromEntries(new URLSearchParams(body.toString("utf8"))),
+    };
   }
   if (type.startsWith("multipart/form-data")) {
-    return { ...params, ...parseMultipart(body, req.headers["content-type"] ?? "") };
+    return {
+      ...params,
+      ...parseMultipart(body, req.headers["content-type"] ?? ""),
+    };
   }
   const json = parseJson(body.toString("utf8"));
   if (json === null || typeof json !== "object" || Array.isArray(json)) {

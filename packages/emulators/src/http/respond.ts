@@ -1,7 +1,12 @@
 import type { ServerResponse } from "node:http";
 
 /** Writes a JSON answer with the given status. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -17,7 +22,8 @@ export function sendHtml(res: ServerResponse, html: string): void {
     "content-type": "text/html; charset=utf-8",
     "content-length": Buffer.byteLength(html),
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+    "content-security-policy":
+      "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
   });
   res.end(html);
 }

@@ -18,7 +18,8 @@ export interface MethodContext {
 export type BotMethod = (ctx: MethodContext) => unknown;
 
 const ANSWER_WINDOW_MS = 15_000;
-const badRequest = (what: string) => new TelegramApiError(400, `Bad Request: ${what}`);
+const badRequest = (what: string) =>
+  new TelegramApiError(400, `Bad Request: ${what}`);
 
 const sendMessageParams = z.object({
   chat_id: p.chatId,
@@ -34,23 +35,41 @@ const getUpdatesParams = z.object({
   allowed_updates: p.allowedUpdates,
 });
 const answerParams = z.object({
-  callback_query_id: z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string({ error: "Bad Request: QUERY_ID_INVALID" })),
+  callback_query_id: z.preprocess(
+    (v) => (typeof v === "number" ? String(v) : v),
+    z.string({ error: "Bad Request: QUERY_ID_INVALID" }),
+  ),
   text: p.optionalString,
   show_alert: p.optionalBool,
   url: p.optionalString,
 });
 const messageRef = { chat_id: p.chatId, message_id: p.messageId };
-const editMarkupParams = z.object({ ...messageRef, reply_markup: z.unknown().optional() });
-const editTextParams = z.object({ ...messageRef, text: p.text, parse_mode: p.optionalString, entities: p.entities, reply_markup: z.unknown().optional() });
+const editMarkupParams = z.object({
+  ...messageRef,
+  reply_markup: z.unknown().optional(),
+});
+const editTextParams = z.object({
+  ...messageRef,
+  text: p.text,
+  parse_mode: p.optionalString,
+  entities: p.entities,
+  reply_markup: z.unknown().optional(),
+});
 const deleteParams = z.object(messageRef);
 const getChatParams = z.object({ chat_id: p.chatId });
 
-function editable(ctx: MethodContext, chatId: number | string, messageId: number): { chat: ChatRecord; message: TgMessage } {
-  if (ctx.params.inline_message_id !== undefined) throw badRequest("the emulator does not support inline messages");
+function editable(
+  ctx: MethodContext,
+  chatId: number | string,
+  messageId: number,
+): { chat: ChatRecord; message: TgMessage } {
+  if (ctx.params.inline_message_id !== undefined)
+    throw badRequest("the emulator does not support inline messages");
   const chat = ctx.state.chatFor(chatId);
   const stored = chat.messages.get(messageId);
   if (stored === undefined) throw badRequest("message to edit not found");
-  if (stored.botId !== ctx.bot.user.id) throw badRequest("message can't be edited");
+  if (stored.botId !== ctx.bot.user.id)
+    throw badRequest("message can't be edited");
   return { chat, message: stored.message };
 }
 
@@ -71,14 +90,25 @@ export const botMethods: Record<string, BotMethod> = {
   sendmessage: (ctx) => {
     const params = p.parseParams(sendMessageParams, ctx.params);
     const chat = ctx.state.chatFor(params.chat_id);
-    const content = parseMessageText(params.text, params.parse_mode, params.entities);
+    const content = parseMessageText(
+      params.text,
+      params.parse_mode,
+      params.entities,
+    );
     const reply_markup = parseReplyMarkup(params.reply_markup);
-    return ctx.state.postMessage(ctx.bot, chat, reply_markup === undefined ? content : { ...content, reply_markup });
+    return ctx.state.postMessage(
+      ctx.bot,
+      chat,
+      reply_markup === undefined ? content : { ...content, reply_markup },
+    );
   },
 
   getupdates: (ctx) => {
     if (ctx.bot.webhook !== undefined) {
-      throw new TelegramApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+      throw new TelegramApiError(
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      );
     }
     const params = p.parseParams(getUpdatesParams, ctx.params);
     return ctx.bot.queue.poll(
@@ -86,7 +116,9 @@ export const botMethods: Record<string, BotMethod> = {
         ...(params.offset === undefined ? {} : { offset: params.offset }),
         limit: Math.min(100, Math.max(1, params.limit ?? 100)),
         timeoutSeconds: Math.max(0, params.timeout ?? 0),
-        ...(params.allowed_updates === undefined ? {} : { allowedUpdates: params.allowed_updates }),
+        ...(params.allowed_updates === undefined
+          ? {}
+          : { allowedUpdates: params.allowed_updates }),
       },
       ctx.signal,
     );
@@ -96,13 +128,22 @@ export const botMethods: Record<string, BotMethod> = {
     const params = p.parseParams(answerParams, ctx.params);
     const query = ctx.state.callbacks.get(params.callback_query_id);
     const now = ctx.state.now();
-    if (query === undefined || query.botId !== ctx.bot.user.id || query.answer !== undefined || now - query.pressedAt > ANSWER_WINDOW_MS) {
-      throw badRequest("query is too old and response timeout expired or query ID is invalid");
+    if (
+      query === undefined ||
+      query.botId !== ctx.bot.user.id ||
+      query.answer !== undefined ||
+      now - query.pressedAt > ANSWER_WINDOW_MS
+    ) {
+      throw badRequest(
+        "query is too old and response timeout expired or query ID is invalid",
+      );
     }
     if ((params.text?.length ?? 0) > 200) throw badRequest("MESSAGE_TOO_LONG");
     query.answer = {
       ...(params.text === undefined ? {} : { text: params.text }),
-      ...(params.show_alert === undefined ? {} : { show_alert: params.show_alert }),
+      ...(params.show_alert === undefined
+        ? {}
+        : { show_alert: params.show_alert }),
       ...(params.url === undefined ? {} : { url: params.url }),
       answered_at: Math.floor(now / 1000),
     };
@@ -113,7 +154,8 @@ export const botMethods: Record<string, BotMethod> = {
     const params = p.parseParams(editMarkupParams, ctx.params);
     const { message } = editable(ctx, params.chat_id, params.message_id);
     const markup = parseReplyMarkup(params.reply_markup);
-    if (sameMarkup(markup, message.reply_markup)) throw badRequest(NOT_MODIFIED);
+    if (sameMarkup(markup, message.reply_markup))
+      throw badRequest(NOT_MODIFIED);
     if (markup === undefined) delete message.reply_markup;
     else message.reply_markup = markup;
     message.edit_date = Math.floor(ctx.state.now() / 1000);
@@ -123,10 +165,18 @@ export const botMethods: Record<string, BotMethod> = {
   editmessagetext: (ctx) => {
     const params = p.parseParams(editTextParams, ctx.params);
     const { message } = editable(ctx, params.chat_id, params.message_id);
-    const content = parseMessageText(params.text, params.parse_mode, params.entities);
+    const content = parseMessageText(
+      params.text,
+      params.parse_mode,
+      params.entities,
+    );
     const markup = parseReplyMarkup(params.reply_markup);
-    const sameText = content.text === message.text && JSON.stringify(content.entities ?? []) === JSON.stringify(message.entities ?? []);
-    if (sameText && sameMarkup(markup, message.reply_markup)) throw badRequest(NOT_MODIFIED);
+    const sameText =
+      content.text === message.text &&
+      JSON.stringify(content.entities ?? []) ===
+        JSON.stringify(message.entities ?? []);
+    if (sameText && sameMarkup(markup, message.reply_markup))
+      throw badRequest(NOT_MODIFIED);
     message.text = content.text;
     if (content.entities === undefined) delete message.entities;
     else message.entities = content.entities;
@@ -141,13 +191,18 @@ export const botMethods: Record<string, BotMethod> = {
     const chat = ctx.state.chatFor(params.chat_id);
     const stored = chat.messages.get(params.message_id);
     if (stored === undefined) throw badRequest("message to delete not found");
-    if (stored.botId !== ctx.bot.user.id) throw badRequest("message can't be deleted");
+    if (stored.botId !== ctx.bot.user.id)
+      throw badRequest("message can't be deleted");
     chat.messages.delete(params.message_id);
     return true;
   },
 
   getchat: (ctx) => {
     const params = p.parseParams(getChatParams, ctx.params);
-    return { ...ctx.state.chatFor(params.chat_id).chat, accent_color_id: 0, max_reaction_count: 11 };
+    return {
+      ...ctx.state.chatFor(params.chat_id).chat,
+      accent_color_id: 0,
+      max_reaction_count: 11,
+    };
   },
 };

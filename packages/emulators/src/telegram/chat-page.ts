@@ -39,7 +39,12 @@ footer select{font:inherit;padding:5px 8px;border:1px solid #c4c9cc;border-radiu
 /** Renders the sandbox chat page: a Telegram-like group chat whose inline buttons press through the control API. */
 export function chatPage(chat: TgChat): string {
   const title = chat.title ?? chat.first_name ?? String(chat.id);
-  const kind = chat.type === "private" ? "private chat" : chat.type === "group" ? "group" : "supergroup";
+  const kind =
+    chat.type === "private"
+      ? "private chat"
+      : chat.type === "group"
+        ? "group"
+        : "supergroup";
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,10 +1,13 @@
 import { TelegramApiError } from "../errors.js";
 import type { TgInlineButton, TgInlineKeyboardMarkup } from "./wire-types.js";
 
-const badRequest = (what: string) => new TelegramApiError(400, `Bad Request: ${what}`);
+const badRequest = (what: string) =>
+  new TelegramApiError(400, `Bad Request: ${what}`);
 
 /** Reads a `reply_markup` parameter (object or JSON string) into the inline keyboard it attaches, if any. */
-export function parseReplyMarkup(value: unknown): TgInlineKeyboardMarkup | undefined {
+export function parseReplyMarkup(
+  value: unknown,
+): TgInlineKeyboardMarkup | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   let markup: unknown = value;
   if (typeof markup === "string") {
@@ -21,33 +24,46 @@ export function parseReplyMarkup(value: unknown): TgInlineKeyboardMarkup | undef
   if (!("inline_keyboard" in markup)) return undefined;
   const rows = markup.inline_keyboard;
   if (!Array.isArray(rows) || !rows.every((row) => Array.isArray(row))) {
-    throw badRequest('field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays');
+    throw badRequest(
+      'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays',
+    );
   }
-  const keyboard = (rows as unknown[][]).map((row) => row.map(parseButton)).filter((row) => row.length > 0);
+  const keyboard = (rows as unknown[][])
+    .map((row) => row.map(parseButton))
+    .filter((row) => row.length > 0);
   return keyboard.length === 0 ? undefined : { inline_keyboard: keyboard };
 }
 
 function parseButton(value: unknown): TgInlineButton {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw badRequest("can't parse inline keyboard button: InlineKeyboardButton must be an Object");
+    throw badRequest(
+      "can't parse inline keyboard button: InlineKeyboardButton must be an Object",
+    );
   }
   const button = value as Record<string, unknown>;
   if (typeof button.text !== "string") {
-    throw badRequest('can\'t parse inline keyboard button: Field "text" must be of type String');
+    throw badRequest(
+      'can\'t parse inline keyboard button: Field "text" must be of type String',
+    );
   }
   if (typeof button.callback_data === "string") {
     const bytes = Buffer.byteLength(button.callback_data, "utf8");
     if (bytes < 1 || bytes > 64) throw badRequest("BUTTON_DATA_INVALID");
     return { text: button.text, callback_data: button.callback_data };
   }
-  if (button.callback_data !== undefined) throw badRequest("BUTTON_DATA_INVALID");
+  if (button.callback_data !== undefined)
+    throw badRequest("BUTTON_DATA_INVALID");
   if (typeof button.url === "string") {
     if (!isButtonUrl(button.url)) {
-      throw badRequest(`inline keyboard button URL '${button.url}' is invalid: Wrong HTTP URL`);
+      throw badRequest(
+        `inline keyboard button URL '${button.url}' is invalid: Wrong HTTP URL`,
+      );
     }
     return { text: button.text, url: button.url };
   }
-  throw badRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard");
+  throw badRequest(
+    "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+  );
 }
 
 function isButtonUrl(text: string): boolean {
@@ -59,7 +75,10 @@ function isButtonUrl(text: string): boolean {
 }
 
 /** Tells whether two inline keyboards (or their absence) are exactly the same. */
-export function sameMarkup(a: TgInlineKeyboardMarkup | undefined, b: TgInlineKeyboardMarkup | undefined): boolean {
+export function sameMarkup(
+  a: TgInlineKeyboardMarkup | undefined,
+  b: TgInlineKeyboardMarkup | undefined,
+): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
@@ -70,7 +89,11 @@ export function findCallbackButton(
 ): TgInlineButton | undefined {
   for (const row of markup?.inline_keyboard ?? []) {
     for (const button of row) {
-      if (button.callback_data !== undefined && (data === undefined || button.callback_data === data)) return button;
+      if (
+        button.callback_data !== undefined &&
+        (data === undefined || button.callback_data === data)
+      )
+        return button;
     }
   }
   return undefined;

@@ -16,15 +16,21 @@ export function parseMessageText(
   if (mode === "html") parsed = parseHtml(raw);
   else if (mode === "markdownv2") parsed = parseMarkdown(raw, 2);
   else if (mode === "markdown") parsed = parseMarkdown(raw, 1);
-  else if (mode === "") parsed = { text: raw, entities: explicitEntities ?? [] };
+  else if (mode === "")
+    parsed = { text: raw, entities: explicitEntities ?? [] };
   else throw new TelegramApiError(400, `Bad Request: unsupported parse_mode`);
   // Telegram trims surrounding whitespace before measuring and storing.
   const leading = parsed.text.length - parsed.text.trimStart().length;
   const text = parsed.text.trim();
-  if (text.length === 0) throw new TelegramApiError(400, "Bad Request: message text is empty");
-  if (text.length > MAX_TEXT_LENGTH) throw new TelegramApiError(400, "Bad Request: message is too long");
+  if (text.length === 0)
+    throw new TelegramApiError(400, "Bad Request: message text is empty");
+  if (text.length > MAX_TEXT_LENGTH)
+    throw new TelegramApiError(400, "Bad Request: message is too long");
   const entities = parsed.entities
     .map((entity) => ({ ...entity, offset: entity.offset - leading }))
-    .filter((entity) => entity.offset >= 0 && entity.offset + entity.length <= text.length);
+    .filter(
+      (entity) =>
+        entity.offset >= 0 && entity.offset + entity.length <= text.length,
+    );
   return entities.length > 0 ? { text, entities } : { text };
 }

@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ControlApiError, EmulatorUsageError, RequestBodyError, TelegramApiError } from "../errors.js";
+import {
+  ControlApiError,
+  EmulatorUsageError,
+  RequestBodyError,
+  TelegramApiError,
+} from "../errors.js";
 import { startHttpServer } from "../http/http-server.js";
 import type { HttpServer } from "../http/http-server.js";
 import { readParams } from "../http/request-body.js";
@@ -42,26 +47,42 @@ export class TelegramEmulator {
     private readonly state: TelegramState,
   ) {
     this.apiRoot = server.url;
-    this.methods = { ...botMethods, ...webhookMethods({ changed: (bot) => this.webhookChanged(bot) }) };
+    this.methods = {
+      ...botMethods,
+      ...webhookMethods({ changed: (bot) => this.webhookChanged(bot) }),
+    };
   }
 
   /** Starts an emulator listening on a local port. */
-  static async start(options: TelegramEmulatorOptions = {}): Promise<TelegramEmulator> {
+  static async start(
+    options: TelegramEmulatorOptions = {},
+  ): Promise<TelegramEmulator> {
     const state = new TelegramState(options.now ?? Date.now);
     // No request is handled before the constructor below runs: it follows the listen callback synchronously.
-    const server = await startHttpServer((req, res) => emulator.handle(req, res), options);
+    const server = await startHttpServer(
+      (req, res) => emulator.handle(req, res),
+      options,
+    );
     const emulator = new TelegramEmulator(server, state);
     return emulator;
   }
 
   /** Creates a bot and returns its id, token and username. */
-  createBot(options: { username?: string; firstName?: string } = {}): { id: number; token: string; username: string } {
+  createBot(options: { username?: string; firstName?: string } = {}): {
+    id: number;
+    token: string;
+    username: string;
+  } {
     const bot = this.state.addBot(options);
     return { id: bot.user.id, token: bot.token, username: bot.user.username };
   }
 
   /** Creates a chat every bot may post to; groups get negative ids, supergroups -100…. */
-  createChat(options: { type: "private" | "group" | "supergroup"; title?: string; id?: number }): { id: number } {
+  createChat(options: {
+    type: "private" | "group" | "supergroup";
+    title?: string;
+    id?: number;
+  }): { id: number } {
     return { id: this.state.addChat(options).chat.id };
   }
 
@@ -79,7 +100,8 @@ export class TelegramEmulator {
   /** Resolves once a `getUpdates` long poll of that bot is waiting, so tests can act without sleeping. */
   whenPolling(botId: number): Promise<void> {
     const bot = this.state.bots.get(botId);
-    if (bot === undefined) return Promise.reject(new EmulatorUsageError(`unknown bot ${botId}`));
+    if (bot === undefined)
+      return Promise.reject(new EmulatorUsageError(`unknown bot ${botId}`));
     return bot.queue.whenPolling();
   }
 
@@ -87,7 +109,9 @@ export class TelegramEmulator {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const bot of this.state.bots.values()) bot.queue.endPolls();
-      await Promise.all([...this.deliverers.values()].map((deliverer) => deliverer.stop()));
+      await Promise.all(
+        [...this.deliverers.values()].map((deliverer) => deliverer.stop()),
+      );
       this.deliverers.clear();
       await this.server.close();
     })();
@@ -98,11 +122,17 @@ export class TelegramEmulator {
     await this.deliverers.get(bot.user.id)?.stop();
     this.deliverers.delete(bot.user.id);
     if (bot.webhook !== undefined && this.closing === undefined) {
-      this.deliverers.set(bot.user.id, new WebhookDeliverer(bot, this.state.now));
+      this.deliverers.set(
+        bot.user.id,
+        new WebhookDeliverer(bot, this.state.now),
+      );
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const url = new URL(req.url ?? "/", "http://emulator");
     try {
       if (url.pathname.startsWith("/_emulator/")) {
@@ -118,22 +148,37 @@ export class TelegramEmulator {
       const params = await readParams(req, url);
       const aborted = new AbortController();
       res.once("close", () => aborted.abort());
-      const result: unknown = await method({ bot, params, state: this.state, signal: aborted.signal });
+      const result: unknown = await method({
+        bot,
+        params,
+        state: this.state,
+        signal: aborted.signal,
+      });
       sendJson(res, 200, { ok: true, result });
     } catch (error) {
       if (error instanceof ControlApiError) {
-        sendJson(res, error.status, { ok: false, description: error.description });
+        sendJson(res, error.status, {
+          ok: false,
+          description: error.description,
+        });
       } else if (error instanceof TelegramApiError) {
         sendJson(res, error.errorCode, {
           ok: false,
           error_code: error.errorCode,
           description: error.description,
-          ...(error.parameters === undefined ? {} : { parameters: error.parameters }),
+          ...(error.parameters === undefined
+            ? {}
+            : { parameters: error.parameters }),
         });
       } else if (error instanceof RequestBodyError) {
         const status = error.reason === "too_large" ? 413 : 400;
-        const description = status === 413 ? "Request Entity Too Large" : `Bad Request: ${error.message}`;
-        const body = url.pathname.startsWith("/_emulator/") ? { ok: false, description } : { ok: false, error_code: status, description };
+        const description =
+          status === 413
+            ? "Request Entity Too Large"
+            : `Bad Request: ${error.message}`;
+        const body = url.pathname.startsWith("/_emulator/")
+          ? { ok: false, description }
+          : { ok: false, error_code: status, description };
         sendJson(res, status, body);
       } else {
         throw error;

@@ -1,12 +1,14 @@
 import { randomBytes, randomInt } from "node:crypto";
 
-const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+const TOKEN_ALPHABET =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 /** Makes a bot token shaped like Telegram's: `<bot id>:<35 chars of [A-Za-z0-9_-]>`. */
 export function makeBotToken(botId: number): string {
   const bytes = randomBytes(35);
   let secret = "";
-  for (const byte of bytes) secret += TOKEN_ALPHABET[byte % TOKEN_ALPHABET.length];
+  for (const byte of bytes)
+    secret += TOKEN_ALPHABET[byte % TOKEN_ALPHABET.length];
   return `${botId}:${secret}`;
 }
 

@@ -1,15 +1,34 @@
-import { ControlApiError, EmulatorUsageError, TelegramApiError } from "../errors.js";
-import { makeBotToken, makeCallbackQueryId, makeChatInstance } from "./telegram-ids.js";
+import {
+  ControlApiError,
+  EmulatorUsageError,
+  TelegramApiError,
+} from "../errors.js";
+import {
+  makeBotToken,
+  makeCallbackQueryId,
+  makeChatInstance,
+} from "./telegram-ids.js";
 import { findCallbackButton } from "./inline-keyboard.js";
 import { UpdateQueue } from "./update-queue.js";
-import type { TgChat, TgInlineKeyboardMarkup, TgMessage, TgMessageEntity, TgUser } from "./wire-types.js";
+import type {
+  TgChat,
+  TgInlineKeyboardMarkup,
+  TgMessage,
+  TgMessageEntity,
+  TgUser,
+} from "./wire-types.js";
 
 /** A bot known to the emulator, with its update queue and webhook. */
 export interface BotRecord {
   user: TgUser & { is_bot: true; username: string };
   token: string;
   queue: UpdateQueue;
-  webhook?: { url: string; secretToken?: string; lastErrorDate?: number; lastErrorMessage?: string };
+  webhook?: {
+    url: string;
+    secretToken?: string;
+    lastErrorDate?: number;
+    lastErrorMessage?: string;
+  };
 }
 
 /** A chat with the messages bots sent to it. */
@@ -25,7 +44,12 @@ export interface CallbackRecord {
   id: string;
   botId: number;
   pressedAt: number;
-  answer?: { text?: string; show_alert?: boolean; url?: string; answered_at: number };
+  answer?: {
+    text?: string;
+    show_alert?: boolean;
+    url?: string;
+    answered_at: number;
+  };
 }
 
 /** The emulator's world: bots, chats, users, messages and callback queries. */
@@ -47,7 +71,12 @@ export class TelegramState {
     const id = this.nextBotId++;
     const username = options.username ?? `emulated_${id}_bot`;
     const bot: BotRecord = {
-      user: { id, is_bot: true, first_name: options.firstName ?? username, username },
+      user: {
+        id,
+        is_bot: true,
+        first_name: options.firstName ?? username,
+        username,
+      },
       token: makeBotToken(id),
       queue: new UpdateQueue(this.now, 100_000_001),
     };
@@ -62,22 +91,42 @@ export class TelegramState {
   }
 
   /** Creates a chat; groups get negative ids and supergroups ids starting with -100. */
-  addChat(options: { type: TgChat["type"]; title?: string; id?: number }): ChatRecord {
+  addChat(options: {
+    type: TgChat["type"];
+    title?: string;
+    id?: number;
+  }): ChatRecord {
     const id = options.id ?? this.nextChatId(options.type);
-    if (this.chats.has(id)) throw new EmulatorUsageError(`chat ${id} already exists`);
+    if (this.chats.has(id))
+      throw new EmulatorUsageError(`chat ${id} already exists`);
     const chat: TgChat =
       options.type === "private"
-        ? { id, type: "private", first_name: options.title ?? this.users.get(id)?.first_name ?? "User" }
+        ? {
+            id,
+            type: "private",
+            first_name:
+              options.title ?? this.users.get(id)?.first_name ?? "User",
+          }
         : { id, type: options.type, title: options.title ?? `Chat ${id}` };
-    const record: ChatRecord = { chat, instance: makeChatInstance(), nextMessageId: 1, messages: new Map() };
+    const record: ChatRecord = {
+      chat,
+      instance: makeChatInstance(),
+      nextMessageId: 1,
+      messages: new Map(),
+    };
     this.chats.set(id, record);
     return record;
   }
 
   /** Registers a person who can press buttons. */
-  addUser(options: { id?: number; username?: string; firstName: string }): TgUser {
+  addUser(options: {
+    id?: number;
+    username?: string;
+    firstName: string;
+  }): TgUser {
     const id = options.id ?? this.nextUserId++;
-    if (this.users.has(id)) throw new EmulatorUsageError(`user ${id} already exists`);
+    if (this.users.has(id))
+      throw new EmulatorUsageError(`user ${id} already exists`);
     const user: TgUser = { id, is_bot: false, first_name: options.firstName };
     if (options.username !== undefined) user.username = options.username;
     this.users.set(id, user);
@@ -86,9 +135,15 @@ export class TelegramState {
 
   /** Finds a chat by the chat_id parameter, which may be a number or its decimal string. */
   chatFor(chatId: number | string): ChatRecord {
-    const id = typeof chatId === "number" ? chatId : /^-?\d+$/.test(chatId.trim()) ? Number(chatId) : NaN;
+    const id =
+      typeof chatId === "number"
+        ? chatId
+        : /^-?\d+$/.test(chatId.trim())
+          ? Number(chatId)
+          : NaN;
     const chat = this.chats.get(id);
-    if (chat === undefined) throw new TelegramApiError(400, "Bad Request: chat not found");
+    if (chat === undefined)
+      throw new TelegramApiError(400, "Bad Request: chat not found");
     return chat;
   }
 
@@ -96,7 +151,11 @@ export class TelegramState {
   postMessage(
     bot: BotRecord,
     chat: ChatRecord,
-    content: { text: string; entities?: TgMessageEntity[]; reply_markup?: TgInlineKeyboardMarkup },
+    content: {
+      text: string;
+      entities?: TgMessageEntity[];
+      reply_markup?: TgInlineKeyboardMarkup;
+    },
   ): TgMessage {
     const message: TgMessage = {
       message_id: chat.nextMessageId++,
@@ -119,13 +178,23 @@ export class TelegramState {
   }): { callback_query_id: string; update_id: number | null } {
     const chat = this.chats.get(Number(input.chatId));
     const stored = chat?.messages.get(input.messageId);
-    if (chat === undefined || stored === undefined) throw new ControlApiError(404, "message not found");
+    if (chat === undefined || stored === undefined)
+      throw new ControlApiError(404, "message not found");
     if (input.botId !== undefined && input.botId !== stored.botId) {
-      throw new ControlApiError(400, `message ${input.messageId} was not sent by bot ${input.botId}`);
+      throw new ControlApiError(
+        400,
+        `message ${input.messageId} was not sent by bot ${input.botId}`,
+      );
     }
-    const button = findCallbackButton(stored.message.reply_markup, input.callbackData);
+    const button = findCallbackButton(
+      stored.message.reply_markup,
+      input.callbackData,
+    );
     if (button === undefined) {
-      throw new ControlApiError(400, `message shows no button with callback_data ${JSON.stringify(input.callbackData ?? "")}`);
+      throw new ControlApiError(
+        400,
+        `message shows no button with callback_data ${JSON.stringify(input.callbackData ?? "")}`,
+      );
     }
     const bot = this.bots.get(stored.botId);
     if (bot === undefined) throw new ControlApiError(404, "bot not found");
@@ -134,7 +203,13 @@ export class TelegramState {
     const message = structuredClone(stored.message);
     const updateId = bot.queue.push("callback_query", (update_id) => ({
       update_id,
-      callback_query: { id, from: input.from, message, chat_instance: chat.instance, data: button.callback_data ?? "" },
+      callback_query: {
+        id,
+        from: input.from,
+        message,
+        chat_instance: chat.instance,
+        data: button.callback_data ?? "",
+      },
     }));
     return { callback_query_id: id, update_id: updateId ?? null };
   }
@@ -145,4 +220,3 @@ export class TelegramState {
     return -Number(`100${this.nextSupergroupId++}`);
   }
 }
-

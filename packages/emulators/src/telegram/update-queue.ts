@@ -2,7 +2,11 @@ import { TelegramApiError } from "../errors.js";
 import type { TgUpdate } from "./wire-types.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const OFF_BY_DEFAULT = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
+const OFF_BY_DEFAULT = new Set([
+  "chat_member",
+  "message_reaction",
+  "message_reaction_count",
+]);
 
 interface QueuedUpdate {
   update: TgUpdate;
@@ -40,7 +44,10 @@ export class UpdateQueue {
   }
 
   /** Queues an update unless allowed_updates excludes its kind; returns its id, or undefined when dropped. */
-  push(kind: string, build: (updateId: number) => TgUpdate): number | undefined {
+  push(
+    kind: string,
+    build: (updateId: number) => TgUpdate,
+  ): number | undefined {
     if (!this.allows(kind)) return undefined;
     const update = build(this.nextUpdateId++);
     this.updates.push({ update, kind, createdAt: this.now() });
@@ -55,7 +62,8 @@ export class UpdateQueue {
 
   /** Serves a getUpdates call; a newer call ends a waiting one with 409 Conflict. */
   poll(options: PollOptions, signal?: AbortSignal): Promise<TgUpdate[]> {
-    if (options.allowedUpdates !== undefined) this.allowed = new Set(options.allowedUpdates);
+    if (options.allowedUpdates !== undefined)
+      this.allowed = new Set(options.allowedUpdates);
     this.waiter?.finish(
       new TelegramApiError(
         409,
@@ -65,11 +73,22 @@ export class UpdateQueue {
     this.waiter = undefined;
     if (options.offset !== undefined) this.confirm(options.offset);
     const ready = this.pending(options.limit);
-    if (ready.length > 0 || options.timeoutSeconds <= 0 || signal?.aborted === true) return Promise.resolve(ready);
+    if (
+      ready.length > 0 ||
+      options.timeoutSeconds <= 0 ||
+      signal?.aborted === true
+    )
+      return Promise.resolve(ready);
     return new Promise<TgUpdate[]>((resolve, reject) => {
-      const timer = setTimeout(() => finish(this.pending(options.limit)), options.timeoutSeconds * 1000);
+      const timer = setTimeout(
+        () => finish(this.pending(options.limit)),
+        options.timeoutSeconds * 1000,
+      );
       const onAbort = () => finish([]);
-      const waiter: Waiter = { limit: options.limit, finish: (result) => finish(result) };
+      const waiter: Waiter = {
+        limit: options.limit,
+        finish: (result) => finish(result),
+      };
       const finish = (result: TgUpdate[] | TelegramApiError) => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -136,9 +155,13 @@ export class UpdateQueue {
 
   private confirm(offset: number): void {
     if (offset < 0) {
-      this.updates = this.updates.slice(Math.max(0, this.updates.length + offset));
+      this.updates = this.updates.slice(
+        Math.max(0, this.updates.length + offset),
+      );
     } else {
-      this.updates = this.updates.filter((entry) => entry.update.update_id >= offset);
+      this.updates = this.updates.filter(
+        (entry) => entry.update.update_id >= offset,
+      );
     }
   }
 
@@ -153,7 +176,8 @@ export class UpdateQueue {
   }
 
   private allows(kind: string): boolean {
-    if (this.allowed === undefined || this.allowed.size === 0) return !OFF_BY_DEFAULT.has(kind);
+    if (this.allowed === undefined || this.allowed.size === 0)
+      return !OFF_BY_DEFAULT.has(kind);
     return this.allowed.has(kind);
   }
 }

@@ -24,7 +24,9 @@ export class WebhookDeliverer {
 
   private async run(): Promise<void> {
     let failures = 0;
-    const stoppedSignal = new Promise<void>((resolve) => this.abort.signal.addEventListener("abort", () => resolve()));
+    const stoppedSignal = new Promise<void>((resolve) =>
+      this.abort.signal.addEventListener("abort", () => resolve()),
+    );
     while (!this.stopped) {
       const webhook = this.bot.webhook;
       const update = this.bot.queue.peek();
@@ -43,23 +45,34 @@ export class WebhookDeliverer {
       webhook.lastErrorDate = Math.floor(this.now() / 1000);
       webhook.lastErrorMessage = error;
       failures += 1;
-      await Promise.race([delay(Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures)), stoppedSignal]);
+      await Promise.race([
+        delay(Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures)),
+        stoppedSignal,
+      ]);
     }
   }
 
-  private async post(url: string, secretToken: string | undefined, update: unknown): Promise<string | undefined> {
+  private async post(
+    url: string,
+    secretToken: string | undefined,
+    update: unknown,
+  ): Promise<string | undefined> {
     try {
       const response = await fetch(url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          ...(secretToken === undefined ? {} : { "x-telegram-bot-api-secret-token": secretToken }),
+          ...(secretToken === undefined
+            ? {}
+            : { "x-telegram-bot-api-secret-token": secretToken }),
         },
         body: JSON.stringify(update),
         signal: this.abort.signal,
       });
       await response.arrayBuffer().catch(() => undefined);
-      return response.ok ? undefined : `Wrong response from the webhook: ${response.status} ${response.statusText}`;
+      return response.ok
+        ? undefined
+        : `Wrong response from the webhook: ${response.status} ${response.statusText}`;
     } catch (error) {
       return `Connection failed: ${error instanceof Error ? error.message : String(error)}`;
     }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { dag } from "./dag.js";
+import { ConfError, DagDefinitionError } from "./errors.js";
+import { task } from "./function-operator.js";
+import { resolveArgs } from "./xcom.js";
+
+describe("dag()", () => {
+  it("orders tasks so that every task comes after the tasks whose output it takes", () => {
+    const d = dag({ id: "order", schedule: null }, () => {
+      const a = task({ taskId: "a" }, () => 1, {});
+      const b = task({ taskId: "b" }, () => 2, {});
+      task({ taskId: "sum" }, ({ x, y }: { x: number; y: number }) => x + y, { x: a.output, y: b.output });
+    });
+    expect(d.tasks.map((t) => t.taskId)).toEqual(["a", "b", "sum"]);
+    expect(d.task("sum")?.upstreamTaskIds).toEqual(["a", "b"]);
+  });
+
+  it("refuses two tasks with the same id, naming the DAG and the id", () => {
+    expect(() =>
+      dag({ id: "dupes", schedule: null }, () => {
+        task({ taskId: "same" }, () => 1, {});
+        task({ taskId: "same" }, () => 2, {});
+      }),
+    ).toThrow(new DagDefinitionError("dupes", 'two tasks have the id "same"'));
+  });
+
+  it("refuses an edge to a task outside the DAG", () => {
+    const outside = task({ taskId: "outside" }, () => 1, {});
+    expect(() =>
+      dag({ id: "stray", schedule: null }, () => {
+        task({ taskId: "inside" }, ({ v }: { v: number }) => v, { v: outside.output });
+      }),
+    ).toThrow(/uses "outside", which is not in this DAG/);
+  });
+
+  it("refuses a task id with characters Airflow does not allow", () => {
+    expect(() => task({ taskId: "has space" }, () => 1, {})).toThrow(/taskId "has space"/);
+  });
+
+  it("fills param defaults and names the field of a bad conf", () => {
+    const d = dag({ id: "params", schedule: null, params: z.object({ text: z.string().default("hi"), n: z.number().int() }) }, () => undefined);
+    expect(d.parseConf({ n: 2 })).toEqual({ text: "hi", n: 2 });
+    const error = (() => {
+      try {
+        d.parseConf({ n: "two" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfError);
+    expect((error as ConfError).field).toBe("n");
+    expect((error as ConfError).message).toContain('"n"');
+  });
+
+  it("resolves params and upstream outputs into a task's arguments", () => {
+    let greet: ReturnType<typeof task<{ name: string; punctuation: string }, string>> | undefined;
+    dag({ id: "resolve", schedule: null, params: z.object({ name: z.string() }) }, ({ params }) => {
+      const mark = task({ taskId: "mark" }, () => "!", {});
+      greet = task({ taskId: "greet" }, ({ name, punctuation }: { name: string; punctuation: string }) => `hi ${name}${punctuation}`, {
+        name: params.name,
+        punctuation: mark.output,
+      });
+    });
+    const args = resolveArgs(greet!.args, { outputs: new Map([["mark", "!"]]), params: { name: "Анна" } });
+    expect(args).toEqual({ name: "Анна", punctuation: "!" });
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { resolveConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
+
+const TOKEN = "123456789:AAHfakeTokenForConfigTests_abcdefghij";
+const live = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: "-1001234567890", AIRTABLE_TOKEN: "patX", AIRTABLE_BASE_ID: "appABCDEFGHIJKLMN" };
+
+function failure(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    resolveConfig(env, "/srv/poekhali");
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("resolveConfig", () => {
+  it("runs the sandbox with the documented defaults when no bot token is set", () => {
+    const config = resolveConfig({}, "/srv/poekhali");
+    expect(config).toMatchObject({
+      mode: "sandbox",
+      home: "/srv/poekhali/.poekhali",
+      port: 8000,
+      workerPort: 9080,
+      restate: { ingressPort: 8080, adminPort: 9070, nodePort: 5122 },
+      dagsFolder: "/srv/poekhali/dags",
+      reporterName: "poekhali",
+      eventType: "button_press",
+    });
+    expect(config.telegram).toBeUndefined();
+  });
+
+  it("treats an empty TELEGRAM_BOT_TOKEN (as in .env.example) as unset", () => {
+    expect(resolveConfig({ TELEGRAM_BOT_TOKEN: "" }, "/srv").mode).toBe("sandbox");
+  });
+
+  it("runs live with Telegram's and Airtable's default addresses", () => {
+    const config = resolveConfig(live, "/srv");
+    expect(config.mode).toBe("live");
+    expect(config.telegram).toEqual({ token: TOKEN, chatId: "-1001234567890", apiRoot: "https://api.telegram.org" });
+    expect(config.airtable).toMatchObject({ table: "tg_actions", endpointUrl: "https://api.airtable.com" });
+  });
+
+  it("names each variable that live mode needs", () => {
+    expect(failure({ ...live, TELEGRAM_CHAT_ID: undefined }).variable).toBe("TELEGRAM_CHAT_ID");
+    expect(failure({ ...live, AIRTABLE_TOKEN: undefined }).variable).toBe("AIRTABLE_TOKEN");
+    expect(failure({ ...live, AIRTABLE_BASE_ID: undefined }).variable).toBe("AIRTABLE_BASE_ID");
+  });
+
+  it("names malformed variables without echoing their values", () => {
+    const bad = failure({ TELEGRAM_BOT_TOKEN: "not-a-token-secret" });
+    expect(bad.variable).toBe("TELEGRAM_BOT_TOKEN");
+    expect(bad.message).not.toContain("not-a-token-secret");
+    expect(failure({ POEKHALI_PORT: "70000" }).variable).toBe("POEKHALI_PORT");
+    expect(failure({ TELEGRAM_API_ROOT: "ftp://x" }).variable).toBe("TELEGRAM_API_ROOT");
+    expect(failure({ ...live, AIRTABLE_BASE_ID: "base1" }).variable).toBe("AIRTABLE_BASE_ID");
+  });
+
+  it("strips a trailing slash from API roots, as grammY needs", () => {
+    expect(resolveConfig({ ...live, TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" }, "/srv").telegram?.apiRoot).toBe("http://127.0.0.1:8081");
+  });
+});
