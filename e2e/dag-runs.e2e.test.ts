@@ -27,7 +27,10 @@ import { eventually } from "./harness.js";
 const events = restate.object({
   name: "test_events",
   handlers: {
-    watch: async (ctx: restate.ObjectContext, triggerId: string) => ctx.set("trigger", triggerId),
+    watch: (ctx: restate.ObjectContext, triggerId: string) => {
+      ctx.set("trigger", triggerId);
+      return Promise.resolve();
+    },
     fire: async (ctx: restate.ObjectContext, value: string) => {
       const trigger = await ctx.get<string>("trigger");
       if (!trigger) throw new restate.TerminalError("nobody watches", { errorCode: 409 });

@@ -1,3 +1,4 @@
+import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, postJson, startApp, type AppUnderTest } from "./harness.js";
 import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
@@ -69,10 +70,22 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(rows[1]!.fields.username).toBe("anna");
   });
 
+  it("answers a press on a message no run watches, and writes nothing", async () => {
+    // A message with a poekhali-looking button that no run sent, as a stale or forged one would be.
+    const api = new Api(sandbox.info.telegram.token, { apiRoot: sandbox.info.telegram.api_root });
+    const stray = await api.sendMessage(sandbox.info.telegram.chat_id, "Не из запуска", {
+      reply_markup: { inline_keyboard: [[{ text: "Поехали", callback_data: "poekhali:not-a-run" }]] },
+    });
+    const rowsBefore = (await sandbox.rows()).length;
+    const press = await sandbox.press(stray.message_id, { id: 1001, username: "anna", first_name: "Анна" });
+    const answer = await eventually("the stray press to be answered", () => sandbox.callbackAnswer(press.body.callback_query_id).then((a) => a ?? undefined), 15_000);
+    expect(answer.text).toBe("Принято");
+    expect((await sandbox.rows()).length).toBe(rowsBefore);
+  });
+
   it("falls back to the first name for a presser without a username", async () => {
     const runId = await trigger(app, { conf: { text: "Второй заход" } });
-    const message = await sandbox.messageWithButton();
-    expect(message.text).toBe("Второй заход");
+    const message = await sandbox.messageWithButton("Второй заход");
     await sandbox.press(message.message_id, { id: 1002, first_name: "Борис" });
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
     const rows = await sandbox.rows();

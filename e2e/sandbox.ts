@@ -29,9 +29,11 @@ export async function sandboxOf(app: AppUnderTest) {
       const res = await fetch(`${tg}/_emulator/chats/${sb.telegram.chat_id}/messages`);
       return ((await res.json()) as { result: ChatMessage[] }).result;
     },
-    /** Waits for the newest message that shows a button, and returns it. */
-    async messageWithButton(): Promise<ChatMessage> {
-      return eventually("a message with a button", async () => (await this.messages()).filter((m) => m.reply_markup).at(-1));
+    /** Waits for the newest message that shows a button (with this text, if given), and returns it. */
+    async messageWithButton(text?: string): Promise<ChatMessage> {
+      return eventually(`a message with a button${text ? ` saying "${text}"` : ""}`, async () =>
+        (await this.messages()).filter((m) => m.reply_markup && (text === undefined || m.text === text)).at(-1),
+      );
     },
     press(messageId: number, from: { id: number; username?: string; first_name: string }) {
       return postJson<{ ok: boolean; callback_query_id: string; update_id: number }>(`${tg}/_emulator/press`, {

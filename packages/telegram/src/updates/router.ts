@@ -15,6 +15,13 @@ export interface TelegramRouterOptions {
 }
 
 type Done = { readonly press: ButtonPress };
+/** A press that came before its sensor parked; answered by `watch`, or by `flush` if no sensor comes. */
+type Pending = PressEvent & { answered?: boolean };
+
+/** How long early presses wait for their sensor before they get a neutral answer (Telegram allows ~15 s). */
+const FLUSH_AFTER_MS = 5_000;
+/** Early presses kept per message; more are answered at once and dropped. */
+const MAX_PENDING = 50;
 
 const TEXTS = {
   already: "Уже нажали 👌",
@@ -69,7 +76,6 @@ export function telegramRouter(options: TelegramRouterOptions) {
       update_id: event.update_id,
     };
     ctx.set<Done>("done", { press });
-    ctx.clear("pending");
     ctx.resolveAwakeable(watch.trigger_id, press);
     const hook = options.hookFor(event.bot_id);
     await ctx.run("remove the keyboard", async () => {
@@ -82,6 +88,16 @@ export function telegramRouter(options: TelegramRouterOptions) {
     });
   }
 
+  /** Answers a press according to the watch, and accepts it when it is the first valid one. */
+  async function settle(ctx: restate.ObjectContext, watch: Watch, event: Pending): Promise<void> {
+    const say = (text: string) => (event.answered ? Promise.resolve() : answer(ctx, event, text));
+    if (await ctx.get<Done>("done")) return say(alreadyText);
+    if (nonceOf(event.data) !== watch.nonce) return say(TEXTS.stale);
+    if (!allowed(watch, event)) return say(TEXTS.notAllowed);
+    await say(watch.answer_text);
+    await accept(ctx, watch, event);
+  }
+
   function allowed(watch: Watch, event: PressEvent): boolean {
     if (!watch.allowed_usernames) return true;
     const name = event.from.username?.toLowerCase();
@@ -92,31 +108,35 @@ export function telegramRouter(options: TelegramRouterOptions) {
     name: ROUTER_NAME,
     description: "Matches Telegram button presses to the runs waiting for them, one key per message",
     handlers: {
-      /** A sensor parks on this message; a press that came first is delivered now. */
+      /** A sensor parks on this message; presses that came first are settled now, in order. */
       watch: async (ctx: restate.ObjectContext, watch: Watch): Promise<void> => {
         if (await ctx.get<Done>("done")) return;
         ctx.set("watch", watch);
-        const pending = await ctx.get<PressEvent>("pending");
-        if (!pending) return;
-        if (nonceOf(pending.data) === watch.nonce && allowed(watch, pending)) await accept(ctx, watch, pending);
-        else ctx.clear("pending");
+        const pending = (await ctx.get<Pending[]>("pending")) ?? [];
+        ctx.clear("pending");
+        for (const event of pending) await settle(ctx, watch, event);
       },
 
       /** One callback query on this message, handed over by the ingester. */
       press: async (ctx: restate.ObjectContext, event: PressEvent): Promise<void> => {
-        if (await ctx.get<Done>("done")) return answer(ctx, event, alreadyText);
-        const nonce = nonceOf(event.data);
-        if (nonce === null) return answer(ctx, event, "");
+        if (nonceOf(event.data) === null) return answer(ctx, event, "");
         const watch = await ctx.get<Watch>("watch");
-        if (!watch) {
-          // The sensor has not parked yet: keep the first press and answer now, within Telegram's 15 s.
-          if (!(await ctx.get<PressEvent>("pending"))) ctx.set("pending", event);
-          return answer(ctx, event, TEXTS.received);
+        if (watch) return settle(ctx, watch, event);
+        if (await ctx.get<Done>("done")) return answer(ctx, event, alreadyText);
+        // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
+        const pending = (await ctx.get<Pending[]>("pending")) ?? [];
+        if (pending.length >= MAX_PENDING) return answer(ctx, event, TEXTS.received);
+        ctx.set("pending", [...pending, event]);
+        if (pending.length === 0) {
+          ctx.genericSend({ service: ROUTER_NAME, method: "flush", key: ctx.key, parameter: null, delay: FLUSH_AFTER_MS, inputSerde: restate.serde.json });
         }
-        if (nonce !== watch.nonce) return answer(ctx, event, TEXTS.stale);
-        if (!allowed(watch, event)) return answer(ctx, event, TEXTS.notAllowed);
-        await answer(ctx, event, watch.answer_text);
-        await accept(ctx, watch, event);
+      },
+
+      /** Answers presses still waiting for a sensor, before Telegram's answer window closes. */
+      flush: async (ctx: restate.ObjectContext): Promise<void> => {
+        const pending = (await ctx.get<Pending[]>("pending")) ?? [];
+        for (const event of pending) if (!event.answered) await answer(ctx, event, TEXTS.received);
+        if (pending.length > 0) ctx.set("pending", pending.map((event) => ({ ...event, answered: true })));
       },
     },
   });
