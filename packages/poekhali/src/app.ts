@@ -89,6 +89,8 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
         POEKHALI_DAGS_FOLDER: config.dagsFolder,
         POEKHALI_WORKER_PORT: String(await choosePort(config.workerPort, host)),
         POEKHALI_RESTATE_INGRESS_PORT: String(ports.ingressPort),
+        // The SDK logs every invocation at INFO; the UI's status polling alone would flood the terminal.
+        RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
       },
       log,
       onReady: async (url) => {
