@@ -65,7 +65,7 @@ export async function startSandbox(
   }
   const bot = telegram.createBot({
     username: "poekhali_sandbox_bot",
-    firstName: "Поехали",
+    firstName: "poekhali bot",
   });
   const chat = telegram.createChat({
     type: "supergroup",

@@ -53,7 +53,7 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
       nonce,
       trigger_id: context.triggerId,
       allowed_usernames: args.allowedUsernames?.length ? [...args.allowedUsernames] : null,
-      answer_text: args.answerText ?? "Поехали! 🚀",
+      answer_text: args.answerText ?? "Поехали!",
     };
     context.send({ service: ROUTER_NAME, handler: "watch", key: messageKey(bot_id, chat_id, message_id) }, { ...watch });
   }

@@ -24,7 +24,7 @@ const FLUSH_AFTER_MS = 5_000;
 const MAX_PENDING = 50;
 
 const TEXTS = {
-  already: "Уже нажали 👌",
+  already: "Уже нажали",
   received: "Принято",
   stale: "Эта кнопка больше не работает",
   notAllowed: "Эта кнопка не для вас",
