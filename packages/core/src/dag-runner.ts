@@ -27,13 +27,16 @@ export interface WorkerRuntime {
   readonly log?: (line: TaskLogLine) => void;
 }
 
-type Outcome = { ok: true; value: Json } | { ok: false; error: string; retryable: boolean };
+/** A try's result, journaled as the step's value; `ended_at` is read inside the step, saving a journaled clock read. */
+type Outcome = ({ ok: true; value: Json } | { ok: false; error: string; retryable: boolean }) & { started_at: string; ended_at: string };
 
 /** Runs one DAG run inside its Restate workflow handler, keeping task states in workflow state. */
 export class DagRunner {
   readonly #outputs = new Map<string, Json>();
   readonly #instances = new Map<string, TaskInstance>();
   #params: JsonObject = {};
+  /** The latest journaled time this run has seen: a free stand-in for "now" between sequential steps. */
+  #clock = "";
   #run!: DagRun;
 
   constructor(
@@ -87,26 +90,33 @@ export class DagRunner {
 
   async #runOperator(op: BaseOperator<object, Json>): Promise<void> {
     for (let tryNumber = 1; ; tryNumber++) {
-      this.#set(op.taskId, { state: "running", try_number: tryNumber, start_date: await this.#now(), end_date: null });
+      // Shown while the step runs; the step's own start replaces it when it ends (a retry reads the clock anew).
+      const shownStart = tryNumber === 1 && this.#clock ? this.#clock : await this.#now();
+      this.#set(op.taskId, { state: "running", try_number: tryNumber, start_date: shownStart, end_date: null });
       const context = this.#taskContext(op.taskId, tryNumber);
       const step = `${op.taskId}: ${op.title}${tryNumber > 1 ? ` (try ${tryNumber})` : ""}`;
       // Failures come back as values so that Airflow's retries, not Restate's, decide what happens next.
       const outcome = await this.ctx.run(step, async (): Promise<Outcome> => {
+        const started_at = new Date().toISOString();
         try {
           const args = resolveArgs(op.args, this.#scope());
-          return { ok: true, value: (await op.execute(args, context)) ?? null };
+          const value = (await op.execute(args, context)) ?? null;
+          return { ok: true, value, started_at, ended_at: new Date().toISOString() };
         } catch (error) {
           context.log.error(describe(error));
-          return { ok: false, error: describe(error), retryable: !(error instanceof restate.TerminalError) };
+          const retryable = !(error instanceof restate.TerminalError);
+          return { ok: false, error: describe(error), retryable, started_at, ended_at: new Date().toISOString() };
         }
       });
+      this.#clock = outcome.ended_at;
+      const times = { start_date: outcome.started_at, end_date: outcome.ended_at };
       if (outcome.ok) {
         this.#outputs.set(op.taskId, outcome.value);
-        this.#set(op.taskId, { state: "success", end_date: await this.#now() });
+        this.#set(op.taskId, { state: "success", ...times });
         return;
       }
       const retry = outcome.retryable && tryNumber <= op.retries;
-      this.#set(op.taskId, { state: retry ? "up_for_retry" : "failed", end_date: await this.#now(), note: outcome.error });
+      this.#set(op.taskId, { state: retry ? "up_for_retry" : "failed", ...times, note: outcome.error });
       if (!retry) return;
       await this.ctx.sleep(toMillis(op.retryDelay), `${op.taskId}: wait before try ${tryNumber + 1}`);
     }
@@ -183,7 +193,8 @@ export class DagRunner {
   }
 
   async #now(): Promise<string> {
-    return new Date(await this.ctx.date.now()).toISOString();
+    this.#clock = new Date(await this.ctx.date.now()).toISOString();
+    return this.#clock;
   }
 }
 
