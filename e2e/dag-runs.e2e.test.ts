@@ -83,6 +83,12 @@ const waits = dag(
   },
 );
 
+const branches = dag({ id: "t_branches", schedule: null }, () => {
+  const slow = new WaitForEvent({ taskId: "slow", key: "branches" });
+  const quick = task({ taskId: "quick", title: "answer at once" }, () => "quick", {});
+  task({ taskId: "join", title: "join both" }, ({ a, b }: { a: string; b: string }) => `${a}+${b}`, { a: slow.output, b: quick.output });
+});
+
 describe("DAG runs on a real restate-server", () => {
   let home: string;
   let server: RestateServer;
@@ -93,7 +99,7 @@ describe("DAG runs on a real restate-server", () => {
     home = mkdtempSync(join(tmpdir(), "poekhali-dagruns-"));
     server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
     const runtime = { connections: new StaticConnections([]) };
-    worker = createServer(restate.createEndpointHandler({ services: [events, ...[flaky, broken, waits].map((d) => dagWorkflow(d, runtime))] }));
+    worker = createServer(restate.createEndpointHandler({ services: [events, ...[flaky, broken, waits, branches].map((d) => dagWorkflow(d, runtime))] }));
     const port = await choosePort(0);
     await new Promise<void>((resolve) => worker.listen(port, "127.0.0.1", resolve));
     await server.register(`http://127.0.0.1:${port}`);
@@ -156,6 +162,29 @@ describe("DAG runs on a real restate-server", () => {
     const s = await finished("t_waits", "r3");
     expect(s.dag_run.state).toBe("failed");
     expect(states(s)).toEqual({ wait: "failed", use: "upstream_failed" });
+  });
+
+  it("runs independent branches concurrently and joins them", async () => {
+    await start("t_branches", "r1");
+    // The quick branch finishes while its sibling is still parked.
+    await eventually("the quick branch to finish beside the parked sensor", async () => {
+      const s = await status("t_branches", "r1");
+      return s && states(s).quick === "success" && states(s).slow === "deferred" && states(s).join === "scheduled";
+    });
+    await eventually("the sensor to register", () => ingress.call({ service: "test_events", handler: "fire", key: "branches" }, "slow").then(() => true));
+    const s = await finished("t_branches", "r1");
+    expect(states(s)).toEqual({ slow: "success", quick: "success", join: "success" });
+  });
+
+  it("fails a cancelled run: the parked sensor fails and nothing downstream starts", async () => {
+    const { invocationId } = await start("t_waits", "cancel_me", { key: "kc", timeout: "1h" });
+    await eventually("the sensor to defer", async () => (await status("t_waits", "cancel_me"))?.task_instances[0]?.state === "deferred");
+    const res = await fetch(`${server.adminUrl}/invocations/${invocationId}/cancel`, { method: "PATCH" });
+    expect(res.ok).toBe(true);
+    const s = await finished("t_waits", "cancel_me");
+    expect(s.dag_run.state).toBe("failed");
+    expect(states(s)).toEqual({ wait: "failed", use: "upstream_failed" });
+    expect(s.task_instances[0]?.note).toBe("the run was cancelled");
   });
 
   it("refuses a conf that does not fit the params before any task runs", async () => {

@@ -15,7 +15,8 @@ export type { TaskContext, TaskLogger } from "./context.js";
 
 // Runs on Restate
 export { dagWorkflow, type DagWorkflow, type DagRunInput, type DagRunResult } from "./workflow.js";
-export { DagRunner, type WorkerRuntime, type TaskLogLine } from "./dag-runner.js";
+export { DagRunner } from "./dag-runner.js";
+export { type WorkerRuntime, type TaskLogLine } from "./task-context.js";
 export type { TaskState, TaskInstance, DagRunState, DagRun, DagRunStatus } from "./task-instance.js";
 
 // Connections, values, errors

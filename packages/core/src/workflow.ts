@@ -1,7 +1,8 @@
 import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import type { Dag } from "./dag.js";
-import { DagRunner, type WorkerRuntime } from "./dag-runner.js";
+import { DagRunner } from "./dag-runner.js";
+import type { WorkerRuntime } from "./task-context.js";
 import type { DagRun, DagRunState, DagRunStatus, TaskInstance } from "./task-instance.js";
 
 /** The input of a DAG workflow's `run` handler: the trigger-time conf. */
