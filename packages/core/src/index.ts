@@ -16,7 +16,7 @@ export type { TaskContext, TaskLogger } from "./context.js";
 // Runs on Restate
 export { dagWorkflow, type DagWorkflow, type DagRunInput, type DagRunResult } from "./workflow.js";
 export { DagRunner } from "./dag-runner.js";
-export { type WorkerRuntime, type TaskLogLine } from "./task-context.js";
+export { taskContext, type WorkerRuntime, type TaskLogLine } from "./task-context.js";
 export type { TaskState, TaskInstance, DagRunState, DagRun, DagRunStatus } from "./task-instance.js";
 
 // Connections, values, errors

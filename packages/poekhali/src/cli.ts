@@ -1,55 +1,55 @@
 import { ConfigError } from "./errors.js";
-import { loadDotEnv, resolveConfig } from "./config.js";
+import { loadDotEnv } from "./config.js";
+import { CommandFailed, UsageError } from "./cli/usage-error.js";
 
 const HELP = `poekhali — Airflow-style DAGs on Restate
 
 Usage:
-  poekhali up           start restate-server, the worker and the web UI (sandbox without TELEGRAM_BOT_TOKEN)
-  poekhali emulators    start the Telegram and Airtable emulators and print where they listen (one JSON line)
-  poekhali --help       this text
+  poekhali up                     start restate-server, the worker and the web UI (the sandbox without TELEGRAM_BOT_TOKEN)
+  poekhali emulators              start the Telegram and Airtable emulators; print where they listen (one JSON line)
+  poekhali dags list|trigger|runs DAGs and their runs, through the running app's REST API
+  poekhali tasks states|test      a run's task states; run one task here without Restate
 
-Settings come from the environment and ./.env; see .env.example.`;
+Every command takes --help. Settings come from the environment and ./.env; see .env.example.`;
+
+const print = (line: string) => console.log(line);
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    console.log(HELP);
-    return command ? 0 : 1;
+    print(HELP);
+    return command ? 0 : 2;
   }
-  loadDotEnv();
-  if (command === "emulators") {
-    const { runEmulators } = await import("@poekhali/emulators/cli");
-    await runEmulators();
-    return 0;
+  switch (command) {
+    case "up":
+      return (await import("./cli/up-command.js")).upCommand(rest, print);
+    case "emulators": {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        print("Usage: poekhali emulators\n\nStarts the Telegram Bot API and Airtable emulators on loopback (ports from TELEGRAM_EMULATOR_PORT and\nAIRTABLE_EMULATOR_PORT, 0 = free) and prints one JSON line saying where they are; Ctrl-C stops them.");
+        return 0;
+      }
+      loadDotEnv();
+      const { runEmulators } = await import("@poekhali/emulators/cli");
+      await runEmulators();
+      return 0;
+    }
+    case "dags":
+      loadDotEnv();
+      return (await import("./cli/dags-commands.js")).dagsCommand(rest, print);
+    case "tasks":
+      loadDotEnv();
+      return (await import("./cli/tasks-commands.js")).tasksCommand(rest, print);
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
   }
-  if (command === "up") {
-    const config = resolveConfig();
-    const { up } = await import("./app.js");
-    const log = (line: string) => console.log(line);
-    log(`[app] starting in ${config.mode} mode; data in ${config.home}`);
-    const app = await up(config, log);
-    console.log(`\n  poekhali is up: ${app.url}\n`);
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = (why: string, code: number) => {
-        if (stopping) return;
-        stopping = true;
-        log(`[app] ${why}: stopping`);
-        void app.stop().finally(() => resolve(code));
-      };
-      process.on("SIGINT", () => stop("SIGINT", 0));
-      process.on("SIGTERM", () => stop("SIGTERM", 0));
-      void app.failed.then(() => stop("restate-server is gone", 1));
-    });
-  }
-  console.error(`unknown command "${command}"\n\n${HELP}`);
-  return 2;
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigError) console.error(`poekhali: configuration error: ${error.message}`);
-  else console.error(`poekhali: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConfigError) console.error(`poekhali: configuration error: ${message}`);
+  else console.error(`poekhali: ${message}`);
+  process.exitCode = error instanceof UsageError || (error instanceof Error && error.name === "TypeError" && "code" in error) ? 2 : 1;
+  if (!(error instanceof UsageError || error instanceof CommandFailed || error instanceof ConfigError) && process.env.POEKHALI_DEBUG) console.error(error);
 }

@@ -1,0 +1,85 @@
+import { parseArgs } from "node:util";
+import { ApiClient } from "./api-client.js";
+import { table } from "./table.js";
+import { CommandFailed, UsageError } from "./usage-error.js";
+
+interface DagRunView {
+  dag_run_id: string;
+  state: string;
+  start_date: string | null;
+  end_date: string | null;
+}
+
+/** Help for `poekhali dags`. */
+export const DAGS_HELP = `Usage:
+  poekhali dags list [--json]                                     the DAGs the app serves
+  poekhali dags trigger <dag_id> [--conf JSON] [--run-id ID] [--wait] [--json]
+                                                                  start a run (with --wait: until it ends; exit 1 if it failed)
+  poekhali dags runs <dag_id> [--json]                            the DAG's runs, newest first
+
+Options: --url URL (default POEKHALI_URL, else http://127.0.0.1:$POEKHALI_PORT), --help`;
+
+/** Runs `poekhali dags <verb> ...`; returns the exit code. */
+export async function dagsCommand(argv: string[], print: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      conf: { type: "string" },
+      "run-id": { type: "string" },
+      wait: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      url: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [verb, dagId] = positionals;
+  if (values.help || !verb) {
+    print(DAGS_HELP);
+    return values.help ? 0 : 2;
+  }
+  const api = ApiClient.resolve(values.url);
+  const out = (data: unknown, text: () => string) => print(values.json ? JSON.stringify(data, null, 2) : text());
+
+  if (verb === "list") {
+    const { dags } = await api.request<{ dags: { dag_id: string; description: string; tags: { name: string }[] }[] }>("GET", "/api/v1/dags");
+    out(dags, () => table(["dag_id", "tags", "description"], dags.map((d) => [d.dag_id, d.tags.map((t) => t.name).join(","), d.description])));
+    return 0;
+  }
+  if (!dagId) throw new UsageError(`poekhali dags ${verb} needs a <dag_id>\n\n${DAGS_HELP}`);
+  const base = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns`;
+
+  if (verb === "runs") {
+    const { dag_runs } = await api.request<{ dag_runs: DagRunView[] }>("GET", base);
+    out(dag_runs, () => table(["dag_run_id", "state", "start_date"], dag_runs.map((r) => [r.dag_run_id, r.state, r.start_date])));
+    return 0;
+  }
+  if (verb === "trigger") {
+    let conf: unknown = {};
+    if (values.conf !== undefined) {
+      try {
+        conf = JSON.parse(values.conf);
+      } catch (error) {
+        throw new UsageError(`--conf is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const body = { conf, ...(values["run-id"] ? { dag_run_id: values["run-id"] } : {}) };
+    const run = await api.request<DagRunView>("POST", base, body);
+    if (!values.wait) {
+      out(run, () => `triggered ${dagId} run ${run.dag_run_id} (${run.state})`);
+      return 0;
+    }
+    if (!values.json) print(`triggered ${dagId} run ${run.dag_run_id}; waiting for it to end…`);
+    const path = `${base}/${encodeURIComponent(run.dag_run_id)}`;
+    for (;;) {
+      const now = await api.request<DagRunView>("GET", path);
+      if (now.state === "success" || now.state === "failed") {
+        out(now, () => `run ${now.dag_run_id} ended ${now.state}`);
+        if (now.state === "failed") throw new CommandFailed(`run ${now.dag_run_id} of ${dagId} failed; see: poekhali tasks states ${dagId} ${now.dag_run_id}`);
+        return 0;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  throw new UsageError(`unknown verb "dags ${verb}"\n\n${DAGS_HELP}`);
+}

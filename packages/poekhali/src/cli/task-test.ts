@@ -1,0 +1,37 @@
+import { BaseOperator, DeferrableSensor, StaticConnections, taskContext, resolveArgs, type Connections, type Dag, type Json } from "@poekhali/core";
+import { CommandFailed } from "./usage-error.js";
+
+/** What `tasks test` needs to run one task in this process. */
+export interface TaskTestOptions {
+  readonly dag: Dag;
+  readonly taskId: string;
+  readonly conf: unknown;
+  /** Outputs of upstream tasks, by task id, standing in for what a real run would have passed. */
+  readonly upstream: Record<string, Json>;
+  readonly connections: Connections | undefined;
+  readonly log: (line: string) => void;
+}
+
+/** Runs one operator's `execute` in-process, without Restate (Airflow's `tasks test`), and returns its output. */
+export async function runTaskTest(options: TaskTestOptions): Promise<Json> {
+  const { dag, taskId } = options;
+  const task = dag.task(taskId);
+  if (!task) throw new CommandFailed(`DAG "${dag.id}" has no task "${taskId}"; it has: ${dag.tasks.map((t) => t.taskId).join(", ")}`);
+  if (task instanceof DeferrableSensor) {
+    throw new CommandFailed(`"${taskId}" is a deferrable sensor: it waits for an event that only a running DAG receives; trigger the DAG instead`);
+  }
+  if (!(task instanceof BaseOperator)) throw new CommandFailed(`"${taskId}" is not an operator`);
+  const missing = task.upstreamTaskIds.filter((id) => !(id in options.upstream));
+  if (missing.length > 0) {
+    throw new CommandFailed(`"${taskId}" takes the output of ${missing.map((m) => `"${m}"`).join(", ")}: pass it with --upstream '{"${missing[0]}": ...}'`);
+  }
+  const params = dag.parseConf(options.conf);
+  const runtime = {
+    connections: options.connections ?? new StaticConnections([]),
+    log: (line: { level: string; message: string }) => options.log(`${line.level}: ${line.message}`),
+  };
+  const run = { dagId: dag.id, runId: `test__${new Date().toISOString()}`, logicalDate: new Date(), params };
+  const operator = task as BaseOperator<object, Json>;
+  const args = resolveArgs(operator.args, { outputs: new Map(Object.entries(options.upstream)), params });
+  return (await operator.execute(args, taskContext(runtime, run, taskId, 1))) ?? null;
+}

@@ -1,0 +1,81 @@
+import { parseArgs } from "node:util";
+import { ConfError, type Json } from "@poekhali/core";
+import { resolveConfig } from "../config.js";
+import { loadDags } from "../dag-loader.js";
+import { connectionsFrom } from "../worker/connections.js";
+import { ApiClient } from "./api-client.js";
+import { table } from "./table.js";
+import { runTaskTest } from "./task-test.js";
+import { CommandFailed, UsageError } from "./usage-error.js";
+
+/** Help for `poekhali tasks`. */
+export const TASKS_HELP = `Usage:
+  poekhali tasks states <dag_id> <run_id> [--json]      each task's state, try number and times in a run
+  poekhali tasks test <dag_id> <task_id> [--conf JSON] [--upstream JSON]
+                                                        run one task here, without Restate and without recording
+                                                        anything (Airflow's tasks test); --upstream gives the
+                                                        outputs of the tasks it takes data from, by task id
+
+Options: --url URL (for states; default POEKHALI_URL, else http://127.0.0.1:$POEKHALI_PORT), --help`;
+
+const json = (flag: string, text: string | undefined): unknown => {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+};
+
+/** Runs `poekhali tasks <verb> ...`; returns the exit code. */
+export async function tasksCommand(argv: string[], print: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      conf: { type: "string" },
+      upstream: { type: "string" },
+      json: { type: "boolean", default: false },
+      url: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [verb, dagId, second] = positionals;
+  if (values.help || !verb) {
+    print(TASKS_HELP);
+    return values.help ? 0 : 2;
+  }
+  if (!dagId || !second) throw new UsageError(`poekhali tasks ${verb} needs a <dag_id> and a ${verb === "test" ? "<task_id>" : "<run_id>"}\n\n${TASKS_HELP}`);
+
+  if (verb === "states") {
+    const path = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns/${encodeURIComponent(second)}/taskInstances`;
+    type Ti = { task_id: string; state: string; try_number: number; start_date: string | null; end_date: string | null };
+    const { task_instances } = await ApiClient.resolve(values.url).request<{ task_instances: Ti[] }>("GET", path);
+    print(values.json ? JSON.stringify(task_instances, null, 2) : table(
+      ["task_id", "state", "try_number", "start_date", "end_date"],
+      task_instances.map((t) => [t.task_id, t.state, t.try_number, t.start_date, t.end_date]),
+    ));
+    return 0;
+  }
+  if (verb === "test") {
+    const config = resolveConfig();
+    const { dags, errors } = await loadDags(config.dagsFolder);
+    const dag = dags.get(dagId);
+    if (!dag) {
+      const broken = errors.map((e) => `\n  ${e.path}: ${e.error}`).join("");
+      throw new CommandFailed(`no DAG "${dagId}" in ${config.dagsFolder}${broken ? `; files that failed to load:${broken}` : ""}`);
+    }
+    const upstream = json("--upstream", values.upstream);
+    if (typeof upstream !== "object" || upstream === null || Array.isArray(upstream)) throw new UsageError("--upstream must be a JSON object keyed by task id");
+    const connections = config.telegram && config.airtable ? connectionsFrom(config.telegram, config.airtable) : undefined;
+    try {
+      const output = await runTaskTest({ dag, taskId: second, conf: json("--conf", values.conf), upstream: upstream as Record<string, Json>, connections, log: print });
+      print(JSON.stringify(output, null, 2));
+      return 0;
+    } catch (error) {
+      if (error instanceof ConfError) throw new CommandFailed(error.message);
+      throw error;
+    }
+  }
+  throw new UsageError(`unknown verb "tasks ${verb}"\n\n${TASKS_HELP}`);
+}

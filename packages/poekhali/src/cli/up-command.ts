@@ -1,0 +1,34 @@
+import { loadDotEnv, resolveConfig } from "../config.js";
+
+/** Help for `poekhali up`. */
+export const UP_HELP = `Usage: poekhali up
+
+Starts restate-server, the worker and the web UI with REST API, and stays in the foreground; Ctrl-C stops all
+of it. Without TELEGRAM_BOT_TOKEN it runs the sandbox: local Telegram and Airtable emulators stand in for the
+real services. Settings come from the environment and ./.env (see .env.example).`;
+
+/** Runs `poekhali up` until SIGINT/SIGTERM, or until restate-server dies (exit 1). */
+export async function upCommand(argv: string[], print: (line: string) => void): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    print(UP_HELP);
+    return 0;
+  }
+  loadDotEnv();
+  const config = resolveConfig();
+  const { up } = await import("../app.js");
+  print(`[app] starting in ${config.mode} mode; data in ${config.home}`);
+  const app = await up(config, print);
+  print(`\n  poekhali is up: ${app.url}\n`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (why: string, code: number) => {
+      if (stopping) return;
+      stopping = true;
+      print(`[app] ${why}: stopping`);
+      void app.stop().finally(() => resolve(code));
+    };
+    process.on("SIGINT", () => stop("SIGINT", 0));
+    process.on("SIGTERM", () => stop("SIGTERM", 0));
+    void app.failed.then(() => stop("restate-server is gone", 1));
+  });
+}
