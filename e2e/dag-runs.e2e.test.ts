@@ -7,7 +7,9 @@ import * as restate from "@restatedev/restate-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  BaseSensor,
   DeferrableSensor,
+  chain,
   RestateIngress,
   StaticConnections,
   dag,
@@ -17,6 +19,7 @@ import {
   type BaseSensorOptions,
   type DagRunStatus,
   type DeferContext,
+  type PokeSensorOptions,
   type TaskContext,
 } from "@poekhali/core";
 import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
@@ -89,6 +92,63 @@ const branches = dag({ id: "t_branches", schedule: null }, () => {
   task({ taskId: "join", title: "join both" }, ({ a, b }: { a: string; b: string }) => `${a}+${b}`, { a: slow.output, b: quick.output });
 });
 
+/** Pokes are counted and stamped per key; done on poke `doneAt` (never when 0). */
+const pokes = new Map<string, number[]>();
+class CountingSensor extends BaseSensor<{ key: string; doneAt: number }, string> {
+  readonly title = "count pokes";
+  constructor(options: PokeSensorOptions & Args<{ key: string; doneAt: number }>) {
+    super(options, { key: options.key, doneAt: options.doneAt });
+  }
+  override poke({ key, doneAt }: { key: string; doneAt: number }): Promise<{ done: boolean; value?: string }> {
+    const seen = [...(pokes.get(key) ?? []), Date.now()];
+    pokes.set(key, seen);
+    return Promise.resolve(seen.length === doneAt ? { done: true, value: `done after ${seen.length}` } : { done: false });
+  }
+}
+const gaps = (key: string) => (pokes.get(key) ?? []).slice(1).map((t, i) => t - pokes.get(key)![i]!);
+
+const poking = dag(
+  {
+    id: "t_poke",
+    schedule: null,
+    params: z.object({ key: z.string(), doneAt: z.number(), timeout: z.string().nullable().default(null), soft: z.boolean().default(false) }),
+  },
+  ({ params }) => {
+    const s = new CountingSensor({ taskId: "sense", key: params.key, doneAt: params.doneAt, pokeInterval: "100ms", timeout: params.timeout, softFail: params.soft });
+    task({ taskId: "after_sense", title: "use it" }, ({ v }: { v: string }) => v, { v: s.output });
+  },
+);
+const backoff = dag({ id: "t_backoff", schedule: null, params: z.object({ key: z.string() }) }, ({ params }) => {
+  new CountingSensor({ taskId: "sense", key: params.key, doneAt: 5, pokeInterval: "100ms", exponentialBackoff: true, maxWait: "300ms", mode: "reschedule" });
+});
+
+let aborted = false;
+const slow = dag({ id: "t_slow", schedule: null }, () => {
+  task({ taskId: "hang", retries: 1, retryDelay: "50ms", executionTimeout: "200ms" }, (_: object, context) => {
+    context.signal.addEventListener("abort", () => (aborted = true));
+    return new Promise<number>(() => undefined);
+  }, {});
+});
+
+const tryTimes: number[] = [];
+const failing = dag({ id: "t_retry_backoff", schedule: null }, () => {
+  task({ taskId: "fail3", retries: 2, retryDelay: "100ms", retryExponentialBackoff: true }, (): number => {
+    tryTimes.push(Date.now());
+    throw new Error("still failing");
+  }, {});
+});
+
+const order: string[] = [];
+const ordered = dag({ id: "t_order", schedule: null }, () => {
+  const mark = (id: string) => task({ taskId: id }, () => {
+    order.push(id);
+    return id;
+  }, {});
+  const [c, a, b] = [mark("c"), mark("a"), mark("b")];
+  chain(a, b);
+  b.before(c);
+});
+
 describe("DAG runs on a real restate-server", () => {
   let home: string;
   let server: RestateServer;
@@ -99,7 +159,7 @@ describe("DAG runs on a real restate-server", () => {
     home = mkdtempSync(join(tmpdir(), "poekhali-dagruns-"));
     server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
     const runtime = { connections: new StaticConnections([]) };
-    worker = createServer(restate.createEndpointHandler({ services: [events, ...[flaky, broken, waits, branches].map((d) => dagWorkflow(d, runtime))] }));
+    worker = createServer(restate.createEndpointHandler({ services: [events, ...[flaky, broken, waits, branches, poking, backoff, slow, failing, ordered].map((d) => dagWorkflow(d, runtime))] }));
     const port = await choosePort(0);
     await new Promise<void>((resolve) => worker.listen(port, "127.0.0.1", resolve));
     await server.register(`http://127.0.0.1:${port}`);
@@ -185,6 +245,64 @@ describe("DAG runs on a real restate-server", () => {
     expect(s.dag_run.state).toBe("failed");
     expect(states(s)).toEqual({ wait: "failed", use: "upstream_failed" });
     expect(s.task_instances[0]?.note).toBe("the run was cancelled");
+  });
+
+  it("pokes until the sensor is done, with durable waits between pokes", async () => {
+    await start("t_poke", "p1", { key: "p1", doneAt: 3 });
+    const s = await finished("t_poke", "p1");
+    expect(states(s)).toEqual({ sense: "success", after_sense: "success" });
+    expect(pokes.get("p1")).toHaveLength(3);
+    for (const gap of gaps("p1")) expect(gap).toBeGreaterThanOrEqual(100);
+  });
+
+  it("skips a poking sensor that times out with softFail, and fails it without", async () => {
+    await start("t_poke", "p2", { key: "p2", doneAt: 0, timeout: "350ms", soft: true });
+    await start("t_poke", "p3", { key: "p3", doneAt: 0, timeout: "350ms" });
+    const [soft, hard] = await Promise.all([finished("t_poke", "p2"), finished("t_poke", "p3")]);
+    expect(states(soft)).toEqual({ sense: "skipped", after_sense: "skipped" });
+    expect(soft.dag_run.state).toBe("success");
+    expect(states(hard)).toEqual({ sense: "failed", after_sense: "upstream_failed" });
+    expect(hard.task_instances[0]?.note).toMatch(/not done after \d+ pokes within 350ms/);
+  });
+
+  it("backs off exponentially up to maxWait, showing up_for_reschedule between pokes", async () => {
+    await start("t_backoff", "b1", { key: "b1" });
+    await eventually("the sensor to wait for a reschedule", async () => {
+      const s = await status("t_backoff", "b1");
+      return s ? states(s).sense === "up_for_reschedule" : undefined;
+    });
+    await finished("t_backoff", "b1");
+    const g = gaps("b1");
+    expect(g).toHaveLength(4);
+    // Durable timers fire no earlier than asked: 100, 200, then capped at 300.
+    expect(g[0]).toBeGreaterThanOrEqual(100);
+    expect(g[1]).toBeGreaterThanOrEqual(200);
+    expect(g[2]).toBeGreaterThanOrEqual(300);
+    expect(g[3]).toBeGreaterThanOrEqual(300);
+  });
+
+  it("fails a try past its execution timeout, aborts its signal, and retries it", async () => {
+    await start("t_slow", "s1");
+    const s = await finished("t_slow", "s1");
+    expect(states(s)).toEqual({ hang: "failed" });
+    expect(s.task_instances[0]?.try_number).toBe(2);
+    expect(s.task_instances[0]?.note).toContain("execution timeout of 200 ms");
+    expect(aborted).toBe(true);
+  });
+
+  it("doubles the retry delay with retryExponentialBackoff", async () => {
+    await start("t_retry_backoff", "rb1");
+    const s = await finished("t_retry_backoff", "rb1");
+    expect(s.task_instances[0]).toMatchObject({ state: "failed", try_number: 3 });
+    expect(tryTimes).toHaveLength(3);
+    expect(tryTimes[1]! - tryTimes[0]!).toBeGreaterThanOrEqual(100);
+    expect(tryTimes[2]! - tryTimes[1]!).toBeGreaterThanOrEqual(200);
+  });
+
+  it("runs tasks ordered with chain() and before() one after another", async () => {
+    await start("t_order", "o1");
+    await finished("t_order", "o1");
+    expect(order).toEqual(["a", "b", "c"]);
   });
 
   it("refuses a conf that does not fit the params before any task runs", async () => {

@@ -22,4 +22,6 @@ export interface TaskContext {
   readonly params: Readonly<JsonObject>;
   readonly log: TaskLogger;
   readonly connections: Connections;
+  /** Aborted when the try passes its execution timeout: pass it to fetch and the like. */
+  readonly signal: AbortSignal;
 }

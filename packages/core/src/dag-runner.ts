@@ -5,27 +5,25 @@ import type { Dag } from "./dag.js";
 import { toMillis } from "./duration.js";
 import { ConfError } from "./errors.js";
 import type { Json, JsonObject } from "./json.js";
+import { attempt, describe, type Outcome } from "./attempt.js";
 import { BaseOperator } from "./operator.js";
+import { BaseSensor, normalise } from "./poke-sensor.js";
 import { DeferrableSensor } from "./sensor.js";
 import { taskContext, type WorkerRuntime } from "./task-context.js";
 import type { DagRun, DagRunState, TaskInstance, TaskState } from "./task-instance.js";
 import { resolveArg, resolveArgs } from "./xcom.js";
 
-/** A try's result, journaled as the step's value; its times are read inside the step, saving journaled clock reads. */
-type Outcome = ({ ok: true; value: Json } | { ok: false; error: string; retryable: boolean }) & {
-  started_at: string;
-  ended_at: string;
-};
-
 /** What one in-flight durable promise of a task settled with. */
 type Settled =
   | { taskId: string; kind: "try"; outcome: Outcome }
   | { taskId: string; kind: "retry-due" }
+  | { taskId: string; kind: "poke-due" }
   | { taskId: string; kind: "event"; event: Json }
   | { taskId: string; kind: "event-failed"; failure: restate.TerminalError };
 
 type AnySensor = DeferrableSensor<object, Json, Json>;
 type AnyOperator = BaseOperator<object, Json>;
+type AnyPokeSensor = BaseSensor<object, Json>;
 
 const FINISHED: readonly TaskState[] = ["success", "failed", "skipped", "upstream_failed"];
 
@@ -39,6 +37,8 @@ export class DagRunner {
   readonly #instances = new Map<string, TaskInstance>();
   readonly #inFlight = new Map<string, restate.RestatePromise<Settled>>();
   readonly #sensorArgs = new Map<string, { args: object; timeout: string | number | null; softFail: boolean }>();
+  /** When each poking sensor first poked (journaled), to measure its timeout from. */
+  readonly #firstPoke = new Map<string, { at: string; pokes: number }>();
   #params: JsonObject = {};
   /** The latest journaled time this run has seen: a free stand-in for "now" when a step starts. */
   #clock = "";
@@ -102,24 +102,28 @@ export class DagRunner {
   }
 
   #startTry(op: AnyOperator, tryNumber: number): void {
-    this.#set(op.taskId, { state: "running", try_number: tryNumber, start_date: this.#clock, end_date: null });
-    const context = this.#context(op.taskId, tryNumber);
-    const step = `${op.taskId}: ${op.title}${tryNumber > 1 ? ` (try ${tryNumber})` : ""}`;
-    // Failures come back as values so that Airflow's retries, not Restate's, decide what happens next.
-    const attempt = this.ctx.run(step, async (): Promise<Outcome> => {
-      const started_at = new Date().toISOString();
-      try {
-        const value = (await op.execute(resolveArgs(op.args, this.#scope()), context)) ?? null;
-        return { ok: true, value, started_at, ended_at: new Date().toISOString() };
-      } catch (error) {
-        context.log.error(describe(error));
-        const retryable = !(error instanceof restate.TerminalError);
-        return { ok: false, error: describe(error), retryable, started_at, ended_at: new Date().toISOString() };
-      }
-    });
+    const poking = op instanceof BaseSensor;
+    const pokes = poking ? (this.#firstPoke.get(op.taskId)?.pokes ?? 0) + 1 : 0;
+    this.#set(op.taskId, { state: "running", try_number: tryNumber, ...(pokes > 1 ? {} : { start_date: this.#clock }), end_date: null });
+    const what = poking ? `poke ${pokes}` : op.title;
+    const step = `${op.taskId}: ${what}${tryNumber > 1 ? ` (try ${tryNumber})` : ""}`;
+    const timeout = op.executionTimeout === null ? null : toMillis(op.executionTimeout);
+    const log = this.#context(op.taskId, tryNumber).log;
+    const run = this.ctx.run(step, () =>
+      attempt(
+        async (signal) => {
+          const args = resolveArgs(op.args, this.#scope());
+          const context = this.#context(op.taskId, tryNumber, signal);
+          if (!poking) return op.execute(args, context);
+          return normalise(await (op as AnyPokeSensor).poke(args, context));
+        },
+        timeout,
+        (message) => log.error(message),
+      ),
+    );
     this.#inFlight.set(
       op.taskId,
-      attempt.map((outcome, failure): Settled => {
+      run.map((outcome, failure): Settled => {
         if (outcome) return { taskId: op.taskId, kind: "try", outcome };
         const at = this.#clock;
         return { taskId: op.taskId, kind: "try", outcome: { ok: false, error: describe(failure), retryable: false, started_at: at, ended_at: at } };
@@ -154,26 +158,55 @@ export class DagRunner {
   async #handle(settled: Settled): Promise<void> {
     const task = this.dag.task(settled.taskId);
     if (settled.kind === "try" && task instanceof BaseOperator) {
+      const op = task as AnyOperator;
       const { outcome } = settled;
       if (outcome.ended_at) this.#clock = outcome.ended_at;
-      const times = { start_date: outcome.started_at, end_date: outcome.ended_at };
+      if (outcome.ok && op instanceof BaseSensor) return this.#poked(op as AnyPokeSensor, outcome);
+      const first = this.#firstPoke.get(op.taskId)?.at;
+      const times = { start_date: first ?? outcome.started_at, end_date: outcome.ended_at };
       if (outcome.ok) {
-        this.#outputs.set(task.taskId, outcome.value);
-        return this.#set(task.taskId, { state: "success", ...times });
+        this.#outputs.set(op.taskId, outcome.value);
+        return this.#set(op.taskId, { state: "success", ...times });
       }
+      const tryNumber = this.#instances.get(op.taskId)?.try_number ?? 1;
+      const retry = outcome.retryable && tryNumber <= op.retries;
+      this.#set(op.taskId, { state: retry ? "up_for_retry" : "failed", ...times, note: outcome.error });
+      if (retry) this.#after(op.taskId, op.retryDelayAfter(tryNumber), `wait before try ${tryNumber + 1}`, "retry-due");
+    } else if ((settled.kind === "retry-due" || settled.kind === "poke-due") && task instanceof BaseOperator) {
       const tryNumber = this.#instances.get(task.taskId)?.try_number ?? 1;
-      const retry = outcome.retryable && tryNumber <= task.retries;
-      this.#set(task.taskId, { state: retry ? "up_for_retry" : "failed", ...times, note: outcome.error });
-      if (retry) {
-        const timer = this.ctx.sleep(toMillis(task.retryDelay), `${task.taskId}: wait before try ${tryNumber + 1}`);
-        this.#inFlight.set(task.taskId, timer.map((): Settled => ({ taskId: task.taskId, kind: "retry-due" })));
-      }
-    } else if (settled.kind === "retry-due" && task instanceof BaseOperator) {
-      await this.#now();
-      this.#startTry(task as AnyOperator, (this.#instances.get(task.taskId)?.try_number ?? 1) + 1);
+      if (settled.kind === "retry-due") await this.#now();
+      this.#startTry(task as AnyOperator, settled.kind === "retry-due" ? tryNumber + 1 : tryNumber);
     } else if (task instanceof DeferrableSensor) {
       await this.#sensorSettled(task as AnySensor, settled);
     }
+  }
+
+  /** A poke answered: done, timed out, or wait for the next (a durable timer either way). */
+  #poked(sensor: AnyPokeSensor, outcome: Outcome & { ok: true }): void {
+    const seen = this.#firstPoke.get(sensor.taskId);
+    const first = { at: seen?.at ?? outcome.started_at, pokes: (seen?.pokes ?? 0) + 1 };
+    this.#firstPoke.set(sensor.taskId, first);
+    const result = outcome.value as { done: boolean; value: Json };
+    if (result.done) {
+      this.#outputs.set(sensor.taskId, result.value);
+      return this.#set(sensor.taskId, { state: "success", start_date: first.at, end_date: outcome.ended_at });
+    }
+    const scope = this.#scope();
+    const timeout = resolveArg(sensor.timeout, scope);
+    const elapsed = Date.parse(outcome.ended_at) - Date.parse(first.at);
+    const left = timeout === null ? Infinity : toMillis(timeout) - elapsed;
+    if (left <= 0) {
+      const state = resolveArg(sensor.softFail, scope) ? "skipped" : "failed";
+      const note = `not done after ${first.pokes} pokes within ${String(timeout)}`;
+      return this.#set(sensor.taskId, { state, start_date: first.at, end_date: outcome.ended_at, note });
+    }
+    this.#set(sensor.taskId, { state: sensor.mode === "reschedule" ? "up_for_reschedule" : "running" });
+    this.#after(sensor.taskId, Math.min(sensor.intervalAfter(first.pokes), left), `wait before poke ${first.pokes + 1}`, "poke-due");
+  }
+
+  /** Starts a durable timer after which the task gets a `retry-due` or `poke-due`. */
+  #after(taskId: string, ms: number, why: string, kind: "retry-due" | "poke-due"): void {
+    this.#inFlight.set(taskId, this.ctx.sleep(ms, `${taskId}: ${why}`).map((): Settled => ({ taskId, kind })));
   }
 
   async #sensorSettled(sensor: AnySensor, settled: Settled): Promise<void> {
@@ -213,9 +246,9 @@ export class DagRunner {
     this.#save();
   }
 
-  #context(taskId: string, tryNumber: number): TaskContext {
+  #context(taskId: string, tryNumber: number, signal?: AbortSignal): TaskContext {
     const run = { dagId: this.dag.id, runId: this.ctx.key, logicalDate: new Date(this.#run.logical_date), params: this.#params };
-    return taskContext(this.runtime, run, taskId, tryNumber);
+    return taskContext(this.runtime, run, taskId, tryNumber, signal);
   }
 
   #scope() {
@@ -237,8 +270,4 @@ export class DagRunner {
     this.#clock = new Date(await this.ctx.date.now()).toISOString();
     return this.#clock;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -9,6 +9,8 @@ export { type ParamRef, type ParamRefs, type ParamsSchema, isParamRef, parseConf
 export { BaseTask, type BaseTaskOptions } from "./task.js";
 export { BaseOperator, type BaseOperatorOptions } from "./operator.js";
 export { DeferrableSensor, type BaseSensorOptions, type DeferContext, type DeferTarget } from "./sensor.js";
+export { BaseSensor, type PokeSensorOptions, type PokeResult } from "./poke-sensor.js";
+export { chain } from "./chain.js";
 export { FunctionOperator, task } from "./function-operator.js";
 export { XComArg, type Arg, type Args, isXComArg, resolveArg, resolveArgs } from "./xcom.js";
 export type { TaskContext, TaskLogger } from "./context.js";

@@ -1,5 +1,5 @@
 import type { TaskContext } from "./context.js";
-import type { Duration } from "./duration.js";
+import { toMillis, type Duration } from "./duration.js";
 import type { Json } from "./json.js";
 import { BaseTask, type BaseTaskOptions } from "./task.js";
 import type { Args } from "./xcom.js";
@@ -10,6 +10,12 @@ export interface BaseOperatorOptions extends BaseTaskOptions {
   readonly retries?: number;
   /** How long to wait before a retry: 5 seconds by default (Airflow waits 5 minutes; these runs are interactive). */
   readonly retryDelay?: Duration;
+  /** Double the delay after every failed try. */
+  readonly retryExponentialBackoff?: boolean;
+  /** The longest a retry delay may grow to; 24 hours by default, as in Airflow. */
+  readonly maxRetryDelay?: Duration;
+  /** A try that runs longer than this fails (and may be retried); its `context.signal` is aborted. */
+  readonly executionTimeout?: Duration;
 }
 
 /**
@@ -27,14 +33,27 @@ export abstract class BaseOperator<A extends object, O extends Json> extends Bas
   readonly kind = "operator";
   readonly retries: number;
   readonly retryDelay: Duration;
+  readonly retryExponentialBackoff: boolean;
+  readonly maxRetryDelay: Duration;
+  readonly executionTimeout: Duration | null;
 
   protected constructor(options: BaseOperatorOptions, args: Args<A>) {
     super(options, args);
     this.retries = options.retries ?? 0;
     this.retryDelay = options.retryDelay ?? "5s";
+    this.retryExponentialBackoff = options.retryExponentialBackoff ?? false;
+    this.maxRetryDelay = options.maxRetryDelay ?? "24h";
+    this.executionTimeout = options.executionTimeout ?? null;
     if (!Number.isInteger(this.retries) || this.retries < 0) {
       throw new RangeError(`task "${this.taskId}": retries must be a whole number ≥ 0, got ${this.retries}`);
     }
+  }
+
+  /** The wait before try `tryNumber + 1`, after try `tryNumber` failed. */
+  retryDelayAfter(tryNumber: number): number {
+    const base = toMillis(this.retryDelay);
+    const delay = this.retryExponentialBackoff ? base * 2 ** Math.max(0, tryNumber - 1) : base;
+    return Math.min(delay, toMillis(this.maxRetryDelay));
   }
 
   /** Does the task's work with its resolved arguments; the returned value is its output (XCom). */

@@ -24,9 +24,10 @@ export function taskContext(
   run: { readonly dagId: string; readonly runId: string; readonly logicalDate: Date; readonly params: JsonObject },
   taskId: string,
   tryNumber: number,
+  signal?: AbortSignal,
 ): TaskContext {
   const emit = (level: TaskLogLine["level"]) => (message: string) =>
     runtime.log?.({ dagId: run.dagId, runId: run.runId, taskId, tryNumber, level, message });
   const log: TaskLogger = { info: emit("info"), warn: emit("warn"), error: emit("error") };
-  return { ...run, taskId, tryNumber, log, connections: runtime.connections };
+  return { ...run, taskId, tryNumber, log, connections: runtime.connections, signal: signal ?? new AbortController().signal };
 }

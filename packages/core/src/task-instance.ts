@@ -7,6 +7,7 @@ export type TaskState =
   | "skipped"
   | "upstream_failed"
   | "up_for_retry"
+  | "up_for_reschedule"
   | "deferred";
 
 /** Run states, as Airflow's REST API reports them. */

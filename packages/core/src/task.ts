@@ -28,8 +28,22 @@ export abstract class BaseTask<A extends object, O extends Json> {
     registerTask(this);
   }
 
-  /** The ids of the tasks this one takes data from. */
+  readonly #after = new Set<string>();
+
+  /** The ids of the tasks this one waits for: those it takes data from, and those set with `after`/`before`. */
   get upstreamTaskIds(): string[] {
-    return [...new Set(upstreamOf(this.args))];
+    return [...new Set([...upstreamOf(this.args), ...this.#after])];
+  }
+
+  /** Runs this task only after the given ones succeeded, without taking their output (Airflow's `a >> b`). */
+  after(...tasks: BaseTask<object, Json>[]): this {
+    for (const t of tasks) this.#after.add(t.taskId);
+    return this;
+  }
+
+  /** Runs the given task after this one; returns it, so that `a.before(b).before(c)` reads as a chain. */
+  before<T extends BaseTask<object, Json>>(task: T): T {
+    task.after(this);
+    return task;
   }
 }

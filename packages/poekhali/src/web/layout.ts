@@ -36,7 +36,7 @@ button{font:inherit;padding:6px 14px;border:0;border-radius:6px;background:#017c
 button:disabled{background:#8fb9e6;cursor:progress}
 .state{display:inline-block;padding:2px 10px;border-radius:12px;font-size:13px;font-weight:600;color:#fff;background:#9aa5b8;vertical-align:middle}
 .state.success{background:#2e9d43}.state.failed,.state.upstream_failed{background:#d93f3f}.state.running{background:#42b4e6}
-.state.deferred{background:#9b6cd8}.state.queued,.state.scheduled{background:#a0a7b4}.state.skipped{background:#e58ac2}.state.up_for_retry{background:#e8b83a}
+.state.deferred{background:#9b6cd8}.state.queued,.state.scheduled{background:#a0a7b4}.state.skipped{background:#e58ac2}.state.up_for_retry{background:#e8b83a}.state.up_for_reschedule{background:#3fb6ad}
 .muted{color:#6b7588}.small{font-size:13px}.card{background:#fff;border-radius:8px;padding:16px;box-shadow:0 1px 3px #0002;margin-bottom:18px}
 .card.hint{border-left:4px solid #9b6cd8}
 label{display:block;font-weight:600;margin-bottom:6px}summary{cursor:pointer;font-weight:600;margin:12px 0 8px}

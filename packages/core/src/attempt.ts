@@ -1,0 +1,49 @@
+import * as restate from "@restatedev/restate-sdk";
+import type { Json } from "./json.js";
+
+/** A try's result, journaled as its step's value; the times are read inside the step, saving journaled clock reads. */
+export type Outcome = ({ ok: true; value: Json } | { ok: false; error: string; retryable: boolean }) & {
+  started_at: string;
+  ended_at: string;
+};
+
+/** Describes an error for a task note or log line (never with secrets: hooks redact them). */
+export function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Runs one try of a task's work and always returns an {@link Outcome}: failures come back as values so that
+ * Airflow's retries, not Restate's, decide what happens next. Past `timeoutMs` the try fails and `signal` aborts.
+ */
+export async function attempt(
+  work: (signal: AbortSignal) => Promise<Json>,
+  timeoutMs: number | null,
+  onError: (message: string) => void,
+): Promise<Outcome> {
+  const started_at = new Date().toISOString();
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const running = work(abort.signal);
+    const value =
+      timeoutMs === null
+        ? await running
+        : await Promise.race([
+            running,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                abort.abort();
+                reject(new Error(`the try ran longer than its execution timeout of ${timeoutMs} ms`));
+              }, timeoutMs);
+            }),
+          ]);
+    return { ok: true, value: value ?? null, started_at, ended_at: new Date().toISOString() };
+  } catch (error) {
+    onError(describe(error));
+    const retryable = !(error instanceof restate.TerminalError);
+    return { ok: false, error: describe(error), retryable, started_at, ended_at: new Date().toISOString() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
