@@ -52,6 +52,7 @@ export class AirtableApiError extends EmulatorError {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    readonly headers: Record<string, string> = {},
   ) {
     super(`${status}: ${JSON.stringify(body)}`);
   }

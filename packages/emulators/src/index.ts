@@ -1,6 +1,13 @@
 // Telegram Bot API emulator
 export { TelegramEmulator } from "./telegram/telegram-emulator.js";
 export type { TelegramEmulatorOptions } from "./telegram/telegram-emulator.js";
+export type { BotCall } from "./telegram/call-log.js";
+export type { PendingFault, TelegramFault } from "./telegram/fault-plan.js";
+export type { PostedUserMessage } from "./telegram/user-messages.js";
+export type {
+  WebhookAttempt,
+  WebhookRetryOptions,
+} from "./telegram/webhook-deliverer.js";
 export type {
   TgCallbackQuery,
   TgChat,
@@ -15,9 +22,17 @@ export type {
 // Airtable REST API emulator
 export { AirtableEmulator } from "./airtable/airtable-emulator.js";
 export type { AirtableEmulatorOptions } from "./airtable/airtable-emulator.js";
+export type { RateLimitOptions } from "./airtable/rate-limiter.js";
+export {
+  parseAirtableSchema,
+  readAirtableSchema,
+} from "./airtable/schema-file.js";
 export { TG_ACTIONS_TABLE } from "./airtable/tg-actions-table.js";
+export { FIELD_TYPES } from "./airtable/table-schema.js";
 export type {
   AirtableRecord,
+  AirtableSchema,
+  BaseSchema,
   FieldSchema,
   FieldType,
   TableSchema,

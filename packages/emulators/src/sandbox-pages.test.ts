@@ -75,6 +75,55 @@ describe("sandbox pages in Chromium", () => {
     await page.close();
   });
 
+  it("shows a user's reply with its quote and says edited only when the text changed", async () => {
+    const { telegram } = sandbox.info;
+    const api = new Api(telegram.token, { apiRoot: telegram.api_root });
+    const question = await api.sendMessage(telegram.chat_id, "Кто едет?", {
+      reply_markup: {
+        inline_keyboard: [[{ text: "Я", callback_data: "me" }]],
+      },
+    });
+    const page = await browser.newPage({
+      viewport: { width: 900, height: 640 },
+    });
+    await page.goto(sandbox.chatPageUrl);
+    const bubble = page.locator(
+      `article[data-message-id="${question.message_id}"]`,
+    );
+    await bubble.getByRole("button", { name: "Я" }).waitFor();
+    await api.editMessageReplyMarkup(telegram.chat_id, question.message_id);
+    await bubble
+      .getByRole("button", { name: "Я" })
+      .waitFor({ state: "detached", timeout: 10_000 });
+    expect(await bubble.locator(".meta").textContent()).not.toContain("edited");
+    const reply = sandbox.telegram.postUserMessage({
+      chatId: Number(telegram.chat_id),
+      fromId: 1003,
+      text: "Я еду!",
+      replyToMessageId: question.message_id,
+    });
+    const replyBubble = page.locator(
+      `article[data-message-id="${reply.message.message_id}"]`,
+    );
+    await replyBubble.locator(".reply").waitFor({ timeout: 10_000 });
+    expect(await replyBubble.locator(".reply").textContent()).toContain(
+      "Кто едет?",
+    );
+    await api.editMessageText(
+      telegram.chat_id,
+      question.message_id,
+      "Кто едет? (набор закрыт)",
+    );
+    await bubble
+      .locator(".meta", { hasText: "edited" })
+      .waitFor({ timeout: 10_000 });
+    await replyBubble
+      .locator(".reply", { hasText: "набор закрыт" })
+      .waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${OUTPUT}chat-page-reply.png` });
+    await page.close();
+  });
+
   it("shows a written row on the table page", async () => {
     const { airtable } = sandbox.info;
     const response = await fetch(

@@ -1,4 +1,6 @@
 import { AirtableEmulator } from "./airtable/airtable-emulator.js";
+import type { RateLimitOptions } from "./airtable/rate-limiter.js";
+import type { AirtableSchema } from "./airtable/table-schema.js";
 import { TG_ACTIONS_TABLE } from "./airtable/tg-actions-table.js";
 import { TelegramEmulator } from "./telegram/telegram-emulator.js";
 
@@ -15,9 +17,16 @@ export interface SandboxInfo {
 
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
+  /** Port of the Telegram emulator; 0 (the default) picks a free one. */
   telegramPort?: number;
+  /** Port of the Airtable emulator; 0 (the default) picks a free one. */
   airtablePort?: number;
+  /** Interface to listen on; defaults to 127.0.0.1. */
   host?: string;
+  /** Airtable's rate limit (as `AirtableEmulator.start`'s `rateLimit`); off by default. */
+  airtableRateLimit?: boolean | RateLimitOptions;
+  /** More bases to declare beside airflow101 (a schema or a JSON file path); the sandbox token reaches them too. */
+  airtableSchema?: AirtableSchema | string;
 }
 
 /** A running sandbox: both emulators, the connection info and the two sandbox pages. */
@@ -58,6 +67,12 @@ export async function startSandbox(
     airtable = await AirtableEmulator.start({
       port: options.airtablePort ?? 0,
       ...host,
+      ...(options.airtableRateLimit === undefined
+        ? {}
+        : { rateLimit: options.airtableRateLimit }),
+      ...(options.airtableSchema === undefined
+        ? {}
+        : { schema: options.airtableSchema }),
     });
   } catch (error) {
     await telegram.close();
@@ -78,7 +93,7 @@ export async function startSandbox(
   });
   const token = airtable.createToken({
     scopes: ["data.records:read", "data.records:write", "schema.bases:read"],
-    bases: [base.id],
+    bases: airtable.baseIds(),
   });
   const table = TG_ACTIONS_TABLE.name;
   return {

@@ -1,24 +1,65 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { EmulatorUsageError } from "../errors.js";
+import { readJsonBody } from "../http/request-body.js";
 import { sendHtml, sendJson } from "../http/respond.js";
-import { notFound } from "./airtable-errors.js";
+import type { AccessTokens } from "./access-tokens.js";
+import { notFound, unprocessable } from "./airtable-errors.js";
 import { findTable, recordToWire, tableToMeta } from "./base-store.js";
 import type { StoredBase } from "./base-store.js";
+import { baseSchema } from "./schema-file.js";
 import { tablePage } from "./table-page.js";
+import type { BaseSchema } from "./table-schema.js";
 
-/** Serves `/_emulator/*` without auth: read-back of records and schemas, and the sandbox table page. */
-export function handleAirtableControl(
-  bases: Map<string, StoredBase>,
+/** What the control API works on. */
+export interface ControlWorld {
+  bases: Map<string, StoredBase>;
+  tokens: AccessTokens;
+  addBase(schema: BaseSchema): StoredBase;
+}
+
+const tokenBody = z.object({
+  scopes: z.array(z.string()).min(1),
+  bases: z.union([z.array(z.string()), z.literal("all")]),
+});
+
+/** Serves `/_emulator/*` without auth: create bases and tokens, read back records and schemas, and the sandbox table page. */
+export async function handleAirtableControl(
+  world: ControlWorld,
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-): void {
+): Promise<void> {
+  const route = `${req.method ?? "GET"} ${path}`;
+  if (route === "POST /_emulator/bases") {
+    const schema = valid(baseSchema, await readJsonBody(req));
+    let base: StoredBase;
+    try {
+      base = world.addBase(schema);
+    } catch (error) {
+      if (error instanceof EmulatorUsageError)
+        throw unprocessable("INVALID_REQUEST_UNKNOWN", error.message);
+      throw error;
+    }
+    sendJson(res, 200, {
+      id: base.id,
+      name: base.name,
+      tables: base.tables.map(tableToMeta),
+    });
+    return;
+  }
+  if (route === "POST /_emulator/tokens") {
+    const body = valid(tokenBody, await readJsonBody(req));
+    sendJson(res, 200, { token: world.tokens.issue(body.scopes, body.bases) });
+    return;
+  }
   const match =
-    /^\/_emulator\/(ui\/)?bases\/([^/]+)\/tables\/([^/]+)(\/records)?$/.exec(
-      path,
+    /^GET \/_emulator\/(ui\/)?bases\/([^/]+)\/tables\/([^/]+)(\/records)?$/.exec(
+      route,
     );
-  if (req.method !== "GET" || match === null) throw notFound();
+  if (match === null) throw notFound();
   const [, ui, baseId = "", tableName = "", records] = match;
-  const base = bases.get(baseId);
+  const base = world.bases.get(baseId);
   const table =
     base === undefined ? undefined : findTable(base, safeDecode(tableName));
   if (base === undefined || table === undefined) throw notFound();
@@ -32,6 +73,16 @@ export function handleAirtableControl(
   } else {
     sendJson(res, 200, tableToMeta(table));
   }
+}
+
+function valid<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw unprocessable(
+    "INVALID_REQUEST_UNKNOWN",
+    `Invalid request: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}`,
+  );
 }
 
 function safeDecode(part: string): string {

@@ -14,8 +14,14 @@ import { handleAirtableControl } from "./airtable-control.js";
 import { buildBase, findTable, recordToWire } from "./base-store.js";
 import type { StoredBase } from "./base-store.js";
 import { RateLimiter } from "./rate-limiter.js";
+import type { RateLimitOptions } from "./rate-limiter.js";
+import { readAirtableSchema } from "./schema-file.js";
 import { handleRestApi } from "./rest-api.js";
-import type { AirtableRecord, TableSchema } from "./table-schema.js";
+import type {
+  AirtableRecord,
+  AirtableSchema,
+  BaseSchema,
+} from "./table-schema.js";
 
 /** Options of {@link AirtableEmulator.start}. */
 export interface AirtableEmulatorOptions {
@@ -23,8 +29,10 @@ export interface AirtableEmulatorOptions {
   port?: number;
   /** Interface to listen on; defaults to 127.0.0.1. */
   host?: string;
-  /** Enforce 5 requests per second per base (then 429 for 30 s); off by default. */
-  rateLimit?: boolean;
+  /** Enforce Airtable's 5 requests per second per base, then 429 for 30 s; `true` for the real limits, an object to change them; off by default. */
+  rateLimit?: boolean | RateLimitOptions;
+  /** Bases and tables to create at start: the parsed schema, or the path of a JSON file holding it. */
+  schema?: AirtableSchema | string;
   /** Clock in milliseconds, for createdTime and the rate limit. */
   now?: () => number;
 }
@@ -61,23 +69,35 @@ export class AirtableEmulator {
       options,
     );
     const now = options.now ?? Date.now;
+    const limit = options.rateLimit ?? false;
     const emulator = new AirtableEmulator(
       server,
-      options.rateLimit === true ? new RateLimiter(now) : undefined,
+      limit === false
+        ? undefined
+        : new RateLimiter(now, limit === true ? {} : limit),
       now,
     );
+    try {
+      const schema =
+        typeof options.schema === "string"
+          ? readAirtableSchema(options.schema)
+          : options.schema;
+      for (const base of schema?.bases ?? []) emulator.createBase(base);
+    } catch (error) {
+      await emulator.close();
+      throw error;
+    }
     return emulator;
   }
 
   /** Creates a base from table schemas; ids are "app" + 14 chars unless given. */
-  createBase(options: { id?: string; name: string; tables: TableSchema[] }): {
-    id: string;
-  } {
-    const base = buildBase(options);
-    if (this.bases.has(base.id))
-      throw new EmulatorUsageError(`base ${base.id} already exists`);
-    this.bases.set(base.id, base);
-    return { id: base.id };
+  createBase(options: BaseSchema): { id: string } {
+    return { id: this.addBase(options).id };
+  }
+
+  /** Lists the ids of every base, in creation order. */
+  baseIds(): string[] {
+    return [...this.bases.keys()];
   }
 
   /** Issues a personal access token with scopes, for some bases or all. */
@@ -99,6 +119,14 @@ export class AirtableEmulator {
     return this.server.close();
   }
 
+  private addBase(schema: BaseSchema): StoredBase {
+    const base = buildBase(schema);
+    if (this.bases.has(base.id))
+      throw new EmulatorUsageError(`base ${base.id} already exists`);
+    this.bases.set(base.id, base);
+    return base;
+  }
+
   private async handle(
     req: IncomingMessage,
     res: ServerResponse,
@@ -110,7 +138,16 @@ export class AirtableEmulator {
           ? url.pathname.replace(/\/+$/, "")
           : url.pathname;
       if (path.startsWith("/_emulator/")) {
-        handleAirtableControl(this.bases, req, res, path);
+        await handleAirtableControl(
+          {
+            bases: this.bases,
+            tokens: this.tokens,
+            addBase: (schema) => this.addBase(schema),
+          },
+          req,
+          res,
+          path,
+        );
         return;
       }
       const hasBody =
@@ -130,12 +167,7 @@ export class AirtableEmulator {
       sendJson(res, 200, answer);
     } catch (error) {
       if (error instanceof AirtableApiError) {
-        sendJson(
-          res,
-          error.status,
-          error.body,
-          error.status === 429 ? { "retry-after": "30" } : {},
-        );
+        sendJson(res, error.status, error.body, error.headers);
       } else if (error instanceof RequestBodyError) {
         const refusal =
           error.reason === "too_large"

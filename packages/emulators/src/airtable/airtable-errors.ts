@@ -22,16 +22,20 @@ export const invalidPermissions = () =>
     },
   });
 
-/** 429 once a base is past 5 requests per second. */
-export const rateLimited = () =>
-  new AirtableApiError(429, {
-    errors: [
-      {
-        error: "RATE_LIMIT_REACHED",
-        message: "Rate limit exceeded. Please try again later",
-      },
-    ],
-  });
+/** 429 once a base is past 5 requests per second, with the rest of the penalty as `Retry-After` seconds. */
+export const rateLimited = (remainingMs: number) =>
+  new AirtableApiError(
+    429,
+    {
+      errors: [
+        {
+          error: "RATE_LIMIT_REACHED",
+          message: "Rate limit exceeded. Please try again later",
+        },
+      ],
+    },
+    { "retry-after": String(Math.max(1, Math.ceil(remainingMs / 1000))) },
+  );
 
 /** A 422 with Airtable's `{"error": {"type", "message"}}` body. */
 export const unprocessable = (type: string, message: string) =>

@@ -2,7 +2,11 @@ import { EmulatorUsageError } from "../errors.js";
 import { makeAirtableId } from "./airtable-ids.js";
 import { isEmptyCell } from "./field-values.js";
 import type { ResolvedField } from "./field-values.js";
-import type { AirtableRecord, TableSchema } from "./table-schema.js";
+import type {
+  AirtableRecord,
+  FieldSchema,
+  TableSchema,
+} from "./table-schema.js";
 
 /** A stored record: cells keyed by field id. */
 export interface StoredRecord {
@@ -45,7 +49,7 @@ export function buildBase(options: {
     if (schema.fields.length === 0)
       throw new EmulatorUsageError(`table ${schema.name} has no fields`);
     const fields = schema.fields.map((field) => ({
-      ...structuredClone(field),
+      ...withChoiceIds(structuredClone(field)),
       id: field.id ?? makeAirtableId("fld"),
     }));
     const primaryFieldId = schema.primaryFieldId ?? fields[0]?.id ?? "";
@@ -68,6 +72,33 @@ export function buildBase(options: {
     };
   });
   return { id, name: options.name, tables };
+}
+
+// Declared select choices may omit ids; the metadata API always has them.
+function withChoiceIds(field: FieldSchema): FieldSchema {
+  const choices = field.options?.choices;
+  if (field.type !== "singleSelect") return field;
+  if (choices !== undefined && !Array.isArray(choices))
+    throw new EmulatorUsageError(`choices of ${field.name} must be a list`);
+  return {
+    ...field,
+    options: {
+      ...field.options,
+      choices: ((choices ?? []) as { id?: unknown; name?: unknown }[]).map(
+        (choice) => {
+          if (typeof choice.name !== "string")
+            throw new EmulatorUsageError(
+              `a choice of ${field.name} has no name`,
+            );
+          return {
+            ...choice,
+            id:
+              typeof choice.id === "string" ? choice.id : makeAirtableId("sel"),
+          };
+        },
+      ),
+    },
+  };
 }
 
 /** Finds a table by id or name, as Airtable accepts both in the URL. */

@@ -1,6 +1,7 @@
 import { COMPUTED_TYPES } from "./table-schema.js";
 import type { FieldSchema, FieldType } from "./table-schema.js";
 import { unprocessable } from "./airtable-errors.js";
+import { makeAirtableId } from "./airtable-ids.js";
 
 /** A field with its id and options resolved. */
 export type ResolvedField = FieldSchema & { id: string };
@@ -72,21 +73,23 @@ export function cellToStore(
     return field.type === "date" ? iso.slice(0, 10) : iso;
   }
   if (field.type === "singleSelect") {
-    if (typeof value !== "string") throw cannotAccept(field);
+    const name =
+      typecast && (typeof value === "number" || typeof value === "boolean")
+        ? String(value)
+        : value;
+    if (typeof name !== "string") throw cannotAccept(field);
+    if (name === "") return undefined;
     const choices = selectChoices(field);
-    if (choices.some((choice) => choice.name === value)) return value;
+    if (choices.some((choice) => choice.name === name)) return name;
     if (!typecast) {
       throw unprocessable(
         "INVALID_MULTIPLE_CHOICE_OPTIONS",
-        `Insufficient permissions to create new select option ""${value}""`,
+        `Insufficient permissions to create new select option ""${name}""`,
       );
     }
-    choices.push({
-      id: `sel${choices.length + 1}`.padEnd(17, "0"),
-      name: value,
-    });
+    choices.push({ id: makeAirtableId("sel"), name });
     field.options = { ...field.options, choices };
-    return value;
+    return name;
   }
   throw cannotAccept(field);
 }

@@ -1,19 +1,23 @@
 /** Airtable field types the emulator understands, by their API names. */
-export type FieldType =
-  | "singleLineText"
-  | "multilineText"
-  | "email"
-  | "url"
-  | "phoneNumber"
-  | "number"
-  | "currency"
-  | "percent"
-  | "checkbox"
-  | "date"
-  | "dateTime"
-  | "autoNumber"
-  | "createdTime"
-  | "singleSelect";
+export const FIELD_TYPES = [
+  "singleLineText",
+  "multilineText",
+  "email",
+  "url",
+  "phoneNumber",
+  "number",
+  "currency",
+  "percent",
+  "checkbox",
+  "date",
+  "dateTime",
+  "autoNumber",
+  "createdTime",
+  "singleSelect",
+] as const;
+
+/** One of {@link FIELD_TYPES}. */
+export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** One field (column) of a table, as the metadata API describes it; ids are generated when omitted. */
 export interface FieldSchema {
@@ -32,6 +36,18 @@ export interface TableSchema {
   /** Defaults to the first field. */
   primaryFieldId?: string;
   fields: FieldSchema[];
+}
+
+/** A base to create: its tables, and an id ("app" + 14 letters or digits) generated when omitted. */
+export interface BaseSchema {
+  id?: string;
+  name: string;
+  tables: TableSchema[];
+}
+
+/** Bases to declare at start-up, as a JSON schema file holds them: `{"bases": [...]}`. */
+export interface AirtableSchema {
+  bases: BaseSchema[];
 }
 
 /** A record as the REST API returns it: cell values keyed by field name, empty cells omitted. */

@@ -3,7 +3,13 @@ import { TelegramApiError } from "../errors.js";
 import { parseReplyMarkup, sameMarkup } from "./inline-keyboard.js";
 import * as p from "./method-params.js";
 import { parseMessageText } from "./message-text.js";
-import type { BotRecord, ChatRecord, TelegramState } from "./telegram-state.js";
+import { botReplyTarget } from "./user-messages.js";
+import type {
+  BotRecord,
+  ChatRecord,
+  StoredMessage,
+  TelegramState,
+} from "./telegram-state.js";
 import type { TgMessage } from "./wire-types.js";
 
 /** What a Bot API method gets: the calling bot, its parameters and the emulator's state. */
@@ -17,7 +23,6 @@ export interface MethodContext {
 /** A Bot API method implementation; it returns the `result` or throws a TelegramApiError. */
 export type BotMethod = (ctx: MethodContext) => unknown;
 
-const ANSWER_WINDOW_MS = 15_000;
 const badRequest = (what: string) =>
   new TelegramApiError(400, `Bad Request: ${what}`);
 
@@ -27,6 +32,9 @@ const sendMessageParams = z.object({
   parse_mode: p.optionalString,
   entities: p.entities,
   reply_markup: z.unknown().optional(),
+  reply_parameters: p.replyParameters,
+  reply_to_message_id: p.optionalInt("Bad Request: wrong reply_to_message_id"),
+  allow_sending_without_reply: p.optionalBool,
 });
 const getUpdatesParams = z.object({
   offset: p.optionalInt("Bad Request: wrong offset"),
@@ -62,7 +70,7 @@ function editable(
   ctx: MethodContext,
   chatId: number | string,
   messageId: number,
-): { chat: ChatRecord; message: TgMessage } {
+): { chat: ChatRecord; stored: StoredMessage; message: TgMessage } {
   if (ctx.params.inline_message_id !== undefined)
     throw badRequest("the emulator does not support inline messages");
   const chat = ctx.state.chatFor(chatId);
@@ -70,7 +78,7 @@ function editable(
   if (stored === undefined) throw badRequest("message to edit not found");
   if (stored.botId !== ctx.bot.user.id)
     throw badRequest("message can't be edited");
-  return { chat, message: stored.message };
+  return { chat, stored, message: stored.message };
 }
 
 const NOT_MODIFIED =
@@ -96,11 +104,26 @@ export const botMethods: Record<string, BotMethod> = {
       params.entities,
     );
     const reply_markup = parseReplyMarkup(params.reply_markup);
-    return ctx.state.postMessage(
-      ctx.bot,
-      chat,
-      reply_markup === undefined ? content : { ...content, reply_markup },
-    );
+    const reply =
+      params.reply_parameters ??
+      (params.reply_to_message_id === undefined
+        ? undefined
+        : {
+            message_id: params.reply_to_message_id,
+            ...(params.allow_sending_without_reply === undefined
+              ? {}
+              : {
+                  allow_sending_without_reply:
+                    params.allow_sending_without_reply,
+                }),
+          });
+    const reply_to_message =
+      reply === undefined ? undefined : botReplyTarget(chat, reply);
+    return ctx.state.postMessage(ctx.bot, chat, {
+      ...content,
+      ...(reply_markup === undefined ? {} : { reply_markup }),
+      ...(reply_to_message === undefined ? {} : { reply_to_message }),
+    });
   },
 
   getupdates: (ctx) => {
@@ -132,7 +155,7 @@ export const botMethods: Record<string, BotMethod> = {
       query === undefined ||
       query.botId !== ctx.bot.user.id ||
       query.answer !== undefined ||
-      now - query.pressedAt > ANSWER_WINDOW_MS
+      now - query.pressedAt > ctx.state.answerWindowMs
     ) {
       throw badRequest(
         "query is too old and response timeout expired or query ID is invalid",
@@ -164,7 +187,11 @@ export const botMethods: Record<string, BotMethod> = {
 
   editmessagetext: (ctx) => {
     const params = p.parseParams(editTextParams, ctx.params);
-    const { message } = editable(ctx, params.chat_id, params.message_id);
+    const { stored, message } = editable(
+      ctx,
+      params.chat_id,
+      params.message_id,
+    );
     const content = parseMessageText(
       params.text,
       params.parse_mode,
@@ -177,6 +204,7 @@ export const botMethods: Record<string, BotMethod> = {
         JSON.stringify(message.entities ?? []);
     if (sameText && sameMarkup(markup, message.reply_markup))
       throw badRequest(NOT_MODIFIED);
+    if (!sameText) stored.textEdited = true;
     message.text = content.text;
     if (content.entities === undefined) delete message.entities;
     else message.entities = content.entities;

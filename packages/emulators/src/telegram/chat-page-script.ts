@@ -38,12 +38,22 @@ function render(messages) {
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.replaceChildren();
   if (messages.length === 0) list.appendChild(el("div", { class: "empty", text: "No messages here yet…" }));
+  const byId = new Map(messages.map((m) => [m.message_id, m]));
   for (const m of messages) {
-    const meta = el("span", { class: "meta", text: (m.edit_date ? "edited " : "") + time(m.date) });
-    const bubble = el("div", { class: "bubble" }, [
-      el("div", { class: "sender", text: m.from.first_name }),
-      el("div", { class: "text" }, [document.createTextNode(m.text), meta]),
-    ]);
+    // Like Telegram apps: "edited" only when the text changed, not when only the keyboard did (edit_hide).
+    const edited = m.edit_date && !m.edit_hide;
+    const meta = el("span", { class: "meta", text: (edited ? "edited " : "") + time(m.date) });
+    const parts = [el("div", { class: m.from.is_bot ? "sender" : "sender user", text: m.from.first_name })];
+    if (m.reply_to_message) {
+      // Telegram apps quote the replied message as it reads now, not as it read when the reply was sent.
+      const quoted = byId.get(m.reply_to_message.message_id) || m.reply_to_message;
+      parts.push(el("div", { class: "reply", "data-reply-to": String(quoted.message_id) }, [
+        el("div", { class: "reply-sender", text: quoted.from.first_name }),
+        el("div", { class: "reply-text", text: quoted.text }),
+      ]));
+    }
+    parts.push(el("div", { class: "text" }, [document.createTextNode(m.text), meta]));
+    const bubble = el("div", { class: "bubble" }, parts);
     const item = el("article", { class: "msg", "data-message-id": String(m.message_id) }, [bubble]);
     if (m.reply_markup && m.reply_markup.inline_keyboard.length) {
       const kb = el("div", { class: "kb", role: "group", "aria-label": "Inline keyboard" });

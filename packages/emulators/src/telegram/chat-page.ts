@@ -16,6 +16,10 @@ main{flex:1;overflow-y:auto;padding:16px 10% 8px}
 .msg{display:flex;flex-direction:column;align-items:stretch;margin:0 0 8px;width:fit-content;min-width:220px;max-width:min(480px,100%)}
 .bubble{background:#fff;border-radius:12px 12px 12px 4px;padding:6px 10px 6px;box-shadow:0 1px 2px rgba(16,35,47,.15);min-width:120px;max-width:100%}
 .sender{font-weight:600;font-size:14px;color:#3390ec;margin-bottom:2px}
+.sender.user{color:#c03d33}
+.reply{border-left:3px solid #3390ec;background:rgba(51,144,236,.08);border-radius:4px;padding:2px 8px;margin:2px 0 4px;font-size:14px;max-width:100%}
+.reply-sender{font-weight:600;color:#3390ec}
+.reply-text{color:#41454d;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .text{white-space:pre-wrap;word-wrap:break-word}
 .meta{float:right;margin:6px 0 -4px 12px;font-size:12px;color:#8a9aa9}
 .kb{display:flex;flex-direction:column;gap:4px;margin-top:4px;width:100%}

@@ -104,3 +104,17 @@ export function parseParams<T extends z.ZodType>(
       : `Bad Request: invalid parameter ${issue?.path.join(".") ?? ""}`,
   );
 }
+
+/** The `reply_parameters` object of send methods, possibly JSON-encoded; only replies within the same chat are emulated. */
+export const replyParameters = z.preprocess(
+  (v) => jsonText(blankToUndefined(v)),
+  z
+    .object(
+      {
+        message_id: z.preprocess(decimal, z.number().int()),
+        allow_sending_without_reply: optionalBool,
+      },
+      { error: "Bad Request: can't parse reply parameters JSON object" },
+    )
+    .optional(),
+);

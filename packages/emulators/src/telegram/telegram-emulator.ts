@@ -1,21 +1,24 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  ControlApiError,
-  EmulatorUsageError,
-  RequestBodyError,
-  TelegramApiError,
-} from "../errors.js";
+import { EmulatorUsageError } from "../errors.js";
 import { startHttpServer } from "../http/http-server.js";
 import type { HttpServer } from "../http/http-server.js";
-import { readParams } from "../http/request-body.js";
-import { sendJson } from "../http/respond.js";
 import { botMethods } from "./bot-methods.js";
 import type { BotMethod } from "./bot-methods.js";
+import { serveBotApi } from "./bot-api-route.js";
+import type { BotCall } from "./call-log.js";
 import { handleTelegramControl } from "./control-api.js";
+import type { TelegramFault } from "./fault-plan.js";
 import { TelegramState } from "./telegram-state.js";
 import type { BotRecord } from "./telegram-state.js";
+import { postUserMessage } from "./user-messages.js";
+import type { PostedUserMessage } from "./user-messages.js";
 import { WebhookDeliverer } from "./webhook-deliverer.js";
+import type {
+  WebhookAttempt,
+  WebhookRetryOptions,
+} from "./webhook-deliverer.js";
 import { webhookMethods } from "./webhook-methods.js";
+import { sendTelegramError } from "./wire-errors.js";
 
 /** Options of {@link TelegramEmulator.start}. */
 export interface TelegramEmulatorOptions {
@@ -25,6 +28,10 @@ export interface TelegramEmulatorOptions {
   host?: string;
   /** Clock in milliseconds, injectable to test the 15 s and 24 h limits. */
   now?: () => number;
+  /** How long after a press `answerCallbackQuery` is accepted, in milliseconds; defaults to Telegram's 15 000. */
+  answerWindowMs?: number;
+  /** Backoff of webhook deliveries after a failure; tests shorten it. */
+  webhookRetry?: WebhookRetryOptions;
 }
 
 /**
@@ -40,11 +47,16 @@ export class TelegramEmulator {
   readonly apiRoot: string;
   private readonly methods: Record<string, BotMethod>;
   private readonly deliverers = new Map<number, WebhookDeliverer>();
+  private readonly webhookWatchers = new Map<
+    number,
+    ((attempt: WebhookAttempt) => void)[]
+  >();
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly server: HttpServer,
     private readonly state: TelegramState,
+    private readonly webhookRetry: WebhookRetryOptions,
   ) {
     this.apiRoot = server.url;
     this.methods = {
@@ -57,13 +69,20 @@ export class TelegramEmulator {
   static async start(
     options: TelegramEmulatorOptions = {},
   ): Promise<TelegramEmulator> {
-    const state = new TelegramState(options.now ?? Date.now);
+    const state = new TelegramState(
+      options.now ?? Date.now,
+      options.answerWindowMs,
+    );
     // No request is handled before the constructor below runs: it follows the listen callback synchronously.
     const server = await startHttpServer(
       (req, res) => emulator.handle(req, res),
       options,
     );
-    const emulator = new TelegramEmulator(server, state);
+    const emulator = new TelegramEmulator(
+      server,
+      state,
+      options.webhookRetry ?? {},
+    );
     return emulator;
   }
 
@@ -105,6 +124,51 @@ export class TelegramEmulator {
     return bot.queue.whenPolling();
   }
 
+  private bot(botId: number): BotRecord {
+    const bot = this.state.bots.get(botId);
+    if (bot === undefined) throw new EmulatorUsageError(`unknown bot ${botId}`);
+    return bot;
+  }
+
+  /** Posts a test user's text message, or a reply, and queues it as a `message` update for `botId` or every bot. */
+  postUserMessage(input: {
+    chatId: number;
+    fromId: number;
+    text: string;
+    replyToMessageId?: number;
+    botId?: number;
+  }): PostedUserMessage {
+    const from = this.state.users.get(input.fromId);
+    if (from === undefined)
+      throw new EmulatorUsageError(`unknown user ${input.fromId}`);
+    return postUserMessage(this.state, { ...input, from });
+  }
+
+  /** Makes the next calls of a bot's method fail or hang, as the control API's faults route does. */
+  injectFault(botId: number, fault: TelegramFault): void {
+    this.bot(botId).faults.add(fault);
+  }
+
+  /** Lists every call a bot made (optionally of one method), oldest first. */
+  calls(botId: number, method?: string): BotCall[] {
+    return this.bot(botId).calls.list(method);
+  }
+
+  /** Resolves at a bot's next call of a method, so tests can await a retry without sleeping. */
+  whenCalled(botId: number, method: string): Promise<BotCall> {
+    return this.bot(botId).calls.whenCalled(method);
+  }
+
+  /** Resolves after a bot's next webhook delivery attempt, with its outcome, so tests can await retries without sleeping. */
+  whenWebhookAttempt(botId: number): Promise<WebhookAttempt> {
+    this.bot(botId);
+    return new Promise((resolve) => {
+      const watchers = this.webhookWatchers.get(botId) ?? [];
+      watchers.push(resolve);
+      this.webhookWatchers.set(botId, watchers);
+    });
+  }
+
   /** Stops the server, ending pending long polls and webhook deliveries; safe to call twice. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -124,7 +188,16 @@ export class TelegramEmulator {
     if (bot.webhook !== undefined && this.closing === undefined) {
       this.deliverers.set(
         bot.user.id,
-        new WebhookDeliverer(bot, this.state.now),
+        new WebhookDeliverer(
+          bot,
+          this.state.now,
+          this.webhookRetry,
+          (error) => {
+            const watchers = this.webhookWatchers.get(bot.user.id) ?? [];
+            this.webhookWatchers.delete(bot.user.id);
+            for (const watcher of watchers) watcher(error);
+          },
+        ),
       );
     }
   }
@@ -134,55 +207,12 @@ export class TelegramEmulator {
     res: ServerResponse,
   ): Promise<void> {
     const url = new URL(req.url ?? "/", "http://emulator");
+    const control = url.pathname.startsWith("/_emulator/");
     try {
-      if (url.pathname.startsWith("/_emulator/")) {
-        await handleTelegramControl(this.state, req, res, url.pathname);
-        return;
-      }
-      const match = /^\/bot([^/]*)\/([^/]+)\/?$/.exec(url.pathname);
-      if (match === null) throw new TelegramApiError(404, "Not Found");
-      const bot = this.state.botByToken(decodeURIComponent(match[1] ?? ""));
-      if (bot === undefined) throw new TelegramApiError(401, "Unauthorized");
-      const method = this.methods[(match[2] ?? "").toLowerCase()];
-      if (method === undefined) throw new TelegramApiError(404, "Not Found");
-      const params = await readParams(req, url);
-      const aborted = new AbortController();
-      res.once("close", () => aborted.abort());
-      const result: unknown = await method({
-        bot,
-        params,
-        state: this.state,
-        signal: aborted.signal,
-      });
-      sendJson(res, 200, { ok: true, result });
+      if (control) await handleTelegramControl(this.state, req, res, url);
+      else await serveBotApi(this.state, this.methods, req, res, url);
     } catch (error) {
-      if (error instanceof ControlApiError) {
-        sendJson(res, error.status, {
-          ok: false,
-          description: error.description,
-        });
-      } else if (error instanceof TelegramApiError) {
-        sendJson(res, error.errorCode, {
-          ok: false,
-          error_code: error.errorCode,
-          description: error.description,
-          ...(error.parameters === undefined
-            ? {}
-            : { parameters: error.parameters }),
-        });
-      } else if (error instanceof RequestBodyError) {
-        const status = error.reason === "too_large" ? 413 : 400;
-        const description =
-          status === 413
-            ? "Request Entity Too Large"
-            : `Bad Request: ${error.message}`;
-        const body = url.pathname.startsWith("/_emulator/")
-          ? { ok: false, description }
-          : { ok: false, error_code: status, description };
-        sendJson(res, status, body);
-      } else {
-        throw error;
-      }
+      if (!sendTelegramError(res, error, control)) throw error;
     }
   }
 }

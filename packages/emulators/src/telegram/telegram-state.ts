@@ -9,6 +9,8 @@ import {
   makeChatInstance,
 } from "./telegram-ids.js";
 import { findCallbackButton } from "./inline-keyboard.js";
+import { CallLog } from "./call-log.js";
+import { FaultPlan } from "./fault-plan.js";
 import { UpdateQueue } from "./update-queue.js";
 import type {
   TgChat,
@@ -18,11 +20,13 @@ import type {
   TgUser,
 } from "./wire-types.js";
 
-/** A bot known to the emulator, with its update queue and webhook. */
+/** A bot known to the emulator, with its update queue, webhook, recorded calls and pending faults. */
 export interface BotRecord {
   user: TgUser & { is_bot: true; username: string };
   token: string;
   queue: UpdateQueue;
+  calls: CallLog;
+  faults: FaultPlan;
   webhook?: {
     url: string;
     secretToken?: string;
@@ -31,12 +35,20 @@ export interface BotRecord {
   };
 }
 
-/** A chat with the messages bots sent to it. */
+/** A message in a chat: `botId` names the bot that sent it (absent for a user's message). */
+export interface StoredMessage {
+  message: TgMessage;
+  botId?: number;
+  /** Set once the text changed, as opposed to only the keyboard; Telegram apps show "edited" only then. */
+  textEdited?: boolean;
+}
+
+/** A chat with the messages bots and users sent to it. */
 export interface ChatRecord {
   chat: TgChat;
   instance: string;
   nextMessageId: number;
-  messages: Map<number, { message: TgMessage; botId: number }>;
+  messages: Map<number, StoredMessage>;
 }
 
 /** A callback query and the bot's answer to it, if any. */
@@ -64,7 +76,11 @@ export class TelegramState {
   private nextGroupId = 4_000_000_001;
   private nextSupergroupId = 1_234_567_890;
 
-  constructor(readonly now: () => number) {}
+  constructor(
+    readonly now: () => number,
+    /** How long after a press answerCallbackQuery is accepted, in milliseconds. */
+    readonly answerWindowMs = 15_000,
+  ) {}
 
   /** Creates a bot with a fresh token. */
   addBot(options: { username?: string; firstName?: string }): BotRecord {
@@ -79,6 +95,8 @@ export class TelegramState {
       },
       token: makeBotToken(id),
       queue: new UpdateQueue(this.now, 100_000_001),
+      calls: new CallLog(),
+      faults: new FaultPlan(),
     };
     this.bots.set(id, bot);
     this.tokens.set(bot.token, bot);
@@ -155,6 +173,7 @@ export class TelegramState {
       text: string;
       entities?: TgMessageEntity[];
       reply_markup?: TgInlineKeyboardMarkup;
+      reply_to_message?: TgMessage;
     },
   ): TgMessage {
     const message: TgMessage = {
@@ -196,7 +215,8 @@ export class TelegramState {
         `message shows no button with callback_data ${JSON.stringify(input.callbackData ?? "")}`,
       );
     }
-    const bot = this.bots.get(stored.botId);
+    const bot =
+      stored.botId === undefined ? undefined : this.bots.get(stored.botId);
     if (bot === undefined) throw new ControlApiError(404, "bot not found");
     const id = makeCallbackQueryId();
     this.callbacks.set(id, { id, botId: bot.user.id, pressedAt: this.now() });

@@ -124,6 +124,11 @@ export class UpdateQueue {
     if (kinds !== undefined) this.allowed = new Set(kinds);
   }
 
+  /** The remembered allowed_updates, if any were given. */
+  get allowedUpdates(): string[] | undefined {
+    return this.allowed === undefined ? undefined : [...this.allowed];
+  }
+
   /** Counts pending updates. */
   get size(): number {
     this.dropExpired();
@@ -172,7 +177,7 @@ export class UpdateQueue {
 
   private dropExpired(): void {
     const oldest = this.now() - DAY_MS;
-    this.updates = this.updates.filter((entry) => entry.createdAt > oldest);
+    this.updates = this.updates.filter((entry) => entry.createdAt >= oldest);
   }
 
   private allows(kind: string): boolean {

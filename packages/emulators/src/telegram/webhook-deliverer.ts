@@ -1,17 +1,38 @@
 import type { BotRecord } from "./telegram-state.js";
 
-const MAX_BACKOFF_MS = 10_000;
+/** How webhook deliveries back off after a failure: the first delay doubles up to the maximum. */
+export interface WebhookRetryOptions {
+  /** Delay after the first failure, in milliseconds; defaults to 500. */
+  firstDelayMs?: number;
+  /** Longest delay between attempts, in milliseconds; defaults to 10 000. */
+  maxDelayMs?: number;
+}
 
-/** Delivers one bot's queued updates to its webhook in order, retrying with backoff until a 2xx answer. */
+/** The outcome of one webhook delivery attempt, reported once the queue reflects it. */
+export interface WebhookAttempt {
+  update_id: number;
+  ok: boolean;
+  /** Why the attempt failed, as getWebhookInfo's `last_error_message` says. */
+  error?: string;
+}
+
+/** Delivers one bot's queued updates to its webhook in order, one at a time, retrying with backoff until a 2xx answer. */
 export class WebhookDeliverer {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly done: Promise<void>;
+  private readonly firstDelayMs: number;
+  private readonly maxDelayMs: number;
 
   constructor(
     private readonly bot: BotRecord,
     private readonly now: () => number,
+    retry: WebhookRetryOptions = {},
+    private readonly attempted: (attempt: WebhookAttempt) => void = () =>
+      undefined,
   ) {
+    this.firstDelayMs = retry.firstDelayMs ?? 500;
+    this.maxDelayMs = retry.maxDelayMs ?? 10_000;
     this.done = this.run();
   }
 
@@ -39,16 +60,18 @@ export class WebhookDeliverer {
       if (error === undefined) {
         if (this.bot.queue.peek() === update) this.bot.queue.shift();
         failures = 0;
+        this.attempted({ update_id: update.update_id, ok: true });
         continue;
       }
       if (this.stopped) return;
       webhook.lastErrorDate = Math.floor(this.now() / 1000);
       webhook.lastErrorMessage = error;
-      failures += 1;
+      this.attempted({ update_id: update.update_id, ok: false, error });
       await Promise.race([
-        delay(Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures)),
+        delay(Math.min(this.maxDelayMs, this.firstDelayMs * 2 ** failures)),
         stoppedSignal,
       ]);
+      failures += 1;
     }
   }
 

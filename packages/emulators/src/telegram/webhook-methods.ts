@@ -74,6 +74,9 @@ export function webhookMethods(
             last_error_message: bot.webhook.lastErrorMessage,
           }),
       ...(bot.webhook === undefined ? {} : { max_connections: 40 }),
+      ...(bot.webhook === undefined || bot.queue.allowedUpdates === undefined
+        ? {}
+        : { allowed_updates: bot.queue.allowedUpdates }),
     }),
   };
 }

@@ -38,13 +38,15 @@ export interface TgMessageEntity {
   language?: string;
 }
 
-/** A Telegram `Message` sent by a bot. */
+/** A Telegram `Message` with text, sent by a bot or by a test user. */
 export interface TgMessage {
   message_id: number;
   from: TgUser;
   chat: TgChat;
   date: number;
   edit_date?: number;
+  /** The message this one replies to, itself without a further `reply_to_message`, as Telegram sends it. */
+  reply_to_message?: TgMessage;
   text: string;
   entities?: TgMessageEntity[];
   reply_markup?: TgInlineKeyboardMarkup;
@@ -59,8 +61,9 @@ export interface TgCallbackQuery {
   data?: string;
 }
 
-/** A Telegram `Update`; the emulator produces callback queries. */
+/** A Telegram `Update`; the emulator produces user messages and callback queries. */
 export interface TgUpdate {
   update_id: number;
+  message?: TgMessage;
   callback_query?: TgCallbackQuery;
 }
