@@ -92,6 +92,32 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(rows.map((r) => r.fields.username)).toEqual(["anna", "anna", "Борис"]);
   });
 
+  it("keeps each task try's log, without the tokens", async () => {
+    const log = await fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1`);
+    expect(log.status).toBe(200);
+    const text = await log.text();
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO sent message \d+ to chat -100\d+$/m);
+    const json = await app.json<{ content: string }>("/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1", {
+      headers: { accept: "application/json" },
+    });
+    expect(json.body.content).toBe(text);
+    expect(text + json.body.content).not.toContain(sandbox.info.telegram.token);
+    expect((await app.json("/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/2")).status).toBe(404);
+  });
+
+  it("cancels a waiting run through the REST API: the sensor stops waiting and the run fails", async () => {
+    const runId = await trigger(app, { dag_run_id: "e2e_cancel" });
+    await eventually("the sensor to park", async () => (await taskStates(app, runId)).wait_for_press?.state === "deferred");
+    const patch = (body: unknown) =>
+      fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await patch({ state: "success" })).status).toBe(400);
+    expect((await patch({ state: "failed" })).status).toBe(200);
+    expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
+    const tasks = await taskStates(app, runId);
+    expect([tasks.wait_for_press?.state, tasks.build_row?.state, tasks.write_row?.state]).toEqual(["failed", "upstream_failed", "upstream_failed"]);
+    expect((await patch({ state: "failed" })).status).toBe(409);
+  });
+
   it("refuses a reused dag_run_id with 409", async () => {
     const res = await postJson<{ detail: string }>(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, { dag_run_id: "e2e_press_1" });
     expect(res.status).toBe(409);

@@ -5,6 +5,8 @@ import type { Json } from "./json.js";
 export type Outcome = ({ ok: true; value: Json } | { ok: false; error: string; retryable: boolean }) & {
   started_at: string;
   ended_at: string;
+  /** The try's log lines, kept with its result (masked, capped). */
+  log: string[];
 };
 
 /** Describes an error for a task note or log line (never with secrets: hooks redact them). */
@@ -17,15 +19,16 @@ export function describe(error: unknown): string {
  * Airflow's retries, not Restate's, decide what happens next. Past `timeoutMs` the try fails and `signal` aborts.
  */
 export async function attempt(
-  work: (signal: AbortSignal) => Promise<Json>,
+  work: (signal: AbortSignal, log: string[]) => Promise<Json>,
   timeoutMs: number | null,
-  onError: (message: string) => void,
+  onError: (message: string, log: string[]) => void,
 ): Promise<Outcome> {
+  const log: string[] = [];
   const started_at = new Date().toISOString();
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   try {
-    const running = work(abort.signal);
+    const running = work(abort.signal, log);
     const value =
       timeoutMs === null
         ? await running
@@ -38,11 +41,11 @@ export async function attempt(
               }, timeoutMs);
             }),
           ]);
-    return { ok: true, value: value ?? null, started_at, ended_at: new Date().toISOString() };
+    return { ok: true, value: value ?? null, started_at, ended_at: new Date().toISOString(), log };
   } catch (error) {
-    onError(describe(error));
+    onError(describe(error), log);
     const retryable = !(error instanceof restate.TerminalError);
-    return { ok: false, error: describe(error), retryable, started_at, ended_at: new Date().toISOString() };
+    return { ok: false, error: describe(error), retryable, started_at, ended_at: new Date().toISOString(), log };
   } finally {
     clearTimeout(timer);
   }

@@ -13,6 +13,8 @@ export interface Connection {
 /** Looks connections up by id; the worker provides one built from its environment. */
 export interface Connections {
   get(connId: string): Connection;
+  /** Every secret these connections hold, so that task logs can mask them. */
+  secrets(): string[];
 }
 
 /** Connections held in memory, keyed by id. */
@@ -25,7 +27,14 @@ export class StaticConnections implements Connections {
 
   get(connId: string): Connection {
     const found = this.#byId.get(connId);
-    if (!found) throw new ConnectionError(connId, "is not defined in this worker's environment");
+    if (!found) {
+      const variable = `POEKHALI_CONN_${connId.toUpperCase()}`;
+      throw new ConnectionError(connId, `is not defined in this worker's environment (set ${variable})`);
+    }
     return found;
+  }
+
+  secrets(): string[] {
+    return [...this.#byId.values()].flatMap((c) => (c.password ? [c.password] : []));
   }
 }

@@ -25,6 +25,9 @@ type AnySensor = DeferrableSensor<object, Json, Json>;
 type AnyOperator = BaseOperator<object, Json>;
 type AnyPokeSensor = BaseSensor<object, Json>;
 
+/** The state key of one task try's kept log. */
+export const logKey = (taskId: string, tryNumber: number) => `log:${taskId}:${tryNumber}`;
+
 const FINISHED: readonly TaskState[] = ["success", "failed", "skipped", "upstream_failed"];
 
 /**
@@ -39,6 +42,7 @@ export class DagRunner {
   readonly #sensorArgs = new Map<string, { args: object; timeout: string | number | null; softFail: boolean }>();
   /** When each poking sensor first poked (journaled), to measure its timeout from. */
   readonly #firstPoke = new Map<string, { at: string; pokes: number }>();
+  readonly #logs = new Map<string, string[]>();
   #params: JsonObject = {};
   /** The latest journaled time this run has seen: a free stand-in for "now" when a step starts. */
   #clock = "";
@@ -108,17 +112,16 @@ export class DagRunner {
     const what = poking ? `poke ${pokes}` : op.title;
     const step = `${op.taskId}: ${what}${tryNumber > 1 ? ` (try ${tryNumber})` : ""}`;
     const timeout = op.executionTimeout === null ? null : toMillis(op.executionTimeout);
-    const log = this.#context(op.taskId, tryNumber).log;
     const run = this.ctx.run(step, () =>
       attempt(
-        async (signal) => {
+        async (signal, kept) => {
           const args = resolveArgs(op.args, this.#scope());
-          const context = this.#context(op.taskId, tryNumber, signal);
+          const context = this.#context(op.taskId, tryNumber, signal, kept);
           if (!poking) return op.execute(args, context);
           return normalise(await (op as AnyPokeSensor).poke(args, context));
         },
         timeout,
-        (message) => log.error(message),
+        (message, kept) => this.#context(op.taskId, tryNumber, undefined, kept).log.error(message),
       ),
     );
     this.#inFlight.set(
@@ -126,7 +129,8 @@ export class DagRunner {
       run.map((outcome, failure): Settled => {
         if (outcome) return { taskId: op.taskId, kind: "try", outcome };
         const at = this.#clock;
-        return { taskId: op.taskId, kind: "try", outcome: { ok: false, error: describe(failure), retryable: false, started_at: at, ended_at: at } };
+        const outcomeOf = { ok: false as const, error: describe(failure), retryable: false, started_at: at, ended_at: at, log: [] };
+        return { taskId: op.taskId, kind: "try", outcome: outcomeOf };
       }),
     );
   }
@@ -161,6 +165,7 @@ export class DagRunner {
       const op = task as AnyOperator;
       const { outcome } = settled;
       if (outcome.ended_at) this.#clock = outcome.ended_at;
+      this.#keepLog(op.taskId, outcome.log ?? []);
       if (outcome.ok && op instanceof BaseSensor) return this.#poked(op as AnyPokeSensor, outcome);
       const first = this.#firstPoke.get(op.taskId)?.at;
       const times = { start_date: first ?? outcome.started_at, end_date: outcome.ended_at };
@@ -246,9 +251,18 @@ export class DagRunner {
     this.#save();
   }
 
-  #context(taskId: string, tryNumber: number, signal?: AbortSignal): TaskContext {
+  #context(taskId: string, tryNumber: number, signal?: AbortSignal, kept?: string[]): TaskContext {
     const run = { dagId: this.dag.id, runId: this.ctx.key, logicalDate: new Date(this.#run.logical_date), params: this.#params };
-    return taskContext(this.runtime, run, taskId, tryNumber, signal);
+    return taskContext(this.runtime, run, taskId, tryNumber, signal, kept);
+  }
+
+  /** Appends a try's lines to its kept log (the pokes of one try share it). */
+  #keepLog(taskId: string, lines: string[]): void {
+    if (lines.length === 0) return;
+    const key = logKey(taskId, this.#instances.get(taskId)?.try_number ?? 1);
+    const kept = [...(this.#logs.get(key) ?? []), ...lines].slice(-500);
+    this.#logs.set(key, kept);
+    this.ctx.set(key, kept);
   }
 
   #scope() {

@@ -18,7 +18,8 @@ export type { TaskContext, TaskLogger } from "./context.js";
 // Runs on Restate
 export { dagWorkflow, type DagWorkflow, type DagRunInput, type DagRunResult } from "./workflow.js";
 export { DagRunner } from "./dag-runner.js";
-export { taskContext, type WorkerRuntime, type TaskLogLine } from "./task-context.js";
+export { taskContext, maskSecrets, type WorkerRuntime, type TaskLogLine } from "./task-context.js";
+export { connectionFromEnv, connectionsFromEnv } from "./connections-from-env.js";
 export type { TaskState, TaskInstance, DagRunState, DagRun, DagRunStatus } from "./task-instance.js";
 
 // Connections, values, errors

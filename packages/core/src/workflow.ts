@@ -1,7 +1,7 @@
 import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import type { Dag } from "./dag.js";
-import { DagRunner } from "./dag-runner.js";
+import { DagRunner, logKey } from "./dag-runner.js";
 import type { WorkerRuntime } from "./task-context.js";
 import type { DagRun, DagRunState, DagRunStatus, TaskInstance } from "./task-instance.js";
 
@@ -34,6 +34,10 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
     handlers: {
       run: async (ctx: restate.WorkflowContext, input: DagRunInput | null) =>
         new DagRunner(ctx, dag, runtime).run(input?.conf ?? {}),
+      logs: restate.handlers.workflow.shared(
+        async (ctx: restate.WorkflowSharedContext, input: { task_id: string; try_number: number }): Promise<string[] | null> =>
+          ctx.get<string[]>(logKey(input.task_id, input.try_number)),
+      ),
       status: restate.handlers.workflow.shared(async (ctx: restate.WorkflowSharedContext): Promise<DagRunStatus | null> => {
         const run = await ctx.get<DagRun>("dag_run");
         if (!run) return null;

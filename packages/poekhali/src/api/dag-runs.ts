@@ -14,6 +14,8 @@ export interface DagRunView {
 /** SQL over Restate's admin API, as `RestateServer.query` offers it. */
 export interface Introspection {
   query<Row>(sql: string): Promise<Row[]>;
+  /** Asks Restate to cancel an invocation. */
+  cancel(invocationId: string): Promise<void>;
 }
 
 /** The `dag_run_id` is taken already. */
@@ -66,6 +68,28 @@ export class DagRuns {
   async list(dag: Dag, limit = 100): Promise<DagRunView[]> {
     const rows = await this.#invocations(dag, "", limit);
     return rows.map((row) => this.#fromRow(dag, row));
+  }
+
+  /** A task try's kept log lines, or null when the run, task or try has none. */
+  async logs(dag: Dag, runId: string, taskId: string, tryNumber: number): Promise<string[] | null> {
+    try {
+      return await this.ingress.call<string[] | null>({ service: dag.id, handler: "logs", key: runId }, { task_id: taskId, try_number: tryNumber });
+    } catch (error) {
+      if (error instanceof IngressError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Cancels a queued or running run: its sensor stops waiting and the run ends failed. False when it had ended. */
+  async cancel(dag: Dag, runId: string): Promise<boolean> {
+    const rows = await this.introspection.query<{ id: string }>(
+      `SELECT id FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} AND target_service_key = ${sql(runId)} ` +
+        `AND target_handler_name = 'run' AND status != 'completed'`,
+    );
+    const id = rows[0]?.id;
+    if (!id) return false;
+    await this.introspection.cancel(id);
+    return true;
   }
 
   async #status(dag: Dag, runId: string): Promise<DagRunStatus | null> {

@@ -91,6 +91,32 @@ export function restApi(options: RestApiOptions): Hono {
     return found ? c.json(found.run) : problem(c, 404, "DAG run not found", `no run "${c.req.param("dag_run_id")}"`);
   });
 
+  app.patch("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    const body = (await c.req.json().catch(() => null)) as { state?: unknown } | null;
+    if (body?.state !== "failed") return problem(c, 400, "Bad request", 'state: only "failed" is supported: it cancels the run');
+    const runId = c.req.param("dag_run_id");
+    const found = await options.runs.get(dag, runId);
+    if (!found) return problem(c, 404, "DAG run not found", `no run "${runId}"`);
+    if (found.run.state === "success" || found.run.state === "failed") {
+      return problem(c, 409, "Conflict", `run "${runId}" already ended ${found.run.state}`);
+    }
+    await options.runs.cancel(dag, runId);
+    return c.json({ ...found.run, state: "failed" });
+  });
+
+  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    const tryNumber = Number(c.req.param("try_number"));
+    if (!Number.isInteger(tryNumber) || tryNumber < 1) return problem(c, 400, "Bad request", "try_number must be a whole number ≥ 1");
+    const lines = await options.runs.logs(dag, c.req.param("dag_run_id"), c.req.param("task_id"), tryNumber);
+    if (lines === null) return problem(c, 404, "Log not found", "no log kept for that run, task and try");
+    const content = lines.join("\n");
+    return c.req.header("accept")?.includes("application/json") ? c.json({ content, continuation_token: null }) : c.text(content);
+  });
+
   app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances", async (c) => {
     const dag = dagOr404(c);
     if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);

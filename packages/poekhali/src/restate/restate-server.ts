@@ -122,6 +122,12 @@ export class RestateServer {
     return ((await res.json()) as { rows: Row[] }).rows;
   }
 
+  /** Asks the server to cancel an invocation (it unwinds: the handler sees a CancelledError). */
+  async cancel(invocationId: string): Promise<void> {
+    const res = await fetch(`${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/cancel`, { method: "PATCH" });
+    if (!res.ok) throw new SupervisorError(`Restate refused to cancel ${invocationId} (${res.status}): ${await res.text()}`);
+  }
+
   /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
   async register(uri: string, options: { force?: boolean } = {}): Promise<void> {
     const res = await fetch(`${this.adminUrl}/deployments`, {
