@@ -8,6 +8,8 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     testTimeout: 120_000,
+    // In-process workers log every invocation at INFO otherwise.
+    env: { RESTATE_LOGGING: "WARN" },
     hookTimeout: 120_000,
   },
 });
