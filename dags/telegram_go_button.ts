@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { dag, task, toMillis } from "@poekhali/core";
 import { ButtonPressSensor, SendButtonOperator, displayName, type ButtonPress } from "@poekhali/telegram";
-import { AirtableUpsertRecordOperator } from "@poekhali/airtable";
+import { AirtableSchemaCheckOperator, AirtableUpsertRecordOperator, TG_ACTIONS_FIELDS } from "@poekhali/airtable";
 
 /** One row of `tg_actions` (see shared/spec/tg_actions.md): every column text but `triggered_at`. */
 export type TgActionsRow = {
@@ -46,13 +46,15 @@ export const telegramGoButton = dag(
     }),
   },
   ({ params }) => {
+    // First, before Telegram is touched: the table must have every column the row fills, with the right types.
+    const checked = new AirtableSchemaCheckOperator({ taskId: "check_table", fields: TG_ACTIONS_FIELDS });
     const sent = new SendButtonOperator({
       taskId: "send_button",
       chatId: params.chat_id,
       text: params.text,
       buttonText: params.button_text,
       retries: 2,
-    });
+    }).after(checked);
     const press = new ButtonPressSensor({
       taskId: "wait_for_press",
       message: sent.output,
@@ -76,7 +78,6 @@ export const telegramGoButton = dag(
       fields: row.output,
       // A retried write finds the row it wrote: a press is identified by chat, presser and time.
       fieldsToMergeOn: ["chat_id", "username", "triggered_at"],
-      retries: 3,
     });
   },
 );

@@ -27,7 +27,7 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
 
     const tasks = await taskStates(app, runId);
-    expect(Object.keys(tasks)).toEqual(["send_button", "wait_for_press", "build_row", "write_row"]);
+    expect(Object.keys(tasks)).toEqual(["check_table", "send_button", "wait_for_press", "build_row", "write_row"]);
     for (const t of Object.values(tasks)) {
       expect(t.state).toBe("success");
       expect(t.try_number).toBe(1);

@@ -1,12 +1,6 @@
 // Hooks
-export {
-  AirtableHook,
-  AIRTABLE_ENDPOINT_URL,
-  type AirtableHookOptions,
-  type AirtableRecord,
-  type Fields,
-  type TableMeta,
-} from "./hooks/airtable-hook.js";
+export { AirtableHook, AIRTABLE_ENDPOINT_URL, type AirtableHookOptions } from "./hooks/airtable-hook.js";
+export type { AirtableRecord, FieldMeta, Fields, ListOptions, TableMeta, UpsertResult } from "./hooks/airtable-types.js";
 
 // Operators
 export {
@@ -15,6 +9,51 @@ export {
   type UpsertRecordArgs,
   type UpsertRecordResult,
 } from "./operators/airtable-upsert-record-operator.js";
+export {
+  AirtableCreateRecordsOperator,
+  type AirtableCreateRecordsOperatorOptions,
+  type CreateRecordsArgs,
+  type CreateRecordsResult,
+} from "./operators/airtable-create-records-operator.js";
+export { AirtableSchemaCheckOperator, type AirtableSchemaCheckOperatorOptions, type SchemaCheckArgs } from "./operators/airtable-schema-check-operator.js";
+
+// Sensors
+export { AirtableRecordSensor, type AirtableRecordSensorOptions, type RecordSensorArgs } from "./sensors/airtable-record-sensor.js";
+export { airtableRecordWatch, RECORD_WATCH_NAME, type AirtableRecordWatch, type RecordWatch } from "./sensors/record-watch.js";
+
+// The per-base writer
+export { airtableWriter, type AirtableWriter, type AirtableWriterOptions } from "./writers/airtable-writer.js";
+export { airtableServices } from "./writers/airtable-services.js";
+export {
+  WRITER_NAME,
+  type FindRequest,
+  type FindResult,
+  type WriteMode,
+  type WriteRequest,
+  type WriteResult,
+  type WriterRequest,
+  type WriterStats,
+  type WriterStatus,
+  type WrittenRecord,
+} from "./writers/writer-protocol.js";
+
+// Schema check
+export { checkTableSchema, TG_ACTIONS_FIELDS, type ExpectedFields, type SchemaCheckResult } from "./schema/check-table-schema.js";
 
 // Errors
-export { AirtableError, airtableErrorFrom } from "./errors.js";
+export {
+  AirtableError,
+  AirtableAuthenticationError,
+  AirtablePermissionError,
+  AirtableNotFoundError,
+  AirtableInvalidValueError,
+  AirtableUnknownFieldError,
+  AirtableRequestError,
+  AirtableRateLimitError,
+  AirtableServerError,
+  AirtableNetworkError,
+  AirtableSchemaError,
+  RATE_LIMIT_PENALTY_MS,
+  airtableErrorFrom,
+  describeType,
+} from "./errors.js";

@@ -1,5 +1,7 @@
-import { BaseOperator, type Args, type BaseOperatorOptions, type TaskContext } from "@poekhali/core";
-import { AirtableHook, type Fields } from "../hooks/airtable-hook.js";
+import { DeferrableSensor, type Args, type BaseSensorOptions, type DeferContext } from "@poekhali/core";
+import type { Fields } from "../hooks/airtable-types.js";
+import { WRITER_NAME, type WriteRequest, type WriteResult } from "../writers/writer-protocol.js";
+import { writeTarget } from "./write-target.js";
 
 /** Arguments of {@link AirtableUpsertRecordOperator}. */
 export interface UpsertRecordArgs {
@@ -10,7 +12,7 @@ export interface UpsertRecordArgs {
 }
 
 /** Options of {@link AirtableUpsertRecordOperator}. */
-export interface AirtableUpsertRecordOperatorOptions extends BaseOperatorOptions, Args<UpsertRecordArgs> {
+export interface AirtableUpsertRecordOperatorOptions extends BaseSensorOptions, Args<UpsertRecordArgs> {
   /** 1-3 fields that together identify the record, so that a retried write finds what it wrote. */
   readonly fieldsToMergeOn: readonly string[];
   readonly airtableConnId?: string;
@@ -20,13 +22,13 @@ export interface AirtableUpsertRecordOperatorOptions extends BaseOperatorOptions
 export type UpsertRecordResult = { record_id: string; created: boolean };
 
 /**
- * Writes one record idempotently: an upsert on the fields that identify it, so a retry of the
- * same values updates the row it already wrote instead of adding a second.
+ * Writes one record through its base's writer, as an upsert on the fields that identify it: the run hands the row
+ * over (journaled, once) and parks until the writer reports the record id; a retried write updates, never adds.
  *
  * @example
  * new AirtableUpsertRecordOperator({ taskId: "write_row", fields: row.output, fieldsToMergeOn: ["chat_id", "triggered_at"] });
  */
-export class AirtableUpsertRecordOperator extends BaseOperator<UpsertRecordArgs, UpsertRecordResult> {
+export class AirtableUpsertRecordOperator extends DeferrableSensor<UpsertRecordArgs, WriteResult, UpsertRecordResult> {
   readonly title = "write the row to Airtable";
   readonly fieldsToMergeOn: readonly string[];
   readonly airtableConnId: string;
@@ -40,16 +42,21 @@ export class AirtableUpsertRecordOperator extends BaseOperator<UpsertRecordArgs,
     this.airtableConnId = options.airtableConnId ?? "airtable_default";
   }
 
-  override async execute(args: UpsertRecordArgs, context: TaskContext): Promise<UpsertRecordResult> {
-    const connection = context.connections.get(this.airtableConnId);
-    const hook = AirtableHook.fromConnection(connection);
-    const table = args.table ?? connection.extra.table;
-    if (!table) throw new TypeError(`task "${this.taskId}": no table given and connection "${this.airtableConnId}" names none`);
-    const res = await hook.upsertRecords(table, [args.fields], this.fieldsToMergeOn);
-    const record = res.records[0];
-    if (!record) throw new Error(`Airtable answered the upsert into ${table} without a record`);
-    const created = res.createdRecords.includes(record.id);
-    context.log.info(`${created ? "created" : "found and updated"} record ${record.id} in ${table}`);
-    return { record_id: record.id, created };
+  override defer(args: UpsertRecordArgs, context: DeferContext): void {
+    const { baseId, table } = writeTarget(context, this.airtableConnId, args.table);
+    const request: WriteRequest = {
+      kind: "write",
+      trigger_id: context.triggerId,
+      table,
+      records: [args.fields],
+      mode: { kind: "upsert", fieldsToMergeOn: [...this.fieldsToMergeOn] },
+    };
+    context.send({ service: WRITER_NAME, handler: "enqueue", key: baseId }, { ...request });
+  }
+
+  override complete(event: WriteResult): UpsertRecordResult {
+    const record = event.records[0];
+    if (!record) throw new Error("the Airtable writer answered without a record");
+    return { record_id: record.id, created: record.created };
   }
 }

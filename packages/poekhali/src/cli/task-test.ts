@@ -1,4 +1,4 @@
-import { BaseOperator, DeferrableSensor, StaticConnections, taskContext, resolveArgs, type Connections, type Dag, type Json } from "@poekhali/core";
+import { BaseOperator, DeferrableSensor, StaticConnections, isXComArg, taskContext, resolveArgs, type Connections, type Dag, type Json } from "@poekhali/core";
 import { CommandFailed } from "./usage-error.js";
 
 /** What `tasks test` needs to run one task in this process. */
@@ -21,7 +21,8 @@ export async function runTaskTest(options: TaskTestOptions): Promise<Json> {
     throw new CommandFailed(`"${taskId}" is a deferrable sensor: it waits for an event that only a running DAG receives; trigger the DAG instead`);
   }
   if (!(task instanceof BaseOperator)) throw new CommandFailed(`"${taskId}" is not an operator`);
-  const missing = task.upstreamTaskIds.filter((id) => !(id in options.upstream));
+  // Only tasks whose output it takes: one ordered after a task with `after` needs nothing from it.
+  const missing = Object.values(task.args).filter(isXComArg).map((arg) => arg.taskId).filter((id) => !(id in options.upstream));
   if (missing.length > 0) {
     throw new CommandFailed(`"${taskId}" takes the output of ${missing.map((m) => `"${m}"`).join(", ")}: pass it with --upstream '{"${missing[0]}": ...}'`);
   }

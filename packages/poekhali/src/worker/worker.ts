@@ -3,6 +3,7 @@ import { createServer, type Http2Server, type ServerHttp2Session } from "node:ht
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import { RestateIngress, dagWorkflow, type Dag, type TaskLogLine } from "@poekhali/core";
 import { TelegramHook, UpdatePoller, telegramRouter } from "@poekhali/telegram";
+import { AirtableHook, airtableServices } from "@poekhali/airtable";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { connectionsFrom } from "./connections.js";
 
@@ -38,6 +39,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       },
       log: (m) => options.log(`telegram router: ${m}`),
     }),
+    ...airtableWriterServices(AirtableHook.fromConnection(connections.get("airtable_default")), options.log),
   ];
   const server: Http2Server = createServer(createEndpointHandler({ services }));
   const sessions = new Set<ServerHttp2Session>();
@@ -61,4 +63,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       await closed;
     },
   };
+}
+
+/** The Airtable writer and record watch, for the one base of the `airtable_default` connection. */
+function airtableWriterServices(hook: AirtableHook, log: (line: string) => void) {
+  return airtableServices({
+    hookFor: (baseId) => {
+      if (baseId !== hook.baseId) throw new Error(`no connection for Airtable base ${baseId}`);
+      return hook;
+    },
+    log: (m) => log(`airtable writer: ${m}`),
+  });
 }

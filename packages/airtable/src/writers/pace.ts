@@ -1,0 +1,36 @@
+/** When the writer may send its next request to a base. */
+export interface Pace {
+  /** Start times (epoch ms) of the latest requests, oldest first, at most `requestsPerSecond` of them. */
+  readonly starts: number[];
+  /** No request before this (a 429 penalty or a backoff); 0 when none. */
+  readonly pausedUntil: number;
+}
+
+/** A base's pace before its first request. */
+export const FRESH_PACE: Pace = { starts: [], pausedUntil: 0 };
+
+/** How fast one base may be written. */
+export interface PaceLimits {
+  /** Airtable's 5 by default. */
+  readonly requestsPerSecond: number;
+  /** Added to every window, for clock and network jitter between us and Airtable. */
+  readonly marginMs: number;
+}
+
+/** The earliest time the next request may start: no sliding second ever holds more than the limit. */
+export function nextSlot(pace: Pace, limits: PaceLimits): number {
+  const n = limits.requestsPerSecond;
+  const window = pace.starts.length >= n ? (pace.starts[pace.starts.length - n] ?? 0) + 1000 + limits.marginMs : 0;
+  return Math.max(window, pace.pausedUntil);
+}
+
+/** Records requests that started at these times. */
+export function recordStarts(pace: Pace, starts: readonly number[], limits: PaceLimits): Pace {
+  return { ...pace, starts: [...pace.starts, ...starts].slice(-limits.requestsPerSecond) };
+}
+
+/** Exponential backoff with jitter: `random` in [0, 1) picks a delay between half and all of the capped exponential. */
+export function backoffMs(attempt: number, random: number, baseMs = 1_000, capMs = 60_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}

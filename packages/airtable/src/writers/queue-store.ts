@@ -1,0 +1,56 @@
+import type * as restate from "@restatedev/restate-sdk";
+import type { QueuedItem } from "./queue.js";
+
+/** A queued item with its place in the queue. */
+export interface Slot {
+  readonly seq: number;
+  readonly item: QueuedItem;
+}
+
+/** How many places past the head one drain looks at for rows to batch. */
+const WINDOW = 40;
+
+/**
+ * A base's queue in the writer's state, one key per item (`item:<seq>`) between `head` and `tail`: appending costs
+ * the same however long the queue is, which keeps `enqueue` quick while hundreds of runs wait.
+ */
+export class QueueStore {
+  constructor(private readonly ctx: restate.ObjectContext) {}
+
+  /** Appends items and returns the place of the first. */
+  async append(items: readonly QueuedItem[]): Promise<number> {
+    const tail = (await this.ctx.get<number>("tail")) ?? 0;
+    items.forEach((item, i) => this.ctx.set(`item:${tail + i}`, item));
+    this.ctx.set("tail", tail + items.length);
+    return tail;
+  }
+
+  /** The oldest items still queued, in order; moves the head past places already emptied. */
+  async window(): Promise<Slot[]> {
+    let head = (await this.ctx.get<number>("head")) ?? 0;
+    const tail = (await this.ctx.get<number>("tail")) ?? 0;
+    const slots: Slot[] = [];
+    for (let seq = head; seq < tail && seq < head + WINDOW; seq++) {
+      const item = await this.ctx.get<QueuedItem>(`item:${seq}`);
+      if (item) slots.push({ seq, item });
+      else if (slots.length === 0) head = seq + 1;
+    }
+    this.ctx.set("head", head);
+    return slots;
+  }
+
+  /** Saves items changed in place (tries counted, marked solo). */
+  update(slots: readonly Slot[]): void {
+    for (const { seq, item } of slots) this.ctx.set(`item:${seq}`, item);
+  }
+
+  /** Empties these places. */
+  remove(seqs: Iterable<number>): void {
+    for (const seq of seqs) this.ctx.clear(`item:${seq}`);
+  }
+
+  /** How many places are between head and tail (emptied ones past the head included). */
+  async length(): Promise<number> {
+    return ((await this.ctx.get<number>("tail")) ?? 0) - ((await this.ctx.get<number>("head")) ?? 0);
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { itemsOf, takeBatch, type QueuedItem } from "./queue.js";
+import type { WriteMode } from "./writer-protocol.js";
+
+const mode: WriteMode = { kind: "upsert", fieldsToMergeOn: ["chat_id", "username"] };
+const rows = (n: number, table = "t", same = false, from = 0): QueuedItem[] =>
+  Array.from({ length: n }, (_, k) => k + from).flatMap((i) => itemsOf({ kind: "write", trigger_id: `r${table}${i}`, table, records: [{ chat_id: "1", username: same ? "x" : `u${i}` }], mode }));
+
+describe("takeBatch", () => {
+  it("takes up to 10 rows of different runs for the same table", () => {
+    expect(takeBatch(rows(13))).toHaveLength(10);
+  });
+
+  it("keeps rows of another table for their own request", () => {
+    const batch = takeBatch([...rows(2, "a"), ...rows(3, "b"), ...rows(2, "a", false, 2)]);
+    expect(batch.map((i) => i.table)).toEqual(["a", "a", "a", "a"]);
+  });
+
+  it("never puts two rows with the same identity in one upsert", () => {
+    expect(takeBatch(rows(3, "t", true))).toHaveLength(1);
+  });
+
+  it("sends a row marked solo alone", () => {
+    const queue = rows(3);
+    (queue[0] as { solo: boolean }).solo = true;
+    expect(takeBatch(queue)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,81 @@
+import type { Fields } from "../hooks/airtable-types.js";
+import type { FindRequest, WriteMode, WriteRequest } from "./writer-protocol.js";
+
+/** One row waiting in a base's writer. */
+export interface QueuedRow {
+  readonly kind: "row";
+  readonly trigger: string;
+  /** Its place in its request's records. */
+  readonly index: number;
+  readonly table: string;
+  readonly mode: WriteMode;
+  readonly fields: Fields;
+  /** Failed tries so far (5xx, network). */
+  attempts: number;
+  /** A try may have reached Airtable without us seeing the answer: look before creating. */
+  maybeWritten: boolean;
+  /** Sent alone, because a batch holding it was refused and the culprit must be found. */
+  solo: boolean;
+}
+
+/** One look-up waiting in a base's writer. */
+export interface QueuedFind {
+  readonly kind: "find";
+  readonly trigger: string;
+  readonly table: string;
+  readonly formula: string;
+  attempts: number;
+}
+
+/** Anything waiting in a base's writer. */
+export type QueuedItem = QueuedRow | QueuedFind;
+
+/** Most records Airtable takes in one request. */
+export const MAX_BATCH = 10;
+
+/** Turns a request into queue items. */
+export function itemsOf(request: WriteRequest | FindRequest): QueuedItem[] {
+  if (request.kind === "find") return [{ kind: "find", trigger: request.trigger_id, table: request.table, formula: request.formula, attempts: 0 }];
+  return request.records.map((fields, index) => ({
+    kind: "row",
+    trigger: request.trigger_id,
+    index,
+    table: request.table,
+    mode: request.mode,
+    fields,
+    attempts: 0,
+    maybeWritten: false,
+    solo: false,
+  }));
+}
+
+/** The fields that identify a row under its mode. */
+export function identityFields(mode: WriteMode): readonly string[] {
+  return mode.kind === "upsert" ? mode.fieldsToMergeOn : mode.identifyBy;
+}
+
+function identity(row: QueuedRow): string {
+  return JSON.stringify(identityFields(row.mode).map((f) => row.fields[f] ?? null));
+}
+
+/**
+ * Picks the next request's items: the oldest item, and with a row, up to 9 more rows of any run for the same table
+ * and mode (never two with the same identity, which one upsert could not tell apart).
+ */
+export function takeBatch(queue: readonly QueuedItem[]): QueuedItem[] {
+  const head = queue[0];
+  if (!head) return [];
+  if (head.kind === "find" || head.solo) return [head];
+  const key = `${head.table}\u0000${JSON.stringify(head.mode)}`;
+  const seen = new Set<string>();
+  const batch: QueuedRow[] = [];
+  for (const item of queue) {
+    if (batch.length === MAX_BATCH) break;
+    if (item.kind !== "row" || item.solo || `${item.table}\u0000${JSON.stringify(item.mode)}` !== key) continue;
+    const id = identity(item);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    batch.push(item);
+  }
+  return batch;
+}

@@ -1,0 +1,65 @@
+import type { AirtableRecord, Fields } from "../hooks/airtable-types.js";
+
+/** The per-base writer's Restate name; its keys are base ids. */
+export const WRITER_NAME = "airtable_writer";
+
+/** How a write finds the row it already wrote when it is tried again. */
+export type WriteMode =
+  /** Airtable's upsert on 1-3 fields that identify the row. */
+  | { readonly kind: "upsert"; readonly fieldsToMergeOn: string[] }
+  /** A create; a retry first looks the rows up by these fields (`filterByFormula`) and creates only the missing. */
+  | { readonly kind: "create"; readonly identifyBy: string[] };
+
+/** Rows a run hands to its base's writer; the writer resolves `trigger_id` with a {@link WriteResult}. */
+export type WriteRequest = {
+  readonly kind: "write";
+  /** The awakeable the waiting run parks on. */
+  readonly trigger_id: string;
+  readonly table: string;
+  readonly records: Fields[];
+  readonly mode: WriteMode;
+};
+
+/** A look-up a sensor hands to the writer, so that polls share the base's request budget; resolved with a {@link FindResult}. */
+export type FindRequest = {
+  readonly kind: "find";
+  readonly trigger_id: string;
+  readonly table: string;
+  readonly formula: string;
+};
+
+/** Anything the writer's `enqueue` takes. */
+export type WriterRequest = WriteRequest | FindRequest;
+
+/** One written row: its record id, and whether this write created it (false when it updated or found it). */
+export type WrittenRecord = {
+  readonly id: string;
+  readonly created: boolean;
+};
+
+/** What a write's trigger is resolved with: one entry per row, in order. */
+export type WriteResult = {
+  readonly records: WrittenRecord[];
+};
+
+/** What a find's trigger is resolved with: the matching records (at most 10). */
+export type FindResult = {
+  readonly records: AirtableRecord[];
+};
+
+/** Counters a writer keeps per base, for people and benchmarks. */
+export type WriterStats = {
+  requests: number;
+  rows: number;
+  rateLimited: number;
+  transientFailures: number;
+  refused: number;
+};
+
+/** What the writer's shared `stats` handler answers. */
+export type WriterStatus = {
+  readonly stats: WriterStats;
+  readonly queued: number;
+  /** Epoch ms until which the base is paused (rate-limit penalty or backoff); 0 when it is not. */
+  readonly pausedUntil: number;
+};
