@@ -35,7 +35,9 @@ export interface AppUnderTest {
 
 /** Starts the app as a user would (`poekhali up`), on free ports, and waits until /healthz says ready. */
 export async function startApp(env: Record<string, string> = {}): Promise<AppUnderTest> {
-  const home = mkdtempSync(join(tmpdir(), "poekhali-e2e-"));
+  // A home of the test's own is kept after stop (to start again on it); otherwise a fresh one is made and removed.
+  const ownHome = env.POEKHALI_HOME === undefined;
+  const home = env.POEKHALI_HOME ?? mkdtempSync(join(tmpdir(), "poekhali-e2e-"));
   const child: ChildProcess = spawn(process.execPath, [BIN, "up"], {
     cwd: ROOT,
     env: {
@@ -89,7 +91,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppUnd
         else child.kill(signal);
       }
       const code = await exited;
-      rmSync(home, { recursive: true, force: true });
+      if (ownHome) rmSync(home, { recursive: true, force: true });
       return code;
     },
   };

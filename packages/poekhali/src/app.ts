@@ -8,10 +8,13 @@ import { DagRuns } from "./api/dag-runs.js";
 import { restApi, type SandboxInfo } from "./api/rest-api.js";
 import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
 import { loadDags } from "./dag-loader.js";
-import { choosePort } from "./ports.js";
+import { choosePort, rememberedPorts } from "./ports.js";
 import { RestateServer } from "./restate/restate-server.js";
 import { webPages } from "./web/pages.js";
 import { WorkerProcess } from "./worker/worker-process.js";
+import { registerCurrent } from "./versions/register-current.js";
+import { snapshotDags } from "./versions/dag-versions.js";
+import { versionsInFlight } from "./versions/versions-in-flight.js";
 
 /** A running `poekhali up`. */
 export interface RunningApp {
@@ -56,15 +59,17 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
       log(`[app] sandbox: table page ${sandbox.tablePageUrl}`);
     }
 
-    const { dags, errors } = await loadDags(config.dagsFolder);
+    // The DAG code as it is now, kept by its hash, so that runs started on it can finish on it after edits.
+    const current = snapshotDags(config.dagsFolder);
+    const { dags, errors } = await loadDags(current.folder);
     for (const e of errors) log(`[app] could not load DAG file ${e.path}: ${e.error}`);
-    log(`[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder})`);
+    log(`[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`);
 
-    const ports = {
-      ingressPort: await choosePort(config.restate.ingressPort, host),
-      adminPort: await choosePort(config.restate.adminPort, host),
-      nodePort: await choosePort(config.restate.nodePort, host),
-    };
+    const { workerPort, ...ports } = await rememberedPorts(
+      config.home,
+      { ingressPort: config.restate.ingressPort, adminPort: config.restate.adminPort, nodePort: config.restate.nodePort, workerPort: config.workerPort },
+      host,
+    );
     const restate = await RestateServer.start({ home: config.home, host, ...ports });
     cleanups.push(() => restate.stop());
     const failed = restate.exited.then(
@@ -72,6 +77,12 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
     );
     void failed.then((error) => !stopping && log(`[app] ${error.message}`));
     log(`[app] restate-server: ingress ${restate.ingressUrl}, admin ${restate.adminUrl} (UI ${restate.adminUrl}/ui/)`);
+
+    const inFlight = await versionsInFlight(restate, config.dagsFolder, current.hash);
+    for (const v of inFlight.versions) log(`[app] also serving DAG code version ${v.hash}: runs started on it are still going`);
+    for (const v of inFlight.lost) {
+      log(`[app] ${v.runs} run(s) are pinned to DAG code version ${v.hash}, whose copy is gone: they cannot resume; cancel them`);
+    }
 
     let ready = false;
     const worker = new WorkerProcess({
@@ -87,15 +98,16 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
         REPORTER_NAME: config.reporterName,
         EVENT_TYPE: config.eventType,
         POEKHALI_DAGS_FOLDER: config.dagsFolder,
-        POEKHALI_WORKER_PORT: String(await choosePort(config.workerPort, host)),
+        POEKHALI_WORKER_PORT: String(workerPort),
+        POEKHALI_DAG_VERSIONS: JSON.stringify([current, ...inFlight.versions]),
         POEKHALI_RESTATE_INGRESS_PORT: String(ports.ingressPort),
         // The SDK logs every invocation at INFO; the UI's status polling alone would flood the terminal.
         RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
       },
       log,
-      onReady: async (url) => {
-        // Same URI after a restart: the deployment stands; `force` lets changed code replace it in dev.
-        await restate.register(url, { force: true });
+      onReady: async ({ deployments }) => {
+        // Changed DAG code has a new URI, hence a new deployment; runs keep the one they started on.
+        await registerCurrent(restate, deployments[0] ?? "", log);
         ready = true;
         writePids();
       },

@@ -93,7 +93,8 @@ export class RestateServer {
     // Healthy a moment before SQL works ("node lookup for partition 1 failed"): wait for that too.
     await waitFor("restate-server's SQL introspection", 60_000, async () => {
       if (failed) throw failed;
-      return server.query("SELECT 1 AS one").then(
+      // A partitioned table: `SELECT 1` answers before partition lookups work, which is what the API needs.
+      return server.#queryOnce("SELECT id FROM sys_invocation LIMIT 1").then(
         () => true,
         () => false,
       );
@@ -111,8 +112,21 @@ export class RestateServer {
     return this.#child.pid;
   }
 
-  /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …). */
+  /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …), riding out a partition leader change. */
   async query<Row>(sql: string): Promise<Row[]> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        return await this.#queryOnce<Row>(sql);
+      } catch (error) {
+        const transient = error instanceof SupervisorError && /node lookup for partition/.test(error.message);
+        if (!transient || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  async #queryOnce<Row>(sql: string): Promise<Row[]> {
     const res = await fetch(`${this.adminUrl}/query`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },

@@ -1,25 +1,33 @@
 // The worker process: `poekhali up` forks it with a resolved environment and restarts it if it dies.
 import { resolveConfig } from "../config.js";
 import { loadDags } from "../dag-loader.js";
-import { startWorker } from "./worker.js";
+import { snapshotDags, type DagVersion } from "../versions/dag-versions.js";
+import { startWorker, type ServedVersion } from "./worker.js";
 
 const log = (line: string) => process.stdout.write(`[worker] ${line}\n`);
 
 const config = resolveConfig();
 if (!config.telegram || !config.airtable) throw new Error("the worker needs Telegram and Airtable settings");
-const ingressUrl = `http://127.0.0.1:${config.restate.ingressPort}`;
-const { dags, errors } = await loadDags(config.dagsFolder);
-for (const e of errors) log(`could not load ${e.path}: ${e.error}`);
+// The app says which versions to serve (current first); run alone, the worker serves the folder as it is now.
+const wanted = process.env.POEKHALI_DAG_VERSIONS
+  ? (JSON.parse(process.env.POEKHALI_DAG_VERSIONS) as DagVersion[])
+  : [snapshotDags(config.dagsFolder)];
+const versions: ServedVersion[] = [];
+for (const version of wanted) {
+  const { dags, errors } = await loadDags(version.folder);
+  for (const e of errors) log(`could not load ${e.path}: ${e.error}`);
+  versions.push({ hash: version.hash, dags: [...dags.values()] });
+}
 const worker = await startWorker({
-  dags: dags.values(),
+  versions,
   telegram: config.telegram,
   airtable: config.airtable,
-  ingressUrl,
+  ingressUrl: `http://127.0.0.1:${config.restate.ingressPort}`,
   host: "127.0.0.1",
   port: config.workerPort,
   log,
 });
-process.send?.({ type: "ready", url: worker.url });
+process.send?.({ type: "ready", url: worker.url, deployments: worker.deployments });
 
 let stopping = false;
 const stop = () => {

@@ -9,7 +9,7 @@ export interface WorkerProcessOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
   /** Called each time a worker process is up and serving (after a restart too). */
-  readonly onReady: (url: string) => Promise<void> | void;
+  readonly onReady: (ready: { url: string; deployments: string[] }) => Promise<void> | void;
 }
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -44,11 +44,12 @@ export class WorkerProcess {
         if (stream) createInterface({ input: stream }).on("line", (line) => this.#options.log(line));
       }
       let ready = false;
-      child.on("message", (message: { type?: string; url?: string }) => {
+      child.on("message", (message: { type?: string; url?: string; deployments?: string[] }) => {
         if (message.type !== "ready" || !message.url) return;
         ready = true;
         this.#restarts = 0;
-        void Promise.resolve(this.#options.onReady(message.url)).then(resolve, reject);
+        const deployments = message.deployments ?? [message.url];
+        void Promise.resolve(this.#options.onReady({ url: message.url, deployments })).then(resolve, reject);
       });
       child.once("exit", (code, signal) => {
         if (this.#stopping) return;

@@ -5,11 +5,19 @@ import { RestateIngress, dagWorkflow, type Dag, type TaskLogLine } from "@poekha
 import { TelegramHook, UpdatePoller, telegramRouter } from "@poekhali/telegram";
 import { AirtableHook, airtableServices } from "@poekhali/airtable";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
+import { versionPath } from "../versions/dag-versions.js";
 import { connectionsFrom } from "./connections.js";
+
+/** One version of the DAG code a worker serves, under `/v/<hash>`. */
+export interface ServedVersion {
+  readonly hash: string;
+  readonly dags: readonly Dag[];
+}
 
 /** What a worker serves and talks to. */
 export interface WorkerOptions {
-  readonly dags: Iterable<Dag>;
+  /** The current version first, then earlier ones that still have runs pinned to them. */
+  readonly versions: readonly ServedVersion[];
   readonly telegram: TelegramConfig;
   readonly airtable: AirtableConfig;
   readonly ingressUrl: string;
@@ -21,6 +29,8 @@ export interface WorkerOptions {
 /** A running worker: the Restate endpoint (HTTP/2 cleartext) and the bot's update poller. */
 export interface Worker {
   readonly url: string;
+  /** The deployment URI of each served version, current first. */
+  readonly deployments: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -30,8 +40,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
   const taskLog = (line: TaskLogLine) =>
     options.log(`${line.dagId}/${line.runId}/${line.taskId}#${line.tryNumber} ${line.level}: ${line.message}`);
-  const services = [
-    ...[...options.dags].map((d) => dagWorkflow(d, { connections, log: taskLog })),
+  const shared = [
     telegramRouter({
       hookFor: (botId) => {
         if (botId !== hook.botId) throw new Error(`no connection for bot ${botId}`);
@@ -41,7 +50,22 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }),
     ...airtableWriterServices(AirtableHook.fromConnection(connections.get("airtable_default")), options.log),
   ];
-  const server: Http2Server = createServer(createEndpointHandler({ services }));
+  // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches
+  // request paths by their ending, so `/v/<hash>/invoke/...` reaches the code of that version.
+  const endpoints = new Map(
+    options.versions.map((v) => [
+      v.hash,
+      createEndpointHandler({ services: [...v.dags.map((d) => dagWorkflow(d, { connections, log: taskLog })), ...shared] }),
+    ]),
+  );
+  const current = options.versions[0];
+  if (!current) throw new Error("a worker needs at least one version of the DAGs to serve");
+  const server: Http2Server = createServer((req, res) => {
+    const hash = /^\/v\/([0-9a-f]{12})\//.exec(req.url)?.[1];
+    const endpoint = endpoints.get(hash ?? current.hash);
+    if (endpoint) return endpoint(req, res);
+    res.writeHead(404, { "content-type": "text/plain" }).end(`this worker does not serve DAG code version ${hash}`);
+  });
   const sessions = new Set<ServerHttp2Session>();
   server.on("session", (session: ServerHttp2Session) => {
     sessions.add(session);
@@ -53,8 +77,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   });
   const poller = new UpdatePoller({ hook, ingress: new RestateIngress(options.ingressUrl), log: (m) => options.log(`telegram poller: ${m}`) });
   poller.start();
+  const url = `http://${options.host}:${options.port}`;
   return {
-    url: `http://${options.host}:${options.port}`,
+    url,
+    deployments: options.versions.map((v) => `${url}${versionPath(v.hash)}`),
     async stop() {
       await poller.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
