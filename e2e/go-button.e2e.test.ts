@@ -51,6 +51,10 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(triggeredAt).toBeLessThanOrEqual(Date.parse(tasks.wait_for_press!.end_date!));
 
     expect((await sandbox.callbackAnswer(press.body.callback_query_id))?.text).toBeTruthy();
+    const xcom = await app.json<{ key: string; value: { username: string; user_id: number; triggered_at: string } }>(
+      `/api/v1/dags/telegram_go_button/dagRuns/${runId}/taskInstances/wait_for_press/xcomEntries/return_value`,
+    );
+    expect(xcom.body).toMatchObject({ key: "return_value", value: { username: "anna", user_id: 1001, triggered_at: fields.triggered_at } });
     const after = (await sandbox.messages()).find((m) => m.message_id === message.message_id);
     expect(after?.reply_markup).toBeUndefined();
   });
@@ -138,6 +142,10 @@ describe("telegram_go_button in sandbox mode", () => {
     const badId = await postJson<{ detail: string }>(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, { dag_run_id: "a b/c" });
     expect(badId.status).toBe(400);
     expect(badId.body.detail).toContain("dag_run_id");
+  });
+
+  it("reports no import errors for the shipped DAGs", async () => {
+    expect((await app.json<{ total_entries: number }>("/api/v1/importErrors")).body.total_entries).toBe(0);
   });
 
   it("lists the DAG with its params", async () => {

@@ -25,6 +25,9 @@ type AnySensor = DeferrableSensor<object, Json, Json>;
 type AnyOperator = BaseOperator<object, Json>;
 type AnyPokeSensor = BaseSensor<object, Json>;
 
+/** The state key of a task's output. */
+export const xcomKey = (taskId: string) => `xcom:${taskId}`;
+
 /** The state key of one task try's kept log. */
 export const logKey = (taskId: string, tryNumber: number) => `log:${taskId}:${tryNumber}`;
 
@@ -170,7 +173,7 @@ export class DagRunner {
       const first = this.#firstPoke.get(op.taskId)?.at;
       const times = { start_date: first ?? outcome.started_at, end_date: outcome.ended_at };
       if (outcome.ok) {
-        this.#outputs.set(op.taskId, outcome.value);
+        this.#output(op.taskId, outcome.value);
         return this.#set(op.taskId, { state: "success", ...times });
       }
       const tryNumber = this.#instances.get(op.taskId)?.try_number ?? 1;
@@ -193,7 +196,7 @@ export class DagRunner {
     this.#firstPoke.set(sensor.taskId, first);
     const result = outcome.value as { done: boolean; value: Json };
     if (result.done) {
-      this.#outputs.set(sensor.taskId, result.value);
+      this.#output(sensor.taskId, result.value);
       return this.#set(sensor.taskId, { state: "success", start_date: first.at, end_date: outcome.ended_at });
     }
     const scope = this.#scope();
@@ -217,7 +220,7 @@ export class DagRunner {
   async #sensorSettled(sensor: AnySensor, settled: Settled): Promise<void> {
     const { args, timeout, softFail } = this.#sensorArgs.get(sensor.taskId) ?? { args: {}, timeout: null, softFail: false };
     if (settled.kind === "event") {
-      this.#outputs.set(sensor.taskId, sensor.complete(settled.event, args));
+      this.#output(sensor.taskId, sensor.complete(settled.event, args));
       return this.#set(sensor.taskId, { state: "success", end_date: await this.#now() });
     }
     if (settled.kind !== "event-failed") return;
@@ -254,6 +257,12 @@ export class DagRunner {
   #context(taskId: string, tryNumber: number, signal?: AbortSignal, kept?: string[]): TaskContext {
     const run = { dagId: this.dag.id, runId: this.ctx.key, logicalDate: new Date(this.#run.logical_date), params: this.#params };
     return taskContext(this.runtime, run, taskId, tryNumber, signal, kept);
+  }
+
+  /** Keeps a task's output for downstream tasks and, in the run's state, for the REST API (Airflow's XCom). */
+  #output(taskId: string, value: Json): void {
+    this.#outputs.set(taskId, value);
+    this.ctx.set(xcomKey(taskId), value);
   }
 
   /** Appends a try's lines to its kept log (the pokes of one try share it). */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { dag } from "./dag.js";
 import { ConfError, DagDefinitionError } from "./errors.js";
 import { task } from "./function-operator.js";
+import { BaseOperator } from "./operator.js";
 import { resolveArgs } from "./xcom.js";
 
 describe("dag()", () => {
@@ -32,6 +33,21 @@ describe("dag()", () => {
         task({ taskId: "inside" }, ({ v }: { v: number }) => v, { v: outside.output });
       }),
     ).toThrow(/uses "outside", which is not in this DAG/);
+  });
+
+  it("gives defaultArgs to the operators that do not set their own", () => {
+    const d = dag({ id: "defaults", schedule: null, defaultArgs: { retries: 3, retryDelay: "1s", executionTimeout: "2m" } }, () => {
+      task({ taskId: "inherits" }, () => 1, {});
+      task({ taskId: "overrides", retries: 0 }, () => 2, {});
+    });
+    const operator = (taskId: string) => {
+      const t = d.task(taskId);
+      if (!(t instanceof BaseOperator)) throw new Error(`${taskId} is not an operator`);
+      return t;
+    };
+    expect([operator("inherits").retries, operator("inherits").retryDelay, operator("inherits").executionTimeout]).toEqual([3, "1s", "2m"]);
+    expect([operator("overrides").retries, operator("overrides").retryDelay]).toEqual([0, "1s"]);
+    expect(task({ taskId: "outside" }, () => 3, {}).retries).toBe(0);
   });
 
   it("refuses a task id with characters Airflow does not allow", () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { collectTasks } from "./dag-builder.js";
+import { collectTasks, type DefaultArgs } from "./dag-builder.js";
 import { DagDefinitionError } from "./errors.js";
 import type { Json, JsonObject } from "./json.js";
 import { paramRefs, parseConf, type ParamRefs, type ParamsSchema } from "./params.js";
@@ -15,6 +15,8 @@ export interface DagOptions<S extends ParamsSchema> {
   /** The params schema; trigger-time `conf` is validated against it. */
   readonly params?: S;
   readonly tags?: readonly string[];
+  /** Options for every operator that does not set its own (Airflow's `default_args`). */
+  readonly defaultArgs?: DefaultArgs;
 }
 
 /** A DAG: its tasks in an order that respects every edge, and its params schema. */
@@ -61,7 +63,7 @@ export function dag<S extends ParamsSchema = z.ZodObject<Record<never, never>>>(
     throw new DagDefinitionError(options.id, "the id must be 1-250 letters, digits, '_', '-' or '.'");
   }
   const schema = (options.params ?? z.object({})) as S;
-  const tasks = collectTasks(() => build({ params: paramRefs(schema) }));
+  const tasks = collectTasks(() => build({ params: paramRefs(schema) }), options.defaultArgs);
   return new Dag(options, schema, tasks);
 }
 

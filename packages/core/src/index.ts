@@ -3,6 +3,7 @@ import "./polyfill.js";
 
 // DAGs
 export { dag, Dag, type DagOptions } from "./dag.js";
+export type { DefaultArgs } from "./dag-builder.js";
 export { type ParamRef, type ParamRefs, type ParamsSchema, isParamRef, parseConf } from "./params.js";
 
 // Tasks: operators, sensors, TaskFlow functions, XCom

@@ -1,5 +1,6 @@
 import type { TaskContext } from "./context.js";
 import { toMillis, type Duration } from "./duration.js";
+import { currentDefaults } from "./dag-builder.js";
 import type { Json } from "./json.js";
 import { BaseTask, type BaseTaskOptions } from "./task.js";
 import type { Args } from "./xcom.js";
@@ -39,11 +40,12 @@ export abstract class BaseOperator<A extends object, O extends Json> extends Bas
 
   protected constructor(options: BaseOperatorOptions, args: Args<A>) {
     super(options, args);
-    this.retries = options.retries ?? 0;
-    this.retryDelay = options.retryDelay ?? "5s";
-    this.retryExponentialBackoff = options.retryExponentialBackoff ?? false;
-    this.maxRetryDelay = options.maxRetryDelay ?? "24h";
-    this.executionTimeout = options.executionTimeout ?? null;
+    const defaults = currentDefaults();
+    this.retries = options.retries ?? defaults.retries ?? 0;
+    this.retryDelay = options.retryDelay ?? defaults.retryDelay ?? "5s";
+    this.retryExponentialBackoff = options.retryExponentialBackoff ?? defaults.retryExponentialBackoff ?? false;
+    this.maxRetryDelay = options.maxRetryDelay ?? defaults.maxRetryDelay ?? "24h";
+    this.executionTimeout = options.executionTimeout ?? defaults.executionTimeout ?? null;
     if (!Number.isInteger(this.retries) || this.retries < 0) {
       throw new RangeError(`task "${this.taskId}": retries must be a whole number ≥ 0, got ${this.retries}`);
     }

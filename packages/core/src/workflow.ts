@@ -1,7 +1,8 @@
 import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import type { Dag } from "./dag.js";
-import { DagRunner, logKey } from "./dag-runner.js";
+import { DagRunner, logKey, xcomKey } from "./dag-runner.js";
+import type { Json } from "./json.js";
 import type { WorkerRuntime } from "./task-context.js";
 import type { DagRun, DagRunState, DagRunStatus, TaskInstance } from "./task-instance.js";
 
@@ -34,6 +35,12 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
     handlers: {
       run: async (ctx: restate.WorkflowContext, input: DagRunInput | null) =>
         new DagRunner(ctx, dag, runtime).run(input?.conf ?? {}),
+      xcom: restate.handlers.workflow.shared(
+        async (ctx: restate.WorkflowSharedContext, input: { task_id: string }): Promise<{ value: Json } | null> => {
+          const keys = await ctx.stateKeys();
+          return keys.includes(xcomKey(input.task_id)) ? { value: (await ctx.get<Json>(xcomKey(input.task_id))) ?? null } : null;
+        },
+      ),
       logs: restate.handlers.workflow.shared(
         async (ctx: restate.WorkflowSharedContext, input: { task_id: string; try_number: number }): Promise<string[] | null> =>
           ctx.get<string[]>(logKey(input.task_id, input.try_number)),

@@ -61,7 +61,10 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
 
     // The DAG code as it is now, kept by its hash, so that runs started on it can finish on it after edits.
     const current = snapshotDags(config.dagsFolder);
-    const { dags, errors } = await loadDags(current.folder);
+    const loaded = await loadDags(current.folder);
+    const { dags } = loaded;
+    // Name the user's files, not their snapshot copies.
+    const errors = loaded.errors.map((e) => ({ ...e, path: e.path.replace(current.folder, config.dagsFolder) }));
     for (const e of errors) log(`[app] could not load DAG file ${e.path}: ${e.error}`);
     log(`[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`);
 
@@ -117,7 +120,7 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
 
     const web = new Hono();
     const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
-    web.route("/", restApi({ dags, runs, ready: () => ready, ...(sandboxInfo ? { sandbox: sandboxInfo } : {}) }));
+    web.route("/", restApi({ dags, runs, ready: () => ready, importErrors: errors, ...(sandboxInfo ? { sandbox: sandboxInfo } : {}) }));
     web.route("/", webPages({ dags, runs, nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages } }));
     const port = await choosePort(config.port, config.host);
     const server = await new Promise<ServerType>((resolve) => {

@@ -70,6 +70,16 @@ export class DagRuns {
     return rows.map((row) => this.#fromRow(dag, row));
   }
 
+  /** A task's output (its XCom return_value), or null when it has produced none. */
+  async xcom(dag: Dag, runId: string, taskId: string): Promise<{ value: unknown } | null> {
+    try {
+      return await this.ingress.call<{ value: unknown } | null>({ service: dag.id, handler: "xcom", key: runId }, { task_id: taskId });
+    } catch (error) {
+      if (error instanceof IngressError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
   /** A task try's kept log lines, or null when the run, task or try has none. */
   async logs(dag: Dag, runId: string, taskId: string, tryNumber: number): Promise<string[] | null> {
     try {

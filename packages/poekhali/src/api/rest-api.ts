@@ -16,6 +16,8 @@ export interface RestApiOptions {
   /** True once the worker is registered and a run can start. */
   readonly ready: () => boolean;
   readonly sandbox?: SandboxInfo;
+  /** DAG files that failed to load, with the error, as Airflow's import errors. */
+  readonly importErrors?: readonly { readonly path: string; readonly error: string }[];
 }
 
 const triggerBody = z.object({
@@ -104,6 +106,21 @@ export function restApi(options: RestApiOptions): Hono {
     }
     await options.runs.cancel(dag, runId);
     return c.json({ ...found.run, state: "failed" });
+  });
+
+  app.get("/api/v1/importErrors", (c) => {
+    const list = (options.importErrors ?? []).map((e, i) => ({ import_error_id: i + 1, filename: e.path, stack_trace: e.error }));
+    return c.json({ import_errors: list, total_entries: list.length });
+  });
+
+  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/xcomEntries/:key", async (c) => {
+    const dag = dagOr404(c);
+    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    if (c.req.param("key") !== "return_value") return problem(c, 404, "XCom not found", 'tasks keep one XCom: "return_value", their output');
+    const { dag_run_id, task_id } = { dag_run_id: c.req.param("dag_run_id"), task_id: c.req.param("task_id") };
+    const found = await options.runs.xcom(dag, dag_run_id, task_id);
+    if (!found) return problem(c, 404, "XCom not found", `task "${task_id}" of run "${dag_run_id}" has no output (yet)`);
+    return c.json({ key: "return_value", dag_id: dag.id, dag_run_id, task_id, value: found.value });
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number", async (c) => {
