@@ -139,7 +139,9 @@ export class DagRunner {
   }
 
   async #defer(sensor: AnySensor): Promise<void> {
-    this.#set(sensor.taskId, { state: "deferred", try_number: 1, start_date: await this.#now(), end_date: null });
+    // The latest journaled time is when the event that made this sensor ready was handled: no clock read needed.
+    const start = this.#clock || (await this.#now());
+    this.#set(sensor.taskId, { state: "deferred", try_number: 1, start_date: start, end_date: null });
     const scope = this.#scope();
     const args = resolveArgs(sensor.args, scope);
     const timeout = resolveArg(sensor.timeout, scope);

@@ -13,12 +13,18 @@ import { ROUTER_NAME, type Watch } from "../updates/watch.js";
 export interface ButtonPressArgs {
   /** The message to watch: the send operator's output. */
   readonly message: SentButton;
-  /** Only these users may press (@ optional, case-insensitive); anyone when null or empty. */
+  /** Only these users may press (@ optional, case-insensitive); with `allowedUserIds`, either list admits. */
   readonly allowedUsernames?: readonly string[] | null;
+  /** Only these users may press, by Telegram user id; anyone when both lists are empty. */
+  readonly allowedUserIds?: readonly number[] | null;
+  /** Remove the button once the press is accepted; true by default. */
+  readonly hideKeyboard?: boolean | null;
   /** The toast the accepted presser sees. */
   readonly answerText?: string | null;
   /** What the message says once the wait expired. */
   readonly expiredText?: string | null;
+  /** On timeout: `expire` edits the text to `expiredText` and drops the button (default), `remove_keyboard` only drops it, `keep` leaves it. */
+  readonly onTimeoutAction?: "expire" | "remove_keyboard" | "keep" | null;
 }
 
 /** Options of {@link ButtonPressSensor}. */
@@ -41,6 +47,9 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
     super(options, {
       message: options.message,
       allowedUsernames: options.allowedUsernames ?? null,
+      allowedUserIds: options.allowedUserIds ?? null,
+      hideKeyboard: options.hideKeyboard ?? null,
+      onTimeoutAction: options.onTimeoutAction ?? null,
       answerText: options.answerText ?? null,
       expiredText: options.expiredText ?? null,
     });
@@ -53,6 +62,8 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
       nonce,
       trigger_id: context.triggerId,
       allowed_usernames: args.allowedUsernames?.length ? [...args.allowedUsernames] : null,
+      allowed_user_ids: args.allowedUserIds?.length ? [...args.allowedUserIds] : null,
+      hide_keyboard: args.hideKeyboard ?? true,
       answer_text: args.answerText ?? "Поехали!",
     };
     context.send({ service: ROUTER_NAME, handler: "watch", key: messageKey(bot_id, chat_id, message_id) }, { ...watch });
@@ -63,8 +74,12 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
   }
 
   override async onTimeout(args: ButtonPressArgs, context: TaskContext): Promise<void> {
+    const action = args.onTimeoutAction ?? "expire";
+    if (action === "keep") return;
     const hook = TelegramHook.fromConnection(context.connections.get(this.telegramConnId));
-    await hook.editText(args.message.chat_id, args.message.message_id, args.expiredText ?? "⌛ Время ожидания истекло.");
-    context.log.info(`the wait expired; message ${args.message.message_id} says so`);
+    const { chat_id, message_id } = args.message;
+    if (action === "remove_keyboard") await hook.editReplyMarkup(chat_id, message_id);
+    else await hook.editText(chat_id, message_id, args.expiredText ?? "Время ожидания истекло.");
+    context.log.info(`the wait expired; message ${message_id} ${action === "expire" ? "says so" : "lost its button"}`);
   }
 }

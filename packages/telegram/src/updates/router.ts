@@ -42,7 +42,11 @@ export function telegramRouter(options: TelegramRouterOptions) {
   const log = options.log ?? (() => undefined);
   const alreadyText = options.alreadyPressedText ?? TEXTS.already;
 
-  async function answer(ctx: restate.ObjectContext, event: PressEvent, text: string): Promise<void> {
+  async function answer(
+    ctx: restate.ObjectContext,
+    event: PressEvent,
+    text: string,
+  ): Promise<void> {
     const hook = options.hookFor(event.bot_id);
     try {
       await ctx.run(
@@ -52,7 +56,8 @@ export function telegramRouter(options: TelegramRouterOptions) {
             await hook.answerCallbackQuery(event.callback_query_id, text);
           } catch (error) {
             // An expired or already answered query is Telegram's refusal, not ours to retry.
-            if (error instanceof TelegramError && !error.retryable) log(`could not answer a press: ${error.message}`);
+            if (error instanceof TelegramError && !error.retryable)
+              log(`could not answer a press: ${error.message}`);
             else throw error;
           }
         },
@@ -64,7 +69,11 @@ export function telegramRouter(options: TelegramRouterOptions) {
     }
   }
 
-  async function accept(ctx: restate.ObjectContext, watch: Watch, event: PressEvent): Promise<void> {
+  async function accept(
+    ctx: restate.ObjectContext,
+    watch: Watch,
+    event: PressEvent,
+  ): Promise<void> {
     const press: ButtonPress = {
       chat_id: event.chat_id,
       message_id: event.message_id,
@@ -77,20 +86,27 @@ export function telegramRouter(options: TelegramRouterOptions) {
     };
     ctx.set<Done>("done", { press });
     ctx.resolveAwakeable(watch.trigger_id, press);
+    if (watch.hide_keyboard === false) return;
     const hook = options.hookFor(event.bot_id);
     await ctx.run("remove the keyboard", async () => {
       try {
         await hook.editReplyMarkup(event.chat_id, event.message_id);
       } catch (error) {
-        if (error instanceof TelegramError && !error.retryable) log(`could not remove the keyboard: ${error.message}`);
+        if (error instanceof TelegramError && !error.retryable)
+          log(`could not remove the keyboard: ${error.message}`);
         else throw error;
       }
     });
   }
 
   /** Answers a press according to the watch, and accepts it when it is the first valid one. */
-  async function settle(ctx: restate.ObjectContext, watch: Watch, event: Pending): Promise<void> {
-    const say = (text: string) => (event.answered ? Promise.resolve() : answer(ctx, event, text));
+  async function settle(
+    ctx: restate.ObjectContext,
+    watch: Watch,
+    event: Pending,
+  ): Promise<void> {
+    const say = (text: string) =>
+      event.answered ? Promise.resolve() : answer(ctx, event, text);
     if (await ctx.get<Done>("done")) return say(alreadyText);
     if (nonceOf(event.data) !== watch.nonce) return say(TEXTS.stale);
     if (!allowed(watch, event)) return say(TEXTS.notAllowed);
@@ -99,17 +115,26 @@ export function telegramRouter(options: TelegramRouterOptions) {
   }
 
   function allowed(watch: Watch, event: PressEvent): boolean {
-    if (!watch.allowed_usernames) return true;
+    const names = watch.allowed_usernames ?? [];
+    const ids = watch.allowed_user_ids ?? [];
+    if (names.length === 0 && ids.length === 0) return true;
     const name = event.from.username?.toLowerCase();
-    return watch.allowed_usernames.some((u) => u.replace(/^@/, "").toLowerCase() === name);
+    return (
+      ids.includes(event.from.id) ||
+      names.some((u) => u.replace(/^@/, "").toLowerCase() === name)
+    );
   }
 
   return restate.object({
     name: ROUTER_NAME,
-    description: "Matches Telegram button presses to the runs waiting for them, one key per message",
+    description:
+      "Matches Telegram button presses to the runs waiting for them, one key per message",
     handlers: {
       /** A sensor parks on this message; presses that came first are settled now, in order. */
-      watch: async (ctx: restate.ObjectContext, watch: Watch): Promise<void> => {
+      watch: async (
+        ctx: restate.ObjectContext,
+        watch: Watch,
+      ): Promise<void> => {
         if (await ctx.get<Done>("done")) return;
         ctx.set("watch", watch);
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
@@ -118,25 +143,41 @@ export function telegramRouter(options: TelegramRouterOptions) {
       },
 
       /** One callback query on this message, handed over by the ingester. */
-      press: async (ctx: restate.ObjectContext, event: PressEvent): Promise<void> => {
+      press: async (
+        ctx: restate.ObjectContext,
+        event: PressEvent,
+      ): Promise<void> => {
         if (nonceOf(event.data) === null) return answer(ctx, event, "");
         const watch = await ctx.get<Watch>("watch");
         if (watch) return settle(ctx, watch, event);
         if (await ctx.get<Done>("done")) return answer(ctx, event, alreadyText);
         // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
-        if (pending.length >= MAX_PENDING) return answer(ctx, event, TEXTS.received);
+        if (pending.length >= MAX_PENDING)
+          return answer(ctx, event, TEXTS.received);
         ctx.set("pending", [...pending, event]);
         if (pending.length === 0) {
-          ctx.genericSend({ service: ROUTER_NAME, method: "flush", key: ctx.key, parameter: null, delay: FLUSH_AFTER_MS, inputSerde: restate.serde.json });
+          ctx.genericSend({
+            service: ROUTER_NAME,
+            method: "flush",
+            key: ctx.key,
+            parameter: null,
+            delay: FLUSH_AFTER_MS,
+            inputSerde: restate.serde.json,
+          });
         }
       },
 
       /** Answers presses still waiting for a sensor, before Telegram's answer window closes. */
       flush: async (ctx: restate.ObjectContext): Promise<void> => {
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
-        for (const event of pending) if (!event.answered) await answer(ctx, event, TEXTS.received);
-        if (pending.length > 0) ctx.set("pending", pending.map((event) => ({ ...event, answered: true })));
+        for (const event of pending)
+          if (!event.answered) await answer(ctx, event, TEXTS.received);
+        if (pending.length > 0)
+          ctx.set(
+            "pending",
+            pending.map((event) => ({ ...event, answered: true })),
+          );
       },
     },
   });

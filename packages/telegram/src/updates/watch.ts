@@ -7,5 +7,9 @@ export interface Watch {
   /** The awakeable to resolve with the accepted press. */
   readonly trigger_id: string;
   readonly allowed_usernames: string[] | null;
+  /** Users allowed by id; with usernames, a presser matching either list is allowed. Absent in older watches. */
+  readonly allowed_user_ids?: number[] | null;
   readonly answer_text: string;
+  /** Remove the keyboard on the accepted press; absent (older watches) means yes. */
+  readonly hide_keyboard?: boolean;
 }
