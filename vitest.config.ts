@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the "poekhali-source" export condition), not dist.
+  ssr: { resolve: { conditions: ["poekhali-source"] } },
   test: {
     include: ["packages/*/src/**/*.test.ts", "dags/**/*.test.ts"],
     testTimeout: 30_000,

@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the "poekhali-source" export condition), not dist.
+  ssr: { resolve: { conditions: ["poekhali-source"] } },
   test: {
     root: new URL("..", import.meta.url).pathname,
     include: ["e2e/**/*.e2e.test.ts"],
@@ -8,8 +10,13 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     testTimeout: 120_000,
-    // In-process workers log every invocation at INFO otherwise.
-    env: { RESTATE_LOGGING: "WARN" },
+    env: {
+      // In-process workers log every invocation at INFO otherwise.
+      RESTATE_LOGGING: "WARN",
+      // Node processes the tests spawn (`node --import tsx e2e/…`) resolve workspace packages to sources too.
+      // The consumer test, which runs the packed packages as a user would, starts its processes without it.
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, "--conditions=poekhali-source"].filter(Boolean).join(" "),
+    },
     hookTimeout: 120_000,
   },
 });

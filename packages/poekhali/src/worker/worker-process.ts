@@ -35,7 +35,7 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       const child = fork(MAIN, [], {
         // The worker runs from TypeScript sources, as the CLI does.
-        execArgv: ["--import", import.meta.resolve("tsx")],
+        execArgv: ["--conditions=poekhali-source", "--import", import.meta.resolve("tsx")],
         env: this.#options.env,
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
