@@ -6,6 +6,7 @@ import { RestateIngress } from "@poekhali/core";
 import { startSandbox } from "@poekhali/emulators";
 import { DagRuns } from "./api/dag-runs.js";
 import { restApi, type SandboxInfo } from "./api/rest-api.js";
+import { telegramWebhook } from "./api/telegram-webhook.js";
 import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
 import { loadDags } from "./dag-loader.js";
 import { choosePort, rememberedPorts } from "./ports.js";
@@ -121,12 +122,15 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
     const web = new Hono();
     const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
     web.route("/", restApi({ dags, runs, ready: () => ready, importErrors: errors, ...(sandboxInfo ? { sandbox: sandboxInfo } : {}) }));
+    const webhook = telegramWebhook({ updates: config.updates, live: config.mode === "live", home: config.home, telegram, ingress: new RestateIngress(restate.ingressUrl), log });
+    web.route("/", webhook.routes);
     web.route("/", webPages({ dags, runs, nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages } }));
     const port = await choosePort(config.port, config.host);
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: web.fetch, port, hostname: config.host }, () => resolve(s));
     });
     cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    await webhook.register(`http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);
 
     function writePids() {
       const pids = { app: process.pid, restate: restate.pid, worker: worker.pid };

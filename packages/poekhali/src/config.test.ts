@@ -60,4 +60,18 @@ describe("resolveConfig", () => {
   it("strips a trailing slash from API roots, as grammY needs", () => {
     expect(resolveConfig({ ...live, TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" }, "/srv").telegram?.apiRoot).toBe("http://127.0.0.1:8081");
   });
+
+  it("polls Telegram by default and takes TELEGRAM_UPDATES=webhook with its URL and secret", () => {
+    expect(resolveConfig({}, "/srv").updates).toEqual({ mode: "poll", webhookUrl: undefined, webhookSecret: undefined });
+    const env = { TELEGRAM_UPDATES: "webhook", TELEGRAM_WEBHOOK_URL: "https://bot.example.com/telegram/webhook", TELEGRAM_WEBHOOK_SECRET: "s3cret_of-16chars" };
+    expect(resolveConfig(env, "/srv").updates).toEqual({ mode: "webhook", webhookUrl: "https://bot.example.com/telegram/webhook", webhookSecret: "s3cret_of-16chars" });
+  });
+
+  it("names TELEGRAM_UPDATES, TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET when they are wrong, without echoing them", () => {
+    expect(failure({ TELEGRAM_UPDATES: "push" }).message).toBe('TELEGRAM_UPDATES: must be "poll" or "webhook"');
+    expect(failure({ TELEGRAM_WEBHOOK_URL: "ftp://x" }).variable).toBe("TELEGRAM_WEBHOOK_URL");
+    const secret = failure({ TELEGRAM_WEBHOOK_SECRET: "short secret!" });
+    expect(secret.variable).toBe("TELEGRAM_WEBHOOK_SECRET");
+    expect(secret.message).not.toContain("short secret!");
+  });
 });

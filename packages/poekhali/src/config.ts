@@ -18,6 +18,16 @@ export interface AirtableConfig {
   readonly endpointUrl: string;
 }
 
+/** How Telegram updates reach the app: polled by one worker, or posted to the app's webhook. */
+export interface UpdatesConfig {
+  /** TELEGRAM_UPDATES: `poll` (the default) or `webhook`. */
+  readonly mode: "poll" | "webhook";
+  /** TELEGRAM_WEBHOOK_URL, where Telegram posts updates; required live, the app's own `/telegram/webhook` in the sandbox. */
+  readonly webhookUrl: string | undefined;
+  /** TELEGRAM_WEBHOOK_SECRET; when unset, one is generated and kept in POEKHALI_HOME. */
+  readonly webhookSecret: string | undefined;
+}
+
 /** Everything `poekhali up` needs, resolved once from the environment. */
 export interface AppConfig {
   /** `sandbox` when no TELEGRAM_BOT_TOKEN is set: local emulators stand in for Telegram and Airtable. */
@@ -32,6 +42,7 @@ export interface AppConfig {
   readonly eventType: string;
   readonly telegram: TelegramConfig | undefined;
   readonly airtable: AirtableConfig | undefined;
+  readonly updates: UpdatesConfig;
 }
 
 const port = (fallback: number) =>
@@ -58,6 +69,11 @@ const schema = z.object({
   ),
   TELEGRAM_CHAT_ID: optional.pipe(z.string().regex(/^-?\d+$/, "must be a numeric chat id, e.g. -1001234567890").optional()),
   TELEGRAM_API_ROOT: url("https://api.telegram.org"),
+  TELEGRAM_UPDATES: optional.pipe(z.enum(["poll", "webhook"], { error: 'must be "poll" or "webhook"' }).default("poll")),
+  TELEGRAM_WEBHOOK_URL: optional.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://example.com/telegram/webhook" }).optional()),
+  TELEGRAM_WEBHOOK_SECRET: optional.pipe(
+    z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 letters, digits, _ or - (Telegram's secret_token alphabet)").optional(),
+  ),
   AIRTABLE_TOKEN: optional,
   AIRTABLE_BASE_ID: optional.pipe(z.string().regex(/^app[A-Za-z0-9]{14}$/, 'must look like "app" and 14 letters/digits').optional()),
   AIRTABLE_TABLE: text("tg_actions"),
@@ -112,5 +128,6 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     eventType: e.EVENT_TYPE,
     telegram,
     airtable,
+    updates: { mode: e.TELEGRAM_UPDATES, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET },
   };
 }

@@ -25,6 +25,7 @@ const worker = await startWorker({
   ingressUrl: `http://127.0.0.1:${config.restate.ingressPort}`,
   host: "127.0.0.1",
   port: config.workerPort,
+  updates: config.updates.mode,
   log,
 });
 process.send?.({ type: "ready", url: worker.url, deployments: worker.deployments });

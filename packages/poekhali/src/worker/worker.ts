@@ -1,8 +1,10 @@
 import "@poekhali/core";
+import { hostname } from "node:os";
 import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
+import type { EndpointOptions } from "@restatedev/restate-sdk";
 import { RestateIngress, dagWorkflow, type Dag, type TaskLogLine } from "@poekhali/core";
-import { TelegramHook, UpdatePoller, telegramRouter } from "@poekhali/telegram";
+import { INGESTED_UPDATES, TelegramHook, UpdatePoller, WebhookSettings, pollLease, telegramMessages, telegramRouter } from "@poekhali/telegram";
 import { AirtableHook, airtableServices } from "@poekhali/airtable";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { versionPath } from "../versions/dag-versions.js";
@@ -24,6 +26,10 @@ export interface WorkerOptions {
   readonly host: string;
   readonly port: number;
   readonly log: (line: string) => void;
+  /** More Restate services to serve beside the DAGs (benchmarks serve their baselines this way). */
+  readonly extraServices?: EndpointOptions["services"];
+  /** TELEGRAM_UPDATES: `webhook` means the app receives updates, and this worker does not poll. */
+  readonly updates?: "poll" | "webhook";
 }
 
 /** A running worker: the Restate endpoint (HTTP/2 cleartext) and the bot's update poller. */
@@ -48,6 +54,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       },
       log: (m) => options.log(`telegram router: ${m}`),
     }),
+    pollLease,
+    telegramMessages({ log: (m) => options.log(`telegram messages: ${m}`) }),
     ...airtableWriterServices(AirtableHook.fromConnection(connections.get("airtable_default")), options.log),
   ];
   // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches
@@ -55,7 +63,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const endpoints = new Map(
     options.versions.map((v) => [
       v.hash,
-      createEndpointHandler({ services: [...v.dags.map((d) => dagWorkflow(d, { connections, log: taskLog })), ...shared] }),
+      createEndpointHandler({
+        services: [...v.dags.map((d) => dagWorkflow(d, { connections, log: taskLog })), ...shared, ...(options.extraServices ?? [])],
+      }),
     ]),
   );
   const current = options.versions[0];
@@ -75,14 +85,22 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     server.once("error", reject);
     server.listen(options.port, options.host, resolve);
   });
-  const poller = new UpdatePoller({ hook, ingress: new RestateIngress(options.ingressUrl), log: (m) => options.log(`telegram poller: ${m}`) });
-  poller.start();
+  // One poller per bot across workers: each asks for the bot's lease under a name no other live worker has.
+  const poller = options.updates === "webhook" ? undefined : new UpdatePoller({
+    hook,
+    ingress: new RestateIngress(options.ingressUrl),
+    webhook: WebhookSettings.fromConnection(connections.get("telegram_default")),
+    workerId: `${hostname()}:${options.port}`,
+    allowedUpdates: INGESTED_UPDATES,
+    log: (m) => options.log(`telegram poller: ${m}`),
+  });
+  poller?.start();
   const url = `http://${options.host}:${options.port}`;
   return {
     url,
     deployments: options.versions.map((v) => `${url}${versionPath(v.hash)}`),
     async stop() {
-      await poller.stop();
+      await poller?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Restate keeps its HTTP/2 session open; everything is journaled, so cutting it loses nothing.
       for (const session of sessions) session.destroy();

@@ -1,7 +1,9 @@
+import { autoRetry, type AutoRetryOptions } from "@grammyjs/auto-retry";
 import { Api, GrammyError, HttpError } from "grammy";
-import type { InlineKeyboardMarkup, Message, Update } from "grammy/types";
+import type { InlineKeyboardMarkup, Message, ParseMode, Update } from "grammy/types";
 import { ConnectionError, type Connection } from "@poekhali/core";
 import { TelegramError, redact } from "../errors.js";
+import { SendLimiter } from "./send-limiter.js";
 
 /** The Bot API's default address. */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
@@ -14,6 +16,53 @@ export interface TelegramHookOptions {
   readonly apiRoot?: string;
   /** The chat operators use when they are given none (Airflow keeps it in the connection's host). */
   readonly defaultChatId?: string;
+  /**
+   * Whether `sendMessage` waits for a slot within Telegram's limits (30/s per bot, 20/min per group). By default
+   * yes on Telegram's own API and no on another server: an emulator has no such limits (a local Bot API server
+   * forwards to Telegram and has them: set it). A connection sets it with `extra.rate_limit: "on" | "off"`.
+   */
+  readonly rateLimit?: boolean;
+  /** The limiter that spaces sends (implies `rateLimit`); by default the one this process shares for the bot. */
+  readonly limiter?: SendLimiter;
+  /**
+   * grammY's auto-retry, which waits out a 429's `retry_after`; merged over {@link AUTO_RETRY_DEFAULTS}.
+   * Network and 5xx failures are left to the caller's retries (Airflow's or Restate's), which are durable.
+   */
+  readonly autoRetry?: Partial<AutoRetryOptions>;
+}
+
+/** How the hook's auto-retry behaves unless told otherwise. */
+export const AUTO_RETRY_DEFAULTS: AutoRetryOptions = {
+  maxRetryAttempts: 3,
+  // A longer wait fails the call as a retryable TelegramError: better a durable retry than a step held a minute.
+  maxDelaySeconds: 60,
+  // Otherwise auto-retry retries network errors forever, inside one step.
+  rethrowHttpErrors: true,
+  rethrowInternalServerErrors: true,
+};
+
+/** A message to post with {@link TelegramHook.sendMessage}. */
+export interface SendMessage {
+  /** The chat to post in; the hook's default chat when absent. */
+  readonly chatId?: string;
+  readonly text: string;
+  /** How Telegram reads markup in the text: `HTML`, `MarkdownV2` or the legacy `Markdown`; plain text when absent. */
+  readonly parseMode?: ParseMode;
+  readonly replyMarkup?: InlineKeyboardMarkup;
+  /** Aborts the wait for a free slot and the call (an operator passes its `context.signal`). */
+  readonly signal?: AbortSignal;
+}
+
+/** What to change in a message with {@link TelegramHook.editMessage}. */
+export interface EditMessage {
+  readonly chatId: string;
+  readonly messageId: number;
+  /** The new text; the text stays when absent (then only the keyboard is edited). */
+  readonly text?: string;
+  readonly parseMode?: ParseMode;
+  /** The keyboard the message shows afterwards; none when absent (Telegram drops it on a text edit too). */
+  readonly replyMarkup?: InlineKeyboardMarkup;
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -30,6 +79,7 @@ export class TelegramHook {
   readonly defaultChatId: string | undefined;
   readonly #api: Api;
   readonly #token: string;
+  readonly #limiter: SendLimiter | null;
 
   constructor(options: TelegramHookOptions) {
     const match = /^(\d+):[A-Za-z0-9_-]{30,}$/.exec(options.token);
@@ -39,15 +89,23 @@ export class TelegramHook {
     this.apiRoot = (options.apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, "");
     this.defaultChatId = options.defaultChatId;
     this.#api = new Api(options.token, { apiRoot: this.apiRoot });
+    this.#api.config.use(autoRetry({ ...AUTO_RETRY_DEFAULTS, ...options.autoRetry }));
+    const limited = options.limiter !== undefined || (options.rateLimit ?? this.apiRoot === TELEGRAM_API_ROOT);
+    this.#limiter = limited ? (options.limiter ?? SendLimiter.shared(this.apiRoot, this.botId)) : null;
   }
 
-  /** Builds a hook from a `telegram` connection: password = token, host = default chat, extra.api_root. */
+  /**
+   * Builds a hook from a `telegram` connection: password = token, host = default chat, extra.api_root, and
+   * extra.rate_limit: "on" to space sends within Telegram's limits on another server (a local Bot API server,
+   * which forwards to Telegram), "off" to send without spacing; unset: on for Telegram's own API only.
+   */
   static fromConnection(connection: Connection): TelegramHook {
     if (!connection.password) throw new ConnectionError(connection.connId, "has no bot token (password)");
     return new TelegramHook({
       token: connection.password,
       ...(connection.extra.api_root ? { apiRoot: connection.extra.api_root } : {}),
       ...(connection.host ? { defaultChatId: connection.host } : {}),
+      ...rateLimit(connection.extra.rate_limit),
     });
   }
 
@@ -58,13 +116,38 @@ export class TelegramHook {
     return chosen;
   }
 
-  /** Sends a text message, optionally with an inline keyboard. */
-  sendMessage(options: { chatId?: string; text: string; replyMarkup?: InlineKeyboardMarkup }): Promise<Message.TextMessage> {
-    return this.#call("sendMessage", (api) =>
-      api.sendMessage(this.chatId(options.chatId), options.text, {
-        ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
-      }),
-    );
+  /** Sends a text message, optionally with markup and an inline keyboard, once the limiter gives it a slot. */
+  async sendMessage(options: SendMessage): Promise<Message.TextMessage> {
+    const chatId = this.chatId(options.chatId);
+    await this.#limiter?.take(chatId, options.signal);
+    const other = {
+      ...(options.parseMode ? { parse_mode: options.parseMode } : {}),
+      ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
+    };
+    const signal = options.signal as Parameters<Api["sendMessage"]>[3];
+    return this.#call("sendMessage", (api) => api.sendMessage(chatId, options.text, other, signal));
+  }
+
+  /**
+   * Edits a message's text and keyboard, or its keyboard alone when no text is given. Resolves `false` when
+   * Telegram says the message is not modified (it already reads so): the caller's wish holds, so it is no error.
+   */
+  async editMessage(options: EditMessage): Promise<boolean> {
+    const markup = options.replyMarkup ? { reply_markup: options.replyMarkup } : {};
+    const signal = options.signal as Parameters<Api["editMessageText"]>[4];
+    const { chatId, messageId, text } = options;
+    try {
+      if (text === undefined) {
+        await this.#call("editMessageReplyMarkup", (api) => api.editMessageReplyMarkup(chatId, messageId, markup, signal));
+      } else {
+        const parse = options.parseMode ? { parse_mode: options.parseMode } : {};
+        await this.#call("editMessageText", (api) => api.editMessageText(chatId, messageId, text, { ...parse, ...markup }, signal));
+      }
+      return true;
+    } catch (error) {
+      if (error instanceof TelegramError && error.errorCode === 400 && error.description.includes("message is not modified")) return false;
+      throw error;
+    }
   }
 
   /** Answers a callback query so the presser's client stops its spinner; `text` shows as a toast. */
@@ -118,4 +201,11 @@ export class TelegramHook {
       throw error;
     }
   }
+}
+
+/** The limiter option a connection's `extra.rate_limit` asks for. */
+function rateLimit(value: string | undefined): { rateLimit?: boolean } {
+  if (value === undefined) return {};
+  if (value === "on" || value === "off") return { rateLimit: value === "on" };
+  throw new TypeError(`the Telegram connection's extra.rate_limit must be "on" or "off", got "${value}"`);
 }

@@ -1,114 +1,300 @@
+import { hostname } from "node:os";
 import type { RestateIngress } from "@poekhali/core";
-import type { Update } from "grammy/types";
 import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
-import { messageKey, type PressEvent } from "./press.js";
-import { ROUTER_NAME } from "./watch.js";
+import {
+  DEFAULT_ALLOWED_UPDATES,
+  handOverUpdate,
+  type IngestedUpdateType,
+} from "./hand-over.js";
+import { PollLeaseClient } from "./poll-lease.js";
+import type { WebhookSettings } from "./webhook-settings.js";
 
 /** Options of an {@link UpdatePoller}. */
 export interface UpdatePollerOptions {
   readonly hook: TelegramHook;
   /** Restate's ingress, where each update is handed over before it is confirmed to Telegram. */
   readonly ingress: RestateIngress;
+  /** Used at start to tell whether a webhook is set (then Telegram refuses `getUpdates`); no check without it. */
+  readonly webhook?: WebhookSettings;
+  /** This worker's name in the bot's poll lease: unique among live workers, safe to log. `<host>:<pid>` by default. */
+  readonly workerId?: string;
+  /** How long the lease lasts unless renewed (it is renewed every third of that); 15 s by default. */
+  readonly leaseMs?: number;
+  /**
+   * The update types asked for; `["callback_query"]` by default. Add `"message"` only once the
+   * `telegram_messages` object is deployed: until then Restate refuses messages and every update waits.
+   */
+  readonly allowedUpdates?: readonly IngestedUpdateType[];
   /** Long-poll length; must stay well under Restate's and proxies' timeouts. 25 s by default. */
   readonly timeoutSeconds?: number;
   readonly log?: (message: string) => void;
 }
 
 /**
- * The one long-poller of a bot: it hands every callback query to the router in Restate
- * (idempotency key = update id) and only then advances the offset, which confirms the update
- * to Telegram; a poller killed halfway loses nothing and duplicates nothing.
+ * The one long-poller of a bot across a deployment. Every worker runs one, but only the holder of the bot's
+ * lease (a Restate virtual object, {@link pollLease}) polls; the others stand by and take over when it stops
+ * renewing. The holder hands each update to Restate (idempotency key = update id) and only then advances the
+ * offset, which confirms the update to Telegram: a poller killed halfway loses nothing and duplicates nothing.
+ *
+ * @example
+ * const poller = new UpdatePoller({ hook, ingress: new RestateIngress(ingressUrl), webhook, workerId: "host-a:9080" });
+ * poller.start();
+ * await poller.stop();
  */
 export class UpdatePoller {
   readonly #options: UpdatePollerOptions;
-  readonly #abort = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #lease: PollLeaseClient;
+  readonly #log: (message: string) => void;
+  readonly #stop = new AbortController();
+  #loops: Promise<unknown> | undefined;
   #offset: number | undefined;
+  /** Aborted when the lease is lost, which ends the poll round in flight. */
+  #held: AbortController | undefined;
+  #gained = deferred();
+  #expiry: NodeJS.Timeout | undefined;
+  /** Problems already reported since polling last worked: each is said once. */
+  readonly #reported = new Set<string>();
 
   constructor(options: UpdatePollerOptions) {
     this.#options = options;
+    this.#log = options.log ?? (() => undefined);
+    const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+    this.#lease = new PollLeaseClient(
+      options.ingress,
+      options.hook.botId,
+      workerId,
+      options.leaseMs ?? 15_000,
+    );
   }
 
-  /** Starts polling in the background. */
+  /** Whether this poller holds its bot's lease (and so is the one polling). */
+  get polling(): boolean {
+    return this.#held !== undefined && !this.#held.signal.aborted;
+  }
+
+  /** Starts keeping the lease and, while it is held, polling, in the background. */
   start(): void {
-    this.#loop ??= this.#run();
+    this.#loops ??= Promise.all([this.#keepLease(), this.#poll()]);
   }
 
-  /** Stops polling and waits for the current round to end. */
+  /** Stops polling, waits for the current round to end and gives the lease up, so another worker polls at once. */
   async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#loop;
+    this.#stop.abort();
+    this.#gained.resolve();
+    await this.#loops;
+    clearTimeout(this.#expiry);
+    if (this.#held) await this.#lease.release().catch(() => undefined);
   }
 
-  async #run(): Promise<void> {
-    const log = this.#options.log ?? (() => undefined);
+  /** Takes the lease, renews it every third of its length, and notices when it is lost or runs out. */
+  async #keepLease(): Promise<void> {
+    const { botId, holder, ttlMs } = this.#lease;
+    let standingBy: string | undefined;
     let failures = 0;
-    let reportedConflict = false;
-    while (!this.#abort.signal.aborted) {
+    while (!this.#stop.signal.aborted) {
       try {
-        const updates = await this.#options.hook.getUpdates(
-          { offset: this.#offset, timeoutSeconds: this.#options.timeoutSeconds ?? 25, allowedUpdates: ["callback_query"] },
-          this.#abort.signal,
-        );
-        const receivedAt = new Date().toISOString();
-        for (const update of updates) {
-          await this.#handOver(update, receivedAt);
-          this.#offset = update.update_id + 1;
-        }
+        const answer = await this.#lease.acquire();
         failures = 0;
-      } catch (error) {
-        if (this.#abort.signal.aborted) break;
-        failures++;
-        if (error instanceof TelegramError && error.errorCode === 409) {
-          if (!reportedConflict) {
-            log(
-              `Telegram says another consumer holds this bot's updates (${error.description}). ` +
-                "Stop the other poller, or delete its webhook (deleteWebhook); polling backs off meanwhile.",
+        if (answer.held) {
+          clearTimeout(this.#expiry);
+          this.#expiry = setTimeout(
+            () => this.#lose("its lease ran out before it could renew it"),
+            ttlMs - Math.min(1_000, ttlMs / 10),
+          );
+          if (!this.polling) {
+            standingBy = undefined;
+            this.#held = new AbortController();
+            this.#log(
+              `polling bot ${botId} as ${holder}: this worker holds the bot's poll lease`,
             );
-            reportedConflict = true;
+            this.#gained.resolve();
           }
         } else {
-          log(`polling Telegram failed (${failures} in a row): ${error instanceof Error ? error.message : String(error)}`);
+          if (this.polling) this.#lose(`${answer.holder} took its lease`);
+          if (standingBy !== answer.holder)
+            this.#log(
+              `bot ${botId} is polled by ${answer.holder}; this worker stands by`,
+            );
+          standingBy = answer.holder;
         }
-        await pause(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#abort.signal);
+      } catch (error) {
+        if (this.#stop.signal.aborted) break;
+        if (failures++ === 0) {
+          this.#log(
+            `could not reach Restate for bot ${botId}'s poll lease (${message(error)}); ` +
+              (this.polling
+                ? "polling goes on until the lease runs out"
+                : "retrying"),
+          );
+        }
+      }
+      await pause(ttlMs / 3, this.#stop.signal);
+    }
+  }
+
+  #lose(why: string): void {
+    if (!this.polling) return;
+    clearTimeout(this.#expiry);
+    this.#held?.abort();
+    this.#gained = deferred();
+    this.#log(`stopped polling bot ${this.#lease.botId}: ${why}`);
+  }
+
+  async #poll(): Promise<void> {
+    let failures = 0;
+    let checked = false;
+    while (!this.#stop.signal.aborted) {
+      await this.#gained.promise;
+      const held = this.#held;
+      if (this.#stop.signal.aborted || !held || held.signal.aborted) continue;
+      if (!checked) checked = await this.#checkWebhook();
+      const signal = AbortSignal.any([this.#stop.signal, held.signal]);
+      try {
+        await this.#round(signal);
+        if (failures > 0 || this.#reported.size > 0)
+          this.#log(`polling bot ${this.#lease.botId} works again`);
+        failures = 0;
+        this.#reported.clear();
+      } catch (error) {
+        if (signal.aborted) continue;
+        failures++;
+        this.#report(error);
+        await pause(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), signal);
       }
     }
   }
 
-  async #handOver(update: Update, receivedAt: string): Promise<void> {
-    const query = update.callback_query;
-    const message = query?.message;
-    if (!query || !message) return;
-    const botId = this.#options.hook.botId;
-    const event: PressEvent = {
-      update_id: update.update_id,
-      callback_query_id: query.id,
-      bot_id: botId,
-      chat_id: String(message.chat.id),
-      message_id: message.message_id,
-      data: query.data ?? null,
-      from: {
-        id: query.from.id,
-        first_name: query.from.first_name,
-        ...(query.from.username ? { username: query.from.username } : {}),
+  /** One long poll, then each update handed to Restate before the offset moves past it. */
+  async #round(signal: AbortSignal): Promise<void> {
+    const { hook, ingress } = this.#options;
+    const allowedUpdates = [
+      ...(this.#options.allowedUpdates ?? DEFAULT_ALLOWED_UPDATES),
+    ];
+    const updates = await hook.getUpdates(
+      {
+        offset: this.#offset,
+        timeoutSeconds: this.#options.timeoutSeconds ?? 25,
+        allowedUpdates,
       },
-      received_at: receivedAt,
-    };
-    await this.#options.ingress.send(
-      { service: ROUTER_NAME, handler: "press", key: messageKey(botId, event.chat_id, event.message_id) },
-      { ...event, from: { ...event.from } },
-      { idempotencyKey: `telegram-update-${botId}-${update.update_id}` },
+      signal,
+    );
+    const receivedAt = new Date().toISOString();
+    for (const update of updates) {
+      // A lost lease leaves the rest to the next holder, which gets them again from Telegram.
+      if (signal.aborted) return;
+      try {
+        await handOverUpdate(update, {
+          botId: hook.botId,
+          ingress,
+          receivedAt,
+        });
+      } catch (error) {
+        throw new HandOverError(update.update_id, error);
+      }
+      this.#offset = update.update_id + 1;
+    }
+  }
+
+  /** Says once, with cause and fix, that a webhook is set: Telegram refuses to be polled until it is deleted. */
+  async #checkWebhook(): Promise<boolean> {
+    if (!this.#options.webhook) return true;
+    try {
+      const info = await this.#options.webhook.info();
+      if (info.url)
+        this.#reportOnce(
+          "webhook",
+          webhookSetText(this.#lease.botId, info.url),
+        );
+      return true;
+    } catch (error) {
+      this.#log(
+        `could not ask Telegram whether a webhook is set (${message(error)}); asking again on the next round`,
+      );
+      return false;
+    }
+  }
+
+  #report(error: unknown): void {
+    const botId = this.#lease.botId;
+    if (error instanceof TelegramError && error.errorCode === 409) {
+      if (/webhook/i.test(error.description))
+        return this.#reportOnce("webhook", webhookSetText(botId));
+      return this.#reportOnce(
+        "conflict",
+        `Telegram refused getUpdates for bot ${botId} with 409 (${error.description}): another program polls this bot ` +
+          "with the same token (another deployment, or a script), and Telegram allows one consumer per bot. " +
+          "Fix: stop the other program, or give this deployment a bot of its own. Polling backs off (up to 30 s) until then.",
+      );
+    }
+    if (error instanceof HandOverError) {
+      return this.#reportOnce(
+        "restate",
+        `Restate did not accept update ${error.updateId} of bot ${botId} (${message(error.cause)}); ` +
+          "it stays unconfirmed at Telegram and is tried again, and later updates wait behind it",
+      );
+    }
+    this.#reportOnce(
+      "telegram",
+      `polling Telegram for bot ${botId} failed (${message(error)}); trying again with backoff`,
     );
   }
+
+  #reportOnce(kind: string, text: string): void {
+    if (this.#reported.has(kind)) return;
+    this.#reported.add(kind);
+    this.#log(text);
+  }
+}
+
+/** An update Restate did not take; it was not confirmed to Telegram. */
+class HandOverError extends Error {
+  override name = "HandOverError";
+  constructor(
+    readonly updateId: number,
+    cause: unknown,
+  ) {
+    super(`handing update ${updateId} to Restate failed`, { cause });
+  }
+}
+
+function webhookSetText(botId: number, url?: string): string {
+  const where = url ? ` (to ${safeOrigin(url)})` : "";
+  return (
+    `bot ${botId} has a webhook set${where}, so Telegram refuses getUpdates (409) while TELEGRAM_UPDATES=poll. ` +
+    "Fix: delete the webhook (Bot API deleteWebhook; pending updates are kept), or set TELEGRAM_UPDATES=webhook. " +
+    "Polling backs off (up to 30 s) until then."
+  );
+}
+
+/** A webhook URL's origin only: its path may hold a secret (some put the token there). */
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "an unreadable URL";
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    if (signal.aborted) return resolve();
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 }

@@ -1,0 +1,335 @@
+import "@poekhali/core";
+import { createServer, type Http2Server } from "node:http2";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as restate from "@restatedev/restate-sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  DeferrableSensor,
+  RestateIngress,
+  StaticConnections,
+  dag,
+  dagWorkflow,
+  task,
+  type Args,
+  type BaseSensorOptions,
+  type DagRunStatus,
+  type DeferContext,
+} from "@poekhali/core";
+import { TelegramEmulator } from "@poekhali/emulators";
+import {
+  MESSAGES_NAME,
+  SendMessageOperator,
+  TextMessageSensor,
+  chatKey,
+  telegramMessages,
+  type MessageEvent,
+  type ReceivedMessage,
+} from "@poekhali/telegram";
+import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
+import { choosePort } from "../packages/poekhali/src/ports.js";
+import { eventually, postJson } from "./harness.js";
+
+// Until the update ingester hands `message` updates to Restate, this test plays the ingester: it posts users'
+// messages through the emulator's control API and hands each to the `telegram_messages` object as a MessageEvent.
+// That also lets it wait for each message to be handled, so the order of events is the test's, not the poller's.
+
+/** A gate the test opens, to hold a run between sending its message and parking its text-message sensor. */
+const gates = restate.object({
+  name: "test_gates",
+  handlers: {
+    watch: (ctx: restate.ObjectContext, triggerId: string) => {
+      ctx.set("trigger", triggerId);
+      return Promise.resolve();
+    },
+    open: async (ctx: restate.ObjectContext) => {
+      const trigger = await ctx.get<string>("trigger");
+      if (!trigger)
+        throw new restate.TerminalError("nobody waits at this gate", {
+          errorCode: 409,
+        });
+      ctx.resolveAwakeable(trigger, "open");
+    },
+  },
+});
+
+class Gate extends DeferrableSensor<{ key: string }, string> {
+  readonly title = "wait for the test to open the gate";
+  constructor(options: BaseSensorOptions & Args<{ key: string }>) {
+    super(options, { key: options.key });
+  }
+  override defer(args: { key: string }, context: DeferContext): void {
+    context.send(
+      { service: "test_gates", handler: "watch", key: args.key },
+      context.triggerId,
+    );
+  }
+  override complete(event: string): string {
+    return event;
+  }
+}
+
+const params = z.object({
+  gate: z.string().default("gate"),
+  timeout: z.string().default("1h"),
+  soft: z.boolean().default(false),
+});
+
+/** Asks for a time and waits for a reply that is one; an optional gate holds the run before the sensor parks. */
+const askTime = dag(
+  { id: "t_ask_time", schedule: null, params },
+  ({ params }) => {
+    const ask = new SendMessageOperator({
+      taskId: "ask",
+      text: "Во сколько выезжаем? <i>Ответьте на это сообщение</i>",
+      parseMode: "HTML",
+    });
+    const gate = new Gate({ taskId: "hold", key: params.gate });
+    const answer = new TextMessageSensor({
+      taskId: "answer",
+      message: ask.output,
+      replyOnly: true,
+      textMatches: "^\\d{1,2}:\\d{2}$",
+      timeout: params.timeout,
+      softFail: params.soft,
+    });
+    answer.after(gate);
+    task(
+      { taskId: "confirm", title: "say when" },
+      ({ a }: { a: ReceivedMessage }) =>
+        `выезд в ${a.text}, ответила ${a.username}`,
+      {
+        a: answer.output,
+      },
+    );
+  },
+);
+
+/** The plain path: send, then wait for the reply. */
+const askTimeNow = dag(
+  { id: "t_ask_time_now", schedule: null, params },
+  ({ params }) => {
+    const ask = new SendMessageOperator({
+      taskId: "ask",
+      text: "Во сколько выезжаем?",
+    });
+    new TextMessageSensor({
+      taskId: "answer",
+      message: ask.output,
+      replyOnly: true,
+      textMatches: "^\\d{1,2}:\\d{2}$",
+      timeout: params.timeout,
+      softFail: params.soft,
+    });
+  },
+);
+
+describe("Telegram operators and the text-message sensor on a real restate-server", () => {
+  let home: string;
+  let server: RestateServer;
+  let worker: Http2Server;
+  let ingress: RestateIngress;
+  let emu: TelegramEmulator;
+  let bot: { id: number; token: string };
+  let group: string;
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), "poekhali-tgops-"));
+    emu = await TelegramEmulator.start();
+    bot = emu.createBot({ username: "ops_bot" });
+    group = String(emu.createChat({ type: "supergroup", title: "ops" }).id);
+    emu.createUser({ id: 1001, username: "anna", firstName: "Анна" });
+    emu.createUser({ id: 1002, firstName: "Борис" });
+    server = await RestateServer.start({
+      home,
+      ingressPort: await choosePort(0),
+      adminPort: await choosePort(0),
+      nodePort: await choosePort(0),
+    });
+    const connections = new StaticConnections([
+      {
+        connId: "telegram_default",
+        connType: "telegram",
+        host: group,
+        password: bot.token,
+        extra: { api_root: emu.apiRoot },
+      },
+    ]);
+    const runtime = { connections };
+    const services = [
+      telegramMessages(),
+      gates,
+      dagWorkflow(askTime, runtime),
+      dagWorkflow(askTimeNow, runtime),
+    ];
+    worker = createServer(restate.createEndpointHandler({ services }));
+    const port = await choosePort(0);
+    await new Promise<void>((resolve) =>
+      worker.listen(port, "127.0.0.1", resolve),
+    );
+    await server.register(`http://127.0.0.1:${port}`);
+    ingress = new RestateIngress(server.ingressUrl);
+  });
+  afterAll(async () => {
+    worker?.close();
+    await server?.stop();
+    await emu?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const start = (
+    dagId: string,
+    runId: string,
+    conf: Record<string, unknown> = {},
+  ) =>
+    ingress.send(
+      { service: dagId, handler: "run", key: runId },
+      { conf: conf as never },
+    );
+  const status = (dagId: string, runId: string) =>
+    ingress.call<DagRunStatus | null>({
+      service: dagId,
+      handler: "status",
+      key: runId,
+    });
+  const stateOf = async (dagId: string, runId: string, taskId: string) =>
+    (await status(dagId, runId))?.task_instances.find(
+      (t) => t.task_id === taskId,
+    )?.state;
+  const finished = (dagId: string, runId: string) =>
+    eventually(`${dagId}/${runId} to finish`, async () => {
+      const s = await status(dagId, runId);
+      return s && ["success", "failed"].includes(s.dag_run.state)
+        ? s
+        : undefined;
+    });
+  const xcom = async <T>(dagId: string, runId: string, taskId: string) =>
+    (
+      await ingress.call<{ value: T } | null>(
+        { service: dagId, handler: "xcom", key: runId },
+        { task_id: taskId },
+      )
+    )?.value;
+  const key = () => chatKey(bot.id, group);
+  const watchers = () =>
+    ingress.call<{ trigger_id: string }[]>({
+      service: MESSAGES_NAME,
+      handler: "watchers",
+      key: key(),
+    });
+
+  /** The run's question in the chat, once the send operator has posted it. */
+  const question = (dagId: string, runId: string) =>
+    eventually(`the question of ${runId}`, () =>
+      xcom<{ message_id: number; text: string }>(dagId, runId, "ask"),
+    );
+
+  /** A user's reply, posted through the emulator's control API and handed over as the ingester would. */
+  async function reply(
+    to: number,
+    fromId: number,
+    text: string,
+  ): Promise<MessageEvent> {
+    const { status: code, body } = await postJson<{
+      ok: boolean;
+      result: {
+        message_id: number;
+        chat: { id: number };
+        from: { id: number; username?: string; first_name: string };
+        text: string;
+      };
+      updates: { bot_id: number; update_id: number }[];
+    }>(`${emu.apiRoot}/_emulator/messages`, {
+      chat_id: Number(group),
+      from: { id: fromId },
+      text,
+      reply_to_message_id: to,
+    });
+    expect(code).toBe(200);
+    const update = body.updates.find((u) => u.bot_id === bot.id);
+    const from = body.result.from;
+    const event: MessageEvent = {
+      update_id: update?.update_id ?? 0,
+      bot_id: bot.id,
+      chat_id: String(body.result.chat.id),
+      message_id: body.result.message_id,
+      from: {
+        id: from.id,
+        first_name: from.first_name,
+        ...(from.username ? { username: from.username } : {}),
+      },
+      text: body.result.text,
+      reply_to_message_id: to,
+      received_at: new Date().toISOString(),
+    };
+    await ingress.call(
+      { service: MESSAGES_NAME, handler: "message", key: key() },
+      { ...event, from: { ...event.from } },
+    );
+    return event;
+  }
+
+  it("wakes the sensor with the first reply matching its regex, after a reply that does not match", async () => {
+    await start("t_ask_time_now", "r1");
+    const asked = await question("t_ask_time_now", "r1");
+    await eventually(
+      "the sensor to register",
+      async () => (await watchers()).length === 1,
+    );
+    await reply(asked.message_id, 1002, "не знаю");
+    expect(await stateOf("t_ask_time_now", "r1", "answer")).toBe("deferred");
+    expect(await watchers()).toHaveLength(1);
+    const matching = await reply(asked.message_id, 1001, "9:30");
+    const s = await finished("t_ask_time_now", "r1");
+    expect(s.dag_run.state).toBe("success");
+    expect(
+      await xcom<ReceivedMessage>("t_ask_time_now", "r1", "answer"),
+    ).toEqual({
+      chat_id: group,
+      message_id: matching.message_id,
+      user_id: 1001,
+      username: "anna",
+      first_name: "Анна",
+      text: "9:30",
+      reply_to_message_id: asked.message_id,
+      received_at: matching.received_at,
+      update_id: matching.update_id,
+    });
+    expect(await watchers()).toEqual([]);
+  });
+
+  it("delivers a matching reply that came before the sensor parked, and passes it downstream", async () => {
+    await start("t_ask_time", "early", { gate: "early" });
+    const asked = await question("t_ask_time", "early");
+    expect(asked.text).toBe("Во сколько выезжаем? Ответьте на это сообщение");
+    expect(await stateOf("t_ask_time", "early", "answer")).toBe("scheduled");
+    await reply(asked.message_id, 1001, "7:15");
+    await eventually("the gate to be watched", () =>
+      ingress
+        .call({ service: "test_gates", handler: "open", key: "early" })
+        .then(() => true),
+    );
+    const s = await finished("t_ask_time", "early");
+    expect(s.dag_run.state).toBe("success");
+    expect(await xcom<string>("t_ask_time", "early", "confirm")).toBe(
+      "выезд в 7:15, ответила anna",
+    );
+  });
+
+  it("drops the sensor's registration when it times out, so later messages are not taken by it", async () => {
+    await start("t_ask_time_now", "late", { timeout: "1s", soft: true });
+    const asked = await question("t_ask_time_now", "late");
+    const s = await finished("t_ask_time_now", "late");
+    expect(s.task_instances.find((t) => t.task_id === "answer")?.state).toBe(
+      "skipped",
+    );
+    await eventually(
+      "the registration to be dropped",
+      async () => (await watchers()).length === 0,
+    );
+    await reply(asked.message_id, 1001, "8:00");
+    expect(await watchers()).toEqual([]);
+  });
+});

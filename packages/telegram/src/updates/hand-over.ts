@@ -1,0 +1,119 @@
+import type { RestateIngress } from "@poekhali/core";
+import { chatKey, MESSAGES_NAME, type MessageEvent } from "./message-event.js";
+import { messageKey, type PressEvent } from "./press.js";
+import { ROUTER_NAME } from "./watch.js";
+
+type User = {
+  readonly id: number;
+  readonly first_name: string;
+  readonly username?: string | undefined;
+};
+type Chat = { readonly id: number };
+
+/** The parts of a Bot API `Update` the ingester reads; grammY's `Update` fits it. */
+export interface IncomingUpdate {
+  readonly update_id: number;
+  readonly callback_query?:
+    | {
+        readonly id: string;
+        readonly from: User;
+        readonly data?: string | undefined;
+        readonly message?:
+          { readonly message_id: number; readonly chat: Chat } | undefined;
+      }
+    | undefined;
+  readonly message?:
+    | {
+        readonly message_id: number;
+        readonly chat: Chat;
+        readonly from?: User | undefined;
+        readonly text?: string | undefined;
+        readonly reply_to_message?: { readonly message_id: number } | undefined;
+      }
+    | undefined;
+}
+
+/** Update types the ingesters hand to Restate; ask Telegram for `message` only once {@link MESSAGES_NAME} is deployed. */
+export type IngestedUpdateType = "callback_query" | "message";
+
+/** What the ingesters ask Telegram for unless told otherwise: presses only, which need just the router. */
+export const DEFAULT_ALLOWED_UPDATES: readonly IngestedUpdateType[] = [
+  "callback_query",
+];
+
+/** Every update type the ingesters hand over; ask for these when both the router and `telegram_messages` are served. */
+export const INGESTED_UPDATES: readonly IngestedUpdateType[] = [
+  "callback_query",
+  "message",
+];
+
+/** The idempotency key of an update in Restate: Telegram's retries and a second poll of it are taken once. */
+export function updateIdempotencyKey(botId: number, updateId: number): string {
+  return `telegram-update-${botId}-${updateId}`;
+}
+
+/**
+ * Hands one update to Restate and resolves once Restate has durably accepted it: a callback query goes to the
+ * router of its message, a message to {@link MESSAGES_NAME} of its chat. Other updates (and callback queries of
+ * inline messages, messages without a sender) have no consumer and resolve with `false`.
+ */
+export async function handOverUpdate(
+  update: IncomingUpdate,
+  to: {
+    readonly botId: number;
+    readonly ingress: RestateIngress;
+    readonly receivedAt: string;
+  },
+): Promise<boolean> {
+  const { botId, ingress, receivedAt } = to;
+  const idempotencyKey = updateIdempotencyKey(botId, update.update_id);
+  const query = update.callback_query;
+  if (query?.message) {
+    const event: PressEvent = {
+      update_id: update.update_id,
+      callback_query_id: query.id,
+      bot_id: botId,
+      chat_id: String(query.message.chat.id),
+      message_id: query.message.message_id,
+      data: query.data ?? null,
+      from: sender(query.from),
+      received_at: receivedAt,
+    };
+    const key = messageKey(botId, event.chat_id, event.message_id);
+    await ingress.send(
+      { service: ROUTER_NAME, handler: "press", key },
+      { ...event, from: { ...event.from } },
+      { idempotencyKey },
+    );
+    return true;
+  }
+  const message = update.message;
+  if (message?.from) {
+    const event: MessageEvent = {
+      update_id: update.update_id,
+      bot_id: botId,
+      chat_id: String(message.chat.id),
+      message_id: message.message_id,
+      from: sender(message.from),
+      text: message.text ?? null,
+      reply_to_message_id: message.reply_to_message?.message_id ?? null,
+      received_at: receivedAt,
+    };
+    const key = chatKey(botId, event.chat_id);
+    await ingress.send(
+      { service: MESSAGES_NAME, handler: "message", key },
+      { ...event, from: { ...event.from } },
+      { idempotencyKey },
+    );
+    return true;
+  }
+  return false;
+}
+
+function sender(user: User): PressEvent["from"] {
+  return {
+    id: user.id,
+    first_name: user.first_name,
+    ...(user.username ? { username: user.username } : {}),
+  };
+}
