@@ -1,11 +1,8 @@
-import {
-  StaticConnections,
-  taskContext,
-  type TaskContext,
-} from "@poekhali/core";
-import { TelegramEmulator } from "@poekhali/emulators";
+import type { TaskContext } from "@poekhali/core";
+import type { TelegramEmulator } from "@poekhali/emulators";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TelegramHook } from "../hooks/telegram-hook.js";
+import { operatorFixture } from "../../test/operator-fixture.js";
+import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
   EditMessageOperator,
   type EditMessageArgs,
@@ -17,25 +14,7 @@ let context: TaskContext;
 let hook: TelegramHook;
 
 beforeEach(async () => {
-  emu = await TelegramEmulator.start();
-  const bot = emu.createBot();
-  group = String(emu.createChat({ type: "supergroup", title: "edits" }).id);
-  const connections = new StaticConnections([
-    {
-      connId: "telegram_default",
-      connType: "telegram",
-      host: group,
-      password: bot.token,
-      extra: { api_root: emu.apiRoot },
-    },
-  ]);
-  hook = TelegramHook.fromConnection(connections.get("telegram_default"));
-  context = taskContext(
-    { connections },
-    { dagId: "d", runId: "r1", logicalDate: new Date(), params: {} },
-    "edit",
-    1,
-  );
+  ({ emu, group, context, hook } = await operatorFixture("edit"));
 });
 
 afterEach(async () => {

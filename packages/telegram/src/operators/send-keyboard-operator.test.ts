@@ -1,11 +1,8 @@
-import {
-  StaticConnections,
-  taskContext,
-  type TaskContext,
-} from "@poekhali/core";
-import { TelegramEmulator } from "@poekhali/emulators";
+import type { TaskContext } from "@poekhali/core";
+import type { TelegramEmulator } from "@poekhali/emulators";
 import { InlineKeyboard } from "grammy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { chatMessages, operatorFixture } from "../../test/operator-fixture.js";
 import { SendKeyboardOperator } from "./send-keyboard-operator.js";
 
 let emu: TelegramEmulator;
@@ -14,40 +11,14 @@ let group: string;
 let context: TaskContext;
 
 beforeEach(async () => {
-  emu = await TelegramEmulator.start();
-  bot = emu.createBot();
-  group = String(emu.createChat({ type: "supergroup", title: "keyboards" }).id);
-  const connections = new StaticConnections([
-    {
-      connId: "telegram_default",
-      connType: "telegram",
-      host: group,
-      password: bot.token,
-      extra: { api_root: emu.apiRoot },
-    },
-  ]);
-  context = taskContext(
-    { connections },
-    { dagId: "d", runId: "r1", logicalDate: new Date(), params: {} },
-    "links",
-    1,
-  );
+  ({ emu, bot, group, context } = await operatorFixture("links"));
 });
 
 afterEach(async () => {
   await emu.close();
 });
 
-async function messages(): Promise<
-  { message_id: number; text: string; reply_markup?: unknown }[]
-> {
-  const res = await fetch(`${emu.apiRoot}/_emulator/chats/${group}/messages`);
-  return (
-    (await res.json()) as {
-      result: { message_id: number; text: string; reply_markup?: unknown }[];
-    }
-  ).result;
-}
+const messages = () => chatMessages(emu, group);
 
 describe("SendKeyboardOperator", () => {
   it("posts a message with any inline keyboard, rows as given", async () => {

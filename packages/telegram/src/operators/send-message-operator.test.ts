@@ -1,11 +1,8 @@
-import {
-  StaticConnections,
-  taskContext,
-  type TaskContext,
-} from "@poekhali/core";
-import { TelegramEmulator } from "@poekhali/emulators";
+import type { TaskContext } from "@poekhali/core";
+import type { TelegramEmulator } from "@poekhali/emulators";
 import * as restate from "@restatedev/restate-sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { operatorFixture } from "../../test/operator-fixture.js";
 import { SendMessageOperator } from "./send-message-operator.js";
 
 let emu: TelegramEmulator;
@@ -14,24 +11,7 @@ let group: string;
 let context: TaskContext;
 
 beforeEach(async () => {
-  emu = await TelegramEmulator.start();
-  bot = emu.createBot();
-  group = String(emu.createChat({ type: "supergroup", title: "operators" }).id);
-  const connections = new StaticConnections([
-    {
-      connId: "telegram_default",
-      connType: "telegram",
-      host: group,
-      password: bot.token,
-      extra: { api_root: emu.apiRoot },
-    },
-  ]);
-  context = taskContext(
-    { connections },
-    { dagId: "d", runId: "r1", logicalDate: new Date(), params: {} },
-    "send",
-    1,
-  );
+  ({ emu, bot, group, context } = await operatorFixture("send"));
 });
 
 afterEach(async () => {

@@ -4,7 +4,7 @@ import {
   type BaseOperatorOptions,
   type TaskContext,
 } from "@poekhali/core";
-import type { ParseMode } from "grammy/types";
+import type { InlineKeyboardButton, ParseMode } from "grammy/types";
 import { TelegramHook } from "../hooks/telegram-hook.js";
 import {
   finalIfRefused,
@@ -19,6 +19,11 @@ export interface SendMessageArgs {
   readonly text: string;
   /** `HTML`, `MarkdownV2` or the legacy `Markdown`; plain text when absent. */
   readonly parseMode?: ParseMode | null;
+  /**
+   * An inline keyboard, rows of buttons as the Bot API takes them (`url`, `callback_data`, `copy_text`…);
+   * grammY's `new InlineKeyboard()…` builds one: pass its `inline_keyboard`.
+   */
+  readonly keyboard?: InlineKeyboardButton[][] | null;
 }
 
 /** Options of {@link SendMessageOperator}. */
@@ -39,7 +44,7 @@ export class SendMessageOperator extends BaseOperator<
   SendMessageArgs,
   SentMessage
 > {
-  readonly title = "send a message";
+  readonly title: string = "send a message";
   readonly telegramConnId: string;
 
   constructor(options: SendMessageOperatorOptions) {
@@ -47,6 +52,7 @@ export class SendMessageOperator extends BaseOperator<
       chatId: options.chatId ?? null,
       text: options.text,
       parseMode: options.parseMode ?? null,
+      keyboard: options.keyboard ?? null,
     });
     this.telegramConnId = options.telegramConnId ?? "telegram_default";
   }
@@ -63,11 +69,13 @@ export class SendMessageOperator extends BaseOperator<
         chatId: hook.chatId(args.chatId ?? undefined),
         text: args.text,
         ...(args.parseMode ? { parseMode: args.parseMode } : {}),
+        ...(args.keyboard ? { replyMarkup: { inline_keyboard: args.keyboard } } : {}),
         signal: context.signal,
       }),
     );
+    const buttons = args.keyboard?.reduce((n, row) => n + row.length, 0) ?? 0;
     context.log.info(
-      `sent message ${message.message_id} to chat ${message.chat.id}`,
+      `sent message ${message.message_id}${buttons ? ` with ${buttons} buttons` : ""} to chat ${message.chat.id}`,
     );
     return sentMessage(hook.botId, message);
   }
