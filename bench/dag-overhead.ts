@@ -2,15 +2,10 @@
 // against the same N steps hand-written as a Restate workflow. Same server, same worker, runs interleaved.
 // Usage: npm run bench:overhead [-- --runs 30 --tasks 10]
 import "@poekhali/core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http2";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as restate from "@restatedev/restate-sdk";
-import { RestateIngress, StaticConnections, dag, dagWorkflow, task, type FunctionOperator } from "@poekhali/core";
-import { choosePort } from "../packages/poekhali/src/ports.js";
-import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
+import { StaticConnections, dag, dagWorkflow, task, type FunctionOperator } from "@poekhali/core";
+import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { printComparison } from "./stats.js";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "30" }, tasks: { type: "string", default: "10" } } });
@@ -36,14 +31,10 @@ const raw = restate.workflow({
   },
 });
 
-const home = mkdtempSync(join(tmpdir(), "poekhali-bench-"));
-const server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
-const worker = createServer(restate.createEndpointHandler({ services: [raw, dagWorkflow(chain, { connections: new StaticConnections([]) })] }));
-const port = await choosePort(0);
-await new Promise<void>((resolve) => worker.listen(port, "127.0.0.1", resolve));
+const stack = await startTemporaryRestate("poekhali-bench-");
 try {
-  await server.register(`http://127.0.0.1:${port}`);
-  const ingress = new RestateIngress(server.ingressUrl);
+  await stack.deploy([raw, dagWorkflow(chain, { connections: new StaticConnections([]) })]);
+  const { ingress } = stack;
   const samples: Record<string, number[]> = { [`raw Restate, ${TASKS} ctx.run`]: [], [`poekhali DAG, ${TASKS} tasks`]: [] };
   const time = async (service: string, key: string) => {
     const started = performance.now();
@@ -64,7 +55,5 @@ try {
   }
   printComparison(`Run of a ${TASKS}-task chain, trigger to result (${RUNS} runs each, interleaved)`, samples);
 } finally {
-  worker.close();
-  await server.stop();
-  rmSync(home, { recursive: true, force: true });
+  await stack.stop();
 }

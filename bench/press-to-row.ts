@@ -3,18 +3,15 @@
 // the same worker against the same emulators, runs interleaved. Usage: npm run bench:press [-- --runs 30]
 import "@poekhali/core";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as restate from "@restatedev/restate-sdk";
-import { RestateIngress, type Json } from "@poekhali/core";
+import { type Json } from "@poekhali/core";
 import { AirtableHook } from "@poekhali/airtable";
 import { startSandbox } from "@poekhali/emulators";
 import { ROUTER_NAME, TelegramHook, callbackData, displayName, messageKey, type ButtonPress, type Watch } from "@poekhali/telegram";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
 import { choosePort } from "../packages/poekhali/src/ports.js";
-import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
+import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { startWorker } from "../packages/poekhali/src/worker/worker.js";
 import { printComparison, summary } from "./stats.js";
 
@@ -48,8 +45,8 @@ const baseline = restate.workflow({
   },
 });
 
-const home = mkdtempSync(join(tmpdir(), "poekhali-bench-press-"));
-const server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
+const stack = await startTemporaryRestate("poekhali-bench-press-");
+const { server, ingress } = stack;
 const worker = await startWorker({
   versions: [{ hash: "000000000001", dags: [telegramGoButton] }],
   telegram: { token: telegram.token, chatId: telegram.chat_id, apiRoot: telegram.api_root },
@@ -62,7 +59,6 @@ const worker = await startWorker({
 });
 try {
   await server.register(worker.deployments[0]!);
-  const ingress = new RestateIngress(server.ingressUrl);
   const rows = () => sandbox.airtable.records(airtable.base_id, airtable.table);
   const messages = async (chatId: string) => {
     const res = await fetch(`${telegram.api_root}/_emulator/chats/${chatId}/messages`);
@@ -135,7 +131,6 @@ try {
   console.log(`  target (DAG within 1.5x of the baseline, p50 under 100 ms): ${met ? "met" : "NOT met"}`);
 } finally {
   await worker.stop();
-  await server.stop();
+  await stack.stop();
   await sandbox.close();
-  rmSync(home, { recursive: true, force: true });
 }

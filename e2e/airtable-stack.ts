@@ -1,14 +1,10 @@
 import "@poekhali/core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as restate from "@restatedev/restate-sdk";
-import { RestateIngress, StaticConnections, dagWorkflow, type DagRunStatus, type Dag } from "@poekhali/core";
+import { StaticConnections, dagWorkflow, type DagRunStatus, type Dag } from "@poekhali/core";
 import { AirtableHook, WRITER_NAME, airtableServices, type WriterStatus } from "@poekhali/airtable";
 import { AirtableEmulator, TG_ACTIONS_TABLE, type RateLimitOptions, type TableSchema } from "@poekhali/emulators";
-import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
+import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { eventually } from "./harness.js";
 
 /** Where the Airtable side of a stack lives. */
@@ -30,32 +26,17 @@ export async function serveWorker(target: AirtableTarget, dags: readonly Dag[], 
   ];
   const logger = (meta: { level: string }, message?: unknown, ...rest: unknown[]) =>
     log(`[sdk ${meta.level}] ${[message, ...rest].map((m) => (m instanceof Error ? `${m.name}: ${m.message}` : String(m))).join(" ")}`);
-  const server: Http2Server = createServer(restate.createEndpointHandler({ services, logger }));
-  const sessions = new Set<ServerHttp2Session>();
-  server.on("session", (s: ServerHttp2Session) => {
-    sessions.add(s);
-    s.once("close", () => sessions.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sessions) s.destroy();
-      return closed;
-    },
-  };
+  return serveEndpoint(restate.createEndpointHandler({ services, logger }), { port });
 }
 
 /** A restate-server, an Airtable emulator with the course's base, and helpers to run DAGs against them. */
 export async function startAirtableStack(options: { rateLimit?: boolean | RateLimitOptions; scopes?: string[]; tables?: TableSchema[] } = {}) {
-  const home = mkdtempSync(join(tmpdir(), "poekhali-airtable-"));
-  const server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
+  const restateServer = await startTemporaryRestate("poekhali-airtable-");
+  const { server, ingress } = restateServer;
   const airtable = await AirtableEmulator.start({ rateLimit: options.rateLimit ?? false });
   const base = airtable.createBase({ name: "airflow101", tables: options.tables ?? [TG_ACTIONS_TABLE] });
   const scopes = options.scopes ?? ["data.records:read", "data.records:write", "schema.bases:read"];
   const target: AirtableTarget = { endpointUrl: airtable.endpointUrl, token: airtable.createToken({ scopes, bases: [base.id] }), baseId: base.id };
-  const ingress = new RestateIngress(server.ingressUrl);
   const logs: string[] = [];
 
   const status = (dagId: string, runId: string) => ingress.call<DagRunStatus | null>({ service: dagId, handler: "status", key: runId });
@@ -82,8 +63,7 @@ export async function startAirtableStack(options: { rateLimit?: boolean | RateLi
     rows: () => airtable.records(base.id, "tg_actions"),
     async stop() {
       await airtable.close();
-      await server.stop();
-      rmSync(home, { recursive: true, force: true });
+      await restateServer.stop();
     },
   };
 }

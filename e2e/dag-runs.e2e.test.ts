@@ -1,16 +1,13 @@
 import "@poekhali/core";
-import { createServer, type Http2Server } from "node:http2";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as restate from "@restatedev/restate-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type {
+  RestateIngress} from "@poekhali/core";
 import {
   BaseSensor,
   DeferrableSensor,
   chain,
-  RestateIngress,
   StaticConnections,
   dag,
   dagWorkflow,
@@ -22,8 +19,8 @@ import {
   type PokeSensorOptions,
   type TaskContext,
 } from "@poekhali/core";
-import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
+import type { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
+import { startTemporaryRestate, type TemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually } from "./harness.js";
 
 // An event source for the test sensor: it keeps the trigger id and resolves it when fired.
@@ -150,25 +147,18 @@ const ordered = dag({ id: "t_order", schedule: null }, () => {
 });
 
 describe("DAG runs on a real restate-server", () => {
-  let home: string;
+  let stack: TemporaryRestate;
   let server: RestateServer;
-  let worker: Http2Server;
   let ingress: RestateIngress;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), "poekhali-dagruns-"));
-    server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
+    stack = await startTemporaryRestate("poekhali-dagruns-");
+    ({ server, ingress } = stack);
     const runtime = { connections: new StaticConnections([]) };
-    worker = createServer(restate.createEndpointHandler({ services: [events, ...[flaky, broken, waits, branches, poking, backoff, slow, failing, ordered].map((d) => dagWorkflow(d, runtime))] }));
-    const port = await choosePort(0);
-    await new Promise<void>((resolve) => worker.listen(port, "127.0.0.1", resolve));
-    await server.register(`http://127.0.0.1:${port}`);
-    ingress = new RestateIngress(server.ingressUrl);
+    await stack.deploy([events, ...[flaky, broken, waits, branches, poking, backoff, slow, failing, ordered].map((d) => dagWorkflow(d, runtime))]);
   });
   afterAll(async () => {
-    worker?.close();
-    await server?.stop();
-    rmSync(home, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   const start = (dagId: string, runId: string, conf: Record<string, unknown> = {}) =>

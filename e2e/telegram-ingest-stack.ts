@@ -1,14 +1,8 @@
 import "@poekhali/core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as restate from "@restatedev/restate-sdk";
-import { RestateIngress } from "@poekhali/core";
 import { TelegramEmulator } from "@poekhali/emulators";
 import { MESSAGES_NAME, TelegramHook, pollLease, telegramRouter, type MessageEvent } from "@poekhali/telegram";
-import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
+import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 
 /** A stand-in for the text-message sensor's object: it keeps every message event it is handed. */
 export const messageRecorder = restate.object({
@@ -21,42 +15,20 @@ export const messageRecorder = restate.object({
   },
 });
 
-/** Serves Restate services on an HTTP/2 endpoint of a free port. */
-async function serve(services: restate.EndpointOptions["services"]) {
-  const port = await choosePort(0);
-  const server: Http2Server = createServer(restate.createEndpointHandler({ services }));
-  const sessions = new Set<ServerHttp2Session>();
-  server.on("session", (s: ServerHttp2Session) => {
-    sessions.add(s);
-    s.once("close", () => sessions.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sessions) s.destroy();
-      return closed;
-    },
-  };
-}
-
 /**
  * A restate-server, a Telegram emulator with one bot and a group, and an endpoint serving the router and the poll
  * lease (and, once `deployMessages` is called, the message recorder) — everything an ingester talks to.
  */
 export async function startIngestStack() {
-  const home = mkdtempSync(join(tmpdir(), "poekhali-ingest-"));
-  const server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
+  const restateServer = await startTemporaryRestate("poekhali-ingest-");
+  const { server, ingress } = restateServer;
   const telegram = await TelegramEmulator.start();
   const bot = telegram.createBot({ username: "ingest_bot" });
   const chat = telegram.createChat({ type: "supergroup", title: "ingest" });
   const user = telegram.createUser({ username: "anna", firstName: "Анна" });
   const hook = new TelegramHook({ token: bot.token, apiRoot: telegram.apiRoot });
   const router = telegramRouter({ hookFor: () => hook });
-  const endpoints = [await serve([router, pollLease])];
-  await server.register(endpoints[0]!.url);
-  const ingress = new RestateIngress(server.ingressUrl);
+  await restateServer.deploy([router, pollLease]);
   const control = async <T>(path: string, init?: { method: string; body?: unknown }): Promise<T> => {
     const res = await fetch(`${telegram.apiRoot}/_emulator${path}`, {
       method: init?.method ?? "GET",
@@ -73,9 +45,7 @@ export async function startIngestStack() {
     ingress,
     /** Serves the message recorder in a second deployment, as when the text-message sensor ships. */
     async deployMessages() {
-      const endpoint = await serve([router, pollLease, messageRecorder]);
-      endpoints.push(endpoint);
-      await server.register(endpoint.url);
+      await restateServer.deploy([router, pollLease, messageRecorder]);
     },
     /** A user's message in the group, queued as a `message` update; resolves with its update id. */
     post(text: string): number {
@@ -93,10 +63,8 @@ export async function startIngestStack() {
     /** Faults not yet picked up by a call. */
     faults: () => control<unknown[]>(`/bots/${bot.id}/faults`),
     async stop() {
-      for (const e of endpoints) await e.stop();
       await telegram.close();
-      await server.stop();
-      rmSync(home, { recursive: true, force: true });
+      await restateServer.stop();
     },
   };
 }

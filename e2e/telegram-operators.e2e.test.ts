@@ -1,14 +1,11 @@
 import "@poekhali/core";
-import { createServer, type Http2Server } from "node:http2";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as restate from "@restatedev/restate-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type {
+  RestateIngress} from "@poekhali/core";
 import {
   DeferrableSensor,
-  RestateIngress,
   StaticConnections,
   dag,
   dagWorkflow,
@@ -28,8 +25,7 @@ import {
   type MessageEvent,
   type ReceivedMessage,
 } from "@poekhali/telegram";
-import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
+import { startTemporaryRestate, type TemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually, postJson } from "./harness.js";
 
 // Until the update ingester hands `message` updates to Restate, this test plays the ingester: it posts users'
@@ -127,27 +123,19 @@ const askTimeNow = dag(
 );
 
 describe("Telegram operators and the text-message sensor on a real restate-server", () => {
-  let home: string;
-  let server: RestateServer;
-  let worker: Http2Server;
+  let stack: TemporaryRestate;
   let ingress: RestateIngress;
   let emu: TelegramEmulator;
   let bot: { id: number; token: string };
   let group: string;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), "poekhali-tgops-"));
     emu = await TelegramEmulator.start();
     bot = emu.createBot({ username: "ops_bot" });
     group = String(emu.createChat({ type: "supergroup", title: "ops" }).id);
     emu.createUser({ id: 1001, username: "anna", firstName: "Анна" });
     emu.createUser({ id: 1002, firstName: "Борис" });
-    server = await RestateServer.start({
-      home,
-      ingressPort: await choosePort(0),
-      adminPort: await choosePort(0),
-      nodePort: await choosePort(0),
-    });
+    stack = await startTemporaryRestate("poekhali-operators-");
     const connections = new StaticConnections([
       {
         connId: "telegram_default",
@@ -164,19 +152,12 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
       dagWorkflow(askTime, runtime),
       dagWorkflow(askTimeNow, runtime),
     ];
-    worker = createServer(restate.createEndpointHandler({ services }));
-    const port = await choosePort(0);
-    await new Promise<void>((resolve) =>
-      worker.listen(port, "127.0.0.1", resolve),
-    );
-    await server.register(`http://127.0.0.1:${port}`);
-    ingress = new RestateIngress(server.ingressUrl);
+    await stack.deploy(services);
+    ingress = stack.ingress;
   });
   afterAll(async () => {
-    worker?.close();
-    await server?.stop();
+    await stack?.stop();
     await emu?.close();
-    rmSync(home, { recursive: true, force: true });
   });
 
   const start = (

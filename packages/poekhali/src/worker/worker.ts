@@ -1,6 +1,5 @@
 import "@poekhali/core";
 import { hostname } from "node:os";
-import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import type { EndpointOptions } from "@restatedev/restate-sdk";
 import { RestateIngress, dagWorkflow, type Dag, type TaskLogLine } from "@poekhali/core";
@@ -9,6 +8,7 @@ import { AirtableHook, airtableServices } from "@poekhali/airtable";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { versionPath } from "../versions/dag-versions.js";
 import { connectionsFrom } from "./connections.js";
+import { serveEndpoint } from "./serve-endpoint.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -70,21 +70,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   );
   const current = options.versions[0];
   if (!current) throw new Error("a worker needs at least one version of the DAGs to serve");
-  const server: Http2Server = createServer((req, res) => {
-    const hash = /^\/v\/([0-9a-f]{12})\//.exec(req.url)?.[1];
-    const endpoint = endpoints.get(hash ?? current.hash);
-    if (endpoint) return endpoint(req, res);
-    res.writeHead(404, { "content-type": "text/plain" }).end(`this worker does not serve DAG code version ${hash}`);
-  });
-  const sessions = new Set<ServerHttp2Session>();
-  server.on("session", (session: ServerHttp2Session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, resolve);
-  });
+  const served = await serveEndpoint(
+    (req, res) => {
+      const hash = /^\/v\/([0-9a-f]{12})\//.exec(req.url)?.[1];
+      const endpoint = endpoints.get(hash ?? current.hash);
+      if (endpoint) return endpoint(req, res);
+      res.writeHead(404, { "content-type": "text/plain" }).end(`this worker does not serve DAG code version ${hash}`);
+    },
+    { host: options.host, port: options.port },
+  );
   // One poller per bot across workers: each asks for the bot's lease under a name no other live worker has.
   const poller = options.updates === "webhook" ? undefined : new UpdatePoller({
     hook,
@@ -95,16 +89,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     log: (m) => options.log(`telegram poller: ${m}`),
   });
   poller?.start();
-  const url = `http://${options.host}:${options.port}`;
+  const { url } = served;
   return {
     url,
     deployments: options.versions.map((v) => `${url}${versionPath(v.hash)}`),
     async stop() {
       await poller?.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Restate keeps its HTTP/2 session open; everything is journaled, so cutting it loses nothing.
-      for (const session of sessions) session.destroy();
-      await closed;
+      await served.stop();
     },
   };
 }

@@ -1,0 +1,40 @@
+import { createServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+
+/** A Restate endpoint listening on HTTP/2 cleartext, as restate-server calls it. */
+export interface ServedEndpoint {
+  readonly url: string;
+  /** Closes the server, cutting restate-server's open sessions: everything is journaled, so nothing is lost. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves a request handler (e.g. `createEndpointHandler({ services })`) on HTTP/2 cleartext; `stop()` does not
+ * wait for restate-server, which keeps its session open, to hang up.
+ *
+ * @example
+ * const endpoint = await serveEndpoint(createEndpointHandler({ services: [dagWorkflow(myDag, runtime)] }), { port: 9080 });
+ */
+export async function serveEndpoint(
+  handler: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  options: { readonly host?: string; readonly port: number },
+): Promise<ServedEndpoint> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createServer(handler);
+  const sessions = new Set<ServerHttp2Session>();
+  server.on("session", (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, resolve);
+  });
+  return {
+    url: `http://${host}:${options.port}`,
+    stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.destroy();
+      return closed;
+    },
+  };
+}
