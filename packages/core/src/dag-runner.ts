@@ -223,7 +223,9 @@ export class DagRunner {
     const { args, timeout, softFail } = this.#sensorArgs.get(sensor.taskId) ?? { args: {}, timeout: null, softFail: false };
     if (settled.kind === "event") {
       this.#output(sensor.taskId, sensor.complete(settled.event, args));
-      return this.#set(sensor.taskId, { state: "success", end_date: await this.#now() });
+      const stamped = sensor.eventTime(settled.event);
+      if (stamped) this.#clock = stamped;
+      return this.#set(sensor.taskId, { state: "success", end_date: stamped ?? (await this.#now()) });
     }
     if (settled.kind !== "event-failed") return;
     const { failure } = settled;

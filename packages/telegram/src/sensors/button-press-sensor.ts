@@ -73,6 +73,10 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
     return event;
   }
 
+  override eventTime(event: ButtonPress): string | null {
+    return event.accepted_at ?? null;
+  }
+
   override async onTimeout(args: ButtonPressArgs, context: TaskContext): Promise<void> {
     const action = args.onTimeoutAction ?? "expire";
     if (action === "keep") return;

@@ -31,6 +31,8 @@ export type ButtonPress = {
   readonly triggered_at: string;
   readonly callback_query_id: string;
   readonly update_id: number;
+  /** When the router accepted the press and woke the run (ISO 8601 UTC); the sensor's end time. */
+  readonly accepted_at?: string;
 };
 
 const PREFIX = "poekhali:";

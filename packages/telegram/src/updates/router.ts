@@ -46,10 +46,11 @@ export function telegramRouter(options: TelegramRouterOptions) {
     ctx: restate.ObjectContext,
     event: PressEvent,
     text: string,
-  ): Promise<void> {
+  ): Promise<string | null> {
     const hook = options.hookFor(event.bot_id);
     try {
-      await ctx.run(
+      // Returns when it was answered (journaled), which stamps an accepted press without a clock read.
+      return await ctx.run(
         "answer the press",
         async () => {
           try {
@@ -60,12 +61,14 @@ export function telegramRouter(options: TelegramRouterOptions) {
               log(`could not answer a press: ${error.message}`);
             else throw error;
           }
+          return new Date().toISOString();
         },
         { maxRetryAttempts: 5 },
       );
     } catch (error) {
       if (!(error instanceof restate.TerminalError)) throw error;
       log(`gave up answering press ${event.update_id}: ${error.message}`);
+      return null;
     }
   }
 
@@ -73,6 +76,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
     ctx: restate.ObjectContext,
     watch: Watch,
     event: PressEvent,
+    answeredAt: string | null,
   ): Promise<void> {
     const press: ButtonPress = {
       chat_id: event.chat_id,
@@ -83,6 +87,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
       triggered_at: event.received_at,
       callback_query_id: event.callback_query_id,
       update_id: event.update_id,
+      accepted_at: answeredAt ?? event.received_at,
     };
     ctx.set<Done>("done", { press });
     ctx.resolveAwakeable(watch.trigger_id, press);
@@ -106,12 +111,12 @@ export function telegramRouter(options: TelegramRouterOptions) {
     event: Pending,
   ): Promise<void> {
     const say = (text: string) =>
-      event.answered ? Promise.resolve() : answer(ctx, event, text);
-    if (await ctx.get<Done>("done")) return say(alreadyText);
-    if (nonceOf(event.data) !== watch.nonce) return say(TEXTS.stale);
-    if (!allowed(watch, event)) return say(TEXTS.notAllowed);
-    await say(watch.answer_text);
-    await accept(ctx, watch, event);
+      event.answered ? Promise.resolve(null) : answer(ctx, event, text);
+    if (await ctx.get<Done>("done")) return void (await say(alreadyText));
+    if (nonceOf(event.data) !== watch.nonce) return void (await say(TEXTS.stale));
+    if (!allowed(watch, event)) return void (await say(TEXTS.notAllowed));
+    const answeredAt = await say(watch.answer_text);
+    await accept(ctx, watch, event, answeredAt);
   }
 
   function allowed(watch: Watch, event: PressEvent): boolean {
@@ -147,14 +152,14 @@ export function telegramRouter(options: TelegramRouterOptions) {
         ctx: restate.ObjectContext,
         event: PressEvent,
       ): Promise<void> => {
-        if (nonceOf(event.data) === null) return answer(ctx, event, "");
+        if (nonceOf(event.data) === null) return void (await answer(ctx, event, ""));
         const watch = await ctx.get<Watch>("watch");
         if (watch) return settle(ctx, watch, event);
-        if (await ctx.get<Done>("done")) return answer(ctx, event, alreadyText);
+        if (await ctx.get<Done>("done")) return void (await answer(ctx, event, alreadyText));
         // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
         if (pending.length >= MAX_PENDING)
-          return answer(ctx, event, TEXTS.received);
+          return void (await answer(ctx, event, TEXTS.received));
         ctx.set("pending", [...pending, event]);
         if (pending.length === 0) {
           ctx.genericSend({
