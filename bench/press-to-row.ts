@@ -120,7 +120,7 @@ try {
   const row = rows().find((r) => r.fields.username === `bench_tele_${RUNS - 1}`);
   const pressed = Date.parse(String(row?.fields.triggered_at));
   console.log(
-    `  last DAG run after the press: sensor done +${at("wait_for_press", "end_date") - pressed} ms, build_row done +${at("build_row", "end_date") - pressed} ms, ` +
+    `  last DAG run after the press: sensor done +${at("wait_for_press", "end_date") - pressed} ms, ` +
       `write_row parked +${at("write_row", "start_date") - pressed} ms, row created +${Date.parse(row?.createdTime ?? "") - pressed} ms`,
   );
   const dag = summary(samples["poekhali DAG telegram_go_button"]!);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dag, task, toMillis } from "@poekhali/core";
+import { dag, template, toMillis } from "@poekhali/core";
 import { ButtonPressSensor, SendButtonOperator, displayName, type ButtonPress } from "@poekhali/telegram";
 import { AirtableSchemaCheckOperator, AirtableUpsertRecordOperator, TG_ACTIONS_FIELDS } from "@poekhali/airtable";
 
@@ -62,20 +62,20 @@ export const telegramGoButton = dag(
       softFail: params.soft_fail,
       allowedUsernames: params.allowed_usernames,
     });
-    const row = task(
-      { taskId: "build_row", title: "build the tg_actions row" },
-      ({ press, eventType, reporterName }: { press: ButtonPress; eventType: string; reporterName: string }): TgActionsRow => ({
-        chat_id: press.chat_id,
-        username: displayName(press),
-        triggered_at: press.triggered_at,
-        event_type: eventType,
-        reporter_name: reporterName,
-      }),
-      { press: press.output, eventType: params.event_type, reporterName: params.reporter_name },
-    );
     new AirtableUpsertRecordOperator({
       taskId: "write_row",
-      fields: row.output,
+      // The row is rendered from the press and the params when write_row runs (Airflow's templated fields):
+      // shaping data is not a task of its own, so it costs no step of its own.
+      fields: template(
+        ({ press, eventType, reporterName }: { press: ButtonPress; eventType: string; reporterName: string }): TgActionsRow => ({
+          chat_id: press.chat_id,
+          username: displayName(press),
+          triggered_at: press.triggered_at,
+          event_type: eventType,
+          reporter_name: reporterName,
+        }),
+        { press: press.output, eventType: params.event_type, reporterName: params.reporter_name },
+      ),
       // A retried write finds the row it wrote: a press is identified by chat, presser and time.
       fieldsToMergeOn: ["chat_id", "username", "triggered_at"],
     });

@@ -53,7 +53,7 @@ describe("the poekhali CLI", () => {
     expect(JSON.parse(runs.out)).toContainEqual(expect.objectContaining({ dag_run_id: "cli_1", state: "success" }));
     const states = await cli(["tasks", "states", "telegram_go_button", "cli_1", ...url]);
     expect(states.code).toBe(0);
-    for (const id of ["check_table", "send_button", "wait_for_press", "build_row", "write_row"]) expect(states.out).toMatch(new RegExp(`^${id} +\\| success +\\| 1 `, "m"));
+    for (const id of ["check_table", "send_button", "wait_for_press", "write_row"]) expect(states.out).toMatch(new RegExp(`^${id} +\\| success +\\| 1 `, "m"));
   });
 
   it("exits 1 when a waited-for run fails", async () => {

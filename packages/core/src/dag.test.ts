@@ -4,7 +4,7 @@ import { dag } from "./dag.js";
 import { ConfError, DagDefinitionError } from "./errors.js";
 import { task } from "./function-operator.js";
 import { BaseOperator } from "./operator.js";
-import { resolveArgs } from "./xcom.js";
+import { resolveArgs, template } from "./xcom.js";
 
 describe("dag()", () => {
   it("orders tasks so that every task comes after the tasks whose output it takes", () => {
@@ -67,6 +67,18 @@ describe("dag()", () => {
     expect(error).toBeInstanceOf(ConfError);
     expect((error as ConfError).field).toBe("n");
     expect((error as ConfError).message).toContain('"n"');
+  });
+
+  it("renders a template from outputs and params when its task runs, with the edges of its inputs", () => {
+    const d = dag({ id: "templated", schedule: null, params: z.object({ greeting: z.string().default("привет") }) }, ({ params }) => {
+      const name = task({ taskId: "name" }, () => "Анна", {});
+      task({ taskId: "greet" }, ({ line }: { line: string }) => line, {
+        line: template(({ who, word }: { who: string; word: string }) => `${word}, ${who}!`, { who: name.output, word: params.greeting }),
+      });
+    });
+    const greet = d.task("greet")!;
+    expect(greet.upstreamTaskIds).toEqual(["name"]);
+    expect(resolveArgs(greet.args, { outputs: new Map([["name", "Анна"]]), params: { greeting: "привет" } })).toEqual({ line: "привет, Анна!" });
   });
 
   it("resolves params and upstream outputs into a task's arguments", () => {

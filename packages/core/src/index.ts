@@ -13,7 +13,7 @@ export { DeferrableSensor, type BaseSensorOptions, type DeferContext, type Defer
 export { BaseSensor, type PokeSensorOptions, type PokeResult } from "./poke-sensor.js";
 export { chain } from "./chain.js";
 export { FunctionOperator, task } from "./function-operator.js";
-export { XComArg, type Arg, type Args, isXComArg, resolveArg, resolveArgs } from "./xcom.js";
+export { XComArg, Template, template, type Arg, type Args, isXComArg, isTemplate, resolveArg, resolveArgs } from "./xcom.js";
 export type { TaskContext, TaskLogger } from "./context.js";
 
 // Runs on Restate

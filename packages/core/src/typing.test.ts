@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dag } from "./dag.js";
 import { task } from "./function-operator.js";
-import type { XComArg } from "./xcom.js";
+import { template, type XComArg } from "./xcom.js";
 
 // These DAGs are type-checked by `npm run typecheck`: each @ts-expect-error must meet a real type error.
 describe("typed edges", () => {
@@ -22,6 +22,8 @@ describe("typed edges", () => {
       task({ taskId: "wrong_param" }, ({ s }: { s: string }) => s, { s: params.times });
       // @ts-expect-error every argument must be given
       task({ taskId: "missing" }, ({ n }: { n: number }) => n, {});
+      // @ts-expect-error a template renders a string, not the number the argument wants
+      task({ taskId: "wrong_template" }, ({ n }: { n: number }) => n, { n: template(({ s }: { s: string }) => s, { s: word.output }) });
       // @ts-expect-error params the schema does not declare do not exist
       task({ taskId: "unknown_param" }, ({ s }: { s: string }) => s, { s: params.nope });
     });

@@ -12,8 +12,41 @@ export class XComArg<T> {
   constructor(readonly taskId: string) {}
 }
 
-/** An argument of a task: a value, another task's output, or one of the DAG's params. */
-export type Arg<T> = T | XComArg<T> | ParamRef<T>;
+const TEMPLATE = Symbol("poekhali.template");
+
+/**
+ * A value rendered from other tasks' outputs and params when the task that takes it runs: Airflow's templated
+ * fields, typed. `render` must be pure: it runs again on every replay.
+ */
+export class Template<T> {
+  readonly [TEMPLATE] = true;
+  /** Phantom field carrying the rendered type; never set at run time. */
+  declare readonly __type?: T;
+
+  constructor(
+    readonly inputs: object,
+    readonly render: (values: never) => T,
+  ) {}
+}
+
+/**
+ * Makes a {@link Template}: `inputs` may hold task outputs and params, and make the edges as arguments do.
+ *
+ * @example
+ * fields: template(({ press, type }: { press: ButtonPress; type: string }) => ({ username: press.username, event_type: type }),
+ *   { press: sensor.output, type: params.event_type })
+ */
+export function template<A extends object, T>(render: (values: A) => T, inputs: Args<A>): Template<T> {
+  return new Template<T>(inputs, render);
+}
+
+/** Tells a template apart from a plain value. */
+export function isTemplate(value: unknown): value is Template<unknown> {
+  return typeof value === "object" && value !== null && TEMPLATE in value;
+}
+
+/** An argument of a task: a value, another task's output, one of the DAG's params, or a template of those. */
+export type Arg<T> = T | XComArg<T> | ParamRef<T> | Template<T>;
 
 /** A task's arguments as written in a DAG: every field may come from upstream output or params. */
 export type Args<A> = { [K in keyof A]: Arg<A[K]> };
@@ -36,6 +69,7 @@ export function resolveArg<T>(arg: Arg<T>, scope: ArgScope): T {
     return scope.outputs.get(arg.taskId) as T;
   }
   if (isParamRef(arg)) return scope.params[arg.name] as T;
+  if (isTemplate(arg)) return (arg.render as (values: object) => T)(resolveArgs(arg.inputs, scope));
   return arg;
 }
 
@@ -46,9 +80,11 @@ export function resolveArgs<A extends object>(args: Args<A>, scope: ArgScope): A
   return resolved as unknown as A;
 }
 
-/** The ids of the tasks whose outputs these arguments use. */
+/** The ids of the tasks whose outputs these arguments use, templates' inputs included. */
 export function upstreamOf(args: object): string[] {
-  return Object.values(args)
-    .filter(isXComArg)
-    .map((arg) => arg.taskId);
+  return Object.values(args).flatMap((arg: unknown) => {
+    if (isXComArg(arg)) return [arg.taskId];
+    if (isTemplate(arg)) return upstreamOf(arg.inputs);
+    return [];
+  });
 }
