@@ -47,6 +47,7 @@ class WaitForEvent extends DeferrableSensor<{ key: string }, { value: string }, 
     super(options, { key: options.key });
   }
   override defer(args: { key: string }, context: DeferContext): void {
+    if (args.key.startsWith("bad")) throw new Error(`key "${args.key}" names no event source`);
     context.send({ service: "test_events", handler: "watch", key: args.key }, context.triggerId);
   }
   override complete(event: { value: string }): string {
@@ -205,6 +206,14 @@ describe("DAG runs on a real restate-server", () => {
     expect(s.dag_run.state).toBe("success");
     expect(states(s)).toEqual({ wait: "skipped", use: "skipped" });
     expect(timeoutHooks - hooksBefore).toBe(1);
+  });
+
+  it("fails a sensor whose registration throws, naming why, and marks downstream upstream_failed", async () => {
+    await start("t_waits", "r_bad", { key: "bad_key", timeout: "1h" });
+    const s = await finished("t_waits", "r_bad");
+    expect(s.dag_run.state).toBe("failed");
+    expect(states(s)).toEqual({ wait: "failed", use: "upstream_failed" });
+    expect(s.task_instances[0]?.note).toContain('key "bad_key" names no event source');
   });
 
   it("fails a sensor on timeout without softFail", async () => {

@@ -143,18 +143,24 @@ export class DagRunner {
     const start = this.#clock || (await this.#now());
     this.#set(sensor.taskId, { state: "deferred", try_number: 1, start_date: start, end_date: null });
     const scope = this.#scope();
-    const args = resolveArgs(sensor.args, scope);
-    const timeout = resolveArg(sensor.timeout, scope);
-    this.#sensorArgs.set(sensor.taskId, { args, timeout, softFail: resolveArg(sensor.softFail, scope) });
     const awakeable = this.ctx.awakeable<Json>();
-    sensor.defer(args, {
-      ...this.#context(sensor.taskId, 1),
-      triggerId: awakeable.id,
-      send: (target, payload) => {
-        const key = target.key === undefined ? {} : { key: target.key };
-        this.ctx.genericSend({ service: target.service, method: target.handler, ...key, parameter: payload, inputSerde: restate.serde.json });
-      },
-    });
+    let timeout: string | number | null;
+    try {
+      // Pure by contract (arguments, templates, defer's checks), so a failure here fails the same way on replay.
+      const args = resolveArgs(sensor.args, scope);
+      timeout = resolveArg(sensor.timeout, scope);
+      this.#sensorArgs.set(sensor.taskId, { args, timeout, softFail: resolveArg(sensor.softFail, scope) });
+      sensor.defer(args, {
+        ...this.#context(sensor.taskId, 1),
+        triggerId: awakeable.id,
+        send: (target, payload) => {
+          const key = target.key === undefined ? {} : { key: target.key };
+          this.ctx.genericSend({ service: target.service, method: target.handler, ...key, parameter: payload, inputSerde: restate.serde.json });
+        },
+      });
+    } catch (error) {
+      return this.#set(sensor.taskId, { state: "failed", end_date: start, note: describe(error) });
+    }
     const wait = timeout === null ? awakeable.promise : awakeable.promise.orTimeout(toMillis(timeout));
     this.#inFlight.set(
       sensor.taskId,

@@ -13,6 +13,8 @@ import { ROUTER_NAME, type Watch } from "../updates/watch.js";
 export interface ButtonPressArgs {
   /** The message to watch: the send operator's output. */
   readonly message: SentButton;
+  /** The chat the message must be in; a message elsewhere fails the task rather than wait in the wrong chat. */
+  readonly chatId?: string | null;
   /** Only these users may press (@ optional, case-insensitive); with `allowedUserIds`, either list admits. */
   readonly allowedUsernames?: readonly string[] | null;
   /** Only these users may press, by Telegram user id; anyone when both lists are empty. */
@@ -46,6 +48,7 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
   constructor(options: ButtonPressSensorOptions) {
     super(options, {
       message: options.message,
+      chatId: options.chatId ?? null,
       allowedUsernames: options.allowedUsernames ?? null,
       allowedUserIds: options.allowedUserIds ?? null,
       hideKeyboard: options.hideKeyboard ?? null,
@@ -58,6 +61,9 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
 
   override defer(args: ButtonPressArgs, context: DeferContext): void {
     const { bot_id, chat_id, message_id, nonce } = args.message;
+    if (args.chatId && args.chatId !== chat_id) {
+      throw new Error(`chatId ${args.chatId} is not the chat of the watched message (${chat_id})`);
+    }
     const watch: Watch = {
       nonce,
       trigger_id: context.triggerId,
