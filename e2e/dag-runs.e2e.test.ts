@@ -1,5 +1,4 @@
 import "@poekhali/core";
-import * as restate from "@restatedev/restate-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type {
@@ -22,22 +21,10 @@ import {
 import type { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
 import { startTemporaryRestate, type TemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually } from "./harness.js";
+import { testTriggers } from "./test-triggers.js";
 
-// An event source for the test sensor: it keeps the trigger id and resolves it when fired.
-const events = restate.object({
-  name: "test_events",
-  handlers: {
-    watch: (ctx: restate.ObjectContext, triggerId: string) => {
-      ctx.set("trigger", triggerId);
-      return Promise.resolve();
-    },
-    fire: async (ctx: restate.ObjectContext, value: string) => {
-      const trigger = await ctx.get<string>("trigger");
-      if (!trigger) throw new restate.TerminalError("nobody watches", { errorCode: 409 });
-      ctx.resolveAwakeable(trigger, { value });
-    },
-  },
-});
+// The test sensor's event source: fire(key, { value }) wakes the sensor watching that key.
+const events = testTriggers("test_events");
 
 let timeoutHooks = 0;
 
@@ -193,7 +180,7 @@ describe("DAG runs on a real restate-server", () => {
     await start("t_waits", "r1", { key: "k1", timeout: "1h" });
     await eventually("the sensor to defer", async () => (await status("t_waits", "r1"))?.task_instances[0]?.state === "deferred");
     await eventually("the sensor to register", () =>
-      ingress.call({ service: "test_events", handler: "fire", key: "k1" }, "go").then(() => true),
+      ingress.call({ service: "test_events", handler: "fire", key: "k1" }, { value: "go" }).then(() => true),
     );
     const s = await finished("t_waits", "r1");
     expect(states(s)).toEqual({ wait: "success", use: "success" });
@@ -230,7 +217,7 @@ describe("DAG runs on a real restate-server", () => {
       const s = await status("t_branches", "r1");
       return s && states(s).quick === "success" && states(s).slow === "deferred" && states(s).join === "scheduled";
     });
-    await eventually("the sensor to register", () => ingress.call({ service: "test_events", handler: "fire", key: "branches" }, "slow").then(() => true));
+    await eventually("the sensor to register", () => ingress.call({ service: "test_events", handler: "fire", key: "branches" }, { value: "slow" }).then(() => true));
     const s = await finished("t_branches", "r1");
     expect(states(s)).toEqual({ slow: "success", quick: "success", join: "success" });
   });

@@ -1,5 +1,4 @@
 import "@poekhali/core";
-import * as restate from "@restatedev/restate-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type {
@@ -27,29 +26,14 @@ import {
 } from "@poekhali/telegram";
 import { startTemporaryRestate, type TemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually, postJson } from "./harness.js";
+import { testTriggers } from "./test-triggers.js";
 
-// Until the update ingester hands `message` updates to Restate, this test plays the ingester: it posts users'
-// messages through the emulator's control API and hands each to the `telegram_messages` object as a MessageEvent.
-// That also lets it wait for each message to be handled, so the order of events is the test's, not the poller's.
+// This test plays the update ingester (tested on its own in telegram-ingest-*): it posts users' messages through
+// the emulator's control API and hands each to the `telegram_messages` object as a MessageEvent, waiting for
+// each to be handled, so that the order of events is the test's, not a poller's.
 
 /** A gate the test opens, to hold a run between sending its message and parking its text-message sensor. */
-const gates = restate.object({
-  name: "test_gates",
-  handlers: {
-    watch: (ctx: restate.ObjectContext, triggerId: string) => {
-      ctx.set("trigger", triggerId);
-      return Promise.resolve();
-    },
-    open: async (ctx: restate.ObjectContext) => {
-      const trigger = await ctx.get<string>("trigger");
-      if (!trigger)
-        throw new restate.TerminalError("nobody waits at this gate", {
-          errorCode: 409,
-        });
-      ctx.resolveAwakeable(trigger, "open");
-    },
-  },
-});
+const gates = testTriggers("test_gates");
 
 class Gate extends DeferrableSensor<{ key: string }, string> {
   readonly title = "wait for the test to open the gate";
@@ -289,7 +273,7 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
     await reply(asked.message_id, 1001, "7:15");
     await eventually("the gate to be watched", () =>
       ingress
-        .call({ service: "test_gates", handler: "open", key: "early" })
+        .call({ service: "test_gates", handler: "fire", key: "early" }, "open")
         .then(() => true),
     );
     const s = await finished("t_ask_time", "early");
