@@ -82,6 +82,21 @@ describe("matching presses to runs", () => {
     ]);
   });
 
+  it("answers a press that comes after the wait expired as expired, and records nothing", async () => {
+    const runId = await trigger(app, { conf: { text: "Опоздавший", timeout: "1s" } });
+    const message = await sandbox.messageWithButton("Опоздавший");
+    const button = message.reply_markup!.inline_keyboard;
+    expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
+    const rowsBefore = (await sandbox.rows()).length;
+    // The expired message lost its button; a client that still shows it can press it.
+    const keyboard = button.map((row) => row.map((b) => ({ text: b.text, callback_data: b.callback_data! })));
+    await api.editMessageReplyMarkup(sandbox.info.telegram.chat_id, message.message_id, { reply_markup: { inline_keyboard: keyboard } });
+    const late = await sandbox.press(message.message_id, ANNA);
+    expect((await answered(late.body.callback_query_id)).text).toBe("Время ожидания истекло");
+    expect((await sandbox.rows()).length).toBe(rowsBefore);
+    expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
+  });
+
   it("takes the press when answering it fails as too old, and retries an answer refused with 429", async () => {
     await fault({ method: "answerCallbackQuery", error_code: 400, description: "Bad Request: query is too old and response timeout expired or query ID is invalid" });
     const late = await trigger(app, { conf: { text: "Поздний ответ" } });

@@ -22,6 +22,8 @@ export async function attempt(
   work: (signal: AbortSignal, log: string[]) => Promise<Json>,
   timeoutMs: number | null,
   onError: (message: string, log: string[]) => void,
+  /** Masks secrets in the error before it is journaled and shown. */
+  mask: (text: string) => string = (text) => text,
 ): Promise<Outcome> {
   const log: string[] = [];
   const started_at = new Date().toISOString();
@@ -43,9 +45,10 @@ export async function attempt(
           ]);
     return { ok: true, value: value ?? null, started_at, ended_at: new Date().toISOString(), log };
   } catch (error) {
-    onError(describe(error), log);
+    const message = mask(describe(error));
+    onError(message, log);
     const retryable = !(error instanceof restate.TerminalError);
-    return { ok: false, error: describe(error), retryable, started_at, ended_at: new Date().toISOString(), log };
+    return { ok: false, error: message, retryable, started_at, ended_at: new Date().toISOString(), log };
   } finally {
     clearTimeout(timer);
   }

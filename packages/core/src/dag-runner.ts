@@ -2,14 +2,14 @@ import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import type { TaskContext } from "./context.js";
 import type { Dag } from "./dag.js";
-import { toMillis } from "./duration.js";
+import { toMillis, type Duration } from "./duration.js";
 import { ConfError } from "./errors.js";
 import type { Json, JsonObject } from "./json.js";
 import { attempt, describe, type Outcome } from "./attempt.js";
 import { BaseOperator } from "./operator.js";
 import { BaseSensor, normalise } from "./poke-sensor.js";
 import { DeferrableSensor } from "./sensor.js";
-import { taskContext, type WorkerRuntime } from "./task-context.js";
+import { maskSecrets, taskContext, type WorkerRuntime } from "./task-context.js";
 import type { DagRun, DagRunState, TaskInstance, TaskState } from "./task-instance.js";
 import { resolveArg, resolveArgs } from "./xcom.js";
 
@@ -125,6 +125,7 @@ export class DagRunner {
         },
         timeout,
         (message, kept) => this.#context(op.taskId, tryNumber, undefined, kept).log.error(message),
+        (text) => this.#mask(text),
       ),
     );
     this.#inFlight.set(
@@ -145,14 +146,17 @@ export class DagRunner {
     const scope = this.#scope();
     const awakeable = this.ctx.awakeable<Json>();
     let timeout: string | number | null;
+    let timeoutMs: number | null;
     try {
       // Pure by contract (arguments, templates, defer's checks), so a failure here fails the same way on replay.
       const args = resolveArgs(sensor.args, scope);
       timeout = resolveArg(sensor.timeout, scope);
       this.#sensorArgs.set(sensor.taskId, { args, timeout, softFail: resolveArg(sensor.softFail, scope) });
+      timeoutMs = timeout === null ? null : toMillis(timeout);
       sensor.defer(args, {
         ...this.#context(sensor.taskId, 1),
         triggerId: awakeable.id,
+        deadline: timeoutMs === null ? null : new Date(Date.parse(start) + timeoutMs).toISOString(),
         send: (target, payload) => {
           const key = target.key === undefined ? {} : { key: target.key };
           this.ctx.genericSend({ service: target.service, method: target.handler, ...key, parameter: payload, inputSerde: restate.serde.json });
@@ -161,7 +165,7 @@ export class DagRunner {
     } catch (error) {
       return this.#set(sensor.taskId, { state: "failed", end_date: start, note: describe(error) });
     }
-    const wait = timeout === null ? awakeable.promise : awakeable.promise.orTimeout(toMillis(timeout));
+    const wait = timeoutMs === null ? awakeable.promise : awakeable.promise.orTimeout(timeoutMs);
     this.#inFlight.set(
       sensor.taskId,
       wait.map((event, failure): Settled =>
@@ -208,11 +212,18 @@ export class DagRunner {
       return this.#set(sensor.taskId, { state: "success", start_date: first.at, end_date: outcome.ended_at });
     }
     const scope = this.#scope();
-    const timeout = resolveArg(sensor.timeout, scope);
-    const elapsed = Date.parse(outcome.ended_at) - Date.parse(first.at);
-    const left = timeout === null ? Infinity : toMillis(timeout) - elapsed;
+    let timeout: Duration | null;
+    let softFail: boolean;
+    let left: number;
+    try {
+      timeout = resolveArg(sensor.timeout, scope);
+      softFail = resolveArg(sensor.softFail, scope);
+      left = timeout === null ? Infinity : toMillis(timeout) - (Date.parse(outcome.ended_at) - Date.parse(first.at));
+    } catch (error) {
+      return this.#set(sensor.taskId, { state: "failed", start_date: first.at, end_date: outcome.ended_at, note: describe(error) });
+    }
     if (left <= 0) {
-      const state = resolveArg(sensor.softFail, scope) ? "skipped" : "failed";
+      const state = softFail ? "skipped" : "failed";
       const note = `not done after ${first.pokes} pokes within ${String(timeout)}`;
       return this.#set(sensor.taskId, { state, start_date: first.at, end_date: outcome.ended_at, note });
     }
@@ -228,8 +239,16 @@ export class DagRunner {
   async #sensorSettled(sensor: AnySensor, settled: Settled): Promise<void> {
     const { args, timeout, softFail } = this.#sensorArgs.get(sensor.taskId) ?? { args: {}, timeout: null, softFail: false };
     if (settled.kind === "event") {
-      this.#output(sensor.taskId, sensor.complete(settled.event, args));
-      const stamped = sensor.eventTime(settled.event);
+      let output: Json;
+      let stamped: string | null;
+      try {
+        // User code outside a step: pure by contract, so a throw here throws the same way on replay.
+        output = sensor.complete(settled.event, args);
+        stamped = sensor.eventTime(settled.event);
+      } catch (error) {
+        return this.#set(sensor.taskId, { state: "failed", end_date: await this.#now(), note: describe(error) });
+      }
+      this.#output(sensor.taskId, output);
       if (stamped) this.#clock = stamped;
       return this.#set(sensor.taskId, { state: "success", end_date: stamped ?? (await this.#now()) });
     }
@@ -288,7 +307,13 @@ export class DagRunner {
     return { outputs: this.#outputs, params: this.#params };
   }
 
+  /** Replaces every connection secret with `***`: notes and run errors are kept in state and shown. */
+  #mask(text: string): string {
+    return maskSecrets(text, this.runtime.connections.secrets());
+  }
+
   #set(taskId: string, patch: Partial<TaskInstance>): void {
+    if (patch.note) patch = { ...patch, note: this.#mask(patch.note) };
     const current = this.#instances.get(taskId);
     if (current) this.#instances.set(taskId, { ...current, ...patch });
     this.#save();

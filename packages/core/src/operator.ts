@@ -15,7 +15,10 @@ export interface BaseOperatorOptions extends BaseTaskOptions {
   readonly retryExponentialBackoff?: boolean;
   /** The longest a retry delay may grow to; 24 hours by default, as in Airflow. */
   readonly maxRetryDelay?: Duration;
-  /** A try that runs longer than this fails (and may be retried); its `context.signal` is aborted. */
+  /**
+   * A try that runs longer than this fails (and may be retried); its `context.signal` is aborted. A try without
+   * one must end within about two minutes, or Restate aborts and reruns it: set this for longer work.
+   */
   readonly executionTimeout?: Duration;
 }
 

@@ -24,6 +24,8 @@ export interface DeferTarget {
 export interface DeferContext extends TaskContext {
   /** The id the event source resolves (a Restate awakeable id) to wake this sensor with the event. */
   readonly triggerId: string;
+  /** When the wait times out (ISO 8601), or null for never: an event source should refuse events after it. */
+  readonly deadline: string | null;
   /** Sends a journaled one-way message; sent exactly once even when the run is replayed. */
   send(target: DeferTarget, payload: Json): void;
 }

@@ -1,6 +1,8 @@
 import "./polyfill.js";
 import * as restate from "@restatedev/restate-sdk";
 import type { Dag } from "./dag.js";
+import { toMillis } from "./duration.js";
+import { BaseOperator } from "./operator.js";
 import { DagRunner, logKey, xcomKey } from "./dag-runner.js";
 import type { Json } from "./json.js";
 import type { WorkerRuntime } from "./task-context.js";
@@ -21,6 +23,12 @@ const DAY_MS = 86_400_000;
  * const endpoint = createEndpointHandler({ services: [dagWorkflow(myDag, { connections })] });
  */
 export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
+  // A step runs without a word to restate-server; past inactivity + abort timeout it is aborted and run again.
+  // So the abort timeout outlasts the longest execution timeout a task declares.
+  const longestStep = Math.max(
+    0,
+    ...dag.tasks.map((t) => (t instanceof BaseOperator && t.executionTimeout !== null ? toMillis(t.executionTimeout) : 0)),
+  );
   return restate.workflow({
     name: dag.id,
     description: dag.description,
@@ -28,7 +36,7 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
       // A parked run holds an HTTP/2 stream until this passes, then suspends; keep it short.
       inactivityTimeout: 5_000,
       // Steps that legitimately take long must still finish within this after a suspension request.
-      abortTimeout: 120_000,
+      abortTimeout: Math.max(120_000, longestStep + 60_000),
       workflowRetention: 30 * DAY_MS,
       journalRetention: 30 * DAY_MS,
     },

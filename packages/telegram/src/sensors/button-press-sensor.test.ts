@@ -7,7 +7,7 @@ const message = { bot_id: 7, chat_id: "-1001", message_id: 42, nonce: "n0nce" };
 /** A defer context that records what the sensor sends, as the runner would journal it. */
 function deferContext(sent: { target: unknown; payload: Json }[]): DeferContext {
   const base = taskContext({ connections: new StaticConnections([]) }, { dagId: "d", runId: "r", logicalDate: new Date(), params: {} }, "wait", 1);
-  return { ...base, triggerId: "trigger-1", send: (target, payload) => void sent.push({ target, payload }) };
+  return { ...base, triggerId: "trigger-1", deadline: "2026-11-26T10:00:00.000Z", send: (target, payload) => void sent.push({ target, payload }) };
 }
 
 describe("ButtonPressSensor.defer", () => {
@@ -20,7 +20,7 @@ describe("ButtonPressSensor.defer", () => {
     expect(sent).toEqual([
       {
         target: { service: "telegram_router", handler: "watch", key: "7:-1001:42" },
-        payload: { nonce: "n0nce", trigger_id: "trigger-1", allowed_usernames: ["@anna"], allowed_user_ids: [5], answer_text: "Едем", hide_keyboard: false },
+        payload: { nonce: "n0nce", trigger_id: "trigger-1", allowed_usernames: ["@anna"], allowed_user_ids: [5], answer_text: "Едем", hide_keyboard: false, expires_at: "2026-11-26T10:00:00.000Z" },
       },
     ]);
   });

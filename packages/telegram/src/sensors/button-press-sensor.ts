@@ -70,6 +70,7 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
       allowed_usernames: args.allowedUsernames?.length ? [...args.allowedUsernames] : null,
       allowed_user_ids: args.allowedUserIds?.length ? [...args.allowedUserIds] : null,
       hide_keyboard: args.hideKeyboard ?? true,
+      expires_at: context.deadline,
       answer_text: args.answerText ?? "Поехали!",
     };
     context.send({ service: ROUTER_NAME, handler: "watch", key: messageKey(bot_id, chat_id, message_id) }, { ...watch });

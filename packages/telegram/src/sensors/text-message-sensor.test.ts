@@ -37,6 +37,7 @@ function deferred(
   const context: DeferContext = {
     ...base,
     triggerId: "trigger-1",
+    deadline: null,
     send: (target, payload) => sent.push({ target, payload }),
   };
   sensor.defer(args, context);

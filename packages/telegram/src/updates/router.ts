@@ -27,6 +27,7 @@ const TEXTS = {
   already: "Уже нажали",
   received: "Принято",
   stale: "Эта кнопка больше не работает",
+  expired: "Время ожидания истекло",
   notAllowed: "Эта кнопка не для вас",
 };
 
@@ -114,6 +115,8 @@ export function telegramRouter(options: TelegramRouterOptions) {
       event.answered ? Promise.resolve(null) : answer(ctx, event, text);
     if (await ctx.get<Done>("done")) return void (await say(alreadyText));
     if (nonceOf(event.data) !== watch.nonce) return void (await say(TEXTS.stale));
+    // The run stopped waiting: taking the press now would remove the button and record nothing.
+    if (watch.expires_at && event.received_at > watch.expires_at) return void (await say(TEXTS.expired));
     if (!allowed(watch, event)) return void (await say(TEXTS.notAllowed));
     const answeredAt = await say(watch.answer_text);
     await accept(ctx, watch, event, answeredAt);

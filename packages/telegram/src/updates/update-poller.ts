@@ -94,13 +94,15 @@ export class UpdatePoller {
     let failures = 0;
     while (!this.#stop.signal.aborted) {
       try {
+        // The lease runs from when Restate granted it, some time before the answer arrives: count from the ask.
+        const asked = Date.now();
         const answer = await this.#lease.acquire();
         failures = 0;
         if (answer.held) {
           clearTimeout(this.#expiry);
           this.#expiry = setTimeout(
             () => this.#lose("its lease ran out before it could renew it"),
-            ttlMs - Math.min(1_000, ttlMs / 10),
+            Math.max(0, ttlMs - Math.min(1_000, ttlMs / 10) - (Date.now() - asked)),
           );
           if (!this.polling) {
             standingBy = undefined;
@@ -129,7 +131,8 @@ export class UpdatePoller {
           );
         }
       }
-      await pause(ttlMs / 3, this.#stop.signal);
+      // Unanswered (e.g. at start-up, before the worker is registered), ask again soon rather than a renewal away.
+      await pause(failures > 0 ? Math.min(ttlMs / 3, 100 * 2 ** failures) : ttlMs / 3, this.#stop.signal);
     }
   }
 

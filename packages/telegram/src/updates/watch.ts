@@ -12,4 +12,6 @@ export interface Watch {
   readonly answer_text: string;
   /** Remove the keyboard on the accepted press; absent (older watches) means yes. */
   readonly hide_keyboard?: boolean;
+  /** When the sensor stops waiting (ISO 8601); a press received later is answered as expired. */
+  readonly expires_at?: string | null;
 }
