@@ -73,6 +73,11 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
       config.home,
       { ingressPort: config.restate.ingressPort, adminPort: config.restate.adminPort, nodePort: config.restate.nodePort, workerPort: config.workerPort },
       host,
+      (name, from, to) =>
+        log(
+          `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
+            (name === "workerPort" ? "Runs parked on the old port's deployments cannot resume; free the port and restart." : ""),
+        ),
     );
     const restate = await RestateServer.start({ home: config.home, host, ...ports });
     cleanups.push(() => restate.stop());

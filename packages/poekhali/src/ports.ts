@@ -31,7 +31,12 @@ export async function choosePort(port: number, host = "127.0.0.1"): Promise<numb
  * Chooses ports for the names asked with 0, and remembers them in `<home>/ports.json`: a restart with the same
  * home gets the same ports back while they are free, so Restate's deployments (URIs with ports) stay reachable.
  */
-export async function rememberedPorts<K extends string>(home: string, wanted: Record<K, number>, host = "127.0.0.1"): Promise<Record<K, number>> {
+export async function rememberedPorts<K extends string>(
+  home: string,
+  wanted: Record<K, number>,
+  host = "127.0.0.1",
+  onMoved: (name: K, from: number, to: number) => void = () => undefined,
+): Promise<Record<K, number>> {
   const file = join(home, "ports.json");
   const kept: Partial<Record<K, number>> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<Record<K, number>>) : {};
   const chosen = {} as Record<K, number>;
@@ -43,6 +48,7 @@ export async function rememberedPorts<K extends string>(home: string, wanted: Re
     if (asked === 0) {
       port = previous !== undefined && !taken.has(previous) && (await free(previous, host)) ? previous : await choosePort(0, host);
       while (taken.has(port)) port = await choosePort(0, host);
+      if (previous !== undefined && port !== previous) onMoved(name, previous, port);
     }
     taken.add(port);
     chosen[name] = port;

@@ -209,7 +209,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
           batchItems.some((item) => item.kind === "row" && item.maybeWritten));
       // The slot is checked inside the step: a free base writes at once, without a journaled clock read first.
       const step = await ctx.run(what, async (): Promise<AttemptOutcome | Wait> => {
-        const wait = nextSlot(pace, limits) - Date.now();
+        // A retried create may look up before it creates: two requests, so it needs room for both.
+        const wait = nextSlot(pace, limits, lookFirst ? 2 : 1) - Date.now();
         if (wait > 0) return { kind: "wait", waitMs: wait };
         let hook: AirtableHook;
         try {

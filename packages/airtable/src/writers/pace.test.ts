@@ -13,6 +13,13 @@ describe("pace", () => {
     expect(nextSlot(pace, limits)).toBe(1000 + 1000 + 25);
   });
 
+  it("holds a look-up and create pair until both fit in the window", () => {
+    // Four requests at 0, 100, 200, 300 ms: one more fits at once, two only once the first has left the window.
+    const pace = recordStarts(FRESH_PACE, [0, 100, 200, 300], limits);
+    expect(nextSlot(pace, limits, 1)).toBe(0);
+    expect(nextSlot(pace, limits, 2)).toBe(0 + 1000 + 25);
+  });
+
   it("waits out a pause", () => {
     expect(nextSlot({ starts: [], pausedUntil: 31_000 }, limits)).toBe(31_000);
   });

@@ -17,10 +17,14 @@ export interface PaceLimits {
   readonly marginMs: number;
 }
 
-/** The earliest time the next request may start: no sliding second ever holds more than the limit. */
-export function nextSlot(pace: Pace, limits: PaceLimits): number {
-  const n = limits.requestsPerSecond;
-  const window = pace.starts.length >= n ? (pace.starts[pace.starts.length - n] ?? 0) + 1000 + limits.marginMs : 0;
+/**
+ * The earliest time the next `requests` requests (sent back to back: a look-up, then a create) may start, so that
+ * no sliding second ever holds more than the limit.
+ */
+export function nextSlot(pace: Pace, limits: PaceLimits, requests = 1): number {
+  // Of the latest starts, this many may still be inside the second the new requests begin.
+  const keep = limits.requestsPerSecond - requests + 1;
+  const window = pace.starts.length >= keep ? (pace.starts[pace.starts.length - keep] ?? 0) + 1000 + limits.marginMs : 0;
   return Math.max(window, pace.pausedUntil);
 }
 
