@@ -6,25 +6,44 @@ import { choosePort } from "../packages/poekhali/src/ports.js";
 import { upsertDag } from "../e2e/airtable-dags.js";
 import { serveWorker, startAirtableStack } from "../e2e/airtable-stack.js";
 
-const { values } = parseArgs({ options: { rows: { type: "string", default: "1000" }, concurrency: { type: "string", default: "200" } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "200" },
+  },
+});
 const ROWS = Number(values.rows);
 const CONCURRENCY = Number(values.concurrency);
 const CEILING = 50;
 
 const stack = await startAirtableStack({ rateLimit: true });
-const worker = await serveWorker(stack.target, [upsertDag], await choosePort(0), (line) => stack.logs.push(line));
+const worker = await serveWorker(
+  stack.target,
+  [upsertDag],
+  await choosePort(0),
+  (line) => stack.logs.push(line),
+);
 try {
   await stack.server.register(worker.url);
-  const press = (i: number) => ({ chat_id: "-1001234567890", username: `bench${i}`, triggered_at: new Date(Date.UTC(2024, 0, 1) + i).toISOString() });
+  const press = (i: number) => ({
+    chat_id: "-1001234567890",
+    username: `bench${i}`,
+    triggered_at: new Date(Date.UTC(2024, 0, 1) + i).toISOString(),
+  });
   const failed: string[] = [];
   let next = 0;
   const started = performance.now();
   const lane = async () => {
     for (let i = next++; i < ROWS; i = next++) {
       try {
-        await stack.ingress.call({ service: "at_upsert", handler: "run", key: `bench${i}` }, { conf: press(i) });
+        await stack.ingress.call(
+          { service: "at_upsert", handler: "run", key: `bench${i}` },
+          { conf: press(i) },
+        );
       } catch (error) {
-        failed.push(`bench${i}: ${error instanceof Error ? error.message : String(error)}`);
+        failed.push(
+          `bench${i}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   };
@@ -33,19 +52,35 @@ try {
 
   const rows = stack.rows().map((r) => String(r.fields.username));
   const distinct = new Set(rows);
-  const lost = Array.from({ length: ROWS }, (_, i) => `bench${i}`).filter((u) => !distinct.has(u)).length;
+  const lost = Array.from({ length: ROWS }, (_, i) => `bench${i}`).filter(
+    (u) => !distinct.has(u),
+  ).length;
   const { stats } = await stack.writer();
   const rate = ROWS / seconds;
-  console.log(`\nAirtable sink: ${ROWS} rows from ${CONCURRENCY} concurrent runs into one base (emulator, rate limit on)`);
+  console.log(
+    `\nAirtable sink: ${ROWS} rows from ${CONCURRENCY} concurrent runs into one base (emulator, rate limit on)`,
+  );
   console.log(`  elapsed              ${seconds.toFixed(1)} s`);
-  console.log(`  rows/s               ${rate.toFixed(1)}  (${((rate / CEILING) * 100).toFixed(0)}% of the ${CEILING}/s ceiling)`);
-  console.log(`  requests             ${stats.requests}  (${(stats.rows / Math.max(1, stats.requests)).toFixed(2)} rows per request)`);
+  console.log(
+    `  rows/s               ${rate.toFixed(1)}  (${((rate / CEILING) * 100).toFixed(0)}% of the ${CEILING}/s ceiling)`,
+  );
+  console.log(
+    `  requests             ${stats.requests}  (${(stats.rows / Math.max(1, stats.requests)).toFixed(2)} rows per request)`,
+  );
   console.log(`  429s received        ${stats.rateLimited}`);
   console.log(`  rows lost            ${lost}`);
   console.log(`  rows duplicated      ${rows.length - distinct.size}`);
-  console.log(`  runs failed          ${failed.length}${failed[0] ? ` (first: ${failed[0]})` : ""}`);
-  const ok = rate >= 45 && lost === 0 && rows.length === distinct.size && failed.length === 0;
-  console.log(`  target (>= 45 rows/s, 0 lost, 0 duplicated): ${ok ? "met" : "NOT met"}`);
+  console.log(
+    `  runs failed          ${failed.length}${failed[0] ? ` (first: ${failed[0]})` : ""}`,
+  );
+  const ok =
+    rate >= 45 &&
+    lost === 0 &&
+    rows.length === distinct.size &&
+    failed.length === 0;
+  console.log(
+    `  target (>= 45 rows/s, 0 lost, 0 duplicated): ${ok ? "met" : "NOT met"}`,
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   await worker.stop();

@@ -4,18 +4,31 @@
 import "@poekhali/core";
 import { parseArgs } from "node:util";
 import * as restate from "@restatedev/restate-sdk";
-import { StaticConnections, dag, dagWorkflow, task, type FunctionOperator } from "@poekhali/core";
+import {
+  StaticConnections,
+  dag,
+  dagWorkflow,
+  task,
+  type FunctionOperator,
+} from "@poekhali/core";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { printComparison } from "./stats.js";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "30" }, tasks: { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "30" },
+    tasks: { type: "string", default: "10" },
+  },
+});
 const RUNS = Number(values.runs);
 const TASKS = Number(values.tasks);
 
 const chain = dag({ id: "bench_chain", schedule: null }, () => {
   let previous: FunctionOperator<{ n: number }, number> | undefined;
   for (let i = 0; i < TASKS; i++) {
-    previous = task({ taskId: `t${i}` }, ({ n }: { n: number }) => n + 1, { n: previous ? previous.output : 0 });
+    previous = task({ taskId: `t${i}` }, ({ n }: { n: number }) => n + 1, {
+      n: previous ? previous.output : 0,
+    });
   }
 });
 
@@ -33,9 +46,15 @@ const raw = restate.workflow({
 
 const stack = await startTemporaryRestate("poekhali-bench-");
 try {
-  await stack.deploy([raw, dagWorkflow(chain, { connections: new StaticConnections([]) })]);
+  await stack.deploy([
+    raw,
+    dagWorkflow(chain, { connections: new StaticConnections([]) }),
+  ]);
   const { ingress } = stack;
-  const samples: Record<string, number[]> = { [`raw Restate, ${TASKS} ctx.run`]: [], [`poekhali DAG, ${TASKS} tasks`]: [] };
+  const samples: Record<string, number[]> = {
+    [`raw Restate, ${TASKS} ctx.run`]: [],
+    [`poekhali DAG, ${TASKS} tasks`]: [],
+  };
   const time = async (service: string, key: string) => {
     const started = performance.now();
     await ingress.call({ service, handler: "run", key }, { conf: {} });
@@ -47,13 +66,23 @@ try {
   }
   for (let i = 0; i < RUNS; i++) {
     // Alternate which goes first so that drift on a shared machine hits both alike.
-    const order = i % 2 === 0 ? (["raw_chain", "bench_chain"] as const) : (["bench_chain", "raw_chain"] as const);
+    const order =
+      i % 2 === 0
+        ? (["raw_chain", "bench_chain"] as const)
+        : (["bench_chain", "raw_chain"] as const);
     for (const service of order) {
       const ms = await time(service, `r${i}`);
-      samples[service === "raw_chain" ? `raw Restate, ${TASKS} ctx.run` : `poekhali DAG, ${TASKS} tasks`]!.push(ms);
+      samples[
+        service === "raw_chain"
+          ? `raw Restate, ${TASKS} ctx.run`
+          : `poekhali DAG, ${TASKS} tasks`
+      ]!.push(ms);
     }
   }
-  printComparison(`Run of a ${TASKS}-task chain, trigger to result (${RUNS} runs each, interleaved)`, samples);
+  printComparison(
+    `Run of a ${TASKS}-task chain, trigger to result (${RUNS} runs each, interleaved)`,
+    samples,
+  );
 } finally {
   await stack.stop();
 }

@@ -8,39 +8,90 @@ import * as restate from "@restatedev/restate-sdk";
 import { type Json } from "@poekhali/core";
 import { AirtableHook } from "@poekhali/airtable";
 import { startSandbox } from "@poekhali/emulators";
-import { ROUTER_NAME, TelegramHook, callbackData, displayName, messageKey, type ButtonPress, type Watch } from "@poekhali/telegram";
+import {
+  ROUTER_NAME,
+  TelegramHook,
+  callbackData,
+  displayName,
+  messageKey,
+  type ButtonPress,
+  type Watch,
+} from "@poekhali/telegram";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { startWorker } from "../packages/poekhali/src/worker/worker.js";
 import { printComparison, summary } from "./stats.js";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "30" } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "30" } },
+});
 const RUNS = Number(values.runs);
 
 const sandbox = await startSandbox();
 const { telegram, airtable } = sandbox.info;
-const tgHook = new TelegramHook({ token: telegram.token, apiRoot: telegram.api_root });
-const atHook = new AirtableHook({ token: airtable.token, baseId: airtable.base_id, endpointUrl: airtable.endpoint_url });
+const tgHook = new TelegramHook({
+  token: telegram.token,
+  apiRoot: telegram.api_root,
+});
+const atHook = new AirtableHook({
+  token: airtable.token,
+  baseId: airtable.base_id,
+  endpointUrl: airtable.endpoint_url,
+});
 
 /** The baseline: the same three calls, written directly on the Restate SDK, with no DAG layer. */
 const baseline = restate.workflow({
   name: "baseline_go_button",
   options: { inactivityTimeout: 5_000 },
   handlers: {
-    run: async (ctx: restate.WorkflowContext, input: { text: string; chat_id: string }) => {
+    run: async (
+      ctx: restate.WorkflowContext,
+      input: { text: string; chat_id: string },
+    ) => {
       const sent = await ctx.run("send the button", async () => {
         const nonce = randomBytes(12).toString("base64url");
-        const replyMarkup = { inline_keyboard: [[{ text: "Поехали", callback_data: callbackData(nonce) }]] };
-        const m = await tgHook.sendMessage({ chatId: input.chat_id, text: input.text, replyMarkup });
+        const replyMarkup = {
+          inline_keyboard: [
+            [{ text: "Поехали", callback_data: callbackData(nonce) }],
+          ],
+        };
+        const m = await tgHook.sendMessage({
+          chatId: input.chat_id,
+          text: input.text,
+          replyMarkup,
+        });
         return { chat_id: String(m.chat.id), message_id: m.message_id, nonce };
       });
       const press = ctx.awakeable<ButtonPress>();
-      const watch: Watch = { nonce: sent.nonce, trigger_id: press.id, allowed_usernames: null, answer_text: "Поехали!" };
-      ctx.genericSend({ service: ROUTER_NAME, method: "watch", key: messageKey(tgHook.botId, sent.chat_id, sent.message_id), parameter: watch, inputSerde: restate.serde.json });
+      const watch: Watch = {
+        nonce: sent.nonce,
+        trigger_id: press.id,
+        allowed_usernames: null,
+        answer_text: "Поехали!",
+      };
+      ctx.genericSend({
+        service: ROUTER_NAME,
+        method: "watch",
+        key: messageKey(tgHook.botId, sent.chat_id, sent.message_id),
+        parameter: watch,
+        inputSerde: restate.serde.json,
+      });
       const p = await press.promise;
-      const row = { chat_id: p.chat_id, username: displayName(p), triggered_at: p.triggered_at, event_type: "button_press", reporter_name: "bench" };
-      await ctx.run("write the row", () => atHook.upsertRecords(airtable.table, [row], ["chat_id", "username", "triggered_at"]));
+      const row = {
+        chat_id: p.chat_id,
+        username: displayName(p),
+        triggered_at: p.triggered_at,
+        event_type: "button_press",
+        reporter_name: "bench",
+      };
+      await ctx.run("write the row", () =>
+        atHook.upsertRecords(
+          airtable.table,
+          [row],
+          ["chat_id", "username", "triggered_at"],
+        ),
+      );
     },
   },
 });
@@ -49,8 +100,17 @@ const stack = await startTemporaryRestate("poekhali-bench-press-");
 const { server, ingress } = stack;
 const worker = await startWorker({
   versions: [{ hash: "000000000001", dags: [telegramGoButton] }],
-  telegram: { token: telegram.token, chatId: telegram.chat_id, apiRoot: telegram.api_root },
-  airtable: { token: airtable.token, baseId: airtable.base_id, table: airtable.table, endpointUrl: airtable.endpoint_url },
+  telegram: {
+    token: telegram.token,
+    chatId: telegram.chat_id,
+    apiRoot: telegram.api_root,
+  },
+  airtable: {
+    token: airtable.token,
+    baseId: airtable.base_id,
+    table: airtable.table,
+    endpointUrl: airtable.endpoint_url,
+  },
   ingressUrl: server.ingressUrl,
   host: "127.0.0.1",
   port: await choosePort(0),
@@ -61,15 +121,25 @@ try {
   await server.register(worker.deployments[0]!);
   const rows = () => sandbox.airtable.records(airtable.base_id, airtable.table);
   const messages = async (chatId: string) => {
-    const res = await fetch(`${telegram.api_root}/_emulator/chats/${chatId}/messages`);
-    return ((await res.json()) as { result: { message_id: number; text: string; reply_markup?: unknown }[] }).result;
+    const res = await fetch(
+      `${telegram.api_root}/_emulator/chats/${chatId}/messages`,
+    );
+    return (
+      (await res.json()) as {
+        result: { message_id: number; text: string; reply_markup?: unknown }[];
+      }
+    ).result;
   };
-  const until = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> => {
+  const until = async <T>(
+    what: string,
+    check: () => Promise<T | undefined> | T | undefined,
+  ): Promise<T> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const value = await check();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   };
@@ -79,23 +149,39 @@ try {
     const text = `${service} ${i}`;
     const username = `bench_${service.slice(0, 4)}_${i}`;
     // A group of its own: Telegram allows a bot about 20 messages a minute per group, and the hook keeps to it.
-    const chatId = String(sandbox.telegram.createChat({ type: "supergroup", title: text }).id);
-    const input: Json = service === "baseline_go_button" ? { text, chat_id: chatId } : { conf: { text, chat_id: chatId } };
+    const chatId = String(
+      sandbox.telegram.createChat({ type: "supergroup", title: text }).id,
+    );
+    const input: Json =
+      service === "baseline_go_button"
+        ? { text, chat_id: chatId }
+        : { conf: { text, chat_id: chatId } };
     await ingress.send({ service, handler: "run", key: `r${i}` }, input);
-    const message = await until("the button", async () => (await messages(chatId)).find((m) => m.text === text && m.reply_markup));
+    const message = await until("the button", async () =>
+      (await messages(chatId)).find((m) => m.text === text && m.reply_markup),
+    );
     // A person takes a moment to press; the run parks meanwhile. (A benchmark models the person; tests never sleep.)
     await new Promise((resolve) => setTimeout(resolve, 20));
     const pressedAt = Date.now();
     await fetch(`${telegram.api_root}/_emulator/press`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ chat_id: Number(chatId), message_id: message.message_id, from: { id: 9000 + i, username, first_name: "Bench" } }),
+      body: JSON.stringify({
+        chat_id: Number(chatId),
+        message_id: message.message_id,
+        from: { id: 9000 + i, username, first_name: "Bench" },
+      }),
     });
-    const row = await until("the row", () => rows().find((r) => r.fields.username === username));
+    const row = await until("the row", () =>
+      rows().find((r) => r.fields.username === username),
+    );
     return Date.parse(row.createdTime) - pressedAt;
   };
 
-  const samples: Record<string, number[]> = { "hand-written Restate workflow": [], "poekhali DAG telegram_go_button": [] };
+  const samples: Record<string, number[]> = {
+    "hand-written Restate workflow": [],
+    "poekhali DAG telegram_go_button": [],
+  };
   for (let i = 0; i < 3; i++) {
     await once("baseline_go_button", 1000 + i);
     await once("telegram_go_button", 1000 + i);
@@ -104,20 +190,39 @@ try {
   for (let i = 0; i < RUNS; i++) {
     // Both variants write to one base: a pair per 450 ms keeps it under Airtable's 5 requests/s, so the writer
     // never has to hold a row back. (This measures latency; bench:airtable measures throughput at the limit.)
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastPair + 450 - Date.now())));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, lastPair + 450 - Date.now())),
+    );
     lastPair = Date.now();
-    const order = i % 2 === 0 ? ["baseline_go_button", "telegram_go_button"] : ["telegram_go_button", "baseline_go_button"];
+    const order =
+      i % 2 === 0
+        ? ["baseline_go_button", "telegram_go_button"]
+        : ["telegram_go_button", "baseline_go_button"];
     for (const service of order) {
       const ms = await once(service, i);
-      samples[service === "baseline_go_button" ? "hand-written Restate workflow" : "poekhali DAG telegram_go_button"]!.push(ms);
+      samples[
+        service === "baseline_go_button"
+          ? "hand-written Restate workflow"
+          : "poekhali DAG telegram_go_button"
+      ]!.push(ms);
     }
   }
-  printComparison(`Press -> row written (${RUNS} runs each, interleaved; Airtable's createdTime minus the press)`, samples);
+  printComparison(
+    `Press -> row written (${RUNS} runs each, interleaved; Airtable's createdTime minus the press)`,
+    samples,
+  );
   // Where a DAG run's time goes after the press, from its task instances and the row's createdTime.
   type Ti = { task_id: string; start_date: string; end_date: string };
-  const last = await ingress.call<{ task_instances: Ti[] }>({ service: "telegram_go_button", handler: "status", key: `r${RUNS - 1}` });
-  const at = (id: string, k: "start_date" | "end_date") => Date.parse(last.task_instances.find((t) => t.task_id === id)?.[k] ?? "");
-  const row = rows().find((r) => r.fields.username === `bench_tele_${RUNS - 1}`);
+  const last = await ingress.call<{ task_instances: Ti[] }>({
+    service: "telegram_go_button",
+    handler: "status",
+    key: `r${RUNS - 1}`,
+  });
+  const at = (id: string, k: "start_date" | "end_date") =>
+    Date.parse(last.task_instances.find((t) => t.task_id === id)?.[k] ?? "");
+  const row = rows().find(
+    (r) => r.fields.username === `bench_tele_${RUNS - 1}`,
+  );
   const pressed = Date.parse(String(row?.fields.triggered_at));
   console.log(
     `  last DAG run after the press: sensor done +${at("wait_for_press", "end_date") - pressed} ms, ` +
@@ -125,10 +230,16 @@ try {
   );
   const dag = summary(samples["poekhali DAG telegram_go_button"]!);
   const base = summary(samples["hand-written Restate workflow"]!);
-  const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.99 * xs.length) - 1] ?? Number.NaN;
-  console.log(`  p99: baseline ${p99(samples["hand-written Restate workflow"]!).toFixed(1)} ms, DAG ${p99(samples["poekhali DAG telegram_go_button"]!).toFixed(1)} ms`);
+  const p99 = (xs: number[]) =>
+    [...xs].sort((a, b) => a - b)[Math.ceil(0.99 * xs.length) - 1] ??
+    Number.NaN;
+  console.log(
+    `  p99: baseline ${p99(samples["hand-written Restate workflow"]!).toFixed(1)} ms, DAG ${p99(samples["poekhali DAG telegram_go_button"]!).toFixed(1)} ms`,
+  );
   const met = dag.p50 / base.p50 <= 1.5 && dag.p50 < 100;
-  console.log(`  target (DAG within 1.5x of the baseline, p50 under 100 ms): ${met ? "met" : "NOT met"}`);
+  console.log(
+    `  target (DAG within 1.5x of the baseline, p50 under 100 ms): ${met ? "met" : "NOT met"}`,
+  );
 } finally {
   await worker.stop();
   await stack.stop();

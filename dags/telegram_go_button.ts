@@ -1,7 +1,16 @@
 import { z } from "zod";
 import { dag, template, toMillis } from "@poekhali/core";
-import { ButtonPressSensor, SendButtonOperator, displayName, type ButtonPress } from "@poekhali/telegram";
-import { AirtableSchemaCheckOperator, AirtableUpsertRecordOperator, TG_ACTIONS_FIELDS } from "@poekhali/airtable";
+import {
+  ButtonPressSensor,
+  SendButtonOperator,
+  displayName,
+  type ButtonPress,
+} from "@poekhali/telegram";
+import {
+  AirtableSchemaCheckOperator,
+  AirtableUpsertRecordOperator,
+  TG_ACTIONS_FIELDS,
+} from "@poekhali/airtable";
 
 /** One row of `tg_actions` (see shared/spec/tg_actions.md): every column text but `triggered_at`. */
 export type TgActionsRow = {
@@ -31,23 +40,40 @@ const duration = z.string().refine(
 export const telegramGoButton = dag(
   {
     id: "telegram_go_button",
-    description: "Posts a «Поехали» button to a Telegram chat, waits for a press and writes it to Airtable",
+    description:
+      "Posts a «Поехали» button to a Telegram chat, waits for a press and writes it to Airtable",
     schedule: null,
     tags: ["airflow101", "telegram", "airtable"],
     params: z.object({
-      chat_id: z.string().regex(/^-?\d+$/, "must be a numeric chat id").optional(),
-      text: z.string().min(1).max(4096).default("Нажмите «Поехали», когда будете готовы"),
+      chat_id: z
+        .string()
+        .regex(/^-?\d+$/, "must be a numeric chat id")
+        .optional(),
+      text: z
+        .string()
+        .min(1)
+        .max(4096)
+        .default("Нажмите «Поехали», когда будете готовы"),
       button_text: z.string().min(1).max(64).default("Поехали"),
       timeout: duration.default("6h"),
       soft_fail: z.boolean().default(false),
       allowed_usernames: z.array(z.string().min(1)).default([]),
-      event_type: z.string().min(1).default(process.env.EVENT_TYPE?.trim() || "button_press"),
-      reporter_name: z.string().min(1).default(process.env.REPORTER_NAME?.trim() || "poekhali"),
+      event_type: z
+        .string()
+        .min(1)
+        .default(process.env.EVENT_TYPE?.trim() || "button_press"),
+      reporter_name: z
+        .string()
+        .min(1)
+        .default(process.env.REPORTER_NAME?.trim() || "poekhali"),
     }),
   },
   ({ params }) => {
     // First, before Telegram is touched: the table must have every column the row fills, with the right types.
-    const checked = new AirtableSchemaCheckOperator({ taskId: "check_table", fields: TG_ACTIONS_FIELDS });
+    const checked = new AirtableSchemaCheckOperator({
+      taskId: "check_table",
+      fields: TG_ACTIONS_FIELDS,
+    });
     const sent = new SendButtonOperator({
       taskId: "send_button",
       chatId: params.chat_id,
@@ -67,14 +93,26 @@ export const telegramGoButton = dag(
       // The row is rendered from the press and the params when write_row runs (Airflow's templated fields):
       // shaping data is not a task of its own, so it costs no step of its own.
       fields: template(
-        ({ press, eventType, reporterName }: { press: ButtonPress; eventType: string; reporterName: string }): TgActionsRow => ({
+        ({
+          press,
+          eventType,
+          reporterName,
+        }: {
+          press: ButtonPress;
+          eventType: string;
+          reporterName: string;
+        }): TgActionsRow => ({
           chat_id: press.chat_id,
           username: displayName(press),
           triggered_at: press.triggered_at,
           event_type: eventType,
           reporter_name: reporterName,
         }),
-        { press: press.output, eventType: params.event_type, reporterName: params.reporter_name },
+        {
+          press: press.output,
+          eventType: params.event_type,
+          reporterName: params.reporter_name,
+        },
       ),
       // A retried write finds the row it wrote: a press is identified by chat, presser and time.
       fieldsToMergeOn: ["chat_id", "username", "triggered_at"],

@@ -1,11 +1,25 @@
 import { z } from "zod";
 import { dag, task } from "@poekhali/core";
-import { AirtableCreateRecordsOperator, AirtableRecordSensor, AirtableSchemaCheckOperator, AirtableUpsertRecordOperator, TG_ACTIONS_FIELDS } from "@poekhali/airtable";
+import {
+  AirtableCreateRecordsOperator,
+  AirtableRecordSensor,
+  AirtableSchemaCheckOperator,
+  AirtableUpsertRecordOperator,
+  TG_ACTIONS_FIELDS,
+} from "@poekhali/airtable";
 
-const row = z.object({ chat_id: z.string(), username: z.string(), triggered_at: z.string() });
+const row = z.object({
+  chat_id: z.string(),
+  username: z.string(),
+  triggered_at: z.string(),
+});
 
 /** A row of tg_actions from the run's params, typed per the spec. */
-const buildRow = (p: { chat_id: string; username: string; triggered_at: string }) => ({
+const buildRow = (p: {
+  chat_id: string;
+  username: string;
+  triggered_at: string;
+}) => ({
   chat_id: p.chat_id,
   username: p.username,
   triggered_at: p.triggered_at,
@@ -14,38 +28,104 @@ const buildRow = (p: { chat_id: string; username: string; triggered_at: string }
 });
 
 /** One press written as the reference DAG does: an upsert on chat, presser and time, through the writer. */
-export const upsertDag = dag({ id: "at_upsert", schedule: null, params: row }, ({ params }) => {
-  const fields = task({ taskId: "build_row" }, buildRow, { chat_id: params.chat_id, username: params.username, triggered_at: params.triggered_at });
-  new AirtableUpsertRecordOperator({ taskId: "write_row", fields: fields.output, fieldsToMergeOn: ["chat_id", "username", "triggered_at"] });
-});
+export const upsertDag = dag(
+  { id: "at_upsert", schedule: null, params: row },
+  ({ params }) => {
+    const fields = task({ taskId: "build_row" }, buildRow, {
+      chat_id: params.chat_id,
+      username: params.username,
+      triggered_at: params.triggered_at,
+    });
+    new AirtableUpsertRecordOperator({
+      taskId: "write_row",
+      fields: fields.output,
+      fieldsToMergeOn: ["chat_id", "username", "triggered_at"],
+    });
+  },
+);
 
 /** The same row, created (no upsert): a retry must look it up instead of adding a second. */
-export const createDag = dag({ id: "at_create", schedule: null, params: row }, ({ params }) => {
-  const fields = task({ taskId: "build_rows" }, (p: { chat_id: string; username: string; triggered_at: string }) => [buildRow(p)], {
-    chat_id: params.chat_id,
-    username: params.username,
-    triggered_at: params.triggered_at,
-  });
-  new AirtableCreateRecordsOperator({ taskId: "create_rows", records: fields.output, identifyBy: ["chat_id", "username", "triggered_at"] });
-});
+export const createDag = dag(
+  { id: "at_create", schedule: null, params: row },
+  ({ params }) => {
+    const fields = task(
+      { taskId: "build_rows" },
+      (p: { chat_id: string; username: string; triggered_at: string }) => [
+        buildRow(p),
+      ],
+      {
+        chat_id: params.chat_id,
+        username: params.username,
+        triggered_at: params.triggered_at,
+      },
+    );
+    new AirtableCreateRecordsOperator({
+      taskId: "create_rows",
+      records: fields.output,
+      identifyBy: ["chat_id", "username", "triggered_at"],
+    });
+  },
+);
 
 /** Raw fields, to provoke the API's refusals: the write's fields come straight from conf. */
-export const rawDag = dag({ id: "at_raw", schedule: null, params: z.object({ fields: z.record(z.string(), z.any()), table: z.string().default("tg_actions") }) }, ({ params }) => {
-  new AirtableUpsertRecordOperator({ taskId: "write_row", table: params.table, fields: params.fields, fieldsToMergeOn: ["chat_id"] });
-});
+export const rawDag = dag(
+  {
+    id: "at_raw",
+    schedule: null,
+    params: z.object({
+      fields: z.record(z.string(), z.any()),
+      table: z.string().default("tg_actions"),
+    }),
+  },
+  ({ params }) => {
+    new AirtableUpsertRecordOperator({
+      taskId: "write_row",
+      table: params.table,
+      fields: params.fields,
+      fieldsToMergeOn: ["chat_id"],
+    });
+  },
+);
 
 /** The schema check first, then a task that runs only if it passed. */
 export const checkDag = dag({ id: "at_check", schedule: null }, () => {
-  const checked = new AirtableSchemaCheckOperator({ taskId: "check_table", fields: TG_ACTIONS_FIELDS });
+  const checked = new AirtableSchemaCheckOperator({
+    taskId: "check_table",
+    fields: TG_ACTIONS_FIELDS,
+  });
   task({ taskId: "after_check" }, () => "went on", {}).after(checked);
 });
 
 /** Waits for a record of a chat to appear. */
-export const sensorDag = dag({ id: "at_sensor", schedule: null, params: z.object({ chat_id: z.string() }) }, ({ params }) => {
-  const formula = task({ taskId: "formula" }, ({ chat }: { chat: string }) => `{chat_id} = '${chat}'`, { chat: params.chat_id });
-  const found = new AirtableRecordSensor({ taskId: "wait_for_row", formula: formula.output, pokeInterval: "200ms", timeout: "60s" });
-  task({ taskId: "use_row" }, ({ r }: { r: { id: string } }) => r.id, { r: found.output });
-});
+export const sensorDag = dag(
+  {
+    id: "at_sensor",
+    schedule: null,
+    params: z.object({ chat_id: z.string() }),
+  },
+  ({ params }) => {
+    const formula = task(
+      { taskId: "formula" },
+      ({ chat }: { chat: string }) => `{chat_id} = '${chat}'`,
+      { chat: params.chat_id },
+    );
+    const found = new AirtableRecordSensor({
+      taskId: "wait_for_row",
+      formula: formula.output,
+      pokeInterval: "200ms",
+      timeout: "60s",
+    });
+    task({ taskId: "use_row" }, ({ r }: { r: { id: string } }) => r.id, {
+      r: found.output,
+    });
+  },
+);
 
 /** Every DAG the Airtable e2e tests and the benchmark serve. */
-export const AIRTABLE_DAGS = [upsertDag, createDag, rawDag, checkDag, sensorDag];
+export const AIRTABLE_DAGS = [
+  upsertDag,
+  createDag,
+  rawDag,
+  checkDag,
+  sensorDag,
+];

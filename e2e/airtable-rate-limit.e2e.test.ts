@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirtableHook } from "@poekhali/airtable";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
-import { serveWorker, startAirtableStack, type AirtableStack } from "./airtable-stack.js";
+import {
+  serveWorker,
+  startAirtableStack,
+  type AirtableStack,
+} from "./airtable-stack.js";
 import { eventually } from "./harness.js";
 
 // Airtable's penalty is 30 s; the emulator's is shortened, and announced in Retry-After as Airtable does.
@@ -13,7 +17,12 @@ describe("a 429 from Airtable", () => {
   let worker: Awaited<ReturnType<typeof serveWorker>>;
   beforeAll(async () => {
     stack = await startAirtableStack({ rateLimit: { penaltyMs: PENALTY_MS } });
-    worker = await serveWorker(stack.target, AIRTABLE_DAGS, await choosePort(0), (line) => stack.logs.push(line));
+    worker = await serveWorker(
+      stack.target,
+      AIRTABLE_DAGS,
+      await choosePort(0),
+      (line) => stack.logs.push(line),
+    );
     await stack.server.register(worker.url);
   });
   afterAll(async () => {
@@ -23,26 +32,52 @@ describe("a 429 from Airtable", () => {
 
   it("pauses the base for the penalty while runs wait, then completes every run", async () => {
     // Someone else spends the base's budget: past 5 requests in a second, Airtable closes it for 30 s.
-    const other = new AirtableHook({ token: stack.target.token, baseId: stack.target.baseId, endpointUrl: stack.target.endpointUrl });
-    await Promise.allSettled(Array.from({ length: 6 }, () => other.listRecords("tg_actions")));
+    const other = new AirtableHook({
+      token: stack.target.token,
+      baseId: stack.target.baseId,
+      endpointUrl: stack.target.endpointUrl,
+    });
+    await Promise.allSettled(
+      Array.from({ length: 6 }, () => other.listRecords("tg_actions")),
+    );
     const closedAt = Date.now();
 
     const runs = Array.from({ length: 12 }, (_, i) => `r${i}`);
-    await Promise.all(runs.map((id, i) => stack.start("at_upsert", id, { chat_id: "-7", username: id, triggered_at: new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString() })));
+    await Promise.all(
+      runs.map((id, i) =>
+        stack.start("at_upsert", id, {
+          chat_id: "-7",
+          username: id,
+          triggered_at: new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(),
+        }),
+      ),
+    );
     const paused = await eventually("the writer to meet the 429", async () => {
       const w = await stack.writer();
       return w.stats.rateLimited > 0 ? w : undefined;
     });
-    expect(paused.pausedUntil).toBeGreaterThanOrEqual(closedAt + PENALTY_MS - 1_000);
+    expect(paused.pausedUntil).toBeGreaterThanOrEqual(
+      closedAt + PENALTY_MS - 1_000,
+    );
     // Meanwhile the runs wait, deferred, without failing.
     await eventually("every run to wait, deferred", async () => {
-      const waiting = await Promise.all(runs.map(async (id) => (await stack.status("at_upsert", id))?.task_instances[1]?.state));
+      const waiting = await Promise.all(
+        runs.map(
+          async (id) =>
+            (await stack.status("at_upsert", id))?.task_instances[1]?.state,
+        ),
+      );
       return waiting.every((state) => state === "deferred");
     });
     expect(Date.now()).toBeLessThan(paused.pausedUntil);
     expect(stack.rows()).toHaveLength(0);
 
-    const states = await Promise.all(runs.map(async (id) => (await stack.finished("at_upsert", id, 60_000)).dag_run.state));
+    const states = await Promise.all(
+      runs.map(
+        async (id) =>
+          (await stack.finished("at_upsert", id, 60_000)).dag_run.state,
+      ),
+    );
     expect(new Set(states)).toEqual(new Set(["success"]));
     expect(Date.now() - closedAt).toBeGreaterThanOrEqual(PENALTY_MS - 1_000);
     expect(stack.rows()).toHaveLength(12);

@@ -1,8 +1,23 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import { StaticConnections, dagWorkflow, type DagRunStatus, type Dag } from "@poekhali/core";
-import { AirtableHook, WRITER_NAME, airtableServices, type WriterStatus } from "@poekhali/airtable";
-import { AirtableEmulator, TG_ACTIONS_TABLE, type RateLimitOptions, type TableSchema } from "@poekhali/emulators";
+import {
+  StaticConnections,
+  dagWorkflow,
+  type DagRunStatus,
+  type Dag,
+} from "@poekhali/core";
+import {
+  AirtableHook,
+  WRITER_NAME,
+  airtableServices,
+  type WriterStatus,
+} from "@poekhali/airtable";
+import {
+  AirtableEmulator,
+  TG_ACTIONS_TABLE,
+  type RateLimitOptions,
+  type TableSchema,
+} from "@poekhali/emulators";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { eventually } from "./harness.js";
@@ -15,31 +30,87 @@ export interface AirtableTarget {
 }
 
 /** Serves the DAGs and the Airtable services on an HTTP/2 endpoint; every log line goes to `log`. */
-export async function serveWorker(target: AirtableTarget, dags: readonly Dag[], port: number, log: (line: string) => void, hook?: AirtableHook) {
+export async function serveWorker(
+  target: AirtableTarget,
+  dags: readonly Dag[],
+  port: number,
+  log: (line: string) => void,
+  hook?: AirtableHook,
+) {
   const connections = new StaticConnections([
-    { connId: "airtable_default", connType: "airtable", host: target.endpointUrl, password: target.token, extra: { base_id: target.baseId, table: "tg_actions" } },
+    {
+      connId: "airtable_default",
+      connType: "airtable",
+      host: target.endpointUrl,
+      password: target.token,
+      extra: { base_id: target.baseId, table: "tg_actions" },
+    },
   ]);
-  const theHook = hook ?? new AirtableHook({ token: target.token, baseId: target.baseId, endpointUrl: target.endpointUrl });
+  const theHook =
+    hook ??
+    new AirtableHook({
+      token: target.token,
+      baseId: target.baseId,
+      endpointUrl: target.endpointUrl,
+    });
   const services = [
     ...airtableServices({ hookFor: () => theHook, log }),
-    ...dags.map((d) => dagWorkflow(d, { connections, log: (l) => log(`${l.dagId}/${l.runId}/${l.taskId} ${l.level}: ${l.message}`) })),
+    ...dags.map((d) =>
+      dagWorkflow(d, {
+        connections,
+        log: (l) =>
+          log(`${l.dagId}/${l.runId}/${l.taskId} ${l.level}: ${l.message}`),
+      }),
+    ),
   ];
-  const logger = (meta: { level: string }, message?: unknown, ...rest: unknown[]) =>
-    log(`[sdk ${meta.level}] ${[message, ...rest].map((m) => (m instanceof Error ? `${m.name}: ${m.message}` : String(m))).join(" ")}`);
-  return serveEndpoint(restate.createEndpointHandler({ services, logger }), { port });
+  const logger = (
+    meta: { level: string },
+    message?: unknown,
+    ...rest: unknown[]
+  ) =>
+    log(
+      `[sdk ${meta.level}] ${[message, ...rest].map((m) => (m instanceof Error ? `${m.name}: ${m.message}` : String(m))).join(" ")}`,
+    );
+  return serveEndpoint(restate.createEndpointHandler({ services, logger }), {
+    port,
+  });
 }
 
 /** A restate-server, an Airtable emulator with the course's base, and helpers to run DAGs against them. */
-export async function startAirtableStack(options: { rateLimit?: boolean | RateLimitOptions; scopes?: string[]; tables?: TableSchema[] } = {}) {
+export async function startAirtableStack(
+  options: {
+    rateLimit?: boolean | RateLimitOptions;
+    scopes?: string[];
+    tables?: TableSchema[];
+  } = {},
+) {
   const restateServer = await startTemporaryRestate("poekhali-airtable-");
   const { server, ingress } = restateServer;
-  const airtable = await AirtableEmulator.start({ rateLimit: options.rateLimit ?? false });
-  const base = airtable.createBase({ name: "airflow101", tables: options.tables ?? [TG_ACTIONS_TABLE] });
-  const scopes = options.scopes ?? ["data.records:read", "data.records:write", "schema.bases:read"];
-  const target: AirtableTarget = { endpointUrl: airtable.endpointUrl, token: airtable.createToken({ scopes, bases: [base.id] }), baseId: base.id };
+  const airtable = await AirtableEmulator.start({
+    rateLimit: options.rateLimit ?? false,
+  });
+  const base = airtable.createBase({
+    name: "airflow101",
+    tables: options.tables ?? [TG_ACTIONS_TABLE],
+  });
+  const scopes = options.scopes ?? [
+    "data.records:read",
+    "data.records:write",
+    "schema.bases:read",
+  ];
+  const target: AirtableTarget = {
+    endpointUrl: airtable.endpointUrl,
+    token: airtable.createToken({ scopes, bases: [base.id] }),
+    baseId: base.id,
+  };
   const logs: string[] = [];
 
-  const status = (dagId: string, runId: string) => ingress.call<DagRunStatus | null>({ service: dagId, handler: "status", key: runId });
+  const status = (dagId: string, runId: string) =>
+    ingress.call<DagRunStatus | null>({
+      service: dagId,
+      handler: "status",
+      key: runId,
+    });
   return {
     server,
     airtable,
@@ -47,7 +118,11 @@ export async function startAirtableStack(options: { rateLimit?: boolean | RateLi
     ingress,
     logs,
     /** Starts a run; resolves once Restate accepted it. */
-    start: (dagId: string, runId: string, conf: Record<string, unknown> = {}) => ingress.send({ service: dagId, handler: "run", key: runId }, { conf: conf as never }),
+    start: (dagId: string, runId: string, conf: Record<string, unknown> = {}) =>
+      ingress.send(
+        { service: dagId, handler: "run", key: runId },
+        { conf: conf as never },
+      ),
     status,
     /** Waits for the run to end and returns its status. */
     finished: (dagId: string, runId: string, timeoutMs = 60_000) =>
@@ -55,11 +130,18 @@ export async function startAirtableStack(options: { rateLimit?: boolean | RateLi
         `${dagId}/${runId} to finish`,
         async () => {
           const s = await status(dagId, runId);
-          return s && ["success", "failed"].includes(s.dag_run.state) ? s : undefined;
+          return s && ["success", "failed"].includes(s.dag_run.state)
+            ? s
+            : undefined;
         },
         timeoutMs,
       ),
-    writer: () => ingress.call<WriterStatus>({ service: WRITER_NAME, handler: "stats", key: base.id }),
+    writer: () =>
+      ingress.call<WriterStatus>({
+        service: WRITER_NAME,
+        handler: "stats",
+        key: base.id,
+      }),
     rows: () => airtable.records(base.id, "tg_actions"),
     async stop() {
       await airtable.close();

@@ -7,13 +7,20 @@ import { sandboxOf } from "./sandbox.js";
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs the CLI to its end; returns its exit code and what it printed. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "packages/poekhali/bin/poekhali.js"), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "packages/poekhali/bin/poekhali.js"), ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -42,34 +49,101 @@ describe("the poekhali CLI", () => {
 
   it("triggers, waits for the press and exits 0 on success; then shows runs and task states", async () => {
     const sandbox = await sandboxOf(app);
-    const waiting = cli(["dags", "trigger", "telegram_go_button", "--run-id", "cli_1", "--conf", '{"text": "Из CLI"}', "--wait", ...url]);
+    const waiting = cli([
+      "dags",
+      "trigger",
+      "telegram_go_button",
+      "--run-id",
+      "cli_1",
+      "--conf",
+      '{"text": "Из CLI"}',
+      "--wait",
+      ...url,
+    ]);
     const message = await sandbox.messageWithButton("Из CLI");
-    await sandbox.press(message.message_id, { id: 1001, username: "anna", first_name: "Анна" });
+    await sandbox.press(message.message_id, {
+      id: 1001,
+      username: "anna",
+      first_name: "Анна",
+    });
     const done = await waiting;
     expect(done.code).toBe(0);
     expect(done.out).toContain("run cli_1 ended success");
 
-    const runs = await cli(["dags", "runs", "telegram_go_button", "--json", ...url]);
-    expect(JSON.parse(runs.out)).toContainEqual(expect.objectContaining({ dag_run_id: "cli_1", state: "success" }));
-    const states = await cli(["tasks", "states", "telegram_go_button", "cli_1", ...url]);
+    const runs = await cli([
+      "dags",
+      "runs",
+      "telegram_go_button",
+      "--json",
+      ...url,
+    ]);
+    expect(JSON.parse(runs.out)).toContainEqual(
+      expect.objectContaining({ dag_run_id: "cli_1", state: "success" }),
+    );
+    const states = await cli([
+      "tasks",
+      "states",
+      "telegram_go_button",
+      "cli_1",
+      ...url,
+    ]);
     expect(states.code).toBe(0);
-    for (const id of ["check_table", "send_button", "wait_for_press", "write_row"]) expect(states.out).toMatch(new RegExp(`^${id} +\\| success +\\| 1 `, "m"));
+    for (const id of [
+      "check_table",
+      "send_button",
+      "wait_for_press",
+      "write_row",
+    ])
+      expect(states.out).toMatch(
+        new RegExp(`^${id} +\\| success +\\| 1 `, "m"),
+      );
   });
 
   it("exits 1 when a waited-for run fails", async () => {
-    const { code, err } = await cli(["dags", "trigger", "telegram_go_button", "--conf", '{"timeout": "1s"}', "--wait", ...url]);
+    const { code, err } = await cli([
+      "dags",
+      "trigger",
+      "telegram_go_button",
+      "--conf",
+      '{"timeout": "1s"}',
+      "--wait",
+      ...url,
+    ]);
     expect(code).toBe(1);
-    expect(err).toMatch(/failed; see: poekhali tasks states telegram_go_button manual__/);
+    expect(err).toMatch(
+      /failed; see: poekhali tasks states telegram_go_button manual__/,
+    );
   });
 
   it("names the bad field of a conf, and a reused run id", async () => {
-    const bad = await cli(["dags", "trigger", "telegram_go_button", "--conf", '{"timeout": "soon"}', ...url]);
+    const bad = await cli([
+      "dags",
+      "trigger",
+      "telegram_go_button",
+      "--conf",
+      '{"timeout": "soon"}',
+      ...url,
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('"timeout"');
-    const reused = await cli(["dags", "trigger", "telegram_go_button", "--run-id", "cli_1", ...url]);
+    const reused = await cli([
+      "dags",
+      "trigger",
+      "telegram_go_button",
+      "--run-id",
+      "cli_1",
+      ...url,
+    ]);
     expect(reused.code).toBe(1);
     expect(reused.err).toContain("already exists");
-    const notJson = await cli(["dags", "trigger", "telegram_go_button", "--conf", "{nope", ...url]);
+    const notJson = await cli([
+      "dags",
+      "trigger",
+      "telegram_go_button",
+      "--conf",
+      "{nope",
+      ...url,
+    ]);
     expect(notJson.code).toBe(2);
   });
 
@@ -77,16 +151,29 @@ describe("the poekhali CLI", () => {
     const { info } = await sandboxOf(app);
     const sandbox = await sandboxOf(app);
     const before = (await sandbox.messages()).length;
-    const { code, out } = await cli(["tasks", "test", "telegram_go_button", "send_button", "--conf", '{"text": "Проверка задачи"}'], {
-      TELEGRAM_BOT_TOKEN: info.telegram.token,
-      TELEGRAM_CHAT_ID: info.telegram.chat_id,
-      TELEGRAM_API_ROOT: info.telegram.api_root,
-      AIRTABLE_TOKEN: info.airtable.token,
-      AIRTABLE_BASE_ID: info.airtable.base_id,
-      AIRTABLE_ENDPOINT_URL: info.airtable.endpoint_url,
-    });
+    const { code, out } = await cli(
+      [
+        "tasks",
+        "test",
+        "telegram_go_button",
+        "send_button",
+        "--conf",
+        '{"text": "Проверка задачи"}',
+      ],
+      {
+        TELEGRAM_BOT_TOKEN: info.telegram.token,
+        TELEGRAM_CHAT_ID: info.telegram.chat_id,
+        TELEGRAM_API_ROOT: info.telegram.api_root,
+        AIRTABLE_TOKEN: info.airtable.token,
+        AIRTABLE_BASE_ID: info.airtable.base_id,
+        AIRTABLE_ENDPOINT_URL: info.airtable.endpoint_url,
+      },
+    );
     expect(code).toBe(0);
-    expect(JSON.parse(out.slice(out.indexOf("{")))).toMatchObject({ chat_id: info.telegram.chat_id, message_id: expect.any(Number) });
+    expect(JSON.parse(out.slice(out.indexOf("{")))).toMatchObject({
+      chat_id: info.telegram.chat_id,
+      message_id: expect.any(Number),
+    });
     const messages = await sandbox.messages();
     expect(messages).toHaveLength(before + 1);
     expect(messages.at(-1)?.text).toBe("Проверка задачи");
@@ -94,13 +181,24 @@ describe("the poekhali CLI", () => {
   });
 
   it("refuses to test a deferrable sensor, saying why", async () => {
-    const { code, err } = await cli(["tasks", "test", "telegram_go_button", "wait_for_press"]);
+    const { code, err } = await cli([
+      "tasks",
+      "test",
+      "telegram_go_button",
+      "wait_for_press",
+    ]);
     expect(code).toBe(1);
     expect(err).toContain("deferrable sensor");
   });
 
   it("prints help for every command", async () => {
-    for (const args of [["--help"], ["up", "--help"], ["emulators", "--help"], ["dags", "--help"], ["tasks", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["up", "--help"],
+      ["emulators", "--help"],
+      ["dags", "--help"],
+      ["tasks", "--help"],
+    ]) {
       const { code, out } = await cli(args);
       expect(code).toBe(0);
       expect(out).toContain("Usage");

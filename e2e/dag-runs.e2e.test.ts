@@ -1,8 +1,7 @@
 import "@poekhali/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type {
-  RestateIngress} from "@poekhali/core";
+import type { RestateIngress } from "@poekhali/core";
 import {
   BaseSensor,
   DeferrableSensor,
@@ -19,7 +18,10 @@ import {
   type TaskContext,
 } from "@poekhali/core";
 import type { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
-import { startTemporaryRestate, type TemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually } from "./harness.js";
 import { testTriggers } from "./test-triggers.js";
 
@@ -28,19 +30,30 @@ const events = testTriggers("test_events");
 
 let timeoutHooks = 0;
 
-class WaitForEvent extends DeferrableSensor<{ key: string }, { value: string }, string> {
+class WaitForEvent extends DeferrableSensor<
+  { key: string },
+  { value: string },
+  string
+> {
   readonly title = "wait for a test event";
   constructor(options: BaseSensorOptions & Args<{ key: string }>) {
     super(options, { key: options.key });
   }
   override defer(args: { key: string }, context: DeferContext): void {
-    if (args.key.startsWith("bad")) throw new Error(`key "${args.key}" names no event source`);
-    context.send({ service: "test_events", handler: "watch", key: args.key }, context.triggerId);
+    if (args.key.startsWith("bad"))
+      throw new Error(`key "${args.key}" names no event source`);
+    context.send(
+      { service: "test_events", handler: "watch", key: args.key },
+      context.triggerId,
+    );
   }
   override complete(event: { value: string }): string {
     return event.value;
   }
-  override onTimeout(_args: { key: string }, _context: TaskContext): Promise<void> {
+  override onTimeout(
+    _args: { key: string },
+    _context: TaskContext,
+  ): Promise<void> {
     timeoutHooks++;
     return Promise.resolve();
   }
@@ -48,87 +61,192 @@ class WaitForEvent extends DeferrableSensor<{ key: string }, { value: string }, 
 
 let flakyCalls = 0;
 const flaky = dag({ id: "t_flaky", schedule: null }, () => {
-  const first = task({ taskId: "flaky", retries: 2, retryDelay: "50ms" }, () => {
-    flakyCalls++;
-    if (flakyCalls === 1) throw new Error("first try fails");
-    return flakyCalls;
-  }, {});
-  task({ taskId: "after", title: "double it" }, ({ n }: { n: number }) => n * 2, { n: first.output });
+  const first = task(
+    { taskId: "flaky", retries: 2, retryDelay: "50ms" },
+    () => {
+      flakyCalls++;
+      if (flakyCalls === 1) throw new Error("first try fails");
+      return flakyCalls;
+    },
+    {},
+  );
+  task(
+    { taskId: "after", title: "double it" },
+    ({ n }: { n: number }) => n * 2,
+    { n: first.output },
+  );
 });
 
 const broken = dag({ id: "t_broken", schedule: null }, () => {
-  const boom = task({ taskId: "boom" }, (): number => {
-    throw new Error("no luck");
-  }, {});
-  task({ taskId: "never", title: "never runs" }, ({ n }: { n: number }) => n, { n: boom.output });
+  const boom = task(
+    { taskId: "boom" },
+    (): number => {
+      throw new Error("no luck");
+    },
+    {},
+  );
+  task({ taskId: "never", title: "never runs" }, ({ n }: { n: number }) => n, {
+    n: boom.output,
+  });
 });
 
 const waits = dag(
-  { id: "t_waits", schedule: null, params: z.object({ key: z.string(), timeout: z.string(), soft: z.boolean().default(false) }) },
+  {
+    id: "t_waits",
+    schedule: null,
+    params: z.object({
+      key: z.string(),
+      timeout: z.string(),
+      soft: z.boolean().default(false),
+    }),
+  },
   ({ params }) => {
-    const got = new WaitForEvent({ taskId: "wait", key: params.key, timeout: params.timeout, softFail: params.soft });
-    task({ taskId: "use", title: "shout it" }, ({ v }: { v: string }) => v.toUpperCase(), { v: got.output });
+    const got = new WaitForEvent({
+      taskId: "wait",
+      key: params.key,
+      timeout: params.timeout,
+      softFail: params.soft,
+    });
+    task(
+      { taskId: "use", title: "shout it" },
+      ({ v }: { v: string }) => v.toUpperCase(),
+      { v: got.output },
+    );
   },
 );
 
 const branches = dag({ id: "t_branches", schedule: null }, () => {
   const slow = new WaitForEvent({ taskId: "slow", key: "branches" });
-  const quick = task({ taskId: "quick", title: "answer at once" }, () => "quick", {});
-  task({ taskId: "join", title: "join both" }, ({ a, b }: { a: string; b: string }) => `${a}+${b}`, { a: slow.output, b: quick.output });
+  const quick = task(
+    { taskId: "quick", title: "answer at once" },
+    () => "quick",
+    {},
+  );
+  task(
+    { taskId: "join", title: "join both" },
+    ({ a, b }: { a: string; b: string }) => `${a}+${b}`,
+    { a: slow.output, b: quick.output },
+  );
 });
 
 /** Pokes are counted and stamped per key; done on poke `doneAt` (never when 0). */
 const pokes = new Map<string, number[]>();
-class CountingSensor extends BaseSensor<{ key: string; doneAt: number }, string> {
+class CountingSensor extends BaseSensor<
+  { key: string; doneAt: number },
+  string
+> {
   readonly title = "count pokes";
-  constructor(options: PokeSensorOptions & Args<{ key: string; doneAt: number }>) {
+  constructor(
+    options: PokeSensorOptions & Args<{ key: string; doneAt: number }>,
+  ) {
     super(options, { key: options.key, doneAt: options.doneAt });
   }
-  override poke({ key, doneAt }: { key: string; doneAt: number }): Promise<{ done: boolean; value?: string }> {
+  override poke({
+    key,
+    doneAt,
+  }: {
+    key: string;
+    doneAt: number;
+  }): Promise<{ done: boolean; value?: string }> {
     const seen = [...(pokes.get(key) ?? []), Date.now()];
     pokes.set(key, seen);
-    return Promise.resolve(seen.length === doneAt ? { done: true, value: `done after ${seen.length}` } : { done: false });
+    return Promise.resolve(
+      seen.length === doneAt
+        ? { done: true, value: `done after ${seen.length}` }
+        : { done: false },
+    );
   }
 }
-const gaps = (key: string) => (pokes.get(key) ?? []).slice(1).map((t, i) => t - pokes.get(key)![i]!);
+const gaps = (key: string) =>
+  (pokes.get(key) ?? []).slice(1).map((t, i) => t - pokes.get(key)![i]!);
 
 const poking = dag(
   {
     id: "t_poke",
     schedule: null,
-    params: z.object({ key: z.string(), doneAt: z.number(), timeout: z.string().nullable().default(null), soft: z.boolean().default(false) }),
+    params: z.object({
+      key: z.string(),
+      doneAt: z.number(),
+      timeout: z.string().nullable().default(null),
+      soft: z.boolean().default(false),
+    }),
   },
   ({ params }) => {
-    const s = new CountingSensor({ taskId: "sense", key: params.key, doneAt: params.doneAt, pokeInterval: "100ms", timeout: params.timeout, softFail: params.soft });
-    task({ taskId: "after_sense", title: "use it" }, ({ v }: { v: string }) => v, { v: s.output });
+    const s = new CountingSensor({
+      taskId: "sense",
+      key: params.key,
+      doneAt: params.doneAt,
+      pokeInterval: "100ms",
+      timeout: params.timeout,
+      softFail: params.soft,
+    });
+    task(
+      { taskId: "after_sense", title: "use it" },
+      ({ v }: { v: string }) => v,
+      { v: s.output },
+    );
   },
 );
-const backoff = dag({ id: "t_backoff", schedule: null, params: z.object({ key: z.string() }) }, ({ params }) => {
-  new CountingSensor({ taskId: "sense", key: params.key, doneAt: 5, pokeInterval: "100ms", exponentialBackoff: true, maxWait: "300ms", mode: "reschedule" });
-});
+const backoff = dag(
+  { id: "t_backoff", schedule: null, params: z.object({ key: z.string() }) },
+  ({ params }) => {
+    new CountingSensor({
+      taskId: "sense",
+      key: params.key,
+      doneAt: 5,
+      pokeInterval: "100ms",
+      exponentialBackoff: true,
+      maxWait: "300ms",
+      mode: "reschedule",
+    });
+  },
+);
 
 let aborted = false;
 const slow = dag({ id: "t_slow", schedule: null }, () => {
-  task({ taskId: "hang", retries: 1, retryDelay: "50ms", executionTimeout: "200ms" }, (_: object, context) => {
-    context.signal.addEventListener("abort", () => (aborted = true));
-    return new Promise<number>(() => undefined);
-  }, {});
+  task(
+    {
+      taskId: "hang",
+      retries: 1,
+      retryDelay: "50ms",
+      executionTimeout: "200ms",
+    },
+    (_: object, context) => {
+      context.signal.addEventListener("abort", () => (aborted = true));
+      return new Promise<number>(() => undefined);
+    },
+    {},
+  );
 });
 
 const tryTimes: number[] = [];
 const failing = dag({ id: "t_retry_backoff", schedule: null }, () => {
-  task({ taskId: "fail3", retries: 2, retryDelay: "100ms", retryExponentialBackoff: true }, (): number => {
-    tryTimes.push(Date.now());
-    throw new Error("still failing");
-  }, {});
+  task(
+    {
+      taskId: "fail3",
+      retries: 2,
+      retryDelay: "100ms",
+      retryExponentialBackoff: true,
+    },
+    (): number => {
+      tryTimes.push(Date.now());
+      throw new Error("still failing");
+    },
+    {},
+  );
 });
 
 const order: string[] = [];
 const ordered = dag({ id: "t_order", schedule: null }, () => {
-  const mark = (id: string) => task({ taskId: id }, () => {
-    order.push(id);
-    return id;
-  }, {});
+  const mark = (id: string) =>
+    task(
+      { taskId: id },
+      () => {
+        order.push(id);
+        return id;
+      },
+      {},
+    );
   const [c, a, b] = [mark("c"), mark("a"), mark("b")];
   chain(a, b);
   b.before(c);
@@ -143,28 +261,58 @@ describe("DAG runs on a real restate-server", () => {
     stack = await startTemporaryRestate("poekhali-dagruns-");
     ({ server, ingress } = stack);
     const runtime = { connections: new StaticConnections([]) };
-    await stack.deploy([events, ...[flaky, broken, waits, branches, poking, backoff, slow, failing, ordered].map((d) => dagWorkflow(d, runtime))]);
+    await stack.deploy([
+      events,
+      ...[
+        flaky,
+        broken,
+        waits,
+        branches,
+        poking,
+        backoff,
+        slow,
+        failing,
+        ordered,
+      ].map((d) => dagWorkflow(d, runtime)),
+    ]);
   });
   afterAll(async () => {
     await stack?.stop();
   });
 
-  const start = (dagId: string, runId: string, conf: Record<string, unknown> = {}) =>
-    ingress.send({ service: dagId, handler: "run", key: runId }, { conf: conf as never });
-  const status = (dagId: string, runId: string) => ingress.call<DagRunStatus | null>({ service: dagId, handler: "status", key: runId });
+  const start = (
+    dagId: string,
+    runId: string,
+    conf: Record<string, unknown> = {},
+  ) =>
+    ingress.send(
+      { service: dagId, handler: "run", key: runId },
+      { conf: conf as never },
+    );
+  const status = (dagId: string, runId: string) =>
+    ingress.call<DagRunStatus | null>({
+      service: dagId,
+      handler: "status",
+      key: runId,
+    });
   const finished = (dagId: string, runId: string) =>
     eventually(`${dagId}/${runId} to finish`, async () => {
       const s = await status(dagId, runId);
-      return s && ["success", "failed"].includes(s.dag_run.state) ? s : undefined;
+      return s && ["success", "failed"].includes(s.dag_run.state)
+        ? s
+        : undefined;
     });
-  const states = (s: DagRunStatus) => Object.fromEntries(s.task_instances.map((t) => [t.task_id, t.state]));
+  const states = (s: DagRunStatus) =>
+    Object.fromEntries(s.task_instances.map((t) => [t.task_id, t.state]));
 
   it("retries a failed try after the delay and counts the tries", async () => {
     await start("t_flaky", "r1");
     const s = await finished("t_flaky", "r1");
     expect(s.dag_run.state).toBe("success");
     expect(states(s)).toEqual({ flaky: "success", after: "success" });
-    expect(s.task_instances.find((t) => t.task_id === "flaky")?.try_number).toBe(2);
+    expect(
+      s.task_instances.find((t) => t.task_id === "flaky")?.try_number,
+    ).toBe(2);
     expect(flakyCalls).toBe(2);
   });
 
@@ -178,9 +326,19 @@ describe("DAG runs on a real restate-server", () => {
 
   it("wakes a deferred sensor with its event and passes the value downstream", async () => {
     await start("t_waits", "r1", { key: "k1", timeout: "1h" });
-    await eventually("the sensor to defer", async () => (await status("t_waits", "r1"))?.task_instances[0]?.state === "deferred");
+    await eventually(
+      "the sensor to defer",
+      async () =>
+        (await status("t_waits", "r1"))?.task_instances[0]?.state ===
+        "deferred",
+    );
     await eventually("the sensor to register", () =>
-      ingress.call({ service: "test_events", handler: "fire", key: "k1" }, { value: "go" }).then(() => true),
+      ingress
+        .call(
+          { service: "test_events", handler: "fire", key: "k1" },
+          { value: "go" },
+        )
+        .then(() => true),
     );
     const s = await finished("t_waits", "r1");
     expect(states(s)).toEqual({ wait: "success", use: "success" });
@@ -200,7 +358,9 @@ describe("DAG runs on a real restate-server", () => {
     const s = await finished("t_waits", "r_bad");
     expect(s.dag_run.state).toBe("failed");
     expect(states(s)).toEqual({ wait: "failed", use: "upstream_failed" });
-    expect(s.task_instances[0]?.note).toContain('key "bad_key" names no event source');
+    expect(s.task_instances[0]?.note).toContain(
+      'key "bad_key" names no event source',
+    );
   });
 
   it("fails a sensor on timeout without softFail", async () => {
@@ -213,19 +373,49 @@ describe("DAG runs on a real restate-server", () => {
   it("runs independent branches concurrently and joins them", async () => {
     await start("t_branches", "r1");
     // The quick branch finishes while its sibling is still parked.
-    await eventually("the quick branch to finish beside the parked sensor", async () => {
-      const s = await status("t_branches", "r1");
-      return s && states(s).quick === "success" && states(s).slow === "deferred" && states(s).join === "scheduled";
-    });
-    await eventually("the sensor to register", () => ingress.call({ service: "test_events", handler: "fire", key: "branches" }, { value: "slow" }).then(() => true));
+    await eventually(
+      "the quick branch to finish beside the parked sensor",
+      async () => {
+        const s = await status("t_branches", "r1");
+        return (
+          s &&
+          states(s).quick === "success" &&
+          states(s).slow === "deferred" &&
+          states(s).join === "scheduled"
+        );
+      },
+    );
+    await eventually("the sensor to register", () =>
+      ingress
+        .call(
+          { service: "test_events", handler: "fire", key: "branches" },
+          { value: "slow" },
+        )
+        .then(() => true),
+    );
     const s = await finished("t_branches", "r1");
-    expect(states(s)).toEqual({ slow: "success", quick: "success", join: "success" });
+    expect(states(s)).toEqual({
+      slow: "success",
+      quick: "success",
+      join: "success",
+    });
   });
 
   it("fails a cancelled run: the parked sensor fails and nothing downstream starts", async () => {
-    const { invocationId } = await start("t_waits", "cancel_me", { key: "kc", timeout: "1h" });
-    await eventually("the sensor to defer", async () => (await status("t_waits", "cancel_me"))?.task_instances[0]?.state === "deferred");
-    const res = await fetch(`${server.adminUrl}/invocations/${invocationId}/cancel`, { method: "PATCH" });
+    const { invocationId } = await start("t_waits", "cancel_me", {
+      key: "kc",
+      timeout: "1h",
+    });
+    await eventually(
+      "the sensor to defer",
+      async () =>
+        (await status("t_waits", "cancel_me"))?.task_instances[0]?.state ===
+        "deferred",
+    );
+    const res = await fetch(
+      `${server.adminUrl}/invocations/${invocationId}/cancel`,
+      { method: "PATCH" },
+    );
     expect(res.ok).toBe(true);
     const s = await finished("t_waits", "cancel_me");
     expect(s.dag_run.state).toBe("failed");
@@ -242,13 +432,26 @@ describe("DAG runs on a real restate-server", () => {
   });
 
   it("skips a poking sensor that times out with softFail, and fails it without", async () => {
-    await start("t_poke", "p2", { key: "p2", doneAt: 0, timeout: "350ms", soft: true });
+    await start("t_poke", "p2", {
+      key: "p2",
+      doneAt: 0,
+      timeout: "350ms",
+      soft: true,
+    });
     await start("t_poke", "p3", { key: "p3", doneAt: 0, timeout: "350ms" });
-    const [soft, hard] = await Promise.all([finished("t_poke", "p2"), finished("t_poke", "p3")]);
+    const [soft, hard] = await Promise.all([
+      finished("t_poke", "p2"),
+      finished("t_poke", "p3"),
+    ]);
     expect(states(soft)).toEqual({ sense: "skipped", after_sense: "skipped" });
     expect(soft.dag_run.state).toBe("success");
-    expect(states(hard)).toEqual({ sense: "failed", after_sense: "upstream_failed" });
-    expect(hard.task_instances[0]?.note).toMatch(/not done after \d+ pokes within 350ms/);
+    expect(states(hard)).toEqual({
+      sense: "failed",
+      after_sense: "upstream_failed",
+    });
+    expect(hard.task_instances[0]?.note).toMatch(
+      /not done after \d+ pokes within 350ms/,
+    );
   });
 
   it("backs off exponentially up to maxWait, showing up_for_reschedule between pokes", async () => {
@@ -279,7 +482,10 @@ describe("DAG runs on a real restate-server", () => {
   it("doubles the retry delay with retryExponentialBackoff", async () => {
     await start("t_retry_backoff", "rb1");
     const s = await finished("t_retry_backoff", "rb1");
-    expect(s.task_instances[0]).toMatchObject({ state: "failed", try_number: 3 });
+    expect(s.task_instances[0]).toMatchObject({
+      state: "failed",
+      try_number: 3,
+    });
     expect(tryTimes).toHaveLength(3);
     expect(tryTimes[1]! - tryTimes[0]!).toBeGreaterThanOrEqual(100);
     expect(tryTimes[2]! - tryTimes[1]!).toBeGreaterThanOrEqual(200);
@@ -294,7 +500,10 @@ describe("DAG runs on a real restate-server", () => {
   it("refuses a conf that does not fit the params before any task runs", async () => {
     await start("t_waits", "bad", { key: 5 });
     const rows = await eventually("the invocation to complete", async () => {
-      const r = await server.query<{ status: string; completion_failure: string | null }>(
+      const r = await server.query<{
+        status: string;
+        completion_failure: string | null;
+      }>(
         "SELECT status, completion_failure FROM sys_invocation WHERE target_service_name = 't_waits' AND target_service_key = 'bad'",
       );
       return r[0]?.status === "completed" ? r : undefined;

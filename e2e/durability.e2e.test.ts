@@ -16,13 +16,21 @@ describe("a worker killed while the sensor waits", () => {
     const sandbox = await sandboxOf(app);
     const runId = await trigger(app, { dag_run_id: "durable_1" });
     const message = await sandbox.messageWithButton();
-    await eventually("the sensor to park", async () => (await taskStates(app, runId)).wait_for_press?.state === "deferred");
+    await eventually(
+      "the sensor to park",
+      async () =>
+        (await taskStates(app, runId)).wait_for_press?.state === "deferred",
+    );
 
     const before = app.pids().worker;
     process.kill(before, "SIGKILL");
     await eventually("the killed worker to be gone", () => !alive(before));
     // Pressed while no worker runs: the update waits at Telegram until the new poller takes it.
-    const press = await sandbox.press(message.message_id, { id: 1001, username: "anna", first_name: "Анна" });
+    const press = await sandbox.press(message.message_id, {
+      id: 1001,
+      username: "anna",
+      first_name: "Анна",
+    });
     expect(press.status).toBe(200);
 
     const after = await eventually("a new worker", () => {
@@ -36,7 +44,9 @@ describe("a worker killed while the sensor waits", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.fields.username).toBe("anna");
     const tasks = await taskStates(app, runId);
-    expect(Object.fromEntries(Object.entries(tasks).map(([id, t]) => [id, t.state]))).toEqual({
+    expect(
+      Object.fromEntries(Object.entries(tasks).map(([id, t]) => [id, t.state])),
+    ).toEqual({
       check_table: "success",
       send_button: "success",
       wait_for_press: "success",
@@ -44,6 +54,8 @@ describe("a worker killed while the sensor waits", () => {
     });
     expect(tasks.send_button!.try_number).toBe(1);
     // The message was sent once: replay after the crash did not send it again.
-    expect((await sandbox.messages()).filter((m) => m.text === message.text)).toHaveLength(1);
+    expect(
+      (await sandbox.messages()).filter((m) => m.text === message.text),
+    ).toHaveLength(1);
   });
 });

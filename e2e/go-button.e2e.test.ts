@@ -1,6 +1,11 @@
 import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, postJson, startApp, type AppUnderTest } from "./harness.js";
+import {
+  eventually,
+  postJson,
+  startApp,
+  type AppUnderTest,
+} from "./harness.js";
 import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
 
 describe("telegram_go_button in sandbox mode", () => {
@@ -22,16 +27,27 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(message.reply_markup?.inline_keyboard[0]?.[0]?.text).toBe("Поехали");
 
     const before = Date.now();
-    const press = await sandbox.press(message.message_id, { id: 1001, username: "anna", first_name: "Анна" });
+    const press = await sandbox.press(message.message_id, {
+      id: 1001,
+      username: "anna",
+      first_name: "Анна",
+    });
     expect(press.status).toBe(200);
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
 
     const tasks = await taskStates(app, runId);
-    expect(Object.keys(tasks)).toEqual(["check_table", "send_button", "wait_for_press", "write_row"]);
+    expect(Object.keys(tasks)).toEqual([
+      "check_table",
+      "send_button",
+      "wait_for_press",
+      "write_row",
+    ]);
     for (const t of Object.values(tasks)) {
       expect(t.state).toBe("success");
       expect(t.try_number).toBe(1);
-      expect(Date.parse(t.end_date ?? "")).toBeGreaterThanOrEqual(Date.parse(t.start_date ?? ""));
+      expect(Date.parse(t.end_date ?? "")).toBeGreaterThanOrEqual(
+        Date.parse(t.start_date ?? ""),
+      );
     }
 
     const rows = await sandbox.rows();
@@ -41,21 +57,39 @@ describe("telegram_go_button in sandbox mode", () => {
       id: expect.any(Number),
       chat_id: sandbox.info.telegram.chat_id,
       username: "anna",
-      triggered_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      triggered_at: expect.stringMatching(
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+      ),
       event_type: "button_press",
       reporter_name: "e2e-reporter",
     });
     expect(typeof fields.chat_id).toBe("string");
     const triggeredAt = Date.parse(fields.triggered_at as string);
     expect(triggeredAt).toBeGreaterThanOrEqual(before - 5);
-    expect(triggeredAt).toBeLessThanOrEqual(Date.parse(tasks.wait_for_press!.end_date!));
+    expect(triggeredAt).toBeLessThanOrEqual(
+      Date.parse(tasks.wait_for_press!.end_date!),
+    );
 
-    expect((await sandbox.callbackAnswer(press.body.callback_query_id))?.text).toBeTruthy();
-    const xcom = await app.json<{ key: string; value: { username: string; user_id: number; triggered_at: string } }>(
+    expect(
+      (await sandbox.callbackAnswer(press.body.callback_query_id))?.text,
+    ).toBeTruthy();
+    const xcom = await app.json<{
+      key: string;
+      value: { username: string; user_id: number; triggered_at: string };
+    }>(
       `/api/v1/dags/telegram_go_button/dagRuns/${runId}/taskInstances/wait_for_press/xcomEntries/return_value`,
     );
-    expect(xcom.body).toMatchObject({ key: "return_value", value: { username: "anna", user_id: 1001, triggered_at: fields.triggered_at } });
-    const after = (await sandbox.messages()).find((m) => m.message_id === message.message_id);
+    expect(xcom.body).toMatchObject({
+      key: "return_value",
+      value: {
+        username: "anna",
+        user_id: 1001,
+        triggered_at: fields.triggered_at,
+      },
+    });
+    const after = (await sandbox.messages()).find(
+      (m) => m.message_id === message.message_id,
+    );
     expect(after?.reply_markup).toBeUndefined();
   });
 
@@ -63,11 +97,22 @@ describe("telegram_go_button in sandbox mode", () => {
     const runId = await trigger(app);
     const message = await sandbox.messageWithButton();
     // Both presses land before the bot can remove the keyboard, as on a busy group chat.
-    const first = await sandbox.press(message.message_id, { id: 1001, username: "anna", first_name: "Анна" });
-    const second = await sandbox.press(message.message_id, { id: 1002, first_name: "Борис" });
+    const first = await sandbox.press(message.message_id, {
+      id: 1001,
+      username: "anna",
+      first_name: "Анна",
+    });
+    const second = await sandbox.press(message.message_id, {
+      id: 1002,
+      first_name: "Борис",
+    });
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
-    const answer = await eventually("the second press to be answered", () => sandbox.callbackAnswer(second.body.callback_query_id).then((a) => a ?? undefined));
+    const answer = await eventually("the second press to be answered", () =>
+      sandbox
+        .callbackAnswer(second.body.callback_query_id)
+        .then((a) => a ?? undefined),
+    );
     expect(answer.text).toBe("Уже нажали");
     const rows = await sandbox.rows();
     expect(rows).toHaveLength(2);
@@ -76,13 +121,34 @@ describe("telegram_go_button in sandbox mode", () => {
 
   it("answers a press on a message no run watches, and writes nothing", async () => {
     // A message with a poekhali-looking button that no run sent, as a stale or forged one would be.
-    const api = new Api(sandbox.info.telegram.token, { apiRoot: sandbox.info.telegram.api_root });
-    const stray = await api.sendMessage(sandbox.info.telegram.chat_id, "Не из запуска", {
-      reply_markup: { inline_keyboard: [[{ text: "Поехали", callback_data: "poekhali:not-a-run" }]] },
+    const api = new Api(sandbox.info.telegram.token, {
+      apiRoot: sandbox.info.telegram.api_root,
     });
+    const stray = await api.sendMessage(
+      sandbox.info.telegram.chat_id,
+      "Не из запуска",
+      {
+        reply_markup: {
+          inline_keyboard: [
+            [{ text: "Поехали", callback_data: "poekhali:not-a-run" }],
+          ],
+        },
+      },
+    );
     const rowsBefore = (await sandbox.rows()).length;
-    const press = await sandbox.press(stray.message_id, { id: 1001, username: "anna", first_name: "Анна" });
-    const answer = await eventually("the stray press to be answered", () => sandbox.callbackAnswer(press.body.callback_query_id).then((a) => a ?? undefined), 15_000);
+    const press = await sandbox.press(stray.message_id, {
+      id: 1001,
+      username: "anna",
+      first_name: "Анна",
+    });
+    const answer = await eventually(
+      "the stray press to be answered",
+      () =>
+        sandbox
+          .callbackAnswer(press.body.callback_query_id)
+          .then((a) => a ?? undefined),
+      15_000,
+    );
     expect(answer.text).toBe("Принято");
     expect((await sandbox.rows()).length).toBe(rowsBefore);
   });
@@ -93,63 +159,113 @@ describe("telegram_go_button in sandbox mode", () => {
     await sandbox.press(message.message_id, { id: 1002, first_name: "Борис" });
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
     const rows = await sandbox.rows();
-    expect(rows.map((r) => r.fields.username)).toEqual(["anna", "anna", "Борис"]);
+    expect(rows.map((r) => r.fields.username)).toEqual([
+      "anna",
+      "anna",
+      "Борис",
+    ]);
   });
 
   it("keeps each task try's log, without the tokens", async () => {
-    const log = await fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1`);
+    const log = await fetch(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1`,
+    );
     expect(log.status).toBe(200);
     const text = await log.text();
-    expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO sent message \d+ to chat -100\d+$/m);
-    const json = await app.json<{ content: string }>("/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1", {
-      headers: { accept: "application/json" },
-    });
+    expect(text).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO sent message \d+ to chat -100\d+$/m,
+    );
+    const json = await app.json<{ content: string }>(
+      "/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1",
+      {
+        headers: { accept: "application/json" },
+      },
+    );
     expect(json.body.content).toBe(text);
     expect(text + json.body.content).not.toContain(sandbox.info.telegram.token);
-    expect((await app.json("/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/2")).status).toBe(404);
+    expect(
+      (
+        await app.json(
+          "/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/2",
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it("cancels a waiting run through the REST API: the sensor stops waiting and the run fails", async () => {
     const runId = await trigger(app, { dag_run_id: "e2e_cancel" });
-    await eventually("the sensor to park", async () => (await taskStates(app, runId)).wait_for_press?.state === "deferred");
+    await eventually(
+      "the sensor to park",
+      async () =>
+        (await taskStates(app, runId)).wait_for_press?.state === "deferred",
+    );
     const patch = (body: unknown) =>
-      fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     expect((await patch({ state: "success" })).status).toBe(400);
     expect((await patch({ state: "failed" })).status).toBe(200);
     expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
     const tasks = await taskStates(app, runId);
-    expect([tasks.wait_for_press?.state, tasks.write_row?.state]).toEqual(["failed", "upstream_failed"]);
+    expect([tasks.wait_for_press?.state, tasks.write_row?.state]).toEqual([
+      "failed",
+      "upstream_failed",
+    ]);
     expect((await patch({ state: "failed" })).status).toBe(409);
   });
 
   it("refuses a reused dag_run_id with 409", async () => {
-    const res = await postJson<{ detail: string }>(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, { dag_run_id: "e2e_press_1" });
+    const res = await postJson<{ detail: string }>(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
+      { dag_run_id: "e2e_press_1" },
+    );
     expect(res.status).toBe(409);
     expect(res.body.detail).toContain("e2e_press_1");
   });
 
   it("answers 404 for an unknown DAG or run", async () => {
-    expect((await postJson(`${app.url}/api/v1/dags/nope/dagRuns`, {})).status).toBe(404);
-    expect((await app.json("/api/v1/dags/telegram_go_button/dagRuns/never_ran")).status).toBe(404);
+    expect(
+      (await postJson(`${app.url}/api/v1/dags/nope/dagRuns`, {})).status,
+    ).toBe(404);
+    expect(
+      (await app.json("/api/v1/dags/telegram_go_button/dagRuns/never_ran"))
+        .status,
+    ).toBe(404);
   });
 
   it("answers 400 naming what is wrong in a malformed body or conf", async () => {
-    const notJson = await fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, { method: "POST", body: "{nope" });
+    const notJson = await fetch(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
+      { method: "POST", body: "{nope" },
+    );
     expect(notJson.status).toBe(400);
-    const badConf = await postJson<{ detail: string }>(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, { conf: { timeout: "soon" } });
+    const badConf = await postJson<{ detail: string }>(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
+      { conf: { timeout: "soon" } },
+    );
     expect(badConf.status).toBe(400);
     expect(badConf.body.detail).toContain("timeout");
-    const badId = await postJson<{ detail: string }>(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, { dag_run_id: "a b/c" });
+    const badId = await postJson<{ detail: string }>(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
+      { dag_run_id: "a b/c" },
+    );
     expect(badId.status).toBe(400);
     expect(badId.body.detail).toContain("dag_run_id");
   });
 
   it("reports no import errors for the shipped DAGs", async () => {
-    expect((await app.json<{ total_entries: number }>("/api/v1/importErrors")).body.total_entries).toBe(0);
+    expect(
+      (await app.json<{ total_entries: number }>("/api/v1/importErrors")).body
+        .total_entries,
+    ).toBe(0);
   });
 
   it("lists the DAG with its params", async () => {
-    const { body } = await app.json<{ dags: { dag_id: string; schedule_interval: null }[] }>("/api/v1/dags");
+    const { body } = await app.json<{
+      dags: { dag_id: string; schedule_interval: null }[];
+    }>("/api/v1/dags");
     expect(body.dags.map((d) => d.dag_id)).toEqual(["telegram_go_button"]);
     expect(body.dags[0]!.schedule_interval).toBeNull();
   });

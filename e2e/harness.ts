@@ -7,7 +7,11 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "packages/poekhali/bin/poekhali.js");
 
 /** Polls `check` until it returns a value other than undefined/false, or fails naming what it waited for. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -17,7 +21,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ""}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -28,16 +35,25 @@ export interface AppUnderTest {
   readonly home: string;
   readonly output: () => string;
   pids(): { app: number; restate: number; worker: number };
-  json<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+  json<T>(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; body: T }>;
   /** Sends a signal (to the whole process group with `group`) and waits for the app to exit; returns its exit code. */
-  stop(signal?: NodeJS.Signals, options?: { group?: boolean }): Promise<number | null>;
+  stop(
+    signal?: NodeJS.Signals,
+    options?: { group?: boolean },
+  ): Promise<number | null>;
 }
 
 /** Starts the app as a user would (`poekhali up`), on free ports, and waits until /healthz says ready. */
-export async function startApp(env: Record<string, string> = {}): Promise<AppUnderTest> {
+export async function startApp(
+  env: Record<string, string> = {},
+): Promise<AppUnderTest> {
   // A home of the test's own is kept after stop (to start again on it); otherwise a fresh one is made and removed.
   const ownHome = env.POEKHALI_HOME === undefined;
-  const home = env.POEKHALI_HOME ?? mkdtempSync(join(tmpdir(), "poekhali-e2e-"));
+  const home =
+    env.POEKHALI_HOME ?? mkdtempSync(join(tmpdir(), "poekhali-e2e-"));
   const child: ChildProcess = spawn(process.execPath, [BIN, "up"], {
     cwd: ROOT,
     env: {
@@ -59,14 +75,17 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppUnd
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
 
   const url = await eventually(
     "the app to print its URL",
     () => {
-      if (exitCode !== undefined) throw new Error(`the app exited (${exitCode}):\n${out}`);
+      if (exitCode !== undefined)
+        throw new Error(`the app exited (${exitCode}):\n${out}`);
       return /poekhali is up: (http:\/\/\S+)/.exec(out)?.[1];
     },
     90_000,
@@ -74,18 +93,29 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppUnd
     child.kill("SIGKILL");
     throw new Error(`${String(error)}\n--- output ---\n${out}`);
   });
-  await eventually("/healthz to answer 200", async () => (await fetch(`${url}/healthz`)).status === 200);
+  await eventually(
+    "/healthz to answer 200",
+    async () => (await fetch(`${url}/healthz`)).status === 200,
+  );
 
   return {
     url,
     home,
     output: () => out,
-    pids: () => JSON.parse(readFileSync(join(home, "pids.json"), "utf8")) as { app: number; restate: number; worker: number },
+    pids: () =>
+      JSON.parse(readFileSync(join(home, "pids.json"), "utf8")) as {
+        app: number;
+        restate: number;
+        worker: number;
+      },
     async json<T>(path: string, init?: RequestInit) {
       const res = await fetch(`${url}${path}`, init);
       return { status: res.status, body: (await res.json()) as T };
     },
-    async stop(signal: NodeJS.Signals = "SIGINT", options: { group?: boolean } = {}) {
+    async stop(
+      signal: NodeJS.Signals = "SIGINT",
+      options: { group?: boolean } = {},
+    ) {
       if (exitCode === undefined) {
         if (options.group && child.pid) process.kill(-child.pid, signal);
         else child.kill(signal);
@@ -108,7 +138,14 @@ export function alive(pid: number): boolean {
 }
 
 /** POSTs JSON and returns the status and parsed body. */
-export async function postJson<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as T };
 }

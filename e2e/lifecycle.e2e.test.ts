@@ -10,13 +10,23 @@ import { runState, sandboxOf, trigger } from "./sandbox.js";
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs `poekhali up` to its end and returns its exit code and output. */
-function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "packages/poekhali/bin/poekhali.js"), "up"], {
-      cwd: mkdtempSync(join(tmpdir(), "poekhali-cwd-")),
-      env: { PATH: process.env.PATH ?? "", POEKHALI_DAGS_FOLDER: join(ROOT, "dags"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "packages/poekhali/bin/poekhali.js"), "up"],
+      {
+        cwd: mkdtempSync(join(tmpdir(), "poekhali-cwd-")),
+        env: {
+          PATH: process.env.PATH ?? "",
+          POEKHALI_DAGS_FOLDER: join(ROOT, "dags"),
+          ...env,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -31,7 +41,11 @@ describe("poekhali up", () => {
     expect([pids.app, pids.restate, pids.worker].every(alive)).toBe(true);
     // As a terminal does: SIGINT to the app's whole process group.
     expect(await app.stop("SIGINT", { group: true })).toBe(0);
-    await eventually("every child to exit", () => ![pids.restate, pids.worker].some(alive), 15_000);
+    await eventually(
+      "every child to exit",
+      () => ![pids.restate, pids.worker].some(alive),
+      15_000,
+    );
     expect(app.output()).not.toContain("restarting");
     expect(app.output()).not.toContain("stopped on its own");
   });
@@ -40,7 +54,11 @@ describe("poekhali up", () => {
     const app = await startApp();
     const pids = app.pids();
     expect(await app.stop("SIGTERM")).toBe(0);
-    await eventually("every child to exit", () => ![pids.restate, pids.worker].some(alive), 15_000);
+    await eventually(
+      "every child to exit",
+      () => ![pids.restate, pids.worker].some(alive),
+      15_000,
+    );
   });
 
   it("runs two instances side by side with their own homes and ports", async () => {
@@ -48,14 +66,31 @@ describe("poekhali up", () => {
     try {
       expect(a.url).not.toBe(b.url);
       const [sa, sb] = await Promise.all([sandboxOf(a), sandboxOf(b)]);
-      const [ra, rb] = await Promise.all([trigger(a, { dag_run_id: "side_a" }), trigger(b, { dag_run_id: "side_a" })]);
+      const [ra, rb] = await Promise.all([
+        trigger(a, { dag_run_id: "side_a" }),
+        trigger(b, { dag_run_id: "side_a" }),
+      ]);
       expect([ra, rb]).toEqual(["side_a", "side_a"]);
-      const [ma, mb] = await Promise.all([sa.messageWithButton(), sb.messageWithButton()]);
-      await sa.press(ma.message_id, { id: 1001, username: "anna", first_name: "Анна" });
+      const [ma, mb] = await Promise.all([
+        sa.messageWithButton(),
+        sb.messageWithButton(),
+      ]);
+      await sa.press(ma.message_id, {
+        id: 1001,
+        username: "anna",
+        first_name: "Анна",
+      });
       await sb.press(mb.message_id, { id: 1002, first_name: "Борис" });
-      expect(await Promise.all([runState(a, ra, ["success", "failed"]), runState(b, rb, ["success", "failed"])])).toEqual(["success", "success"]);
+      expect(
+        await Promise.all([
+          runState(a, ra, ["success", "failed"]),
+          runState(b, rb, ["success", "failed"]),
+        ]),
+      ).toEqual(["success", "success"]);
       expect((await sa.rows()).map((r) => r.fields.username)).toEqual(["anna"]);
-      expect((await sb.rows()).map((r) => r.fields.username)).toEqual(["Борис"]);
+      expect((await sb.rows()).map((r) => r.fields.username)).toEqual([
+        "Борис",
+      ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
@@ -79,17 +114,30 @@ describe("poekhali up", () => {
       expect((await app.json("/api/v1/sandbox")).status).toBe(404);
       const runId = await trigger(app);
       const message = await eventually("the bot's message", async () => {
-        const res = await fetch(`${telegram.api_root}/_emulator/chats/${telegram.chat_id}/messages`);
-        return ((await res.json()) as { result: { message_id: number }[] }).result[0];
+        const res = await fetch(
+          `${telegram.api_root}/_emulator/chats/${telegram.chat_id}/messages`,
+        );
+        return ((await res.json()) as { result: { message_id: number }[] })
+          .result[0];
       });
       await fetch(`${telegram.api_root}/_emulator/press`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ chat_id: Number(telegram.chat_id), message_id: message.message_id, from: { id: 7, username: "vera", first_name: "Вера" } }),
+        body: JSON.stringify({
+          chat_id: Number(telegram.chat_id),
+          message_id: message.message_id,
+          from: { id: 7, username: "vera", first_name: "Вера" },
+        }),
       });
       expect(await runState(app, runId, ["success", "failed"])).toBe("success");
       const rows = external.airtable.records(airtable.base_id, airtable.table);
-      expect(rows.map((r) => [r.fields.username, r.fields.event_type, r.fields.reporter_name])).toEqual([["vera", "go_pressed", "live-reporter"]]);
+      expect(
+        rows.map((r) => [
+          r.fields.username,
+          r.fields.event_type,
+          r.fields.reporter_name,
+        ]),
+      ).toEqual([["vera", "go_pressed", "live-reporter"]]);
       expect(app.output()).not.toContain(telegram.token);
       expect(app.output()).not.toContain(airtable.token);
     } finally {

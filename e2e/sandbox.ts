@@ -3,14 +3,21 @@ import { eventually, postJson, type AppUnderTest } from "./harness.js";
 /** The sandbox's emulators as GET /api/v1/sandbox describes them. */
 export interface Sandbox {
   telegram: { api_root: string; token: string; chat_id: string };
-  airtable: { endpoint_url: string; token: string; base_id: string; table: string };
+  airtable: {
+    endpoint_url: string;
+    token: string;
+    base_id: string;
+    table: string;
+  };
 }
 
 /** A message as the Telegram emulator's control API shows it. */
 export interface ChatMessage {
   message_id: number;
   text: string;
-  reply_markup?: { inline_keyboard: { text: string; callback_data?: string }[][] };
+  reply_markup?: {
+    inline_keyboard: { text: string; callback_data?: string }[][];
+  };
 }
 
 /** A row as Airtable's REST API returns it. */
@@ -26,17 +33,32 @@ export async function sandboxOf(app: AppUnderTest) {
   return {
     info: sb,
     async messages(): Promise<ChatMessage[]> {
-      const res = await fetch(`${tg}/_emulator/chats/${sb.telegram.chat_id}/messages`);
+      const res = await fetch(
+        `${tg}/_emulator/chats/${sb.telegram.chat_id}/messages`,
+      );
       return ((await res.json()) as { result: ChatMessage[] }).result;
     },
     /** Waits for the newest message that shows a button (with this text, if given), and returns it. */
     async messageWithButton(text?: string): Promise<ChatMessage> {
-      return eventually(`a message with a button${text ? ` saying "${text}"` : ""}`, async () =>
-        (await this.messages()).filter((m) => m.reply_markup && (text === undefined || m.text === text)).at(-1),
+      return eventually(
+        `a message with a button${text ? ` saying "${text}"` : ""}`,
+        async () =>
+          (await this.messages())
+            .filter(
+              (m) => m.reply_markup && (text === undefined || m.text === text),
+            )
+            .at(-1),
       );
     },
-    press(messageId: number, from: { id: number; username?: string; first_name: string }) {
-      return postJson<{ ok: boolean; callback_query_id: string; update_id: number }>(`${tg}/_emulator/press`, {
+    press(
+      messageId: number,
+      from: { id: number; username?: string; first_name: string },
+    ) {
+      return postJson<{
+        ok: boolean;
+        callback_query_id: string;
+        update_id: number;
+      }>(`${tg}/_emulator/press`, {
         chat_id: Number(sb.telegram.chat_id),
         message_id: messageId,
         from,
@@ -44,35 +66,79 @@ export async function sandboxOf(app: AppUnderTest) {
     },
     async callbackAnswer(id: string): Promise<{ text?: string } | null> {
       const res = await fetch(`${tg}/_emulator/callback_answers/${id}`);
-      return ((await res.json()) as { result: { text?: string } | null }).result;
+      return ((await res.json()) as { result: { text?: string } | null })
+        .result;
     },
     async rows(): Promise<Row[]> {
       const a = sb.airtable;
-      const res = await fetch(`${a.endpoint_url}/v0/${a.base_id}/${a.table}`, { headers: { authorization: `Bearer ${a.token}` } });
-      if (!res.ok) throw new Error(`listing rows: ${res.status} ${await res.text()}`);
+      const res = await fetch(`${a.endpoint_url}/v0/${a.base_id}/${a.table}`, {
+        headers: { authorization: `Bearer ${a.token}` },
+      });
+      if (!res.ok)
+        throw new Error(`listing rows: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { records: Row[] }).records;
     },
   };
 }
 
 /** Triggers a run of telegram_go_button and returns its id. */
-export async function trigger(app: AppUnderTest, body: Record<string, unknown> = {}): Promise<string> {
-  const res = await postJson<{ dag_run_id: string; state: string }>(`${app.url}/api/v1/dags/telegram_go_button/dagRuns`, body);
-  if (res.status !== 200) throw new Error(`trigger answered ${res.status}: ${JSON.stringify(res.body)}`);
+export async function trigger(
+  app: AppUnderTest,
+  body: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await postJson<{ dag_run_id: string; state: string }>(
+    `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
+    body,
+  );
+  if (res.status !== 200)
+    throw new Error(
+      `trigger answered ${res.status}: ${JSON.stringify(res.body)}`,
+    );
   return res.body.dag_run_id;
 }
 
 /** Waits until the run reaches one of the given states and returns it. */
-export function runState(app: AppUnderTest, runId: string, states: string[]): Promise<string> {
-  return eventually(`run ${runId} to be ${states.join(" or ")}`, async () => {
-    const { body } = await app.json<{ state: string }>(`/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`);
-    return states.includes(body.state) ? body.state : undefined;
-  }, 60_000);
+export function runState(
+  app: AppUnderTest,
+  runId: string,
+  states: string[],
+): Promise<string> {
+  return eventually(
+    `run ${runId} to be ${states.join(" or ")}`,
+    async () => {
+      const { body } = await app.json<{ state: string }>(
+        `/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`,
+      );
+      return states.includes(body.state) ? body.state : undefined;
+    },
+    60_000,
+  );
 }
 
 /** The run's task instances by task id. */
-export async function taskStates(app: AppUnderTest, runId: string): Promise<Record<string, { state: string; try_number: number; start_date: string | null; end_date: string | null }>> {
-  const { body } = await app.json<{ task_instances: { task_id: string; state: string; try_number: number; start_date: string | null; end_date: string | null }[] }>(
+export async function taskStates(
+  app: AppUnderTest,
+  runId: string,
+): Promise<
+  Record<
+    string,
+    {
+      state: string;
+      try_number: number;
+      start_date: string | null;
+      end_date: string | null;
+    }
+  >
+> {
+  const { body } = await app.json<{
+    task_instances: {
+      task_id: string;
+      state: string;
+      try_number: number;
+      start_date: string | null;
+      end_date: string | null;
+    }[];
+  }>(
     `/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}/taskInstances`,
   );
   return Object.fromEntries(body.task_instances.map((t) => [t.task_id, t]));

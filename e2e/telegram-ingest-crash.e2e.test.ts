@@ -39,7 +39,15 @@ describe("the app's poller across worker restarts", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ method: "answerCallbackQuery", delay_ms: 60_000 }),
     });
-    expect((await sandbox.press(message.message_id, { id: 1001, username: "anna", first_name: "Анна" })).status).toBe(200);
+    expect(
+      (
+        await sandbox.press(message.message_id, {
+          id: 1001,
+          username: "anna",
+          first_name: "Анна",
+        })
+      ).status,
+    ).toBe(200);
     await eventually("the router to be answering the press", async () => {
       const res = await fetch(`${tg.api_root}/_emulator/bots/${botId}/faults`);
       return ((await res.json()) as { result: unknown[] }).result.length === 0;
@@ -53,20 +61,44 @@ describe("the app's poller across worker restarts", () => {
 
   it("says once, naming cause and fix, that a webhook left set keeps the new worker from polling", async () => {
     const tg = (await sandboxOf(app)).info.telegram;
-    const settings = new WebhookSettings({ token: tg.token, apiRoot: tg.api_root });
+    const settings = new WebhookSettings({
+      token: tg.token,
+      apiRoot: tg.api_root,
+    });
     // Set while no worker runs (the app restarts it after 250 ms), so only the new worker meets it.
-    await killWorker(() => settings.set("http://127.0.0.1:9/hook", { secretToken: "left-behind-secret-123", allowedUpdates: ["callback_query"] }));
-    const reports = () => app.output().split("\n").filter((l) => l.includes("has a webhook set"));
-    await eventually("the new worker to report the webhook", () => reports().length > 0, 30_000);
+    await killWorker(() =>
+      settings.set("http://127.0.0.1:9/hook", {
+        secretToken: "left-behind-secret-123",
+        allowedUpdates: ["callback_query"],
+      }),
+    );
+    const reports = () =>
+      app
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("has a webhook set"));
+    await eventually(
+      "the new worker to report the webhook",
+      () => reports().length > 0,
+      30_000,
+    );
     expect(reports()[0]).toMatch(/deleteWebhook.*TELEGRAM_UPDATES=webhook/);
 
     const botId = tg.token.split(":")[0] ?? "";
     const refused = async () => {
-      const res = await fetch(`${tg.api_root}/_emulator/bots/${botId}/calls?method=getUpdates`);
-      return ((await res.json()) as { result: { error_code?: number }[] }).result.filter((c) => c.error_code === 409).length;
+      const res = await fetch(
+        `${tg.api_root}/_emulator/bots/${botId}/calls?method=getUpdates`,
+      );
+      return (
+        (await res.json()) as { result: { error_code?: number }[] }
+      ).result.filter((c) => c.error_code === 409).length;
     };
     const before = await refused();
-    await eventually("polling to be refused again, backing off", async () => (await refused()) >= before + 2, 30_000);
+    await eventually(
+      "polling to be refused again, backing off",
+      async () => (await refused()) >= before + 2,
+      30_000,
+    );
     expect(reports()).toHaveLength(1);
     await settings.delete();
   });

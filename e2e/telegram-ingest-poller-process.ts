@@ -1,8 +1,18 @@
 // A worker's update poller in its own process, so a test can run several and SIGKILL one. With
 // FREEZE_AFTER_HANDOVER=1 it freezes right after Restate accepted an update, before the offset moves past it,
 // and says "HANDED <update id>": the moment to kill it.
-import { RestateIngress, type IngressTarget, type Json, type SendAccepted } from "@poekhali/core";
-import { INGESTED_UPDATES, TelegramHook, UpdatePoller, WebhookSettings } from "@poekhali/telegram";
+import {
+  RestateIngress,
+  type IngressTarget,
+  type Json,
+  type SendAccepted,
+} from "@poekhali/core";
+import {
+  INGESTED_UPDATES,
+  TelegramHook,
+  UpdatePoller,
+  WebhookSettings,
+} from "@poekhali/telegram";
 
 const env = process.env;
 const token = env.BOT_TOKEN ?? "";
@@ -10,9 +20,15 @@ const apiRoot = env.TELEGRAM_API_ROOT ?? "";
 
 /** The real ingress; when asked, it never returns from a send that Restate has accepted. */
 class FreezingIngress extends RestateIngress {
-  override async send(target: IngressTarget, payload: Json, options: { idempotencyKey?: string } = {}): Promise<SendAccepted> {
+  override async send(
+    target: IngressTarget,
+    payload: Json,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<SendAccepted> {
     await super.send(target, payload, options);
-    process.stdout.write(`HANDED ${(payload as { update_id: number }).update_id}\n`);
+    process.stdout.write(
+      `HANDED ${(payload as { update_id: number }).update_id}\n`,
+    );
     return new Promise<never>(() => undefined);
   }
 }
@@ -20,7 +36,10 @@ class FreezingIngress extends RestateIngress {
 const ingressUrl = env.INGRESS_URL ?? "";
 const poller = new UpdatePoller({
   hook: new TelegramHook({ token, apiRoot }),
-  ingress: env.FREEZE_AFTER_HANDOVER === "1" ? new FreezingIngress(ingressUrl) : new RestateIngress(ingressUrl),
+  ingress:
+    env.FREEZE_AFTER_HANDOVER === "1"
+      ? new FreezingIngress(ingressUrl)
+      : new RestateIngress(ingressUrl),
   webhook: new WebhookSettings({ token, apiRoot }),
   workerId: env.WORKER_ID ?? `worker-${process.pid}`,
   leaseMs: Number(env.LEASE_MS ?? "3000"),

@@ -1,17 +1,32 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
 import { TelegramEmulator } from "@poekhali/emulators";
-import { MESSAGES_NAME, TelegramHook, pollLease, telegramRouter, type MessageEvent } from "@poekhali/telegram";
+import {
+  MESSAGES_NAME,
+  TelegramHook,
+  pollLease,
+  telegramRouter,
+  type MessageEvent,
+} from "@poekhali/telegram";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 
 /** A stand-in for the text-message sensor's object: it keeps every message event it is handed. */
 export const messageRecorder = restate.object({
   name: MESSAGES_NAME,
   handlers: {
-    message: async (ctx: restate.ObjectContext, event: MessageEvent): Promise<void> => {
-      ctx.set("seen", [...((await ctx.get<MessageEvent[]>("seen")) ?? []), event]);
+    message: async (
+      ctx: restate.ObjectContext,
+      event: MessageEvent,
+    ): Promise<void> => {
+      ctx.set("seen", [
+        ...((await ctx.get<MessageEvent[]>("seen")) ?? []),
+        event,
+      ]);
     },
-    seen: restate.handlers.object.shared(async (ctx: restate.ObjectSharedContext): Promise<MessageEvent[]> => (await ctx.get<MessageEvent[]>("seen")) ?? []),
+    seen: restate.handlers.object.shared(
+      async (ctx: restate.ObjectSharedContext): Promise<MessageEvent[]> =>
+        (await ctx.get<MessageEvent[]>("seen")) ?? [],
+    ),
   },
 });
 
@@ -26,13 +41,24 @@ export async function startIngestStack() {
   const bot = telegram.createBot({ username: "ingest_bot" });
   const chat = telegram.createChat({ type: "supergroup", title: "ingest" });
   const user = telegram.createUser({ username: "anna", firstName: "Анна" });
-  const hook = new TelegramHook({ token: bot.token, apiRoot: telegram.apiRoot });
+  const hook = new TelegramHook({
+    token: bot.token,
+    apiRoot: telegram.apiRoot,
+  });
   const router = telegramRouter({ hookFor: () => hook });
   await restateServer.deploy([router, pollLease]);
-  const control = async <T>(path: string, init?: { method: string; body?: unknown }): Promise<T> => {
+  const control = async <T>(
+    path: string,
+    init?: { method: string; body?: unknown },
+  ): Promise<T> => {
     const res = await fetch(`${telegram.apiRoot}/_emulator${path}`, {
       method: init?.method ?? "GET",
-      ...(init?.body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) }),
+      ...(init?.body === undefined
+        ? {}
+        : {
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(init.body),
+          }),
     });
     return ((await res.json()) as { result: T }).result;
   };
@@ -49,17 +75,34 @@ export async function startIngestStack() {
     },
     /** A user's message in the group, queued as a `message` update; resolves with its update id. */
     post(text: string): number {
-      const posted = telegram.postUserMessage({ chatId: chat.id, fromId: user.id, text, botId: bot.id });
+      const posted = telegram.postUserMessage({
+        chatId: chat.id,
+        fromId: user.id,
+        text,
+        botId: bot.id,
+      });
       const id = posted.updates[0]?.update_id;
-      if (id === undefined || id === null) throw new Error("the emulator queued no update for the bot");
+      if (id === undefined || id === null)
+        throw new Error("the emulator queued no update for the bot");
       return id;
     },
     /** The message events the recorder has for the group. */
-    seen: () => ingress.call<MessageEvent[]>({ service: MESSAGES_NAME, handler: "seen", key: `${bot.id}:${chat.id}` }),
+    seen: () =>
+      ingress.call<MessageEvent[]>({
+        service: MESSAGES_NAME,
+        handler: "seen",
+        key: `${bot.id}:${chat.id}`,
+      }),
     /** How many updates wait unconfirmed at Telegram. */
-    pending: async () => (await control<{ pending_update_count: number }>(`/bots/${bot.id}`)).pending_update_count,
+    pending: async () =>
+      (await control<{ pending_update_count: number }>(`/bots/${bot.id}`))
+        .pending_update_count,
     /** Holds the bot's next call of `method` for `delayMs` before answering it normally. */
-    hold: (method: string, delayMs: number) => control(`/bots/${bot.id}/faults`, { method: "POST", body: { method, delay_ms: delayMs } }),
+    hold: (method: string, delayMs: number) =>
+      control(`/bots/${bot.id}/faults`, {
+        method: "POST",
+        body: { method, delay_ms: delayMs },
+      }),
     /** Faults not yet picked up by a call. */
     faults: () => control<unknown[]>(`/bots/${bot.id}/faults`),
     async stop() {

@@ -15,26 +15,49 @@ describe("50 runs parked in one chat", () => {
 
   it("gives each run only its own press when the presses come in random order", async () => {
     const sandbox = await sandboxOf(app);
-    const ids = await Promise.all(Array.from({ length: RUNS }, (_, i) => trigger(app, { dag_run_id: `many_${i}`, conf: { text: `Запуск ${i}` } })));
+    const ids = await Promise.all(
+      Array.from({ length: RUNS }, (_, i) =>
+        trigger(app, {
+          dag_run_id: `many_${i}`,
+          conf: { text: `Запуск ${i}` },
+        }),
+      ),
+    );
     await eventually(
       "every sensor to park",
-      async () => (await Promise.all(ids.map((id) => taskStates(app, id)))).every((t) => t.wait_for_press?.state === "deferred"),
+      async () =>
+        (await Promise.all(ids.map((id) => taskStates(app, id)))).every(
+          (t) => t.wait_for_press?.state === "deferred",
+        ),
       90_000,
     );
     const messages = await sandbox.messages();
-    const messageOf = (i: number) => messages.find((m) => m.text === `Запуск ${i}`)!;
+    const messageOf = (i: number) =>
+      messages.find((m) => m.text === `Запуск ${i}`)!;
     // A fixed shuffle, so that a failure can be replayed.
-    const order = Array.from({ length: RUNS }, (_, i) => i).sort((a, b) => ((a * 37 + 11) % RUNS) - ((b * 37 + 11) % RUNS));
+    const order = Array.from({ length: RUNS }, (_, i) => i).sort(
+      (a, b) => ((a * 37 + 11) % RUNS) - ((b * 37 + 11) % RUNS),
+    );
     for (const i of order) {
-      const res = await sandbox.press(messageOf(i).message_id, { id: 20_000 + i, username: `user_${i}`, first_name: `User ${i}` });
+      const res = await sandbox.press(messageOf(i).message_id, {
+        id: 20_000 + i,
+        username: `user_${i}`,
+        first_name: `User ${i}`,
+      });
       expect(res.status).toBe(200);
     }
-    for (const id of ids) expect(await runState(app, id, ["success", "failed"])).toBe("success");
+    for (const id of ids)
+      expect(await runState(app, id, ["success", "failed"])).toBe("success");
     for (let i = 0; i < RUNS; i++) {
-      const { body } = await app.json<{ value: { message_id: number; username: string } }>(
+      const { body } = await app.json<{
+        value: { message_id: number; username: string };
+      }>(
         `/api/v1/dags/telegram_go_button/dagRuns/many_${i}/taskInstances/wait_for_press/xcomEntries/return_value`,
       );
-      expect(body.value).toMatchObject({ message_id: messageOf(i).message_id, username: `user_${i}` });
+      expect(body.value).toMatchObject({
+        message_id: messageOf(i).message_id,
+        username: `user_${i}`,
+      });
     }
     const rows = await sandbox.rows();
     expect(rows).toHaveLength(RUNS);

@@ -1,8 +1,7 @@
 import "@poekhali/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type {
-  RestateIngress} from "@poekhali/core";
+import type { RestateIngress } from "@poekhali/core";
 import {
   DeferrableSensor,
   StaticConnections,
@@ -24,7 +23,10 @@ import {
   type MessageEvent,
   type ReceivedMessage,
 } from "@poekhali/telegram";
-import { startTemporaryRestate, type TemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually, postJson } from "./harness.js";
 import { testTriggers } from "./test-triggers.js";
 

@@ -15,7 +15,10 @@ export function testTriggers(name: string) {
       },
       fire: async (ctx: restate.ObjectContext, value: unknown) => {
         const trigger = await ctx.get<string>("trigger");
-        if (!trigger) throw new restate.TerminalError(`nobody watches ${name}/${ctx.key}`, { errorCode: 409 });
+        if (!trigger)
+          throw new restate.TerminalError(`nobody watches ${name}/${ctx.key}`, {
+            errorCode: 409,
+          });
         ctx.resolveAwakeable(trigger, value);
       },
     },

@@ -15,7 +15,9 @@ export default defineConfig({
       RESTATE_LOGGING: "WARN",
       // Node processes the tests spawn (`node --import tsx e2e/…`) resolve workspace packages to sources too.
       // The consumer test, which runs the packed packages as a user would, starts its processes without it.
-      NODE_OPTIONS: [process.env.NODE_OPTIONS, "--conditions=poekhali-source"].filter(Boolean).join(" "),
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, "--conditions=poekhali-source"]
+        .filter(Boolean)
+        .join(" "),
     },
     hookTimeout: 120_000,
   },

@@ -87,7 +87,11 @@ export class AirtableSchemaError extends Error {
   constructor(
     message: string,
     /** Each mismatch: the column, the type found (null when missing) and the types wanted. */
-    readonly mismatches: readonly { field: string; found: string | null; wanted: readonly string[] }[],
+    readonly mismatches: readonly {
+      field: string;
+      found: string | null;
+      wanted: readonly string[];
+    }[],
   ) {
     super(message);
   }
@@ -97,21 +101,31 @@ export class AirtableSchemaError extends Error {
 export const RATE_LIMIT_PENALTY_MS = 30_000;
 
 const ADVICE: Record<string, string> = {
-  AUTHENTICATION_REQUIRED: "check AIRTABLE_TOKEN: it must be a valid personal access token (pat…)",
+  AUTHENTICATION_REQUIRED:
+    "check AIRTABLE_TOKEN: it must be a valid personal access token (pat…)",
   INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND:
     "check that the token has the scopes this needs (data.records:read, data.records:write, schema.bases:read), that the base is shared with the token, and the table's name",
   NOT_FOUND: "check AIRTABLE_BASE_ID (app…) and that the record exists",
-  INVALID_VALUE_FOR_COLUMN: "a value does not fit its column's type: text columns take strings, date-time columns ISO 8601 strings",
-  UNKNOWN_FIELD_NAME: "a field name does not exist in the table: compare it with the table's columns",
-  RATE_LIMIT_REACHED: "Airtable allows 5 requests per second per base; send writes through the base's writer",
+  INVALID_VALUE_FOR_COLUMN:
+    "a value does not fit its column's type: text columns take strings, date-time columns ISO 8601 strings",
+  UNKNOWN_FIELD_NAME:
+    "a field name does not exist in the table: compare it with the table's columns",
+  RATE_LIMIT_REACHED:
+    "Airtable allows 5 requests per second per base; send writes through the base's writer",
 };
 
 /** What an error body says, whatever of Airtable's shapes it has. */
-function parseBody(status: number, body: unknown): { type: string; detail: string } {
+function parseBody(
+  status: number,
+  body: unknown,
+): { type: string; detail: string } {
   let type = `HTTP_${status}`;
   let detail = "";
   if (typeof body === "object" && body !== null) {
-    const b = body as { error?: unknown; errors?: { error?: string; message?: string }[] };
+    const b = body as {
+      error?: unknown;
+      errors?: { error?: string; message?: string }[];
+    };
     if (typeof b.error === "string") type = b.error;
     else if (typeof b.error === "object" && b.error !== null) {
       const e = b.error as { type?: string; message?: string };
@@ -132,13 +146,23 @@ export interface ErrorFacts {
 }
 
 /** Builds the typed error for a non-2xx answer of Airtable. */
-export function airtableErrorFrom(status: number, body: unknown, what: string, facts: ErrorFacts = {}): AirtableError {
+export function airtableErrorFrom(
+  status: number,
+  body: unknown,
+  what: string,
+  facts: ErrorFacts = {},
+): AirtableError {
   const { type, detail } = parseBody(status, body);
   const head = `Airtable refused ${what} (${status} ${type}${detail ? `: ${detail}` : ""})`;
   const advice = ADVICE[type];
   const message = advice ? `${head}: ${advice}` : head;
-  if (status === 429) return new AirtableRateLimitError(message, facts.retryAfterMs ?? RATE_LIMIT_PENALTY_MS);
-  if (status === 401) return new AirtableAuthenticationError(message, status, type);
+  if (status === 429)
+    return new AirtableRateLimitError(
+      message,
+      facts.retryAfterMs ?? RATE_LIMIT_PENALTY_MS,
+    );
+  if (status === 401)
+    return new AirtableAuthenticationError(message, status, type);
   if (status === 403) return new AirtablePermissionError(message, status, type);
   if (status === 404) return new AirtableNotFoundError(message, status, type);
   if (type === "INVALID_VALUE_FOR_COLUMN") {
@@ -147,20 +171,49 @@ export function airtableErrorFrom(status: number, body: unknown, what: string, f
     const which = field
       ? `column "${field}"${wanted ? ` is ${wanted} and wants ${describeType(wanted)}` : " refused the value"}`
       : "a column refused a value";
-    return new AirtableInvalidValueError(`${head}: ${which}; ${advice ?? ""}`.trim(), status, type, field, wanted);
+    return new AirtableInvalidValueError(
+      `${head}: ${which}; ${advice ?? ""}`.trim(),
+      status,
+      type,
+      field,
+      wanted,
+    );
   }
-  if (type === "UNKNOWN_FIELD_NAME") return new AirtableUnknownFieldError(message, status, type);
+  if (type === "UNKNOWN_FIELD_NAME")
+    return new AirtableUnknownFieldError(message, status, type);
   if (status >= 500) return new AirtableServerError(message, status, type);
   return new AirtableRequestError(message, status, type);
 }
 
 /** What value a column of an Airtable type takes over the API, for people. */
 export function describeType(type: string): string {
-  if (["singleLineText", "multilineText", "email", "url", "phoneNumber", "singleSelect", "richText"].includes(type)) return "a string";
-  if (["number", "currency", "percent", "duration", "rating"].includes(type)) return "a number";
-  if (type === "dateTime") return 'an ISO 8601 string such as "2014-09-05T07:00:00.000Z"';
+  if (
+    [
+      "singleLineText",
+      "multilineText",
+      "email",
+      "url",
+      "phoneNumber",
+      "singleSelect",
+      "richText",
+    ].includes(type)
+  )
+    return "a string";
+  if (["number", "currency", "percent", "duration", "rating"].includes(type))
+    return "a number";
+  if (type === "dateTime")
+    return 'an ISO 8601 string such as "2014-09-05T07:00:00.000Z"';
   if (type === "date") return 'an ISO date string such as "2014-09-05"';
   if (type === "checkbox") return "true or false";
-  if (["autoNumber", "createdTime", "formula", "rollup", "lastModifiedTime"].includes(type)) return "no value: Airtable computes it";
+  if (
+    [
+      "autoNumber",
+      "createdTime",
+      "formula",
+      "rollup",
+      "lastModifiedTime",
+    ].includes(type)
+  )
+    return "no value: Airtable computes it";
   return `a ${type} value`;
 }

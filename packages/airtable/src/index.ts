@@ -1,6 +1,17 @@
 // Hooks
-export { AirtableHook, AIRTABLE_ENDPOINT_URL, type AirtableHookOptions } from "./hooks/airtable-hook.js";
-export type { AirtableRecord, FieldMeta, Fields, ListOptions, TableMeta, UpsertResult } from "./hooks/airtable-types.js";
+export {
+  AirtableHook,
+  AIRTABLE_ENDPOINT_URL,
+  type AirtableHookOptions,
+} from "./hooks/airtable-hook.js";
+export type {
+  AirtableRecord,
+  FieldMeta,
+  Fields,
+  ListOptions,
+  TableMeta,
+  UpsertResult,
+} from "./hooks/airtable-types.js";
 
 // Operators
 export {
@@ -15,14 +26,31 @@ export {
   type CreateRecordsArgs,
   type CreateRecordsResult,
 } from "./operators/airtable-create-records-operator.js";
-export { AirtableSchemaCheckOperator, type AirtableSchemaCheckOperatorOptions, type SchemaCheckArgs } from "./operators/airtable-schema-check-operator.js";
+export {
+  AirtableSchemaCheckOperator,
+  type AirtableSchemaCheckOperatorOptions,
+  type SchemaCheckArgs,
+} from "./operators/airtable-schema-check-operator.js";
 
 // Sensors
-export { AirtableRecordSensor, type AirtableRecordSensorOptions, type RecordSensorArgs } from "./sensors/airtable-record-sensor.js";
-export { airtableRecordWatch, RECORD_WATCH_NAME, type AirtableRecordWatch, type RecordWatch } from "./sensors/record-watch.js";
+export {
+  AirtableRecordSensor,
+  type AirtableRecordSensorOptions,
+  type RecordSensorArgs,
+} from "./sensors/airtable-record-sensor.js";
+export {
+  airtableRecordWatch,
+  RECORD_WATCH_NAME,
+  type AirtableRecordWatch,
+  type RecordWatch,
+} from "./sensors/record-watch.js";
 
 // The per-base writer
-export { airtableWriter, type AirtableWriter, type AirtableWriterOptions } from "./writers/airtable-writer.js";
+export {
+  airtableWriter,
+  type AirtableWriter,
+  type AirtableWriterOptions,
+} from "./writers/airtable-writer.js";
 export { airtableServices } from "./writers/airtable-services.js";
 export {
   WRITER_NAME,
@@ -38,7 +66,12 @@ export {
 } from "./writers/writer-protocol.js";
 
 // Schema check
-export { checkTableSchema, TG_ACTIONS_FIELDS, type ExpectedFields, type SchemaCheckResult } from "./schema/check-table-schema.js";
+export {
+  checkTableSchema,
+  TG_ACTIONS_FIELDS,
+  type ExpectedFields,
+  type SchemaCheckResult,
+} from "./schema/check-table-schema.js";
 
 // Errors
 export {

@@ -2,7 +2,9 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Json } from "./json.js";
 
 /** A try's result, journaled as its step's value; the times are read inside the step, saving journaled clock reads. */
-export type Outcome = ({ ok: true; value: Json } | { ok: false; error: string; retryable: boolean }) & {
+export type Outcome = (
+  { ok: true; value: Json } | { ok: false; error: string; retryable: boolean }
+) & {
   started_at: string;
   ended_at: string;
   /** The try's log lines, kept with its result (masked, capped). */
@@ -11,7 +13,9 @@ export type Outcome = ({ ok: true; value: Json } | { ok: false; error: string; r
 
 /** Describes an error for a task note or log line (never with secrets: hooks redact them). */
 export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
 }
 
 /**
@@ -39,16 +43,33 @@ export async function attempt(
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
                 abort.abort();
-                reject(new Error(`the try ran longer than its execution timeout of ${timeoutMs} ms`));
+                reject(
+                  new Error(
+                    `the try ran longer than its execution timeout of ${timeoutMs} ms`,
+                  ),
+                );
               }, timeoutMs);
             }),
           ]);
-    return { ok: true, value: value ?? null, started_at, ended_at: new Date().toISOString(), log };
+    return {
+      ok: true,
+      value: value ?? null,
+      started_at,
+      ended_at: new Date().toISOString(),
+      log,
+    };
   } catch (error) {
     const message = mask(describe(error));
     onError(message, log);
     const retryable = !(error instanceof restate.TerminalError);
-    return { ok: false, error: message, retryable, started_at, ended_at: new Date().toISOString(), log };
+    return {
+      ok: false,
+      error: message,
+      retryable,
+      started_at,
+      ended_at: new Date().toISOString(),
+      log,
+    };
   } finally {
     clearTimeout(timer);
   }

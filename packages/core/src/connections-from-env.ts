@@ -12,22 +12,40 @@ export function connectionFromEnv(connId: string, value: string): Connection {
   const variable = `${PREFIX}${connId.toUpperCase()}`;
   const text = value.trim();
   if (text.startsWith("{")) {
-    let parsed: { conn_type?: unknown; host?: unknown; password?: unknown; extra?: unknown };
+    let parsed: {
+      conn_type?: unknown;
+      host?: unknown;
+      password?: unknown;
+      extra?: unknown;
+    };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
-      throw new ConnectionError(connId, `${variable} starts with "{" but is not valid JSON`);
+      throw new ConnectionError(
+        connId,
+        `${variable} starts with "{" but is not valid JSON`,
+      );
     }
-    if (typeof parsed.conn_type !== "string") throw new ConnectionError(connId, `${variable} has no "conn_type"`);
+    if (typeof parsed.conn_type !== "string")
+      throw new ConnectionError(connId, `${variable} has no "conn_type"`);
     const extra = parsed.extra === undefined ? {} : parsed.extra;
-    if (typeof extra !== "object" || extra === null || Object.values(extra).some((v) => typeof v !== "string")) {
-      throw new ConnectionError(connId, `${variable}: "extra" must be an object of strings`);
+    if (
+      typeof extra !== "object" ||
+      extra === null ||
+      Object.values(extra).some((v) => typeof v !== "string")
+    ) {
+      throw new ConnectionError(
+        connId,
+        `${variable}: "extra" must be an object of strings`,
+      );
     }
     return {
       connId,
       connType: parsed.conn_type,
       ...(typeof parsed.host === "string" ? { host: parsed.host } : {}),
-      ...(typeof parsed.password === "string" ? { password: parsed.password } : {}),
+      ...(typeof parsed.password === "string"
+        ? { password: parsed.password }
+        : {}),
       extra: extra as Record<string, string>,
     };
   }
@@ -35,10 +53,15 @@ export function connectionFromEnv(connId: string, value: string): Connection {
   try {
     url = new URL(text);
   } catch {
-    throw new ConnectionError(connId, `${variable} is neither JSON nor a URI like conn-type://:password@host?key=value`);
+    throw new ConnectionError(
+      connId,
+      `${variable} is neither JSON nor a URI like conn-type://:password@host?key=value`,
+    );
   }
   const password = decodeURIComponent(url.password);
-  const host = decodeURIComponent(url.hostname || url.pathname.replace(/^\/\//, ""));
+  const host = decodeURIComponent(
+    url.hostname || url.pathname.replace(/^\/\//, ""),
+  );
   return {
     connId,
     connType: url.protocol.replace(/:$/, "").replaceAll("-", "_"),
@@ -52,5 +75,7 @@ export function connectionFromEnv(connId: string, value: string): Connection {
 export function connectionsFromEnv(env: NodeJS.ProcessEnv): Connection[] {
   return Object.entries(env)
     .filter(([name, value]) => name.startsWith(PREFIX) && value)
-    .map(([name, value]) => connectionFromEnv(name.slice(PREFIX.length).toLowerCase(), value ?? ""));
+    .map(([name, value]) =>
+      connectionFromEnv(name.slice(PREFIX.length).toLowerCase(), value ?? ""),
+    );
 }

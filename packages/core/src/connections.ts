@@ -29,12 +29,17 @@ export class StaticConnections implements Connections {
     const found = this.#byId.get(connId);
     if (!found) {
       const variable = `POEKHALI_CONN_${connId.toUpperCase()}`;
-      throw new ConnectionError(connId, `is not defined in this worker's environment (set ${variable})`);
+      throw new ConnectionError(
+        connId,
+        `is not defined in this worker's environment (set ${variable})`,
+      );
     }
     return found;
   }
 
   secrets(): string[] {
-    return [...this.#byId.values()].flatMap((c) => (c.password ? [c.password] : []));
+    return [...this.#byId.values()].flatMap((c) =>
+      c.password ? [c.password] : [],
+    );
   }
 }

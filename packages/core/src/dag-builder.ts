@@ -20,7 +20,10 @@ interface Building {
 const building: Building[] = [];
 
 /** Collects the tasks constructed while `build` runs; they see `defaults` through {@link currentDefaults}. */
-export function collectTasks(build: () => void, defaults: DefaultArgs = {}): BaseTask<object, Json>[] {
+export function collectTasks(
+  build: () => void,
+  defaults: DefaultArgs = {},
+): BaseTask<object, Json>[] {
   const tasks: BaseTask<object, Json>[] = [];
   building.push({ tasks, defaults });
   try {

@@ -9,8 +9,17 @@ import { attempt, describe, type Outcome } from "./attempt.js";
 import { BaseOperator } from "./operator.js";
 import { BaseSensor, normalise } from "./poke-sensor.js";
 import { DeferrableSensor } from "./sensor.js";
-import { maskSecrets, taskContext, type WorkerRuntime } from "./task-context.js";
-import type { DagRun, DagRunState, TaskInstance, TaskState } from "./task-instance.js";
+import {
+  maskSecrets,
+  taskContext,
+  type WorkerRuntime,
+} from "./task-context.js";
+import type {
+  DagRun,
+  DagRunState,
+  TaskInstance,
+  TaskState,
+} from "./task-instance.js";
 import { resolveArg, resolveArgs } from "./xcom.js";
 
 /** What one in-flight durable promise of a task settled with. */
@@ -29,9 +38,15 @@ type AnyPokeSensor = BaseSensor<object, Json>;
 export const xcomKey = (taskId: string) => `xcom:${taskId}`;
 
 /** The state key of one task try's kept log. */
-export const logKey = (taskId: string, tryNumber: number) => `log:${taskId}:${tryNumber}`;
+export const logKey = (taskId: string, tryNumber: number) =>
+  `log:${taskId}:${tryNumber}`;
 
-const FINISHED: readonly TaskState[] = ["success", "failed", "skipped", "upstream_failed"];
+const FINISHED: readonly TaskState[] = [
+  "success",
+  "failed",
+  "skipped",
+  "upstream_failed",
+];
 
 /**
  * Runs one DAG run inside its Restate workflow handler. Every task try is one durable promise (a step, a
@@ -42,7 +57,10 @@ export class DagRunner {
   readonly #outputs = new Map<string, Json>();
   readonly #instances = new Map<string, TaskInstance>();
   readonly #inFlight = new Map<string, restate.RestatePromise<Settled>>();
-  readonly #sensorArgs = new Map<string, { args: object; timeout: string | number | null; softFail: boolean }>();
+  readonly #sensorArgs = new Map<
+    string,
+    { args: object; timeout: string | number | null; softFail: boolean }
+  >();
   /** When each poking sensor first poked (journaled), to measure its timeout from. */
   readonly #firstPoke = new Map<string, { at: string; pokes: number }>();
   readonly #logs = new Map<string, string[]>();
@@ -58,24 +76,43 @@ export class DagRunner {
   ) {}
 
   /** Runs the DAG to its end and returns the run's state; a failed run ends in a TerminalError. */
-  async run(conf: Record<string, unknown>): Promise<{ dag_run_id: string; state: DagRunState }> {
+  async run(
+    conf: Record<string, unknown>,
+  ): Promise<{ dag_run_id: string; state: DagRunState }> {
     try {
       this.#params = this.dag.parseConf(conf);
     } catch (error) {
-      if (error instanceof ConfError) throw new restate.TerminalError(error.message, { errorCode: 400 });
+      if (error instanceof ConfError)
+        throw new restate.TerminalError(error.message, { errorCode: 400 });
       throw error;
     }
     const started = await this.#now();
-    this.#run = { dag_id: this.dag.id, dag_run_id: this.ctx.key, state: "running", conf, logical_date: started, start_date: started, end_date: null };
+    this.#run = {
+      dag_id: this.dag.id,
+      dag_run_id: this.ctx.key,
+      state: "running",
+      conf,
+      logical_date: started,
+      start_date: started,
+      end_date: null,
+    };
     for (const t of this.dag.tasks) {
-      this.#instances.set(t.taskId, { task_id: t.taskId, state: "scheduled", start_date: null, end_date: null, try_number: 0 });
+      this.#instances.set(t.taskId, {
+        task_id: t.taskId,
+        state: "scheduled",
+        start_date: null,
+        end_date: null,
+        try_number: 0,
+      });
     }
     this.#save();
     try {
       for (;;) {
         await this.#startReady();
         if (this.#inFlight.size === 0) break;
-        const settled = await restate.RestatePromise.race([...this.#inFlight.values()]);
+        const settled = await restate.RestatePromise.race([
+          ...this.#inFlight.values(),
+        ]);
         this.#inFlight.delete(settled.taskId);
         await this.#handle(settled);
       }
@@ -83,12 +120,18 @@ export class DagRunner {
       if (error instanceof restate.CancelledError) await this.#cancelled();
       throw error;
     }
-    const failed = [...this.#instances.values()].filter((ti) => ti.state === "failed");
+    const failed = [...this.#instances.values()].filter(
+      (ti) => ti.state === "failed",
+    );
     this.#run.state = failed.length > 0 ? "failed" : "success";
     this.#run.end_date = await this.#now();
     this.#save();
     if (failed.length > 0) {
-      const why = failed.map((ti) => `task "${ti.task_id}" failed${ti.note ? `: ${ti.note}` : ""}`).join("; ");
+      const why = failed
+        .map(
+          (ti) => `task "${ti.task_id}" failed${ti.note ? `: ${ti.note}` : ""}`,
+        )
+        .join("; ");
       throw new restate.TerminalError(`DAG run ${this.ctx.key} failed: ${why}`);
     }
     return { dag_run_id: this.ctx.key, state: this.#run.state };
@@ -98,23 +141,36 @@ export class DagRunner {
   async #startReady(): Promise<void> {
     for (const t of this.dag.tasks) {
       if (this.#instances.get(t.taskId)?.state !== "scheduled") continue;
-      const upstream = t.upstreamTaskIds.map((id) => this.#instances.get(id)?.state);
-      if (upstream.some((s) => s === "failed" || s === "upstream_failed")) this.#set(t.taskId, { state: "upstream_failed" });
-      else if (upstream.some((s) => s === "skipped")) this.#set(t.taskId, { state: "skipped" });
+      const upstream = t.upstreamTaskIds.map(
+        (id) => this.#instances.get(id)?.state,
+      );
+      if (upstream.some((s) => s === "failed" || s === "upstream_failed"))
+        this.#set(t.taskId, { state: "upstream_failed" });
+      else if (upstream.some((s) => s === "skipped"))
+        this.#set(t.taskId, { state: "skipped" });
       else if (!upstream.every((s) => s === "success")) continue;
       else if (t instanceof BaseOperator) this.#startTry(t as AnyOperator, 1);
       else if (t instanceof DeferrableSensor) await this.#defer(t as AnySensor);
-      else throw new restate.TerminalError(`task "${t.taskId}" is neither an operator nor a sensor`);
+      else
+        throw new restate.TerminalError(
+          `task "${t.taskId}" is neither an operator nor a sensor`,
+        );
     }
   }
 
   #startTry(op: AnyOperator, tryNumber: number): void {
     const poking = op instanceof BaseSensor;
     const pokes = poking ? (this.#firstPoke.get(op.taskId)?.pokes ?? 0) + 1 : 0;
-    this.#set(op.taskId, { state: "running", try_number: tryNumber, ...(pokes > 1 ? {} : { start_date: this.#clock }), end_date: null });
+    this.#set(op.taskId, {
+      state: "running",
+      try_number: tryNumber,
+      ...(pokes > 1 ? {} : { start_date: this.#clock }),
+      end_date: null,
+    });
     const what = poking ? `poke ${pokes}` : op.title;
     const step = `${op.taskId}: ${what}${tryNumber > 1 ? ` (try ${tryNumber})` : ""}`;
-    const timeout = op.executionTimeout === null ? null : toMillis(op.executionTimeout);
+    const timeout =
+      op.executionTimeout === null ? null : toMillis(op.executionTimeout);
     const run = this.ctx.run(step, () =>
       attempt(
         async (signal, kept) => {
@@ -124,7 +180,10 @@ export class DagRunner {
           return normalise(await (op as AnyPokeSensor).poke(args, context));
         },
         timeout,
-        (message, kept) => this.#context(op.taskId, tryNumber, undefined, kept).log.error(message),
+        (message, kept) =>
+          this.#context(op.taskId, tryNumber, undefined, kept).log.error(
+            message,
+          ),
         (text) => this.#mask(text),
       ),
     );
@@ -133,7 +192,14 @@ export class DagRunner {
       run.map((outcome, failure): Settled => {
         if (outcome) return { taskId: op.taskId, kind: "try", outcome };
         const at = this.#clock;
-        const outcomeOf = { ok: false as const, error: describe(failure), retryable: false, started_at: at, ended_at: at, log: [] };
+        const outcomeOf = {
+          ok: false as const,
+          error: describe(failure),
+          retryable: false,
+          started_at: at,
+          ended_at: at,
+          log: [],
+        };
         return { taskId: op.taskId, kind: "try", outcome: outcomeOf };
       }),
     );
@@ -142,7 +208,12 @@ export class DagRunner {
   async #defer(sensor: AnySensor): Promise<void> {
     // The latest journaled time is when the event that made this sensor ready was handled: no clock read needed.
     const start = this.#clock || (await this.#now());
-    this.#set(sensor.taskId, { state: "deferred", try_number: 1, start_date: start, end_date: null });
+    this.#set(sensor.taskId, {
+      state: "deferred",
+      try_number: 1,
+      start_date: start,
+      end_date: null,
+    });
     const scope = this.#scope();
     const awakeable = this.ctx.awakeable<Json>();
     let timeout: string | number | null;
@@ -151,25 +222,47 @@ export class DagRunner {
       // Pure by contract (arguments, templates, defer's checks), so a failure here fails the same way on replay.
       const args = resolveArgs(sensor.args, scope);
       timeout = resolveArg(sensor.timeout, scope);
-      this.#sensorArgs.set(sensor.taskId, { args, timeout, softFail: resolveArg(sensor.softFail, scope) });
+      this.#sensorArgs.set(sensor.taskId, {
+        args,
+        timeout,
+        softFail: resolveArg(sensor.softFail, scope),
+      });
       timeoutMs = timeout === null ? null : toMillis(timeout);
       sensor.defer(args, {
         ...this.#context(sensor.taskId, 1),
         triggerId: awakeable.id,
-        deadline: timeoutMs === null ? null : new Date(Date.parse(start) + timeoutMs).toISOString(),
+        deadline:
+          timeoutMs === null
+            ? null
+            : new Date(Date.parse(start) + timeoutMs).toISOString(),
         send: (target, payload) => {
           const key = target.key === undefined ? {} : { key: target.key };
-          this.ctx.genericSend({ service: target.service, method: target.handler, ...key, parameter: payload, inputSerde: restate.serde.json });
+          this.ctx.genericSend({
+            service: target.service,
+            method: target.handler,
+            ...key,
+            parameter: payload,
+            inputSerde: restate.serde.json,
+          });
         },
       });
     } catch (error) {
-      return this.#set(sensor.taskId, { state: "failed", end_date: start, note: describe(error) });
+      return this.#set(sensor.taskId, {
+        state: "failed",
+        end_date: start,
+        note: describe(error),
+      });
     }
-    const wait = timeoutMs === null ? awakeable.promise : awakeable.promise.orTimeout(timeoutMs);
+    const wait =
+      timeoutMs === null
+        ? awakeable.promise
+        : awakeable.promise.orTimeout(timeoutMs);
     this.#inFlight.set(
       sensor.taskId,
       wait.map((event, failure): Settled =>
-        failure ? { taskId: sensor.taskId, kind: "event-failed", failure } : { taskId: sensor.taskId, kind: "event", event: event ?? null },
+        failure
+          ? { taskId: sensor.taskId, kind: "event-failed", failure }
+          : { taskId: sensor.taskId, kind: "event", event: event ?? null },
       ),
     );
   }
@@ -181,21 +274,41 @@ export class DagRunner {
       const { outcome } = settled;
       if (outcome.ended_at) this.#clock = outcome.ended_at;
       this.#keepLog(op.taskId, outcome.log ?? []);
-      if (outcome.ok && op instanceof BaseSensor) return this.#poked(op as AnyPokeSensor, outcome);
+      if (outcome.ok && op instanceof BaseSensor)
+        return this.#poked(op as AnyPokeSensor, outcome);
       const first = this.#firstPoke.get(op.taskId)?.at;
-      const times = { start_date: first ?? outcome.started_at, end_date: outcome.ended_at };
+      const times = {
+        start_date: first ?? outcome.started_at,
+        end_date: outcome.ended_at,
+      };
       if (outcome.ok) {
         this.#output(op.taskId, outcome.value);
         return this.#set(op.taskId, { state: "success", ...times });
       }
       const tryNumber = this.#instances.get(op.taskId)?.try_number ?? 1;
       const retry = outcome.retryable && tryNumber <= op.retries;
-      this.#set(op.taskId, { state: retry ? "up_for_retry" : "failed", ...times, note: outcome.error });
-      if (retry) this.#after(op.taskId, op.retryDelayAfter(tryNumber), `wait before try ${tryNumber + 1}`, "retry-due");
-    } else if ((settled.kind === "retry-due" || settled.kind === "poke-due") && task instanceof BaseOperator) {
+      this.#set(op.taskId, {
+        state: retry ? "up_for_retry" : "failed",
+        ...times,
+        note: outcome.error,
+      });
+      if (retry)
+        this.#after(
+          op.taskId,
+          op.retryDelayAfter(tryNumber),
+          `wait before try ${tryNumber + 1}`,
+          "retry-due",
+        );
+    } else if (
+      (settled.kind === "retry-due" || settled.kind === "poke-due") &&
+      task instanceof BaseOperator
+    ) {
       const tryNumber = this.#instances.get(task.taskId)?.try_number ?? 1;
       if (settled.kind === "retry-due") await this.#now();
-      this.#startTry(task as AnyOperator, settled.kind === "retry-due" ? tryNumber + 1 : tryNumber);
+      this.#startTry(
+        task as AnyOperator,
+        settled.kind === "retry-due" ? tryNumber + 1 : tryNumber,
+      );
     } else if (task instanceof DeferrableSensor) {
       await this.#sensorSettled(task as AnySensor, settled);
     }
@@ -204,12 +317,19 @@ export class DagRunner {
   /** A poke answered: done, timed out, or wait for the next (a durable timer either way). */
   #poked(sensor: AnyPokeSensor, outcome: Outcome & { ok: true }): void {
     const seen = this.#firstPoke.get(sensor.taskId);
-    const first = { at: seen?.at ?? outcome.started_at, pokes: (seen?.pokes ?? 0) + 1 };
+    const first = {
+      at: seen?.at ?? outcome.started_at,
+      pokes: (seen?.pokes ?? 0) + 1,
+    };
     this.#firstPoke.set(sensor.taskId, first);
     const result = outcome.value as { done: boolean; value: Json };
     if (result.done) {
       this.#output(sensor.taskId, result.value);
-      return this.#set(sensor.taskId, { state: "success", start_date: first.at, end_date: outcome.ended_at });
+      return this.#set(sensor.taskId, {
+        state: "success",
+        start_date: first.at,
+        end_date: outcome.ended_at,
+      });
     }
     const scope = this.#scope();
     let timeout: Duration | null;
@@ -218,26 +338,61 @@ export class DagRunner {
     try {
       timeout = resolveArg(sensor.timeout, scope);
       softFail = resolveArg(sensor.softFail, scope);
-      left = timeout === null ? Infinity : toMillis(timeout) - (Date.parse(outcome.ended_at) - Date.parse(first.at));
+      left =
+        timeout === null
+          ? Infinity
+          : toMillis(timeout) -
+            (Date.parse(outcome.ended_at) - Date.parse(first.at));
     } catch (error) {
-      return this.#set(sensor.taskId, { state: "failed", start_date: first.at, end_date: outcome.ended_at, note: describe(error) });
+      return this.#set(sensor.taskId, {
+        state: "failed",
+        start_date: first.at,
+        end_date: outcome.ended_at,
+        note: describe(error),
+      });
     }
     if (left <= 0) {
       const state = softFail ? "skipped" : "failed";
       const note = `not done after ${first.pokes} pokes within ${String(timeout)}`;
-      return this.#set(sensor.taskId, { state, start_date: first.at, end_date: outcome.ended_at, note });
+      return this.#set(sensor.taskId, {
+        state,
+        start_date: first.at,
+        end_date: outcome.ended_at,
+        note,
+      });
     }
-    this.#set(sensor.taskId, { state: sensor.mode === "reschedule" ? "up_for_reschedule" : "running" });
-    this.#after(sensor.taskId, Math.min(sensor.intervalAfter(first.pokes), left), `wait before poke ${first.pokes + 1}`, "poke-due");
+    this.#set(sensor.taskId, {
+      state: sensor.mode === "reschedule" ? "up_for_reschedule" : "running",
+    });
+    this.#after(
+      sensor.taskId,
+      Math.min(sensor.intervalAfter(first.pokes), left),
+      `wait before poke ${first.pokes + 1}`,
+      "poke-due",
+    );
   }
 
   /** Starts a durable timer after which the task gets a `retry-due` or `poke-due`. */
-  #after(taskId: string, ms: number, why: string, kind: "retry-due" | "poke-due"): void {
-    this.#inFlight.set(taskId, this.ctx.sleep(ms, `${taskId}: ${why}`).map((): Settled => ({ taskId, kind })));
+  #after(
+    taskId: string,
+    ms: number,
+    why: string,
+    kind: "retry-due" | "poke-due",
+  ): void {
+    this.#inFlight.set(
+      taskId,
+      this.ctx
+        .sleep(ms, `${taskId}: ${why}`)
+        .map((): Settled => ({ taskId, kind })),
+    );
   }
 
   async #sensorSettled(sensor: AnySensor, settled: Settled): Promise<void> {
-    const { args, timeout, softFail } = this.#sensorArgs.get(sensor.taskId) ?? { args: {}, timeout: null, softFail: false };
+    const { args, timeout, softFail } = this.#sensorArgs.get(sensor.taskId) ?? {
+      args: {},
+      timeout: null,
+      softFail: false,
+    };
     if (settled.kind === "event") {
       let output: Json;
       let stamped: string | null;
@@ -246,28 +401,46 @@ export class DagRunner {
         output = sensor.complete(settled.event, args);
         stamped = sensor.eventTime(settled.event);
       } catch (error) {
-        return this.#set(sensor.taskId, { state: "failed", end_date: await this.#now(), note: describe(error) });
+        return this.#set(sensor.taskId, {
+          state: "failed",
+          end_date: await this.#now(),
+          note: describe(error),
+        });
       }
       this.#output(sensor.taskId, output);
       if (stamped) this.#clock = stamped;
-      return this.#set(sensor.taskId, { state: "success", end_date: stamped ?? (await this.#now()) });
+      return this.#set(sensor.taskId, {
+        state: "success",
+        end_date: stamped ?? (await this.#now()),
+      });
     }
     if (settled.kind !== "event-failed") return;
     const { failure } = settled;
     if (failure instanceof restate.CancelledError) throw failure;
     if (failure instanceof restate.TimeoutError) {
       const context = this.#context(sensor.taskId, 1);
-      await this.ctx.run(`${sensor.taskId}: ${sensor.title} timed out`, async () => {
-        try {
-          await sensor.onTimeout(args, context);
-        } catch (hookError) {
-          context.log.warn(`after the timeout: ${describe(hookError)}`);
-        }
-      });
+      await this.ctx.run(
+        `${sensor.taskId}: ${sensor.title} timed out`,
+        async () => {
+          try {
+            await sensor.onTimeout(args, context);
+          } catch (hookError) {
+            context.log.warn(`after the timeout: ${describe(hookError)}`);
+          }
+        },
+      );
       const note = `no event within ${String(timeout)}`;
-      return this.#set(sensor.taskId, { state: softFail ? "skipped" : "failed", end_date: await this.#now(), note });
+      return this.#set(sensor.taskId, {
+        state: softFail ? "skipped" : "failed",
+        end_date: await this.#now(),
+        note,
+      });
     }
-    this.#set(sensor.taskId, { state: "failed", end_date: await this.#now(), note: failure.message });
+    this.#set(sensor.taskId, {
+      state: "failed",
+      end_date: await this.#now(),
+      note: failure.message,
+    });
   }
 
   /** A cancelled run: what was running or waiting fails, the rest never starts, and the run is failed. */
@@ -275,7 +448,12 @@ export class DagRunner {
     for (const ti of this.#instances.values()) {
       if (!FINISHED.includes(ti.state)) {
         const started = ti.state !== "scheduled";
-        this.#set(ti.task_id, started ? { state: "failed", note: "the run was cancelled" } : { state: "upstream_failed" });
+        this.#set(
+          ti.task_id,
+          started
+            ? { state: "failed", note: "the run was cancelled" }
+            : { state: "upstream_failed" },
+        );
       }
     }
     this.#run.state = "failed";
@@ -283,8 +461,18 @@ export class DagRunner {
     this.#save();
   }
 
-  #context(taskId: string, tryNumber: number, signal?: AbortSignal, kept?: string[]): TaskContext {
-    const run = { dagId: this.dag.id, runId: this.ctx.key, logicalDate: new Date(this.#run.logical_date), params: this.#params };
+  #context(
+    taskId: string,
+    tryNumber: number,
+    signal?: AbortSignal,
+    kept?: string[],
+  ): TaskContext {
+    const run = {
+      dagId: this.dag.id,
+      runId: this.ctx.key,
+      logicalDate: new Date(this.#run.logical_date),
+      params: this.#params,
+    };
     return taskContext(this.runtime, run, taskId, tryNumber, signal, kept);
   }
 

@@ -2,7 +2,12 @@ import { z } from "zod";
 import { collectTasks, type DefaultArgs } from "./dag-builder.js";
 import { DagDefinitionError } from "./errors.js";
 import type { Json, JsonObject } from "./json.js";
-import { paramRefs, parseConf, type ParamRefs, type ParamsSchema } from "./params.js";
+import {
+  paramRefs,
+  parseConf,
+  type ParamRefs,
+  type ParamsSchema,
+} from "./params.js";
 import type { BaseTask } from "./task.js";
 
 /** How a DAG is declared (Airflow's `DAG(...)` arguments). */
@@ -29,7 +34,11 @@ export class Dag<S extends ParamsSchema = ParamsSchema> {
   /** Tasks in topological order; among tasks free to run, the order they were declared in. */
   readonly tasks: readonly BaseTask<object, Json>[];
 
-  constructor(options: DagOptions<S>, paramsSchema: S, tasks: BaseTask<object, Json>[]) {
+  constructor(
+    options: DagOptions<S>,
+    paramsSchema: S,
+    tasks: BaseTask<object, Json>[],
+  ) {
     this.id = options.id;
     this.description = options.description ?? "";
     this.tags = options.tags ?? [];
@@ -60,28 +69,47 @@ export function dag<S extends ParamsSchema = z.ZodObject<Record<never, never>>>(
   build: (scope: { readonly params: ParamRefs<z.output<S>> }) => void,
 ): Dag<S> {
   if (!/^[A-Za-z0-9_.-]{1,250}$/.test(options.id)) {
-    throw new DagDefinitionError(options.id, "the id must be 1-250 letters, digits, '_', '-' or '.'");
+    throw new DagDefinitionError(
+      options.id,
+      "the id must be 1-250 letters, digits, '_', '-' or '.'",
+    );
   }
   const schema = (options.params ?? z.object({})) as S;
-  const tasks = collectTasks(() => build({ params: paramRefs(schema) }), options.defaultArgs);
+  const tasks = collectTasks(
+    () => build({ params: paramRefs(schema) }),
+    options.defaultArgs,
+  );
   return new Dag(options, schema, tasks);
 }
 
-function topologicalOrder(dagId: string, tasks: BaseTask<object, Json>[]): BaseTask<object, Json>[] {
+function topologicalOrder(
+  dagId: string,
+  tasks: BaseTask<object, Json>[],
+): BaseTask<object, Json>[] {
   const byId = new Map<string, BaseTask<object, Json>>();
   for (const t of tasks) {
-    if (byId.has(t.taskId)) throw new DagDefinitionError(dagId, `two tasks have the id "${t.taskId}"`);
+    if (byId.has(t.taskId))
+      throw new DagDefinitionError(
+        dagId,
+        `two tasks have the id "${t.taskId}"`,
+      );
     byId.set(t.taskId, t);
   }
   for (const t of tasks) {
     for (const up of t.upstreamTaskIds) {
-      if (!byId.has(up)) throw new DagDefinitionError(dagId, `task "${t.taskId}" uses "${up}", which is not in this DAG`);
+      if (!byId.has(up))
+        throw new DagDefinitionError(
+          dagId,
+          `task "${t.taskId}" uses "${up}", which is not in this DAG`,
+        );
     }
   }
   const done = new Set<string>();
   const ordered: BaseTask<object, Json>[] = [];
   while (ordered.length < tasks.length) {
-    const next = tasks.find((t) => !done.has(t.taskId) && t.upstreamTaskIds.every((u) => done.has(u)));
+    const next = tasks.find(
+      (t) => !done.has(t.taskId) && t.upstreamTaskIds.every((u) => done.has(u)),
+    );
     if (!next) throw new DagDefinitionError(dagId, "its tasks form a cycle");
     done.add(next.taskId);
     ordered.push(next);

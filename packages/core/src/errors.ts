@@ -25,7 +25,9 @@ export class ConfError extends PoekhaliError {
     readonly field: string,
     readonly detail: string,
   ) {
-    super(`conf for DAG "${dagId}" is invalid: ${field ? `"${field}" ` : ""}${detail}`);
+    super(
+      `conf for DAG "${dagId}" is invalid: ${field ? `"${field}" ` : ""}${detail}`,
+    );
   }
 }
 

@@ -4,7 +4,10 @@ import { BaseOperator, type BaseOperatorOptions } from "./operator.js";
 import type { Args } from "./xcom.js";
 
 /** A function run as a task (Airflow's `@task` / PythonOperator). */
-export class FunctionOperator<A extends object, O extends Json> extends BaseOperator<A, O> {
+export class FunctionOperator<
+  A extends object,
+  O extends Json,
+> extends BaseOperator<A, O> {
   readonly title: string;
   readonly #fn: (args: A, context: TaskContext) => O | Promise<O>;
 

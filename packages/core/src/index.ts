@@ -4,30 +4,88 @@ import "./polyfill.js";
 // DAGs
 export { dag, Dag, type DagOptions } from "./dag.js";
 export type { DefaultArgs } from "./dag-builder.js";
-export { type ParamRef, type ParamRefs, type ParamsSchema, isParamRef, parseConf } from "./params.js";
+export {
+  type ParamRef,
+  type ParamRefs,
+  type ParamsSchema,
+  isParamRef,
+  parseConf,
+} from "./params.js";
 
 // Tasks: operators, sensors, TaskFlow functions, XCom
 export { BaseTask, type BaseTaskOptions } from "./task.js";
 export { BaseOperator, type BaseOperatorOptions } from "./operator.js";
-export { DeferrableSensor, type BaseSensorOptions, type DeferContext, type DeferTarget } from "./sensor.js";
-export { BaseSensor, type PokeSensorOptions, type PokeResult } from "./poke-sensor.js";
+export {
+  DeferrableSensor,
+  type BaseSensorOptions,
+  type DeferContext,
+  type DeferTarget,
+} from "./sensor.js";
+export {
+  BaseSensor,
+  type PokeSensorOptions,
+  type PokeResult,
+} from "./poke-sensor.js";
 export { chain } from "./chain.js";
 export { FunctionOperator, task } from "./function-operator.js";
-export { XComArg, Template, template, type Arg, type Args, isXComArg, isTemplate, resolveArg, resolveArgs } from "./xcom.js";
+export {
+  XComArg,
+  Template,
+  template,
+  type Arg,
+  type Args,
+  isXComArg,
+  isTemplate,
+  resolveArg,
+  resolveArgs,
+} from "./xcom.js";
 export type { TaskContext, TaskLogger } from "./context.js";
 
 // Runs on Restate
-export { dagWorkflow, type DagWorkflow, type DagRunInput, type DagRunResult } from "./workflow.js";
+export {
+  dagWorkflow,
+  type DagWorkflow,
+  type DagRunInput,
+  type DagRunResult,
+} from "./workflow.js";
 export { DagRunner } from "./dag-runner.js";
-export { taskContext, maskSecrets, type WorkerRuntime, type TaskLogLine } from "./task-context.js";
-export { connectionFromEnv, connectionsFromEnv } from "./connections-from-env.js";
-export type { TaskState, TaskInstance, DagRunState, DagRun, DagRunStatus } from "./task-instance.js";
+export {
+  taskContext,
+  maskSecrets,
+  type WorkerRuntime,
+  type TaskLogLine,
+} from "./task-context.js";
+export {
+  connectionFromEnv,
+  connectionsFromEnv,
+} from "./connections-from-env.js";
+export type {
+  TaskState,
+  TaskInstance,
+  DagRunState,
+  DagRun,
+  DagRunStatus,
+} from "./task-instance.js";
 
 // Connections, values, errors
-export { type Connection, type Connections, StaticConnections } from "./connections.js";
+export {
+  type Connection,
+  type Connections,
+  StaticConnections,
+} from "./connections.js";
 export { type Duration, toMillis } from "./duration.js";
 export type { Json, JsonObject } from "./json.js";
-export { PoekhaliError, DagDefinitionError, ConfError, ConnectionError } from "./errors.js";
+export {
+  PoekhaliError,
+  DagDefinitionError,
+  ConfError,
+  ConnectionError,
+} from "./errors.js";
 
 // Talking to Restate from outside a handler
-export { RestateIngress, IngressError, type IngressTarget, type SendAccepted } from "./ingress.js";
+export {
+  RestateIngress,
+  IngressError,
+  type IngressTarget,
+  type SendAccepted,
+} from "./ingress.js";

@@ -31,10 +31,21 @@ export class RestateIngress {
   constructor(readonly url: string) {}
 
   /** Hands a request to Restate and returns once Restate has durably accepted it. */
-  async send(target: IngressTarget, payload: Json, options: { idempotencyKey?: string } = {}): Promise<SendAccepted> {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
-    const res = await fetch(`${this.#path(target)}/send`, { method: "POST", headers, body: JSON.stringify(payload) });
+  async send(
+    target: IngressTarget,
+    payload: Json,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<SendAccepted> {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+    };
+    if (options.idempotencyKey)
+      headers["idempotency-key"] = options.idempotencyKey;
+    const res = await fetch(`${this.#path(target)}/send`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(payload),
+    });
     if (!res.ok) throw await this.#error(res, target);
     return (await res.json()) as SendAccepted;
   }
@@ -53,7 +64,8 @@ export class RestateIngress {
   }
 
   #path(target: IngressTarget): string {
-    const key = target.key === undefined ? "" : `/${encodeURIComponent(target.key)}`;
+    const key =
+      target.key === undefined ? "" : `/${encodeURIComponent(target.key)}`;
     return `${this.url}/${target.service}${key}/${target.handler}`;
   }
 
@@ -65,6 +77,9 @@ export class RestateIngress {
     } catch {
       // not JSON: keep the text
     }
-    return new IngressError(res.status, `Restate answered ${res.status} to ${target.service}/${target.handler}: ${message}`);
+    return new IngressError(
+      res.status,
+      `Restate answered ${res.status} to ${target.service}/${target.handler}: ${message}`,
+    );
   }
 }

@@ -33,7 +33,10 @@ export interface BaseOperatorOptions extends BaseTaskOptions {
  *   async execute({ name }: { name: string }) { return `hello, ${name}`; }
  * }
  */
-export abstract class BaseOperator<A extends object, O extends Json> extends BaseTask<A, O> {
+export abstract class BaseOperator<
+  A extends object,
+  O extends Json,
+> extends BaseTask<A, O> {
   readonly kind = "operator";
   readonly retries: number;
   readonly retryDelay: Duration;
@@ -46,18 +49,27 @@ export abstract class BaseOperator<A extends object, O extends Json> extends Bas
     const defaults = currentDefaults();
     this.retries = options.retries ?? defaults.retries ?? 0;
     this.retryDelay = options.retryDelay ?? defaults.retryDelay ?? "5s";
-    this.retryExponentialBackoff = options.retryExponentialBackoff ?? defaults.retryExponentialBackoff ?? false;
-    this.maxRetryDelay = options.maxRetryDelay ?? defaults.maxRetryDelay ?? "24h";
-    this.executionTimeout = options.executionTimeout ?? defaults.executionTimeout ?? null;
+    this.retryExponentialBackoff =
+      options.retryExponentialBackoff ??
+      defaults.retryExponentialBackoff ??
+      false;
+    this.maxRetryDelay =
+      options.maxRetryDelay ?? defaults.maxRetryDelay ?? "24h";
+    this.executionTimeout =
+      options.executionTimeout ?? defaults.executionTimeout ?? null;
     if (!Number.isInteger(this.retries) || this.retries < 0) {
-      throw new RangeError(`task "${this.taskId}": retries must be a whole number ≥ 0, got ${this.retries}`);
+      throw new RangeError(
+        `task "${this.taskId}": retries must be a whole number ≥ 0, got ${this.retries}`,
+      );
     }
   }
 
   /** The wait before try `tryNumber + 1`, after try `tryNumber` failed. */
   retryDelayAfter(tryNumber: number): number {
     const base = toMillis(this.retryDelay);
-    const delay = this.retryExponentialBackoff ? base * 2 ** Math.max(0, tryNumber - 1) : base;
+    const delay = this.retryExponentialBackoff
+      ? base * 2 ** Math.max(0, tryNumber - 1)
+      : base;
     return Math.min(delay, toMillis(this.maxRetryDelay));
   }
 

@@ -24,17 +24,28 @@ export function isParamRef(value: unknown): value is ParamRef<unknown> {
 }
 
 /** Builds one reference per key of the params schema. */
-export function paramRefs<S extends ParamsSchema>(schema: S): ParamRefs<z.output<S>> {
+export function paramRefs<S extends ParamsSchema>(
+  schema: S,
+): ParamRefs<z.output<S>> {
   const refs: Record<string, ParamRef<unknown>> = {};
-  for (const name of Object.keys(schema.shape)) refs[name] = { [PARAM]: true, name };
+  for (const name of Object.keys(schema.shape))
+    refs[name] = { [PARAM]: true, name };
   return refs as ParamRefs<z.output<S>>;
 }
 
 /** Validates trigger-time `conf` against the params schema, naming the first bad field. */
-export function parseConf<S extends ParamsSchema>(dagId: string, schema: S, conf: unknown): z.output<S> & JsonObject {
+export function parseConf<S extends ParamsSchema>(
+  dagId: string,
+  schema: S,
+  conf: unknown,
+): z.output<S> & JsonObject {
   const result = schema.safeParse(conf ?? {});
   if (result.success) return result.data as z.output<S> & JsonObject;
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join(".") ?? "";
-  throw new ConfError(dagId, field, issue?.message ?? "does not match the DAG's params");
+  throw new ConfError(
+    dagId,
+    field,
+    issue?.message ?? "does not match the DAG's params",
+  );
 }

@@ -5,7 +5,8 @@ import { BaseOperator, type BaseOperatorOptions } from "./operator.js";
 import type { Arg, Args } from "./xcom.js";
 
 /** What `poke` answers: done or not, and optionally the sensor's output once done. */
-export type PokeResult<O extends Json> = boolean | { readonly done: boolean; readonly value?: O };
+export type PokeResult<O extends Json> =
+  boolean | { readonly done: boolean; readonly value?: O };
 
 /** Options of a poking sensor (Airflow's BaseSensorOperator arguments). */
 export interface PokeSensorOptions extends BaseOperatorOptions {
@@ -38,7 +39,10 @@ const SEVEN_DAYS = "7d";
  *   async poke({ path }: { path: string }) { return existsSync(path); }
  * }
  */
-export abstract class BaseSensor<A extends object, O extends Json = null> extends BaseOperator<A, O> {
+export abstract class BaseSensor<
+  A extends object,
+  O extends Json = null,
+> extends BaseOperator<A, O> {
   readonly pokeInterval: number;
   readonly timeout: Arg<Duration | null>;
   readonly softFail: Arg<boolean>;
@@ -52,7 +56,8 @@ export abstract class BaseSensor<A extends object, O extends Json = null> extend
     this.timeout = options.timeout === undefined ? SEVEN_DAYS : options.timeout;
     this.softFail = options.softFail ?? false;
     this.exponentialBackoff = options.exponentialBackoff ?? false;
-    this.maxWait = options.maxWait === undefined ? null : toMillis(options.maxWait);
+    this.maxWait =
+      options.maxWait === undefined ? null : toMillis(options.maxWait);
     this.mode = options.mode ?? "poke";
   }
 
@@ -61,7 +66,9 @@ export abstract class BaseSensor<A extends object, O extends Json = null> extend
 
   /** The wait after the `pokes`-th check that was not done. */
   intervalAfter(pokes: number): number {
-    const interval = this.exponentialBackoff ? this.pokeInterval * 2 ** Math.max(0, pokes - 1) : this.pokeInterval;
+    const interval = this.exponentialBackoff
+      ? this.pokeInterval * 2 ** Math.max(0, pokes - 1)
+      : this.pokeInterval;
     return this.maxWait === null ? interval : Math.min(interval, this.maxWait);
   }
 
@@ -70,12 +77,18 @@ export abstract class BaseSensor<A extends object, O extends Json = null> extend
     for (let pokes = 1; ; pokes++) {
       const result = normalise(await this.poke(args, context));
       if (result.done) return (result.value ?? null) as O;
-      await new Promise((resolve) => setTimeout(resolve, this.intervalAfter(pokes)));
+      await new Promise((resolve) =>
+        setTimeout(resolve, this.intervalAfter(pokes)),
+      );
     }
   }
 }
 
 /** A poke's answer in one shape. */
-export function normalise<O extends Json>(result: PokeResult<O>): { done: boolean; value: O | null } {
-  return typeof result === "boolean" ? { done: result, value: null } : { done: result.done, value: result.value ?? null };
+export function normalise<O extends Json>(
+  result: PokeResult<O>,
+): { done: boolean; value: O | null } {
+  return typeof result === "boolean"
+    ? { done: result, value: null }
+    : { done: result.done, value: result.value ?? null };
 }

@@ -34,7 +34,11 @@ export interface DeferContext extends TaskContext {
  * A sensor that registers interest with an event source and parks until the event arrives:
  * the run suspends on a Restate awakeable, so the wait holds no worker, however long it is.
  */
-export abstract class DeferrableSensor<A extends object, E extends Json, O extends Json = E> extends BaseTask<A, O> {
+export abstract class DeferrableSensor<
+  A extends object,
+  E extends Json,
+  O extends Json = E,
+> extends BaseTask<A, O> {
   readonly kind = "deferrable-sensor";
   readonly timeout: Arg<Duration | null>;
   readonly softFail: Arg<boolean>;

@@ -25,14 +25,20 @@ const MAX_LINE = 2_000;
 /** Replaces every connection secret in a text with `***`, as Airflow masks task logs. */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
   let masked = text;
-  for (const secret of secrets) if (secret.length >= 4) masked = masked.split(secret).join("***");
+  for (const secret of secrets)
+    if (secret.length >= 4) masked = masked.split(secret).join("***");
   return masked;
 }
 
 /** Builds the context a task try sees, with a logger that tags lines with the try, masks secrets and keeps them in `kept`. */
 export function taskContext(
   runtime: WorkerRuntime,
-  run: { readonly dagId: string; readonly runId: string; readonly logicalDate: Date; readonly params: JsonObject },
+  run: {
+    readonly dagId: string;
+    readonly runId: string;
+    readonly logicalDate: Date;
+    readonly params: JsonObject;
+  },
   taskId: string,
   tryNumber: number,
   signal?: AbortSignal,
@@ -41,9 +47,30 @@ export function taskContext(
   const secrets = runtime.connections.secrets();
   const emit = (level: TaskLogLine["level"]) => (raw: string) => {
     const message = maskSecrets(raw, secrets);
-    if (kept && kept.length < MAX_LINES) kept.push(`${new Date().toISOString()} ${level.toUpperCase()} ${message.slice(0, MAX_LINE)}`);
-    runtime.log?.({ dagId: run.dagId, runId: run.runId, taskId, tryNumber, level, message });
+    if (kept && kept.length < MAX_LINES)
+      kept.push(
+        `${new Date().toISOString()} ${level.toUpperCase()} ${message.slice(0, MAX_LINE)}`,
+      );
+    runtime.log?.({
+      dagId: run.dagId,
+      runId: run.runId,
+      taskId,
+      tryNumber,
+      level,
+      message,
+    });
   };
-  const log: TaskLogger = { info: emit("info"), warn: emit("warn"), error: emit("error") };
-  return { ...run, taskId, tryNumber, log, connections: runtime.connections, signal: signal ?? new AbortController().signal };
+  const log: TaskLogger = {
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+  };
+  return {
+    ...run,
+    taskId,
+    tryNumber,
+    log,
+    connections: runtime.connections,
+    signal: signal ?? new AbortController().signal,
+  };
 }

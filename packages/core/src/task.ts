@@ -20,7 +20,9 @@ export abstract class BaseTask<A extends object, O extends Json> {
 
   protected constructor(options: BaseTaskOptions, args: Args<A>) {
     if (!/^[A-Za-z0-9_.-]{1,250}$/.test(options.taskId)) {
-      throw new RangeError(`taskId "${options.taskId}" must be 1-250 letters, digits, "_", "-" or "."`);
+      throw new RangeError(
+        `taskId "${options.taskId}" must be 1-250 letters, digits, "_", "-" or "."`,
+      );
     }
     this.taskId = options.taskId;
     this.args = args;

@@ -6,7 +6,12 @@ import { BaseOperator } from "./operator.js";
 import { DagRunner, logKey, xcomKey } from "./dag-runner.js";
 import type { Json } from "./json.js";
 import type { WorkerRuntime } from "./task-context.js";
-import type { DagRun, DagRunState, DagRunStatus, TaskInstance } from "./task-instance.js";
+import type {
+  DagRun,
+  DagRunState,
+  DagRunStatus,
+  TaskInstance,
+} from "./task-instance.js";
 
 /** The input of a DAG workflow's `run` handler: the trigger-time conf. */
 export interface DagRunInput {
@@ -27,7 +32,11 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
   // So the abort timeout outlasts the longest execution timeout a task declares.
   const longestStep = Math.max(
     0,
-    ...dag.tasks.map((t) => (t instanceof BaseOperator && t.executionTimeout !== null ? toMillis(t.executionTimeout) : 0)),
+    ...dag.tasks.map((t) =>
+      t instanceof BaseOperator && t.executionTimeout !== null
+        ? toMillis(t.executionTimeout)
+        : 0,
+    ),
   );
   return restate.workflow({
     name: dag.id,
@@ -44,20 +53,36 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
       run: async (ctx: restate.WorkflowContext, input: DagRunInput | null) =>
         new DagRunner(ctx, dag, runtime).run(input?.conf ?? {}),
       xcom: restate.handlers.workflow.shared(
-        async (ctx: restate.WorkflowSharedContext, input: { task_id: string }): Promise<{ value: Json } | null> => {
+        async (
+          ctx: restate.WorkflowSharedContext,
+          input: { task_id: string },
+        ): Promise<{ value: Json } | null> => {
           const keys = await ctx.stateKeys();
-          return keys.includes(xcomKey(input.task_id)) ? { value: (await ctx.get<Json>(xcomKey(input.task_id))) ?? null } : null;
+          return keys.includes(xcomKey(input.task_id))
+            ? { value: (await ctx.get<Json>(xcomKey(input.task_id))) ?? null }
+            : null;
         },
       ),
       logs: restate.handlers.workflow.shared(
-        async (ctx: restate.WorkflowSharedContext, input: { task_id: string; try_number: number }): Promise<string[] | null> =>
+        async (
+          ctx: restate.WorkflowSharedContext,
+          input: { task_id: string; try_number: number },
+        ): Promise<string[] | null> =>
           ctx.get<string[]>(logKey(input.task_id, input.try_number)),
       ),
-      status: restate.handlers.workflow.shared(async (ctx: restate.WorkflowSharedContext): Promise<DagRunStatus | null> => {
-        const run = await ctx.get<DagRun>("dag_run");
-        if (!run) return null;
-        return { dag_run: run, task_instances: (await ctx.get<TaskInstance[]>("task_instances")) ?? [] };
-      }),
+      status: restate.handlers.workflow.shared(
+        async (
+          ctx: restate.WorkflowSharedContext,
+        ): Promise<DagRunStatus | null> => {
+          const run = await ctx.get<DagRun>("dag_run");
+          if (!run) return null;
+          return {
+            dag_run: run,
+            task_instances:
+              (await ctx.get<TaskInstance[]>("task_instances")) ?? [],
+          };
+        },
+      ),
     },
   });
 }

@@ -36,7 +36,10 @@ export class Template<T> {
  * fields: template(({ press, type }: { press: ButtonPress; type: string }) => ({ username: press.username, event_type: type }),
  *   { press: sensor.output, type: params.event_type })
  */
-export function template<A extends object, T>(render: (values: A) => T, inputs: Args<A>): Template<T> {
+export function template<A extends object, T>(
+  render: (values: A) => T,
+  inputs: Args<A>,
+): Template<T> {
   return new Template<T>(inputs, render);
 }
 
@@ -65,18 +68,26 @@ export interface ArgScope {
 /** Resolves one argument to its value in a run. */
 export function resolveArg<T>(arg: Arg<T>, scope: ArgScope): T {
   if (isXComArg(arg)) {
-    if (!scope.outputs.has(arg.taskId)) throw new Error(`no output of task "${arg.taskId}" in this run`);
+    if (!scope.outputs.has(arg.taskId))
+      throw new Error(`no output of task "${arg.taskId}" in this run`);
     return scope.outputs.get(arg.taskId) as T;
   }
   if (isParamRef(arg)) return scope.params[arg.name] as T;
-  if (isTemplate(arg)) return (arg.render as (values: object) => T)(resolveArgs(arg.inputs, scope));
+  if (isTemplate(arg))
+    return (arg.render as (values: object) => T)(
+      resolveArgs(arg.inputs, scope),
+    );
   return arg;
 }
 
 /** Resolves every field of a task's arguments. */
-export function resolveArgs<A extends object>(args: Args<A>, scope: ArgScope): A {
+export function resolveArgs<A extends object>(
+  args: Args<A>,
+  scope: ArgScope,
+): A {
   const resolved: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(args)) resolved[key] = resolveArg(value, scope);
+  for (const [key, value] of Object.entries(args))
+    resolved[key] = resolveArg(value, scope);
   return resolved as unknown as A;
 }
 

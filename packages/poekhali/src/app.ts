@@ -29,14 +29,20 @@ export interface RunningApp {
 }
 
 /** Starts everything `npm start` runs: emulators (sandbox), restate-server, the worker, the web app. */
-export async function up(config: AppConfig, log: (line: string) => void): Promise<RunningApp> {
+export async function up(
+  config: AppConfig,
+  log: (line: string) => void,
+): Promise<RunningApp> {
   const host = "127.0.0.1";
   mkdirSync(config.home, { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {
     stopping = true;
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((e: unknown) => log(`[app] while stopping: ${String(e)}`));
+    for (const cleanup of cleanups.splice(0).reverse())
+      await cleanup().catch((e: unknown) =>
+        log(`[app] while stopping: ${String(e)}`),
+      );
     rmSync(join(config.home, "pids.json"), { force: true });
   };
   try {
@@ -51,11 +57,19 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
       const sandbox = await startSandbox({ host });
       cleanups.push(() => sandbox.close());
       sandboxInfo = sandbox.info;
-      sandboxPages = { sandboxChat: sandbox.chatPageUrl, sandboxTable: sandbox.tablePageUrl };
+      sandboxPages = {
+        sandboxChat: sandbox.chatPageUrl,
+        sandboxTable: sandbox.tablePageUrl,
+      };
       const t = sandbox.info.telegram;
       const a = sandbox.info.airtable;
       telegram = { token: t.token, chatId: t.chat_id, apiRoot: t.api_root };
-      airtable = { token: a.token, baseId: a.base_id, table: a.table, endpointUrl: a.endpoint_url };
+      airtable = {
+        token: a.token,
+        baseId: a.base_id,
+        table: a.table,
+        endpointUrl: a.endpoint_url,
+      };
       log(`[app] sandbox: chat page ${sandbox.chatPageUrl}`);
       log(`[app] sandbox: table page ${sandbox.tablePageUrl}`);
     }
@@ -65,32 +79,63 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
     const loaded = await loadDags(current.folder);
     const { dags } = loaded;
     // Name the user's files, not their snapshot copies.
-    const errors = loaded.errors.map((e) => ({ ...e, path: e.path.replace(current.folder, config.dagsFolder) }));
-    for (const e of errors) log(`[app] could not load DAG file ${e.path}: ${e.error}`);
-    log(`[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`);
+    const errors = loaded.errors.map((e) => ({
+      ...e,
+      path: e.path.replace(current.folder, config.dagsFolder),
+    }));
+    for (const e of errors)
+      log(`[app] could not load DAG file ${e.path}: ${e.error}`);
+    log(
+      `[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`,
+    );
 
     const { workerPort, ...ports } = await rememberedPorts(
       config.home,
-      { ingressPort: config.restate.ingressPort, adminPort: config.restate.adminPort, nodePort: config.restate.nodePort, workerPort: config.workerPort },
+      {
+        ingressPort: config.restate.ingressPort,
+        adminPort: config.restate.adminPort,
+        nodePort: config.restate.nodePort,
+        workerPort: config.workerPort,
+      },
       host,
       (name, from, to) =>
         log(
           `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
-            (name === "workerPort" ? "Runs parked on the old port's deployments cannot resume; free the port and restart." : ""),
+            (name === "workerPort"
+              ? "Runs parked on the old port's deployments cannot resume; free the port and restart."
+              : ""),
         ),
     );
-    const restate = await RestateServer.start({ home: config.home, host, ...ports });
+    const restate = await RestateServer.start({
+      home: config.home,
+      host,
+      ...ports,
+    });
     cleanups.push(() => restate.stop());
     const failed = restate.exited.then(
-      (code) => new Error(`restate-server stopped on its own (exit code ${code}); see ${join(config.home, "logs", "restate.log")}`),
+      (code) =>
+        new Error(
+          `restate-server stopped on its own (exit code ${code}); see ${join(config.home, "logs", "restate.log")}`,
+        ),
     );
     void failed.then((error) => !stopping && log(`[app] ${error.message}`));
-    log(`[app] restate-server: ingress ${restate.ingressUrl}, admin ${restate.adminUrl} (UI ${restate.adminUrl}/ui/)`);
+    log(
+      `[app] restate-server: ingress ${restate.ingressUrl}, admin ${restate.adminUrl} (UI ${restate.adminUrl}/ui/)`,
+    );
 
-    const inFlight = await versionsInFlight(restate, config.dagsFolder, current.hash);
-    for (const v of inFlight.versions) log(`[app] also serving DAG code version ${v.hash}: runs started on it are still going`);
+    const inFlight = await versionsInFlight(
+      restate,
+      config.dagsFolder,
+      current.hash,
+    );
+    for (const v of inFlight.versions)
+      log(
+        `[app] also serving DAG code version ${v.hash}: runs started on it are still going`,
+      );
     for (const v of inFlight.lost) {
-      log(`[app] ${v.runs} run(s) are pinned to DAG code version ${v.hash}, whose copy is gone: they cannot resume; cancel them`);
+      log(
+        `[app] ${v.runs} run(s) are pinned to DAG code version ${v.hash}, whose copy is gone: they cannot resume; cancel them`,
+      );
     }
 
     let ready = false;
@@ -126,23 +171,65 @@ export async function up(config: AppConfig, log: (line: string) => void): Promis
 
     const web = new Hono();
     const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
-    web.route("/", restApi({ dags, runs, ready: () => ready, importErrors: errors, ...(sandboxInfo ? { sandbox: sandboxInfo } : {}) }));
-    const webhook = telegramWebhook({ updates: config.updates, live: config.mode === "live", home: config.home, telegram, ingress: new RestateIngress(restate.ingressUrl), log });
+    web.route(
+      "/",
+      restApi({
+        dags,
+        runs,
+        ready: () => ready,
+        importErrors: errors,
+        ...(sandboxInfo ? { sandbox: sandboxInfo } : {}),
+      }),
+    );
+    const webhook = telegramWebhook({
+      updates: config.updates,
+      live: config.mode === "live",
+      home: config.home,
+      telegram,
+      ingress: new RestateIngress(restate.ingressUrl),
+      log,
+    });
     web.route("/", webhook.routes);
-    web.route("/", webPages({ dags, runs, nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages } }));
+    web.route(
+      "/",
+      webPages({
+        dags,
+        runs,
+        nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages },
+      }),
+    );
     const port = await choosePort(config.port, config.host);
     const server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: web.fetch, port, hostname: config.host }, () => resolve(s));
+      const s = serve({ fetch: web.fetch, port, hostname: config.host }, () =>
+        resolve(s),
+      );
     });
-    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
-    await webhook.register(`http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`);
+    cleanups.push(
+      () => new Promise((resolve) => server.close(() => resolve())),
+    );
+    await webhook.register(
+      `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
+    );
 
     function writePids() {
-      const pids = { app: process.pid, restate: restate.pid, worker: worker.pid };
-      writeFileSync(join(config.home, "pids.json"), `${JSON.stringify(pids)}\n`);
+      const pids = {
+        app: process.pid,
+        restate: restate.pid,
+        worker: worker.pid,
+      };
+      writeFileSync(
+        join(config.home, "pids.json"),
+        `${JSON.stringify(pids)}\n`,
+      );
     }
     writePids();
-    return { url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`, restateAdminUrl: restate.adminUrl, sandbox: sandboxInfo, failed, stop };
+    return {
+      url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
+      restateAdminUrl: restate.adminUrl,
+      sandbox: sandboxInfo,
+      failed,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

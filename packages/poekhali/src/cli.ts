@@ -17,7 +17,12 @@ const print = (line: string) => console.log(line);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === "--help" || command === "-h" || command === "help") {
+  if (
+    !command ||
+    command === "--help" ||
+    command === "-h" ||
+    command === "help"
+  ) {
     print(HELP);
     return command ? 0 : 2;
   }
@@ -26,7 +31,9 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./cli/up-command.js")).upCommand(rest, print);
     case "emulators": {
       if (rest.includes("--help") || rest.includes("-h")) {
-        print("Usage: poekhali emulators\n\nStarts the Telegram Bot API and Airtable emulators on loopback (ports from TELEGRAM_EMULATOR_PORT and\nAIRTABLE_EMULATOR_PORT, 0 = free) and prints one JSON line saying where they are; Ctrl-C stops them.");
+        print(
+          "Usage: poekhali emulators\n\nStarts the Telegram Bot API and Airtable emulators on loopback (ports from TELEGRAM_EMULATOR_PORT and\nAIRTABLE_EMULATOR_PORT, 0 = free) and prints one JSON line saying where they are; Ctrl-C stops them.",
+        );
         return 0;
       }
       loadDotEnv();
@@ -39,10 +46,16 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./cli/dags-commands.js")).dagsCommand(rest, print);
     case "tasks":
       loadDotEnv();
-      return (await import("./cli/tasks-commands.js")).tasksCommand(rest, print);
+      return (await import("./cli/tasks-commands.js")).tasksCommand(
+        rest,
+        print,
+      );
     case "airtable":
       loadDotEnv();
-      return (await import("./cli/airtable-command.js")).airtableCommand(rest, print);
+      return (await import("./cli/airtable-command.js")).airtableCommand(
+        rest,
+        print,
+      );
     default:
       throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
   }
@@ -52,8 +65,21 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ConfigError) console.error(`poekhali: configuration error: ${message}`);
+  if (error instanceof ConfigError)
+    console.error(`poekhali: configuration error: ${message}`);
   else console.error(`poekhali: ${message}`);
-  process.exitCode = error instanceof UsageError || (error instanceof Error && error.name === "TypeError" && "code" in error) ? 2 : 1;
-  if (!(error instanceof UsageError || error instanceof CommandFailed || error instanceof ConfigError) && process.env.POEKHALI_DEBUG) console.error(error);
+  process.exitCode =
+    error instanceof UsageError ||
+    (error instanceof Error && error.name === "TypeError" && "code" in error)
+      ? 2
+      : 1;
+  if (
+    !(
+      error instanceof UsageError ||
+      error instanceof CommandFailed ||
+      error instanceof ConfigError
+    ) &&
+    process.env.POEKHALI_DEBUG
+  )
+    console.error(error);
 }

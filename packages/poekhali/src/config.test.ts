@@ -3,7 +3,12 @@ import { resolveConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 
 const TOKEN = "123456789:AAHfakeTokenForConfigTests_abcdefghij";
-const live = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: "-1001234567890", AIRTABLE_TOKEN: "patX", AIRTABLE_BASE_ID: "appABCDEFGHIJKLMN" };
+const live = {
+  TELEGRAM_BOT_TOKEN: TOKEN,
+  TELEGRAM_CHAT_ID: "-1001234567890",
+  AIRTABLE_TOKEN: "patX",
+  AIRTABLE_BASE_ID: "appABCDEFGHIJKLMN",
+};
 
 function failure(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -32,20 +37,35 @@ describe("resolveConfig", () => {
   });
 
   it("treats an empty TELEGRAM_BOT_TOKEN (as in .env.example) as unset", () => {
-    expect(resolveConfig({ TELEGRAM_BOT_TOKEN: "" }, "/srv").mode).toBe("sandbox");
+    expect(resolveConfig({ TELEGRAM_BOT_TOKEN: "" }, "/srv").mode).toBe(
+      "sandbox",
+    );
   });
 
   it("runs live with Telegram's and Airtable's default addresses", () => {
     const config = resolveConfig(live, "/srv");
     expect(config.mode).toBe("live");
-    expect(config.telegram).toEqual({ token: TOKEN, chatId: "-1001234567890", apiRoot: "https://api.telegram.org" });
-    expect(config.airtable).toMatchObject({ table: "tg_actions", endpointUrl: "https://api.airtable.com" });
+    expect(config.telegram).toEqual({
+      token: TOKEN,
+      chatId: "-1001234567890",
+      apiRoot: "https://api.telegram.org",
+    });
+    expect(config.airtable).toMatchObject({
+      table: "tg_actions",
+      endpointUrl: "https://api.airtable.com",
+    });
   });
 
   it("names each variable that live mode needs", () => {
-    expect(failure({ ...live, TELEGRAM_CHAT_ID: undefined }).variable).toBe("TELEGRAM_CHAT_ID");
-    expect(failure({ ...live, AIRTABLE_TOKEN: undefined }).variable).toBe("AIRTABLE_TOKEN");
-    expect(failure({ ...live, AIRTABLE_BASE_ID: undefined }).variable).toBe("AIRTABLE_BASE_ID");
+    expect(failure({ ...live, TELEGRAM_CHAT_ID: undefined }).variable).toBe(
+      "TELEGRAM_CHAT_ID",
+    );
+    expect(failure({ ...live, AIRTABLE_TOKEN: undefined }).variable).toBe(
+      "AIRTABLE_TOKEN",
+    );
+    expect(failure({ ...live, AIRTABLE_BASE_ID: undefined }).variable).toBe(
+      "AIRTABLE_BASE_ID",
+    );
   });
 
   it("names malformed variables without echoing their values", () => {
@@ -53,23 +73,48 @@ describe("resolveConfig", () => {
     expect(bad.variable).toBe("TELEGRAM_BOT_TOKEN");
     expect(bad.message).not.toContain("not-a-token-secret");
     expect(failure({ POEKHALI_PORT: "70000" }).variable).toBe("POEKHALI_PORT");
-    expect(failure({ TELEGRAM_API_ROOT: "ftp://x" }).variable).toBe("TELEGRAM_API_ROOT");
-    expect(failure({ ...live, AIRTABLE_BASE_ID: "base1" }).variable).toBe("AIRTABLE_BASE_ID");
+    expect(failure({ TELEGRAM_API_ROOT: "ftp://x" }).variable).toBe(
+      "TELEGRAM_API_ROOT",
+    );
+    expect(failure({ ...live, AIRTABLE_BASE_ID: "base1" }).variable).toBe(
+      "AIRTABLE_BASE_ID",
+    );
   });
 
   it("strips a trailing slash from API roots, as grammY needs", () => {
-    expect(resolveConfig({ ...live, TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" }, "/srv").telegram?.apiRoot).toBe("http://127.0.0.1:8081");
+    expect(
+      resolveConfig(
+        { ...live, TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" },
+        "/srv",
+      ).telegram?.apiRoot,
+    ).toBe("http://127.0.0.1:8081");
   });
 
   it("polls Telegram by default and takes TELEGRAM_UPDATES=webhook with its URL and secret", () => {
-    expect(resolveConfig({}, "/srv").updates).toEqual({ mode: "poll", webhookUrl: undefined, webhookSecret: undefined });
-    const env = { TELEGRAM_UPDATES: "webhook", TELEGRAM_WEBHOOK_URL: "https://bot.example.com/telegram/webhook", TELEGRAM_WEBHOOK_SECRET: "s3cret_of-16chars" };
-    expect(resolveConfig(env, "/srv").updates).toEqual({ mode: "webhook", webhookUrl: "https://bot.example.com/telegram/webhook", webhookSecret: "s3cret_of-16chars" });
+    expect(resolveConfig({}, "/srv").updates).toEqual({
+      mode: "poll",
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+    });
+    const env = {
+      TELEGRAM_UPDATES: "webhook",
+      TELEGRAM_WEBHOOK_URL: "https://bot.example.com/telegram/webhook",
+      TELEGRAM_WEBHOOK_SECRET: "s3cret_of-16chars",
+    };
+    expect(resolveConfig(env, "/srv").updates).toEqual({
+      mode: "webhook",
+      webhookUrl: "https://bot.example.com/telegram/webhook",
+      webhookSecret: "s3cret_of-16chars",
+    });
   });
 
   it("names TELEGRAM_UPDATES, TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET when they are wrong, without echoing them", () => {
-    expect(failure({ TELEGRAM_UPDATES: "push" }).message).toBe('TELEGRAM_UPDATES: must be "poll" or "webhook"');
-    expect(failure({ TELEGRAM_WEBHOOK_URL: "ftp://x" }).variable).toBe("TELEGRAM_WEBHOOK_URL");
+    expect(failure({ TELEGRAM_UPDATES: "push" }).message).toBe(
+      'TELEGRAM_UPDATES: must be "poll" or "webhook"',
+    );
+    expect(failure({ TELEGRAM_WEBHOOK_URL: "ftp://x" }).variable).toBe(
+      "TELEGRAM_WEBHOOK_URL",
+    );
     const secret = failure({ TELEGRAM_WEBHOOK_SECRET: "short secret!" });
     expect(secret.variable).toBe("TELEGRAM_WEBHOOK_SECRET");
     expect(secret.message).not.toContain("short secret!");

@@ -36,7 +36,11 @@ export interface AppConfig {
   readonly host: string;
   readonly port: number;
   readonly workerPort: number;
-  readonly restate: { readonly ingressPort: number; readonly adminPort: number; readonly nodePort: number };
+  readonly restate: {
+    readonly ingressPort: number;
+    readonly adminPort: number;
+    readonly nodePort: number;
+  };
   readonly dagsFolder: string;
   readonly reporterName: string;
   readonly eventType: string;
@@ -50,14 +54,21 @@ const port = (fallback: number) =>
     .string()
     .default(String(fallback))
     .transform((v) => Number(v))
-    .pipe(z.number().int("must be a whole number").min(0, "must be 0-65535").max(65535, "must be 0-65535"));
+    .pipe(
+      z
+        .number()
+        .int("must be a whole number")
+        .min(0, "must be 0-65535")
+        .max(65535, "must be 0-65535"),
+    );
 const url = (fallback: string) =>
   z
     .string()
     .default(fallback)
     .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))
     .transform((v) => v.replace(/\/+$/, ""));
-const text = (fallback: string) => z.string().trim().min(1, "must not be empty").default(fallback);
+const text = (fallback: string) =>
+  z.string().trim().min(1, "must not be empty").default(fallback);
 const optional = z
   .string()
   .optional()
@@ -65,17 +76,54 @@ const optional = z
 
 const schema = z.object({
   TELEGRAM_BOT_TOKEN: optional.pipe(
-    z.string().regex(/^\d+:[A-Za-z0-9_-]{30,}$/, "is not shaped like a bot token '<bot id>:<secret>' from @BotFather").optional(),
+    z
+      .string()
+      .regex(
+        /^\d+:[A-Za-z0-9_-]{30,}$/,
+        "is not shaped like a bot token '<bot id>:<secret>' from @BotFather",
+      )
+      .optional(),
   ),
-  TELEGRAM_CHAT_ID: optional.pipe(z.string().regex(/^-?\d+$/, "must be a numeric chat id, e.g. -1001234567890").optional()),
+  TELEGRAM_CHAT_ID: optional.pipe(
+    z
+      .string()
+      .regex(/^-?\d+$/, "must be a numeric chat id, e.g. -1001234567890")
+      .optional(),
+  ),
   TELEGRAM_API_ROOT: url("https://api.telegram.org"),
-  TELEGRAM_UPDATES: optional.pipe(z.enum(["poll", "webhook"], { error: 'must be "poll" or "webhook"' }).default("poll")),
-  TELEGRAM_WEBHOOK_URL: optional.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://example.com/telegram/webhook" }).optional()),
+  TELEGRAM_UPDATES: optional.pipe(
+    z
+      .enum(["poll", "webhook"], { error: 'must be "poll" or "webhook"' })
+      .default("poll"),
+  ),
+  TELEGRAM_WEBHOOK_URL: optional.pipe(
+    z
+      .url({
+        protocol: /^https?$/,
+        error:
+          "must be an http(s) URL, e.g. https://example.com/telegram/webhook",
+      })
+      .optional(),
+  ),
   TELEGRAM_WEBHOOK_SECRET: optional.pipe(
-    z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 letters, digits, _ or - (Telegram's secret_token alphabet)").optional(),
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{16,256}$/,
+        "must be 16-256 letters, digits, _ or - (Telegram's secret_token alphabet)",
+      )
+      .optional(),
   ),
   AIRTABLE_TOKEN: optional,
-  AIRTABLE_BASE_ID: optional.pipe(z.string().regex(/^app[A-Za-z0-9]{14}$/, 'must look like "app" and 14 letters/digits').optional()),
+  AIRTABLE_BASE_ID: optional.pipe(
+    z
+      .string()
+      .regex(
+        /^app[A-Za-z0-9]{14}$/,
+        'must look like "app" and 14 letters/digits',
+      )
+      .optional(),
+  ),
   AIRTABLE_TABLE: text("tg_actions"),
   AIRTABLE_ENDPOINT_URL: url("https://api.airtable.com"),
   REPORTER_NAME: text("poekhali"),
@@ -97,7 +145,10 @@ export function loadDotEnv(cwd = process.cwd()): void {
 }
 
 /** Resolves the app's configuration, or throws a {@link ConfigError} naming the first bad variable. */
-export function resolveConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+export function resolveConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): AppConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -110,11 +161,32 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
   let telegram: TelegramConfig | undefined;
   let airtable: AirtableConfig | undefined;
   if (e.TELEGRAM_BOT_TOKEN !== undefined) {
-    if (!e.TELEGRAM_CHAT_ID) throw new ConfigError("TELEGRAM_CHAT_ID", "is required with TELEGRAM_BOT_TOKEN: the group chat's id, e.g. -1001234567890");
-    if (!e.AIRTABLE_TOKEN) throw new ConfigError("AIRTABLE_TOKEN", "is required with TELEGRAM_BOT_TOKEN: an Airtable personal access token (pat…)");
-    if (!e.AIRTABLE_BASE_ID) throw new ConfigError("AIRTABLE_BASE_ID", "is required with TELEGRAM_BOT_TOKEN: the base's id (app…)");
-    telegram = { token: e.TELEGRAM_BOT_TOKEN, chatId: e.TELEGRAM_CHAT_ID, apiRoot: e.TELEGRAM_API_ROOT };
-    airtable = { token: e.AIRTABLE_TOKEN, baseId: e.AIRTABLE_BASE_ID, table: e.AIRTABLE_TABLE, endpointUrl: e.AIRTABLE_ENDPOINT_URL };
+    if (!e.TELEGRAM_CHAT_ID)
+      throw new ConfigError(
+        "TELEGRAM_CHAT_ID",
+        "is required with TELEGRAM_BOT_TOKEN: the group chat's id, e.g. -1001234567890",
+      );
+    if (!e.AIRTABLE_TOKEN)
+      throw new ConfigError(
+        "AIRTABLE_TOKEN",
+        "is required with TELEGRAM_BOT_TOKEN: an Airtable personal access token (pat…)",
+      );
+    if (!e.AIRTABLE_BASE_ID)
+      throw new ConfigError(
+        "AIRTABLE_BASE_ID",
+        "is required with TELEGRAM_BOT_TOKEN: the base's id (app…)",
+      );
+    telegram = {
+      token: e.TELEGRAM_BOT_TOKEN,
+      chatId: e.TELEGRAM_CHAT_ID,
+      apiRoot: e.TELEGRAM_API_ROOT,
+    };
+    airtable = {
+      token: e.AIRTABLE_TOKEN,
+      baseId: e.AIRTABLE_BASE_ID,
+      table: e.AIRTABLE_TABLE,
+      endpointUrl: e.AIRTABLE_ENDPOINT_URL,
+    };
   }
   return {
     mode: live ? "live" : "sandbox",
@@ -122,12 +194,20 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     host: e.POEKHALI_HOST,
     port: e.POEKHALI_PORT,
     workerPort: e.POEKHALI_WORKER_PORT,
-    restate: { ingressPort: e.POEKHALI_RESTATE_INGRESS_PORT, adminPort: e.POEKHALI_RESTATE_ADMIN_PORT, nodePort: e.POEKHALI_RESTATE_NODE_PORT },
+    restate: {
+      ingressPort: e.POEKHALI_RESTATE_INGRESS_PORT,
+      adminPort: e.POEKHALI_RESTATE_ADMIN_PORT,
+      nodePort: e.POEKHALI_RESTATE_NODE_PORT,
+    },
     dagsFolder: resolve(cwd, e.POEKHALI_DAGS_FOLDER),
     reporterName: e.REPORTER_NAME,
     eventType: e.EVENT_TYPE,
     telegram,
     airtable,
-    updates: { mode: e.TELEGRAM_UPDATES, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET },
+    updates: {
+      mode: e.TELEGRAM_UPDATES,
+      webhookUrl: e.TELEGRAM_WEBHOOK_URL,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+    },
   };
 }

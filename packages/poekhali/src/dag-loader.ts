@@ -22,19 +22,28 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
   const dags = new Map<string, Dag>();
   const isDag = (value: unknown): value is Dag => value instanceof Dag;
   const errors: DagImportError[] = [];
-  const names = (await readdir(folder).catch(() => [])).filter((n) => DAG_FILE.test(n)).sort();
+  const names = (await readdir(folder).catch(() => []))
+    .filter((n) => DAG_FILE.test(n))
+    .sort();
   for (const name of names) {
     const path = join(folder, name);
     try {
-      const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      const module = (await import(pathToFileURL(path).href)) as Record<
+        string,
+        unknown
+      >;
       for (const value of Object.values(module)) {
         if (!isDag(value)) continue;
         const seen = dags.get(value.id);
-        if (seen && seen !== value) throw new Error(`DAG id "${value.id}" is defined twice`);
+        if (seen && seen !== value)
+          throw new Error(`DAG id "${value.id}" is defined twice`);
         dags.set(value.id, value);
       }
     } catch (error) {
-      errors.push({ path, error: error instanceof Error ? error.message : String(error) });
+      errors.push({
+        path,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return { dags, errors };

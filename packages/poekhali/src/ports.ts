@@ -12,7 +12,10 @@ function free(port: number, host: string): Promise<boolean> {
 }
 
 /** Returns the port as given, or a free one on `host` when it is 0. */
-export async function choosePort(port: number, host = "127.0.0.1"): Promise<number> {
+export async function choosePort(
+  port: number,
+  host = "127.0.0.1",
+): Promise<number> {
   if (port !== 0) return port;
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -38,7 +41,9 @@ export async function rememberedPorts<K extends string>(
   onMoved: (name: K, from: number, to: number) => void = () => undefined,
 ): Promise<Record<K, number>> {
   const file = join(home, "ports.json");
-  const kept: Partial<Record<K, number>> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<Record<K, number>>) : {};
+  const kept: Partial<Record<K, number>> = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as Partial<Record<K, number>>)
+    : {};
   const chosen = {} as Record<K, number>;
   const taken = new Set<number>();
   for (const name of Object.keys(wanted) as K[]) {
@@ -46,9 +51,15 @@ export async function rememberedPorts<K extends string>(
     const previous = kept[name];
     let port = asked;
     if (asked === 0) {
-      port = previous !== undefined && !taken.has(previous) && (await free(previous, host)) ? previous : await choosePort(0, host);
+      port =
+        previous !== undefined &&
+        !taken.has(previous) &&
+        (await free(previous, host))
+          ? previous
+          : await choosePort(0, host);
       while (taken.has(port)) port = await choosePort(0, host);
-      if (previous !== undefined && port !== previous) onMoved(name, previous, port);
+      if (previous !== undefined && port !== previous)
+        onMoved(name, previous, port);
     }
     taken.add(port);
     chosen[name] = port;

@@ -16,7 +16,9 @@ export class TelegramError extends Error {
 
   /** Whether trying the same call later may work (rate limits, server errors, the network). */
   get retryable(): boolean {
-    return this.errorCode === 0 || this.errorCode === 429 || this.errorCode >= 500;
+    return (
+      this.errorCode === 0 || this.errorCode === 429 || this.errorCode >= 500
+    );
   }
 }
 

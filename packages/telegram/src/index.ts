@@ -7,12 +7,29 @@ export {
   type SendMessage,
   type EditMessage,
 } from "./hooks/telegram-hook.js";
-export { SendLimiter, TELEGRAM_SEND_LIMITS, type SendLimits, type LimiterClock } from "./hooks/send-limiter.js";
+export {
+  SendLimiter,
+  TELEGRAM_SEND_LIMITS,
+  type SendLimits,
+  type LimiterClock,
+} from "./hooks/send-limiter.js";
 
 // Operators
-export { SendButtonOperator, type SendButtonArgs, type SendButtonOperatorOptions } from "./operators/send-button-operator.js";
-export { SendMessageOperator, type SendMessageArgs, type SendMessageOperatorOptions } from "./operators/send-message-operator.js";
-export { SendKeyboardOperator, type SendKeyboardArgs, type SendKeyboardOperatorOptions } from "./operators/send-keyboard-operator.js";
+export {
+  SendButtonOperator,
+  type SendButtonArgs,
+  type SendButtonOperatorOptions,
+} from "./operators/send-button-operator.js";
+export {
+  SendMessageOperator,
+  type SendMessageArgs,
+  type SendMessageOperatorOptions,
+} from "./operators/send-message-operator.js";
+export {
+  SendKeyboardOperator,
+  type SendKeyboardArgs,
+  type SendKeyboardOperatorOptions,
+} from "./operators/send-keyboard-operator.js";
 export {
   EditMessageOperator,
   type EditMessageArgs,
@@ -22,13 +39,37 @@ export {
 export { type SentMessage, sentMessage } from "./operators/sent-message.js";
 
 // Sensors
-export { ButtonPressSensor, type ButtonPressArgs, type ButtonPressSensorOptions } from "./sensors/button-press-sensor.js";
-export { TextMessageSensor, type TextMessageArgs, type TextMessageSensorOptions, messageMatch } from "./sensors/text-message-sensor.js";
+export {
+  ButtonPressSensor,
+  type ButtonPressArgs,
+  type ButtonPressSensorOptions,
+} from "./sensors/button-press-sensor.js";
+export {
+  TextMessageSensor,
+  type TextMessageArgs,
+  type TextMessageSensorOptions,
+  messageMatch,
+} from "./sensors/text-message-sensor.js";
 
 // Updates: ingestion and routing
-export { UpdatePoller, type UpdatePollerOptions } from "./updates/update-poller.js";
-export { pollLease, POLL_LEASE_NAME, PollLeaseClient, type PollLeaseObject, type Lease, type LeaseAnswer } from "./updates/poll-lease.js";
-export { WebhookSettings, SECRET_HEADER, newWebhookSecret, secretMatches } from "./updates/webhook-settings.js";
+export {
+  UpdatePoller,
+  type UpdatePollerOptions,
+} from "./updates/update-poller.js";
+export {
+  pollLease,
+  POLL_LEASE_NAME,
+  PollLeaseClient,
+  type PollLeaseObject,
+  type Lease,
+  type LeaseAnswer,
+} from "./updates/poll-lease.js";
+export {
+  WebhookSettings,
+  SECRET_HEADER,
+  newWebhookSecret,
+  secretMatches,
+} from "./updates/webhook-settings.js";
 export {
   handOverUpdate,
   updateIdempotencyKey,
@@ -37,8 +78,16 @@ export {
   type IncomingUpdate,
   type IngestedUpdateType,
 } from "./updates/hand-over.js";
-export { MESSAGES_NAME, chatKey, type MessageEvent } from "./updates/message-event.js";
-export { telegramRouter, type TelegramRouter, type TelegramRouterOptions } from "./updates/router.js";
+export {
+  MESSAGES_NAME,
+  chatKey,
+  type MessageEvent,
+} from "./updates/message-event.js";
+export {
+  telegramRouter,
+  type TelegramRouter,
+  type TelegramRouterOptions,
+} from "./updates/router.js";
 export { ROUTER_NAME, type Watch } from "./updates/watch.js";
 export {
   telegramMessages,
@@ -48,7 +97,11 @@ export {
   type MessageWatch,
   type ReceivedMessage,
 } from "./updates/message-watch.js";
-export { type MessageMatch, matchesMessage, matchRegExp } from "./updates/message-match.js";
+export {
+  type MessageMatch,
+  matchesMessage,
+  matchRegExp,
+} from "./updates/message-match.js";
 export {
   type SentButton,
   type PressEvent,

@@ -1,5 +1,8 @@
 /** Field values of one record, as the REST API takes and gives them. */
-export type Fields = Record<string, string | number | boolean | null | string[]>;
+export type Fields = Record<
+  string,
+  string | number | boolean | null | string[]
+>;
 
 /** One record as Airtable returns it. */
 export type AirtableRecord = {
@@ -34,7 +37,10 @@ export type UpsertResult = {
 export type ListOptions = {
   /** Only records for which this formula is true, e.g. `{chat_id} = '-100123'`. */
   readonly filterByFormula?: string;
-  readonly sort?: readonly { readonly field: string; readonly direction?: "asc" | "desc" }[];
+  readonly sort?: readonly {
+    readonly field: string;
+    readonly direction?: "asc" | "desc";
+  }[];
   /** Only these fields of each record. */
   readonly fields?: string[];
   /** Stop after this many records, across pages. */

@@ -1,6 +1,15 @@
-import { DeferrableSensor, type Args, type BaseSensorOptions, type DeferContext } from "@poekhali/core";
+import {
+  DeferrableSensor,
+  type Args,
+  type BaseSensorOptions,
+  type DeferContext,
+} from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
-import { WRITER_NAME, type WriteRequest, type WriteResult } from "../writers/writer-protocol.js";
+import {
+  WRITER_NAME,
+  type WriteRequest,
+  type WriteResult,
+} from "../writers/writer-protocol.js";
 import { writeTarget } from "./write-target.js";
 
 /** Arguments of {@link AirtableCreateRecordsOperator}. */
@@ -12,7 +21,8 @@ export interface CreateRecordsArgs {
 }
 
 /** Options of {@link AirtableCreateRecordsOperator}. */
-export interface AirtableCreateRecordsOperatorOptions extends BaseSensorOptions, Args<CreateRecordsArgs> {
+export interface AirtableCreateRecordsOperatorOptions
+  extends BaseSensorOptions, Args<CreateRecordsArgs> {
   /** Fields that together identify a record: a retried create looks rows up by them and creates only the missing. */
   readonly identifyBy: readonly string[];
   readonly airtableConnId?: string;
@@ -28,20 +38,31 @@ export type CreateRecordsResult = { record_ids: string[] };
  * @example
  * new AirtableCreateRecordsOperator({ taskId: "log_rows", records: rows.output, identifyBy: ["chat_id", "triggered_at"] });
  */
-export class AirtableCreateRecordsOperator extends DeferrableSensor<CreateRecordsArgs, WriteResult, CreateRecordsResult> {
+export class AirtableCreateRecordsOperator extends DeferrableSensor<
+  CreateRecordsArgs,
+  WriteResult,
+  CreateRecordsResult
+> {
   readonly title = "create records in Airtable";
   readonly identifyBy: readonly string[];
   readonly airtableConnId: string;
 
   constructor(options: AirtableCreateRecordsOperatorOptions) {
     super(options, { table: options.table ?? null, records: options.records });
-    if (options.identifyBy.length === 0) throw new RangeError(`task "${options.taskId}": identifyBy needs at least one field`);
+    if (options.identifyBy.length === 0)
+      throw new RangeError(
+        `task "${options.taskId}": identifyBy needs at least one field`,
+      );
     this.identifyBy = options.identifyBy;
     this.airtableConnId = options.airtableConnId ?? "airtable_default";
   }
 
   override defer(args: CreateRecordsArgs, context: DeferContext): void {
-    const { baseId, table } = writeTarget(context, this.airtableConnId, args.table);
+    const { baseId, table } = writeTarget(
+      context,
+      this.airtableConnId,
+      args.table,
+    );
     const request: WriteRequest = {
       kind: "write",
       trigger_id: context.triggerId,
@@ -49,7 +70,10 @@ export class AirtableCreateRecordsOperator extends DeferrableSensor<CreateRecord
       records: [...args.records],
       mode: { kind: "create", identifyBy: [...this.identifyBy] },
     };
-    context.send({ service: WRITER_NAME, handler: "enqueue", key: baseId }, { ...request });
+    context.send(
+      { service: WRITER_NAME, handler: "enqueue", key: baseId },
+      { ...request },
+    );
   }
 
   override complete(event: WriteResult): CreateRecordsResult {

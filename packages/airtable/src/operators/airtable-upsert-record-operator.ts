@@ -1,6 +1,15 @@
-import { DeferrableSensor, type Args, type BaseSensorOptions, type DeferContext } from "@poekhali/core";
+import {
+  DeferrableSensor,
+  type Args,
+  type BaseSensorOptions,
+  type DeferContext,
+} from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
-import { WRITER_NAME, type WriteRequest, type WriteResult } from "../writers/writer-protocol.js";
+import {
+  WRITER_NAME,
+  type WriteRequest,
+  type WriteResult,
+} from "../writers/writer-protocol.js";
 import { writeTarget } from "./write-target.js";
 
 /** Arguments of {@link AirtableUpsertRecordOperator}. */
@@ -12,7 +21,8 @@ export interface UpsertRecordArgs {
 }
 
 /** Options of {@link AirtableUpsertRecordOperator}. */
-export interface AirtableUpsertRecordOperatorOptions extends BaseSensorOptions, Args<UpsertRecordArgs> {
+export interface AirtableUpsertRecordOperatorOptions
+  extends BaseSensorOptions, Args<UpsertRecordArgs> {
   /** 1-3 fields that together identify the record, so that a retried write finds what it wrote. */
   readonly fieldsToMergeOn: readonly string[];
   readonly airtableConnId?: string;
@@ -28,22 +38,35 @@ export type UpsertRecordResult = { record_id: string; created: boolean };
  * @example
  * new AirtableUpsertRecordOperator({ taskId: "write_row", fields: row.output, fieldsToMergeOn: ["chat_id", "triggered_at"] });
  */
-export class AirtableUpsertRecordOperator extends DeferrableSensor<UpsertRecordArgs, WriteResult, UpsertRecordResult> {
+export class AirtableUpsertRecordOperator extends DeferrableSensor<
+  UpsertRecordArgs,
+  WriteResult,
+  UpsertRecordResult
+> {
   readonly title = "write the row to Airtable";
   readonly fieldsToMergeOn: readonly string[];
   readonly airtableConnId: string;
 
   constructor(options: AirtableUpsertRecordOperatorOptions) {
     super(options, { table: options.table ?? null, fields: options.fields });
-    if (options.fieldsToMergeOn.length < 1 || options.fieldsToMergeOn.length > 3) {
-      throw new RangeError(`task "${options.taskId}": fieldsToMergeOn takes 1 to 3 fields, as Airtable's upsert does`);
+    if (
+      options.fieldsToMergeOn.length < 1 ||
+      options.fieldsToMergeOn.length > 3
+    ) {
+      throw new RangeError(
+        `task "${options.taskId}": fieldsToMergeOn takes 1 to 3 fields, as Airtable's upsert does`,
+      );
     }
     this.fieldsToMergeOn = options.fieldsToMergeOn;
     this.airtableConnId = options.airtableConnId ?? "airtable_default";
   }
 
   override defer(args: UpsertRecordArgs, context: DeferContext): void {
-    const { baseId, table } = writeTarget(context, this.airtableConnId, args.table);
+    const { baseId, table } = writeTarget(
+      context,
+      this.airtableConnId,
+      args.table,
+    );
     const request: WriteRequest = {
       kind: "write",
       trigger_id: context.triggerId,
@@ -51,12 +74,16 @@ export class AirtableUpsertRecordOperator extends DeferrableSensor<UpsertRecordA
       records: [args.fields],
       mode: { kind: "upsert", fieldsToMergeOn: [...this.fieldsToMergeOn] },
     };
-    context.send({ service: WRITER_NAME, handler: "enqueue", key: baseId }, { ...request });
+    context.send(
+      { service: WRITER_NAME, handler: "enqueue", key: baseId },
+      { ...request },
+    );
   }
 
   override complete(event: WriteResult): UpsertRecordResult {
     const record = event.records[0];
-    if (!record) throw new Error("the Airtable writer answered without a record");
+    if (!record)
+      throw new Error("the Airtable writer answered without a record");
     return { record_id: record.id, created: record.created };
   }
 }

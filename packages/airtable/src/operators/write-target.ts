@@ -3,12 +3,22 @@ import * as restate from "@restatedev/restate-sdk";
 import type { TaskContext } from "@poekhali/core";
 
 /** Where a task writes: the base from its connection, the table given or the connection's. */
-export function writeTarget(context: TaskContext, connId: string, table: string | null | undefined): { baseId: string; table: string } {
+export function writeTarget(
+  context: TaskContext,
+  connId: string,
+  table: string | null | undefined,
+): { baseId: string; table: string } {
   const connection = context.connections.get(connId);
   const baseId = connection.extra.base_id;
   const name = table ?? connection.extra.table;
   // Thrown while the run registers its write: terminal, since no retry will make the connection complete.
-  if (!baseId) throw new restate.TerminalError(`task "${context.taskId}": connection "${connId}" has no base id (extra.base_id)`);
-  if (!name) throw new restate.TerminalError(`task "${context.taskId}": no table given and connection "${connId}" names none`);
+  if (!baseId)
+    throw new restate.TerminalError(
+      `task "${context.taskId}": connection "${connId}" has no base id (extra.base_id)`,
+    );
+  if (!name)
+    throw new restate.TerminalError(
+      `task "${context.taskId}": no table given and connection "${connId}" names none`,
+    );
   return { baseId, table: name };
 }

@@ -1,4 +1,11 @@
-import { DeferrableSensor, toMillis, type Args, type BaseSensorOptions, type DeferContext, type Duration } from "@poekhali/core";
+import {
+  DeferrableSensor,
+  toMillis,
+  type Args,
+  type BaseSensorOptions,
+  type DeferContext,
+  type Duration,
+} from "@poekhali/core";
 import type { AirtableRecord } from "../hooks/airtable-types.js";
 import { writeTarget } from "../operators/write-target.js";
 import type { FindResult } from "../writers/writer-protocol.js";
@@ -13,7 +20,8 @@ export interface RecordSensorArgs {
 }
 
 /** Options of {@link AirtableRecordSensor}. */
-export interface AirtableRecordSensorOptions extends BaseSensorOptions, Args<RecordSensorArgs> {
+export interface AirtableRecordSensorOptions
+  extends BaseSensorOptions, Args<RecordSensorArgs> {
   /** How long between looks; 30 s by default. */
   readonly pokeInterval?: Duration;
   readonly airtableConnId?: string;
@@ -26,7 +34,11 @@ export interface AirtableRecordSensorOptions extends BaseSensorOptions, Args<Rec
  * @example
  * const approved = new AirtableRecordSensor({ taskId: "wait_for_approval", formula: "{status} = 'approved'", timeout: "1h" });
  */
-export class AirtableRecordSensor extends DeferrableSensor<RecordSensorArgs, FindResult, AirtableRecord> {
+export class AirtableRecordSensor extends DeferrableSensor<
+  RecordSensorArgs,
+  FindResult,
+  AirtableRecord
+> {
   readonly title = "wait for a matching Airtable record";
   readonly pokeInterval: Duration;
   readonly airtableConnId: string;
@@ -38,11 +50,16 @@ export class AirtableRecordSensor extends DeferrableSensor<RecordSensorArgs, Fin
     this.airtableConnId = options.airtableConnId ?? "airtable_default";
     // The watch stops with the sensor; a timeout taken from params or upstream only ends the sensor's wait.
     const t = options.timeout;
-    this.#timeoutMs = typeof t === "string" || typeof t === "number" ? toMillis(t) : null;
+    this.#timeoutMs =
+      typeof t === "string" || typeof t === "number" ? toMillis(t) : null;
   }
 
   override defer(args: RecordSensorArgs, context: DeferContext): void {
-    const { baseId, table } = writeTarget(context, this.airtableConnId, args.table);
+    const { baseId, table } = writeTarget(
+      context,
+      this.airtableConnId,
+      args.table,
+    );
     const watch: RecordWatch = {
       base_id: baseId,
       table,
@@ -51,12 +68,16 @@ export class AirtableRecordSensor extends DeferrableSensor<RecordSensorArgs, Fin
       poke_interval_ms: toMillis(this.pokeInterval),
       timeout_ms: this.#timeoutMs,
     };
-    context.send({ service: RECORD_WATCH_NAME, handler: "watch" }, { ...watch });
+    context.send(
+      { service: RECORD_WATCH_NAME, handler: "watch" },
+      { ...watch },
+    );
   }
 
   override complete(event: FindResult): AirtableRecord {
     const record = event.records[0];
-    if (!record) throw new Error("the record watch woke the sensor without a record");
+    if (!record)
+      throw new Error("the record watch woke the sensor without a record");
     return record;
   }
 }

@@ -1,6 +1,10 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import { WRITER_NAME, type FindRequest, type FindResult } from "../writers/writer-protocol.js";
+import {
+  WRITER_NAME,
+  type FindRequest,
+  type FindResult,
+} from "../writers/writer-protocol.js";
 
 /** The record watch's Restate name. */
 export const RECORD_WATCH_NAME = "airtable_record_watch";
@@ -27,14 +31,29 @@ export interface RecordWatch {
 export function airtableRecordWatch() {
   return restate.service({
     name: RECORD_WATCH_NAME,
-    description: "Polls an Airtable base until a record matches a formula, then wakes the waiting sensor",
+    description:
+      "Polls an Airtable base until a record matches a formula, then wakes the waiting sensor",
     handlers: {
-      watch: async (ctx: restate.Context, watch: RecordWatch): Promise<void> => {
+      watch: async (
+        ctx: restate.Context,
+        watch: RecordWatch,
+      ): Promise<void> => {
         const started = await ctx.date.now();
         for (let poke = 1; ; poke++) {
           const reply = ctx.awakeable<FindResult>();
-          const find: FindRequest = { kind: "find", trigger_id: reply.id, table: watch.table, formula: watch.formula };
-          ctx.genericSend({ service: WRITER_NAME, method: "enqueue", key: watch.base_id, parameter: find, inputSerde: restate.serde.json });
+          const find: FindRequest = {
+            kind: "find",
+            trigger_id: reply.id,
+            table: watch.table,
+            formula: watch.formula,
+          };
+          ctx.genericSend({
+            service: WRITER_NAME,
+            method: "enqueue",
+            key: watch.base_id,
+            parameter: find,
+            inputSerde: restate.serde.json,
+          });
           let found: FindResult;
           try {
             found = await reply.promise;
@@ -44,10 +63,18 @@ export function airtableRecordWatch() {
             ctx.rejectAwakeable(watch.trigger_id, error.message);
             return;
           }
-          if (found.records.length > 0) return ctx.resolveAwakeable(watch.trigger_id, found);
+          if (found.records.length > 0)
+            return ctx.resolveAwakeable(watch.trigger_id, found);
           const now = await ctx.date.now();
-          if (watch.timeout_ms !== null && now - started + watch.poke_interval_ms > watch.timeout_ms) return;
-          await ctx.sleep(watch.poke_interval_ms, `wait before look ${poke + 1}`);
+          if (
+            watch.timeout_ms !== null &&
+            now - started + watch.poke_interval_ms > watch.timeout_ms
+          )
+            return;
+          await ctx.sleep(
+            watch.poke_interval_ms,
+            `wait before look ${poke + 1}`,
+          );
         }
       },
     },

@@ -1,5 +1,8 @@
 import { airtableRecordWatch } from "../sensors/record-watch.js";
-import { airtableWriter, type AirtableWriterOptions } from "./airtable-writer.js";
+import {
+  airtableWriter,
+  type AirtableWriterOptions,
+} from "./airtable-writer.js";
 
 /**
  * Every Restate service the Airtable provider's tasks talk to: the per-base writer and the record watch.

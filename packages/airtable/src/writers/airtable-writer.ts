@@ -208,22 +208,25 @@ export function airtableWriter(options: AirtableWriterOptions) {
         (!fresh ||
           batchItems.some((item) => item.kind === "row" && item.maybeWritten));
       // The slot is checked inside the step: a free base writes at once, without a journaled clock read first.
-      const step = await ctx.run(what, async (): Promise<AttemptOutcome | Wait> => {
-        // A retried create may look up before it creates: two requests, so it needs room for both.
-        const wait = nextSlot(pace, limits, lookFirst ? 2 : 1) - Date.now();
-        if (wait > 0) return { kind: "wait", waitMs: wait };
-        let hook: AirtableHook;
-        try {
-          hook = options.hookFor(ctx.key);
-        } catch (error) {
-          return {
-            kind: "refused",
-            starts: [],
-            message: `no Airtable hook for base ${ctx.key}: ${error instanceof Error ? error.message : String(error)}`,
-          };
-        }
-        return attempt(hook, batchItems, lookFirst);
-      });
+      const step = await ctx.run(
+        what,
+        async (): Promise<AttemptOutcome | Wait> => {
+          // A retried create may look up before it creates: two requests, so it needs room for both.
+          const wait = nextSlot(pace, limits, lookFirst ? 2 : 1) - Date.now();
+          if (wait > 0) return { kind: "wait", waitMs: wait };
+          let hook: AirtableHook;
+          try {
+            hook = options.hookFor(ctx.key);
+          } catch (error) {
+            return {
+              kind: "refused",
+              starts: [],
+              message: `no Airtable hook for base ${ctx.key}: ${error instanceof Error ? error.message : String(error)}`,
+            };
+          }
+          return attempt(hook, batchItems, lookFirst);
+        },
+      );
       if (step.kind !== "wait") {
         outcome = step;
         break;
@@ -233,7 +236,10 @@ export function airtableWriter(options: AirtableWriterOptions) {
         drainLater(ctx, step.waitMs);
         return;
       }
-      await ctx.sleep(step.waitMs, `wait for a request slot of base ${ctx.key}`);
+      await ctx.sleep(
+        step.waitMs,
+        `wait for a request slot of base ${ctx.key}`,
+      );
     }
 
     stats.requests += outcome.starts.length;

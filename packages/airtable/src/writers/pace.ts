@@ -24,17 +24,32 @@ export interface PaceLimits {
 export function nextSlot(pace: Pace, limits: PaceLimits, requests = 1): number {
   // Of the latest starts, this many may still be inside the second the new requests begin.
   const keep = limits.requestsPerSecond - requests + 1;
-  const window = pace.starts.length >= keep ? (pace.starts[pace.starts.length - keep] ?? 0) + 1000 + limits.marginMs : 0;
+  const window =
+    pace.starts.length >= keep
+      ? (pace.starts[pace.starts.length - keep] ?? 0) + 1000 + limits.marginMs
+      : 0;
   return Math.max(window, pace.pausedUntil);
 }
 
 /** Records requests that started at these times. */
-export function recordStarts(pace: Pace, starts: readonly number[], limits: PaceLimits): Pace {
-  return { ...pace, starts: [...pace.starts, ...starts].slice(-limits.requestsPerSecond) };
+export function recordStarts(
+  pace: Pace,
+  starts: readonly number[],
+  limits: PaceLimits,
+): Pace {
+  return {
+    ...pace,
+    starts: [...pace.starts, ...starts].slice(-limits.requestsPerSecond),
+  };
 }
 
 /** Exponential backoff with jitter: `random` in [0, 1) picks a delay between half and all of the capped exponential. */
-export function backoffMs(attempt: number, random: number, baseMs = 1_000, capMs = 60_000): number {
+export function backoffMs(
+  attempt: number,
+  random: number,
+  baseMs = 1_000,
+  capMs = 60_000,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (ceiling / 2) * random);
 }

@@ -51,6 +51,9 @@ export class QueueStore {
 
   /** How many places are between head and tail (emptied ones past the head included). */
   async length(): Promise<number> {
-    return ((await this.ctx.get<number>("tail")) ?? 0) - ((await this.ctx.get<number>("head")) ?? 0);
+    return (
+      ((await this.ctx.get<number>("tail")) ?? 0) -
+      ((await this.ctx.get<number>("head")) ?? 0)
+    );
   }
 }

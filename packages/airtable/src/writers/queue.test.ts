@@ -2,9 +2,20 @@ import { describe, expect, it } from "vitest";
 import { itemsOf, takeBatch, type QueuedItem } from "./queue.js";
 import type { WriteMode } from "./writer-protocol.js";
 
-const mode: WriteMode = { kind: "upsert", fieldsToMergeOn: ["chat_id", "username"] };
+const mode: WriteMode = {
+  kind: "upsert",
+  fieldsToMergeOn: ["chat_id", "username"],
+};
 const rows = (n: number, table = "t", same = false, from = 0): QueuedItem[] =>
-  Array.from({ length: n }, (_, k) => k + from).flatMap((i) => itemsOf({ kind: "write", trigger_id: `r${table}${i}`, table, records: [{ chat_id: "1", username: same ? "x" : `u${i}` }], mode }));
+  Array.from({ length: n }, (_, k) => k + from).flatMap((i) =>
+    itemsOf({
+      kind: "write",
+      trigger_id: `r${table}${i}`,
+      table,
+      records: [{ chat_id: "1", username: same ? "x" : `u${i}` }],
+      mode,
+    }),
+  );
 
 describe("takeBatch", () => {
   it("takes up to 10 rows of different runs for the same table", () => {
@@ -12,7 +23,11 @@ describe("takeBatch", () => {
   });
 
   it("keeps rows of another table for their own request", () => {
-    const batch = takeBatch([...rows(2, "a"), ...rows(3, "b"), ...rows(2, "a", false, 2)]);
+    const batch = takeBatch([
+      ...rows(2, "a"),
+      ...rows(3, "b"),
+      ...rows(2, "a", false, 2),
+    ]);
     expect(batch.map((i) => i.table)).toEqual(["a", "a", "a", "a"]);
   });
 

@@ -1,5 +1,9 @@
 import type { Fields } from "../hooks/airtable-types.js";
-import type { FindRequest, WriteMode, WriteRequest } from "./writer-protocol.js";
+import type {
+  FindRequest,
+  WriteMode,
+  WriteRequest,
+} from "./writer-protocol.js";
 
 /** One row waiting in a base's writer. */
 export interface QueuedRow {
@@ -35,7 +39,16 @@ export const MAX_BATCH = 10;
 
 /** Turns a request into queue items. */
 export function itemsOf(request: WriteRequest | FindRequest): QueuedItem[] {
-  if (request.kind === "find") return [{ kind: "find", trigger: request.trigger_id, table: request.table, formula: request.formula, attempts: 0 }];
+  if (request.kind === "find")
+    return [
+      {
+        kind: "find",
+        trigger: request.trigger_id,
+        table: request.table,
+        formula: request.formula,
+        attempts: 0,
+      },
+    ];
   return request.records.map((fields, index) => ({
     kind: "row",
     trigger: request.trigger_id,
@@ -55,7 +68,9 @@ export function identityFields(mode: WriteMode): readonly string[] {
 }
 
 function identity(row: QueuedRow): string {
-  return JSON.stringify(identityFields(row.mode).map((f) => row.fields[f] ?? null));
+  return JSON.stringify(
+    identityFields(row.mode).map((f) => row.fields[f] ?? null),
+  );
 }
 
 /**
@@ -71,7 +86,12 @@ export function takeBatch(queue: readonly QueuedItem[]): QueuedItem[] {
   const batch: QueuedRow[] = [];
   for (const item of queue) {
     if (batch.length === MAX_BATCH) break;
-    if (item.kind !== "row" || item.solo || `${item.table}\u0000${JSON.stringify(item.mode)}` !== key) continue;
+    if (
+      item.kind !== "row" ||
+      item.solo ||
+      `${item.table}\u0000${JSON.stringify(item.mode)}` !== key
+    )
+      continue;
     const id = identity(item);
     if (seen.has(id)) continue;
     seen.add(id);

@@ -1,4 +1,8 @@
-import { AirtableError, AirtableInvalidValueError, AirtableRateLimitError } from "../errors.js";
+import {
+  AirtableError,
+  AirtableInvalidValueError,
+  AirtableRateLimitError,
+} from "../errors.js";
 import type { AirtableHook } from "../hooks/airtable-hook.js";
 import type { AirtableRecord } from "../hooks/airtable-types.js";
 import { formulaMatching, sameValue } from "./formulas.js";
@@ -9,7 +13,11 @@ import type { WrittenRecord } from "./writer-protocol.js";
 export type AttemptOutcome = { readonly starts: number[] } & (
   | { readonly kind: "written"; readonly records: WrittenRecord[] }
   | { readonly kind: "found"; readonly records: AirtableRecord[] }
-  | { readonly kind: "rate-limited"; readonly retryAfterMs: number; readonly message: string }
+  | {
+      readonly kind: "rate-limited";
+      readonly retryAfterMs: number;
+      readonly message: string;
+    }
   | { readonly kind: "transient"; readonly message: string }
   | { readonly kind: "refused"; readonly message: string }
 );
@@ -18,7 +26,11 @@ export type AttemptOutcome = { readonly starts: number[] } & (
  * Sends one batch and turns every answer into a value. With `lookFirst` (a try that may already have reached
  * Airtable), a create first looks its rows up and creates only those it does not find.
  */
-export async function attempt(hook: AirtableHook, batch: readonly QueuedItem[], lookFirst: boolean): Promise<AttemptOutcome> {
+export async function attempt(
+  hook: AirtableHook,
+  batch: readonly QueuedItem[],
+  lookFirst: boolean,
+): Promise<AttemptOutcome> {
   const starts: number[] = [];
   const timed = <T>(call: () => Promise<T>): Promise<T> => {
     starts.push(Date.now());
@@ -28,29 +40,73 @@ export async function attempt(hook: AirtableHook, batch: readonly QueuedItem[], 
     const head = batch[0];
     if (!head) return { kind: "written", starts, records: [] };
     if (head.kind === "find") {
-      const records = await timed(() => hook.listRecords(head.table, { filterByFormula: head.formula, maxRecords: 10, pageSize: 10 }));
+      const records = await timed(() =>
+        hook.listRecords(head.table, {
+          filterByFormula: head.formula,
+          maxRecords: 10,
+          pageSize: 10,
+        }),
+      );
       return { kind: "found", starts, records };
     }
     const rows = batch as readonly QueuedRow[];
-    const records = head.mode.kind === "upsert" ? await upsert(hook, head.table, rows, head.mode.fieldsToMergeOn, timed) : await create(hook, head.table, rows, head.mode.identifyBy, lookFirst, timed);
+    const records =
+      head.mode.kind === "upsert"
+        ? await upsert(hook, head.table, rows, head.mode.fieldsToMergeOn, timed)
+        : await create(
+            hook,
+            head.table,
+            rows,
+            head.mode.identifyBy,
+            lookFirst,
+            timed,
+          );
     return { kind: "written", starts, records };
   } catch (error) {
     // The hook asks the metadata API once to name a refused column's type: count that request too.
     if (error instanceof AirtableInvalidValueError) starts.push(Date.now());
-    if (error instanceof AirtableRateLimitError) return { kind: "rate-limited", starts, retryAfterMs: error.retryAfterMs, message: error.message };
-    if (error instanceof AirtableError && error.retryable) return { kind: "transient", starts, message: error.message };
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (error instanceof AirtableRateLimitError)
+      return {
+        kind: "rate-limited",
+        starts,
+        retryAfterMs: error.retryAfterMs,
+        message: error.message,
+      };
+    if (error instanceof AirtableError && error.retryable)
+      return { kind: "transient", starts, message: error.message };
+    const message =
+      error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
     return { kind: "refused", starts, message };
   }
 }
 
 type Timed = <T>(call: () => Promise<T>) => Promise<T>;
 
-async function upsert(hook: AirtableHook, table: string, rows: readonly QueuedRow[], mergeOn: readonly string[], timed: Timed): Promise<WrittenRecord[]> {
-  const res = await timed(() => hook.upsertRecords(table, rows.map((r) => r.fields), mergeOn));
+async function upsert(
+  hook: AirtableHook,
+  table: string,
+  rows: readonly QueuedRow[],
+  mergeOn: readonly string[],
+  timed: Timed,
+): Promise<WrittenRecord[]> {
+  const res = await timed(() =>
+    hook.upsertRecords(
+      table,
+      rows.map((r) => r.fields),
+      mergeOn,
+    ),
+  );
   const created = new Set(res.createdRecords);
-  if (res.records.length !== rows.length) throw new Error(`Airtable answered an upsert of ${rows.length} rows with ${res.records.length} records`);
-  return res.records.map((record) => ({ id: record.id, created: created.has(record.id) }));
+  if (res.records.length !== rows.length)
+    throw new Error(
+      `Airtable answered an upsert of ${rows.length} rows with ${res.records.length} records`,
+    );
+  return res.records.map((record) => ({
+    id: record.id,
+    created: created.has(record.id),
+  }));
 }
 
 async function create(
@@ -63,19 +119,42 @@ async function create(
 ): Promise<WrittenRecord[]> {
   const found = new Map<number, string>();
   if (lookFirst) {
-    const formula = formulaMatching(rows.map((r) => r.fields), identifyBy);
-    const candidates = await timed(() => hook.listRecords(table, formula ? { filterByFormula: formula } : {}));
+    const formula = formulaMatching(
+      rows.map((r) => r.fields),
+      identifyBy,
+    );
+    const candidates = await timed(() =>
+      hook.listRecords(table, formula ? { filterByFormula: formula } : {}),
+    );
     rows.forEach((row, i) => {
-      const match = candidates.find((c) => identifyBy.every((f) => sameValue(c.fields[f], row.fields[f])));
+      const match = candidates.find((c) =>
+        identifyBy.every((f) => sameValue(c.fields[f], row.fields[f])),
+      );
       if (match) found.set(i, match.id);
     });
   }
-  const missing = rows.map((row, i) => ({ row, i })).filter(({ i }) => !found.has(i));
-  const created = missing.length > 0 ? await timed(() => hook.createRecords(table, missing.map(({ row }) => row.fields))) : [];
-  const results: WrittenRecord[] = rows.map((_, i) => ({ id: found.get(i) ?? "", created: false }));
+  const missing = rows
+    .map((row, i) => ({ row, i }))
+    .filter(({ i }) => !found.has(i));
+  const created =
+    missing.length > 0
+      ? await timed(() =>
+          hook.createRecords(
+            table,
+            missing.map(({ row }) => row.fields),
+          ),
+        )
+      : [];
+  const results: WrittenRecord[] = rows.map((_, i) => ({
+    id: found.get(i) ?? "",
+    created: false,
+  }));
   missing.forEach(({ i }, k) => {
     const record = created[k];
-    if (!record) throw new Error(`Airtable answered a create of ${missing.length} rows with ${created.length} records`);
+    if (!record)
+      throw new Error(
+        `Airtable answered a create of ${missing.length} rows with ${created.length} records`,
+      );
     results[i] = { id: record.id, created: true };
   });
   return results;

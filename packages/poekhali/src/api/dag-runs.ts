@@ -1,4 +1,11 @@
-import { IngressError, type Dag, type DagRunState, type DagRunStatus, type RestateIngress, type TaskInstance } from "@poekhali/core";
+import {
+  IngressError,
+  type Dag,
+  type DagRunState,
+  type DagRunStatus,
+  type RestateIngress,
+  type TaskInstance,
+} from "@poekhali/core";
 
 /** A run as the REST API shows it (Airflow's DAGRun). */
 export interface DagRunView {
@@ -40,18 +47,46 @@ export class DagRuns {
   ) {}
 
   /** Starts a run; throws {@link RunExistsError} when the id was used before. */
-  async trigger(dag: Dag, runId: string, conf: Record<string, unknown>): Promise<DagRunView> {
-    const accepted = await this.ingress.send({ service: dag.id, handler: "run", key: runId }, { conf: conf as never });
-    if (accepted.status === "PreviouslyAccepted") throw new RunExistsError(`DAG run "${runId}" of DAG "${dag.id}" already exists`);
-    return { dag_id: dag.id, dag_run_id: runId, state: "queued", conf, logical_date: null, start_date: null, end_date: null };
+  async trigger(
+    dag: Dag,
+    runId: string,
+    conf: Record<string, unknown>,
+  ): Promise<DagRunView> {
+    const accepted = await this.ingress.send(
+      { service: dag.id, handler: "run", key: runId },
+      { conf: conf as never },
+    );
+    if (accepted.status === "PreviouslyAccepted")
+      throw new RunExistsError(
+        `DAG run "${runId}" of DAG "${dag.id}" already exists`,
+      );
+    return {
+      dag_id: dag.id,
+      dag_run_id: runId,
+      state: "queued",
+      conf,
+      logical_date: null,
+      start_date: null,
+      end_date: null,
+    };
   }
 
   /** The run and its task instances, or null when there is no such run. */
-  async get(dag: Dag, runId: string): Promise<{ run: DagRunView; taskInstances: TaskInstance[] } | null> {
+  async get(
+    dag: Dag,
+    runId: string,
+  ): Promise<{ run: DagRunView; taskInstances: TaskInstance[] } | null> {
     const status = await this.#status(dag, runId);
-    if (status) return { run: { ...status.dag_run }, taskInstances: status.task_instances };
+    if (status)
+      return {
+        run: { ...status.dag_run },
+        taskInstances: status.task_instances,
+      };
     // No state yet: the run is queued, failed before its first step, or does not exist.
-    const rows = await this.#invocations(dag, `AND target_service_key = ${sql(runId)}`);
+    const rows = await this.#invocations(
+      dag,
+      `AND target_service_key = ${sql(runId)}`,
+    );
     const row = rows[0];
     if (!row) return null;
     const taskInstances: TaskInstance[] = dag.tasks.map((t) => ({
@@ -71,9 +106,16 @@ export class DagRuns {
   }
 
   /** A task's output (its XCom return_value), or null when it has produced none. */
-  async xcom(dag: Dag, runId: string, taskId: string): Promise<{ value: unknown } | null> {
+  async xcom(
+    dag: Dag,
+    runId: string,
+    taskId: string,
+  ): Promise<{ value: unknown } | null> {
     try {
-      return await this.ingress.call<{ value: unknown } | null>({ service: dag.id, handler: "xcom", key: runId }, { task_id: taskId });
+      return await this.ingress.call<{ value: unknown } | null>(
+        { service: dag.id, handler: "xcom", key: runId },
+        { task_id: taskId },
+      );
     } catch (error) {
       if (error instanceof IngressError && error.status === 404) return null;
       throw error;
@@ -81,9 +123,17 @@ export class DagRuns {
   }
 
   /** A task try's kept log lines, or null when the run, task or try has none. */
-  async logs(dag: Dag, runId: string, taskId: string, tryNumber: number): Promise<string[] | null> {
+  async logs(
+    dag: Dag,
+    runId: string,
+    taskId: string,
+    tryNumber: number,
+  ): Promise<string[] | null> {
     try {
-      return await this.ingress.call<string[] | null>({ service: dag.id, handler: "logs", key: runId }, { task_id: taskId, try_number: tryNumber });
+      return await this.ingress.call<string[] | null>(
+        { service: dag.id, handler: "logs", key: runId },
+        { task_id: taskId, try_number: tryNumber },
+      );
     } catch (error) {
       if (error instanceof IngressError && error.status === 404) return null;
       throw error;
@@ -104,7 +154,11 @@ export class DagRuns {
 
   async #status(dag: Dag, runId: string): Promise<DagRunStatus | null> {
     try {
-      return await this.ingress.call<DagRunStatus | null>({ service: dag.id, handler: "status", key: runId });
+      return await this.ingress.call<DagRunStatus | null>({
+        service: dag.id,
+        handler: "status",
+        key: runId,
+      });
     } catch (error) {
       if (error instanceof IngressError && error.status === 404) return null;
       throw error;
@@ -128,7 +182,16 @@ export class DagRuns {
         : ["pending", "scheduled", "ready"].includes(row.status)
           ? "queued"
           : "running";
-    const created = row.created_at === null ? null : new Date(row.created_at).toISOString();
-    return { dag_id: dag.id, dag_run_id: row.run_id, state, conf: {}, logical_date: created, start_date: created, end_date: null };
+    const created =
+      row.created_at === null ? null : new Date(row.created_at).toISOString();
+    return {
+      dag_id: dag.id,
+      dag_run_id: row.run_id,
+      state,
+      conf: {},
+      logical_date: created,
+      start_date: created,
+      end_date: null,
+    };
   }
 }

@@ -5,8 +5,17 @@ import { RunExistsError, type DagRuns } from "./dag-runs.js";
 
 /** What the sandbox's emulators are reachable at (GET /api/v1/sandbox). */
 export interface SandboxInfo {
-  readonly telegram: { readonly api_root: string; readonly token: string; readonly chat_id: string };
-  readonly airtable: { readonly endpoint_url: string; readonly token: string; readonly base_id: string; readonly table: string };
+  readonly telegram: {
+    readonly api_root: string;
+    readonly token: string;
+    readonly chat_id: string;
+  };
+  readonly airtable: {
+    readonly endpoint_url: string;
+    readonly token: string;
+    readonly base_id: string;
+    readonly table: string;
+  };
 }
 
 /** What the REST API serves from. */
@@ -17,26 +26,41 @@ export interface RestApiOptions {
   readonly ready: () => boolean;
   readonly sandbox?: SandboxInfo;
   /** DAG files that failed to load, with the error, as Airflow's import errors. */
-  readonly importErrors?: readonly { readonly path: string; readonly error: string }[];
+  readonly importErrors?: readonly {
+    readonly path: string;
+    readonly error: string;
+  }[];
 }
 
 const triggerBody = z.object({
   dag_run_id: z
     .string()
-    .regex(/^[A-Za-z0-9_.:+-]{1,250}$/, "must be 1-250 letters, digits or _ . : + -")
+    .regex(
+      /^[A-Za-z0-9_.:+-]{1,250}$/,
+      "must be 1-250 letters, digits or _ . : + -",
+    )
     .optional(),
   conf: z.record(z.string(), z.unknown()).optional(),
 });
 
-const problem = (c: Context, status: 400 | 404 | 409 | 503, title: string, detail: string) =>
-  c.json({ title, status, detail }, status);
+const problem = (
+  c: Context,
+  status: 400 | 404 | 409 | 503,
+  title: string,
+  detail: string,
+) => c.json({ title, status, detail }, status);
 
 /** Airflow-shaped REST API: `/healthz` and `/api/v1/dags/...`. */
 export function restApi(options: RestApiOptions): Hono {
   const app = new Hono();
-  const dagOr404 = (c: Context) => options.dags.get(c.req.param("dag_id") ?? "");
+  const dagOr404 = (c: Context) =>
+    options.dags.get(c.req.param("dag_id") ?? "");
 
-  app.get("/healthz", (c) => (options.ready() ? c.json({ status: "ok" }) : c.json({ status: "starting" }, 503)));
+  app.get("/healthz", (c) =>
+    options.ready()
+      ? c.json({ status: "ok" })
+      : c.json({ status: "starting" }, 503),
+  );
 
   app.get("/api/v1/dags", (c) => {
     const dags = [...options.dags.values()].map(dagView);
@@ -45,19 +69,33 @@ export function restApi(options: RestApiOptions): Hono {
 
   app.get("/api/v1/dags/:dag_id", (c) => {
     const dag = dagOr404(c);
-    return dag ? c.json(dagView(dag)) : problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    return dag
+      ? c.json(dagView(dag))
+      : problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns", async (c) => {
     const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    if (!dag)
+      return problem(
+        c,
+        404,
+        "DAG not found",
+        `no DAG "${c.req.param("dag_id")}"`,
+      );
     const runs = await options.runs.list(dag);
     return c.json({ dag_runs: runs, total_entries: runs.length });
   });
 
   app.post("/api/v1/dags/:dag_id/dagRuns", async (c) => {
     const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    if (!dag)
+      return problem(
+        c,
+        404,
+        "DAG not found",
+        `no DAG "${c.req.param("dag_id")}"`,
+      );
     let raw: unknown;
     try {
       raw = await c.req.json();
@@ -67,83 +105,216 @@ export function restApi(options: RestApiOptions): Hono {
     const body = triggerBody.safeParse(raw);
     if (!body.success) {
       const issue = body.error.issues[0];
-      return problem(c, 400, "Bad request", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
+      return problem(
+        c,
+        400,
+        "Bad request",
+        `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
+      );
     }
     const conf = body.data.conf ?? {};
     try {
       dag.parseConf(conf);
     } catch (error) {
-      if (error instanceof ConfError) return problem(c, 400, "Bad request", error.message);
+      if (error instanceof ConfError)
+        return problem(c, 400, "Bad request", error.message);
       throw error;
     }
-    if (!options.ready()) return problem(c, 503, "Not ready", "the worker is not registered yet; retry in a moment");
+    if (!options.ready())
+      return problem(
+        c,
+        503,
+        "Not ready",
+        "the worker is not registered yet; retry in a moment",
+      );
     const runId = body.data.dag_run_id ?? `manual__${new Date().toISOString()}`;
     try {
       return c.json(await options.runs.trigger(dag, runId, conf));
     } catch (error) {
-      if (error instanceof RunExistsError) return problem(c, 409, "Conflict", error.message);
+      if (error instanceof RunExistsError)
+        return problem(c, 409, "Conflict", error.message);
       throw error;
     }
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
     const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    if (!dag)
+      return problem(
+        c,
+        404,
+        "DAG not found",
+        `no DAG "${c.req.param("dag_id")}"`,
+      );
     const found = await options.runs.get(dag, c.req.param("dag_run_id"));
-    return found ? c.json(found.run) : problem(c, 404, "DAG run not found", `no run "${c.req.param("dag_run_id")}"`);
+    return found
+      ? c.json(found.run)
+      : problem(
+          c,
+          404,
+          "DAG run not found",
+          `no run "${c.req.param("dag_run_id")}"`,
+        );
   });
 
   app.patch("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
     const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
-    const body = (await c.req.json().catch(() => null)) as { state?: unknown } | null;
-    if (body?.state !== "failed") return problem(c, 400, "Bad request", 'state: only "failed" is supported: it cancels the run');
+    if (!dag)
+      return problem(
+        c,
+        404,
+        "DAG not found",
+        `no DAG "${c.req.param("dag_id")}"`,
+      );
+    const body = (await c.req.json().catch(() => null)) as {
+      state?: unknown;
+    } | null;
+    if (body?.state !== "failed")
+      return problem(
+        c,
+        400,
+        "Bad request",
+        'state: only "failed" is supported: it cancels the run',
+      );
     const runId = c.req.param("dag_run_id");
     const found = await options.runs.get(dag, runId);
-    if (!found) return problem(c, 404, "DAG run not found", `no run "${runId}"`);
+    if (!found)
+      return problem(c, 404, "DAG run not found", `no run "${runId}"`);
     if (found.run.state === "success" || found.run.state === "failed") {
-      return problem(c, 409, "Conflict", `run "${runId}" already ended ${found.run.state}`);
+      return problem(
+        c,
+        409,
+        "Conflict",
+        `run "${runId}" already ended ${found.run.state}`,
+      );
     }
     await options.runs.cancel(dag, runId);
     return c.json({ ...found.run, state: "failed" });
   });
 
   app.get("/api/v1/importErrors", (c) => {
-    const list = (options.importErrors ?? []).map((e, i) => ({ import_error_id: i + 1, filename: e.path, stack_trace: e.error }));
+    const list = (options.importErrors ?? []).map((e, i) => ({
+      import_error_id: i + 1,
+      filename: e.path,
+      stack_trace: e.error,
+    }));
     return c.json({ import_errors: list, total_entries: list.length });
   });
 
-  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/xcomEntries/:key", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
-    if (c.req.param("key") !== "return_value") return problem(c, 404, "XCom not found", 'tasks keep one XCom: "return_value", their output');
-    const { dag_run_id, task_id } = { dag_run_id: c.req.param("dag_run_id"), task_id: c.req.param("task_id") };
-    const found = await options.runs.xcom(dag, dag_run_id, task_id);
-    if (!found) return problem(c, 404, "XCom not found", `task "${task_id}" of run "${dag_run_id}" has no output (yet)`);
-    return c.json({ key: "return_value", dag_id: dag.id, dag_run_id, task_id, value: found.value });
-  });
+  app.get(
+    "/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/xcomEntries/:key",
+    async (c) => {
+      const dag = dagOr404(c);
+      if (!dag)
+        return problem(
+          c,
+          404,
+          "DAG not found",
+          `no DAG "${c.req.param("dag_id")}"`,
+        );
+      if (c.req.param("key") !== "return_value")
+        return problem(
+          c,
+          404,
+          "XCom not found",
+          'tasks keep one XCom: "return_value", their output',
+        );
+      const { dag_run_id, task_id } = {
+        dag_run_id: c.req.param("dag_run_id"),
+        task_id: c.req.param("task_id"),
+      };
+      const found = await options.runs.xcom(dag, dag_run_id, task_id);
+      if (!found)
+        return problem(
+          c,
+          404,
+          "XCom not found",
+          `task "${task_id}" of run "${dag_run_id}" has no output (yet)`,
+        );
+      return c.json({
+        key: "return_value",
+        dag_id: dag.id,
+        dag_run_id,
+        task_id,
+        value: found.value,
+      });
+    },
+  );
 
-  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
-    const tryNumber = Number(c.req.param("try_number"));
-    if (!Number.isInteger(tryNumber) || tryNumber < 1) return problem(c, 400, "Bad request", "try_number must be a whole number ≥ 1");
-    const lines = await options.runs.logs(dag, c.req.param("dag_run_id"), c.req.param("task_id"), tryNumber);
-    if (lines === null) return problem(c, 404, "Log not found", "no log kept for that run, task and try");
-    const content = lines.join("\n");
-    return c.req.header("accept")?.includes("application/json") ? c.json({ content, continuation_token: null }) : c.text(content);
-  });
+  app.get(
+    "/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number",
+    async (c) => {
+      const dag = dagOr404(c);
+      if (!dag)
+        return problem(
+          c,
+          404,
+          "DAG not found",
+          `no DAG "${c.req.param("dag_id")}"`,
+        );
+      const tryNumber = Number(c.req.param("try_number"));
+      if (!Number.isInteger(tryNumber) || tryNumber < 1)
+        return problem(
+          c,
+          400,
+          "Bad request",
+          "try_number must be a whole number ≥ 1",
+        );
+      const lines = await options.runs.logs(
+        dag,
+        c.req.param("dag_run_id"),
+        c.req.param("task_id"),
+        tryNumber,
+      );
+      if (lines === null)
+        return problem(
+          c,
+          404,
+          "Log not found",
+          "no log kept for that run, task and try",
+        );
+      const content = lines.join("\n");
+      return c.req.header("accept")?.includes("application/json")
+        ? c.json({ content, continuation_token: null })
+        : c.text(content);
+    },
+  );
 
-  app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag) return problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
-    const found = await options.runs.get(dag, c.req.param("dag_run_id"));
-    if (!found) return problem(c, 404, "DAG run not found", `no run "${c.req.param("dag_run_id")}"`);
-    return c.json({ task_instances: found.taskInstances, total_entries: found.taskInstances.length });
-  });
+  app.get(
+    "/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances",
+    async (c) => {
+      const dag = dagOr404(c);
+      if (!dag)
+        return problem(
+          c,
+          404,
+          "DAG not found",
+          `no DAG "${c.req.param("dag_id")}"`,
+        );
+      const found = await options.runs.get(dag, c.req.param("dag_run_id"));
+      if (!found)
+        return problem(
+          c,
+          404,
+          "DAG run not found",
+          `no run "${c.req.param("dag_run_id")}"`,
+        );
+      return c.json({
+        task_instances: found.taskInstances,
+        total_entries: found.taskInstances.length,
+      });
+    },
+  );
 
   app.get("/api/v1/sandbox", (c) =>
-    options.sandbox ? c.json(options.sandbox) : problem(c, 404, "Not in sandbox mode", "TELEGRAM_BOT_TOKEN is set: this is a live deployment"),
+    options.sandbox
+      ? c.json(options.sandbox)
+      : problem(
+          c,
+          404,
+          "Not in sandbox mode",
+          "TELEGRAM_BOT_TOKEN is set: this is a live deployment",
+        ),
   );
 
   return app;
@@ -156,7 +327,14 @@ function dagView(dag: Dag) {
     is_paused: false,
     schedule_interval: null,
     tags: dag.tags.map((name) => ({ name })),
-    params: z.toJSONSchema(dag.paramsSchema, { io: "input", unrepresentable: "any" }),
-    tasks: dag.tasks.map((t) => ({ task_id: t.taskId, title: t.title, downstream_of: t.upstreamTaskIds })),
+    params: z.toJSONSchema(dag.paramsSchema, {
+      io: "input",
+      unrepresentable: "any",
+    }),
+    tasks: dag.tasks.map((t) => ({
+      task_id: t.taskId,
+      title: t.title,
+      downstream_of: t.upstreamTaskIds,
+    })),
   };
 }

@@ -20,7 +20,10 @@ export const DAGS_HELP = `Usage:
 Options: --url URL (default POEKHALI_URL, else http://127.0.0.1:$POEKHALI_PORT), --help`;
 
 /** Runs `poekhali dags <verb> ...`; returns the exit code. */
-export async function dagsCommand(argv: string[], print: (line: string) => void): Promise<number> {
+export async function dagsCommand(
+  argv: string[],
+  print: (line: string) => void,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -39,19 +42,42 @@ export async function dagsCommand(argv: string[], print: (line: string) => void)
     return values.help ? 0 : 2;
   }
   const api = ApiClient.resolve(values.url);
-  const out = (data: unknown, text: () => string) => print(values.json ? JSON.stringify(data, null, 2) : text());
+  const out = (data: unknown, text: () => string) =>
+    print(values.json ? JSON.stringify(data, null, 2) : text());
 
   if (verb === "list") {
-    const { dags } = await api.request<{ dags: { dag_id: string; description: string; tags: { name: string }[] }[] }>("GET", "/api/v1/dags");
-    out(dags, () => table(["dag_id", "tags", "description"], dags.map((d) => [d.dag_id, d.tags.map((t) => t.name).join(","), d.description])));
+    const { dags } = await api.request<{
+      dags: { dag_id: string; description: string; tags: { name: string }[] }[];
+    }>("GET", "/api/v1/dags");
+    out(dags, () =>
+      table(
+        ["dag_id", "tags", "description"],
+        dags.map((d) => [
+          d.dag_id,
+          d.tags.map((t) => t.name).join(","),
+          d.description,
+        ]),
+      ),
+    );
     return 0;
   }
-  if (!dagId) throw new UsageError(`poekhali dags ${verb} needs a <dag_id>\n\n${DAGS_HELP}`);
+  if (!dagId)
+    throw new UsageError(
+      `poekhali dags ${verb} needs a <dag_id>\n\n${DAGS_HELP}`,
+    );
   const base = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns`;
 
   if (verb === "runs") {
-    const { dag_runs } = await api.request<{ dag_runs: DagRunView[] }>("GET", base);
-    out(dag_runs, () => table(["dag_run_id", "state", "start_date"], dag_runs.map((r) => [r.dag_run_id, r.state, r.start_date])));
+    const { dag_runs } = await api.request<{ dag_runs: DagRunView[] }>(
+      "GET",
+      base,
+    );
+    out(dag_runs, () =>
+      table(
+        ["dag_run_id", "state", "start_date"],
+        dag_runs.map((r) => [r.dag_run_id, r.state, r.start_date]),
+      ),
+    );
     return 0;
   }
   if (verb === "trigger") {
@@ -60,22 +86,31 @@ export async function dagsCommand(argv: string[], print: (line: string) => void)
       try {
         conf = JSON.parse(values.conf);
       } catch (error) {
-        throw new UsageError(`--conf is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+        throw new UsageError(
+          `--conf is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
-    const body = { conf, ...(values["run-id"] ? { dag_run_id: values["run-id"] } : {}) };
+    const body = {
+      conf,
+      ...(values["run-id"] ? { dag_run_id: values["run-id"] } : {}),
+    };
     const run = await api.request<DagRunView>("POST", base, body);
     if (!values.wait) {
       out(run, () => `triggered ${dagId} run ${run.dag_run_id} (${run.state})`);
       return 0;
     }
-    if (!values.json) print(`triggered ${dagId} run ${run.dag_run_id}; waiting for it to end…`);
+    if (!values.json)
+      print(`triggered ${dagId} run ${run.dag_run_id}; waiting for it to end…`);
     const path = `${base}/${encodeURIComponent(run.dag_run_id)}`;
     for (;;) {
       const now = await api.request<DagRunView>("GET", path);
       if (now.state === "success" || now.state === "failed") {
         out(now, () => `run ${now.dag_run_id} ended ${now.state}`);
-        if (now.state === "failed") throw new CommandFailed(`run ${now.dag_run_id} of ${dagId} failed; see: poekhali tasks states ${dagId} ${now.dag_run_id}`);
+        if (now.state === "failed")
+          throw new CommandFailed(
+            `run ${now.dag_run_id} of ${dagId} failed; see: poekhali tasks states ${dagId} ${now.dag_run_id}`,
+          );
         return 0;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));

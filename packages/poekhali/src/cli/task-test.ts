@@ -1,4 +1,14 @@
-import { BaseOperator, DeferrableSensor, StaticConnections, isXComArg, taskContext, resolveArgs, type Connections, type Dag, type Json } from "@poekhali/core";
+import {
+  BaseOperator,
+  DeferrableSensor,
+  StaticConnections,
+  isXComArg,
+  taskContext,
+  resolveArgs,
+  type Connections,
+  type Dag,
+  type Json,
+} from "@poekhali/core";
 import { CommandFailed } from "./usage-error.js";
 
 /** What `tasks test` needs to run one task in this process. */
@@ -16,23 +26,45 @@ export interface TaskTestOptions {
 export async function runTaskTest(options: TaskTestOptions): Promise<Json> {
   const { dag, taskId } = options;
   const task = dag.task(taskId);
-  if (!task) throw new CommandFailed(`DAG "${dag.id}" has no task "${taskId}"; it has: ${dag.tasks.map((t) => t.taskId).join(", ")}`);
+  if (!task)
+    throw new CommandFailed(
+      `DAG "${dag.id}" has no task "${taskId}"; it has: ${dag.tasks.map((t) => t.taskId).join(", ")}`,
+    );
   if (task instanceof DeferrableSensor) {
-    throw new CommandFailed(`"${taskId}" is a deferrable sensor: it waits for an event that only a running DAG receives; trigger the DAG instead`);
+    throw new CommandFailed(
+      `"${taskId}" is a deferrable sensor: it waits for an event that only a running DAG receives; trigger the DAG instead`,
+    );
   }
-  if (!(task instanceof BaseOperator)) throw new CommandFailed(`"${taskId}" is not an operator`);
+  if (!(task instanceof BaseOperator))
+    throw new CommandFailed(`"${taskId}" is not an operator`);
   // Only tasks whose output it takes: one ordered after a task with `after` needs nothing from it.
-  const missing = Object.values(task.args).filter(isXComArg).map((arg) => arg.taskId).filter((id) => !(id in options.upstream));
+  const missing = Object.values(task.args)
+    .filter(isXComArg)
+    .map((arg) => arg.taskId)
+    .filter((id) => !(id in options.upstream));
   if (missing.length > 0) {
-    throw new CommandFailed(`"${taskId}" takes the output of ${missing.map((m) => `"${m}"`).join(", ")}: pass it with --upstream '{"${missing[0]}": ...}'`);
+    throw new CommandFailed(
+      `"${taskId}" takes the output of ${missing.map((m) => `"${m}"`).join(", ")}: pass it with --upstream '{"${missing[0]}": ...}'`,
+    );
   }
   const params = dag.parseConf(options.conf);
   const runtime = {
     connections: options.connections ?? new StaticConnections([]),
-    log: (line: { level: string; message: string }) => options.log(`${line.level}: ${line.message}`),
+    log: (line: { level: string; message: string }) =>
+      options.log(`${line.level}: ${line.message}`),
   };
-  const run = { dagId: dag.id, runId: `test__${new Date().toISOString()}`, logicalDate: new Date(), params };
+  const run = {
+    dagId: dag.id,
+    runId: `test__${new Date().toISOString()}`,
+    logicalDate: new Date(),
+    params,
+  };
   const operator = task as BaseOperator<object, Json>;
-  const args = resolveArgs(operator.args, { outputs: new Map(Object.entries(options.upstream)), params });
-  return (await operator.execute(args, taskContext(runtime, run, taskId, 1))) ?? null;
+  const args = resolveArgs(operator.args, {
+    outputs: new Map(Object.entries(options.upstream)),
+    params,
+  });
+  return (
+    (await operator.execute(args, taskContext(runtime, run, taskId, 1))) ?? null
+  );
 }

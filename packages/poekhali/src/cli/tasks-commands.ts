@@ -23,12 +23,17 @@ const json = (flag: string, text: string | undefined): unknown => {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${flag} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(
+      `${flag} is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 };
 
 /** Runs `poekhali tasks <verb> ...`; returns the exit code. */
-export async function tasksCommand(argv: string[], print: (line: string) => void): Promise<number> {
+export async function tasksCommand(
+  argv: string[],
+  print: (line: string) => void,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -45,16 +50,37 @@ export async function tasksCommand(argv: string[], print: (line: string) => void
     print(TASKS_HELP);
     return values.help ? 0 : 2;
   }
-  if (!dagId || !second) throw new UsageError(`poekhali tasks ${verb} needs a <dag_id> and a ${verb === "test" ? "<task_id>" : "<run_id>"}\n\n${TASKS_HELP}`);
+  if (!dagId || !second)
+    throw new UsageError(
+      `poekhali tasks ${verb} needs a <dag_id> and a ${verb === "test" ? "<task_id>" : "<run_id>"}\n\n${TASKS_HELP}`,
+    );
 
   if (verb === "states") {
     const path = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns/${encodeURIComponent(second)}/taskInstances`;
-    type Ti = { task_id: string; state: string; try_number: number; start_date: string | null; end_date: string | null };
-    const { task_instances } = await ApiClient.resolve(values.url).request<{ task_instances: Ti[] }>("GET", path);
-    print(values.json ? JSON.stringify(task_instances, null, 2) : table(
-      ["task_id", "state", "try_number", "start_date", "end_date"],
-      task_instances.map((t) => [t.task_id, t.state, t.try_number, t.start_date, t.end_date]),
-    ));
+    type Ti = {
+      task_id: string;
+      state: string;
+      try_number: number;
+      start_date: string | null;
+      end_date: string | null;
+    };
+    const { task_instances } = await ApiClient.resolve(values.url).request<{
+      task_instances: Ti[];
+    }>("GET", path);
+    print(
+      values.json
+        ? JSON.stringify(task_instances, null, 2)
+        : table(
+            ["task_id", "state", "try_number", "start_date", "end_date"],
+            task_instances.map((t) => [
+              t.task_id,
+              t.state,
+              t.try_number,
+              t.start_date,
+              t.end_date,
+            ]),
+          ),
+    );
     return 0;
   }
   if (verb === "test") {
@@ -63,13 +89,30 @@ export async function tasksCommand(argv: string[], print: (line: string) => void
     const dag = dags.get(dagId);
     if (!dag) {
       const broken = errors.map((e) => `\n  ${e.path}: ${e.error}`).join("");
-      throw new CommandFailed(`no DAG "${dagId}" in ${config.dagsFolder}${broken ? `; files that failed to load:${broken}` : ""}`);
+      throw new CommandFailed(
+        `no DAG "${dagId}" in ${config.dagsFolder}${broken ? `; files that failed to load:${broken}` : ""}`,
+      );
     }
     const upstream = json("--upstream", values.upstream);
-    if (typeof upstream !== "object" || upstream === null || Array.isArray(upstream)) throw new UsageError("--upstream must be a JSON object keyed by task id");
-    const connections = config.telegram && config.airtable ? connectionsFrom(config.telegram, config.airtable) : undefined;
+    if (
+      typeof upstream !== "object" ||
+      upstream === null ||
+      Array.isArray(upstream)
+    )
+      throw new UsageError("--upstream must be a JSON object keyed by task id");
+    const connections =
+      config.telegram && config.airtable
+        ? connectionsFrom(config.telegram, config.airtable)
+        : undefined;
     try {
-      const output = await runTaskTest({ dag, taskId: second, conf: json("--conf", values.conf), upstream: upstream as Record<string, Json>, connections, log: print });
+      const output = await runTaskTest({
+        dag,
+        taskId: second,
+        conf: json("--conf", values.conf),
+        upstream: upstream as Record<string, Json>,
+        connections,
+        log: print,
+      });
       print(JSON.stringify(output, null, 2));
       return 0;
     } catch (error) {

@@ -8,7 +8,10 @@ of it. Without TELEGRAM_BOT_TOKEN it runs the sandbox: local Telegram and Airtab
 real services. Settings come from the environment and ./.env (see .env.example).`;
 
 /** Runs `poekhali up` until SIGINT/SIGTERM, or until restate-server dies (exit 1). */
-export async function upCommand(argv: string[], print: (line: string) => void): Promise<number> {
+export async function upCommand(
+  argv: string[],
+  print: (line: string) => void,
+): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     print(UP_HELP);
     return 0;

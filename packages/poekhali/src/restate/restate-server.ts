@@ -22,9 +22,16 @@ export function restateServerBinary(): string {
   const require = createRequire(import.meta.url);
   const pkg = `@restatedev/restate-server-${process.platform}-${process.arch}`;
   try {
-    return join(dirname(require.resolve(`${pkg}/package.json`)), "bin", "restate-server");
+    return join(
+      dirname(require.resolve(`${pkg}/package.json`)),
+      "bin",
+      "restate-server",
+    );
   } catch (error) {
-    throw new SupervisorError(`${pkg} is not installed: this platform may be unsupported by @restatedev/restate-server`, { cause: error });
+    throw new SupervisorError(
+      `${pkg} is not installed: this platform may be unsupported by @restatedev/restate-server`,
+      { cause: error },
+    );
   }
 }
 
@@ -40,11 +47,17 @@ export class RestateServer {
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
 
-  private constructor(child: ChildProcess, host: string, options: RestateServerOptions) {
+  private constructor(
+    child: ChildProcess,
+    host: string,
+    options: RestateServerOptions,
+  ) {
     this.#child = child;
     this.ingressUrl = `http://${host}:${options.ingressPort}`;
     this.adminUrl = `http://${host}:${options.adminPort}`;
-    this.#exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    this.#exited = new Promise((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
   }
 
   /** Starts the server and resolves once its admin API and SQL introspection answer. */
@@ -55,28 +68,32 @@ export class RestateServer {
     mkdirSync(dataDir, { recursive: true });
     mkdirSync(logDir, { recursive: true });
     const log = openSync(join(logDir, "restate.log"), "a");
-    const child = spawn(restateServerBinary(), ["--no-logo", "--base-dir", dataDir], {
-      stdio: ["ignore", log, log],
-      // Its own process group: Ctrl-C goes to the app, which stops the server after the worker.
-      detached: true,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? options.home,
-        // A fixed node name: the store is bound to it, and the hostname may change.
-        RESTATE_NODE_NAME: "poekhali",
-        RESTATE_LISTEN_MODE: "tcp",
-        RESTATE_BIND_ADDRESS: `${host}:${options.nodePort}`,
-        RESTATE_ADVERTISED_ADDRESS: `http://${host}:${options.nodePort}/`,
-        RESTATE_INGRESS__BIND_ADDRESS: `${host}:${options.ingressPort}`,
-        RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT: `http://${host}:${options.ingressPort}/`,
-        RESTATE_ADMIN__BIND_ADDRESS: `${host}:${options.adminPort}`,
-        RESTATE_ADMIN__ADVERTISED_ADMIN_ENDPOINT: `http://${host}:${options.adminPort}/`,
-        RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE: options.memory ?? "512MiB",
-        RESTATE_DEFAULT_NUM_PARTITIONS: "4",
-        RESTATE_DISABLE_TELEMETRY: "true",
-        RESTATE_LOG_FORMAT: "compact",
+    const child = spawn(
+      restateServerBinary(),
+      ["--no-logo", "--base-dir", dataDir],
+      {
+        stdio: ["ignore", log, log],
+        // Its own process group: Ctrl-C goes to the app, which stops the server after the worker.
+        detached: true,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? options.home,
+          // A fixed node name: the store is bound to it, and the hostname may change.
+          RESTATE_NODE_NAME: "poekhali",
+          RESTATE_LISTEN_MODE: "tcp",
+          RESTATE_BIND_ADDRESS: `${host}:${options.nodePort}`,
+          RESTATE_ADVERTISED_ADDRESS: `http://${host}:${options.nodePort}/`,
+          RESTATE_INGRESS__BIND_ADDRESS: `${host}:${options.ingressPort}`,
+          RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT: `http://${host}:${options.ingressPort}/`,
+          RESTATE_ADMIN__BIND_ADDRESS: `${host}:${options.adminPort}`,
+          RESTATE_ADMIN__ADVERTISED_ADMIN_ENDPOINT: `http://${host}:${options.adminPort}/`,
+          RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE: options.memory ?? "512MiB",
+          RESTATE_DEFAULT_NUM_PARTITIONS: "4",
+          RESTATE_DISABLE_TELEMETRY: "true",
+          RESTATE_LOG_FORMAT: "compact",
+        },
       },
-    });
+    );
     closeSync(log);
     // Should the app exit without stop() (a crash), the server must not outlive it.
     const killOnExit = () => child.kill("SIGKILL");
@@ -85,10 +102,18 @@ export class RestateServer {
     const server = new RestateServer(child, host, options);
     let failed: Error | undefined;
     child.once("error", (error) => (failed = error));
-    void server.#exited.then((code) => (failed ??= new SupervisorError(`restate-server exited with code ${code}; see ${join(logDir, "restate.log")}`)));
+    void server.#exited.then(
+      (code) =>
+        (failed ??= new SupervisorError(
+          `restate-server exited with code ${code}; see ${join(logDir, "restate.log")}`,
+        )),
+    );
     await waitFor("restate-server to answer", 60_000, async () => {
       if (failed) throw failed;
-      return (await fetch(`${server.adminUrl}/health`).catch(() => null))?.ok === true;
+      return (
+        (await fetch(`${server.adminUrl}/health`).catch(() => null))?.ok ===
+        true
+      );
     });
     // Healthy a moment before SQL works ("node lookup for partition 1 failed"): wait for that too.
     await waitFor("restate-server's SQL introspection", 60_000, async () => {
@@ -119,7 +144,9 @@ export class RestateServer {
       try {
         return await this.#queryOnce<Row>(sql);
       } catch (error) {
-        const transient = error instanceof SupervisorError && /node lookup for partition/.test(error.message);
+        const transient =
+          error instanceof SupervisorError &&
+          /node lookup for partition/.test(error.message);
         if (!transient || Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -129,32 +156,51 @@ export class RestateServer {
   async #queryOnce<Row>(sql: string): Promise<Row[]> {
     const res = await fetch(`${this.adminUrl}/query`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+      },
       body: JSON.stringify({ query: sql }),
     });
-    if (!res.ok) throw new SupervisorError(`Restate query failed (${res.status}): ${await res.text()}`);
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate query failed (${res.status}): ${await res.text()}`,
+      );
     return ((await res.json()) as { rows: Row[] }).rows;
   }
 
   /** Asks the server to cancel an invocation (it unwinds: the handler sees a CancelledError). */
   async cancel(invocationId: string): Promise<void> {
-    const res = await fetch(`${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/cancel`, { method: "PATCH" });
-    if (!res.ok) throw new SupervisorError(`Restate refused to cancel ${invocationId} (${res.status}): ${await res.text()}`);
+    const res = await fetch(
+      `${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/cancel`,
+      { method: "PATCH" },
+    );
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate refused to cancel ${invocationId} (${res.status}): ${await res.text()}`,
+      );
   }
 
   /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
-  async register(uri: string, options: { force?: boolean } = {}): Promise<void> {
+  async register(
+    uri: string,
+    options: { force?: boolean } = {},
+  ): Promise<void> {
     const res = await fetch(`${this.adminUrl}/deployments`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ uri, force: options.force ?? false }),
     });
-    if (!res.ok) throw new SupervisorError(`Restate refused to register ${uri} (${res.status}): ${await res.text()}`);
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate refused to register ${uri} (${res.status}): ${await res.text()}`,
+      );
   }
 
   /** Stops the server: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null)
+      return;
     this.#child.kill("SIGTERM");
     const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
     await this.#exited;

@@ -2,8 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RestateIngress } from "@poekhali/core";
-import { createEndpointHandler, type EndpointOptions } from "@restatedev/restate-sdk";
-import { serveEndpoint, type ServedEndpoint } from "../worker/serve-endpoint.js";
+import {
+  createEndpointHandler,
+  type EndpointOptions,
+} from "@restatedev/restate-sdk";
+import {
+  serveEndpoint,
+  type ServedEndpoint,
+} from "../worker/serve-endpoint.js";
 import { choosePort } from "../ports.js";
 import { RestateServer } from "./restate-server.js";
 
@@ -12,7 +18,10 @@ export interface TemporaryRestate {
   readonly server: RestateServer;
   readonly ingress: RestateIngress;
   /** Serves services on a free port and registers them as a deployment; `stop()` closes them too. */
-  deploy(services: EndpointOptions["services"], options?: Omit<EndpointOptions, "services">): Promise<ServedEndpoint>;
+  deploy(
+    services: EndpointOptions["services"],
+    options?: Omit<EndpointOptions, "services">,
+  ): Promise<ServedEndpoint>;
   stop(): Promise<void>;
 }
 
@@ -23,15 +32,25 @@ export interface TemporaryRestate {
  * const restate = await startTemporaryRestate();
  * await restate.server.register(endpoint.url);
  */
-export async function startTemporaryRestate(prefix = "poekhali-restate-"): Promise<TemporaryRestate> {
+export async function startTemporaryRestate(
+  prefix = "poekhali-restate-",
+): Promise<TemporaryRestate> {
   const home = mkdtempSync(join(tmpdir(), prefix));
-  const server = await RestateServer.start({ home, ingressPort: await choosePort(0), adminPort: await choosePort(0), nodePort: await choosePort(0) });
+  const server = await RestateServer.start({
+    home,
+    ingressPort: await choosePort(0),
+    adminPort: await choosePort(0),
+    nodePort: await choosePort(0),
+  });
   const endpoints: ServedEndpoint[] = [];
   return {
     server,
     ingress: new RestateIngress(server.ingressUrl),
     async deploy(services, options = {}) {
-      const endpoint = await serveEndpoint(createEndpointHandler({ ...options, services }), { port: await choosePort(0) });
+      const endpoint = await serveEndpoint(
+        createEndpointHandler({ ...options, services }),
+        { port: await choosePort(0) },
+      );
       endpoints.push(endpoint);
       await server.register(endpoint.url);
       return endpoint;

@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 
 /** One version of the DAG files: its hash and the folder a worker loads it from. */
@@ -33,7 +42,12 @@ function files(folder: string): string[] {
 /** Hashes every file of the DAGs folder (names and contents): a change to any is a new version. */
 export function hashDags(folder: string): string {
   const hash = createHash("sha256");
-  for (const path of files(folder)) hash.update(relative(folder, path)).update("\0").update(readFileSync(path)).update("\0");
+  for (const path of files(folder))
+    hash
+      .update(relative(folder, path))
+      .update("\0")
+      .update(readFileSync(path))
+      .update("\0");
   return hash.digest("hex").slice(0, 12);
 }
 
@@ -44,7 +58,8 @@ export function hashDags(folder: string): string {
  */
 export function snapshotsRoot(dagsFolder: string): string {
   let dir = dirname(dagsFolder);
-  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir)
+    dir = dirname(dir);
   return join(dir, ".poekhali", "dag-versions");
 }
 
@@ -58,7 +73,10 @@ export function snapshotDags(dagsFolder: string): DagVersion {
   if (!existsSync(folder)) {
     mkdirSync(dirname(folder), { recursive: true });
     const staging = `${folder}.tmp-${process.pid}`;
-    cpSync(dagsFolder, staging, { recursive: true, filter: (src) => !src.includes("node_modules") });
+    cpSync(dagsFolder, staging, {
+      recursive: true,
+      filter: (src) => !src.includes("node_modules"),
+    });
     // A rename is atomic: a half-written snapshot never has the final name (and a concurrent writer's wins).
     try {
       renameSync(staging, folder);
@@ -70,7 +88,10 @@ export function snapshotDags(dagsFolder: string): DagVersion {
 }
 
 /** The snapshot of an earlier version, if it is still kept. */
-export function keptVersion(dagsFolder: string, hash: string): DagVersion | undefined {
+export function keptVersion(
+  dagsFolder: string,
+  hash: string,
+): DagVersion | undefined {
   const folder = join(snapshotsRoot(dagsFolder), hash);
   return existsSync(folder) ? { hash, folder } : undefined;
 }

@@ -18,7 +18,8 @@ export async function versionsInFlight(
   const lost: { hash: string; runs: number }[] = [];
   for (const row of rows) {
     const hash = versionOf(row.endpoint);
-    if (!hash || hash === current || versions.some((v) => v.hash === hash)) continue;
+    if (!hash || hash === current || versions.some((v) => v.hash === hash))
+      continue;
     const kept = keptVersion(dagsFolder, hash);
     if (kept) versions.push(kept);
     else lost.push({ hash, runs: Number(row.runs) });

@@ -5,7 +5,10 @@ export function esc(value: unknown): string {
 
 /** Serializes a value for a `<script>` element: JSON that cannot close the element or open a comment. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** An ISO 8601 UTC timestamp as a person reads it (`2025-05-01 12:34:56`), or "" for none. */

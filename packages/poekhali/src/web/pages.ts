@@ -22,14 +22,26 @@ interface ParamSchema {
 
 // The DAG's params as a table, so a person knows what the conf may hold.
 function paramsTable(dag: Dag): string {
-  const schema = z.toJSONSchema(dag.paramsSchema, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, ParamSchema> };
+  const schema = z.toJSONSchema(dag.paramsSchema, {
+    io: "input",
+    unrepresentable: "any",
+  }) as { properties?: Record<string, ParamSchema> };
   const params = Object.entries(schema.properties ?? {});
-  if (params.length === 0) return `<p class="muted">This DAG takes no params.</p>`;
+  if (params.length === 0)
+    return `<p class="muted">This DAG takes no params.</p>`;
   const about = params.some(([, p]) => p.description);
   const rows = params
     .map(([name, p]) => {
-      const type = p.type === "array" ? `${p.items?.type ?? "any"}[]` : Array.isArray(p.type) ? p.type.join(" | ") : (p.type ?? "any");
-      const fallback = "default" in p ? `<code>${esc(JSON.stringify(p.default))}</code>` : `<span class="muted">none</span>`;
+      const type =
+        p.type === "array"
+          ? `${p.items?.type ?? "any"}[]`
+          : Array.isArray(p.type)
+            ? p.type.join(" | ")
+            : (p.type ?? "any");
+      const fallback =
+        "default" in p
+          ? `<code>${esc(JSON.stringify(p.default))}</code>`
+          : `<span class="muted">none</span>`;
       return `<tr><td><code>${esc(name)}</code></td><td class="muted">${esc(type)}</td><td>${fallback}</td>${about ? `<td class="muted">${esc(p.description ?? "")}</td>` : ""}</tr>`;
     })
     .join("");
@@ -37,7 +49,11 @@ function paramsTable(dag: Dag): string {
 }
 
 const notFound = (nav: NavLinks, what: string) =>
-  layout("Not found", nav, `<h1>${esc(what)}</h1><p><a href="/">Back to the DAGs</a></p>`);
+  layout(
+    "Not found",
+    nav,
+    `<h1>${esc(what)}</h1><p><a href="/">Back to the DAGs</a></p>`,
+  );
 
 /** The web UI: the DAG list with Trigger buttons, a DAG's runs, a run's task states. */
 export function webPages(options: WebPagesOptions): Hono {
@@ -47,7 +63,9 @@ export function webPages(options: WebPagesOptions): Hono {
   app.get("/", (c) => {
     const rows = [...options.dags.values()]
       .map(
-        (d) => `<tr><td><a href="/dags/${esc(d.id)}"><b>${esc(d.id)}</b></a><div class="muted">${esc(d.description)}</div></td>
+        (
+          d,
+        ) => `<tr><td><a href="/dags/${esc(d.id)}"><b>${esc(d.id)}</b></a><div class="muted">${esc(d.description)}</div></td>
 <td>${d.tags.map((t) => `<code>${esc(t)}</code>`).join(" ")}</td><td class="muted">${esc(d.schedule ?? "manual")}</td>
 <td class="nowrap"><button type="button" data-dag-id="${esc(d.id)}">Trigger</button><div class="error" role="alert" id="error-${esc(d.id)}"></div></td></tr>`,
       )
@@ -65,11 +83,14 @@ export function webPages(options: WebPagesOptions): Hono {
 
   app.get("/dags/:dag_id", async (c) => {
     const dag = options.dags.get(c.req.param("dag_id"));
-    if (!dag) return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
+    if (!dag)
+      return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
     const runs = await options.runs.list(dag);
     const rows = runs
       .map(
-        (r) => `<tr><td><a href="/dags/${esc(dag.id)}/runs/${esc(encodeURIComponent(r.dag_run_id))}">${esc(r.dag_run_id)}</a></td>
+        (
+          r,
+        ) => `<tr><td><a href="/dags/${esc(dag.id)}/runs/${esc(encodeURIComponent(r.dag_run_id))}">${esc(r.dag_run_id)}</a></td>
 <td><span class="state ${esc(r.state)}">${esc(r.state)}</span></td><td class="muted nowrap">${esc(when(r.start_date))}</td></tr>`,
       )
       .join("");
@@ -91,7 +112,8 @@ export function webPages(options: WebPagesOptions): Hono {
 
   app.get("/dags/:dag_id/runs/:run_id", async (c) => {
     const dag = options.dags.get(c.req.param("dag_id"));
-    if (!dag) return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
+    if (!dag)
+      return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
     const runId = c.req.param("run_id");
     // Rendered with what is known now, so the page reads right before (and without) its script.
     const found = await options.runs.get(dag, runId).catch(() => null);

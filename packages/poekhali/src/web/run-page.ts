@@ -80,7 +80,9 @@ export function runPage({ dag, runId, found, nav }: RunPageData): string {
   const byId = new Map(found?.taskInstances.map((t) => [t.task_id, t]));
   const state = found?.run.state ?? "…";
   const ended = state === "success" || state === "failed";
-  const started = found?.run.start_date ? `${when(found.run.start_date)} UTC` : "not yet";
+  const started = found?.run.start_date
+    ? `${when(found.run.start_date)} UTC`
+    : "not yet";
   const rows = dag.tasks
     .map((task) => {
       const t = byId.get(task.taskId);
@@ -90,7 +92,8 @@ export function runPage({ dag, runId, found, nav }: RunPageData): string {
 <td class="note muted">${esc(t?.note ?? "")}</td></tr>`;
     })
     .join("");
-  const waiting = found?.taskInstances.some((t) => t.state === "deferred") ?? false;
+  const waiting =
+    found?.taskInstances.some((t) => t.state === "deferred") ?? false;
   const hint =
     nav.sandboxChat && nav.sandboxTable
       ? `<div class="card hint" data-while-deferred${waiting ? "" : " hidden"}>Waiting for a press. In the sandbox, open the <a href="${esc(nav.sandboxChat)}" target="_blank" rel="noopener">chat</a>,

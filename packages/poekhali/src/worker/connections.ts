@@ -1,4 +1,8 @@
-import { StaticConnections, connectionsFromEnv, type Connection } from "@poekhali/core";
+import {
+  StaticConnections,
+  connectionsFromEnv,
+  type Connection,
+} from "@poekhali/core";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 
 /**
@@ -6,7 +10,11 @@ import type { AirtableConfig, TelegramConfig } from "../config.js";
  * AIRTABLE_* variables, then every `POEKHALI_CONN_<ID>` (which may also replace those two), as Airflow's
  * `AIRFLOW_CONN_*`.
  */
-export function connectionsFrom(telegram: TelegramConfig, airtable: AirtableConfig, env: NodeJS.ProcessEnv = process.env): StaticConnections {
+export function connectionsFrom(
+  telegram: TelegramConfig,
+  airtable: AirtableConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): StaticConnections {
   const defaults: Connection[] = [
     {
       connId: "telegram_default",

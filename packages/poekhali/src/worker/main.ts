@@ -7,7 +7,8 @@ import { startWorker, type ServedVersion } from "./worker.js";
 const log = (line: string) => process.stdout.write(`[worker] ${line}\n`);
 
 const config = resolveConfig();
-if (!config.telegram || !config.airtable) throw new Error("the worker needs Telegram and Airtable settings");
+if (!config.telegram || !config.airtable)
+  throw new Error("the worker needs Telegram and Airtable settings");
 // The app says which versions to serve (current first); run alone, the worker serves the folder as it is now.
 const wanted = process.env.POEKHALI_DAG_VERSIONS
   ? (JSON.parse(process.env.POEKHALI_DAG_VERSIONS) as DagVersion[])
@@ -28,7 +29,11 @@ const worker = await startWorker({
   updates: config.updates.mode,
   log,
 });
-process.send?.({ type: "ready", url: worker.url, deployments: worker.deployments });
+process.send?.({
+  type: "ready",
+  url: worker.url,
+  deployments: worker.deployments,
+});
 
 let stopping = false;
 const stop = () => {

@@ -1,4 +1,9 @@
-import { createServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import {
+  createServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from "node:http2";
 
 /** A Restate endpoint listening on HTTP/2 cleartext, as restate-server calls it. */
 export interface ServedEndpoint {
@@ -32,7 +37,9 @@ export async function serveEndpoint(
   return {
     url: `http://${host}:${options.port}`,
     stop() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => resolve()),
+      );
       for (const session of sessions) session.destroy();
       return closed;
     },

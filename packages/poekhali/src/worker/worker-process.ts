@@ -9,7 +9,10 @@ export interface WorkerProcessOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
   /** Called each time a worker process is up and serving (after a restart too). */
-  readonly onReady: (ready: { url: string; deployments: string[] }) => Promise<void> | void;
+  readonly onReady: (ready: {
+    url: string;
+    deployments: string[];
+  }) => Promise<void> | void;
 }
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -35,32 +38,55 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       const child = fork(MAIN, [], {
         // The worker runs from TypeScript sources, as the CLI does.
-        execArgv: ["--conditions=poekhali-source", "--import", import.meta.resolve("tsx")],
+        execArgv: [
+          "--conditions=poekhali-source",
+          "--import",
+          import.meta.resolve("tsx"),
+        ],
         env: this.#options.env,
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
       this.#child = child;
       for (const stream of [child.stdout, child.stderr]) {
-        if (stream) createInterface({ input: stream }).on("line", (line) => this.#options.log(line));
+        if (stream)
+          createInterface({ input: stream }).on("line", (line) =>
+            this.#options.log(line),
+          );
       }
       let ready = false;
-      child.on("message", (message: { type?: string; url?: string; deployments?: string[] }) => {
-        if (message.type !== "ready" || !message.url) return;
-        ready = true;
-        this.#restarts = 0;
-        const deployments = message.deployments ?? [message.url];
-        void Promise.resolve(this.#options.onReady({ url: message.url, deployments })).then(resolve, reject);
-      });
+      child.on(
+        "message",
+        (message: { type?: string; url?: string; deployments?: string[] }) => {
+          if (message.type !== "ready" || !message.url) return;
+          ready = true;
+          this.#restarts = 0;
+          const deployments = message.deployments ?? [message.url];
+          void Promise.resolve(
+            this.#options.onReady({ url: message.url, deployments }),
+          ).then(resolve, reject);
+        },
+      );
       child.once("exit", (code, signal) => {
         if (this.#stopping) return;
         if (!ready) {
-          reject(new SupervisorError(`the worker exited before it was ready (code ${code}, signal ${signal})`));
+          reject(
+            new SupervisorError(
+              `the worker exited before it was ready (code ${code}, signal ${signal})`,
+            ),
+          );
           return;
         }
-        this.#options.log(`[app] the worker stopped (code ${code}, signal ${signal}); restarting it`);
+        this.#options.log(
+          `[app] the worker stopped (code ${code}, signal ${signal}); restarting it`,
+        );
         const delay = Math.min(10_000, 250 * 2 ** this.#restarts++);
         setTimeout(() => {
-          if (!this.#stopping) this.start().catch((error: unknown) => this.#options.log(`[app] restarting the worker failed: ${String(error)}`));
+          if (!this.#stopping)
+            this.start().catch((error: unknown) =>
+              this.#options.log(
+                `[app] restarting the worker failed: ${String(error)}`,
+              ),
+            );
         }, delay);
       });
     });

@@ -2,8 +2,21 @@ import "@poekhali/core";
 import { hostname } from "node:os";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import type { EndpointOptions } from "@restatedev/restate-sdk";
-import { RestateIngress, dagWorkflow, type Dag, type TaskLogLine } from "@poekhali/core";
-import { INGESTED_UPDATES, TelegramHook, UpdatePoller, WebhookSettings, pollLease, telegramMessages, telegramRouter } from "@poekhali/telegram";
+import {
+  RestateIngress,
+  dagWorkflow,
+  type Dag,
+  type TaskLogLine,
+} from "@poekhali/core";
+import {
+  INGESTED_UPDATES,
+  TelegramHook,
+  UpdatePoller,
+  WebhookSettings,
+  pollLease,
+  telegramMessages,
+  telegramRouter,
+} from "@poekhali/telegram";
 import { AirtableHook, airtableServices } from "@poekhali/airtable";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { versionPath } from "../versions/dag-versions.js";
@@ -45,18 +58,24 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
   const taskLog = (line: TaskLogLine) =>
-    options.log(`${line.dagId}/${line.runId}/${line.taskId}#${line.tryNumber} ${line.level}: ${line.message}`);
+    options.log(
+      `${line.dagId}/${line.runId}/${line.taskId}#${line.tryNumber} ${line.level}: ${line.message}`,
+    );
   const shared = [
     telegramRouter({
       hookFor: (botId) => {
-        if (botId !== hook.botId) throw new Error(`no connection for bot ${botId}`);
+        if (botId !== hook.botId)
+          throw new Error(`no connection for bot ${botId}`);
         return hook;
       },
       log: (m) => options.log(`telegram router: ${m}`),
     }),
     pollLease,
     telegramMessages({ log: (m) => options.log(`telegram messages: ${m}`) }),
-    ...airtableWriterServices(AirtableHook.fromConnection(connections.get("airtable_default")), options.log),
+    ...airtableWriterServices(
+      AirtableHook.fromConnection(connections.get("airtable_default")),
+      options.log,
+    ),
   ];
   // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches
   // request paths by their ending, so `/v/<hash>/invoke/...` reaches the code of that version.
@@ -64,30 +83,42 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     options.versions.map((v) => [
       v.hash,
       createEndpointHandler({
-        services: [...v.dags.map((d) => dagWorkflow(d, { connections, log: taskLog })), ...shared, ...(options.extraServices ?? [])],
+        services: [
+          ...v.dags.map((d) => dagWorkflow(d, { connections, log: taskLog })),
+          ...shared,
+          ...(options.extraServices ?? []),
+        ],
       }),
     ]),
   );
   const current = options.versions[0];
-  if (!current) throw new Error("a worker needs at least one version of the DAGs to serve");
+  if (!current)
+    throw new Error("a worker needs at least one version of the DAGs to serve");
   const served = await serveEndpoint(
     (req, res) => {
       const hash = /^\/v\/([0-9a-f]{12})\//.exec(req.url)?.[1];
       const endpoint = endpoints.get(hash ?? current.hash);
       if (endpoint) return endpoint(req, res);
-      res.writeHead(404, { "content-type": "text/plain" }).end(`this worker does not serve DAG code version ${hash}`);
+      res
+        .writeHead(404, { "content-type": "text/plain" })
+        .end(`this worker does not serve DAG code version ${hash}`);
     },
     { host: options.host, port: options.port },
   );
   // One poller per bot across workers: each asks for the bot's lease under a name no other live worker has.
-  const poller = options.updates === "webhook" ? undefined : new UpdatePoller({
-    hook,
-    ingress: new RestateIngress(options.ingressUrl),
-    webhook: WebhookSettings.fromConnection(connections.get("telegram_default")),
-    workerId: `${hostname()}:${options.port}`,
-    allowedUpdates: INGESTED_UPDATES,
-    log: (m) => options.log(`telegram poller: ${m}`),
-  });
+  const poller =
+    options.updates === "webhook"
+      ? undefined
+      : new UpdatePoller({
+          hook,
+          ingress: new RestateIngress(options.ingressUrl),
+          webhook: WebhookSettings.fromConnection(
+            connections.get("telegram_default"),
+          ),
+          workerId: `${hostname()}:${options.port}`,
+          allowedUpdates: INGESTED_UPDATES,
+          log: (m) => options.log(`telegram poller: ${m}`),
+        });
   poller?.start();
   const { url } = served;
   return {
@@ -101,10 +132,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 }
 
 /** The Airtable writer and record watch, for the one base of the `airtable_default` connection. */
-function airtableWriterServices(hook: AirtableHook, log: (line: string) => void) {
+function airtableWriterServices(
+  hook: AirtableHook,
+  log: (line: string) => void,
+) {
   return airtableServices({
     hookFor: (baseId) => {
-      if (baseId !== hook.baseId) throw new Error(`no connection for Airtable base ${baseId}`);
+      if (baseId !== hook.baseId)
+        throw new Error(`no connection for Airtable base ${baseId}`);
       return hook;
     },
     log: (m) => log(`airtable writer: ${m}`),

@@ -1,6 +1,11 @@
 import { autoRetry, type AutoRetryOptions } from "@grammyjs/auto-retry";
 import { Api, GrammyError, HttpError } from "grammy";
-import type { InlineKeyboardMarkup, Message, ParseMode, Update } from "grammy/types";
+import type {
+  InlineKeyboardMarkup,
+  Message,
+  ParseMode,
+  Update,
+} from "grammy/types";
 import { ConnectionError, type Connection } from "@poekhali/core";
 import { TelegramError, redact } from "../errors.js";
 import { SendLimiter } from "./send-limiter.js";
@@ -83,15 +88,24 @@ export class TelegramHook {
 
   constructor(options: TelegramHookOptions) {
     const match = /^(\d+):[A-Za-z0-9_-]{30,}$/.exec(options.token);
-    if (!match) throw new TypeError("the Telegram bot token is not shaped like '<bot id>:<secret>' (see @BotFather)");
+    if (!match)
+      throw new TypeError(
+        "the Telegram bot token is not shaped like '<bot id>:<secret>' (see @BotFather)",
+      );
     this.botId = Number(match[1]);
     this.#token = options.token;
     this.apiRoot = (options.apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, "");
     this.defaultChatId = options.defaultChatId;
     this.#api = new Api(options.token, { apiRoot: this.apiRoot });
-    this.#api.config.use(autoRetry({ ...AUTO_RETRY_DEFAULTS, ...options.autoRetry }));
-    const limited = options.limiter !== undefined || (options.rateLimit ?? this.apiRoot === TELEGRAM_API_ROOT);
-    this.#limiter = limited ? (options.limiter ?? SendLimiter.shared(this.apiRoot, this.botId)) : null;
+    this.#api.config.use(
+      autoRetry({ ...AUTO_RETRY_DEFAULTS, ...options.autoRetry }),
+    );
+    const limited =
+      options.limiter !== undefined ||
+      (options.rateLimit ?? this.apiRoot === TELEGRAM_API_ROOT);
+    this.#limiter = limited
+      ? (options.limiter ?? SendLimiter.shared(this.apiRoot, this.botId))
+      : null;
   }
 
   /**
@@ -100,10 +114,16 @@ export class TelegramHook {
    * which forwards to Telegram), "off" to send without spacing; unset: on for Telegram's own API only.
    */
   static fromConnection(connection: Connection): TelegramHook {
-    if (!connection.password) throw new ConnectionError(connection.connId, "has no bot token (password)");
+    if (!connection.password)
+      throw new ConnectionError(
+        connection.connId,
+        "has no bot token (password)",
+      );
     return new TelegramHook({
       token: connection.password,
-      ...(connection.extra.api_root ? { apiRoot: connection.extra.api_root } : {}),
+      ...(connection.extra.api_root
+        ? { apiRoot: connection.extra.api_root }
+        : {}),
       ...(connection.host ? { defaultChatId: connection.host } : {}),
       ...rateLimit(connection.extra.rate_limit),
     });
@@ -112,7 +132,10 @@ export class TelegramHook {
   /** The chat to use: the one given, else the connection's default, else a clear error. */
   chatId(chatId: string | undefined): string {
     const chosen = chatId ?? this.defaultChatId;
-    if (!chosen) throw new TypeError("no chat id: pass chatId or set the connection's chat (TELEGRAM_CHAT_ID)");
+    if (!chosen)
+      throw new TypeError(
+        "no chat id: pass chatId or set the connection's chat (TELEGRAM_CHAT_ID)",
+      );
     return chosen;
   }
 
@@ -125,7 +148,9 @@ export class TelegramHook {
       ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
     };
     const signal = options.signal as Parameters<Api["sendMessage"]>[3];
-    return this.#call("sendMessage", (api) => api.sendMessage(chatId, options.text, other, signal));
+    return this.#call("sendMessage", (api) =>
+      api.sendMessage(chatId, options.text, other, signal),
+    );
   }
 
   /**
@@ -133,19 +158,38 @@ export class TelegramHook {
    * Telegram says the message is not modified (it already reads so): the caller's wish holds, so it is no error.
    */
   async editMessage(options: EditMessage): Promise<boolean> {
-    const markup = options.replyMarkup ? { reply_markup: options.replyMarkup } : {};
+    const markup = options.replyMarkup
+      ? { reply_markup: options.replyMarkup }
+      : {};
     const signal = options.signal as Parameters<Api["editMessageText"]>[4];
     const { chatId, messageId, text } = options;
     try {
       if (text === undefined) {
-        await this.#call("editMessageReplyMarkup", (api) => api.editMessageReplyMarkup(chatId, messageId, markup, signal));
+        await this.#call("editMessageReplyMarkup", (api) =>
+          api.editMessageReplyMarkup(chatId, messageId, markup, signal),
+        );
       } else {
-        const parse = options.parseMode ? { parse_mode: options.parseMode } : {};
-        await this.#call("editMessageText", (api) => api.editMessageText(chatId, messageId, text, { ...parse, ...markup }, signal));
+        const parse = options.parseMode
+          ? { parse_mode: options.parseMode }
+          : {};
+        await this.#call("editMessageText", (api) =>
+          api.editMessageText(
+            chatId,
+            messageId,
+            text,
+            { ...parse, ...markup },
+            signal,
+          ),
+        );
       }
       return true;
     } catch (error) {
-      if (error instanceof TelegramError && error.errorCode === 400 && error.description.includes("message is not modified")) return false;
+      if (
+        error instanceof TelegramError &&
+        error.errorCode === 400 &&
+        error.description.includes("message is not modified")
+      )
+        return false;
       throw error;
     }
   }
@@ -153,26 +197,54 @@ export class TelegramHook {
   /** Answers a callback query so the presser's client stops its spinner; `text` shows as a toast. */
   answerCallbackQuery(callbackQueryId: string, text?: string): Promise<true> {
     return this.#call("answerCallbackQuery", (api) =>
-      api.answerCallbackQuery(callbackQueryId, text === undefined ? {} : { text }),
+      api.answerCallbackQuery(
+        callbackQueryId,
+        text === undefined ? {} : { text },
+      ),
     );
   }
 
   /** Replaces a message's inline keyboard, or removes it when `replyMarkup` is absent. */
-  editReplyMarkup(chatId: string, messageId: number, replyMarkup?: InlineKeyboardMarkup): Promise<unknown> {
+  editReplyMarkup(
+    chatId: string,
+    messageId: number,
+    replyMarkup?: InlineKeyboardMarkup,
+  ): Promise<unknown> {
     return this.#call("editMessageReplyMarkup", (api) =>
-      api.editMessageReplyMarkup(chatId, messageId, replyMarkup ? { reply_markup: replyMarkup } : {}),
+      api.editMessageReplyMarkup(
+        chatId,
+        messageId,
+        replyMarkup ? { reply_markup: replyMarkup } : {},
+      ),
     );
   }
 
   /** Replaces a message's text (and drops its keyboard unless one is given). */
-  editText(chatId: string, messageId: number, text: string, replyMarkup?: InlineKeyboardMarkup): Promise<unknown> {
+  editText(
+    chatId: string,
+    messageId: number,
+    text: string,
+    replyMarkup?: InlineKeyboardMarkup,
+  ): Promise<unknown> {
     return this.#call("editMessageText", (api) =>
-      api.editMessageText(chatId, messageId, text, replyMarkup ? { reply_markup: replyMarkup } : {}),
+      api.editMessageText(
+        chatId,
+        messageId,
+        text,
+        replyMarkup ? { reply_markup: replyMarkup } : {},
+      ),
     );
   }
 
   /** Long-polls for updates; `offset` confirms (deletes) every older update for every consumer. */
-  getUpdates(options: { offset?: number; timeoutSeconds: number; allowedUpdates: string[] }, signal?: AbortSignal): Promise<Update[]> {
+  getUpdates(
+    options: {
+      offset?: number;
+      timeoutSeconds: number;
+      allowedUpdates: string[];
+    },
+    signal?: AbortSignal,
+  ): Promise<Update[]> {
     return this.#call("getUpdates", (api) =>
       api.getUpdates(
         {
@@ -191,12 +263,25 @@ export class TelegramHook {
     } catch (error) {
       if (error instanceof GrammyError) {
         const message = `Telegram refused ${method} (${error.error_code}: ${error.description})`;
-        throw new TelegramError(redact(message, this.#token), method, error.error_code, error.description);
+        throw new TelegramError(
+          redact(message, this.#token),
+          method,
+          error.error_code,
+          error.description,
+        );
       }
       if (error instanceof HttpError) {
-        const cause = error.error instanceof Error ? error.error.message : String(error.error);
+        const cause =
+          error.error instanceof Error
+            ? error.error.message
+            : String(error.error);
         const message = `could not reach Telegram at ${this.apiRoot} for ${method}: ${cause}`;
-        throw new TelegramError(redact(message, this.#token), method, 0, redact(cause, this.#token));
+        throw new TelegramError(
+          redact(message, this.#token),
+          method,
+          0,
+          redact(cause, this.#token),
+        );
       }
       throw error;
     }
@@ -207,5 +292,7 @@ export class TelegramHook {
 function rateLimit(value: string | undefined): { rateLimit?: boolean } {
   if (value === undefined) return {};
   if (value === "on" || value === "off") return { rateLimit: value === "on" };
-  throw new TypeError(`the Telegram connection's extra.rate_limit must be "on" or "off", got "${value}"`);
+  throw new TypeError(
+    `the Telegram connection's extra.rate_limit must be "on" or "off", got "${value}"`,
+  );
 }

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { BaseOperator, type Args, type BaseOperatorOptions, type TaskContext } from "@poekhali/core";
+import {
+  BaseOperator,
+  type Args,
+  type BaseOperatorOptions,
+  type TaskContext,
+} from "@poekhali/core";
 import { TelegramHook } from "../hooks/telegram-hook.js";
 import { callbackData, type SentButton } from "../updates/press.js";
 
@@ -12,7 +17,8 @@ export interface SendButtonArgs {
 }
 
 /** Options of {@link SendButtonOperator}. */
-export interface SendButtonOperatorOptions extends BaseOperatorOptions, Args<SendButtonArgs> {
+export interface SendButtonOperatorOptions
+  extends BaseOperatorOptions, Args<SendButtonArgs> {
   /** The connection with the bot token; `telegram_default` by default. */
   readonly telegramConnId?: string;
 }
@@ -24,24 +30,47 @@ export interface SendButtonOperatorOptions extends BaseOperatorOptions, Args<Sen
  * @example
  * const sent = new SendButtonOperator({ taskId: "send_button", text: "Готовы?", buttonText: "Поехали" });
  */
-export class SendButtonOperator extends BaseOperator<SendButtonArgs, SentButton> {
+export class SendButtonOperator extends BaseOperator<
+  SendButtonArgs,
+  SentButton
+> {
   readonly title = "send a message with a button";
   readonly telegramConnId: string;
 
   constructor(options: SendButtonOperatorOptions) {
-    super(options, { chatId: options.chatId ?? null, text: options.text, buttonText: options.buttonText });
+    super(options, {
+      chatId: options.chatId ?? null,
+      text: options.text,
+      buttonText: options.buttonText,
+    });
     this.telegramConnId = options.telegramConnId ?? "telegram_default";
   }
 
-  override async execute(args: SendButtonArgs, context: TaskContext): Promise<SentButton> {
-    const hook = TelegramHook.fromConnection(context.connections.get(this.telegramConnId));
+  override async execute(
+    args: SendButtonArgs,
+    context: TaskContext,
+  ): Promise<SentButton> {
+    const hook = TelegramHook.fromConnection(
+      context.connections.get(this.telegramConnId),
+    );
     const nonce = randomBytes(12).toString("base64url");
     const message = await hook.sendMessage({
       chatId: hook.chatId(args.chatId ?? undefined),
       text: args.text,
-      replyMarkup: { inline_keyboard: [[{ text: args.buttonText, callback_data: callbackData(nonce) }]] },
+      replyMarkup: {
+        inline_keyboard: [
+          [{ text: args.buttonText, callback_data: callbackData(nonce) }],
+        ],
+      },
     });
-    context.log.info(`sent message ${message.message_id} to chat ${message.chat.id}`);
-    return { bot_id: hook.botId, chat_id: String(message.chat.id), message_id: message.message_id, nonce };
+    context.log.info(
+      `sent message ${message.message_id} to chat ${message.chat.id}`,
+    );
+    return {
+      bot_id: hook.botId,
+      chat_id: String(message.chat.id),
+      message_id: message.message_id,
+      nonce,
+    };
   }
 }

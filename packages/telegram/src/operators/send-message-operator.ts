@@ -69,7 +69,9 @@ export class SendMessageOperator extends BaseOperator<
         chatId: hook.chatId(args.chatId ?? undefined),
         text: args.text,
         ...(args.parseMode ? { parseMode: args.parseMode } : {}),
-        ...(args.keyboard ? { replyMarkup: { inline_keyboard: args.keyboard } } : {}),
+        ...(args.keyboard
+          ? { replyMarkup: { inline_keyboard: args.keyboard } }
+          : {}),
         signal: context.signal,
       }),
     );

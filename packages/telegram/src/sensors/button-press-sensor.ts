@@ -6,7 +6,11 @@ import {
   type TaskContext,
 } from "@poekhali/core";
 import { TelegramHook } from "../hooks/telegram-hook.js";
-import { messageKey, type ButtonPress, type SentButton } from "../updates/press.js";
+import {
+  messageKey,
+  type ButtonPress,
+  type SentButton,
+} from "../updates/press.js";
 import { ROUTER_NAME, type Watch } from "../updates/watch.js";
 
 /** Arguments of {@link ButtonPressSensor}. */
@@ -30,7 +34,8 @@ export interface ButtonPressArgs {
 }
 
 /** Options of {@link ButtonPressSensor}. */
-export interface ButtonPressSensorOptions extends BaseSensorOptions, Args<ButtonPressArgs> {
+export interface ButtonPressSensorOptions
+  extends BaseSensorOptions, Args<ButtonPressArgs> {
   readonly telegramConnId?: string;
 }
 
@@ -41,7 +46,10 @@ export interface ButtonPressSensorOptions extends BaseSensorOptions, Args<Button
  * @example
  * const press = new ButtonPressSensor({ taskId: "wait_for_press", message: sent.output, timeout: "6h" });
  */
-export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonPress> {
+export class ButtonPressSensor extends DeferrableSensor<
+  ButtonPressArgs,
+  ButtonPress
+> {
   readonly title = "wait for a press of the button";
   readonly telegramConnId: string;
 
@@ -62,18 +70,31 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
   override defer(args: ButtonPressArgs, context: DeferContext): void {
     const { bot_id, chat_id, message_id, nonce } = args.message;
     if (args.chatId && args.chatId !== chat_id) {
-      throw new Error(`chatId ${args.chatId} is not the chat of the watched message (${chat_id})`);
+      throw new Error(
+        `chatId ${args.chatId} is not the chat of the watched message (${chat_id})`,
+      );
     }
     const watch: Watch = {
       nonce,
       trigger_id: context.triggerId,
-      allowed_usernames: args.allowedUsernames?.length ? [...args.allowedUsernames] : null,
-      allowed_user_ids: args.allowedUserIds?.length ? [...args.allowedUserIds] : null,
+      allowed_usernames: args.allowedUsernames?.length
+        ? [...args.allowedUsernames]
+        : null,
+      allowed_user_ids: args.allowedUserIds?.length
+        ? [...args.allowedUserIds]
+        : null,
       hide_keyboard: args.hideKeyboard ?? true,
       expires_at: context.deadline,
       answer_text: args.answerText ?? "Поехали!",
     };
-    context.send({ service: ROUTER_NAME, handler: "watch", key: messageKey(bot_id, chat_id, message_id) }, { ...watch });
+    context.send(
+      {
+        service: ROUTER_NAME,
+        handler: "watch",
+        key: messageKey(bot_id, chat_id, message_id),
+      },
+      { ...watch },
+    );
   }
 
   override complete(event: ButtonPress): ButtonPress {
@@ -84,13 +105,26 @@ export class ButtonPressSensor extends DeferrableSensor<ButtonPressArgs, ButtonP
     return event.accepted_at ?? null;
   }
 
-  override async onTimeout(args: ButtonPressArgs, context: TaskContext): Promise<void> {
+  override async onTimeout(
+    args: ButtonPressArgs,
+    context: TaskContext,
+  ): Promise<void> {
     const action = args.onTimeoutAction ?? "expire";
     if (action === "keep") return;
-    const hook = TelegramHook.fromConnection(context.connections.get(this.telegramConnId));
+    const hook = TelegramHook.fromConnection(
+      context.connections.get(this.telegramConnId),
+    );
     const { chat_id, message_id } = args.message;
-    if (action === "remove_keyboard") await hook.editReplyMarkup(chat_id, message_id);
-    else await hook.editText(chat_id, message_id, args.expiredText ?? "Время ожидания истекло.");
-    context.log.info(`the wait expired; message ${message_id} ${action === "expire" ? "says so" : "lost its button"}`);
+    if (action === "remove_keyboard")
+      await hook.editReplyMarkup(chat_id, message_id);
+    else
+      await hook.editText(
+        chat_id,
+        message_id,
+        args.expiredText ?? "Время ожидания истекло.",
+      );
+    context.log.info(
+      `the wait expired; message ${message_id} ${action === "expire" ? "says so" : "lost its button"}`,
+    );
   }
 }

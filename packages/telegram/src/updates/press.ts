@@ -15,7 +15,11 @@ export type PressEvent = {
   readonly chat_id: string;
   readonly message_id: number;
   readonly data: string | null;
-  readonly from: { readonly id: number; readonly username?: string; readonly first_name: string };
+  readonly from: {
+    readonly id: number;
+    readonly username?: string;
+    readonly first_name: string;
+  };
   /** ISO 8601 UTC with milliseconds: when the update reached us (a CallbackQuery carries no time). */
   readonly received_at: string;
 };
@@ -48,11 +52,17 @@ export function nonceOf(data: string | null | undefined): string | null {
 }
 
 /** The router's key for a message: bot, chat and message ids (never the token). */
-export function messageKey(botId: number, chatId: string, messageId: number): string {
+export function messageKey(
+  botId: number,
+  chatId: string,
+  messageId: number,
+): string {
   return `${botId}:${chatId}:${messageId}`;
 }
 
 /** The best name to show for a presser: the @username, else the first name, else the user id. */
-export function displayName(press: Pick<ButtonPress, "username" | "first_name" | "user_id">): string {
+export function displayName(
+  press: Pick<ButtonPress, "username" | "first_name" | "user_id">,
+): string {
   return press.username ?? (press.first_name || String(press.user_id));
 }

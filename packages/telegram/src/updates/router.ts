@@ -114,9 +114,11 @@ export function telegramRouter(options: TelegramRouterOptions) {
     const say = (text: string) =>
       event.answered ? Promise.resolve(null) : answer(ctx, event, text);
     if (await ctx.get<Done>("done")) return void (await say(alreadyText));
-    if (nonceOf(event.data) !== watch.nonce) return void (await say(TEXTS.stale));
+    if (nonceOf(event.data) !== watch.nonce)
+      return void (await say(TEXTS.stale));
     // The run stopped waiting: taking the press now would remove the button and record nothing.
-    if (watch.expires_at && event.received_at > watch.expires_at) return void (await say(TEXTS.expired));
+    if (watch.expires_at && event.received_at > watch.expires_at)
+      return void (await say(TEXTS.expired));
     if (!allowed(watch, event)) return void (await say(TEXTS.notAllowed));
     const answeredAt = await say(watch.answer_text);
     await accept(ctx, watch, event, answeredAt);
@@ -155,10 +157,12 @@ export function telegramRouter(options: TelegramRouterOptions) {
         ctx: restate.ObjectContext,
         event: PressEvent,
       ): Promise<void> => {
-        if (nonceOf(event.data) === null) return void (await answer(ctx, event, ""));
+        if (nonceOf(event.data) === null)
+          return void (await answer(ctx, event, ""));
         const watch = await ctx.get<Watch>("watch");
         if (watch) return settle(ctx, watch, event);
-        if (await ctx.get<Done>("done")) return void (await answer(ctx, event, alreadyText));
+        if (await ctx.get<Done>("done"))
+          return void (await answer(ctx, event, alreadyText));
         // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
         if (pending.length >= MAX_PENDING)

@@ -102,7 +102,10 @@ export class UpdatePoller {
           clearTimeout(this.#expiry);
           this.#expiry = setTimeout(
             () => this.#lose("its lease ran out before it could renew it"),
-            Math.max(0, ttlMs - Math.min(1_000, ttlMs / 10) - (Date.now() - asked)),
+            Math.max(
+              0,
+              ttlMs - Math.min(1_000, ttlMs / 10) - (Date.now() - asked),
+            ),
           );
           if (!this.polling) {
             standingBy = undefined;
@@ -132,7 +135,10 @@ export class UpdatePoller {
         }
       }
       // Unanswered (e.g. at start-up, before the worker is registered), ask again soon rather than a renewal away.
-      await pause(failures > 0 ? Math.min(ttlMs / 3, 100 * 2 ** failures) : ttlMs / 3, this.#stop.signal);
+      await pause(
+        failures > 0 ? Math.min(ttlMs / 3, 100 * 2 ** failures) : ttlMs / 3,
+        this.#stop.signal,
+      );
     }
   }
 
