@@ -147,7 +147,7 @@ describe("poekhali up", () => {
   });
 
   it("stops with a message naming a missing variable, without echoing the token", async () => {
-    const token = "123456789:AAHfakeTokenForTheConfigTest_abcdefghij";
+    const token = "123456789:fake-token-for-the-config-test-abcdefghij";
     const { code, output } = await runToExit({ TELEGRAM_BOT_TOKEN: token });
     expect(code).toBe(1);
     expect(output).toContain("TELEGRAM_CHAT_ID");

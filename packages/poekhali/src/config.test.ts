@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 
-const TOKEN = "123456789:AAHfakeTokenForConfigTests_abcdefghij";
+const TOKEN = "123456789:fake-token-for-config-tests-abcdefghij";
 const live = {
   TELEGRAM_BOT_TOKEN: TOKEN,
   TELEGRAM_CHAT_ID: "-1001234567890",

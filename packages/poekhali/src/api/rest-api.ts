@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { ConfError, type Dag } from "@poekhali/core";
 import { RunExistsError, type DagRuns } from "./dag-runs.js";
@@ -50,11 +51,27 @@ const problem = (
   detail: string,
 ) => c.json({ title, status, detail }, status);
 
+/** Routes under a DAG see it as `c.get("dag")`. */
+type DagEnv = { Variables: { dag: Dag } };
+
 /** Airflow-shaped REST API: `/healthz` and `/api/v1/dags/...`. */
-export function restApi(options: RestApiOptions): Hono {
-  const app = new Hono();
-  const dagOr404 = (c: Context) =>
-    options.dags.get(c.req.param("dag_id") ?? "");
+export function restApi(options: RestApiOptions): Hono<DagEnv> {
+  const app = new Hono<DagEnv>();
+  // Every route under a DAG finds it here, or answers 404 naming it.
+  const findDag = createMiddleware<DagEnv>(async (c, next) => {
+    const dag = options.dags.get(c.req.param("dag_id") ?? "");
+    if (!dag)
+      return problem(
+        c,
+        404,
+        "DAG not found",
+        `no DAG "${c.req.param("dag_id")}"`,
+      );
+    c.set("dag", dag);
+    await next();
+  });
+  app.use("/api/v1/dags/:dag_id", findDag);
+  app.use("/api/v1/dags/:dag_id/*", findDag);
 
   app.get("/healthz", (c) =>
     options.ready()
@@ -68,34 +85,17 @@ export function restApi(options: RestApiOptions): Hono {
   });
 
   app.get("/api/v1/dags/:dag_id", (c) => {
-    const dag = dagOr404(c);
-    return dag
-      ? c.json(dagView(dag))
-      : problem(c, 404, "DAG not found", `no DAG "${c.req.param("dag_id")}"`);
+    return c.json(dagView(c.get("dag")));
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag)
-      return problem(
-        c,
-        404,
-        "DAG not found",
-        `no DAG "${c.req.param("dag_id")}"`,
-      );
+    const dag = c.get("dag");
     const runs = await options.runs.list(dag);
     return c.json({ dag_runs: runs, total_entries: runs.length });
   });
 
   app.post("/api/v1/dags/:dag_id/dagRuns", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag)
-      return problem(
-        c,
-        404,
-        "DAG not found",
-        `no DAG "${c.req.param("dag_id")}"`,
-      );
+    const dag = c.get("dag");
     let raw: unknown;
     try {
       raw = await c.req.json();
@@ -138,14 +138,7 @@ export function restApi(options: RestApiOptions): Hono {
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag)
-      return problem(
-        c,
-        404,
-        "DAG not found",
-        `no DAG "${c.req.param("dag_id")}"`,
-      );
+    const dag = c.get("dag");
     const found = await options.runs.get(dag, c.req.param("dag_run_id"));
     return found
       ? c.json(found.run)
@@ -158,14 +151,7 @@ export function restApi(options: RestApiOptions): Hono {
   });
 
   app.patch("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
-    const dag = dagOr404(c);
-    if (!dag)
-      return problem(
-        c,
-        404,
-        "DAG not found",
-        `no DAG "${c.req.param("dag_id")}"`,
-      );
+    const dag = c.get("dag");
     const body = (await c.req.json().catch(() => null)) as {
       state?: unknown;
     } | null;
@@ -204,14 +190,7 @@ export function restApi(options: RestApiOptions): Hono {
   app.get(
     "/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/xcomEntries/:key",
     async (c) => {
-      const dag = dagOr404(c);
-      if (!dag)
-        return problem(
-          c,
-          404,
-          "DAG not found",
-          `no DAG "${c.req.param("dag_id")}"`,
-        );
+      const dag = c.get("dag");
       if (c.req.param("key") !== "return_value")
         return problem(
           c,
@@ -244,14 +223,7 @@ export function restApi(options: RestApiOptions): Hono {
   app.get(
     "/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number",
     async (c) => {
-      const dag = dagOr404(c);
-      if (!dag)
-        return problem(
-          c,
-          404,
-          "DAG not found",
-          `no DAG "${c.req.param("dag_id")}"`,
-        );
+      const dag = c.get("dag");
       const tryNumber = Number(c.req.param("try_number"));
       if (!Number.isInteger(tryNumber) || tryNumber < 1)
         return problem(
@@ -283,14 +255,7 @@ export function restApi(options: RestApiOptions): Hono {
   app.get(
     "/api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances",
     async (c) => {
-      const dag = dagOr404(c);
-      if (!dag)
-        return problem(
-          c,
-          404,
-          "DAG not found",
-          `no DAG "${c.req.param("dag_id")}"`,
-        );
+      const dag = c.get("dag");
       const found = await options.runs.get(dag, c.req.param("dag_run_id"));
       if (!found)
         return problem(
