@@ -1,11 +1,6 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import {
-  StaticConnections,
-  dagWorkflow,
-  type DagRunStatus,
-  type Dag,
-} from "@poekhali/core";
+import { StaticConnections, dagWorkflow, type Dag } from "@poekhali/core";
 import {
   AirtableHook,
   WRITER_NAME,
@@ -20,7 +15,7 @@ import {
 } from "@poekhali/emulators";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
-import { eventually } from "./harness.js";
+import { dagRunClient } from "./dag-run-client.js";
 
 /** Where the Airtable side of a stack lives. */
 export interface AirtableTarget {
@@ -105,37 +100,13 @@ export async function startAirtableStack(
   };
   const logs: string[] = [];
 
-  const status = (dagId: string, runId: string) =>
-    ingress.call<DagRunStatus | null>({
-      service: dagId,
-      handler: "status",
-      key: runId,
-    });
   return {
     server,
     airtable,
     target,
     ingress,
     logs,
-    /** Starts a run; resolves once Restate accepted it. */
-    start: (dagId: string, runId: string, conf: Record<string, unknown> = {}) =>
-      ingress.send(
-        { service: dagId, handler: "run", key: runId },
-        { conf: conf as never },
-      ),
-    status,
-    /** Waits for the run to end and returns its status. */
-    finished: (dagId: string, runId: string, timeoutMs = 60_000) =>
-      eventually(
-        `${dagId}/${runId} to finish`,
-        async () => {
-          const s = await status(dagId, runId);
-          return s && ["success", "failed"].includes(s.dag_run.state)
-            ? s
-            : undefined;
-        },
-        timeoutMs,
-      ),
+    ...dagRunClient(() => ingress),
     writer: () =>
       ingress.call<WriterStatus>({
         service: WRITER_NAME,

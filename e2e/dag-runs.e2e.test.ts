@@ -12,7 +12,6 @@ import {
   task,
   type Args,
   type BaseSensorOptions,
-  type DagRunStatus,
   type DeferContext,
   type PokeSensorOptions,
   type TaskContext,
@@ -24,6 +23,7 @@ import {
 } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually } from "./harness.js";
 import { testTriggers } from "./test-triggers.js";
+import { dagRunClient, taskStatesOf } from "./dag-run-client.js";
 
 // The test sensor's event source: fire(key, { value }) wakes the sensor watching that key.
 const events = testTriggers("test_events");
@@ -280,30 +280,8 @@ describe("DAG runs on a real restate-server", () => {
     await stack?.stop();
   });
 
-  const start = (
-    dagId: string,
-    runId: string,
-    conf: Record<string, unknown> = {},
-  ) =>
-    ingress.send(
-      { service: dagId, handler: "run", key: runId },
-      { conf: conf as never },
-    );
-  const status = (dagId: string, runId: string) =>
-    ingress.call<DagRunStatus | null>({
-      service: dagId,
-      handler: "status",
-      key: runId,
-    });
-  const finished = (dagId: string, runId: string) =>
-    eventually(`${dagId}/${runId} to finish`, async () => {
-      const s = await status(dagId, runId);
-      return s && ["success", "failed"].includes(s.dag_run.state)
-        ? s
-        : undefined;
-    });
-  const states = (s: DagRunStatus) =>
-    Object.fromEntries(s.task_instances.map((t) => [t.task_id, t.state]));
+  const { start, status, finished } = dagRunClient(() => ingress);
+  const states = taskStatesOf;
 
   it("retries a failed try after the delay and counts the tries", async () => {
     await start("t_flaky", "r1");

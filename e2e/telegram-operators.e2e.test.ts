@@ -10,7 +10,6 @@ import {
   task,
   type Args,
   type BaseSensorOptions,
-  type DagRunStatus,
   type DeferContext,
 } from "@poekhali/core";
 import { TelegramEmulator } from "@poekhali/emulators";
@@ -29,6 +28,7 @@ import {
 } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { eventually, postJson } from "./harness.js";
 import { testTriggers } from "./test-triggers.js";
+import { dagRunClient } from "./dag-run-client.js";
 
 // This test plays the update ingester (tested on its own in telegram-ingest-*): it posts users' messages through
 // the emulator's control API and hands each to the `telegram_messages` object as a MessageEvent, waiting for
@@ -146,32 +146,11 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
     await emu?.close();
   });
 
-  const start = (
-    dagId: string,
-    runId: string,
-    conf: Record<string, unknown> = {},
-  ) =>
-    ingress.send(
-      { service: dagId, handler: "run", key: runId },
-      { conf: conf as never },
-    );
-  const status = (dagId: string, runId: string) =>
-    ingress.call<DagRunStatus | null>({
-      service: dagId,
-      handler: "status",
-      key: runId,
-    });
+  const { start, status, finished } = dagRunClient(() => ingress);
   const stateOf = async (dagId: string, runId: string, taskId: string) =>
     (await status(dagId, runId))?.task_instances.find(
       (t) => t.task_id === taskId,
     )?.state;
-  const finished = (dagId: string, runId: string) =>
-    eventually(`${dagId}/${runId} to finish`, async () => {
-      const s = await status(dagId, runId);
-      return s && ["success", "failed"].includes(s.dag_run.state)
-        ? s
-        : undefined;
-    });
   const xcom = async <T>(dagId: string, runId: string, taskId: string) =>
     (
       await ingress.call<{ value: T } | null>(
