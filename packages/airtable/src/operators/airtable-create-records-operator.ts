@@ -5,12 +5,8 @@ import {
   type DeferContext,
 } from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
-import {
-  WRITER_NAME,
-  type WriteRequest,
-  type WriteResult,
-} from "../writers/writer-protocol.js";
-import { writeTarget } from "./write-target.js";
+import type { WriteResult } from "../writers/writer-protocol.js";
+import { enqueueWrite } from "./write-target.js";
 
 /** Arguments of {@link AirtableCreateRecordsOperator}. */
 export interface CreateRecordsArgs {
@@ -58,22 +54,10 @@ export class AirtableCreateRecordsOperator extends DeferrableSensor<
   }
 
   override defer(args: CreateRecordsArgs, context: DeferContext): void {
-    const { baseId, table } = writeTarget(
-      context,
-      this.airtableConnId,
-      args.table,
-    );
-    const request: WriteRequest = {
-      kind: "write",
-      trigger_id: context.triggerId,
-      table,
-      records: [...args.records],
-      mode: { kind: "create", identifyBy: [...this.identifyBy] },
-    };
-    context.send(
-      { service: WRITER_NAME, handler: "enqueue", key: baseId },
-      { ...request },
-    );
+    enqueueWrite(context, this.airtableConnId, args.table, [...args.records], {
+      kind: "create",
+      identifyBy: [...this.identifyBy],
+    });
   }
 
   override complete(event: WriteResult): CreateRecordsResult {

@@ -5,12 +5,8 @@ import {
   type DeferContext,
 } from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
-import {
-  WRITER_NAME,
-  type WriteRequest,
-  type WriteResult,
-} from "../writers/writer-protocol.js";
-import { writeTarget } from "./write-target.js";
+import type { WriteResult } from "../writers/writer-protocol.js";
+import { enqueueWrite } from "./write-target.js";
 
 /** Arguments of {@link AirtableUpsertRecordOperator}. */
 export interface UpsertRecordArgs {
@@ -62,22 +58,10 @@ export class AirtableUpsertRecordOperator extends DeferrableSensor<
   }
 
   override defer(args: UpsertRecordArgs, context: DeferContext): void {
-    const { baseId, table } = writeTarget(
-      context,
-      this.airtableConnId,
-      args.table,
-    );
-    const request: WriteRequest = {
-      kind: "write",
-      trigger_id: context.triggerId,
-      table,
-      records: [args.fields],
-      mode: { kind: "upsert", fieldsToMergeOn: [...this.fieldsToMergeOn] },
-    };
-    context.send(
-      { service: WRITER_NAME, handler: "enqueue", key: baseId },
-      { ...request },
-    );
+    enqueueWrite(context, this.airtableConnId, args.table, [args.fields], {
+      kind: "upsert",
+      fieldsToMergeOn: [...this.fieldsToMergeOn],
+    });
   }
 
   override complete(event: WriteResult): UpsertRecordResult {

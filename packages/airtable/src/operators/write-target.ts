@@ -1,6 +1,12 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import type { TaskContext } from "@poekhali/core";
+import type { DeferContext, TaskContext } from "@poekhali/core";
+import type { Fields } from "../hooks/airtable-types.js";
+import {
+  WRITER_NAME,
+  type WriteMode,
+  type WriteRequest,
+} from "../writers/writer-protocol.js";
 
 /** Where a task writes: the base from its connection, the table given or the connection's. */
 export function writeTarget(
@@ -21,4 +27,26 @@ export function writeTarget(
       `task "${context.taskId}": no table given and connection "${connId}" names none`,
     );
   return { baseId, table: name };
+}
+
+/** Hands a run's rows to its base's writer; the run parks on `context.triggerId` until they are written. */
+export function enqueueWrite(
+  context: DeferContext,
+  connId: string,
+  table: string | null | undefined,
+  records: Fields[],
+  mode: WriteMode,
+): void {
+  const target = writeTarget(context, connId, table);
+  const request: WriteRequest = {
+    kind: "write",
+    trigger_id: context.triggerId,
+    table: target.table,
+    records,
+    mode,
+  };
+  context.send(
+    { service: WRITER_NAME, handler: "enqueue", key: target.baseId },
+    { ...request },
+  );
 }
