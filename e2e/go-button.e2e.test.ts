@@ -96,7 +96,17 @@ describe("telegram_go_button in sandbox mode", () => {
   it("takes the first of two quick presses and answers the second without a second row", async () => {
     const runId = await trigger(app);
     const message = await sandbox.messageWithButton();
-    // Both presses land before the bot can remove the keyboard, as on a busy group chat.
+    // On a busy group chat the second person presses before their client hears the button is gone: the
+    // emulator holds the bot's keyboard removal, so the button is still there for the second press.
+    const botId = sandbox.info.telegram.token.split(":")[0]!;
+    const hold = await postJson(
+      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId}/faults`,
+      {
+        method: "editMessageReplyMarkup",
+        delay_ms: 5_000,
+      },
+    );
+    expect(hold.status).toBe(200);
     const first = await sandbox.press(message.message_id, {
       id: 1001,
       username: "anna",
