@@ -5,6 +5,7 @@ import type {
   Message,
   ParseMode,
   Update,
+  WebhookInfo,
 } from "grammy/types";
 import { ConnectionError, type Connection } from "@poekhali/core";
 import { TelegramError, redact } from "../errors.js";
@@ -254,6 +255,34 @@ export class TelegramHook {
         },
         signal as Parameters<Api["getUpdates"]>[1],
       ),
+    );
+  }
+
+  /** The webhook Telegram posts to (`url` is empty when none is set: then `getUpdates` works). */
+  getWebhookInfo(): Promise<WebhookInfo> {
+    return this.#call("getWebhookInfo", (api) => api.getWebhookInfo());
+  }
+
+  /** Has Telegram post every update of these types to `url`, with `secretToken` in its secret header. */
+  setWebhook(
+    url: string,
+    options: {
+      readonly secretToken: string;
+      readonly allowedUpdates: readonly string[];
+    },
+  ): Promise<true> {
+    return this.#call("setWebhook", (api) =>
+      api.setWebhook(url, {
+        secret_token: options.secretToken,
+        allowed_updates: [...options.allowedUpdates] as never,
+      }),
+    );
+  }
+
+  /** Removes the webhook, so that `getUpdates` works again; pending updates are kept. */
+  deleteWebhook(): Promise<true> {
+    return this.#call("deleteWebhook", (api) =>
+      api.deleteWebhook({ drop_pending_updates: false }),
     );
   }
 

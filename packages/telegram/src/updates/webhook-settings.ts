@@ -1,9 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { Api, GrammyError, HttpError } from "grammy";
 import type { WebhookInfo } from "grammy/types";
 import { ConnectionError, type Connection } from "@poekhali/core";
-import { TelegramError, redact } from "../errors.js";
-import { TELEGRAM_API_ROOT } from "../hooks/telegram-hook.js";
+import { TelegramHook } from "../hooks/telegram-hook.js";
 import type { IngestedUpdateType } from "./hand-over.js";
 
 /** The header Telegram puts a webhook's `secret_token` in. */
@@ -20,20 +18,12 @@ export const SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token";
 export class WebhookSettings {
   /** The bot's id: the number before the colon of its token. */
   readonly botId: number;
-  readonly #api: Api;
-  readonly #token: string;
+  readonly #hook: TelegramHook;
 
   constructor(options: { readonly token: string; readonly apiRoot?: string }) {
-    const match = /^(\d+):[A-Za-z0-9_-]{30,}$/.exec(options.token);
-    if (!match)
-      throw new TypeError(
-        "the Telegram bot token is not shaped like '<bot id>:<secret>' (see @BotFather)",
-      );
-    this.botId = Number(match[1]);
-    this.#token = options.token;
-    this.#api = new Api(options.token, {
-      apiRoot: (options.apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, ""),
-    });
+    // The hook parses the token, talks to the Bot API and keeps the token out of every error.
+    this.#hook = new TelegramHook(options);
+    this.botId = this.#hook.botId;
   }
 
   /** Builds the settings of a `telegram` connection's bot (password = token, extra.api_root). */
@@ -53,7 +43,7 @@ export class WebhookSettings {
 
   /** The webhook Telegram posts to (`url` is empty when none is set: then `getUpdates` works). */
   info(): Promise<WebhookInfo> {
-    return this.#call("getWebhookInfo", (api) => api.getWebhookInfo());
+    return this.#hook.getWebhookInfo();
   }
 
   /** Has Telegram post every update of these types to `url`, with `secretToken` in {@link SECRET_HEADER}. */
@@ -64,52 +54,12 @@ export class WebhookSettings {
       readonly allowedUpdates: readonly IngestedUpdateType[];
     },
   ): Promise<true> {
-    return this.#call("setWebhook", (api) =>
-      api.setWebhook(url, {
-        secret_token: options.secretToken,
-        allowed_updates: [...options.allowedUpdates],
-      }),
-    );
+    return this.#hook.setWebhook(url, options);
   }
 
   /** Removes the webhook, so that `getUpdates` works again; pending updates are kept. */
   delete(): Promise<true> {
-    return this.#call("deleteWebhook", (api) =>
-      api.deleteWebhook({ drop_pending_updates: false }),
-    );
-  }
-
-  async #call<T>(method: string, run: (api: Api) => Promise<T>): Promise<T> {
-    try {
-      return await run(this.#api);
-    } catch (error) {
-      if (error instanceof GrammyError) {
-        throw new TelegramError(
-          redact(
-            `Telegram refused ${method} (${error.error_code}: ${error.description})`,
-            this.#token,
-          ),
-          method,
-          error.error_code,
-          error.description,
-        );
-      }
-      if (error instanceof HttpError) {
-        const cause = redact(
-          error.error instanceof Error
-            ? error.error.message
-            : String(error.error),
-          this.#token,
-        );
-        throw new TelegramError(
-          `could not reach Telegram for ${method}: ${cause}`,
-          method,
-          0,
-          cause,
-        );
-      }
-      throw error;
-    }
+    return this.#hook.deleteWebhook();
   }
 }
 
