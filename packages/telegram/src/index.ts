@@ -78,6 +78,7 @@ export {
   type IncomingUpdate,
   type IngestedUpdateType,
 } from "./updates/hand-over.js";
+export { ReceptionClock } from "./updates/reception-clock.js";
 export {
   MESSAGES_NAME,
   chatKey,

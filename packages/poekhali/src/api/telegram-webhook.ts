@@ -10,6 +10,7 @@ import {
   WebhookSettings,
   handOverUpdate,
   newWebhookSecret,
+  ReceptionClock,
   secretMatches,
   type IngestedUpdateType,
 } from "@poekhali/telegram";
@@ -120,6 +121,7 @@ export function telegramWebhook(
   }
   const secret = options.updates.webhookSecret ?? keptSecret(options.home);
   let failing = false;
+  const clock = new ReceptionClock();
 
   routes.post(
     WEBHOOK_PATH,
@@ -145,7 +147,6 @@ export function telegramWebhook(
         ),
     }),
     async (c) => {
-      const receivedAt = new Date().toISOString();
       let raw: unknown;
       try {
         raw = JSON.parse(await c.req.text());
@@ -167,7 +168,7 @@ export function telegramWebhook(
         await handOverUpdate(update, {
           botId,
           ingress: options.ingress,
-          receivedAt,
+          clock,
         });
       } catch (error) {
         if (!failing)

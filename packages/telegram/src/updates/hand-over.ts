@@ -1,6 +1,7 @@
 import type { RestateIngress } from "@poekhali/core";
 import { chatKey, MESSAGES_NAME, type MessageEvent } from "./message-event.js";
 import { messageKey, type PressEvent } from "./press.js";
+import type { ReceptionClock } from "./reception-clock.js";
 import { ROUTER_NAME } from "./watch.js";
 
 type User = {
@@ -62,10 +63,11 @@ export async function handOverUpdate(
   to: {
     readonly botId: number;
     readonly ingress: RestateIngress;
-    readonly receivedAt: string;
+    /** Stamps the update when it is handed over: one stamp per update, never two alike in a chat. */
+    readonly clock: ReceptionClock;
   },
 ): Promise<boolean> {
-  const { botId, ingress, receivedAt } = to;
+  const { botId, ingress, clock } = to;
   const idempotencyKey = updateIdempotencyKey(botId, update.update_id);
   const query = update.callback_query;
   if (query?.message) {
@@ -77,7 +79,7 @@ export async function handOverUpdate(
       message_id: query.message.message_id,
       data: query.data ?? null,
       from: sender(query.from),
-      received_at: receivedAt,
+      received_at: clock.stamp(String(query.message.chat.id)),
     };
     const key = messageKey(botId, event.chat_id, event.message_id);
     await ingress.send(
@@ -97,7 +99,7 @@ export async function handOverUpdate(
       from: sender(message.from),
       text: message.text ?? null,
       reply_to_message_id: message.reply_to_message?.message_id ?? null,
-      received_at: receivedAt,
+      received_at: clock.stamp(String(message.chat.id)),
     };
     const key = chatKey(botId, event.chat_id);
     await ingress.send(

@@ -8,6 +8,7 @@ import {
   type IngestedUpdateType,
 } from "./hand-over.js";
 import { PollLeaseClient } from "./poll-lease.js";
+import { ReceptionClock } from "./reception-clock.js";
 import type { WebhookSettings } from "./webhook-settings.js";
 
 /** Options of an {@link UpdatePoller}. */
@@ -47,6 +48,7 @@ export class UpdatePoller {
   readonly #lease: PollLeaseClient;
   readonly #log: (message: string) => void;
   readonly #stop = new AbortController();
+  readonly #clock = new ReceptionClock();
   #loops: Promise<unknown> | undefined;
   #offset: number | undefined;
   /** Aborted when the lease is lost, which ends the poll round in flight. */
@@ -188,7 +190,6 @@ export class UpdatePoller {
       },
       signal,
     );
-    const receivedAt = new Date().toISOString();
     for (const update of updates) {
       // A lost lease leaves the rest to the next holder, which gets them again from Telegram.
       if (signal.aborted) return;
@@ -196,7 +197,7 @@ export class UpdatePoller {
         await handOverUpdate(update, {
           botId: hook.botId,
           ingress,
-          receivedAt,
+          clock: this.#clock,
         });
       } catch (error) {
         throw new HandOverError(update.update_id, error);
