@@ -13,7 +13,8 @@ import {
   TelegramHook,
   callbackData,
   displayName,
-  messageKey,
+  buttonKey,
+  buttonRef,
   type ButtonPress,
   type Watch,
 } from "@poekhali/telegram";
@@ -61,11 +62,15 @@ const baseline = restate.workflow({
           text: input.text,
           replyMarkup,
         });
-        return { chat_id: String(m.chat.id), message_id: m.message_id, nonce };
+        return {
+          chat_id: String(m.chat.id),
+          message_id: m.message_id,
+          ref: buttonRef(nonce),
+        };
       });
       const press = ctx.awakeable<ButtonPress>();
       const watch: Watch = {
-        nonce: sent.nonce,
+        message_id: sent.message_id,
         trigger_id: press.id,
         allowed_usernames: null,
         answer_text: "Поехали!",
@@ -73,7 +78,7 @@ const baseline = restate.workflow({
       ctx.genericSend({
         service: ROUTER_NAME,
         method: "watch",
-        key: messageKey(tgHook.botId, sent.chat_id, sent.message_id),
+        key: buttonKey(tgHook.botId, sent.chat_id, sent.ref),
         parameter: watch,
         inputSerde: restate.serde.json,
       });

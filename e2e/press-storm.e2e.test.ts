@@ -111,7 +111,7 @@ describe.each(["poll", "webhook"] as const)(
         USERS.some((u) => u.username === r.fields.username),
       );
       expect(rows).toHaveLength(RUNS);
-      const key = (p: { username: unknown; triggered_at: unknown }) =>
+      const key = (p: Record<string, unknown>) =>
         `${String(p.username)}@${String(p.triggered_at)}`;
       expect(new Set(rows.map((r) => key(r.fields)))).toEqual(
         new Set(taken.map(key)),

@@ -11,6 +11,9 @@ import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
 const ANNA = { id: 1001, username: "anna", first_name: "Анна" };
 const BORIS = { id: 1002, first_name: "Борис" };
 
+/** What a press on a button no run waits for is told. */
+const NOT_READY = "Кнопка ещё не готова: нажмите ещё раз чуть позже";
+
 describe("matching presses to runs", () => {
   let app: AppUnderTest;
   let sandbox: Awaited<ReturnType<typeof sandboxOf>>;
@@ -61,7 +64,7 @@ describe("matching presses to runs", () => {
     expect(rows.at(-1)?.fields.username).toBe("anna");
   });
 
-  it("answers a forged nonce on the run's own message as stale and keeps waiting", async () => {
+  it("never tells a forged nonce on the run's own message it was taken, and keeps waiting", async () => {
     const runId = await trigger(app, { conf: { text: "Подделка" } });
     const message = await sandbox.messageWithButton("Подделка");
     await parked(runId);
@@ -76,7 +79,7 @@ describe("matching presses to runs", () => {
     });
     const forged = await sandbox.press(message.message_id, ANNA);
     expect((await answered(forged.body.callback_query_id)).text).toBe(
-      "Эта кнопка больше не работает",
+      NOT_READY,
     );
     expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
       "deferred",
@@ -111,7 +114,7 @@ describe("matching presses to runs", () => {
       `${tg()}/_emulator/press`,
       { chat_id: other.id, message_id: sent.message_id, from: ANNA },
     );
-    expect((await answered(press.body.callback_query_id)).text).toBe("Принято");
+    expect((await answered(press.body.callback_query_id)).text).toBe(NOT_READY);
     expect((await sandbox.rows()).length).toBe(rowsBefore);
   });
 

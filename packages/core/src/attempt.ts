@@ -11,6 +11,20 @@ export type Outcome = (
   log: string[];
 };
 
+/**
+ * Whether another try can help: no for Restate's `TerminalError`, and no for any error that says so itself with
+ * `retryable: false` (as grammY-style API errors do for a refusal that the same request would meet again).
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof restate.TerminalError) return false;
+  return !(
+    typeof error === "object" &&
+    error !== null &&
+    "retryable" in error &&
+    error.retryable === false
+  );
+}
+
 /** Describes an error for a task note or log line (never with secrets: hooks redact them). */
 export function describe(error: unknown): string {
   return error instanceof Error
@@ -61,11 +75,10 @@ export async function attempt(
   } catch (error) {
     const message = mask(describe(error));
     onError(message, log);
-    const retryable = !(error instanceof restate.TerminalError);
     return {
       ok: false,
       error: message,
-      retryable,
+      retryable: isRetryable(error),
       started_at,
       ended_at: new Date().toISOString(),
       log,

@@ -8,7 +8,11 @@ import type { Json, JsonObject } from "./json.js";
 import { attempt, describe, type Outcome } from "./attempt.js";
 import { BaseOperator } from "./operator.js";
 import { BaseSensor, normalise } from "./poke-sensor.js";
-import { DeferrableSensor } from "./sensor.js";
+import {
+  DeferrableSensor,
+  type DeferTarget,
+  type ReleaseReason,
+} from "./sensor.js";
 import {
   maskSecrets,
   taskContext,
@@ -218,9 +222,10 @@ export class DagRunner {
     const awakeable = this.ctx.awakeable<Json>();
     let timeout: string | number | null;
     let timeoutMs: number | null;
+    let args: object | undefined;
     try {
       // Pure by contract (arguments, templates, defer's checks), so a failure here fails the same way on replay.
-      const args = resolveArgs(sensor.args, scope);
+      args = resolveArgs(sensor.args, scope);
       timeout = resolveArg(sensor.timeout, scope);
       this.#sensorArgs.set(sensor.taskId, {
         args,
@@ -235,18 +240,10 @@ export class DagRunner {
           timeoutMs === null
             ? null
             : new Date(Date.parse(start) + timeoutMs).toISOString(),
-        send: (target, payload) => {
-          const key = target.key === undefined ? {} : { key: target.key };
-          this.ctx.genericSend({
-            service: target.service,
-            method: target.handler,
-            ...key,
-            parameter: payload,
-            inputSerde: restate.serde.json,
-          });
-        },
+        send: (target, payload) => this.#send(target, payload),
       });
     } catch (error) {
+      if (args) this.#release(sensor, args, "failed");
       return this.#set(sensor.taskId, {
         state: "failed",
         end_date: start,
@@ -401,6 +398,7 @@ export class DagRunner {
         output = sensor.complete(settled.event, args);
         stamped = sensor.eventTime(settled.event);
       } catch (error) {
+        this.#release(sensor, args, "failed");
         return this.#set(sensor.taskId, {
           state: "failed",
           end_date: await this.#now(),
@@ -429,6 +427,7 @@ export class DagRunner {
           }
         },
       );
+      this.#release(sensor, args, "timeout");
       const note = `no event within ${String(timeout)}`;
       return this.#set(sensor.taskId, {
         state: softFail ? "skipped" : "failed",
@@ -436,6 +435,7 @@ export class DagRunner {
         note,
       });
     }
+    this.#release(sensor, args, "failed");
     this.#set(sensor.taskId, {
       state: "failed",
       end_date: await this.#now(),
@@ -443,9 +443,43 @@ export class DagRunner {
     });
   }
 
+  /** Tells a deferred sensor's event source the run stops waiting; a sensor's own error there is only logged. */
+  #release(sensor: AnySensor, args: object, reason: ReleaseReason): void {
+    try {
+      sensor.release(args, {
+        reason,
+        send: (target, payload) => this.#send(target, payload),
+      });
+    } catch (error) {
+      this.#context(sensor.taskId, 1).log.warn(
+        `could not tell the event source the wait ended (${reason}): ${describe(error)}`,
+      );
+    }
+  }
+
+  /** A journaled one-way message to a Restate handler, sent once however often the run replays. */
+  #send(target: DeferTarget, payload: Json): void {
+    const key = target.key === undefined ? {} : { key: target.key };
+    this.ctx.genericSend({
+      service: target.service,
+      method: target.handler,
+      ...key,
+      parameter: payload,
+      inputSerde: restate.serde.json,
+    });
+  }
+
   /** A cancelled run: what was running or waiting fails, the rest never starts, and the run is failed. */
   async #cancelled(): Promise<void> {
     for (const ti of this.#instances.values()) {
+      const task = this.dag.task(ti.task_id);
+      const waiting = this.#sensorArgs.get(ti.task_id);
+      if (
+        ti.state === "deferred" &&
+        task instanceof DeferrableSensor &&
+        waiting
+      )
+        this.#release(task as AnySensor, waiting.args, "cancelled");
       if (!FINISHED.includes(ti.state)) {
         const started = ti.state !== "scheduled";
         this.#set(

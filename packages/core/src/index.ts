@@ -20,6 +20,8 @@ export {
   type BaseSensorOptions,
   type DeferContext,
   type DeferTarget,
+  type ReleaseContext,
+  type ReleaseReason,
 } from "./sensor.js";
 export {
   BaseSensor,
@@ -81,6 +83,7 @@ export {
   ConfError,
   ConnectionError,
 } from "./errors.js";
+export { isRetryable } from "./attempt.js";
 
 // Talking to Restate from outside a handler
 export {

@@ -30,6 +30,16 @@ export interface DeferContext extends TaskContext {
   send(target: DeferTarget, payload: Json): void;
 }
 
+/** Why a deferred wait ended without its event. */
+export type ReleaseReason = "timeout" | "cancelled" | "failed";
+
+/** What a deferrable sensor gets when its run stops waiting without the event. */
+export interface ReleaseContext {
+  readonly reason: ReleaseReason;
+  /** Sends a journaled one-way message; sent exactly once even when the run is replayed. */
+  send(target: DeferTarget, payload: Json): void;
+}
+
 /**
  * A sensor that registers interest with an event source and parks until the event arrives:
  * the run suspends on a Restate awakeable, so the wait holds no worker, however long it is.
@@ -62,6 +72,13 @@ export abstract class DeferrableSensor<
   eventTime(_event: E): string | null {
     return null;
   }
+
+  /**
+   * Tells the event source that the run no longer waits, whatever ended the wait (timeout, a cancelled run, a
+   * failure, even one in `defer` itself), so it stops taking events and can say so to whoever sends one. Like
+   * `defer`, it must only compute and call `context.send`.
+   */
+  release(_args: A, _context: ReleaseContext): void {}
 
   /** Runs once, as a journaled step, when the wait times out (e.g. to tell people it expired). */
   onTimeout(_args: A, _context: TaskContext): Promise<void> {

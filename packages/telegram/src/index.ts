@@ -109,7 +109,10 @@ export {
   type ButtonPress,
   callbackData,
   nonceOf,
-  messageKey,
+  buttonKey,
+  buttonRef,
+  pressKey,
+  pressSigningText,
   displayName,
 } from "./updates/press.js";
 

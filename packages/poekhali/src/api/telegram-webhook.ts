@@ -11,6 +11,7 @@ import {
   handOverUpdate,
   newWebhookSecret,
   ReceptionClock,
+  TelegramHook,
   secretMatches,
   type IngestedUpdateType,
 } from "@poekhali/telegram";
@@ -101,7 +102,12 @@ export function telegramWebhook(
     token: options.telegram.token,
     apiRoot: options.telegram.apiRoot,
   });
-  const botId = settings.botId;
+  // Signs each press it hands over, so the router can tell it from a press made up by another local process.
+  const hook = new TelegramHook({
+    token: options.telegram.token,
+    apiRoot: options.telegram.apiRoot,
+  });
+  const botId = hook.botId;
   if (options.updates.mode !== "webhook") {
     routes.post(WEBHOOK_PATH, (c) =>
       problem(
@@ -166,7 +172,7 @@ export function telegramWebhook(
       const update = parsed.data;
       try {
         await handOverUpdate(update, {
-          botId,
+          hook,
           ingress: options.ingress,
           clock,
         });

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { autoRetry, type AutoRetryOptions } from "@grammyjs/auto-retry";
 import { Api, GrammyError, HttpError } from "grammy";
 import type {
@@ -107,6 +108,27 @@ export class TelegramHook {
     this.#limiter = limited
       ? (options.limiter ?? SendLimiter.shared(this.apiRoot, this.botId))
       : null;
+  }
+
+  /**
+   * A signature keyed by the bot's token (HMAC-SHA256, base64url) over `parts`: only whoever holds the token can
+   * make it, and it never reveals the token. `purpose` keeps signatures of different uses apart.
+   */
+  sign(purpose: string, ...parts: readonly string[]): string {
+    return createHmac("sha256", this.#token)
+      .update([`poekhali:${purpose}`, ...parts].join("\n"))
+      .digest("base64url");
+  }
+
+  /** Whether `signature` is {@link sign}'s for these parts; compared in constant time. */
+  verify(
+    signature: string,
+    purpose: string,
+    ...parts: readonly string[]
+  ): boolean {
+    const expected = Buffer.from(this.sign(purpose, ...parts));
+    const given = Buffer.from(signature);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { TaskContext } from "@poekhali/core";
+import { isRetryable, type TaskContext } from "@poekhali/core";
 import type { TelegramEmulator } from "@poekhali/emulators";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { operatorFixture } from "../../test/operator-fixture.js";
@@ -96,9 +96,12 @@ describe("EditMessageOperator", () => {
     });
   });
 
-  it("fails terminally on a message that does not exist", async () => {
-    await expect(
-      edit({ message: { chat_id: group, message_id: 424242 }, text: "?" }),
-    ).rejects.toMatchObject({ name: "TerminalError" });
+  it("fails for good on a message that does not exist: core's retry rule will not try again", async () => {
+    const error = await edit({
+      message: { chat_id: group, message_id: 424242 },
+      text: "?",
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "TelegramError", retryable: false });
+    expect(isRetryable(error)).toBe(false);
   });
 });

@@ -6,7 +6,6 @@ import {
 } from "@poekhali/core";
 import type { InlineKeyboardButton, ParseMode } from "grammy/types";
 import { TelegramHook } from "../hooks/telegram-hook.js";
-import { finalIfRefused } from "./sent-message.js";
 
 /** Arguments of {@link EditMessageOperator}. */
 export interface EditMessageArgs {
@@ -67,18 +66,16 @@ export class EditMessageOperator extends BaseOperator<
       context.connections.get(this.telegramConnId),
     );
     const { chat_id, message_id } = args.message;
-    const modified = await finalIfRefused(
-      hook.editMessage({
-        chatId: chat_id,
-        messageId: message_id,
-        ...(args.text == null ? {} : { text: args.text }),
-        ...(args.parseMode ? { parseMode: args.parseMode } : {}),
-        ...(args.keyboard
-          ? { replyMarkup: { inline_keyboard: args.keyboard } }
-          : {}),
-        signal: context.signal,
-      }),
-    );
+    const modified = await hook.editMessage({
+      chatId: chat_id,
+      messageId: message_id,
+      ...(args.text == null ? {} : { text: args.text }),
+      ...(args.parseMode ? { parseMode: args.parseMode } : {}),
+      ...(args.keyboard
+        ? { replyMarkup: { inline_keyboard: args.keyboard } }
+        : {}),
+      signal: context.signal,
+    });
     context.log.info(
       modified
         ? `edited message ${message_id}`

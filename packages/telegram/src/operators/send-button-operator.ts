@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   BaseOperator,
   type Args,
@@ -6,7 +5,7 @@ import {
   type TaskContext,
 } from "@poekhali/core";
 import { TelegramHook } from "../hooks/telegram-hook.js";
-import { callbackData, type SentButton } from "../updates/press.js";
+import { buttonRef, callbackData, type SentButton } from "../updates/press.js";
 
 /** Arguments of {@link SendButtonOperator}. */
 export interface SendButtonArgs {
@@ -24,8 +23,10 @@ export interface SendButtonOperatorOptions
 }
 
 /**
- * Posts a message with one inline button whose callback_data carries a fresh per-run nonce,
- * so that a press can be matched to exactly this run.
+ * Posts a message with one inline button whose callback_data carries this task's nonce, so that a press can be
+ * matched to exactly this run. Every try of the task carries the same nonce: Telegram has no idempotent send, and
+ * a try cut off after Telegram posted leaves a message the next try cannot know of; sharing the nonce sends that
+ * copy's presses to the same router, which answers them truthfully and removes the copy's button.
  *
  * @example
  * const sent = new SendButtonOperator({ taskId: "send_button", text: "Готовы?", buttonText: "Поехали" });
@@ -53,7 +54,16 @@ export class SendButtonOperator extends BaseOperator<
     const hook = TelegramHook.fromConnection(
       context.connections.get(this.telegramConnId),
     );
-    const nonce = randomBytes(12).toString("base64url");
+    // Signed with the bot's token: nobody without it can work out the nonce from the run's public names.
+    const nonce = hook
+      .sign(
+        "button",
+        context.dagId,
+        context.runId,
+        context.taskId,
+        context.logicalDate.toISOString(),
+      )
+      .slice(0, 24);
     const message = await hook.sendMessage({
       chatId: hook.chatId(args.chatId ?? undefined),
       text: args.text,
@@ -70,7 +80,7 @@ export class SendButtonOperator extends BaseOperator<
       bot_id: hook.botId,
       chat_id: String(message.chat.id),
       message_id: message.message_id,
-      nonce,
+      button: buttonRef(nonce),
     };
   }
 }

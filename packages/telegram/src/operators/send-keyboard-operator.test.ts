@@ -1,4 +1,4 @@
-import type { TaskContext } from "@poekhali/core";
+import { isRetryable, type TaskContext } from "@poekhali/core";
 import type { TelegramEmulator } from "@poekhali/emulators";
 import { InlineKeyboard } from "grammy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -56,16 +56,18 @@ describe("SendKeyboardOperator", () => {
     });
   });
 
-  it("fails terminally on a keyboard Telegram refuses", async () => {
+  it("fails for good on a keyboard Telegram refuses", async () => {
     const keyboard = [[{ text: "длинно", callback_data: "x".repeat(65) }]];
     const op = new SendKeyboardOperator({
       taskId: "links",
       text: "?",
       keyboard,
     });
-    await expect(
-      op.execute({ text: "?", keyboard }, context),
-    ).rejects.toMatchObject({ name: "TerminalError" });
+    const error = await op
+      .execute({ text: "?", keyboard }, context)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "TelegramError", retryable: false });
+    expect(isRetryable(error)).toBe(false);
     expect(await messages()).toEqual([]);
   });
 });

@@ -6,11 +6,7 @@ import {
 } from "@poekhali/core";
 import type { InlineKeyboardButton, ParseMode } from "grammy/types";
 import { TelegramHook } from "../hooks/telegram-hook.js";
-import {
-  finalIfRefused,
-  sentMessage,
-  type SentMessage,
-} from "./sent-message.js";
+import { sentMessage, type SentMessage } from "./sent-message.js";
 
 /** Arguments of {@link SendMessageOperator}. */
 export interface SendMessageArgs {
@@ -64,17 +60,15 @@ export class SendMessageOperator extends BaseOperator<
     const hook = TelegramHook.fromConnection(
       context.connections.get(this.telegramConnId),
     );
-    const message = await finalIfRefused(
-      hook.sendMessage({
-        chatId: hook.chatId(args.chatId ?? undefined),
-        text: args.text,
-        ...(args.parseMode ? { parseMode: args.parseMode } : {}),
-        ...(args.keyboard
-          ? { replyMarkup: { inline_keyboard: args.keyboard } }
-          : {}),
-        signal: context.signal,
-      }),
-    );
+    const message = await hook.sendMessage({
+      chatId: hook.chatId(args.chatId ?? undefined),
+      text: args.text,
+      ...(args.parseMode ? { parseMode: args.parseMode } : {}),
+      ...(args.keyboard
+        ? { replyMarkup: { inline_keyboard: args.keyboard } }
+        : {}),
+      signal: context.signal,
+    });
     const buttons = args.keyboard?.reduce((n, row) => n + row.length, 0) ?? 0;
     context.log.info(
       `sent message ${message.message_id}${buttons ? ` with ${buttons} buttons` : ""} to chat ${message.chat.id}`,

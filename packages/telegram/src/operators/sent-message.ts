@@ -1,6 +1,4 @@
-import * as restate from "@restatedev/restate-sdk";
 import type { Message } from "grammy/types";
-import { TelegramError } from "../errors.js";
 
 /** A message a run posted: the output of the send operators, and what the text-message sensor can watch replies to. */
 export type SentMessage = {
@@ -24,21 +22,4 @@ export function sentMessage(
     text: message.text,
     date: new Date(message.date * 1_000).toISOString(),
   };
-}
-
-/**
- * Awaits a Bot API call and turns Telegram's refusal of it (400 bad request, 403 blocked, 404) into a
- * TerminalError, which no retry repeats: the same request would be refused again. Rate limits, 5xx and the
- * network stay retryable.
- */
-export async function finalIfRefused<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (error instanceof TelegramError && !error.retryable)
-      throw new restate.TerminalError(error.message, {
-        errorCode: error.errorCode,
-      });
-    throw error;
-  }
 }

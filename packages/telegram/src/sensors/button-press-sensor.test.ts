@@ -10,7 +10,12 @@ import {
   type ButtonPressArgs,
 } from "./button-press-sensor.js";
 
-const message = { bot_id: 7, chat_id: "-1001", message_id: 42, nonce: "n0nce" };
+const message = {
+  bot_id: 7,
+  chat_id: "-1001",
+  message_id: 42,
+  button: "b0tt0n",
+};
 
 /** A defer context that records what the sensor sends, as the runner would journal it. */
 function deferContext(
@@ -33,7 +38,7 @@ function deferContext(
 describe("ButtonPressSensor.defer", () => {
   const sensor = new ButtonPressSensor({ taskId: "wait", message });
 
-  it("registers with the router of its message, with its nonce, allowed users and answer", () => {
+  it("registers with the router of its button, with its message, allowed users and answer", () => {
     const sent: { target: unknown; payload: Json }[] = [];
     const args: ButtonPressArgs = {
       message,
@@ -48,10 +53,10 @@ describe("ButtonPressSensor.defer", () => {
         target: {
           service: "telegram_router",
           handler: "watch",
-          key: "7:-1001:42",
+          key: "7:-1001:b0tt0n",
         },
         payload: {
-          nonce: "n0nce",
+          message_id: 42,
           trigger_id: "trigger-1",
           allowed_usernames: ["@anna"],
           allowed_user_ids: [5],
@@ -69,5 +74,48 @@ describe("ButtonPressSensor.defer", () => {
       sensor.defer({ message, chatId: "-2002" }, deferContext(sent)),
     ).toThrow("chatId -2002 is not the chat of the watched message (-1001)");
     expect(sent).toEqual([]);
+  });
+});
+
+describe("ButtonPressSensor.release", () => {
+  const sensor = new ButtonPressSensor({ taskId: "wait", message });
+  const release = (
+    reason: "timeout" | "cancelled" | "failed",
+    args: ButtonPressArgs = { message },
+  ) => {
+    const sent: { target: unknown; payload: Json }[] = [];
+    sensor.release(args, {
+      reason,
+      send: (target, payload) => void sent.push({ target, payload }),
+    });
+    return sent;
+  };
+
+  it("tells the router of its button that the run was cancelled, so the button goes", () => {
+    expect(release("cancelled")).toEqual([
+      {
+        target: {
+          service: "telegram_router",
+          handler: "close",
+          key: "7:-1001:b0tt0n",
+        },
+        payload: {
+          reason: "cancelled",
+          message_id: 42,
+          action: "remove_keyboard",
+          text: "Время ожидания истекло.",
+        },
+      },
+    ]);
+  });
+
+  it("applies the sensor's timeout action only on a timeout", () => {
+    const args = { message, onTimeoutAction: "keep" as const };
+    expect(release("timeout", args)[0]?.payload).toMatchObject({
+      action: "keep",
+    });
+    expect(release("failed", args)[0]?.payload).toMatchObject({
+      action: "remove_keyboard",
+    });
   });
 });

@@ -3,15 +3,14 @@ import {
   type Args,
   type BaseSensorOptions,
   type DeferContext,
-  type TaskContext,
+  type ReleaseContext,
 } from "@poekhali/core";
-import { TelegramHook } from "../hooks/telegram-hook.js";
 import {
-  messageKey,
+  buttonKey,
   type ButtonPress,
   type SentButton,
 } from "../updates/press.js";
-import { ROUTER_NAME, type Watch } from "../updates/watch.js";
+import { ROUTER_NAME, type Close, type Watch } from "../updates/watch.js";
 
 /** Arguments of {@link ButtonPressSensor}. */
 export interface ButtonPressArgs {
@@ -68,14 +67,14 @@ export class ButtonPressSensor extends DeferrableSensor<
   }
 
   override defer(args: ButtonPressArgs, context: DeferContext): void {
-    const { bot_id, chat_id, message_id, nonce } = args.message;
+    const { chat_id, message_id } = args.message;
     if (args.chatId && args.chatId !== chat_id) {
       throw new Error(
         `chatId ${args.chatId} is not the chat of the watched message (${chat_id})`,
       );
     }
     const watch: Watch = {
-      nonce,
+      message_id,
       trigger_id: context.triggerId,
       allowed_usernames: args.allowedUsernames?.length
         ? [...args.allowedUsernames]
@@ -87,14 +86,21 @@ export class ButtonPressSensor extends DeferrableSensor<
       expires_at: context.deadline,
       answer_text: args.answerText ?? "Поехали!",
     };
-    context.send(
-      {
-        service: ROUTER_NAME,
-        handler: "watch",
-        key: messageKey(bot_id, chat_id, message_id),
-      },
-      { ...watch },
-    );
+    context.send(routerOf(args.message, "watch"), { ...watch });
+  }
+
+  /** The run stopped waiting: the router tells later pressers why and drops the button (or edits the text). */
+  override release(args: ButtonPressArgs, context: ReleaseContext): void {
+    const close: Close = {
+      reason: context.reason,
+      message_id: args.message.message_id,
+      action:
+        context.reason === "timeout"
+          ? (args.onTimeoutAction ?? "expire")
+          : "remove_keyboard",
+      text: args.expiredText ?? "Время ожидания истекло.",
+    };
+    context.send(routerOf(args.message, "close"), { ...close });
   }
 
   override complete(event: ButtonPress): ButtonPress {
@@ -104,27 +110,12 @@ export class ButtonPressSensor extends DeferrableSensor<
   override eventTime(event: ButtonPress): string | null {
     return event.accepted_at ?? null;
   }
+}
 
-  override async onTimeout(
-    args: ButtonPressArgs,
-    context: TaskContext,
-  ): Promise<void> {
-    const action = args.onTimeoutAction ?? "expire";
-    if (action === "keep") return;
-    const hook = TelegramHook.fromConnection(
-      context.connections.get(this.telegramConnId),
-    );
-    const { chat_id, message_id } = args.message;
-    if (action === "remove_keyboard")
-      await hook.editReplyMarkup(chat_id, message_id);
-    else
-      await hook.editText(
-        chat_id,
-        message_id,
-        args.expiredText ?? "Время ожидания истекло.",
-      );
-    context.log.info(
-      `the wait expired; message ${message_id} ${action === "expire" ? "says so" : "lost its button"}`,
-    );
-  }
+function routerOf(message: SentButton, handler: "watch" | "close") {
+  return {
+    service: ROUTER_NAME,
+    handler,
+    key: buttonKey(message.bot_id, message.chat_id, message.button),
+  };
 }

@@ -1,6 +1,7 @@
 import type { RestateIngress } from "@poekhali/core";
 import { chatKey, MESSAGES_NAME, type MessageEvent } from "./message-event.js";
-import { messageKey, type PressEvent } from "./press.js";
+import type { TelegramHook } from "../hooks/telegram-hook.js";
+import { pressKey, pressSigningText, type PressEvent } from "./press.js";
 import type { ReceptionClock } from "./reception-clock.js";
 import { ROUTER_NAME } from "./watch.js";
 
@@ -61,17 +62,19 @@ export function updateIdempotencyKey(botId: number, updateId: number): string {
 export async function handOverUpdate(
   update: IncomingUpdate,
   to: {
-    readonly botId: number;
+    /** The bot's hook: its id names the update's consumer, and its token signs a press for the router. */
+    readonly hook: Pick<TelegramHook, "botId" | "sign">;
     readonly ingress: RestateIngress;
     /** Stamps the update when it is handed over: one stamp per update, never two alike in a chat. */
     readonly clock: ReceptionClock;
   },
 ): Promise<boolean> {
-  const { botId, ingress, clock } = to;
+  const { hook, ingress, clock } = to;
+  const botId = hook.botId;
   const idempotencyKey = updateIdempotencyKey(botId, update.update_id);
   const query = update.callback_query;
   if (query?.message) {
-    const event: PressEvent = {
+    const unsigned: Omit<PressEvent, "signature"> = {
       update_id: update.update_id,
       callback_query_id: query.id,
       bot_id: botId,
@@ -81,9 +84,12 @@ export async function handOverUpdate(
       from: sender(query.from),
       received_at: clock.stamp(String(query.message.chat.id)),
     };
-    const key = messageKey(botId, event.chat_id, event.message_id);
+    const event: PressEvent = {
+      ...unsigned,
+      signature: hook.sign("press", pressSigningText(unsigned)),
+    };
     await ingress.send(
-      { service: ROUTER_NAME, handler: "press", key },
+      { service: ROUTER_NAME, handler: "press", key: pressKey(event) },
       { ...event, from: { ...event.from } },
       { idempotencyKey },
     );

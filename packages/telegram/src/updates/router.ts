@@ -2,8 +2,18 @@ import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
 import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
-import { nonceOf, type ButtonPress, type PressEvent } from "./press.js";
-import { ROUTER_NAME, type Watch } from "./watch.js";
+import {
+  nonceOf,
+  pressSigningText,
+  type ButtonPress,
+  type PressEvent,
+} from "./press.js";
+import {
+  ROUTER_NAME,
+  type Close,
+  type CloseReason,
+  type Watch,
+} from "./watch.js";
 
 /** Options of the {@link telegramRouter}. */
 export interface TelegramRouterOptions {
@@ -15,25 +25,35 @@ export interface TelegramRouterOptions {
 }
 
 type Done = { readonly press: ButtonPress };
-/** A press that came before its sensor parked; answered by `watch`, or by `flush` if no sensor comes. */
+/** A press that came before its sensor parked; settled by `watch`, or answered and dropped by `flush`. */
 type Pending = PressEvent & { answered?: boolean };
 
-/** How long early presses wait for their sensor before they get a neutral answer (Telegram allows ~15 s). */
+/** How long early presses wait for their sensor before they are told to press again (Telegram allows ~15 s). */
 const FLUSH_AFTER_MS = 5_000;
-/** Early presses kept per message; more are answered at once and dropped. */
+/** Early presses kept per button; more are answered at once and dropped. */
 const MAX_PENDING = 50;
 
 const TEXTS = {
   already: "Уже нажали",
-  received: "Принято",
+  notReady: "Кнопка ещё не готова: нажмите ещё раз чуть позже",
   stale: "Эта кнопка больше не работает",
   expired: "Время ожидания истекло",
+  cancelled: "Запуск отменён",
   notAllowed: "Эта кнопка не для вас",
 };
 
+/** What a press is told once the run stopped waiting, by why it stopped. */
+const CLOSED_TEXTS: Record<CloseReason, string> = {
+  timeout: TEXTS.expired,
+  cancelled: TEXTS.cancelled,
+  failed: TEXTS.stale,
+};
+
 /**
- * Matches presses to parked button-press sensors, one virtual-object key per message
- * (`<bot id>:<chat id>:<message id>`), so presses on one message are handled one at a time.
+ * Matches presses to parked button-press sensors, one virtual-object key per button
+ * (`<bot id>:<chat id>:<button ref>`), so presses on one button are handled one at a time. No press is ever told
+ * it was taken unless a run took it: presses on a stray copy of the message, after the run stopped waiting, or
+ * before any run waits are answered with what is true, and a button that no run will take is removed.
  *
  * @example
  * const router = telegramRouter({ hookFor: () => hook });
@@ -73,6 +93,37 @@ export function telegramRouter(options: TelegramRouterOptions) {
     }
   }
 
+  /** Edits a message of this button: drops its keyboard, or replaces its text (which drops the keyboard too). */
+  async function edit(
+    ctx: restate.ObjectContext,
+    target: { bot_id: number; chat_id: string; message_id: number },
+    why: string,
+    text?: string | null,
+  ): Promise<void> {
+    const hook = options.hookFor(target.bot_id);
+    await ctx.run(why, async () => {
+      try {
+        if (text) await hook.editText(target.chat_id, target.message_id, text);
+        else await hook.editReplyMarkup(target.chat_id, target.message_id);
+      } catch (error) {
+        if (error instanceof TelegramError && !error.retryable)
+          log(`could not edit message ${target.message_id}: ${error.message}`);
+        else throw error;
+      }
+    });
+  }
+
+  /** Removes the button from a stray copy of the message (a retried send's), once. */
+  async function tidy(
+    ctx: restate.ObjectContext,
+    event: PressEvent,
+  ): Promise<void> {
+    const tidied = (await ctx.get<number[]>("tidied")) ?? [];
+    if (tidied.includes(event.message_id)) return;
+    ctx.set("tidied", [...tidied, event.message_id]);
+    await edit(ctx, event, "remove the button of a stray copy");
+  }
+
   async function accept(
     ctx: restate.ObjectContext,
     watch: Watch,
@@ -91,18 +142,10 @@ export function telegramRouter(options: TelegramRouterOptions) {
       accepted_at: answeredAt ?? event.received_at,
     };
     ctx.set<Done>("done", { press });
+    ctx.clear("watch");
     ctx.resolveAwakeable(watch.trigger_id, press);
     if (watch.hide_keyboard === false) return;
-    const hook = options.hookFor(event.bot_id);
-    await ctx.run("remove the keyboard", async () => {
-      try {
-        await hook.editReplyMarkup(event.chat_id, event.message_id);
-      } catch (error) {
-        if (error instanceof TelegramError && !error.retryable)
-          log(`could not remove the keyboard: ${error.message}`);
-        else throw error;
-      }
-    });
+    await edit(ctx, event, "remove the keyboard");
   }
 
   /** Answers a press according to the watch, and accepts it when it is the first valid one. */
@@ -114,8 +157,10 @@ export function telegramRouter(options: TelegramRouterOptions) {
     const say = (text: string) =>
       event.answered ? Promise.resolve(null) : answer(ctx, event, text);
     if (await ctx.get<Done>("done")) return void (await say(alreadyText));
-    if (nonceOf(event.data) !== watch.nonce)
-      return void (await say(TEXTS.stale));
+    if (event.message_id !== watch.message_id) {
+      await say(TEXTS.stale);
+      return tidy(ctx, event);
+    }
     // The run stopped waiting: taking the press now would remove the button and record nothing.
     if (watch.expires_at && event.received_at > watch.expires_at)
       return void (await say(TEXTS.expired));
@@ -135,65 +180,122 @@ export function telegramRouter(options: TelegramRouterOptions) {
     );
   }
 
+  /** Whether the press was handed over by our own ingester, which signs it with the bot's token. */
+  function signed(event: PressEvent): boolean {
+    const { signature, ...rest } = event;
+    try {
+      return (
+        typeof signature === "string" &&
+        options
+          .hookFor(event.bot_id)
+          .verify(signature, "press", pressSigningText(rest))
+      );
+    } catch {
+      return false;
+    }
+  }
+
   return restate.object({
     name: ROUTER_NAME,
     description:
       "Matches Telegram button presses to the runs waiting for them, one key per message",
     handlers: {
-      /** A sensor parks on this message; presses that came first are settled now, in order. */
-      watch: async (
-        ctx: restate.ObjectContext,
-        watch: Watch,
-      ): Promise<void> => {
-        if (await ctx.get<Done>("done")) return;
-        ctx.set("watch", watch);
-        const pending = (await ctx.get<Pending[]>("pending")) ?? [];
-        ctx.clear("pending");
-        for (const event of pending) await settle(ctx, watch, event);
-      },
+      /** A sensor parks on this button; presses that came first are settled now, in order. */
+      watch: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext, watch: Watch): Promise<void> => {
+          if (await ctx.get<Done>("done")) return;
+          if (await ctx.get<Close>("closed")) return;
+          ctx.set("watch", watch);
+          const pending = (await ctx.get<Pending[]>("pending")) ?? [];
+          ctx.clear("pending");
+          for (const event of pending) await settle(ctx, watch, event);
+        },
+      ),
 
-      /** One callback query on this message, handed over by the ingester. */
+      /** One callback query on this button, handed over (and signed) by the ingester. */
       press: async (
         ctx: restate.ObjectContext,
         event: PressEvent,
       ): Promise<void> => {
+        if (!signed(event)) {
+          // Not from our ingester (a local process calling the ingress): nothing to answer, nothing to take.
+          log(`dropped a press on ${ctx.key} that our ingester did not sign`);
+          return;
+        }
         if (nonceOf(event.data) === null)
           return void (await answer(ctx, event, ""));
+        const done = await ctx.get<Done>("done");
+        if (done) {
+          await answer(ctx, event, alreadyText);
+          if (event.message_id !== done.press.message_id)
+            await tidy(ctx, event);
+          return;
+        }
+        const closed = await ctx.get<Close>("closed");
+        if (closed) {
+          await answer(ctx, event, CLOSED_TEXTS[closed.reason]);
+          if (event.message_id !== closed.message_id) await tidy(ctx, event);
+          return;
+        }
         const watch = await ctx.get<Watch>("watch");
         if (watch) return settle(ctx, watch, event);
-        if (await ctx.get<Done>("done"))
-          return void (await answer(ctx, event, alreadyText));
         // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
         if (pending.length >= MAX_PENDING)
-          return void (await answer(ctx, event, TEXTS.received));
+          return void (await answer(ctx, event, TEXTS.notReady));
         ctx.set("pending", [...pending, event]);
-        if (pending.length === 0) {
-          ctx.genericSend({
-            service: ROUTER_NAME,
-            method: "flush",
-            key: ctx.key,
-            parameter: null,
-            delay: FLUSH_AFTER_MS,
-            inputSerde: restate.serde.json,
-          });
-        }
+        if (pending.length === 0)
+          ctx
+            .objectSendClient(ROUTER, ctx.key)
+            .flush(restate.rpc.sendOpts({ delay: FLUSH_AFTER_MS }));
       },
 
-      /** Answers presses still waiting for a sensor, before Telegram's answer window closes. */
-      flush: async (ctx: restate.ObjectContext): Promise<void> => {
-        const pending = (await ctx.get<Pending[]>("pending")) ?? [];
-        for (const event of pending)
-          if (!event.answered) await answer(ctx, event, TEXTS.received);
-        if (pending.length > 0)
-          ctx.set(
-            "pending",
-            pending.map((event) => ({ ...event, answered: true })),
+      /** The run stopped waiting without a press: later presses are told why, and the button goes. */
+      close: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext, close: Close): Promise<void> => {
+          if (await ctx.get<Done>("done")) return;
+          if (await ctx.get<Close>("closed")) return;
+          ctx.set("closed", close);
+          ctx.clear("watch");
+          const pending = (await ctx.get<Pending[]>("pending")) ?? [];
+          ctx.clear("pending");
+          for (const event of pending)
+            if (!event.answered)
+              await answer(ctx, event, CLOSED_TEXTS[close.reason]);
+          if (close.action === "keep") return;
+          const [bot, chat] = ctx.key.split(":");
+          await edit(
+            ctx,
+            {
+              bot_id: Number(bot),
+              chat_id: chat ?? "",
+              message_id: close.message_id,
+            },
+            close.action === "expire"
+              ? "say the wait expired"
+              : `remove the keyboard (${close.reason})`,
+            close.action === "expire" ? close.text : null,
           );
-      },
+        },
+      ),
+
+      /** Tells presses still waiting for a sensor to press again, before Telegram's answer window closes. */
+      flush: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext): Promise<void> => {
+          const pending = (await ctx.get<Pending[]>("pending")) ?? [];
+          ctx.clear("pending");
+          for (const event of pending)
+            if (!event.answered) await answer(ctx, event, TEXTS.notReady);
+        },
+      ),
     },
   });
 }
 
 /** The router's Restate definition type. */
 export type TelegramRouter = ReturnType<typeof telegramRouter>;
+/** The router as a typed target for calls from other handlers and sensors: a renamed handler breaks the build. */
+export const ROUTER: TelegramRouter = { name: ROUTER_NAME };

@@ -195,7 +195,7 @@ export class UpdatePoller {
       if (signal.aborted) return;
       try {
         await handOverUpdate(update, {
-          botId: hook.botId,
+          hook,
           ingress,
           clock: this.#clock,
         });
