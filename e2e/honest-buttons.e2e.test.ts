@@ -1,0 +1,199 @@
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  alive,
+  eventually,
+  postJson,
+  startApp,
+  type AppUnderTest,
+} from "./harness.js";
+import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const ANNA = { id: 41_001, username: "anna_h", first_name: "Анна" };
+
+/** A press on a button must never be told «Поехали!» or «Принято» unless a run took it. */
+describe("buttons that tell the truth", () => {
+  // Inside the repository, so that the DAG files' imports resolve from its node_modules.
+  const work = mkdtempSync(join(ROOT, "e2e", ".work-"));
+  let app: AppUnderTest;
+  let sandbox: Awaited<ReturnType<typeof sandboxOf>>;
+  beforeAll(async () => {
+    mkdirSync(join(work, "dags"));
+    copyFileSync(
+      join(ROOT, "dags", "telegram_go_button.ts"),
+      join(work, "dags", "telegram_go_button.ts"),
+    );
+    writeFileSync(
+      join(work, "dags", "honest_buttons.ts"),
+      readFileSync(join(ROOT, "e2e/fixtures/honest-buttons-dag.ts.txt")),
+    );
+    app = await startApp({ POEKHALI_DAGS_FOLDER: join(work, "dags") });
+    sandbox = await sandboxOf(app);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const botId = () => sandbox.info.telegram.token.split(":")[0];
+  const answered = (id: string) =>
+    eventually(
+      "the press to be answered",
+      async () => (await sandbox.callbackAnswer(id)) ?? undefined,
+      15_000,
+    );
+  const messageById = async (id: number) =>
+    (await sandbox.messages()).find((m) => m.message_id === id)!;
+  const parked = (runId: string) =>
+    eventually(
+      `run ${runId}'s sensor to park`,
+      async () =>
+        (await taskStates(app, runId)).wait_for_press?.state === "deferred",
+    );
+
+  it("removes the button of a cancelled run, and tells a later press the run was cancelled", async () => {
+    const runId = await trigger(app, { conf: { text: "Отменим" } });
+    const message = await sandbox.messageWithButton("Отменим");
+    await parked(runId);
+    const rowsBefore = (await sandbox.rows()).length;
+    const cancel = await fetch(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`,
+      {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state: "failed" }),
+      },
+    );
+    expect(cancel.status).toBe(200);
+    await eventually(
+      "the cancelled run's button to go",
+      async () => !(await messageById(message.message_id)).reply_markup,
+    );
+    // A client that had not yet heard the button is gone presses it anyway (the emulator's press on a message
+    // without a button is refused as Telegram's apps would, so the test puts the old button back first).
+    const api = sandbox.info.telegram.api_root;
+    const restored = await postJson(
+      `${api}/bot${sandbox.info.telegram.token}/editMessageReplyMarkup`,
+      {
+        chat_id: sandbox.info.telegram.chat_id,
+        message_id: message.message_id,
+        reply_markup: message.reply_markup,
+      },
+    );
+    expect(restored.status).toBe(200);
+    const press = await sandbox.press(message.message_id, ANNA);
+    expect((await answered(press.body.callback_query_id)).text).toBe(
+      "Запуск отменён",
+    );
+    expect(await runState(app, runId, ["failed"])).toBe("failed");
+    expect((await sandbox.rows()).length).toBe(rowsBefore);
+  });
+
+  it("removes the button of a sensor that failed, so nobody is told their press was taken", async () => {
+    const res = await postJson<{ dag_run_id: string }>(
+      `${app.url}/api/v1/dags/wrong_chat/dagRuns`,
+      { dag_run_id: "wrong_chat_1" },
+    );
+    expect(res.status).toBe(200);
+    await eventually(
+      "the sensor to fail",
+      async () =>
+        (
+          await app.json<{
+            task_instances: { task_id: string; state: string }[];
+          }>("/api/v1/dags/wrong_chat/dagRuns/wrong_chat_1/taskInstances")
+        ).body.task_instances.find((t) => t.task_id === "wait_for_press")
+          ?.state === "failed",
+    );
+    // The button was posted, and is gone once the sensor failed.
+    await eventually("the failed sensor's button to go", async () => {
+      const message = (await sandbox.messages()).find(
+        (m) => m.text === "Кнопка не той группы",
+      );
+      return message !== undefined && !message.reply_markup;
+    });
+  });
+
+  it("ends a send that Telegram refuses at its first try, though the task may retry", async () => {
+    const res = await postJson(`${app.url}/api/v1/dags/no_such_chat/dagRuns`, {
+      dag_run_id: "no_such_chat_1",
+    });
+    expect(res.status).toBe(200);
+    const ti = await eventually("the send to fail", async () => {
+      const { body } = await app.json<{
+        task_instances: {
+          task_id: string;
+          state: string;
+          try_number: number;
+          note?: string;
+        }[];
+      }>("/api/v1/dags/no_such_chat/dagRuns/no_such_chat_1/taskInstances");
+      const send = body.task_instances.find((t) => t.task_id === "send_button");
+      return send?.state === "failed" ? send : undefined;
+    });
+    expect(ti.try_number).toBe(1);
+    expect(ti.note).toContain("chat not found");
+  });
+
+  it("answers a press on the stray copy of a retried send truthfully and removes its button", async () => {
+    // Telegram posts the message but the worker dies before it hears so: Restate runs the step again.
+    const fault = await postJson(
+      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/faults`,
+      { method: "sendMessage", delay_ms: 60_000 },
+    );
+    expect(fault.status).toBe(200);
+    const runId = await trigger(app, { conf: { text: "Дважды" } });
+    await eventually("the send to reach Telegram", async () => {
+      const res = await fetch(
+        `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/calls`,
+      );
+      const { result } = (await res.json()) as {
+        result: { method: string; params: { text?: string } }[];
+      };
+      return result.some(
+        (c) => c.method === "sendMessage" && c.params.text === "Дважды",
+      );
+    });
+    const worker = app.pids().worker;
+    process.kill(worker, "SIGKILL");
+    await eventually("a new worker", () => {
+      const pid = app.pids().worker;
+      return pid !== worker && alive(pid);
+    });
+    await parked(runId);
+    const copies = (await sandbox.messages()).filter(
+      (m) => m.text === "Дважды",
+    );
+    expect(copies).toHaveLength(2);
+    const [stray, real] = copies as [(typeof copies)[0], (typeof copies)[0]];
+    const onStray = await sandbox.press(stray.message_id, ANNA);
+    expect((await answered(onStray.body.callback_query_id)).text).toBe(
+      "Эта кнопка больше не работает",
+    );
+    await eventually(
+      "the stray copy's button to go",
+      async () => !(await messageById(stray.message_id)).reply_markup,
+    );
+    expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
+      "deferred",
+    );
+    const onReal = await sandbox.press(real.message_id, ANNA);
+    expect((await answered(onReal.body.callback_query_id)).text).toBe(
+      "Поехали!",
+    );
+    expect(await runState(app, runId, ["success", "failed"])).toBe("success");
+    const rows = (await sandbox.rows()).filter(
+      (r) => r.fields.username === ANNA.username,
+    );
+    expect(rows).toHaveLength(1);
+  });
+});
