@@ -196,4 +196,64 @@ describe("buttons that tell the truth", () => {
     );
     expect(rows).toHaveLength(1);
   });
+
+  it("drops a press that our ingester did not sign, keeps router-only handlers off the ingress, and shows no nonce", async () => {
+    const runId = await trigger(app, { conf: { text: "Подделать?" } });
+    const message = await sandbox.messageWithButton("Подделать?");
+    await parked(runId);
+    const { body: sent } = await app.json<{ value: Record<string, unknown> }>(
+      `/api/v1/dags/telegram_go_button/dagRuns/${runId}/taskInstances/send_button/xcomEntries/return_value`,
+    );
+    const data = message.reply_markup!.inline_keyboard[0]![0]!.callback_data!;
+    const nonce = data.slice("poekhali:".length);
+    expect(JSON.stringify(sent)).not.toContain(nonce);
+    expect(Object.keys(sent.value).sort()).toEqual([
+      "bot_id",
+      "button",
+      "chat_id",
+      "message_id",
+    ]);
+
+    const { ingressPort } = JSON.parse(
+      readFileSync(join(app.home, "ports.json"), "utf8"),
+    ) as { ingressPort: number };
+    const key = `${botId()}:${sandbox.info.telegram.chat_id}:${String(sent.value.button)}`;
+    const router = `http://127.0.0.1:${ingressPort}/telegram_router/${encodeURIComponent(key)}`;
+    const forged = {
+      update_id: 999_999,
+      callback_query_id: "forged-1",
+      bot_id: Number(botId()),
+      chat_id: sandbox.info.telegram.chat_id,
+      message_id: message.message_id,
+      data,
+      from: { id: 66_666, username: "mallory", first_name: "Mallory" },
+      received_at: new Date().toISOString(),
+      signature: "not-a-signature",
+    };
+    // Called, not sent: the answer comes once the router has handled it.
+    const call = (handler: string, body: unknown) =>
+      fetch(`${router}/${handler}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await call("press", forged)).status).toBe(200);
+    expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
+      "deferred",
+    );
+    for (const handler of ["watch", "close", "flush"]) {
+      const refused = await call(handler, {
+        message_id: message.message_id,
+        trigger_id: "x",
+        reason: "cancelled",
+        action: "remove_keyboard",
+      });
+      expect(refused.status, handler).toBeGreaterThanOrEqual(400);
+    }
+    expect((await messageById(message.message_id)).reply_markup).toBeDefined();
+    await sandbox.press(message.message_id, ANNA);
+    expect(await runState(app, runId, ["success", "failed"])).toBe("success");
+    const rows = await sandbox.rows();
+    expect(rows.some((r) => r.fields.username === "mallory")).toBe(false);
+  });
 });

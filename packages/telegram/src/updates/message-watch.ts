@@ -118,45 +118,48 @@ export function telegramMessages(options: TelegramMessagesOptions = {}) {
       "Matches Telegram text messages to the runs waiting for them, one key per chat",
     handlers: {
       /** A sensor parks in this chat: a kept message may wake it at once, else it waits for the next match. */
-      watch: async (
-        ctx: restate.ObjectContext,
-        watch: MessageWatch,
-      ): Promise<void> => {
-        try {
-          matchRegExp(watch.match);
-        } catch (error) {
-          const reason = `the text-message sensor's text_matches is not a regular expression: ${(error as Error).message}`;
-          return ctx.rejectAwakeable(watch.trigger_id, reason);
-        }
-        const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
-        if (watchers.some((w) => w.trigger_id === watch.trigger_id)) return;
-        const now = await ctx.date.now();
-        if (watch.match.after_message_id !== undefined) {
-          const kept = fresh(
-            (await ctx.get<MessageEvent[]>("unclaimed")) ?? [],
-            now,
-          );
-          const early = kept.find((m) => matchesMessage(watch.match, m));
-          if (early?.text != null) {
-            ctx.set(
-              "unclaimed",
-              kept.filter((m) => m !== early),
-            );
-            log(
-              `message ${early.message_id} came before its sensor; delivered now`,
-            );
-            return ctx.resolveAwakeable(
-              watch.trigger_id,
-              receivedMessage({ ...early, text: early.text }),
-            );
+      watch: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          watch: MessageWatch,
+        ): Promise<void> => {
+          try {
+            matchRegExp(watch.match);
+          } catch (error) {
+            const reason = `the text-message sensor's text_matches is not a regular expression: ${(error as Error).message}`;
+            return ctx.rejectAwakeable(watch.trigger_id, reason);
           }
-        }
-        const expires_at =
-          watch.timeout_ms === null ? null : now + watch.timeout_ms;
-        setWatchers(ctx, [...watchers, { ...watch, expires_at }]);
-        if (watch.timeout_ms !== null)
-          later(ctx, "expire", watch.trigger_id, watch.timeout_ms);
-      },
+          const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
+          if (watchers.some((w) => w.trigger_id === watch.trigger_id)) return;
+          const now = await ctx.date.now();
+          if (watch.match.after_message_id !== undefined) {
+            const kept = fresh(
+              (await ctx.get<MessageEvent[]>("unclaimed")) ?? [],
+              now,
+            );
+            const early = kept.find((m) => matchesMessage(watch.match, m));
+            if (early?.text != null) {
+              ctx.set(
+                "unclaimed",
+                kept.filter((m) => m !== early),
+              );
+              log(
+                `message ${early.message_id} came before its sensor; delivered now`,
+              );
+              return ctx.resolveAwakeable(
+                watch.trigger_id,
+                receivedMessage({ ...early, text: early.text }),
+              );
+            }
+          }
+          const expires_at =
+            watch.timeout_ms === null ? null : now + watch.timeout_ms;
+          setWatchers(ctx, [...watchers, { ...watch, expires_at }]);
+          if (watch.timeout_ms !== null)
+            later(ctx, "expire", watch.trigger_id, watch.timeout_ms);
+        },
+      ),
 
       /** One text message in this chat, handed over by the ingester. */
       message: async (
@@ -188,30 +191,38 @@ export function telegramMessages(options: TelegramMessagesOptions = {}) {
       },
 
       /** A sensor's timeout passed: its registration goes (the sensor has already moved on). */
-      expire: async (
-        ctx: restate.ObjectContext,
-        triggerId: string,
-      ): Promise<void> => {
-        const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
-        const left = watchers.filter((w) => w.trigger_id !== triggerId);
-        if (left.length !== watchers.length) setWatchers(ctx, left);
-      },
+      expire: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          triggerId: string,
+        ): Promise<void> => {
+          const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
+          const left = watchers.filter((w) => w.trigger_id !== triggerId);
+          if (left.length !== watchers.length) setWatchers(ctx, left);
+        },
+      ),
 
       /** Drops unclaimed messages past their keeping time; comes back while some remain. */
-      prune: async (ctx: restate.ObjectContext): Promise<void> => {
-        const now = await ctx.date.now();
-        const kept = fresh(
-          (await ctx.get<MessageEvent[]>("unclaimed")) ?? [],
-          now,
-        );
-        if (kept.length === 0) {
-          ctx.clear("unclaimed");
-          return ctx.clear("prune_due");
-        }
-        ctx.set("unclaimed", kept);
-        const oldest = Math.min(...kept.map((m) => Date.parse(m.received_at)));
-        later(ctx, "prune", null, Math.max(1_000, oldest + keepMs - now));
-      },
+      prune: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext): Promise<void> => {
+          const now = await ctx.date.now();
+          const kept = fresh(
+            (await ctx.get<MessageEvent[]>("unclaimed")) ?? [],
+            now,
+          );
+          if (kept.length === 0) {
+            ctx.clear("unclaimed");
+            return ctx.clear("prune_due");
+          }
+          ctx.set("unclaimed", kept);
+          const oldest = Math.min(
+            ...kept.map((m) => Date.parse(m.received_at)),
+          );
+          later(ctx, "prune", null, Math.max(1_000, oldest + keepMs - now));
+        },
+      ),
 
       /** The registrations waiting in this chat (for tests and for people looking into a stuck run). */
       watchers: restate.handlers.object.shared(
