@@ -15,7 +15,13 @@ import {
   startApp,
   type AppUnderTest,
 } from "./harness.js";
-import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+import {
+  runState,
+  sandboxOf,
+  sensorsParked,
+  taskStates,
+  trigger,
+} from "./sandbox.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ANNA = { id: 41_001, username: "anna_h", first_name: "Анна" };
@@ -53,12 +59,7 @@ describe("buttons that tell the truth", () => {
     );
   const messageById = async (id: number) =>
     (await sandbox.messages()).find((m) => m.message_id === id)!;
-  const parked = (runId: string) =>
-    eventually(
-      `run ${runId}'s sensor to park`,
-      async () =>
-        (await taskStates(app, runId)).wait_for_press?.state === "deferred",
-    );
+  const parked = (runId: string) => sensorsParked(app, [runId], 30_000);
 
   it("removes the button of a cancelled run, and tells a later press the run was cancelled", async () => {
     const runId = await trigger(app, { conf: { text: "Отменим" } });

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  eventually,
-  postJson,
-  startApp,
-  type AppUnderTest,
-} from "./harness.js";
-import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+import { postJson, startApp, type AppUnderTest } from "./harness.js";
+import { runState, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
 
 const RUNS = 30;
 const USERS = [
@@ -43,14 +38,7 @@ describe.each(["poll", "webhook"] as const)(
           }),
         ),
       );
-      await eventually(
-        "every sensor to park",
-        async () =>
-          (await Promise.all(ids.map((id) => taskStates(app, id)))).every(
-            (t) => t.wait_for_press?.state === "deferred",
-          ),
-        90_000,
-      );
+      await sensorsParked(app, ids);
       const messages = (await sandbox.messages()).filter((m) =>
         m.text.startsWith(prefix),
       );

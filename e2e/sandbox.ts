@@ -143,3 +143,21 @@ export async function taskStates(
   );
   return Object.fromEntries(body.task_instances.map((t) => [t.task_id, t]));
 }
+
+/** Waits until the button-press sensor of every one of these runs has parked (`deferred`). */
+export function sensorsParked(
+  app: AppUnderTest,
+  runIds: readonly string[],
+  timeoutMs = 90_000,
+): Promise<true> {
+  return eventually(
+    runIds.length === 1
+      ? `run ${runIds[0]}'s sensor to park`
+      : `the sensors of ${runIds.length} runs to park`,
+    async () =>
+      (await Promise.all(runIds.map((id) => taskStates(app, id)))).every(
+        (t) => t.wait_for_press?.state === "deferred",
+      ) || undefined,
+    timeoutMs,
+  );
+}

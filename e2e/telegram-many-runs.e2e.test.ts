@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startApp, type AppUnderTest } from "./harness.js";
-import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+import { startApp, type AppUnderTest } from "./harness.js";
+import { runState, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
 
 const RUNS = 50;
 
@@ -23,14 +23,7 @@ describe("50 runs parked in one chat", () => {
         }),
       ),
     );
-    await eventually(
-      "every sensor to park",
-      async () =>
-        (await Promise.all(ids.map((id) => taskStates(app, id)))).every(
-          (t) => t.wait_for_press?.state === "deferred",
-        ),
-      90_000,
-    );
+    await sensorsParked(app, ids);
     const messages = await sandbox.messages();
     const messageOf = (i: number) =>
       messages.find((m) => m.text === `Запуск ${i}`)!;

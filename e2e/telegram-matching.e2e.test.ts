@@ -6,7 +6,13 @@ import {
   startApp,
   type AppUnderTest,
 } from "./harness.js";
-import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+import {
+  runState,
+  sandboxOf,
+  sensorsParked,
+  taskStates,
+  trigger,
+} from "./sandbox.js";
 
 const ANNA = { id: 1001, username: "anna", first_name: "Анна" };
 const BORIS = { id: 1002, first_name: "Борис" };
@@ -28,12 +34,7 @@ describe("matching presses to runs", () => {
     );
   const fault = (body: Record<string, unknown>) =>
     postJson(`${tg()}/_emulator/bots/${botId}/faults`, body);
-  const parked = (runId: string) =>
-    eventually(
-      "the sensor to park",
-      async () =>
-        (await taskStates(app, runId)).wait_for_press?.state === "deferred",
-    );
+  const parked = (runId: string) => sensorsParked(app, [runId], 30_000);
 
   beforeAll(async () => {
     app = await startApp();
