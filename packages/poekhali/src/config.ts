@@ -149,21 +149,23 @@ const schema = z.object({
   POEKHALI_RESTATE_INGRESS_PORT: port(8080),
   POEKHALI_RESTATE_ADMIN_PORT: port(9070),
   POEKHALI_RESTATE_NODE_PORT: port(5122),
-  POEKHALI_ALLOWED_HOSTS: optional.transform((v) =>
-    (v ?? "")
-      .split(",")
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean),
-  ).pipe(
-    z.array(
-      z
-        .string()
-        .regex(
-          /^(\*|[a-z0-9.-]+|\[[0-9a-f:.]+\])$/,
-          "must be host names separated by commas (no scheme, port or path), e.g. poekhali.example.com,192.168.1.5; * allows any",
-        ),
+  POEKHALI_ALLOWED_HOSTS: optional
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(\*|[a-z0-9.-]+|\[[0-9a-f:.]+\])$/,
+            "must be host names separated by commas (no scheme, port or path), e.g. poekhali.example.com,192.168.1.5; * allows any",
+          ),
+      ),
     ),
-  ),
   POEKHALI_AUTH_USERNAME: text("admin"),
   // Not trimmed: a password is taken as written; empty means unset.
   POEKHALI_AUTH_PASSWORD: z
