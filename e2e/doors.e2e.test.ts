@@ -41,6 +41,42 @@ function getWithHost(url: string, host: string): Promise<number> {
   });
 }
 
+/**
+ * Starts a POST of a `size`-byte body (chunked, or with its Content-Length) on a connection of its own, but writes
+ * only the first `sent` bytes and then waits for the answer: a server that reads the whole body before answering
+ * would wait forever (and the test time out); one that stops at its limit answers at once.
+ */
+function postHuge(
+  url: string,
+  token: string,
+  size: number,
+  sent: number,
+  withLength: boolean,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          ...(withLength ? { "content-length": String(size) } : {}),
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      },
+    );
+    req.once("error", reject);
+    req.flushHeaders();
+    req.write(Buffer.alloc(sent, 0x20));
+  });
+}
+
 describe("poekhali up beyond loopback", () => {
   it("refuses to start on 0.0.0.0 without POEKHALI_AUTH_PASSWORD, naming both variables", async () => {
     const home = mkdtempSync(join(tmpdir(), "poekhali-e2e-doors-"));
@@ -72,6 +108,12 @@ describe("an app on 0.0.0.0 with a password", () => {
       ...(init.headers as Record<string, string> | undefined),
     },
   });
+  const login = (password: string) =>
+    app.json<{ access_token: string }>("/auth/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password }),
+    });
   const runIds = async () =>
     (
       await app.json<{ dag_runs: { dag_run_id: string }[] }>(DAG_RUNS, authed())
@@ -82,6 +124,7 @@ describe("an app on 0.0.0.0 with a password", () => {
       POEKHALI_HOST: "0.0.0.0",
       POEKHALI_AUTH_PASSWORD: PASSWORD,
     });
+    token = (await login(PASSWORD)).body.access_token;
   }, 120_000);
   afterAll(async () => {
     await app?.stop();
@@ -91,20 +134,13 @@ describe("an app on 0.0.0.0 with a password", () => {
     const without = await fetch(`${app.url}/api/v1/dags`);
     expect(without.status).toBe(401);
     expect(without.headers.get("www-authenticate")).toBe("Bearer");
-    const wrong = await app.json("/auth/token", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: "guess" }),
-    });
-    expect(wrong.status).toBe(401);
-    const issued = await app.json<{ access_token: string }>("/auth/token", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: "admin", password: PASSWORD }),
-    });
+    expect((await login("guess")).status).toBe(401);
+    const issued = await login(PASSWORD);
     expect(issued.status).toBe(201);
-    token = issued.body.access_token;
-    expect((await fetch(`${app.url}/api/v1/dags`, authed())).status).toBe(200);
+    const bearer = { authorization: `Bearer ${issued.body.access_token}` };
+    expect(
+      (await fetch(`${app.url}/api/v1/dags`, { headers: bearer })).status,
+    ).toBe(200);
     expect(app.output()).not.toContain(PASSWORD);
     expect(app.output()).not.toContain(token);
   });
@@ -142,11 +178,13 @@ describe("an app on 0.0.0.0 with a password", () => {
   });
 
   it("answers 421 to a foreign Host (DNS rebinding), and serves its loopback names", async () => {
-    const url = `${app.url}/healthz`;
+    const url = `${app.url}/login`;
     expect(await getWithHost(url, "rebound.evil.example")).toBe(421);
     expect(await getWithHost(url, `localhost:${new URL(app.url).port}`)).toBe(
       200,
     );
+    // Health probes come by any name.
+    expect(await getWithHost(`${app.url}/healthz`, "10.1.2.3:8000")).toBe(200);
   });
 
   it("refuses bad ids, deep confs, unknown keys and bad durations with 400, before anything runs", async () => {
@@ -178,14 +216,20 @@ describe("an app on 0.0.0.0 with a password", () => {
       expect(res.status).toBe(400);
       expect(res.body.detail).toContain('"timeout"');
     }
-    const big = await fetch(
-      `${app.url}${DAG_RUNS}`,
-      authed({
-        method: "POST",
-        body: JSON.stringify({ conf: { text: "x".repeat(2 * 1024 * 1024) } }),
-      }),
-    );
-    expect(big.status).toBe(413);
+    // 40 MB declared up front: refused before a byte of it is read.
+    expect(
+      await postHuge(`${app.url}${DAG_RUNS}`, token, 40_000_000, 0, true),
+    ).toBe(413);
+    // 40 MB chunked: refused once past 1 MiB, without waiting for the rest.
+    expect(
+      await postHuge(
+        `${app.url}${DAG_RUNS}`,
+        token,
+        40_000_000,
+        1_100_000,
+        false,
+      ),
+    ).toBe(413);
     expect(await runIds()).toEqual([]);
   });
 

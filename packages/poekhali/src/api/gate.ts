@@ -36,7 +36,8 @@ export function gate(options: GateOptions): Hono {
     allowedHosts({
       bindHost: options.bindHost,
       extra: options.allowedHosts,
-      except: options.ownSecretPaths,
+      // Health probes reach the app by whatever name (a pod's IP); the answer tells nobody anything.
+      except: [...options.ownSecretPaths, "/healthz"],
     }),
   );
   app.use("*", sameOrigin({ trustedHosts: options.allowedHosts }));

@@ -10,6 +10,7 @@ export type JsonBodyEnv = { Variables: { body: unknown } };
 
 const limit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
+  // The unread rest is discarded by the Node server (up to 64 MB or 500 ms, then it closes the connection).
   onError: (c) =>
     problem(
       c,
