@@ -182,8 +182,9 @@ describe("the gate's credentials", () => {
     expect((await list(`Bearer ${access_token}`)).status).toBe(200);
 
     const forged = signToken("another-secret-of-at-least-32-chars!!", "admin");
+    const someoneElse = signToken(SECRET, "former-admin");
     const expired = signToken(SECRET, "admin", Date.now() - 25 * 3600_000);
-    for (const bad of [forged, expired, `${access_token}x`]) {
+    for (const bad of [forged, expired, someoneElse, `${access_token}x`]) {
       const res = await list(`Bearer ${bad}`);
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toBe(

@@ -44,8 +44,10 @@ export class SimpleAuth {
       : null;
   }
 
-  /** The claims of a valid, unexpired token, else null. */
+  /** The claims of a valid, unexpired token for the configured user, else null. */
   verify(token: string | undefined): TokenClaims | null {
-    return token ? verifyToken(this.options.secret, token) : null;
+    const claims = token ? verifyToken(this.options.secret, token) : null;
+    // A renamed user's old tokens stop working, though the secret is the same.
+    return claims?.sub === this.options.username ? claims : null;
   }
 }
