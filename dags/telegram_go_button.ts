@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { dag, template, toMillis } from "@poekhali/core";
+import { dag, durationParam, template } from "@poekhali/core";
 import {
   ButtonPressSensor,
   SendButtonOperator,
@@ -20,18 +20,6 @@ export type TgActionsRow = {
   event_type: string;
   reporter_name: string;
 };
-
-const duration = z.string().refine(
-  (v) => {
-    try {
-      toMillis(v);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a duration such as "90s", "15m" or "6h"' },
-);
 
 /**
  * The airflow101 DAG: post «Поехали» to the group, wait until someone presses it, write the press to
@@ -55,7 +43,8 @@ export const telegramGoButton = dag(
         .max(4096)
         .default("Нажмите «Поехали», когда будете готовы"),
       button_text: z.string().min(1).max(64).default("Поехали"),
-      timeout: duration.default("6h"),
+      // 1 s … 366 d: a shorter wait cannot be pressed in time, a longer one is a typo.
+      timeout: durationParam({ min: "1s", max: "366d" }).default("6h"),
       soft_fail: z.boolean().default(false),
       allowed_usernames: z.array(z.string().min(1)).default([]),
       event_type: z

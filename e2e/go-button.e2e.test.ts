@@ -252,7 +252,11 @@ describe("telegram_go_button in sandbox mode", () => {
   it("answers 400 naming what is wrong in a malformed body or conf", async () => {
     const notJson = await fetch(
       `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-      { method: "POST", body: "{nope" },
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{nope",
+      },
     );
     expect(notJson.status).toBe(400);
     const badConf = await postJson<{ detail: string }>(

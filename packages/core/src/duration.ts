@@ -9,20 +9,53 @@ const UNIT_MS = {
   d: 86_400_000,
 } as const;
 
-/** Converts a {@link Duration} to milliseconds, or throws a RangeError naming the bad value. */
+/**
+ * The longest duration poekhali takes: 366 days. Anything longer is a typo, not a plan, and far beyond what a run's
+ * retention keeps; it also keeps `start + duration` a valid Date and a Restate timer.
+ */
+export const MAX_DURATION_MS = 366 * UNIT_MS.d;
+
+/**
+ * Converts a {@link Duration} to whole milliseconds (0 … 366 days), or throws a RangeError naming the bad value.
+ *
+ * @example
+ * toMillis("1.5s"); // 1500
+ */
 export function toMillis(duration: Duration): number {
   if (typeof duration === "number") {
-    if (Number.isFinite(duration) && duration >= 0) return duration;
+    if (Number.isInteger(duration) && duration >= 0) return inRange(duration);
     throw new RangeError(
-      `duration must be a non-negative number of milliseconds, got ${duration}`,
+      `duration must be a whole, non-negative number of milliseconds, got ${duration}`,
     );
   }
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(duration);
+  const match = /^\s*(\d{1,20})(?:\.(\d{1,20}))?\s*(ms|s|m|h|d)\s*$/.exec(
+    duration,
+  );
   if (!match)
     throw new RangeError(
       `duration "${duration}" is not like "90s", "15m", "6h" or "1d"`,
     );
-  return Math.round(
-    Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS],
-  );
+  const [, whole = "0", fraction = "", unit] = match;
+  // Exact decimal arithmetic: "0.3s" is 300 ms, and "0.0001ms" is refused instead of rounded to 0.
+  const unitMs = BigInt(UNIT_MS[unit as keyof typeof UNIT_MS]);
+  const scale = 10n ** BigInt(fraction.length);
+  const scaled = (BigInt(whole) * scale + BigInt(fraction || "0")) * unitMs;
+  if (scaled % scale !== 0n)
+    throw new RangeError(
+      `duration "${duration}" is not a whole number of milliseconds`,
+    );
+  const ms = scaled / scale;
+  if (ms > BigInt(MAX_DURATION_MS))
+    throw new RangeError(
+      `duration "${duration}" is longer than the 366 days poekhali takes`,
+    );
+  return Number(ms);
+}
+
+function inRange(ms: number): number {
+  if (ms > MAX_DURATION_MS)
+    throw new RangeError(
+      `duration ${ms} ms is longer than the 366 days poekhali takes`,
+    );
+  return ms;
 }

@@ -8,6 +8,9 @@ export {
   type ParamRef,
   type ParamRefs,
   type ParamsSchema,
+  type DurationParamOptions,
+  MAX_CONF_DEPTH,
+  durationParam,
   isParamRef,
   parseConf,
 } from "./params.js";
@@ -75,7 +78,7 @@ export {
   type Connections,
   StaticConnections,
 } from "./connections.js";
-export { type Duration, toMillis } from "./duration.js";
+export { type Duration, MAX_DURATION_MS, toMillis } from "./duration.js";
 export type { Json, JsonObject } from "./json.js";
 export {
   PoekhaliError,

@@ -1,4 +1,5 @@
-import type { z } from "zod";
+import { z } from "zod";
+import { MAX_DURATION_MS, toMillis } from "./duration.js";
 import { ConfError } from "./errors.js";
 import type { JsonObject } from "./json.js";
 
@@ -18,6 +19,12 @@ export type ParamRefs<P> = { readonly [K in keyof P]-?: ParamRef<P[K]> };
 /** The schema type a DAG's params are declared with: a zod object. */
 export type ParamsSchema = z.ZodObject;
 
+/**
+ * How deep a conf may nest (the conf object itself is level 1). Deeper JSON is not a DAG's params but an attack on
+ * the serializers between the trigger and Restate.
+ */
+export const MAX_CONF_DEPTH = 32;
+
 /** Tells a param reference apart from a plain value. */
 export function isParamRef(value: unknown): value is ParamRef<unknown> {
   return typeof value === "object" && value !== null && PARAM in value;
@@ -33,13 +40,43 @@ export function paramRefs<S extends ParamsSchema>(
   return refs as ParamRefs<z.output<S>>;
 }
 
-/** Validates trigger-time `conf` against the params schema, naming the first bad field. */
+/**
+ * Validates trigger-time `conf` against the params schema, naming the first bad field. A key the params do not
+ * declare is refused (with the closest declared key as a suggestion) unless the schema takes unknown keys
+ * (`z.looseObject`): a misspelt `tiemout` silently dropped would leave a run waiting on the default.
+ */
 export function parseConf<S extends ParamsSchema>(
   dagId: string,
   schema: S,
   conf: unknown,
 ): z.output<S> & JsonObject {
-  const result = schema.safeParse(conf ?? {});
+  const value = conf ?? {};
+  if (nestedDeeperThan(value, MAX_CONF_DEPTH))
+    throw new ConfError(
+      dagId,
+      "",
+      `is nested deeper than ${MAX_CONF_DEPTH} levels, the most a conf may nest`,
+    );
+  if (
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    schema._zod.def.catchall === undefined
+  ) {
+    const declared = Object.keys(schema.shape);
+    const unknown = Object.keys(value).find((k) => !declared.includes(k));
+    if (unknown !== undefined) {
+      const near = closest(unknown, declared);
+      throw new ConfError(
+        dagId,
+        unknown,
+        `is not a param of this DAG${near ? ` (did you mean "${near}"?)` : ""}; ` +
+          (declared.length
+            ? `its params are ${declared.join(", ")}`
+            : "it takes no params"),
+      );
+    }
+  }
+  const result = schema.safeParse(value);
   if (result.success) return result.data as z.output<S> & JsonObject;
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join(".") ?? "";
@@ -48,4 +85,83 @@ export function parseConf<S extends ParamsSchema>(
     field,
     issue?.message ?? "does not match the DAG's params",
   );
+}
+
+/** Bounds of a {@link durationParam}, as durations. */
+export interface DurationParamOptions {
+  /** The shortest accepted duration; 1 s by default. */
+  readonly min?: string;
+  /** The longest accepted duration; 366 d (the most poekhali takes) by default. */
+  readonly max?: string;
+}
+
+/**
+ * A DAG param holding a duration (`"90s"`, `"15m"`, `"6h"`): whole milliseconds between `min` (1 s) and `max`
+ * (366 d), so a bad timeout is refused when the run is triggered, before any task runs.
+ *
+ * @example
+ * params: z.object({ timeout: durationParam().default("6h") })
+ */
+export function durationParam(options: DurationParamOptions = {}): z.ZodString {
+  const min = options.min ?? "1s";
+  const max = options.max ?? "366d";
+  const [minMs, maxMs] = [
+    toMillis(min),
+    Math.min(toMillis(max), MAX_DURATION_MS),
+  ];
+  return z.string().superRefine((v, ctx) => {
+    let ms: number;
+    try {
+      ms = toMillis(v);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a duration such as "90s", "15m" or "6h": ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return;
+    }
+    if (ms < minMs || ms > maxMs)
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a duration from ${min} to ${max}, got "${v}"`,
+      });
+  });
+}
+
+/** Whether `value` nests deeper than `limit` levels; walks iteratively, so a hostile depth cannot overflow the stack. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** The declared key nearest to a misspelt one (Levenshtein distance at most a third of its length, and ≥ 2), if any. */
+function closest(key: string, declared: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of declared) {
+    const d = distance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length] ?? 0;
 }

@@ -4,9 +4,12 @@ import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { RestateIngress } from "@poekhali/core";
 import { startSandbox } from "@poekhali/emulators";
+import { authSecret } from "./api/auth/auth-secret.js";
+import { SimpleAuth } from "./api/auth/simple-auth.js";
 import { DagRuns } from "./api/dag-runs.js";
+import { gate } from "./api/gate.js";
 import { restApi, type SandboxInfo } from "./api/rest-api.js";
-import { telegramWebhook } from "./api/telegram-webhook.js";
+import { WEBHOOK_PATH, telegramWebhook } from "./api/telegram-webhook.js";
 import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
 import { loadDags } from "./dag-loader.js";
 import { choosePort, rememberedPorts } from "./ports.js";
@@ -170,6 +173,20 @@ export async function up(
     await worker.start();
 
     const web = new Hono();
+    // First: host names, cross-site requests and credentials are checked before any route runs.
+    web.route(
+      "/",
+      gate({
+        bindHost: config.host,
+        allowedHosts: config.allowedHosts,
+        auth: new SimpleAuth({
+          username: config.auth.username,
+          password: config.auth.password,
+          secret: authSecret(config.home, config.auth.secret),
+        }),
+        ownSecretPaths: [WEBHOOK_PATH],
+      }),
+    );
     const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
     web.route(
       "/",

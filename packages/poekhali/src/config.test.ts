@@ -119,4 +119,51 @@ describe("resolveConfig", () => {
     expect(secret.variable).toBe("TELEGRAM_WEBHOOK_SECRET");
     expect(secret.message).not.toContain("short secret!");
   });
+
+  it("is open on loopback by default: user admin, no password, no extra hosts", () => {
+    const config = resolveConfig({}, "/srv");
+    expect(config.auth).toEqual({
+      username: "admin",
+      password: undefined,
+      secret: undefined,
+    });
+    expect(config.allowedHosts).toEqual([]);
+    for (const host of ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+      expect(resolveConfig({ POEKHALI_HOST: host }, "/srv").host).toBe(host);
+  });
+
+  it("refuses to bind beyond loopback without POEKHALI_AUTH_PASSWORD, naming both variables", () => {
+    for (const host of ["0.0.0.0", "192.168.1.5", "::"]) {
+      const error = failure({ POEKHALI_HOST: host });
+      expect(error.variable).toBe("POEKHALI_AUTH_PASSWORD");
+      expect(error.message).toContain("POEKHALI_HOST");
+      expect(error.message).toContain("POEKHALI_AUTH_USERNAME");
+    }
+    const config = resolveConfig(
+      {
+        POEKHALI_HOST: "0.0.0.0",
+        POEKHALI_AUTH_USERNAME: "ops",
+        POEKHALI_AUTH_PASSWORD: " spaced pw ",
+        POEKHALI_ALLOWED_HOSTS: "Poekhali.Example.com, 192.168.1.5",
+      },
+      "/srv",
+    );
+    expect(config.auth).toMatchObject({
+      username: "ops",
+      password: " spaced pw ",
+    });
+    expect(config.allowedHosts).toEqual([
+      "poekhali.example.com",
+      "192.168.1.5",
+    ]);
+  });
+
+  it("names POEKHALI_ALLOWED_HOSTS and POEKHALI_AUTH_SECRET when they are malformed, without echoing the secret", () => {
+    expect(
+      failure({ POEKHALI_ALLOWED_HOSTS: "https://x.example/" }).variable,
+    ).toBe("POEKHALI_ALLOWED_HOSTS");
+    const secret = failure({ POEKHALI_AUTH_SECRET: "too-short-secret" });
+    expect(secret.variable).toBe("POEKHALI_AUTH_SECRET");
+    expect(secret.message).not.toContain("too-short-secret");
+  });
 });

@@ -28,6 +28,16 @@ export interface UpdatesConfig {
   readonly webhookSecret: string | undefined;
 }
 
+/** Who may use the web UI and REST API (Airflow's simple auth manager: one user, bearer tokens from `/auth/token`). */
+export interface AuthConfig {
+  /** POEKHALI_AUTH_USERNAME; `admin` by default. */
+  readonly username: string;
+  /** POEKHALI_AUTH_PASSWORD; unset: every request is allowed, which start-up permits on a loopback bind only. */
+  readonly password: string | undefined;
+  /** POEKHALI_AUTH_SECRET, the tokens' HMAC key; unset: one is generated and kept in POEKHALI_HOME. */
+  readonly secret: string | undefined;
+}
+
 /** Everything `poekhali up` needs, resolved once from the environment. */
 export interface AppConfig {
   /** `sandbox` when no TELEGRAM_BOT_TOKEN is set: local emulators stand in for Telegram and Airtable. */
@@ -47,6 +57,9 @@ export interface AppConfig {
   readonly telegram: TelegramConfig | undefined;
   readonly airtable: AirtableConfig | undefined;
   readonly updates: UpdatesConfig;
+  /** POEKHALI_ALLOWED_HOSTS: host names the app answers to besides the loopback names and POEKHALI_HOST. */
+  readonly allowedHosts: readonly string[];
+  readonly auth: AuthConfig;
 }
 
 const port = (fallback: number) =>
@@ -136,7 +149,43 @@ const schema = z.object({
   POEKHALI_RESTATE_INGRESS_PORT: port(8080),
   POEKHALI_RESTATE_ADMIN_PORT: port(9070),
   POEKHALI_RESTATE_NODE_PORT: port(5122),
+  POEKHALI_ALLOWED_HOSTS: optional
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(\*|[a-z0-9.-]+|\[[0-9a-f:.]+\])$/,
+            "must be host names separated by commas (no scheme, port or path), e.g. poekhali.example.com,192.168.1.5; * allows any",
+          ),
+      ),
+    ),
+  POEKHALI_AUTH_USERNAME: text("admin"),
+  // Not trimmed: a password is taken as written; empty means unset.
+  POEKHALI_AUTH_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v === "" ? undefined : v)),
+  POEKHALI_AUTH_SECRET: optional.pipe(
+    z.string().min(32, "must be at least 32 characters").optional(),
+  ),
 });
+
+/** Whether a bind address is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return (
+    h === "localhost" ||
+    h === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+  );
+}
 
 /** Loads `.env` from the working directory into `process.env`, without overriding what is already set. */
 export function loadDotEnv(cwd = process.cwd()): void {
@@ -157,6 +206,13 @@ export function resolveConfig(
     throw new ConfigError(variable, issue?.message ?? "is invalid");
   }
   const e = parsed.data;
+  if (!isLoopback(e.POEKHALI_HOST) && e.POEKHALI_AUTH_PASSWORD === undefined)
+    throw new ConfigError(
+      "POEKHALI_AUTH_PASSWORD",
+      `is required when POEKHALI_HOST (${e.POEKHALI_HOST}) is not a loopback address: anyone who reaches it could ` +
+        "trigger and cancel runs. Set POEKHALI_AUTH_PASSWORD (and POEKHALI_AUTH_USERNAME, admin by default), " +
+        "or bind POEKHALI_HOST=127.0.0.1",
+    );
   const live = e.TELEGRAM_BOT_TOKEN !== undefined;
   let telegram: TelegramConfig | undefined;
   let airtable: AirtableConfig | undefined;
@@ -208,6 +264,12 @@ export function resolveConfig(
       mode: e.TELEGRAM_UPDATES,
       webhookUrl: e.TELEGRAM_WEBHOOK_URL,
       webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+    },
+    allowedHosts: e.POEKHALI_ALLOWED_HOSTS,
+    auth: {
+      username: e.POEKHALI_AUTH_USERNAME,
+      password: e.POEKHALI_AUTH_PASSWORD,
+      secret: e.POEKHALI_AUTH_SECRET,
     },
   };
 }

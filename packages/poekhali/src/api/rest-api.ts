@@ -1,8 +1,11 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { ConfError, type Dag } from "@poekhali/core";
 import { RunExistsError, type DagRuns } from "./dag-runs.js";
+import { jsonBody } from "./json-body.js";
+import { problem } from "./problem.js";
+import { runIdProblem } from "./run-id.js";
 
 /** What the sandbox's emulators are reachable at (GET /api/v1/sandbox). */
 export interface SandboxInfo {
@@ -36,23 +39,16 @@ export interface RestApiOptions {
 const triggerBody = z.object({
   dag_run_id: z
     .string()
-    .regex(
-      /^[A-Za-z0-9_.:+-]{1,250}$/,
-      "must be 1-250 letters, digits or _ . : + -",
-    )
+    .superRefine((id, ctx) => {
+      const why = runIdProblem(id);
+      if (why) ctx.addIssue({ code: "custom", message: why });
+    })
     .optional(),
   conf: z.record(z.string(), z.unknown()).optional(),
 });
 
-const problem = (
-  c: Context,
-  status: 400 | 404 | 409 | 503,
-  title: string,
-  detail: string,
-) => c.json({ title, status, detail }, status);
-
-/** Routes under a DAG see it as `c.get("dag")`. */
-type DagEnv = { Variables: { dag: Dag } };
+/** Routes under a DAG see it as `c.get("dag")`; routes with a body see it parsed as `c.get("body")`. */
+type DagEnv = { Variables: { dag: Dag; body: unknown } };
 
 /** Airflow-shaped REST API: `/healthz` and `/api/v1/dags/...`. */
 export function restApi(options: RestApiOptions): Hono<DagEnv> {
@@ -70,8 +66,17 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
     c.set("dag", dag);
     await next();
   });
+  // A run id in the path is checked as one in a body is: "." and ".." never reach Restate's URLs.
+  const checkRunId = createMiddleware<DagEnv>(async (c, next) => {
+    const why = runIdProblem(c.req.param("dag_run_id") ?? "");
+    if (why) return problem(c, 400, "Bad request", `dag_run_id: ${why}`);
+    await next();
+  });
+  app.use("/api/*", jsonBody());
   app.use("/api/v1/dags/:dag_id", findDag);
   app.use("/api/v1/dags/:dag_id/*", findDag);
+  app.use("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", checkRunId);
+  app.use("/api/v1/dags/:dag_id/dagRuns/:dag_run_id/*", checkRunId);
 
   app.get("/healthz", (c) =>
     options.ready()
@@ -96,13 +101,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
 
   app.post("/api/v1/dags/:dag_id/dagRuns", async (c) => {
     const dag = c.get("dag");
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      return problem(c, 400, "Bad request", "the body is not JSON");
-    }
-    const body = triggerBody.safeParse(raw);
+    const body = triggerBody.safeParse(c.get("body"));
     if (!body.success) {
       const issue = body.error.issues[0];
       return problem(
@@ -152,9 +151,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
 
   app.patch("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", async (c) => {
     const dag = c.get("dag");
-    const body = (await c.req.json().catch(() => null)) as {
-      state?: unknown;
-    } | null;
+    const body = c.get("body") as { state?: unknown } | null;
     if (body?.state !== "failed")
       return problem(
         c,

@@ -1,10 +1,24 @@
 import { CommandFailed } from "./usage-error.js";
 
+/** The credentials the CLI logs in with, when the app asks for them. */
+export interface ApiCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
 /** The REST API of a running `poekhali up`, as the CLI uses it. */
 export class ApiClient {
-  constructor(readonly url: string) {}
+  #token: Promise<string> | undefined;
 
-  /** The API's address: `--url`, else POEKHALI_URL, else the local app on POEKHALI_PORT. */
+  constructor(
+    readonly url: string,
+    private readonly credentials?: ApiCredentials,
+  ) {}
+
+  /**
+   * The API's address: `--url`, else POEKHALI_URL, else the local app on POEKHALI_PORT; and the credentials in
+   * POEKHALI_AUTH_USERNAME (default `admin`) and POEKHALI_AUTH_PASSWORD, when a password is set.
+   */
   static resolve(
     url: string | undefined,
     env: NodeJS.ProcessEnv = process.env,
@@ -13,7 +27,13 @@ export class ApiClient {
       url ??
       env.POEKHALI_URL ??
       `http://127.0.0.1:${env.POEKHALI_PORT || "8000"}`;
-    return new ApiClient(chosen.replace(/\/+$/, ""));
+    const password = env.POEKHALI_AUTH_PASSWORD;
+    return new ApiClient(
+      chosen.replace(/\/+$/, ""),
+      password
+        ? { username: env.POEKHALI_AUTH_USERNAME?.trim() || "admin", password }
+        : undefined,
+    );
   }
 
   /** GETs or POSTs JSON; a non-2xx answer becomes a {@link CommandFailed} with the API's detail. */
@@ -22,24 +42,23 @@ export class ApiClient {
     path: string,
     body?: unknown,
   ): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        ...(body === undefined
-          ? {}
-          : {
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify(body),
-            }),
-      });
-    } catch {
-      throw new CommandFailed(
-        `could not reach poekhali at ${this.url}: is \`poekhali up\` running? (set --url or POEKHALI_URL)`,
-      );
-    }
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.credentials)
+      headers.authorization = `Bearer ${await this.#bearer()}`;
+    const res = await this.#fetch(path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const parsed = (await res.json().catch(() => null)) as
       (T & { detail?: string; title?: string }) | null;
+    if (res.status === 401)
+      throw new CommandFailed(
+        this.credentials
+          ? `poekhali at ${this.url} refused the credentials in POEKHALI_AUTH_USERNAME and POEKHALI_AUTH_PASSWORD`
+          : `poekhali at ${this.url} asks for credentials: set POEKHALI_AUTH_USERNAME and POEKHALI_AUTH_PASSWORD`,
+      );
     if (!res.ok)
       throw new CommandFailed(
         parsed?.detail ??
@@ -47,5 +66,38 @@ export class ApiClient {
           `${method} ${path} answered ${res.status}`,
       );
     return parsed as T;
+  }
+
+  /** One token per command, from `POST /auth/token` (Airflow's simple auth manager). */
+  #bearer(): Promise<string> {
+    this.#token ??= (async () => {
+      const res = await this.#fetch("/auth/token", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(this.credentials),
+      });
+      const parsed = (await res.json().catch(() => null)) as {
+        access_token?: string;
+        detail?: string;
+      } | null;
+      if (res.status !== 201 || !parsed?.access_token)
+        throw new CommandFailed(
+          res.status === 401
+            ? `poekhali at ${this.url} refused the credentials in POEKHALI_AUTH_USERNAME and POEKHALI_AUTH_PASSWORD`
+            : `could not log in to poekhali at ${this.url}: ${parsed?.detail ?? res.status}`,
+        );
+      return parsed.access_token;
+    })();
+    return this.#token;
+  }
+
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.url}${path}`, init);
+    } catch {
+      throw new CommandFailed(
+        `could not reach poekhali at ${this.url}: is \`poekhali up\` running? (set --url or POEKHALI_URL)`,
+      );
+    }
   }
 }

@@ -43,6 +43,7 @@ button:disabled{background:#8fb9e6;cursor:progress}
 .muted{color:#6b7588}.small{font-size:13px}.card{background:#fff;border-radius:8px;padding:16px;box-shadow:0 1px 3px #0002;margin-bottom:18px}
 .card.hint{border-left:4px solid #9b6cd8}
 label{display:block;font-weight:600;margin-bottom:6px}summary{cursor:pointer;font-weight:600;margin:12px 0 8px}
+input{display:block;width:100%;max-width:320px;font:inherit;padding:6px 8px;margin-bottom:12px;border:1px solid #cdd4df;border-radius:6px}
 textarea{width:100%;font:13px/1.4 ui-monospace,monospace;padding:8px;border:1px solid #cdd4df;border-radius:6px}
 textarea[aria-invalid=true]{border-color:#c22;outline-color:#c22}
 .error{color:#a61b1b;background:#fdecec;border-radius:6px;padding:8px 12px;margin-top:8px;overflow-wrap:anywhere}.error:empty{display:none}
@@ -54,14 +55,20 @@ const LOGO = `<svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true"
 const external = (href: string, text: string) =>
   `<a href="${esc(href)}" target="_blank" rel="noopener">${esc(text)}<span class="ext" aria-hidden="true">↗</span></a>`;
 
-/** Wraps a page body in the app's header and styles. */
-export function layout(title: string, nav: NavLinks, body: string): string {
-  const links = [
-    `<a href="/">DAGs</a>`,
-    nav.sandboxChat ? external(nav.sandboxChat, "Sandbox chat") : "",
-    nav.sandboxTable ? external(nav.sandboxTable, "Sandbox table") : "",
-    external(nav.restateUi, "Restate UI"),
-  ].join("");
+/** Wraps a page body in the app's header and styles; without `nav` (the login page), the header has no links. */
+export function layout(
+  title: string,
+  nav: NavLinks | null,
+  body: string,
+): string {
+  const links = !nav
+    ? ""
+    : [
+        `<a href="/">DAGs</a>`,
+        nav.sandboxChat ? external(nav.sandboxChat, "Sandbox chat") : "",
+        nav.sandboxTable ? external(nav.sandboxTable, "Sandbox table") : "",
+        external(nav.restateUi, "Restate UI"),
+      ].join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} · poekhali</title><style>${STYLE}</style></head>
 <body><header><a class="brand" href="/">${LOGO}poekhali</a><nav aria-label="Main">${links}</nav></header><main>${body}</main></body></html>`;

@@ -1,0 +1,261 @@
+import { spawn } from "node:child_process";
+import { request } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type AppUnderTest } from "./harness.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const BIN = join(ROOT, "packages/poekhali/bin/poekhali.js");
+const PASSWORD = "e2e correct horse";
+const DAG_RUNS = "/api/v1/dags/telegram_go_button/dagRuns";
+
+/** Runs the CLI to its end; returns its exit code and what it printed. */
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("exit", (code) => resolve({ code, out }));
+  });
+}
+
+/** A GET with a Host header of our choosing, which fetch does not allow. */
+function getWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * Starts a POST of a `size`-byte body (chunked, or with its Content-Length) on a connection of its own, but writes
+ * only the first `sent` bytes and then waits for the answer: a server that reads the whole body before answering
+ * would wait forever (and the test time out); one that stops at its limit answers at once.
+ */
+function postHuge(
+  url: string,
+  token: string,
+  size: number,
+  sent: number,
+  withLength: boolean,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          ...(withLength ? { "content-length": String(size) } : {}),
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      },
+    );
+    req.once("error", reject);
+    req.flushHeaders();
+    req.write(Buffer.alloc(sent, 0x20));
+  });
+}
+
+describe("poekhali up beyond loopback", () => {
+  it("refuses to start on 0.0.0.0 without POEKHALI_AUTH_PASSWORD, naming both variables", async () => {
+    const home = mkdtempSync(join(tmpdir(), "poekhali-e2e-doors-"));
+    try {
+      const { code, out } = await cli(["up"], {
+        HOME: home,
+        POEKHALI_HOME: home,
+        POEKHALI_PORT: "0",
+        POEKHALI_HOST: "0.0.0.0",
+      });
+      expect(code).not.toBe(0);
+      expect(out).toContain("POEKHALI_AUTH_PASSWORD");
+      expect(out).toContain("POEKHALI_HOST");
+      expect(out).not.toContain("poekhali is up");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("an app on 0.0.0.0 with a password", () => {
+  let app: AppUnderTest;
+  let token: string;
+  const authed = (init: RequestInit = {}): RequestInit => ({
+    ...init,
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      ...(init.headers as Record<string, string> | undefined),
+    },
+  });
+  const login = (password: string) =>
+    app.json<{ access_token: string }>("/auth/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password }),
+    });
+  const runIds = async () =>
+    (
+      await app.json<{ dag_runs: { dag_run_id: string }[] }>(DAG_RUNS, authed())
+    ).body.dag_runs.map((r) => r.dag_run_id);
+
+  beforeAll(async () => {
+    app = await startApp({
+      POEKHALI_HOST: "0.0.0.0",
+      POEKHALI_AUTH_PASSWORD: PASSWORD,
+    });
+    token = (await login(PASSWORD)).body.access_token;
+  }, 120_000);
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it("answers 401 without a token, 201 with one from /auth/token, then 200", async () => {
+    const without = await fetch(`${app.url}/api/v1/dags`);
+    expect(without.status).toBe(401);
+    expect(without.headers.get("www-authenticate")).toBe("Bearer");
+    expect((await login("guess")).status).toBe(401);
+    const issued = await login(PASSWORD);
+    expect(issued.status).toBe(201);
+    const bearer = { authorization: `Bearer ${issued.body.access_token}` };
+    expect(
+      (await fetch(`${app.url}/api/v1/dags`, { headers: bearer })).status,
+    ).toBe(200);
+    expect(app.output()).not.toContain(PASSWORD);
+    expect(app.output()).not.toContain(token);
+  });
+
+  it("refuses a text/plain or form trigger from a foreign page, and runs nothing", async () => {
+    const body = JSON.stringify({
+      dag_run_id: "csrf",
+      conf: { text: "pwned" },
+    });
+    const plain = await fetch(`${app.url}${DAG_RUNS}`, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "text/plain" },
+      body,
+    });
+    expect(plain.status).toBe(403);
+    const form = await fetch(`${app.url}${DAG_RUNS}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body,
+    });
+    expect(form.status).toBe(415);
+    const crossSite = await fetch(
+      `${app.url}${DAG_RUNS}`,
+      authed({
+        method: "POST",
+        body,
+        headers: { "sec-fetch-site": "cross-site" },
+      }),
+    );
+    expect(crossSite.status).toBe(403);
+    expect(await runIds()).not.toContain("csrf");
+  });
+
+  it("answers 421 to a foreign Host (DNS rebinding), and serves its loopback names", async () => {
+    const url = `${app.url}/login`;
+    expect(await getWithHost(url, "rebound.evil.example")).toBe(421);
+    expect(await getWithHost(url, `localhost:${new URL(app.url).port}`)).toBe(
+      200,
+    );
+    // Health probes come by any name.
+    expect(await getWithHost(`${app.url}/healthz`, "10.1.2.3:8000")).toBe(200);
+  });
+
+  it("refuses bad ids, deep confs, unknown keys and bad durations with 400, before anything runs", async () => {
+    const trigger = (body: unknown) =>
+      app.json<{ detail: string }>(
+        DAG_RUNS,
+        authed({ method: "POST", body: JSON.stringify(body) }),
+      );
+    for (const id of [".", ".."])
+      expect((await trigger({ dag_run_id: id })).status).toBe(400);
+    const deep = await app.json<{ detail: string }>(
+      DAG_RUNS,
+      authed({
+        method: "POST",
+        body: `{"dag_run_id":"deep","conf":${'{"a":'.repeat(5_000)}1${"}".repeat(5_000)}}`,
+      }),
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.body.detail).toContain("32 levels");
+    const typo = await trigger({ dag_run_id: "typo", conf: { tiemout: "3s" } });
+    expect(typo.status).toBe(400);
+    expect(typo.body.detail).toContain('"tiemout"');
+    expect(typo.body.detail).toContain('did you mean "timeout"');
+    for (const timeout of ["0s", "0.0001ms", "99999999999d"]) {
+      const res = await trigger({
+        dag_run_id: `d_${timeout}`,
+        conf: { timeout },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.detail).toContain('"timeout"');
+    }
+    // 40 MB declared up front: refused before a byte of it is read.
+    expect(
+      await postHuge(`${app.url}${DAG_RUNS}`, token, 40_000_000, 0, true),
+    ).toBe(413);
+    // 40 MB chunked: refused once past 1 MiB, without waiting for the rest.
+    expect(
+      await postHuge(
+        `${app.url}${DAG_RUNS}`,
+        token,
+        40_000_000,
+        1_100_000,
+        false,
+      ),
+    ).toBe(413);
+    expect(await runIds()).toEqual([]);
+  });
+
+  it("lets the CLI in with POEKHALI_AUTH_PASSWORD, refuses it without, and refuses an unknown conf key", async () => {
+    const url = ["--url", app.url];
+    const list = await cli(["dags", "list", ...url], {
+      POEKHALI_AUTH_PASSWORD: PASSWORD,
+    });
+    expect(list.code).toBe(0);
+    expect(list.out).toContain("telegram_go_button");
+    const anonymous = await cli(["dags", "list", ...url]);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.out).toContain("POEKHALI_AUTH_PASSWORD");
+    const typo = await cli(
+      [
+        "dags",
+        "trigger",
+        "telegram_go_button",
+        "--conf",
+        '{"tiemout": "3s"}',
+        ...url,
+      ],
+      { POEKHALI_AUTH_PASSWORD: PASSWORD },
+    );
+    expect(typo.code).toBe(1);
+    expect(typo.out).toContain('"tiemout" is not a param of this DAG');
+    expect(await runIds()).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import { problem } from "../problem.js";
+import type { SimpleAuth } from "./simple-auth.js";
+
+/** The cookie the web UI's login sets, named as Airflow names its own (`_token`). */
+export const TOKEN_COOKIE = "_token";
+
+/** The token a request presents: `Authorization: Bearer …`, else the login cookie. */
+export function presentedToken(c: Context): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(
+    c.req.header("authorization") ?? "",
+  );
+  return bearer?.[1] ?? getCookie(c, TOKEN_COOKIE);
+}
+
+/**
+ * For API routes: when a password is configured, a request needs a valid token from `/auth/token` (or the login
+ * cookie), else 401 with `WWW-Authenticate: Bearer`. Without a password every request passes.
+ *
+ * @example
+ * app.use("/api/*", requireToken(auth));
+ */
+export function requireToken(auth: SimpleAuth) {
+  return createMiddleware(async (c, next) => {
+    if (!auth.required) return next();
+    const token = presentedToken(c);
+    if (auth.verify(token)) return next();
+    c.header(
+      "WWW-Authenticate",
+      token ? 'Bearer error="invalid_token"' : "Bearer",
+    );
+    return problem(
+      c,
+      401,
+      "Unauthorized",
+      token
+        ? "the token is invalid or expired; get a new one from POST /auth/token"
+        : "send Authorization: Bearer <token>; get one from POST /auth/token with your username and password",
+    );
+  });
+}
+
+/** For the web UI's pages: when a password is configured, a browser without a valid login cookie is sent to `/login`. */
+export function requireLogin(
+  auth: SimpleAuth,
+  open: (path: string) => boolean,
+) {
+  return createMiddleware(async (c, next) => {
+    if (
+      !auth.required ||
+      open(c.req.path) ||
+      auth.verify(getCookie(c, TOKEN_COOKIE))
+    )
+      return next();
+    return c.redirect("/login", 303);
+  });
+}
