@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IngressError } from "@poekhali/core";
 import {
+  AirtableHook,
   RECORD_WATCH_NAME,
   WRITER_NAME,
   type AirtableWriterOptions,
@@ -87,6 +88,7 @@ describe("one request budget per base, for every kind of request", () => {
     const calls = stack.calls();
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
     expect(busiestSecond(calls)).toBeLessThanOrEqual(5);
+    expect(metadataReads(calls)).toHaveLength(1);
     for (const id of ids)
       expect(stack.rows().filter((r) => r.fields.username === id)).toHaveLength(
         1,
@@ -212,5 +214,33 @@ describe("a read of a table's schema past its age", () => {
       "success",
     );
     expect(metadataReads(stack.calls())).toHaveLength(2);
+  });
+});
+
+describe("schema checks queued while the base is closed", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  afterAll(() => stop?.());
+
+  it("share one metadata request once it opens, however many are waiting", async () => {
+    // Another program spends the base's budget: Airtable closes it for the penalty, and the checks queue up.
+    const other = new AirtableHook({ ...stack.target });
+    await Promise.allSettled(
+      Array.from({ length: 6 }, () => other.listRecords("tg_actions")),
+    );
+    // More than the 40 places one drain looks at: those past them are answered by the same read.
+    const ids = Array.from({ length: 45 }, (_, i) => `queued${i}`);
+    await Promise.all(ids.map((id) => stack.start("at_check", id)));
+    expect(new Set(await finishAll(stack, "at_check", ids))).toEqual(
+      new Set(["success"]),
+    );
+    const reads = metadataReads(stack.calls());
+    expect(reads.filter((c) => c.status === 200)).toHaveLength(1);
+    const { stats } = await stack.writer();
+    expect(stats.schemaReads).toBe(1);
+    expect(stats.schemaReads + stats.schemaHits).toBeLessThanOrEqual(45);
+    // The one 429 is the base the other program closed; the writer sat it out and met no other.
+    expect(stats.rateLimited).toBe(1);
   });
 });

@@ -309,7 +309,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
           if (request.kind === "schema") {
             const read = await new SchemaCache(ctx, schemaMaxAgeMs).fresh(
               request.table,
-              await ctx.date.now(),
+              () => ctx.date.now(),
             );
             // A recent read answers at once, without a request and without waiting for the queue.
             if (read) {

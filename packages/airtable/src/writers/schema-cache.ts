@@ -16,10 +16,13 @@ export class SchemaCache {
     private readonly maxAgeMs: number,
   ) {}
 
-  /** The read of this table, if one was made less than `maxAgeMs` before `now`. */
-  async fresh(table: string, now: number): Promise<TableSchemaRead | null> {
+  /** The read of this table, if one was made less than `maxAgeMs` ago; reads the clock only when there is one. */
+  async fresh(
+    table: string,
+    now: () => Promise<number>,
+  ): Promise<TableSchemaRead | null> {
     const read = (await this.#all())[table];
-    return read && now - read.read_at < this.maxAgeMs ? read : null;
+    return read && (await now()) - read.read_at < this.maxAgeMs ? read : null;
   }
 
   /** Keeps these reads, replacing older ones of the same tables and dropping any past their age. */
@@ -56,7 +59,9 @@ export async function answerFromCache(
   for (;;) {
     const slots = await queue.window();
     if (!slots.some((s) => s.item.kind === "schema")) return slots;
-    const now = await ctx.date.now();
+    // One journaled clock read per look, and none when no table has a read to compare.
+    let at: Promise<number> | undefined;
+    const now = () => (at ??= ctx.date.now());
     const served: Slot[] = [];
     for (const slot of slots) {
       const read =
