@@ -132,13 +132,16 @@ export function airtableWriter(options: AirtableWriterOptions) {
       }
       case "tables": {
         stats.schemaReads++;
-        const reads = batch.map(({ item }) =>
-          tableSchemaRead(ctx.key, item.table, outcome.tables, at),
+        const reads = batch.map(({ item }) => ({
+          trigger: item.trigger,
+          read: tableSchemaRead(ctx.key, item.table, outcome.tables, at),
+        }));
+        await new SchemaCache(ctx, schemaMaxAgeMs).store(
+          reads.map((r) => r.read),
+          at,
         );
-        await new SchemaCache(ctx, schemaMaxAgeMs).store(reads, at);
-        reads.forEach((read, i) =>
-          ctx.resolveAwakeable(batch[i]?.item.trigger ?? "", read),
-        );
+        for (const { trigger, read } of reads)
+          ctx.resolveAwakeable(trigger, read);
         if (outcome.tables === null)
           log(
             `base ${ctx.key}: schema check skipped: the token may not read the base's schema (scope schema.bases:read)`,
