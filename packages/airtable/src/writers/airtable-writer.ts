@@ -300,7 +300,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
   return restate.object({
     name: WRITER_NAME,
     description:
-      "Writes rows of many runs to one Airtable base: batched, within its rate limit, each row once",
+      "Every request poekhali's runs make to one Airtable base, within its rate limit: rows batched and written once, schema reads shared",
     handlers: {
       /** Queues a run's rows, a sensor's look-up or a schema check; the run parks on `trigger_id` until answered. */
       enqueue: restate.handlers.object.exclusive(
