@@ -96,6 +96,27 @@ export const checkDag = dag({ id: "at_check", schedule: null }, () => {
   task({ taskId: "after_check" }, () => "went on", {}).after(checked);
 });
 
+/** The reference DAG's Airtable side: the schema check first, then the row, upserted through the writer. */
+export const checkWriteDag = dag(
+  { id: "at_check_write", schedule: null, params: row },
+  ({ params }) => {
+    const checked = new AirtableSchemaCheckOperator({
+      taskId: "check_table",
+      fields: TG_ACTIONS_FIELDS,
+    });
+    const fields = task({ taskId: "build_row" }, buildRow, {
+      chat_id: params.chat_id,
+      username: params.username,
+      triggered_at: params.triggered_at,
+    }).after(checked);
+    new AirtableUpsertRecordOperator({
+      taskId: "write_row",
+      fields: fields.output,
+      fieldsToMergeOn: ["chat_id", "username", "triggered_at"],
+    });
+  },
+);
+
 /** Waits for a record of a chat to appear. */
 export const sensorDag = dag(
   {
@@ -127,5 +148,6 @@ export const AIRTABLE_DAGS = [
   createDag,
   rawDag,
   checkDag,
+  checkWriteDag,
   sensorDag,
 ];

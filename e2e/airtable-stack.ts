@@ -5,6 +5,7 @@ import {
   AirtableHook,
   WRITER_NAME,
   airtableServices,
+  type AirtableWriterOptions,
   type WriterStatus,
 } from "@poekhali/airtable";
 import {
@@ -31,6 +32,7 @@ export async function serveWorker(
   port: number,
   log: (line: string) => void,
   hook?: AirtableHook,
+  writer: Omit<AirtableWriterOptions, "hookFor" | "log"> = {},
 ) {
   const connections = new StaticConnections([
     {
@@ -49,7 +51,7 @@ export async function serveWorker(
       endpointUrl: target.endpointUrl,
     });
   const services = [
-    ...airtableServices({ hookFor: () => theHook, log }),
+    ...airtableServices({ hookFor: () => theHook, log, ...writer }),
     ...dags.map((d) =>
       dagWorkflow(d, {
         connections,
@@ -114,6 +116,8 @@ export async function startAirtableStack(
         key: base.id,
       }),
     rows: () => airtable.records(base.id, "tg_actions"),
+    /** Every request the emulator answered for the base, with its status. */
+    calls: () => airtable.calls(base.id),
     async stop() {
       await airtable.close();
       await restateServer.stop();

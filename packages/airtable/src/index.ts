@@ -56,6 +56,8 @@ export {
   WRITER_NAME,
   type FindRequest,
   type FindResult,
+  type SchemaRequest,
+  type SchemaResult,
   type WriteMode,
   type WriteRequest,
   type WriteResult,
@@ -68,9 +70,12 @@ export {
 // Schema check
 export {
   checkTableSchema,
+  compareTableSchema,
+  tableSchemaRead,
   TG_ACTIONS_FIELDS,
   type ExpectedFields,
   type SchemaCheckResult,
+  type TableSchemaRead,
 } from "./schema/check-table-schema.js";
 
 // Errors

@@ -23,6 +23,7 @@ export type {
 export { AirtableEmulator } from "./airtable/airtable-emulator.js";
 export type { AirtableEmulatorOptions } from "./airtable/airtable-emulator.js";
 export type { RateLimitOptions } from "./airtable/rate-limiter.js";
+export type { AirtableCall } from "./airtable/call-log.js";
 export {
   parseAirtableSchema,
   readAirtableSchema,

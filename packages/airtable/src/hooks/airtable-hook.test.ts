@@ -162,6 +162,23 @@ describe("AirtableHook against the emulator", () => {
     );
   });
 
+  it("names a refused column's type from its latest read of the schema, without another request", async () => {
+    const fresh = as(token);
+    await fresh.listTables();
+    const before = airtable.calls(baseId).length;
+    const error = await refusal(() =>
+      fresh.createRecords("tg_actions", [{ ...row, chat_id: -1 }]),
+    );
+    expect(error).toMatchObject({ wantedType: "singleLineText" });
+    // The refused create, and no metadata request after it.
+    expect(
+      airtable
+        .calls(baseId)
+        .slice(before)
+        .map((c) => c.path),
+    ).toEqual([`/v0/${baseId}/tg_actions`]);
+  });
+
   it("refuses an unknown column with AirtableUnknownFieldError", async () => {
     const error = await refusal(() =>
       hook.createRecords("tg_actions", [{ ...row, chatid: "x" }]),

@@ -197,14 +197,15 @@ export class AirtableHook {
   /** Describes the base's tables (needs the `schema.bases:read` scope). */
   async listTables(): Promise<TableMeta[]> {
     const path = `/v0/meta/bases/${this.baseId}/tables`;
-    return (
-      await this.#request<{ tables: TableMeta[] }>(
-        "GET",
-        path,
-        undefined,
-        `reading the schema of base ${this.baseId}`,
-      )
-    ).tables;
+    const { tables } = await this.#request<{ tables: TableMeta[] }>(
+      "GET",
+      path,
+      undefined,
+      `reading the schema of base ${this.baseId}`,
+    );
+    // The latest read also names refused columns' types: after a schema check, a refusal costs no request of its own.
+    this.#tables = Promise.resolve(tables);
+    return tables;
   }
 
   #table(table: string): string {
@@ -268,7 +269,8 @@ export class AirtableHook {
     const first = airtableErrorFrom(res.status, parsed, what, facts);
     if (first.type !== "INVALID_VALUE_FOR_COLUMN" || table === undefined)
       return first;
-    // Name the type the column wants: the metadata API knows it (read once per hook; skipped without the scope).
+    // Name the type the column wants: the metadata API knows it (the latest read of this hook, else read now once;
+    // skipped without the scope).
     const tables = await this.#schema();
     const meta = tables?.find((t) => t.name === table || t.id === table);
     const fieldType = (field: string) =>

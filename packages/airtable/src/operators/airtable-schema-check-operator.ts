@@ -1,18 +1,20 @@
-import "@poekhali/core";
-import * as restate from "@restatedev/restate-sdk";
 import {
-  BaseOperator,
+  DeferrableSensor,
   type Arg,
-  type BaseOperatorOptions,
-  type TaskContext,
+  type BaseSensorOptions,
+  type DeferContext,
 } from "@poekhali/core";
-import { AirtableError, AirtableSchemaError } from "../errors.js";
-import { AirtableHook } from "../hooks/airtable-hook.js";
 import {
-  checkTableSchema,
+  compareTableSchema,
   type ExpectedFields,
   type SchemaCheckResult,
 } from "../schema/check-table-schema.js";
+import {
+  WRITER_NAME,
+  type SchemaRequest,
+  type SchemaResult,
+} from "../writers/writer-protocol.js";
+import { writeTarget } from "./write-target.js";
 
 /** Arguments of {@link AirtableSchemaCheckOperator}. */
 export interface SchemaCheckArgs {
@@ -21,7 +23,7 @@ export interface SchemaCheckArgs {
 }
 
 /** Options of {@link AirtableSchemaCheckOperator}. */
-export interface AirtableSchemaCheckOperatorOptions extends BaseOperatorOptions {
+export interface AirtableSchemaCheckOperatorOptions extends BaseSensorOptions {
   /** The columns the DAG writes and the types they must have. */
   readonly fields: ExpectedFields;
   readonly table?: Arg<string | null>;
@@ -31,12 +33,15 @@ export interface AirtableSchemaCheckOperatorOptions extends BaseOperatorOptions 
 /**
  * Checks, before a run does anything else, that the table has every column it will write with a type that takes
  * its values; a mismatch fails the run at once (no retry) with one message naming base, table, column and types.
+ * The metadata request goes through the base's writer, within the base's rate limit, and runs of the same table
+ * share a read a few minutes old at most (renewed after a write is refused over a column).
  *
  * @example
  * new AirtableSchemaCheckOperator({ taskId: "check_table", fields: TG_ACTIONS_FIELDS }).before(sendButton);
  */
-export class AirtableSchemaCheckOperator extends BaseOperator<
+export class AirtableSchemaCheckOperator extends DeferrableSensor<
   SchemaCheckArgs,
+  SchemaResult,
   SchemaCheckResult
 > {
   readonly title = "check the Airtable table's columns";
@@ -44,44 +49,30 @@ export class AirtableSchemaCheckOperator extends BaseOperator<
   readonly airtableConnId: string;
 
   constructor(options: AirtableSchemaCheckOperatorOptions) {
-    super(
-      { retries: 2, retryDelay: "2s", ...options },
-      { table: options.table ?? null },
-    );
+    super(options, { table: options.table ?? null });
     this.fields = options.fields;
     this.airtableConnId = options.airtableConnId ?? "airtable_default";
   }
 
-  override async execute(
-    args: SchemaCheckArgs,
-    context: TaskContext,
-  ): Promise<SchemaCheckResult> {
-    const connection = context.connections.get(this.airtableConnId);
-    const table = args.table ?? connection.extra.table;
-    if (!table)
-      throw new restate.TerminalError(
-        `no table given and connection "${this.airtableConnId}" names none`,
-      );
-    try {
-      const result = await checkTableSchema(
-        AirtableHook.fromConnection(connection),
-        table,
-        this.fields,
-      );
-      if (result.checked)
-        context.log.info(
-          `base ${result.base_id}, table "${table}": every column fits`,
-        );
-      else context.log.warn(`schema check skipped: ${result.reason}`);
-      return result;
-    } catch (error) {
-      // Only a server error or a lost connection may pass with time; anything else stops the run now.
-      if (
-        error instanceof AirtableSchemaError ||
-        (error instanceof AirtableError && !error.retryable)
-      )
-        throw new restate.TerminalError(error.message);
-      throw error;
-    }
+  override defer(args: SchemaCheckArgs, context: DeferContext): void {
+    const { baseId, table } = writeTarget(
+      context,
+      this.airtableConnId,
+      args.table,
+    );
+    const request: SchemaRequest = {
+      kind: "schema",
+      trigger_id: context.triggerId,
+      table,
+    };
+    context.send(
+      { service: WRITER_NAME, handler: "enqueue", key: baseId },
+      { ...request },
+    );
+  }
+
+  override complete(event: SchemaResult): SchemaCheckResult {
+    // Throws the AirtableSchemaError that fails the task, naming every column that does not fit.
+    return compareTableSchema(event, this.fields);
   }
 }

@@ -34,49 +34,50 @@ export function airtableRecordWatch() {
     description:
       "Polls an Airtable base until a record matches a formula, then wakes the waiting sensor",
     handlers: {
-      watch: async (
-        ctx: restate.Context,
-        watch: RecordWatch,
-      ): Promise<void> => {
-        const started = await ctx.date.now();
-        for (let poke = 1; ; poke++) {
-          const reply = ctx.awakeable<FindResult>();
-          const find: FindRequest = {
-            kind: "find",
-            trigger_id: reply.id,
-            table: watch.table,
-            formula: watch.formula,
-          };
-          ctx.genericSend({
-            service: WRITER_NAME,
-            method: "enqueue",
-            key: watch.base_id,
-            parameter: find,
-            inputSerde: restate.serde.json,
-          });
-          let found: FindResult;
-          try {
-            found = await reply.promise;
-          } catch (error) {
-            // The base refused the look-up (a bad formula, no access): the sensor fails with the reason.
-            if (!(error instanceof restate.TerminalError)) throw error;
-            ctx.rejectAwakeable(watch.trigger_id, error.message);
-            return;
+      // Only sensors start a watch: not reachable from Restate's ingress.
+      watch: restate.handlers.handler(
+        { ingressPrivate: true },
+        async (ctx: restate.Context, watch: RecordWatch): Promise<void> => {
+          const started = await ctx.date.now();
+          for (let poke = 1; ; poke++) {
+            const reply = ctx.awakeable<FindResult>();
+            const find: FindRequest = {
+              kind: "find",
+              trigger_id: reply.id,
+              table: watch.table,
+              formula: watch.formula,
+            };
+            ctx.genericSend({
+              service: WRITER_NAME,
+              method: "enqueue",
+              key: watch.base_id,
+              parameter: find,
+              inputSerde: restate.serde.json,
+            });
+            let found: FindResult;
+            try {
+              found = await reply.promise;
+            } catch (error) {
+              // The base refused the look-up (a bad formula, no access): the sensor fails with the reason.
+              if (!(error instanceof restate.TerminalError)) throw error;
+              ctx.rejectAwakeable(watch.trigger_id, error.message);
+              return;
+            }
+            if (found.records.length > 0)
+              return ctx.resolveAwakeable(watch.trigger_id, found);
+            const now = await ctx.date.now();
+            if (
+              watch.timeout_ms !== null &&
+              now - started + watch.poke_interval_ms > watch.timeout_ms
+            )
+              return;
+            await ctx.sleep(
+              watch.poke_interval_ms,
+              `wait before look ${poke + 1}`,
+            );
           }
-          if (found.records.length > 0)
-            return ctx.resolveAwakeable(watch.trigger_id, found);
-          const now = await ctx.date.now();
-          if (
-            watch.timeout_ms !== null &&
-            now - started + watch.poke_interval_ms > watch.timeout_ms
-          )
-            return;
-          await ctx.sleep(
-            watch.poke_interval_ms,
-            `wait before look ${poke + 1}`,
-          );
-        }
-      },
+        },
+      ),
     },
   });
 }

@@ -11,8 +11,15 @@ import {
 } from "./pace.js";
 import { itemsOf, takeBatch } from "./queue.js";
 import { QueueStore, type Slot } from "./queue-store.js";
+import {
+  SchemaCache,
+  answerFromCache,
+  countSchemaHits,
+} from "./schema-cache.js";
+import { tableSchemaRead } from "../schema/check-table-schema.js";
 import { attempt, type AttemptOutcome } from "./write-attempt.js";
 import {
+  NO_WRITER_STATS,
   WRITER_NAME,
   type WriterRequest,
   type WriterStats,
@@ -30,22 +37,17 @@ export interface AirtableWriterOptions {
   readonly marginMs?: number;
   /** Tries of a batch that meets 5xx or network errors before its runs fail; 8 by default (about 2 minutes). */
   readonly maxAttempts?: number;
+  /** How long runs share a read of a table's schema before the next run reads it again; 5 minutes by default. */
+  readonly schemaMaxAgeMs?: number;
   readonly log?: (message: string) => void;
 }
 
-const NO_STATS: WriterStats = {
-  requests: 0,
-  rows: 0,
-  rateLimited: 0,
-  transientFailures: 0,
-  refused: 0,
-};
-
 /**
- * One writer per Airtable base (a Restate virtual object keyed by base id): runs enqueue rows and park on an
- * awakeable; the writer batches rows of concurrent runs up to 10 per request, keeps the base under 5 requests
- * per second, sits out a 429's penalty, retries 5xx and network errors with backoff, and wakes each run with
- * its record id.
+ * One writer per Airtable base (a Restate virtual object keyed by base id), the only way poekhali's tasks reach a
+ * base: runs enqueue rows, look-ups and schema checks and park on an awakeable; the writer batches rows of concurrent
+ * runs up to 10 per request, answers schema checks from a recent read of the table (one read shared by every run
+ * asking meanwhile), keeps the base under 5 requests per second, sits out a 429's penalty, retries 5xx and network
+ * errors with backoff, and wakes each run with its answer.
  *
  * @example
  * const writer = airtableWriter({ hookFor: () => AirtableHook.fromConnection(connections.get("airtable_default")) });
@@ -57,6 +59,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     marginMs: options.marginMs ?? 25,
   };
   const maxAttempts = options.maxAttempts ?? 8;
+  const schemaMaxAgeMs = options.schemaMaxAgeMs ?? 5 * 60_000;
   const log = options.log ?? (() => undefined);
 
   // A delayed message, not a sleep: while the base waits for its next slot, enqueues are not held up behind the drain.
@@ -127,6 +130,25 @@ export function airtableWriter(options: AirtableWriterOptions) {
         queue.remove(batch.map((s) => s.seq));
         return pace;
       }
+      case "tables": {
+        stats.schemaReads++;
+        const reads = batch.map(({ item }) => ({
+          trigger: item.trigger,
+          read: tableSchemaRead(ctx.key, item.table, outcome.tables, at),
+        }));
+        await new SchemaCache(ctx, schemaMaxAgeMs).store(
+          reads.map((r) => r.read),
+          at,
+        );
+        for (const { trigger, read } of reads)
+          ctx.resolveAwakeable(trigger, read);
+        if (outcome.tables === null)
+          log(
+            `base ${ctx.key}: schema check skipped: the token may not read the base's schema (scope schema.bases:read)`,
+          );
+        queue.remove(batch.map((s) => s.seq));
+        return pace;
+      }
       case "found":
         for (const { item } of batch)
           ctx.resolveAwakeable(item.trigger, { records: outcome.records });
@@ -163,6 +185,11 @@ export function airtableWriter(options: AirtableWriterOptions) {
       }
       case "refused":
         stats.refused++;
+        // The table refused a column: the next run's schema check reads it again instead of trusting a recent read.
+        if (outcome.schemaChanged && batch[0])
+          await new SchemaCache(ctx, schemaMaxAgeMs).forget(
+            batch[0].item.table,
+          );
         if (batch.length > 1) {
           // One bad row fails the whole request: send each alone so that only its own run fails.
           for (const { item } of batch)
@@ -186,17 +213,26 @@ export function airtableWriter(options: AirtableWriterOptions) {
     inline: boolean,
   ): Promise<void> {
     const queue = new QueueStore(ctx);
-    const slots = await queue.window();
+    const slots = await answerFromCache(
+      ctx,
+      queue,
+      new SchemaCache(ctx, schemaMaxAgeMs),
+    );
     const batchItems = takeBatch(slots.map((s) => s.item));
     const batch = slots.filter((s) => batchItems.includes(s.item));
     const head = batchItems[0];
     if (!head) return ctx.clear("draining");
     const pace = (await ctx.get<Pace>("pace")) ?? FRESH_PACE;
-    const stats = { ...NO_STATS, ...(await ctx.get<WriterStats>("stats")) };
+    const stats = {
+      ...NO_WRITER_STATS,
+      ...(await ctx.get<WriterStats>("stats")),
+    };
     const what =
-      head.kind === "find"
-        ? `look up records of ${head.table}`
-        : `write ${batch.length} row(s) to ${head.table}`;
+      head.kind === "schema"
+        ? `read the schema of base ${ctx.key}`
+        : head.kind === "find"
+          ? `look up records of ${head.table}`
+          : `write ${batch.length} row(s) to ${head.table}`;
     const creates = head.kind === "row" && head.mode.kind === "create";
     let outcome: AttemptOutcome;
     for (;;) {
@@ -264,31 +300,48 @@ export function airtableWriter(options: AirtableWriterOptions) {
   return restate.object({
     name: WRITER_NAME,
     description:
-      "Writes rows of many runs to one Airtable base: batched, within its rate limit, each row once",
+      "Every request poekhali's runs make to one Airtable base, within its rate limit: rows batched and written once, schema reads shared",
     handlers: {
-      /** Queues a run's rows (or a sensor's look-up); the run parks on `trigger_id` until they are written. */
-      enqueue: async (
-        ctx: restate.ObjectContext,
-        request: WriterRequest,
-      ): Promise<void> => {
-        const items = itemsOf(request);
-        if (items.length === 0)
-          return ctx.resolveAwakeable(request.trigger_id, { records: [] });
-        const first = await new QueueStore(ctx).append(items);
-        if (items.length > 1)
-          ctx.set<Pending>(`request:${request.trigger_id}`, {
-            first,
-            results: items.map(() => null),
-          });
-        if (!(await ctx.get<boolean>("draining"))) {
-          ctx.set("draining", true);
-          // An idle base with a free slot writes now, in this invocation: one hop fewer per row when not busy.
-          await drain(ctx, true);
-        }
-      },
+      /** Queues a run's rows, a sensor's look-up or a schema check; the run parks on `trigger_id` until answered. */
+      enqueue: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          request: WriterRequest,
+        ): Promise<void> => {
+          if (request.kind === "schema") {
+            const read = await new SchemaCache(ctx, schemaMaxAgeMs).fresh(
+              request.table,
+              () => ctx.date.now(),
+            );
+            // A recent read answers at once, without a request and without waiting for the queue.
+            if (read) {
+              await countSchemaHits(ctx, 1);
+              return ctx.resolveAwakeable(request.trigger_id, read);
+            }
+          }
+          const items = itemsOf(request);
+          if (items.length === 0)
+            return ctx.resolveAwakeable(request.trigger_id, { records: [] });
+          const first = await new QueueStore(ctx).append(items);
+          if (items.length > 1)
+            ctx.set<Pending>(`request:${request.trigger_id}`, {
+              first,
+              results: items.map(() => null),
+            });
+          if (!(await ctx.get<boolean>("draining"))) {
+            ctx.set("draining", true);
+            // An idle base with a free slot writes now, in this invocation: one hop fewer per row when not busy.
+            await drain(ctx, true);
+          }
+        },
+      ),
 
       /** Sends the next batch when the base has a free request slot, then hands itself the rest. */
-      drain: (ctx: restate.ObjectContext): Promise<void> => drain(ctx, false),
+      drain: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext): Promise<void> => drain(ctx, false),
+      ),
 
       /** How this base's writer is doing: counters, rows waiting, and the pause in force. */
       stats: restate.handlers.object.shared(
@@ -300,7 +353,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
             ctx.get<Pace>("pace"),
           ]);
           return {
-            stats: { ...NO_STATS, ...stats },
+            stats: { ...NO_WRITER_STATS, ...stats },
             queued: (tail ?? 0) - (head ?? 0),
             pausedUntil: pace?.pausedUntil ?? 0,
           };

@@ -40,4 +40,16 @@ describe("takeBatch", () => {
     (queue[0] as { solo: boolean }).solo = true;
     expect(takeBatch(queue)).toHaveLength(1);
   });
+
+  it("answers every waiting schema check, of any table, with one read of the base's schema", () => {
+    const check = (trigger: string, table: string) =>
+      itemsOf({ kind: "schema", trigger_id: trigger, table });
+    const batch = takeBatch([
+      ...check("c1", "a"),
+      ...rows(2),
+      ...check("c2", "b"),
+      ...check("c3", "a"),
+    ]);
+    expect(batch.map((i) => i.trigger)).toEqual(["c1", "c2", "c3"]);
+  });
 });

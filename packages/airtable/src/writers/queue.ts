@@ -1,9 +1,5 @@
 import type { Fields } from "../hooks/airtable-types.js";
-import type {
-  FindRequest,
-  WriteMode,
-  WriteRequest,
-} from "./writer-protocol.js";
+import type { WriteMode, WriterRequest } from "./writer-protocol.js";
 
 /** One row waiting in a base's writer. */
 export interface QueuedRow {
@@ -31,14 +27,31 @@ export interface QueuedFind {
   attempts: number;
 }
 
+/** One schema check waiting in a base's writer for a read of the base's schema. */
+export interface QueuedSchema {
+  readonly kind: "schema";
+  readonly trigger: string;
+  readonly table: string;
+  attempts: number;
+}
+
 /** Anything waiting in a base's writer. */
-export type QueuedItem = QueuedRow | QueuedFind;
+export type QueuedItem = QueuedRow | QueuedFind | QueuedSchema;
 
 /** Most records Airtable takes in one request. */
 export const MAX_BATCH = 10;
 
 /** Turns a request into queue items. */
-export function itemsOf(request: WriteRequest | FindRequest): QueuedItem[] {
+export function itemsOf(request: WriterRequest): QueuedItem[] {
+  if (request.kind === "schema")
+    return [
+      {
+        kind: "schema",
+        trigger: request.trigger_id,
+        table: request.table,
+        attempts: 0,
+      },
+    ];
   if (request.kind === "find")
     return [
       {
@@ -74,12 +87,15 @@ function identity(row: QueuedRow): string {
 }
 
 /**
- * Picks the next request's items: the oldest item, and with a row, up to 9 more rows of any run for the same table
+ * Picks the next request's items: the oldest item; with a schema check, every schema check waiting (one read of the
+ * base's schema answers them all, whatever their table); with a row, up to 9 more rows of any run for the same table
  * and mode (never two with the same identity, which one upsert could not tell apart).
  */
 export function takeBatch(queue: readonly QueuedItem[]): QueuedItem[] {
   const head = queue[0];
   if (!head) return [];
+  if (head.kind === "schema")
+    return queue.filter((item) => item.kind === "schema");
   if (head.kind === "find" || head.solo) return [head];
   const key = `${head.table}\u0000${JSON.stringify(head.mode)}`;
   const seen = new Set<string>();

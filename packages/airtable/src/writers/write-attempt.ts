@@ -1,10 +1,12 @@
 import {
   AirtableError,
   AirtableInvalidValueError,
+  AirtablePermissionError,
   AirtableRateLimitError,
+  AirtableUnknownFieldError,
 } from "../errors.js";
 import type { AirtableHook } from "../hooks/airtable-hook.js";
-import type { AirtableRecord } from "../hooks/airtable-types.js";
+import type { AirtableRecord, TableMeta } from "../hooks/airtable-types.js";
 import { formulaMatching, sameValue } from "./formulas.js";
 import type { QueuedItem, QueuedRow } from "./queue.js";
 import type { WrittenRecord } from "./writer-protocol.js";
@@ -13,13 +15,20 @@ import type { WrittenRecord } from "./writer-protocol.js";
 export type AttemptOutcome = { readonly starts: number[] } & (
   | { readonly kind: "written"; readonly records: WrittenRecord[] }
   | { readonly kind: "found"; readonly records: AirtableRecord[] }
+  /** The base's tables from the metadata API; null when the token may not read them. */
+  | { readonly kind: "tables"; readonly tables: TableMeta[] | null }
   | {
       readonly kind: "rate-limited";
       readonly retryAfterMs: number;
       readonly message: string;
     }
   | { readonly kind: "transient"; readonly message: string }
-  | { readonly kind: "refused"; readonly message: string }
+  | {
+      readonly kind: "refused";
+      readonly message: string;
+      /** The table refused a column by name or type: what a recent schema check said of it may be out of date. */
+      readonly schemaChanged?: boolean;
+    }
 );
 
 /**
@@ -39,6 +48,16 @@ export async function attempt(
   try {
     const head = batch[0];
     if (!head) return { kind: "written", starts, records: [] };
+    if (head.kind === "schema") {
+      try {
+        const tables = await timed(() => hook.listTables());
+        return { kind: "tables", starts, tables };
+      } catch (error) {
+        // Without schema.bases:read the check is skipped, not failed: the writes may still be allowed.
+        if (!(error instanceof AirtablePermissionError)) throw error;
+        return { kind: "tables", starts, tables: null };
+      }
+    }
     if (head.kind === "find") {
       const records = await timed(() =>
         hook.listRecords(head.table, {
@@ -49,7 +68,7 @@ export async function attempt(
       );
       return { kind: "found", starts, records };
     }
-    const rows = batch as readonly QueuedRow[];
+    const rows = batch.filter((item) => item.kind === "row");
     const records =
       head.mode.kind === "upsert"
         ? await upsert(hook, head.table, rows, head.mode.fieldsToMergeOn, timed)
@@ -78,7 +97,10 @@ export async function attempt(
       error instanceof Error
         ? `${error.name}: ${error.message}`
         : String(error);
-    return { kind: "refused", starts, message };
+    const schemaChanged =
+      error instanceof AirtableUnknownFieldError ||
+      error instanceof AirtableInvalidValueError;
+    return { kind: "refused", starts, message, schemaChanged };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AirtableRecord, Fields } from "../hooks/airtable-types.js";
+import type { TableSchemaRead } from "../schema/check-table-schema.js";
 
 /** The per-base writer's Restate name; its keys are base ids. */
 export const WRITER_NAME = "airtable_writer";
@@ -28,8 +29,18 @@ export type FindRequest = {
   readonly formula: string;
 };
 
+/**
+ * A schema check a task hands to the writer: answered at once from a recent read of the table, else by one metadata
+ * request shared by every run asking meanwhile; resolved with a {@link SchemaResult}.
+ */
+export type SchemaRequest = {
+  readonly kind: "schema";
+  readonly trigger_id: string;
+  readonly table: string;
+};
+
 /** Anything the writer's `enqueue` takes. */
-export type WriterRequest = WriteRequest | FindRequest;
+export type WriterRequest = WriteRequest | FindRequest | SchemaRequest;
 
 /** One written row: its record id, and whether this write created it (false when it updated or found it). */
 export type WrittenRecord = {
@@ -47,6 +58,9 @@ export type FindResult = {
   readonly records: AirtableRecord[];
 };
 
+/** What a schema check's trigger is resolved with: the table as the metadata API showed it, at most a few minutes ago. */
+export type SchemaResult = TableSchemaRead;
+
 /** Counters a writer keeps per base, for people and benchmarks. */
 export type WriterStats = {
   requests: number;
@@ -54,6 +68,21 @@ export type WriterStats = {
   rateLimited: number;
   transientFailures: number;
   refused: number;
+  /** Metadata requests (reads of the base's schema). */
+  schemaReads: number;
+  /** Schema checks answered from a recent read, without a request. */
+  schemaHits: number;
+};
+
+/** A writer's counters before its first request. */
+export const NO_WRITER_STATS: WriterStats = {
+  requests: 0,
+  rows: 0,
+  rateLimited: 0,
+  transientFailures: 0,
+  refused: 0,
+  schemaReads: 0,
+  schemaHits: 0,
 };
 
 /** What the writer's shared `stats` handler answers. */

@@ -4,6 +4,7 @@ import { EmulatorUsageError } from "../errors.js";
 import { readJsonBody } from "../http/request-body.js";
 import { sendHtml, sendJson } from "../http/respond.js";
 import type { AccessTokens } from "./access-tokens.js";
+import type { AirtableCallLog } from "./call-log.js";
 import { notFound, unprocessable } from "./airtable-errors.js";
 import { findTable, recordToWire, tableToMeta } from "./base-store.js";
 import type { StoredBase } from "./base-store.js";
@@ -15,6 +16,7 @@ import type { BaseSchema } from "./table-schema.js";
 export interface ControlWorld {
   bases: Map<string, StoredBase>;
   tokens: AccessTokens;
+  calls: AirtableCallLog;
   addBase(schema: BaseSchema): StoredBase;
 }
 
@@ -23,7 +25,7 @@ const tokenBody = z.object({
   bases: z.union([z.array(z.string()), z.literal("all")]),
 });
 
-/** Serves `/_emulator/*` without auth: create bases and tokens, read back records and schemas, and the sandbox table page. */
+/** Serves `/_emulator/*` without auth: create bases and tokens, read back records, schemas and calls, and the sandbox table page. */
 export async function handleAirtableControl(
   world: ControlWorld,
   req: IncomingMessage,
@@ -51,6 +53,15 @@ export async function handleAirtableControl(
   if (route === "POST /_emulator/tokens") {
     const body = valid(tokenBody, await readJsonBody(req));
     sendJson(res, 200, { token: world.tokens.issue(body.scopes, body.bases) });
+    return;
+  }
+  const calls = /^(GET|DELETE) \/_emulator\/calls$/.exec(route);
+  if (calls !== null) {
+    if (calls[1] === "DELETE") world.calls.clear();
+    const base = new URL(req.url ?? "/", "http://emulator").searchParams.get(
+      "base",
+    );
+    sendJson(res, 200, { calls: world.calls.list(base ?? undefined) });
     return;
   }
   const match =

@@ -12,6 +12,8 @@ import { AccessTokens } from "./access-tokens.js";
 import { unprocessable } from "./airtable-errors.js";
 import { handleAirtableControl } from "./airtable-control.js";
 import { buildBase, findTable, recordToWire } from "./base-store.js";
+import { AirtableCallLog, baseOfPath } from "./call-log.js";
+import type { AirtableCall } from "./call-log.js";
 import type { StoredBase } from "./base-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import type { RateLimitOptions } from "./rate-limiter.js";
@@ -50,6 +52,7 @@ export class AirtableEmulator {
   readonly endpointUrl: string;
   private readonly bases = new Map<string, StoredBase>();
   private readonly tokens = new AccessTokens();
+  private readonly callLog = new AirtableCallLog();
 
   private constructor(
     private readonly server: HttpServer,
@@ -114,6 +117,11 @@ export class AirtableEmulator {
     return stored.records.map((record) => recordToWire(stored, record));
   }
 
+  /** Every REST request answered so far (control routes aside), optionally only those naming one base; oldest first. */
+  calls(baseId?: string): AirtableCall[] {
+    return this.callLog.list(baseId);
+  }
+
   /** Stops the server; safe to call twice. */
   close(): Promise<void> {
     return this.server.close();
@@ -132,8 +140,10 @@ export class AirtableEmulator {
     res: ServerResponse,
   ): Promise<void> {
     const url = new URL(req.url ?? "/", "http://emulator");
+    const arrived = this.now();
+    let path = url.pathname;
     try {
-      const path =
+      path =
         url.pathname.length > 1
           ? url.pathname.replace(/\/+$/, "")
           : url.pathname;
@@ -142,6 +152,7 @@ export class AirtableEmulator {
           {
             bases: this.bases,
             tokens: this.tokens,
+            calls: this.callLog,
             addBase: (schema) => this.addBase(schema),
           },
           req,
@@ -186,5 +197,13 @@ export class AirtableEmulator {
         throw error;
       }
     }
+    if (!path.startsWith("/_emulator/"))
+      this.callLog.record({
+        method: req.method ?? "GET",
+        path,
+        base_id: baseOfPath(path),
+        status: res.statusCode,
+        time: arrived,
+      });
   }
 }

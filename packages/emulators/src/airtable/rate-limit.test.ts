@@ -14,7 +14,7 @@ async function start(options: AirtableEmulatorOptions) {
     (n) => emu!.createBase({ name: `b${n}`, tables: [TG_ACTIONS_TABLE] }).id,
   );
   const token = emu.createToken({
-    scopes: ["data.records:read"],
+    scopes: ["data.records:read", "schema.bases:read"],
     bases: "all",
   });
   const url = emu.endpointUrl;
@@ -28,7 +28,14 @@ async function start(options: AirtableEmulatorOptions) {
       retryAfter: response.headers.get("retry-after"),
     };
   };
-  return { bases, token, get };
+  const meta = async (baseId = bases[0] ?? "") => {
+    const response = await fetch(`${url}/v0/meta/bases/${baseId}/tables`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await response.arrayBuffer();
+    return response.status;
+  };
+  return { bases, token, get, meta };
 }
 
 afterEach(async () => {
@@ -77,5 +84,39 @@ describe("AirtableEmulator rate limit", () => {
       statusCode: 429,
       error: "TOO_MANY_REQUESTS",
     });
+  });
+
+  it("counts the metadata API against the base's limit, as Airtable does", async () => {
+    const { bases, get, meta } = await start({ rateLimit: true });
+    for (let i = 0; i < 3; i += 1) expect(await meta()).toBe(200);
+    for (let i = 0; i < 2; i += 1) expect((await get()).status).toBe(200);
+    expect(await meta()).toBe(429);
+    expect(await meta(bases[1])).toBe(200);
+  });
+
+  it("logs every REST request with its base and status, for the control API to list", async () => {
+    const { bases, get, meta } = await start({
+      rateLimit: { requestsPerSecond: 2 },
+    });
+    await meta();
+    await get();
+    await get();
+    await get(bases[1]);
+    expect(emu!.calls(bases[0]).map((c) => c.status)).toEqual([200, 200, 429]);
+    expect(emu!.calls(bases[0])[0]).toEqual({
+      method: "GET",
+      path: `/v0/meta/bases/${bases[0]}/tables`,
+      base_id: bases[0],
+      status: 200,
+      time: clock,
+    });
+    const listed = await fetch(
+      `${emu!.endpointUrl}/_emulator/calls?base=${bases[1]}`,
+    );
+    expect(((await listed.json()) as { calls: unknown[] }).calls).toHaveLength(
+      1,
+    );
+    await fetch(`${emu!.endpointUrl}/_emulator/calls`, { method: "DELETE" });
+    expect(emu!.calls()).toEqual([]);
   });
 });

@@ -59,6 +59,8 @@ export function handleRestApi(world: RestWorld, request: RestRequest): unknown {
       };
     }
     if (parts.length === 5 && parts[2] === "bases" && parts[4] === "tables") {
+      // Airtable counts the metadata API against the base's 5 requests per second like any other request.
+      world.limiter?.hit(parts[3] ?? "");
       const base = world.bases.get(parts[3] ?? "");
       if (base === undefined) throw notFound();
       authorize(grant, "schema.bases:read", base.id);

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IngressError } from "@poekhali/core";
+import {
+  AirtableHook,
+  RECORD_WATCH_NAME,
+  WRITER_NAME,
+  type AirtableWriterOptions,
+} from "@poekhali/airtable";
+import type { AirtableCall } from "@poekhali/emulators";
+import { choosePort } from "../packages/poekhali/src/ports.js";
+import { AIRTABLE_DAGS } from "./airtable-dags.js";
+import {
+  serveWorker,
+  startAirtableStack,
+  type AirtableStack,
+} from "./airtable-stack.js";
+import { eventually } from "./harness.js";
+
+/** A stack with Airtable's 5 requests/s per base enforced, and a worker whose writer has these options. */
+async function limitedStack(
+  writer: Omit<AirtableWriterOptions, "hookFor" | "log"> = {},
+) {
+  // A 429 closes the base for 3 s instead of 30 s: long enough to see, short enough for main to finish failing.
+  const stack = await startAirtableStack({ rateLimit: { penaltyMs: 3_000 } });
+  const worker = await serveWorker(
+    stack.target,
+    AIRTABLE_DAGS,
+    await choosePort(0),
+    (line) => stack.logs.push(line),
+    undefined,
+    writer,
+  );
+  await stack.server.register(worker.url);
+  return { stack, stop: async () => (await worker.stop(), await stack.stop()) };
+}
+
+const press = (username: string, ms: number, chat = "-100") => ({
+  chat_id: chat,
+  username,
+  triggered_at: new Date(Date.UTC(2024, 0, 1, 12, 0, 0, ms)).toISOString(),
+});
+
+const metadataReads = (calls: AirtableCall[]) =>
+  calls.filter((c) => c.path.startsWith("/v0/meta/bases/"));
+
+/** The most requests the base got within any one second. */
+const busiestSecond = (calls: AirtableCall[]) =>
+  Math.max(
+    0,
+    ...calls.map(
+      (c) =>
+        calls.filter((d) => d.time >= c.time && d.time < c.time + 1000).length,
+    ),
+  );
+
+const finishAll = (stack: AirtableStack, dagId: string, ids: string[]) =>
+  Promise.all(
+    ids.map(async (id) => (await stack.finished(dagId, id)).dag_run.state),
+  );
+
+describe("one request budget per base, for every kind of request", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  afterAll(() => stop?.());
+
+  it("keeps schema checks, writes and a record sensor's look-ups of runs started together under 5/s: no 429, each row once", async () => {
+    await stack.start("at_sensor", "watcher", { chat_id: "-77" });
+    await eventually(
+      "the record sensor to poll",
+      async () =>
+        (await stack.status("at_sensor", "watcher"))?.task_instances[1]
+          ?.state === "deferred",
+    );
+    const ids = Array.from({ length: 12 }, (_, i) => `cw${i}`);
+    await Promise.all(
+      ids.map((id, i) =>
+        stack.start("at_check_write", id, press(id, i, "-77")),
+      ),
+    );
+
+    expect(new Set(await finishAll(stack, "at_check_write", ids))).toEqual(
+      new Set(["success"]),
+    );
+    expect((await stack.finished("at_sensor", "watcher")).dag_run.state).toBe(
+      "success",
+    );
+    const calls = stack.calls();
+    expect(calls.filter((c) => c.status === 429)).toEqual([]);
+    expect(busiestSecond(calls)).toBeLessThanOrEqual(5);
+    expect(metadataReads(calls)).toHaveLength(1);
+    for (const id of ids)
+      expect(stack.rows().filter((r) => r.fields.username === id)).toHaveLength(
+        1,
+      );
+    expect((await stack.writer()).stats.rateLimited).toBe(0);
+  });
+});
+
+describe("a table's schema, read once for the runs that check it together", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  afterAll(() => stop?.());
+
+  it("answers 20 runs triggered together with one metadata request", async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `check${i}`);
+    await Promise.all(ids.map((id) => stack.start("at_check", id)));
+    expect(new Set(await finishAll(stack, "at_check", ids))).toEqual(
+      new Set(["success"]),
+    );
+    expect(metadataReads(stack.calls())).toHaveLength(1);
+    expect(stack.calls().filter((c) => c.status === 429)).toEqual([]);
+    const { stats } = await stack.writer();
+    expect(stats.schemaReads).toBe(1);
+    expect(stats.schemaHits).toBe(19);
+  });
+
+  it("reads the schema again after a write is refused over a column", async () => {
+    await stack.start("at_check", "before-error");
+    await stack.finished("at_check", "before-error");
+    expect(metadataReads(stack.calls())).toHaveLength(1);
+
+    await stack.start("at_raw", "unknown-column", {
+      fields: { ...press("x", 0), nope: "x" },
+    });
+    const refused = await stack.finished("at_raw", "unknown-column");
+    expect(refused.task_instances[0]?.note).toMatch(/UNKNOWN_FIELD_NAME/);
+
+    await stack.start("at_check", "after-error");
+    expect(
+      (await stack.finished("at_check", "after-error")).dag_run.state,
+    ).toBe("success");
+    expect(metadataReads(stack.calls())).toHaveLength(2);
+  });
+
+  it("keeps the writer's queue and the record watch out of Restate's ingress, and its stats in", async () => {
+    const refusal = (call: Promise<unknown>) =>
+      call.then(
+        () => "accepted",
+        (error: unknown) =>
+          error instanceof IngressError ? error.status : String(error),
+      );
+    const base = stack.target.baseId;
+    const enqueue = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "enqueue", key: base },
+        {
+          kind: "write",
+          trigger_id: "sign_1fake",
+          table: "tg_actions",
+          records: [press("intruder", 999)],
+          mode: { kind: "upsert", fieldsToMergeOn: ["chat_id"] },
+        },
+      ),
+    );
+    const drain = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "drain", key: base },
+        null,
+      ),
+    );
+    const watch = await refusal(
+      stack.ingress.send(
+        { service: RECORD_WATCH_NAME, handler: "watch" },
+        {
+          base_id: base,
+          table: "tg_actions",
+          formula: "TRUE()",
+          trigger_id: "sign_1fake",
+          poke_interval_ms: 1000,
+          timeout_ms: 1000,
+        },
+      ),
+    );
+    expect({ enqueue, drain, watch }).toEqual({
+      enqueue: expect.any(Number),
+      drain: expect.any(Number),
+      watch: expect.any(Number),
+    });
+    for (const status of [enqueue, drain, watch])
+      expect(status as number).toBeGreaterThanOrEqual(400);
+    expect(
+      stack.rows().filter((r) => r.fields.username === "intruder"),
+    ).toEqual([]);
+    expect((await stack.writer()).stats.rows).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("a read of a table's schema past its age", () => {
+  const MAX_AGE_MS = 5_000;
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(
+    async () =>
+      ({ stack, stop } = await limitedStack({ schemaMaxAgeMs: MAX_AGE_MS })),
+  );
+  afterAll(() => stop?.());
+
+  it("is shared within its age and read again by the first run after it", async () => {
+    await stack.start("at_check", "first");
+    await stack.finished("at_check", "first");
+    await stack.start("at_check", "soon-after");
+    await stack.finished("at_check", "soon-after");
+    const [read] = metadataReads(stack.calls());
+    expect(metadataReads(stack.calls())).toHaveLength(1);
+
+    await eventually(
+      "the read to be older than its age",
+      () => Date.now() > (read?.time ?? 0) + MAX_AGE_MS,
+    );
+    await stack.start("at_check", "later");
+    expect((await stack.finished("at_check", "later")).dag_run.state).toBe(
+      "success",
+    );
+    expect(metadataReads(stack.calls())).toHaveLength(2);
+  });
+});
+
+describe("schema checks queued while the base is closed", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  afterAll(() => stop?.());
+
+  it("share one metadata request once it opens, however many are waiting", async () => {
+    // Another program spends the base's budget: Airtable closes it for the penalty, and the checks queue up.
+    const other = new AirtableHook({ ...stack.target });
+    await Promise.allSettled(
+      Array.from({ length: 6 }, () => other.listRecords("tg_actions")),
+    );
+    // More than the 40 places one drain looks at: those past them are answered by the same read.
+    const ids = Array.from({ length: 45 }, (_, i) => `queued${i}`);
+    await Promise.all(ids.map((id) => stack.start("at_check", id)));
+    expect(new Set(await finishAll(stack, "at_check", ids))).toEqual(
+      new Set(["success"]),
+    );
+    const reads = metadataReads(stack.calls());
+    expect(reads.filter((c) => c.status === 200)).toHaveLength(1);
+    const { stats } = await stack.writer();
+    expect(stats.schemaReads).toBe(1);
+    expect(stats.schemaReads + stats.schemaHits).toBeLessThanOrEqual(45);
+    // The one 429 is the base the other program closed; the writer sat it out and met no other.
+    expect(stats.rateLimited).toBe(1);
+  });
+});
