@@ -29,6 +29,48 @@ function cli(
   });
 }
 
+describe("the poekhali CLI without a running app", () => {
+  // Nothing listens here: these verbs read the DAGs folder, as Airflow's read the DAG bag.
+  const offline = { POEKHALI_PORT: "9", POEKHALI_URL: "http://127.0.0.1:9" };
+
+  it("lists the DAGs folder's DAGs, as a table, JSON or plain lines", async () => {
+    const asJson = await cli(["dags", "list", "-o", "json"], offline);
+    expect(asJson.code).toBe(0);
+    expect(JSON.parse(asJson.out)).toEqual([
+      expect.objectContaining({
+        dag_id: "telegram_go_button",
+        fileloc: join(ROOT, "dags", "telegram_go_button.ts"),
+      }),
+    ]);
+    const plain = await cli(["dags", "list", "--output", "plain"], offline);
+    expect(plain.out.split("\t")[0]).toBe("telegram_go_button");
+  });
+
+  it("shows a DAG as Graphviz DOT and lists its tasks upstream first", async () => {
+    const show = await cli(["dags", "show", "telegram_go_button"], offline);
+    expect(show.code).toBe(0);
+    expect(show.out).toContain('"send_button" -> "wait_for_press";');
+    const tasks = await cli(["tasks", "list", "telegram_go_button"], offline);
+    expect(tasks.out.trim().split("\n")).toEqual([
+      "check_table",
+      "send_button",
+      "wait_for_press",
+      "write_row",
+    ]);
+  });
+
+  it("names what is wrong with a misspelt DAG id or output format, with exit code 2", async () => {
+    const dag = await cli(["dags", "show", "telegram_go_buton"], offline);
+    expect(dag.code).toBe(2);
+    expect(dag.err).toContain(
+      'no DAG "telegram_go_buton" in the DAGs folder; there are: telegram_go_button',
+    );
+    const format = await cli(["dags", "list", "-o", "yaml"], offline);
+    expect(format.code).toBe(2);
+    expect(format.err).toContain("--output must be table, json or plain");
+  });
+});
+
 describe("the poekhali CLI", () => {
   let app: AppUnderTest;
   let url: string[];
@@ -44,7 +86,9 @@ describe("the poekhali CLI", () => {
   it("lists DAGs", async () => {
     const { code, out } = await cli(["dags", "list", ...url]);
     expect(code).toBe(0);
-    expect(out).toMatch(/^telegram_go_button \| airflow101,telegram,airtable/m);
+    expect(out).toMatch(
+      /^telegram_go_button \| \S+dags\/telegram_go_button\.ts \| airflow101,telegram,airtable/m,
+    );
   });
 
   it("triggers, waits for the press and exits 0 on success; then shows runs and task states", async () => {

@@ -1,7 +1,10 @@
 import { parseArgs } from "node:util";
 import { ApiClient } from "./api-client.js";
-import { table } from "./table.js";
+import { dagBag, dagDot, dagOf } from "./dag-bag.js";
+import { OUTPUT_OPTIONS, outputFormat, render } from "./output.js";
 import { CommandFailed, UsageError } from "./usage-error.js";
+
+const warn = (line: string) => void process.stderr.write(`${line}\n`);
 
 interface DagRunView {
   dag_run_id: string;
@@ -12,12 +15,14 @@ interface DagRunView {
 
 /** Help for `poekhali dags`. */
 export const DAGS_HELP = `Usage:
-  poekhali dags list [--json]                                     the DAGs the app serves
+  poekhali dags list [-o table|json|plain]                        the DAGs in the DAGs folder (no app needed)
+  poekhali dags show <dag_id>                                     the DAG's tasks and edges as Graphviz DOT (no app needed)
   poekhali dags trigger <dag_id> [--conf JSON] [--run-id ID] [--wait] [--json]
                                                                   start a run (with --wait: until it ends; exit 1 if it failed)
-  poekhali dags runs <dag_id> [--json]                            the DAG's runs, newest first
+  poekhali dags list-runs <dag_id> [-o …]                         the DAG's runs, newest first (also: dags runs)
 
-Options: --url URL (default POEKHALI_URL, else http://127.0.0.1:$POEKHALI_PORT), --help`;
+Options: -o/--output table|json|plain (--json = -o json), --url URL (default POEKHALI_URL, else
+http://127.0.0.1:$POEKHALI_PORT), --help`;
 
 /** Runs `poekhali dags <verb> ...`; returns the exit code. */
 export async function dagsCommand(
@@ -31,7 +36,7 @@ export async function dagsCommand(
       conf: { type: "string" },
       "run-id": { type: "string" },
       wait: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
+      ...OUTPUT_OPTIONS,
       url: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -41,41 +46,48 @@ export async function dagsCommand(
     print(DAGS_HELP);
     return values.help ? 0 : 2;
   }
-  const api = ApiClient.resolve(values.url);
+  const format = outputFormat(values);
   const out = (data: unknown, text: () => string) =>
-    print(values.json ? JSON.stringify(data, null, 2) : text());
+    print(format === "json" ? JSON.stringify(data, null, 2) : text());
 
   if (verb === "list") {
-    const { dags } = await api.request<{
-      dags: { dag_id: string; description: string; tags: { name: string }[] }[];
-    }>("GET", "/api/v1/dags");
-    out(dags, () =>
-      table(
-        ["dag_id", "tags", "description"],
-        dags.map((d) => [
-          d.dag_id,
-          d.tags.map((t) => t.name).join(","),
+    // Read from the DAGs folder, as `airflow dags list` reads its DAG bag: no running app needed.
+    const bag = await dagBag(warn);
+    print(
+      render(
+        format,
+        ["dag_id", "fileloc", "tags", "description"],
+        [...bag.dags.values()].map((d) => [
+          d.id,
+          bag.files.get(d.id) ?? "",
+          d.tags.join(","),
           d.description,
         ]),
       ),
     );
-    return 0;
+    return bag.errors.length > 0 ? 1 : 0;
   }
   if (!dagId)
     throw new UsageError(
       `poekhali dags ${verb} needs a <dag_id>\n\n${DAGS_HELP}`,
     );
+  if (verb === "show") {
+    print(dagDot(dagOf(await dagBag(warn), dagId)));
+    return 0;
+  }
+  const api = ApiClient.resolve(values.url);
   const base = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns`;
 
-  if (verb === "runs") {
+  if (verb === "runs" || verb === "list-runs") {
     const { dag_runs } = await api.request<{ dag_runs: DagRunView[] }>(
       "GET",
       base,
     );
-    out(dag_runs, () =>
-      table(
-        ["dag_run_id", "state", "start_date"],
-        dag_runs.map((r) => [r.dag_run_id, r.state, r.start_date]),
+    print(
+      render(
+        format,
+        ["dag_run_id", "state", "start_date", "end_date"],
+        dag_runs.map((r) => [r.dag_run_id, r.state, r.start_date, r.end_date]),
       ),
     );
     return 0;
@@ -100,7 +112,7 @@ export async function dagsCommand(
       out(run, () => `triggered ${dagId} run ${run.dag_run_id} (${run.state})`);
       return 0;
     }
-    if (!values.json)
+    if (format !== "json")
       print(`triggered ${dagId} run ${run.dag_run_id}; waiting for it to end…`);
     const path = `${base}/${encodeURIComponent(run.dag_run_id)}`;
     for (;;) {

@@ -1,4 +1,5 @@
-function cell(c: unknown): string {
+/** A value as one cell of text: empty for null, JSON for objects. */
+export function cell(c: unknown): string {
   if (c === null || c === undefined) return "";
   if (typeof c === "string") return c;
   if (typeof c === "number" || typeof c === "boolean") return String(c);

@@ -4,19 +4,24 @@ import { resolveConfig } from "../config.js";
 import { loadDags } from "../dag-loader.js";
 import { connectionsFrom } from "../worker/connections.js";
 import { ApiClient } from "./api-client.js";
-import { table } from "./table.js";
+import { dagBag, dagOf, taskTree } from "./dag-bag.js";
+import { OUTPUT_OPTIONS, outputFormat, render } from "./output.js";
 import { runTaskTest } from "./task-test.js";
 import { CommandFailed, UsageError } from "./usage-error.js";
 
 /** Help for `poekhali tasks`. */
 export const TASKS_HELP = `Usage:
-  poekhali tasks states <dag_id> <run_id> [--json]      each task's state, try number and times in a run
+  poekhali tasks list <dag_id> [--tree]                 the DAG's task ids, upstream first (no app needed)
+  poekhali tasks states-for-dag-run <dag_id> <run_id> [-o table|json|plain]
+                                                        each task's state, try number and times in a run
+                                                        (also: tasks states)
   poekhali tasks test <dag_id> <task_id> [--conf JSON] [--upstream JSON]
                                                         run one task here, without Restate and without recording
                                                         anything (Airflow's tasks test); --upstream gives the
                                                         outputs of the tasks it takes data from, by task id
 
-Options: --url URL (for states; default POEKHALI_URL, else http://127.0.0.1:$POEKHALI_PORT), --help`;
+Options: -o/--output table|json|plain (--json = -o json), --url URL (for states; default POEKHALI_URL,
+else http://127.0.0.1:$POEKHALI_PORT), --help`;
 
 const json = (flag: string, text: string | undefined): unknown => {
   if (text === undefined) return {};
@@ -40,7 +45,8 @@ export async function tasksCommand(
     options: {
       conf: { type: "string" },
       upstream: { type: "string" },
-      json: { type: "boolean", default: false },
+      ...OUTPUT_OPTIONS,
+      tree: { type: "boolean", default: false },
       url: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -50,12 +56,26 @@ export async function tasksCommand(
     print(TASKS_HELP);
     return values.help ? 0 : 2;
   }
+  if (verb === "list") {
+    if (!dagId)
+      throw new UsageError(
+        `poekhali tasks list needs a <dag_id>\n\n${TASKS_HELP}`,
+      );
+    const dag = dagOf(
+      await dagBag((line) => void process.stderr.write(`${line}\n`)),
+      dagId,
+    );
+    print(
+      values.tree ? taskTree(dag) : dag.tasks.map((t) => t.taskId).join("\n"),
+    );
+    return 0;
+  }
   if (!dagId || !second)
     throw new UsageError(
       `poekhali tasks ${verb} needs a <dag_id> and a ${verb === "test" ? "<task_id>" : "<run_id>"}\n\n${TASKS_HELP}`,
     );
 
-  if (verb === "states") {
+  if (verb === "states" || verb === "states-for-dag-run") {
     const path = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns/${encodeURIComponent(second)}/taskInstances`;
     type Ti = {
       task_id: string;
@@ -68,18 +88,17 @@ export async function tasksCommand(
       task_instances: Ti[];
     }>("GET", path);
     print(
-      values.json
-        ? JSON.stringify(task_instances, null, 2)
-        : table(
-            ["task_id", "state", "try_number", "start_date", "end_date"],
-            task_instances.map((t) => [
-              t.task_id,
-              t.state,
-              t.try_number,
-              t.start_date,
-              t.end_date,
-            ]),
-          ),
+      render(
+        outputFormat(values),
+        ["task_id", "state", "try_number", "start_date", "end_date"],
+        task_instances.map((t) => [
+          t.task_id,
+          t.state,
+          t.try_number,
+          t.start_date,
+          t.end_date,
+        ]),
+      ),
     );
     return 0;
   }
