@@ -33,6 +33,7 @@ describe("loadDags", () => {
   it("finds nothing, without failing, in a folder that does not exist", async () => {
     expect(await loadDags(join(folder, "missing"))).toEqual({
       dags: new Map(),
+      files: new Map(),
       errors: [],
     });
   });
