@@ -55,7 +55,13 @@ export async function up(
       airtable = config.airtable;
     } else {
       // The sandbox stands in for the services; Airtable's rate limit is the writer's job, tested on its own.
-      const sandbox = await startSandbox({ host, airtableRateLimit: false });
+      // The chat and the table belong to this home like Restate's journal: after a restart they show what they
+      // showed, and their update and message ids go on from there instead of repeating ids Restate remembers.
+      const sandbox = await startSandbox({
+        host,
+        airtableRateLimit: false,
+        stateDir: join(config.home, "sandbox"),
+      });
       cleanups.push(() => sandbox.close());
       sandboxInfo = sandbox.info;
       sandboxPages = {
