@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
@@ -9,6 +9,7 @@ import { restApi, type SandboxInfo } from "./api/rest-api.js";
 import { telegramWebhook } from "./api/telegram-webhook.js";
 import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
 import { loadDags } from "./dag-loader.js";
+import { stopLeftovers, writePids } from "./leftovers.js";
 import { choosePort, rememberedPorts } from "./ports.js";
 import { RestateServer } from "./restate/restate-server.js";
 import { webPages } from "./web/pages.js";
@@ -35,6 +36,9 @@ export async function up(
 ): Promise<RunningApp> {
   const host = "127.0.0.1";
   mkdirSync(config.home, { recursive: true });
+  // A start after a SIGKILL finds what the killed one left (a restate-server still stopping, a stuck worker).
+  const stoppedLeftovers = await stopLeftovers(config.home);
+  if (stoppedLeftovers) log(`[app] ${stoppedLeftovers}`);
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {
@@ -119,6 +123,11 @@ export async function up(
       ...ports,
     });
     cleanups.push(() => restate.stop());
+    writePids(config.home, {
+      app: process.pid,
+      watchdog: restate.watchdogPid,
+      restate: restate.pid,
+    });
     const failed = restate.exited.then(
       (code) =>
         new Error(
@@ -147,6 +156,7 @@ export async function up(
 
     let ready = false;
     const worker = new WorkerProcess({
+      home: config.home,
       env: {
         ...process.env,
         TELEGRAM_BOT_TOKEN: telegram.token,
@@ -170,7 +180,7 @@ export async function up(
         // Changed DAG code has a new URI, hence a new deployment; runs keep the one they started on.
         await registerCurrent(restate, deployments[0] ?? "", log);
         ready = true;
-        writePids();
+        savePids();
       },
     });
     cleanups.push(() => worker.stop());
@@ -206,10 +216,12 @@ export async function up(
       }),
     );
     const port = await choosePort(config.port, config.host);
-    const server = await new Promise<ServerType>((resolve) => {
+    const server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: web.fetch, port, hostname: config.host }, () =>
         resolve(s),
       );
+      // "address in use" is a failed start, not a crash after "poekhali is up".
+      s.once("error", reject);
     });
     cleanups.push(
       () => new Promise((resolve) => server.close(() => resolve())),
@@ -218,18 +230,15 @@ export async function up(
       `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
     );
 
-    function writePids() {
-      const pids = {
+    function savePids() {
+      writePids(config.home, {
         app: process.pid,
+        watchdog: restate.watchdogPid,
         restate: restate.pid,
         worker: worker.pid,
-      };
-      writeFileSync(
-        join(config.home, "pids.json"),
-        `${JSON.stringify(pids)}\n`,
-      );
+      });
     }
-    writePids();
+    savePids();
     return {
       url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
       restateAdminUrl: restate.adminUrl,
