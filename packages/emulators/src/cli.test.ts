@@ -176,6 +176,40 @@ describe("poekhali emulators", () => {
     }
   });
 
+  it("keeps the chat, the table and their ids in EMULATORS_STATE_DIR across restarts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "emulators-state-"));
+    const env = {
+      EMULATORS_STATE_DIR: dir,
+      AIRTABLE_EMULATOR_RATE_LIMIT: "off",
+    };
+    try {
+      const first = await spawnEmulators(env);
+      const { api_root, token, chat_id } = first.info.telegram;
+      const send = async (root: string) =>
+        (
+          (await (
+            await fetch(`${root}/bot${token}/sendMessage`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ chat_id, text: "Готовы?" }),
+            })
+          ).json()) as { result: { message_id: number } }
+        ).result.message_id;
+      const before = await send(api_root);
+      expect(await first.stop()).toBe(0);
+      const second = await spawnEmulators(env);
+      try {
+        expect(second.info.telegram.token).toBe(token);
+        expect(second.info.airtable.token).toBe(first.info.airtable.token);
+        expect(await send(second.info.telegram.api_root)).toBe(before + 1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("names AIRTABLE_EMULATOR_RATE_LIMIT when it is neither on nor off", async () => {
     await expect(
       runEmulators({ env: { AIRTABLE_EMULATOR_RATE_LIMIT: "sometimes" } }),

@@ -249,8 +249,13 @@ export class TelegramEmulator {
           this.state.now,
           this.webhookRetry,
           (error) => {
-            // A delivered update leaves the queue: keep that, or a restart would deliver it again.
-            this.save();
+            // A delivered update leaves the queue: keep that, or a restart would deliver it again. Should the
+            // write fail, the next answer writes it; the delivery loop must go on.
+            try {
+              this.save();
+            } catch {
+              // Written with the next change.
+            }
             const watchers = this.webhookWatchers.get(bot.user.id) ?? [];
             this.webhookWatchers.delete(bot.user.id);
             for (const watcher of watchers) watcher(error);
