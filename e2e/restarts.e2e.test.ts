@@ -51,6 +51,22 @@ async function fixedPorts(): Promise<Record<string, string>> {
   return env;
 }
 
+/** Runs `poekhali up` that is expected to refuse to start, and returns its exit code and output. */
+async function runToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [BIN, "up"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, output };
+}
+
 /** Triggers a run and waits until it is parked on the press, returning the message with its button. */
 async function parkedRun(app: AppUnderTest, runId: string) {
   const sandbox = await sandboxOf(app);
@@ -144,6 +160,12 @@ describe("poekhali up across restarts", () => {
     const message = await parkedRun(first, "killed_while_waiting");
     // As the OOM killer or `kill -9 -<pgid>` would.
     expect(await first.stop("SIGKILL", { group: true })).toBe(null);
+    // restate-server is in a process group of its own; its watchdog stops it, with nobody else's help.
+    await eventually(
+      "every process of the killed start to exit",
+      () => !Object.values(pids).some(alive),
+      20_000,
+    );
 
     const second = await start(env);
     expect(second.url).toBe(first.url);
@@ -179,21 +201,35 @@ describe("poekhali up across restarts", () => {
   it("refuses to start beside a running start of the same home", async () => {
     const env = { POEKHALI_HOME: home() };
     const first = await start(env);
-    const second = spawn(process.execPath, [BIN, "up"], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    second.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    second.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const [code] = (await once(second, "exit")) as [number | null];
+    const { code, output } = await runToExit(env);
     expect(code).toBe(1);
     expect(output).toContain(
       `poekhali is already running on ${env.POEKHALI_HOME} (pid ${first.pids().app})`,
     );
     expect(output).not.toContain("poekhali is up");
     expect((await first.json("/healthz")).status).toBe(200);
+  });
+
+  it("refuses to start while a port of restate-server is taken, naming it, and never says it is up", async () => {
+    const env: Record<string, string> = {
+      POEKHALI_HOME: home(),
+      ...(await fixedPorts()),
+    };
+    const adminPort = Number(env.POEKHALI_RESTATE_ADMIN_PORT);
+    const squatter = createServer();
+    await new Promise<void>((resolve) =>
+      squatter.listen(adminPort, "127.0.0.1", resolve),
+    );
+    try {
+      const { code, output } = await runToExit(env);
+      expect(code).toBe(1);
+      expect(output).toContain(
+        `restate-server's admin port 127.0.0.1:${adminPort} is in use by another program`,
+      );
+      expect(output).not.toContain("poekhali is up");
+    } finally {
+      squatter.close();
+    }
   });
 
   it("stops cleanly on SIGHUP, as when its terminal closes, leaving no process behind", async () => {
