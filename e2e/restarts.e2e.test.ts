@@ -121,12 +121,15 @@ describe("poekhali up across restarts", () => {
     );
     // A second run stays waiting across the restart.
     const m2 = await parkedRun(first, "across_restart");
-    const rowsBefore = await (await sandboxOf(first)).rows();
+    const before = await sandboxOf(first);
+    const rowsBefore = await before.rows();
     expect(rowsBefore.map((r) => r.fields.username)).toEqual(["anna"]);
     expect(await first.stop("SIGINT", { group: true })).toBe(0);
 
     const second = await start(env);
     const sandbox = await sandboxOf(second);
+    // The same addresses: a chat page left open goes on working.
+    expect(sandbox.info).toEqual(before.info);
     const shown = await sandbox.messages();
     expect(shown.map((m) => [m.message_id, m.text, !!m.reply_markup])).toEqual([
       [m1.message_id, m1.text, false],

@@ -50,6 +50,29 @@ export async function up(
     rmSync(join(config.home, "pids.json"), { force: true });
   };
   try {
+    const { workerPort, telegramEmulatorPort, airtableEmulatorPort, ...ports } =
+      await rememberedPorts(
+        config.home,
+        {
+          ingressPort: config.restate.ingressPort,
+          adminPort: config.restate.adminPort,
+          nodePort: config.restate.nodePort,
+          workerPort: config.workerPort,
+          // The sandbox pages keep their addresses across restarts, so an open chat page goes on working.
+          telegramEmulatorPort: 0,
+          airtableEmulatorPort: 0,
+        },
+        host,
+        (name, from, to) =>
+          // A sandbox page at a new address is no news worth a warning.
+          !name.endsWith("EmulatorPort") &&
+          log(
+            `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
+              (name === "workerPort"
+                ? "Runs parked on the old port's deployments cannot resume; free the port and restart."
+                : ""),
+          ),
+      );
     let telegram: TelegramConfig;
     let airtable: AirtableConfig;
     let sandboxInfo: SandboxInfo | undefined;
@@ -63,6 +86,8 @@ export async function up(
       // showed, and their update and message ids go on from there instead of repeating ids Restate remembers.
       const sandbox = await startSandbox({
         host,
+        telegramPort: telegramEmulatorPort,
+        airtablePort: airtableEmulatorPort,
         airtableRateLimit: false,
         stateDir: join(config.home, "sandbox"),
       });
@@ -100,23 +125,6 @@ export async function up(
       `[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`,
     );
 
-    const { workerPort, ...ports } = await rememberedPorts(
-      config.home,
-      {
-        ingressPort: config.restate.ingressPort,
-        adminPort: config.restate.adminPort,
-        nodePort: config.restate.nodePort,
-        workerPort: config.workerPort,
-      },
-      host,
-      (name, from, to) =>
-        log(
-          `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
-            (name === "workerPort"
-              ? "Runs parked on the old port's deployments cannot resume; free the port and restart."
-              : ""),
-        ),
-    );
     const restate = await RestateServer.start({
       home: config.home,
       host,
