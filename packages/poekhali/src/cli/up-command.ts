@@ -4,8 +4,10 @@ import { loadDotEnv, resolveConfig } from "../config.js";
 export const UP_HELP = `Usage: poekhali up
 
 Starts restate-server, the worker and the web UI with REST API, and stays in the foreground; Ctrl-C (or a
-closed terminal) stops all of it, and nothing it started outlives it even if it is killed. Without TELEGRAM_BOT_TOKEN it runs the sandbox: local Telegram and Airtable emulators stand in for the
-real services. Settings come from the environment and ./.env (see .env.example).`;
+closed terminal) stops all of it, and nothing it started outlives it even if it is killed. A start finding
+what a killed start of the same POEKHALI_HOME left running stops it first. Without TELEGRAM_BOT_TOKEN it runs
+the sandbox: local Telegram and Airtable emulators stand in for the real services; their chat and table are
+kept in POEKHALI_HOME across restarts. Settings come from the environment and ./.env (see .env.example).`;
 
 /** Runs `poekhali up` until SIGINT/SIGTERM, or until restate-server dies (exit 1). */
 export async function upCommand(
