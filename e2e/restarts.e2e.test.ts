@@ -156,6 +156,23 @@ describe("poekhali up across restarts", () => {
     ]);
   });
 
+  it("answers the first press of a fresh sandbox on a home whose Restate remembers an earlier one", async () => {
+    // As a home made before the sandbox kept its state, or after its sandbox/ was deleted.
+    const env = { POEKHALI_HOME: home() };
+    const first = await start(env);
+    const m1 = await parkedRun(first, "old_sandbox");
+    await pressAndFinish(first, "old_sandbox", m1.message_id, ANNA);
+    expect(await first.stop("SIGINT", { group: true })).toBe(0);
+    rmSync(join(env.POEKHALI_HOME, "sandbox"), { recursive: true });
+
+    const second = await start(env);
+    const m2 = await parkedRun(second, "fresh_sandbox");
+    await pressAndFinish(second, "fresh_sandbox", m2.message_id, BORIS);
+    expect(
+      (await (await sandboxOf(second)).rows()).map((r) => r.fields.username),
+    ).toEqual(["Борис"]);
+  });
+
   it("starts healthy on the same home and ports after a SIGKILL of the whole process group, and the waiting run finishes", async () => {
     const env = { POEKHALI_HOME: home(), ...(await fixedPorts()) };
     const first = await start(env);

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { join } from "node:path";
 import { AirtableEmulator } from "./airtable/airtable-emulator.js";
 import type { RateLimitOptions } from "./airtable/rate-limiter.js";
@@ -91,16 +92,23 @@ export async function startSandbox(
     await telegram.close();
     throw error;
   }
-  // With a state directory, what an earlier start made is found again; anything missing is made.
+  // With a state directory, what an earlier start made is found again; anything missing is made. Made afresh,
+  // the chat gets a new id and the bot's update ids a new starting point (as Telegram picks one at random after
+  // a quiet week), so that nothing repeats ids an app may still remember from an earlier sandbox.
   const bot =
     telegram.findBot("poekhali_sandbox_bot") ??
     telegram.createBot({
       username: "poekhali_sandbox_bot",
       firstName: "poekhali bot",
+      firstUpdateId: randomInt(100_000_001, 900_000_000),
     });
   const chat =
     telegram.findChat("poekhali sandbox") ??
-    telegram.createChat({ type: "supergroup", title: "poekhali sandbox" });
+    telegram.createChat({
+      type: "supergroup",
+      title: "poekhali sandbox",
+      id: -Number(`100${randomInt(1_000_000_000, 9_999_999_999)}`),
+    });
   for (const user of SANDBOX_USERS)
     if (!telegram.hasUser(user.id)) telegram.createUser(user);
   const base =

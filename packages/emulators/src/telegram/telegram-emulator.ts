@@ -104,8 +104,14 @@ export class TelegramEmulator {
     return emulator;
   }
 
-  /** Creates a bot and returns its id, token and username. */
-  createBot(options: { username?: string; firstName?: string } = {}): {
+  /** Creates a bot and returns its id, token and username; its update ids start at `firstUpdateId` (100000001). */
+  createBot(
+    options: {
+      username?: string;
+      firstName?: string;
+      firstUpdateId?: number;
+    } = {},
+  ): {
     id: number;
     token: string;
     username: string;

@@ -86,7 +86,11 @@ export class TelegramState {
   ) {}
 
   /** Creates a bot with a fresh token. */
-  addBot(options: { username?: string; firstName?: string }): BotRecord {
+  addBot(options: {
+    username?: string;
+    firstName?: string;
+    firstUpdateId?: number;
+  }): BotRecord {
     const id = this.counters.bot++;
     const username = options.username ?? `emulated_${id}_bot`;
     const bot: BotRecord = {
@@ -97,7 +101,7 @@ export class TelegramState {
         username,
       },
       token: makeBotToken(id),
-      queue: new UpdateQueue(this.now, 100_000_001),
+      queue: new UpdateQueue(this.now, options.firstUpdateId ?? 100_000_001),
       calls: new CallLog(),
       faults: new FaultPlan(),
     };
