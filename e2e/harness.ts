@@ -34,7 +34,7 @@ export interface AppUnderTest {
   readonly url: string;
   readonly home: string;
   readonly output: () => string;
-  pids(): { app: number; restate: number; worker: number };
+  pids(): { app: number; restate: number; worker: number; watchdog: number };
   json<T>(
     path: string,
     init?: RequestInit,
@@ -107,6 +107,7 @@ export async function startApp(
         app: number;
         restate: number;
         worker: number;
+        watchdog: number;
       },
     async json<T>(path: string, init?: RequestInit) {
       const res = await fetch(`${url}${path}`, init);

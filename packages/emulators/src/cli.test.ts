@@ -23,7 +23,77 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Runs `poekhali emulators` as a user would, and returns what it printed and a way to stop it. */
+async function spawnEmulators(env: Record<string, string>): Promise<{
+  info: SandboxInfo;
+  stop(): Promise<number | null>;
+}> {
+  const child = spawn(process.execPath, [BIN, "emulators"], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, "exit");
+  const firstLine = new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout }).once("line", resolve),
+  );
+  const first = await Promise.race([
+    firstLine,
+    exited.then(() => {
+      throw new Error(`poekhali emulators exited early: ${stderr}`);
+    }),
+  ]);
+  return {
+    info: JSON.parse(first) as SandboxInfo,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill("SIGINT");
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Lists the sandbox table `count` times at once and returns the statuses. */
+async function burst(info: SandboxInfo, count: number): Promise<number[]> {
+  const { endpoint_url, base_id, table, token } = info.airtable;
+  const answers = await Promise.all(
+    Array.from({ length: count }, () =>
+      fetch(`${endpoint_url}/v0/${base_id}/${table}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    ),
+  );
+  return answers.map((res) => res.status);
+}
+
 describe("poekhali emulators", () => {
+  it("enforces Airtable's 5 requests/s per base by default", async () => {
+    const emulators = await spawnEmulators({});
+    try {
+      const statuses = await burst(emulators.info, 7);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+      // The penalty holds: the base keeps answering 429.
+      expect(await burst(emulators.info, 1)).toEqual([429]);
+    } finally {
+      expect(await emulators.stop()).toBe(0);
+    }
+  });
+
+  it("lets every request through with AIRTABLE_EMULATOR_RATE_LIMIT=off", async () => {
+    const emulators = await spawnEmulators({
+      AIRTABLE_EMULATOR_RATE_LIMIT: "off",
+    });
+    try {
+      expect(await burst(emulators.info, 12)).toEqual(Array(12).fill(200));
+    } finally {
+      expect(await emulators.stop()).toBe(0);
+    }
+  });
+
   it("prints one JSON line, serves both emulators on the given ports and stops on SIGINT", async () => {
     const dir = await mkdtemp(join(tmpdir(), "emulators-cli-"));
     const schema = join(dir, "bases.json");
@@ -102,6 +172,40 @@ describe("poekhali emulators", () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null)
         child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the chat, the table and their ids in EMULATORS_STATE_DIR across restarts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "emulators-state-"));
+    const env = {
+      EMULATORS_STATE_DIR: dir,
+      AIRTABLE_EMULATOR_RATE_LIMIT: "off",
+    };
+    try {
+      const first = await spawnEmulators(env);
+      const { api_root, token, chat_id } = first.info.telegram;
+      const send = async (root: string) =>
+        (
+          (await (
+            await fetch(`${root}/bot${token}/sendMessage`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ chat_id, text: "Готовы?" }),
+            })
+          ).json()) as { result: { message_id: number } }
+        ).result.message_id;
+      const before = await send(api_root);
+      expect(await first.stop()).toBe(0);
+      const second = await spawnEmulators(env);
+      try {
+        expect(second.info.telegram.token).toBe(token);
+        expect(second.info.airtable.token).toBe(first.info.airtable.token);
+        expect(await send(second.info.telegram.api_root)).toBe(before + 1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -11,7 +11,7 @@ export interface RunEmulatorsOptions {
 }
 
 /**
- * Starts the sandbox on TELEGRAM_EMULATOR_PORT / AIRTABLE_EMULATOR_PORT (0 = a free port), with AIRTABLE_EMULATOR_SCHEMA's bases and AIRTABLE_EMULATOR_RATE_LIMIT, prints one JSON line of SandboxInfo on stdout and the page URLs on stderr, and resolves once closed by SIGINT or SIGTERM.
+ * Starts the sandbox on TELEGRAM_EMULATOR_PORT / AIRTABLE_EMULATOR_PORT (0 = a free port), with AIRTABLE_EMULATOR_SCHEMA's bases, AIRTABLE_EMULATOR_RATE_LIMIT (on unless `off`) and EMULATORS_STATE_DIR (kept across restarts when set), prints one JSON line of SandboxInfo on stdout and the page URLs on stderr, and resolves once closed by SIGINT or SIGTERM.
  *
  * @example
  * await runEmulators(); // prints {"telegram":{...},"airtable":{...}}
@@ -23,11 +23,14 @@ export async function runEmulators(
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const schema = env.AIRTABLE_EMULATOR_SCHEMA?.trim() ?? "";
+  const stateDir = env.EMULATORS_STATE_DIR?.trim() ?? "";
   const sandbox = await startSandbox({
     telegramPort: portFrom(env, "TELEGRAM_EMULATOR_PORT"),
     airtablePort: portFrom(env, "AIRTABLE_EMULATOR_PORT"),
-    airtableRateLimit: switchFrom(env, "AIRTABLE_EMULATOR_RATE_LIMIT"),
+    // On unless turned off: people test their integrations here against what the real service enforces.
+    airtableRateLimit: switchFrom(env, "AIRTABLE_EMULATOR_RATE_LIMIT", true),
     ...(schema === "" ? {} : { airtableSchema: schema }),
+    ...(stateDir === "" ? {} : { stateDir }),
   });
   stdout.write(`${JSON.stringify(sandbox.info)}\n`);
   stderr.write(
@@ -66,9 +69,11 @@ function portFrom(
 function switchFrom(
   env: Record<string, string | undefined>,
   name: string,
+  byDefault: boolean,
 ): boolean {
   const text = env[name]?.trim().toLowerCase() ?? "";
-  if (["", "0", "false", "off", "no"].includes(text)) return false;
+  if (text === "") return byDefault;
+  if (["0", "false", "off", "no"].includes(text)) return false;
   if (["1", "true", "on", "yes"].includes(text)) return true;
   throw new EmulatorUsageError(`${name} must be on or off, got "${text}"`);
 }

@@ -1,3 +1,5 @@
+import { randomInt } from "node:crypto";
+import { join } from "node:path";
 import { AirtableEmulator } from "./airtable/airtable-emulator.js";
 import type { RateLimitOptions } from "./airtable/rate-limiter.js";
 import type { AirtableSchema } from "./airtable/table-schema.js";
@@ -27,6 +29,12 @@ export interface SandboxOptions {
   airtableRateLimit?: boolean | RateLimitOptions;
   /** More bases to declare beside airflow101 (a schema or a JSON file path); the sandbox token reaches them too. */
   airtableSchema?: AirtableSchema | string;
+  /**
+   * A directory that keeps the chat and the table across restarts (`telegram.json`, `airtable.json`): the same
+   * bot, token, chat, messages, buttons, rows and id counters come back, as the real services would keep them.
+   * Without it, every start is empty. Delete the directory to start afresh.
+   */
+  stateDir?: string;
 }
 
 /** A running sandbox: both emulators, the connection info and the two sandbox pages. */
@@ -58,9 +66,14 @@ export async function startSandbox(
   options: SandboxOptions = {},
 ): Promise<Sandbox> {
   const host = options.host === undefined ? {} : { host: options.host };
+  const state = (file: string) =>
+    options.stateDir === undefined
+      ? {}
+      : { stateFile: join(options.stateDir, file) };
   const telegram = await TelegramEmulator.start({
     port: options.telegramPort ?? 0,
     ...host,
+    ...state("telegram.json"),
   });
   let airtable: AirtableEmulator;
   try {
@@ -73,28 +86,39 @@ export async function startSandbox(
       ...(options.airtableSchema === undefined
         ? {}
         : { schema: options.airtableSchema }),
+      ...state("airtable.json"),
     });
   } catch (error) {
     await telegram.close();
     throw error;
   }
-  const bot = telegram.createBot({
-    username: "poekhali_sandbox_bot",
-    firstName: "poekhali bot",
-  });
-  const chat = telegram.createChat({
-    type: "supergroup",
-    title: "poekhali sandbox",
-  });
-  for (const user of SANDBOX_USERS) telegram.createUser(user);
-  const base = airtable.createBase({
-    name: "airflow101",
-    tables: [TG_ACTIONS_TABLE],
-  });
-  const token = airtable.createToken({
+  // With a state directory, what an earlier start made is found again; anything missing is made. Made afresh,
+  // the chat gets a new id and the bot's update ids a new starting point (as Telegram picks one at random after
+  // a quiet week), so that nothing repeats ids an app may still remember from an earlier sandbox.
+  const bot =
+    telegram.findBot("poekhali_sandbox_bot") ??
+    telegram.createBot({
+      username: "poekhali_sandbox_bot",
+      firstName: "poekhali bot",
+      firstUpdateId: randomInt(100_000_001, 900_000_000),
+    });
+  const chat =
+    telegram.findChat("poekhali sandbox") ??
+    telegram.createChat({
+      type: "supergroup",
+      title: "poekhali sandbox",
+      id: -Number(`100${randomInt(1_000_000_000, 9_999_999_999)}`),
+    });
+  for (const user of SANDBOX_USERS)
+    if (!telegram.hasUser(user.id)) telegram.createUser(user);
+  const base =
+    airtable.findBase("airflow101") ??
+    airtable.createBase({ name: "airflow101", tables: [TG_ACTIONS_TABLE] });
+  const grant = {
     scopes: ["data.records:read", "data.records:write", "schema.bases:read"],
     bases: airtable.baseIds(),
-  });
+  };
+  const token = airtable.findToken(grant) ?? airtable.createToken(grant);
   const table = TG_ACTIONS_TABLE.name;
   return {
     info: {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
@@ -12,6 +12,7 @@ import { restApi, type SandboxInfo } from "./api/rest-api.js";
 import { WEBHOOK_PATH, telegramWebhook } from "./api/telegram-webhook.js";
 import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
 import { loadDags } from "./dag-loader.js";
+import { stopLeftovers, writePids } from "./leftovers.js";
 import { choosePort, rememberedPorts } from "./ports.js";
 import { RestateServer } from "./restate/restate-server.js";
 import { webPages } from "./web/pages.js";
@@ -38,6 +39,9 @@ export async function up(
 ): Promise<RunningApp> {
   const host = "127.0.0.1";
   mkdirSync(config.home, { recursive: true });
+  // A start after a SIGKILL finds what the killed one left (a restate-server still stopping, a stuck worker).
+  const stoppedLeftovers = await stopLeftovers(config.home);
+  if (stoppedLeftovers) log(`[app] ${stoppedLeftovers}`);
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {
@@ -49,6 +53,29 @@ export async function up(
     rmSync(join(config.home, "pids.json"), { force: true });
   };
   try {
+    const { workerPort, telegramEmulatorPort, airtableEmulatorPort, ...ports } =
+      await rememberedPorts(
+        config.home,
+        {
+          ingressPort: config.restate.ingressPort,
+          adminPort: config.restate.adminPort,
+          nodePort: config.restate.nodePort,
+          workerPort: config.workerPort,
+          // The sandbox pages keep their addresses across restarts, so an open chat page goes on working.
+          telegramEmulatorPort: 0,
+          airtableEmulatorPort: 0,
+        },
+        host,
+        (name, from, to) =>
+          // A sandbox page at a new address is no news worth a warning.
+          !name.endsWith("EmulatorPort") &&
+          log(
+            `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
+              (name === "workerPort"
+                ? "Runs parked on the old port's deployments cannot resume; free the port and restart."
+                : ""),
+          ),
+      );
     let telegram: TelegramConfig;
     let airtable: AirtableConfig;
     let sandboxInfo: SandboxInfo | undefined;
@@ -57,7 +84,16 @@ export async function up(
       telegram = config.telegram;
       airtable = config.airtable;
     } else {
-      const sandbox = await startSandbox({ host });
+      // The sandbox stands in for the services; Airtable's rate limit is the writer's job, tested on its own.
+      // The chat and the table belong to this home like Restate's journal: after a restart they show what they
+      // showed, and their update and message ids go on from there instead of repeating ids Restate remembers.
+      const sandbox = await startSandbox({
+        host,
+        telegramPort: telegramEmulatorPort,
+        airtablePort: airtableEmulatorPort,
+        airtableRateLimit: false,
+        stateDir: join(config.home, "sandbox"),
+      });
       cleanups.push(() => sandbox.close());
       sandboxInfo = sandbox.info;
       sandboxPages = {
@@ -92,29 +128,17 @@ export async function up(
       `[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`,
     );
 
-    const { workerPort, ...ports } = await rememberedPorts(
-      config.home,
-      {
-        ingressPort: config.restate.ingressPort,
-        adminPort: config.restate.adminPort,
-        nodePort: config.restate.nodePort,
-        workerPort: config.workerPort,
-      },
-      host,
-      (name, from, to) =>
-        log(
-          `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
-            (name === "workerPort"
-              ? "Runs parked on the old port's deployments cannot resume; free the port and restart."
-              : ""),
-        ),
-    );
     const restate = await RestateServer.start({
       home: config.home,
       host,
       ...ports,
     });
     cleanups.push(() => restate.stop());
+    writePids(config.home, {
+      app: process.pid,
+      watchdog: restate.watchdogPid,
+      restate: restate.pid,
+    });
     const failed = restate.exited.then(
       (code) =>
         new Error(
@@ -143,6 +167,7 @@ export async function up(
 
     let ready = false;
     const worker = new WorkerProcess({
+      home: config.home,
       env: {
         ...process.env,
         TELEGRAM_BOT_TOKEN: telegram.token,
@@ -166,7 +191,7 @@ export async function up(
         // Changed DAG code has a new URI, hence a new deployment; runs keep the one they started on.
         await registerCurrent(restate, deployments[0] ?? "", log);
         ready = true;
-        writePids();
+        savePids();
       },
     });
     cleanups.push(() => worker.stop());
@@ -216,10 +241,12 @@ export async function up(
       }),
     );
     const port = await choosePort(config.port, config.host);
-    const server = await new Promise<ServerType>((resolve) => {
+    const server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: web.fetch, port, hostname: config.host }, () =>
         resolve(s),
       );
+      // "address in use" is a failed start, not a crash after "poekhali is up".
+      s.once("error", reject);
     });
     cleanups.push(
       () => new Promise((resolve) => server.close(() => resolve())),
@@ -228,18 +255,15 @@ export async function up(
       `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
     );
 
-    function writePids() {
-      const pids = {
+    function savePids() {
+      writePids(config.home, {
         app: process.pid,
+        watchdog: restate.watchdogPid,
         restate: restate.pid,
         worker: worker.pid,
-      };
-      writeFileSync(
-        join(config.home, "pids.json"),
-        `${JSON.stringify(pids)}\n`,
-      );
+      });
     }
-    writePids();
+    savePids();
     return {
       url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
       restateAdminUrl: restate.adminUrl,

@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     case "emulators": {
       if (rest.includes("--help") || rest.includes("-h")) {
         print(
-          "Usage: poekhali emulators\n\nStarts the Telegram Bot API and Airtable emulators on loopback (ports from TELEGRAM_EMULATOR_PORT and\nAIRTABLE_EMULATOR_PORT, 0 = free) and prints one JSON line saying where they are; Ctrl-C stops them.",
+          "Usage: poekhali emulators\n\nStarts the Telegram Bot API and Airtable emulators on loopback (ports from TELEGRAM_EMULATOR_PORT and\nAIRTABLE_EMULATOR_PORT, 0 = free) and prints one JSON line saying where they are; Ctrl-C stops them.\nAirtable's 5 requests/s per base (then 30 s of 429s) is enforced unless AIRTABLE_EMULATOR_RATE_LIMIT=off.\nWith EMULATORS_STATE_DIR, chats, messages, rows and ids are kept there across restarts.",
         );
         return 0;
       }

@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 
 /** Whether a port can be bound on `host` right now. */
-function free(port: number, host: string): Promise<boolean> {
+export function portIsFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));
@@ -54,7 +54,7 @@ export async function rememberedPorts<K extends string>(
       port =
         previous !== undefined &&
         !taken.has(previous) &&
-        (await free(previous, host))
+        (await portIsFree(previous, host))
           ? previous
           : await choosePort(0, host);
       while (taken.has(port)) port = await choosePort(0, host);

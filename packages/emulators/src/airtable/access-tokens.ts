@@ -15,6 +15,13 @@ export interface TokenGrant {
   bases: ReadonlySet<string> | "all";
 }
 
+/** A token and its grant as a state file holds them. */
+export interface TokenSnapshot {
+  token: string;
+  scopes: string[];
+  bases: string[] | "all";
+}
+
 /** Personal access tokens with their scopes and bases. */
 export class AccessTokens {
   private readonly grants = new Map<string, TokenGrant>();
@@ -27,6 +34,38 @@ export class AccessTokens {
       bases: bases === "all" ? "all" : new Set(bases),
     });
     return token;
+  }
+
+  /** Finds a token issued with exactly these scopes and bases, as one issued before a restart. */
+  find(scopes: string[], bases: string[] | "all"): string | undefined {
+    const same = (a: ReadonlySet<string>, b: string[]) =>
+      a.size === new Set(b).size && b.every((item) => a.has(item));
+    for (const [token, grant] of this.grants) {
+      const basesMatch =
+        bases === "all" || grant.bases === "all"
+          ? bases === grant.bases
+          : same(grant.bases, bases);
+      if (basesMatch && same(grant.scopes, scopes)) return token;
+    }
+    return undefined;
+  }
+
+  /** Every token with its grant, for a state file. */
+  snapshot(): TokenSnapshot[] {
+    return [...this.grants].map(([token, grant]) => ({
+      token,
+      scopes: [...grant.scopes],
+      bases: grant.bases === "all" ? "all" : [...grant.bases],
+    }));
+  }
+
+  /** Takes back what {@link AccessTokens.snapshot} returned. */
+  restore(tokens: TokenSnapshot[]): void {
+    for (const { token, scopes, bases } of tokens)
+      this.grants.set(token, {
+        scopes: new Set(scopes),
+        bases: bases === "all" ? "all" : new Set(bases),
+      });
   }
 
   /** Reads `Authorization: Bearer <token>` and returns its grant, or raises 401. */

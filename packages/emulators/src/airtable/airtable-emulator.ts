@@ -19,6 +19,8 @@ import { RateLimiter } from "./rate-limiter.js";
 import type { RateLimitOptions } from "./rate-limiter.js";
 import { readAirtableSchema } from "./schema-file.js";
 import { handleRestApi } from "./rest-api.js";
+import { StateFile } from "../state/state-file.js";
+import { restoreAirtable, snapshotAirtable } from "./airtable-snapshot.js";
 import type {
   AirtableRecord,
   AirtableSchema,
@@ -37,6 +39,12 @@ export interface AirtableEmulatorOptions {
   schema?: AirtableSchema | string;
   /** Clock in milliseconds, for createdTime and the rate limit. */
   now?: () => number;
+  /**
+   * A JSON file that keeps bases, records and tokens across restarts, as the real service keeps them: read at
+   * start when it exists, replaced atomically before each answer that follows a change. `schema` then adds
+   * only the bases it does not already hold (by id or name).
+   */
+  stateFile?: string;
 }
 
 /**
@@ -53,6 +61,7 @@ export class AirtableEmulator {
   private readonly bases = new Map<string, StoredBase>();
   private readonly tokens = new AccessTokens();
   private readonly callLog = new AirtableCallLog();
+  private stateFile: StateFile | undefined;
 
   private constructor(
     private readonly server: HttpServer,
@@ -69,7 +78,7 @@ export class AirtableEmulator {
     // No request is handled before the constructor below runs: it follows the listen callback synchronously.
     const server = await startHttpServer(
       (req, res) => emulator.handle(req, res),
-      options,
+      { ...options, beforeAnswer: () => emulator.save() },
     );
     const now = options.now ?? Date.now;
     const limit = options.rateLimit ?? false;
@@ -81,11 +90,22 @@ export class AirtableEmulator {
       now,
     );
     try {
+      if (options.stateFile !== undefined) {
+        const file = new StateFile(options.stateFile, "Airtable emulator");
+        restoreAirtable(file, emulator.bases, emulator.tokens);
+        // Only once read: a file that could not be read must not be overwritten by the close below.
+        emulator.stateFile = file;
+      }
       const schema =
         typeof options.schema === "string"
           ? readAirtableSchema(options.schema)
           : options.schema;
-      for (const base of schema?.bases ?? []) emulator.createBase(base);
+      for (const base of schema?.bases ?? []) {
+        const held = [...emulator.bases.values()].some(
+          (b) => b.id === base.id || b.name === base.name,
+        );
+        if (!held) emulator.createBase(base);
+      }
     } catch (error) {
       await emulator.close();
       throw error;
@@ -95,7 +115,24 @@ export class AirtableEmulator {
 
   /** Creates a base from table schemas; ids are "app" + 14 chars unless given. */
   createBase(options: BaseSchema): { id: string } {
-    return { id: this.addBase(options).id };
+    const { id } = this.addBase(options);
+    this.save();
+    return { id };
+  }
+
+  /** Finds a base by its name, as one created before a restart. */
+  findBase(name: string): { id: string } | undefined {
+    for (const base of this.bases.values())
+      if (base.name === name) return { id: base.id };
+    return undefined;
+  }
+
+  /** Finds a token issued with exactly these scopes and bases, as one issued before a restart. */
+  findToken(options: {
+    scopes: string[];
+    bases: string[] | "all";
+  }): string | undefined {
+    return this.tokens.find(options.scopes, options.bases);
   }
 
   /** Lists the ids of every base, in creation order. */
@@ -105,7 +142,9 @@ export class AirtableEmulator {
 
   /** Issues a personal access token with scopes, for some bases or all. */
   createToken(options: { scopes: string[]; bases: string[] | "all" }): string {
-    return this.tokens.issue(options.scopes, options.bases);
+    const token = this.tokens.issue(options.scopes, options.bases);
+    this.save();
+    return token;
   }
 
   /** Returns every record of a table in creation order, as the API renders them. */
@@ -123,8 +162,14 @@ export class AirtableEmulator {
   }
 
   /** Stops the server; safe to call twice. */
-  close(): Promise<void> {
-    return this.server.close();
+  async close(): Promise<void> {
+    await this.server.close();
+    this.save();
+  }
+
+  /** Writes the state file (if there is one) when the state changed since it was last written. */
+  private save(): void {
+    this.stateFile?.save(snapshotAirtable(this.bases, this.tokens));
   }
 
   private addBase(schema: BaseSchema): StoredBase {

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sendJson } from "./respond.js";
+import { beforeAnswering, sendJson } from "./respond.js";
 
 /** A request handler that may throw; the server answers 500 for anything it lets escape. */
 export type RequestHandler = (
@@ -18,11 +18,18 @@ export interface HttpServer {
 /** Starts a `node:http` server on `host:port` (port 0 picks a free one) that never crashes on a handler error. */
 export async function startHttpServer(
   handler: RequestHandler,
-  options: { port?: number; host?: string },
+  options: {
+    port?: number;
+    host?: string;
+    /** Runs before each answer is written, so that what a client was told is saved first. */
+    beforeAnswer?: () => void;
+  },
 ): Promise<HttpServer> {
   const host = options.host ?? "127.0.0.1";
   const inflight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
+    if (options.beforeAnswer !== undefined)
+      beforeAnswering(res, options.beforeAnswer);
     const handled = handler(req, res).catch((error: unknown) => {
       if (!res.headersSent) {
         sendJson(res, 500, {

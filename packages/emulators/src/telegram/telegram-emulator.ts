@@ -19,6 +19,8 @@ import type {
 } from "./webhook-deliverer.js";
 import { webhookMethods } from "./webhook-methods.js";
 import { sendTelegramError } from "./wire-errors.js";
+import { StateFile } from "../state/state-file.js";
+import { restoreTelegram, snapshotTelegram } from "./telegram-snapshot.js";
 
 /** Options of {@link TelegramEmulator.start}. */
 export interface TelegramEmulatorOptions {
@@ -32,6 +34,12 @@ export interface TelegramEmulatorOptions {
   answerWindowMs?: number;
   /** Backoff of webhook deliveries after a failure; tests shorten it. */
   webhookRetry?: WebhookRetryOptions;
+  /**
+   * A JSON file that keeps bots, chats, messages, users, pending updates and id counters across restarts, as
+   * the real service keeps them: read at start when it exists, replaced atomically before each answer that
+   * follows a change. Recorded calls and pending faults are not kept.
+   */
+  stateFile?: string;
 }
 
 /**
@@ -57,6 +65,7 @@ export class TelegramEmulator {
     private readonly server: HttpServer,
     private readonly state: TelegramState,
     private readonly webhookRetry: WebhookRetryOptions,
+    private readonly stateFile: StateFile | undefined,
   ) {
     this.apiRoot = server.url;
     this.methods = {
@@ -73,27 +82,69 @@ export class TelegramEmulator {
       options.now ?? Date.now,
       options.answerWindowMs,
     );
+    const stateFile =
+      options.stateFile === undefined
+        ? undefined
+        : new StateFile(options.stateFile, "Telegram emulator");
+    if (stateFile !== undefined) restoreTelegram(state, stateFile);
     // No request is handled before the constructor below runs: it follows the listen callback synchronously.
     const server = await startHttpServer(
       (req, res) => emulator.handle(req, res),
-      options,
+      { ...options, beforeAnswer: () => emulator.save() },
     );
     const emulator = new TelegramEmulator(
       server,
       state,
       options.webhookRetry ?? {},
+      stateFile,
     );
+    // Webhooks set before a restart go on delivering, as Telegram's do.
+    for (const bot of state.bots.values())
+      if (bot.webhook !== undefined) await emulator.webhookChanged(bot);
     return emulator;
   }
 
-  /** Creates a bot and returns its id, token and username. */
-  createBot(options: { username?: string; firstName?: string } = {}): {
+  /** Creates a bot and returns its id, token and username; its update ids start at `firstUpdateId` (100000001). */
+  createBot(
+    options: {
+      username?: string;
+      firstName?: string;
+      firstUpdateId?: number;
+    } = {},
+  ): {
     id: number;
     token: string;
     username: string;
   } {
     const bot = this.state.addBot(options);
+    this.save();
     return { id: bot.user.id, token: bot.token, username: bot.user.username };
+  }
+
+  /** Finds a bot by its username, as one created before a restart. */
+  findBot(
+    username: string,
+  ): { id: number; token: string; username: string } | undefined {
+    for (const bot of this.state.bots.values())
+      if (bot.user.username === username)
+        return {
+          id: bot.user.id,
+          token: bot.token,
+          username: bot.user.username,
+        };
+    return undefined;
+  }
+
+  /** Finds a group or supergroup by its title, as one created before a restart. */
+  findChat(title: string): { id: number } | undefined {
+    for (const { chat } of this.state.chats.values())
+      if (chat.title === title) return { id: chat.id };
+    return undefined;
+  }
+
+  /** Tells whether a user with this id exists. */
+  hasUser(id: number): boolean {
+    return this.state.users.has(id);
   }
 
   /** Creates a chat every bot may post to; groups get negative ids, supergroups -100…. */
@@ -102,7 +153,9 @@ export class TelegramEmulator {
     title?: string;
     id?: number;
   }): { id: number } {
-    return { id: this.state.addChat(options).chat.id };
+    const { chat } = this.state.addChat(options);
+    this.save();
+    return { id: chat.id };
   }
 
   /** Registers a test user who can press buttons through the control API and the chat page. */
@@ -113,6 +166,7 @@ export class TelegramEmulator {
     is_bot: false;
   } {
     const user = this.state.addUser(options);
+    this.save();
     return { ...user, is_bot: false };
   }
 
@@ -141,7 +195,9 @@ export class TelegramEmulator {
     const from = this.state.users.get(input.fromId);
     if (from === undefined)
       throw new EmulatorUsageError(`unknown user ${input.fromId}`);
-    return postUserMessage(this.state, { ...input, from });
+    const posted = postUserMessage(this.state, { ...input, from });
+    this.save();
+    return posted;
   }
 
   /** Makes the next calls of a bot's method fail or hang, as the control API's faults route does. */
@@ -178,8 +234,14 @@ export class TelegramEmulator {
       );
       this.deliverers.clear();
       await this.server.close();
+      this.save();
     })();
     return this.closing;
+  }
+
+  /** Writes the state file (if there is one) when the state changed since it was last written. */
+  private save(): void {
+    this.stateFile?.save(snapshotTelegram(this.state));
   }
 
   private async webhookChanged(bot: BotRecord): Promise<void> {
@@ -193,6 +255,13 @@ export class TelegramEmulator {
           this.state.now,
           this.webhookRetry,
           (error) => {
+            // A delivered update leaves the queue: keep that, or a restart would deliver it again. Should the
+            // write fail, the next answer writes it; the delivery loop must go on.
+            try {
+              this.save();
+            } catch {
+              // Written with the next change.
+            }
             const watchers = this.webhookWatchers.get(bot.user.id) ?? [];
             this.webhookWatchers.delete(bot.user.id);
             for (const watcher of watchers) watcher(error);

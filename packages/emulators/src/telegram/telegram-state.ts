@@ -70,11 +70,14 @@ export class TelegramState {
   readonly chats = new Map<number, ChatRecord>();
   readonly users = new Map<number, TgUser>();
   readonly callbacks = new Map<string, CallbackRecord>();
+  /** The next ids to hand out; kept in a snapshot so that ids are never reused after a restart. */
+  readonly counters = {
+    bot: 7_000_000_001,
+    user: 1_000_001,
+    group: 4_000_000_001,
+    supergroup: 1_234_567_890,
+  };
   private readonly tokens = new Map<string, BotRecord>();
-  private nextBotId = 7_000_000_001;
-  private nextUserId = 1_000_001;
-  private nextGroupId = 4_000_000_001;
-  private nextSupergroupId = 1_234_567_890;
 
   constructor(
     readonly now: () => number,
@@ -83,8 +86,12 @@ export class TelegramState {
   ) {}
 
   /** Creates a bot with a fresh token. */
-  addBot(options: { username?: string; firstName?: string }): BotRecord {
-    const id = this.nextBotId++;
+  addBot(options: {
+    username?: string;
+    firstName?: string;
+    firstUpdateId?: number;
+  }): BotRecord {
+    const id = this.counters.bot++;
     const username = options.username ?? `emulated_${id}_bot`;
     const bot: BotRecord = {
       user: {
@@ -94,13 +101,18 @@ export class TelegramState {
         username,
       },
       token: makeBotToken(id),
-      queue: new UpdateQueue(this.now, 100_000_001),
+      queue: new UpdateQueue(this.now, options.firstUpdateId ?? 100_000_001),
       calls: new CallLog(),
       faults: new FaultPlan(),
     };
-    this.bots.set(id, bot);
-    this.tokens.set(bot.token, bot);
+    this.registerBot(bot);
     return bot;
+  }
+
+  /** Adds a bot record as it is, such as one read back from a snapshot. */
+  registerBot(bot: BotRecord): void {
+    this.bots.set(bot.user.id, bot);
+    this.tokens.set(bot.token, bot);
   }
 
   /** Finds the bot that owns a token. */
@@ -142,7 +154,7 @@ export class TelegramState {
     username?: string;
     firstName: string;
   }): TgUser {
-    const id = options.id ?? this.nextUserId++;
+    const id = options.id ?? this.counters.user++;
     if (this.users.has(id))
       throw new EmulatorUsageError(`user ${id} already exists`);
     const user: TgUser = { id, is_bot: false, first_name: options.firstName };
@@ -235,8 +247,8 @@ export class TelegramState {
   }
 
   private nextChatId(type: TgChat["type"]): number {
-    if (type === "private") return this.nextUserId++;
-    if (type === "group") return -this.nextGroupId++;
-    return -Number(`100${this.nextSupergroupId++}`);
+    if (type === "private") return this.counters.user++;
+    if (type === "group") return -this.counters.group++;
+    return -Number(`100${this.counters.supergroup++}`);
   }
 }

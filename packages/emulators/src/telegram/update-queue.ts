@@ -8,7 +8,8 @@ const OFF_BY_DEFAULT = new Set([
   "message_reaction_count",
 ]);
 
-interface QueuedUpdate {
+/** A pending update with what getUpdates needs to filter and expire it. */
+export interface QueuedUpdate {
   update: TgUpdate;
   kind: string;
   createdAt: number;
@@ -17,6 +18,13 @@ interface QueuedUpdate {
 interface Waiter {
   limit: number;
   finish(result: TgUpdate[] | TelegramApiError): void;
+}
+
+/** What of a queue outlives a restart: the next update id, the pending updates, allowed_updates. */
+export interface QueueSnapshot {
+  nextUpdateId: number;
+  updates: QueuedUpdate[];
+  allowedUpdates?: string[];
 }
 
 /** Options of one `getUpdates` call, already validated. */
@@ -41,6 +49,27 @@ export class UpdateQueue {
     firstUpdateId: number,
   ) {
     this.nextUpdateId = firstUpdateId;
+  }
+
+  /** The queue's durable part, for a state file. */
+  snapshot(): QueueSnapshot {
+    return {
+      nextUpdateId: this.nextUpdateId,
+      updates: this.updates,
+      ...(this.allowed === undefined
+        ? {}
+        : { allowedUpdates: [...this.allowed] }),
+    };
+  }
+
+  /** Takes back what {@link UpdateQueue.snapshot} returned. */
+  restore(snapshot: QueueSnapshot): void {
+    this.nextUpdateId = snapshot.nextUpdateId;
+    this.updates = snapshot.updates;
+    this.allowed =
+      snapshot.allowedUpdates === undefined
+        ? undefined
+        : new Set(snapshot.allowedUpdates);
   }
 
   /** Queues an update unless allowed_updates excludes its kind; returns its id, or undefined when dropped. */

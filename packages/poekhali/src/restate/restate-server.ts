@@ -1,9 +1,18 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, closeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
+import { portIsFree } from "../ports.js";
 import { waitFor } from "../wait-for.js";
+
+const WATCHDOG = fileURLToPath(
+  new URL("../../bin/watchdog.js", import.meta.url),
+);
+
+/** How long restate-server gets to stop after SIGTERM before SIGKILL, in milliseconds. */
+const STOP_GRACE_MS = 10_000;
 
 /** Where and how to run the embedded server. */
 export interface RestateServerOptions {
@@ -36,7 +45,8 @@ export function restateServerBinary(): string {
 }
 
 /**
- * A `restate-server` child process with its own ports and data directory; `stop()` ends it.
+ * A `restate-server` child process with its own ports and data directory; `stop()` ends it. It runs under a
+ * watchdog (`bin/watchdog.js`) that stops it when this process dies by any means, SIGKILL included.
  *
  * @example
  * const server = await RestateServer.start({ home: ".poekhali", ingressPort: 8080, adminPort: 9070, nodePort: 5122 });
@@ -44,8 +54,10 @@ export function restateServerBinary(): string {
 export class RestateServer {
   readonly ingressUrl: string;
   readonly adminUrl: string;
+  /** The watchdog process, whose exit is the server's. */
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
+  #pid: number | undefined;
 
   private constructor(
     child: ChildProcess,
@@ -63,17 +75,37 @@ export class RestateServer {
   /** Starts the server and resolves once its admin API and SQL introspection answer. */
   static async start(options: RestateServerOptions): Promise<RestateServer> {
     const host = options.host ?? "127.0.0.1";
-    const dataDir = join(options.home, "restate");
+    // Absolute, so that the command line names this home (see leftovers.ts).
+    const dataDir = join(resolve(options.home), "restate");
     const logDir = join(options.home, "logs");
     mkdirSync(dataDir, { recursive: true });
     mkdirSync(logDir, { recursive: true });
+    // Whoever answers on these ports would pass the health checks below in our server's stead.
+    for (const [name, port] of [
+      ["ingress", options.ingressPort],
+      ["admin", options.adminPort],
+      ["node", options.nodePort],
+    ] as const) {
+      if (!(await portIsFree(port, host)))
+        throw new SupervisorError(
+          `restate-server's ${name} port ${host}:${port} is in use by another program`,
+        );
+    }
     const log = openSync(join(logDir, "restate.log"), "a");
-    const child = spawn(
-      restateServerBinary(),
-      ["--no-logo", "--base-dir", dataDir],
+    const child = fork(
+      WATCHDOG,
+      [
+        String(STOP_GRACE_MS),
+        restateServerBinary(),
+        "--no-logo",
+        "--base-dir",
+        dataDir,
+      ],
       {
-        stdio: ["ignore", log, log],
-        // Its own process group: Ctrl-C goes to the app, which stops the server after the worker.
+        stdio: ["ignore", log, log, "ipc"],
+        execArgv: [],
+        // Its own process group and session: Ctrl-C goes to the app, which stops the server after the worker,
+        // and a kill of the app's whole group leaves the watchdog to stop the server.
         detached: true,
         env: {
           PATH: process.env.PATH ?? "",
@@ -95,13 +127,12 @@ export class RestateServer {
       },
     );
     closeSync(log);
-    // Should the app exit without stop() (a crash), the server must not outlive it.
-    const killOnExit = () => child.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    child.once("exit", () => process.off("exit", killOnExit));
     const server = new RestateServer(child, host, options);
     let failed: Error | undefined;
     child.once("error", (error) => (failed = error));
+    child.on("message", (message: { type?: string; pid?: number }) => {
+      if (message.type === "started") server.#pid = message.pid;
+    });
     void server.#exited.then(
       (code) =>
         (failed ??= new SupervisorError(
@@ -124,6 +155,10 @@ export class RestateServer {
         () => false,
       );
     });
+    await waitFor("restate-server's process id", 10_000, () => {
+      if (failed) throw failed;
+      return server.#pid !== undefined;
+    });
     return server;
   }
 
@@ -134,6 +169,11 @@ export class RestateServer {
 
   /** The server's process id. */
   get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  /** The id of the watchdog that stops the server should this process die. */
+  get watchdogPid(): number | undefined {
     return this.#child.pid;
   }
 
@@ -197,13 +237,25 @@ export class RestateServer {
       );
   }
 
-  /** Stops the server: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s (the watchdog sees to both). */
+  async stop(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null)
       return;
     this.#child.kill("SIGTERM");
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
+    // Should the watchdog itself hang, end both a little after its own deadline.
+    const timer = setTimeout(() => {
+      if (this.#pid !== undefined) killQuietly(this.#pid);
+      this.#child.kill("SIGKILL");
+    }, STOP_GRACE_MS + 5_000);
     await this.#exited;
     clearTimeout(timer);
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
   }
 }

@@ -42,7 +42,11 @@ const stop = () => {
   void worker.stop().finally(() => process.exit(0));
 };
 process.on("SIGTERM", stop);
-// Ctrl-C reaches the whole process group; the supervisor decides when the worker stops (SIGTERM).
+// Ctrl-C and a closed terminal reach the whole process group; the supervisor decides when the worker stops (SIGTERM).
 process.on("SIGINT", () => undefined);
-// If the app dies without stopping us, do not linger.
-process.on("disconnect", stop);
+process.on("SIGHUP", () => undefined);
+// If the app dies without stopping us (SIGKILL, the OOM killer), do not linger, even if stopping hangs.
+process.on("disconnect", () => {
+  setTimeout(() => process.exit(1), 10_000).unref();
+  stop();
+});

@@ -7,6 +7,8 @@ import { SupervisorError } from "../errors.js";
 export interface WorkerProcessOptions {
   /** The worker's whole environment (the app resolves ports and sandbox credentials into it). */
   readonly env: NodeJS.ProcessEnv;
+  /** The app's home, named on the worker's command line so that a later start can tell it is ours. */
+  readonly home: string;
   readonly log: (line: string) => void;
   /** Called each time a worker process is up and serving (after a restart too). */
   readonly onReady: (ready: {
@@ -36,7 +38,7 @@ export class WorkerProcess {
   /** Starts the worker and resolves once it serves. */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = fork(MAIN, [], {
+      const child = fork(MAIN, [`--home=${this.#options.home}`], {
         // The worker runs from TypeScript sources, as the CLI does.
         execArgv: [
           "--conditions=poekhali-source",
