@@ -11,12 +11,47 @@ export function portIsFree(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** Returns the port as given, or a free one on `host` when it is 0. */
+/** Where the system hands out ports of its own (Linux's default when it cannot be read). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync(
+      "/proc/sys/net/ipv4/ip_local_port_range",
+      "utf8",
+    )
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high && low > 2_048) return [low, high];
+  } catch {
+    // Not Linux, or not readable: assume Linux's default.
+  }
+  return [32_768, 60_999];
+}
+
+/**
+ * Returns the port as given, or, for 0, a free one on `host` below the system's ephemeral range.
+ *
+ * A port is chosen here and bound later by another process (restate-server, the worker). A port from the
+ * ephemeral range can be taken in between by any outgoing connection on the machine, which gets its local port
+ * from that range: the later bind then fails with "address in use". Below the range only another listener can
+ * take it.
+ */
 export async function choosePort(
   port: number,
   host = "127.0.0.1",
 ): Promise<number> {
   if (port !== 0) return port;
+  const [low] = ephemeralRange();
+  const from = Math.max(1_024, low - 12_000);
+  for (let tries = 0; tries < 50; tries++) {
+    const candidate = from + Math.floor(Math.random() * (low - from));
+    if (await portIsFree(candidate, host)) return candidate;
+  }
+  return systemPort(host);
+}
+
+/** A free port as the system hands it out (from the ephemeral range). */
+function systemPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
