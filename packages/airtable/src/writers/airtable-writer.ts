@@ -313,6 +313,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
             const read = await new SchemaCache(ctx, schemaMaxAgeMs).fresh(
               request.table,
               () => ctx.date.now(),
+              request.expected,
             );
             // A recent read answers at once, without a request and without waiting for the queue.
             if (read) {
