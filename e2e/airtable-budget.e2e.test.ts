@@ -302,3 +302,35 @@ describe("a table fixed after its schema check failed", () => {
     expect(metadataReads(stack.calls())).toHaveLength(2);
   });
 });
+
+describe("schema checks that Airtable refuses", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    stack = await startAirtableStack({ rateLimit: { penaltyMs: 3_000 } });
+    // A token typed wrong in .env: Airtable answers 401, whatever is asked and however often.
+    const worker = await serveWorker(
+      { ...stack.target, token: "patTypoTypoTypo01.0123456789abcdef" },
+      AIRTABLE_DAGS,
+      await choosePort(0),
+      (line) => stack.logs.push(line),
+    );
+    await stack.server.register(worker.url);
+    stop = async () => (await worker.stop(), await stack.stop());
+  });
+  afterAll(() => stop?.());
+
+  it("fails every run checking together with Airtable's refusal, once, instead of asking again forever", async () => {
+    const ids = ["refused-a", "refused-b", "refused-c"];
+    await Promise.all(ids.map((id) => stack.start("at_check", id)));
+    const ends = await Promise.all(
+      ids.map((id) => stack.finished("at_check", id, 20_000)),
+    );
+    for (const end of ends) {
+      expect(end.dag_run.state).toBe("failed");
+      expect(end.task_instances[0]?.note).toMatch(/401|[Aa]uthentic/);
+    }
+    // One request per drain that found checks waiting: never more than one per run.
+    expect(metadataReads(stack.calls()).length).toBeLessThanOrEqual(ids.length);
+  });
+});
