@@ -11,6 +11,7 @@ import { BaseSensor, normalise } from "./poke-sensor.js";
 import {
   DeferrableSensor,
   type DeferTarget,
+  type LastWord,
   type ReleaseReason,
 } from "./sensor.js";
 import {
@@ -416,6 +417,41 @@ export class DagRunner {
     const { failure } = settled;
     if (failure instanceof restate.CancelledError) throw failure;
     if (failure instanceof restate.TimeoutError) {
+      // The event source may have taken an event just before the timer fired: its word decides, not the race.
+      let ask: LastWord | null = null;
+      try {
+        ask = sensor.lastWord(args);
+      } catch (error) {
+        this.#context(sensor.taskId, 1).log.warn(
+          `could not ask the event source for a late event: ${describe(error)}`,
+        );
+      }
+      if (ask) {
+        let late: Json = null;
+        try {
+          late = await this.ctx.genericCall<Json, Json>({
+            service: ask.target.service,
+            method: ask.target.handler,
+            ...(ask.target.key === undefined ? {} : { key: ask.target.key }),
+            parameter: ask.payload,
+            inputSerde: restate.serde.json,
+            outputSerde: restate.serde.json,
+          });
+        } catch (error) {
+          if (error instanceof restate.CancelledError) throw error;
+          if (!(error instanceof restate.TerminalError)) throw error;
+          this.#context(sensor.taskId, 1).log.warn(
+            `the event source did not answer after the timeout: ${describe(error)}`,
+          );
+          ask = null;
+        }
+        if (late !== null && late !== undefined)
+          return this.#sensorSettled(sensor, {
+            taskId: sensor.taskId,
+            kind: "event",
+            event: late,
+          });
+      }
       const context = this.#context(sensor.taskId, 1);
       await this.ctx.run(
         `${sensor.taskId}: ${sensor.title} timed out`,
@@ -427,7 +463,7 @@ export class DagRunner {
           }
         },
       );
-      this.#release(sensor, args, "timeout");
+      if (!ask) this.#release(sensor, args, "timeout");
       const note = `no event within ${String(timeout)}`;
       return this.#set(sensor.taskId, {
         state: softFail ? "skipped" : "failed",

@@ -23,6 +23,7 @@ export {
   type BaseSensorOptions,
   type DeferContext,
   type DeferTarget,
+  type LastWord,
   type ReleaseContext,
   type ReleaseReason,
 } from "./sensor.js";
