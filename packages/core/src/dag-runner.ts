@@ -290,6 +290,7 @@ export class DagRunner {
         ...times,
         note: outcome.error,
       });
+      if (!retry) this.#releaseOperator(op, "failed");
       if (retry)
         this.#after(
           op.taskId,
@@ -493,6 +494,23 @@ export class DagRunner {
     }
   }
 
+  /** Tells an operator the run gave up on it (a try cut off may have done its work); its own error is only logged. */
+  #releaseOperator(op: AnyOperator, reason: "cancelled" | "failed"): void {
+    const tryNumber = this.#instances.get(op.taskId)?.try_number ?? 1;
+    const context = this.#context(op.taskId, tryNumber);
+    try {
+      op.release(resolveArgs(op.args, this.#scope()), {
+        ...context,
+        reason,
+        send: (target, payload) => this.#send(target, payload),
+      });
+    } catch (error) {
+      context.log.warn(
+        `could not tell what the task began that the run gave up on it (${reason}): ${describe(error)}`,
+      );
+    }
+  }
+
   /** A journaled one-way message to a Restate handler, sent once however often the run replays. */
   #send(target: DeferTarget, payload: Json): void {
     const key = target.key === undefined ? {} : { key: target.key };
@@ -516,6 +534,12 @@ export class DagRunner {
         waiting
       )
         this.#release(task as AnySensor, waiting.args, "cancelled");
+      // A try cut off by the cancel may yet finish its work (a message posted after the run ended).
+      if (
+        task instanceof BaseOperator &&
+        (ti.state === "running" || ti.state === "up_for_retry")
+      )
+        this.#releaseOperator(task as AnyOperator, "cancelled");
       if (!FINISHED.includes(ti.state)) {
         const started = ti.state !== "scheduled";
         this.#set(
