@@ -44,19 +44,19 @@ describe("a press just before the timeout", () => {
 
   it("is taken and written, though the timer fires while the router is still answering it", async () => {
     const runId = await trigger(app, {
-      conf: { text: "Впритык", timeout: "4s" },
+      conf: { text: "Впритык", timeout: "6s" },
     });
     const message = await sandbox.messageWithButton("Впритык");
     await sensorsParked(app, [runId], 30_000);
     const start = (await taskStates(app, runId)).wait_for_press!.start_date!;
-    const expiresAt = Date.parse(start) + 4_000;
+    const expiresAt = Date.parse(start) + 6_000;
     // Telegram is slow to take the answer (it is, at times, for a second or more).
     expect(
       (await fault({ method: "answerCallbackQuery", delay_ms: 3_000 })).status,
     ).toBe(200);
-    // The press itself comes 700 ms before the wait ends: the scenario is a moment, not a state.
+    // The press itself comes 1.5 s before the wait ends: the scenario is a moment, not a state.
     await new Promise((r) =>
-      setTimeout(r, Math.max(0, expiresAt - 700 - Date.now())),
+      setTimeout(r, Math.max(0, expiresAt - 1_500 - Date.now())),
     );
     const press = await sandbox.press(message.message_id, ANNA);
     const answer = await answered(press.body.callback_query_id);
