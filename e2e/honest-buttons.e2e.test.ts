@@ -242,7 +242,7 @@ describe("buttons that tell the truth", () => {
     expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
       "deferred",
     );
-    for (const handler of ["watch", "close", "flush"]) {
+    for (const handler of ["watch", "close", "tidyClosed", "flush"]) {
       const refused = await call(handler, {
         message_id: message.message_id,
         trigger_id: "x",

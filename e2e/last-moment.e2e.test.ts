@@ -75,4 +75,32 @@ describe("a press just before the timeout", () => {
       (await messageById(message.message_id))?.reply_markup,
     ).toBeUndefined();
   });
+
+  it("ends on time when Telegram cannot take the expiry edit: the run does not wait for its router's Telegram calls", async () => {
+    // Telegram fails every edit for a while: the router keeps retrying its edit, the run must not wait for it.
+    expect(
+      (
+        await fault({
+          method: "editMessageText",
+          error_code: 500,
+          times: 10_000,
+        })
+      ).status,
+    ).toBe(200);
+    try {
+      const runId = await trigger(app, {
+        conf: { text: "Телеграм лежит", timeout: "1s" },
+      });
+      await sandbox.messageWithButton("Телеграм лежит");
+      expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
+      expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
+        "failed",
+      );
+    } finally {
+      await fetch(
+        `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/faults`,
+        { method: "DELETE" },
+      );
+    }
+  });
 });

@@ -268,10 +268,23 @@ export function telegramRouter(options: TelegramRouterOptions) {
           ctx.clear("watch");
           const pending = (await ctx.get<Pending[]>("pending")) ?? [];
           ctx.clear("pending");
+          // Telegram's part comes after the answer: a run asking on its timeout never waits for Telegram.
+          ctx.objectSendClient(ROUTER, ctx.key).tidyClosed({ close, pending });
+          return null;
+        },
+      ),
+
+      /** Telegram's part of a close: presses that came before any sensor parked are told why, and the button goes. */
+      tidyClosed: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          { close, pending }: { close: Close; pending: Pending[] },
+        ): Promise<void> => {
           for (const event of pending)
             if (!event.answered)
               await answer(ctx, event, CLOSED_TEXTS[close.reason]);
-          if (close.action === "keep") return null;
+          if (close.action === "keep") return;
           const [bot, chat] = ctx.key.split(":");
           await edit(
             ctx,
@@ -285,7 +298,6 @@ export function telegramRouter(options: TelegramRouterOptions) {
               : `remove the keyboard (${close.reason})`,
             close.action === "expire" ? close.text : null,
           );
-          return null;
         },
       ),
 
