@@ -6,7 +6,11 @@ import {
   WRITER_NAME,
   type AirtableWriterOptions,
 } from "@poekhali/airtable";
-import type { AirtableCall } from "@poekhali/emulators";
+import {
+  TG_ACTIONS_TABLE,
+  type AirtableCall,
+  type TableSchema,
+} from "@poekhali/emulators";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
@@ -19,9 +23,13 @@ import { eventually } from "./harness.js";
 /** A stack with Airtable's 5 requests/s per base enforced, and a worker whose writer has these options. */
 async function limitedStack(
   writer: Omit<AirtableWriterOptions, "hookFor" | "log"> = {},
+  tables?: TableSchema[],
 ) {
   // A 429 closes the base for 3 s instead of 30 s: long enough to see, short enough for main to finish failing.
-  const stack = await startAirtableStack({ rateLimit: { penaltyMs: 3_000 } });
+  const stack = await startAirtableStack({
+    rateLimit: { penaltyMs: 3_000 },
+    ...(tables ? { tables } : {}),
+  });
   const worker = await serveWorker(
     stack.target,
     AIRTABLE_DAGS,
@@ -242,5 +250,87 @@ describe("schema checks queued while the base is closed", () => {
     expect(stats.schemaReads + stats.schemaHits).toBeLessThanOrEqual(45);
     // The one 429 is the base the other program closed; the writer sat it out and met no other.
     expect(stats.rateLimited).toBe(1);
+  });
+});
+
+describe("a table fixed after its schema check failed", () => {
+  // The course's table, but reporter_name made a number: every check of it fails until someone fixes the column.
+  const broken: TableSchema = {
+    ...TG_ACTIONS_TABLE,
+    fields: TG_ACTIONS_TABLE.fields.map((f) =>
+      f.name === "reporter_name"
+        ? { id: f.id, name: f.name, type: "number", options: { precision: 0 } }
+        : f,
+    ),
+  };
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack({}, [broken])));
+  afterAll(() => stop?.());
+
+  it("is read again by the next run's check, not failed with the schema error it no longer has", async () => {
+    await stack.start("at_check", "while-broken");
+    const failed = await stack.finished("at_check", "while-broken");
+    expect(failed.dag_run.state).toBe("failed");
+    expect(failed.task_instances[0]?.note).toMatch(/reporter_name/);
+
+    // Someone changes the column's type in Airtable's UI (the emulator has no API for it: its store is edited).
+    const store = (
+      stack.airtable as unknown as {
+        bases: Map<
+          string,
+          {
+            tables: {
+              name: string;
+              fields: { name: string; type: string; options?: unknown }[];
+            }[];
+          }
+        >;
+      }
+    ).bases.get(stack.target.baseId);
+    const column = store?.tables[0]?.fields.find(
+      (f) => f.name === "reporter_name",
+    );
+    expect(column).toBeDefined();
+    column!.type = "singleLineText";
+    delete column!.options;
+
+    await stack.start("at_check", "after-fix");
+    const fixed = await stack.finished("at_check", "after-fix");
+    expect(fixed.task_instances[0]?.note ?? "").not.toMatch(/reporter_name/);
+    expect(fixed.dag_run.state).toBe("success");
+    expect(metadataReads(stack.calls())).toHaveLength(2);
+  });
+});
+
+describe("schema checks that Airtable refuses", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    stack = await startAirtableStack({ rateLimit: { penaltyMs: 3_000 } });
+    // A token typed wrong in .env: Airtable answers 401, whatever is asked and however often.
+    const worker = await serveWorker(
+      { ...stack.target, token: "patTypoTypoTypo01.0123456789abcdef" },
+      AIRTABLE_DAGS,
+      await choosePort(0),
+      (line) => stack.logs.push(line),
+    );
+    await stack.server.register(worker.url);
+    stop = async () => (await worker.stop(), await stack.stop());
+  });
+  afterAll(() => stop?.());
+
+  it("fails every run checking together with Airtable's refusal, once, instead of asking again forever", async () => {
+    const ids = ["refused-a", "refused-b", "refused-c"];
+    await Promise.all(ids.map((id) => stack.start("at_check", id)));
+    const ends = await Promise.all(
+      ids.map((id) => stack.finished("at_check", id, 20_000)),
+    );
+    for (const end of ends) {
+      expect(end.dag_run.state).toBe("failed");
+      expect(end.task_instances[0]?.note).toMatch(/401|[Aa]uthentic/);
+    }
+    // One request per drain that found checks waiting: never more than one per run.
+    expect(metadataReads(stack.calls()).length).toBeLessThanOrEqual(ids.length);
   });
 });

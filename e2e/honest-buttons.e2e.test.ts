@@ -242,7 +242,7 @@ describe("buttons that tell the truth", () => {
     expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
       "deferred",
     );
-    for (const handler of ["watch", "close", "flush"]) {
+    for (const handler of ["watch", "close", "tidyClosed", "flush"]) {
       const refused = await call(handler, {
         message_id: message.message_id,
         trigger_id: "x",
@@ -256,5 +256,45 @@ describe("buttons that tell the truth", () => {
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
     const rows = await sandbox.rows();
     expect(rows.some((r) => r.fields.username === "mallory")).toBe(false);
+  });
+
+  it("closes the button of a run cancelled while Telegram was posting it: a press is told so, and the button goes", async () => {
+    // Telegram is slow to answer the send: the run is cancelled while it waits, and the message lands afterwards.
+    const fault = await postJson(
+      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/faults`,
+      { method: "sendMessage", delay_ms: 3_000 },
+    );
+    expect(fault.status).toBe(200);
+    const runId = await trigger(app, { conf: { text: "Отмена на лету" } });
+    await eventually("the send to reach Telegram", async () => {
+      const res = await fetch(
+        `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/calls`,
+      );
+      const { result } = (await res.json()) as {
+        result: { method: string; params: { text?: string } }[];
+      };
+      return result.some(
+        (c) => c.method === "sendMessage" && c.params.text === "Отмена на лету",
+      );
+    });
+    const cancel = await fetch(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`,
+      {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state: "failed" }),
+      },
+    );
+    expect(cancel.status).toBe(200);
+    expect(await runState(app, runId, ["failed"])).toBe("failed");
+    const message = await sandbox.messageWithButton("Отмена на лету");
+    const press = await sandbox.press(message.message_id, ANNA);
+    expect((await answered(press.body.callback_query_id)).text).toBe(
+      "Запуск отменён",
+    );
+    await eventually(
+      "the cancelled run's button to go",
+      async () => !(await messageById(message.message_id)).reply_markup,
+    );
   });
 });

@@ -16,8 +16,10 @@ import { TelegramEmulator } from "@poekhali/emulators";
 import {
   MESSAGES_NAME,
   SendMessageOperator,
+  TelegramHook,
   TextMessageSensor,
   chatKey,
+  messageSigningText,
   telegramMessages,
   type MessageEvent,
   type ReceivedMessage,
@@ -31,8 +33,8 @@ import { testTriggers } from "./test-triggers.js";
 import { dagRunClient } from "./dag-run-client.js";
 
 // This test plays the update ingester (tested on its own in telegram-ingest-*): it posts users' messages through
-// the emulator's control API and hands each to the `telegram_messages` object as a MessageEvent, waiting for
-// each to be handled, so that the order of events is the test's, not a poller's.
+// the emulator's control API and hands each to the `telegram_messages` object as a MessageEvent signed with the
+// bot's token, waiting for each to be handled, so that the order of events is the test's, not a poller's.
 
 /** A gate the test opens, to hold a run between sending its message and parking its text-message sensor. */
 const gates = testTriggers("test_gates");
@@ -113,6 +115,7 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
   let ingress: RestateIngress;
   let emu: TelegramEmulator;
   let bot: { id: number; token: string };
+  let hook: TelegramHook;
   let group: string;
 
   beforeAll(async () => {
@@ -132,8 +135,9 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
       },
     ]);
     const runtime = { connections };
+    hook = new TelegramHook({ token: bot.token, apiRoot: emu.apiRoot });
     const services = [
-      telegramMessages(),
+      telegramMessages({ hookFor: () => hook }),
       gates,
       dagWorkflow(askTime, runtime),
       dagWorkflow(askTimeNow, runtime),
@@ -177,6 +181,8 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
     to: number,
     fromId: number,
     text: string,
+    sign: (event: MessageEvent) => string = (event) =>
+      hook.sign("message", messageSigningText(event)),
   ): Promise<MessageEvent> {
     const { status: code, body } = await postJson<{
       ok: boolean;
@@ -212,7 +218,7 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
     };
     await ingress.call(
       { service: MESSAGES_NAME, handler: "message", key: key() },
-      { ...event, from: { ...event.from } },
+      { ...event, from: { ...event.from }, signature: sign(event) },
     );
     return event;
   }
@@ -277,5 +283,29 @@ describe("Telegram operators and the text-message sensor on a real restate-serve
     );
     await reply(asked.message_id, 1001, "8:00");
     expect(await watchers()).toEqual([]);
+  });
+
+  it("drops a message that our ingester did not sign: a local process cannot answer for someone through the ingress", async () => {
+    await start("t_ask_time_now", "forged");
+    const asked = await question("t_ask_time_now", "forged");
+    await eventually(
+      "the sensor to register",
+      async () => (await watchers()).length === 1,
+    );
+    // A made-up reply, and a real one's fields with the signature of other text.
+    await reply(asked.message_id, 1001, "6:66", () => "not-a-signature");
+    await reply(asked.message_id, 1001, "5:55", (event) =>
+      hook.sign("message", messageSigningText({ ...event, text: "5:56" })),
+    );
+    expect(await stateOf("t_ask_time_now", "forged", "answer")).toBe(
+      "deferred",
+    );
+    expect(await watchers()).toHaveLength(1);
+    await reply(asked.message_id, 1001, "10:05");
+    const s = await finished("t_ask_time_now", "forged");
+    expect(s.dag_run.state).toBe("success");
+    expect(
+      (await xcom<ReceivedMessage>("t_ask_time_now", "forged", "answer"))?.text,
+    ).toBe("10:05");
   });
 });

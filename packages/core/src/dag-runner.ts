@@ -11,6 +11,7 @@ import { BaseSensor, normalise } from "./poke-sensor.js";
 import {
   DeferrableSensor,
   type DeferTarget,
+  type LastWord,
   type ReleaseReason,
 } from "./sensor.js";
 import {
@@ -289,6 +290,7 @@ export class DagRunner {
         ...times,
         note: outcome.error,
       });
+      if (!retry) this.#releaseOperator(op, "failed");
       if (retry)
         this.#after(
           op.taskId,
@@ -416,6 +418,41 @@ export class DagRunner {
     const { failure } = settled;
     if (failure instanceof restate.CancelledError) throw failure;
     if (failure instanceof restate.TimeoutError) {
+      // The event source may have taken an event just before the timer fired: its word decides, not the race.
+      let ask: LastWord | null = null;
+      try {
+        ask = sensor.lastWord(args);
+      } catch (error) {
+        this.#context(sensor.taskId, 1).log.warn(
+          `could not ask the event source for a late event: ${describe(error)}`,
+        );
+      }
+      if (ask) {
+        let late: Json = null;
+        try {
+          late = await this.ctx.genericCall<Json, Json>({
+            service: ask.target.service,
+            method: ask.target.handler,
+            ...(ask.target.key === undefined ? {} : { key: ask.target.key }),
+            parameter: ask.payload,
+            inputSerde: restate.serde.json,
+            outputSerde: restate.serde.json,
+          });
+        } catch (error) {
+          if (error instanceof restate.CancelledError) throw error;
+          if (!(error instanceof restate.TerminalError)) throw error;
+          this.#context(sensor.taskId, 1).log.warn(
+            `the event source did not answer after the timeout: ${describe(error)}`,
+          );
+          ask = null;
+        }
+        if (late !== null && late !== undefined)
+          return this.#sensorSettled(sensor, {
+            taskId: sensor.taskId,
+            kind: "event",
+            event: late,
+          });
+      }
       const context = this.#context(sensor.taskId, 1);
       await this.ctx.run(
         `${sensor.taskId}: ${sensor.title} timed out`,
@@ -427,7 +464,7 @@ export class DagRunner {
           }
         },
       );
-      this.#release(sensor, args, "timeout");
+      if (!ask) this.#release(sensor, args, "timeout");
       const note = `no event within ${String(timeout)}`;
       return this.#set(sensor.taskId, {
         state: softFail ? "skipped" : "failed",
@@ -457,6 +494,23 @@ export class DagRunner {
     }
   }
 
+  /** Tells an operator the run gave up on it (a try cut off may have done its work); its own error is only logged. */
+  #releaseOperator(op: AnyOperator, reason: "cancelled" | "failed"): void {
+    const tryNumber = this.#instances.get(op.taskId)?.try_number ?? 1;
+    const context = this.#context(op.taskId, tryNumber);
+    try {
+      op.release(resolveArgs(op.args, this.#scope()), {
+        ...context,
+        reason,
+        send: (target, payload) => this.#send(target, payload),
+      });
+    } catch (error) {
+      context.log.warn(
+        `could not tell what the task began that the run gave up on it (${reason}): ${describe(error)}`,
+      );
+    }
+  }
+
   /** A journaled one-way message to a Restate handler, sent once however often the run replays. */
   #send(target: DeferTarget, payload: Json): void {
     const key = target.key === undefined ? {} : { key: target.key };
@@ -480,6 +534,12 @@ export class DagRunner {
         waiting
       )
         this.#release(task as AnySensor, waiting.args, "cancelled");
+      // A try cut off by the cancel may yet finish its work (a message posted after the run ended).
+      if (
+        task instanceof BaseOperator &&
+        (ti.state === "running" || ti.state === "up_for_retry")
+      )
+        this.#releaseOperator(task as AnyOperator, "cancelled");
       if (!FINISHED.includes(ti.state)) {
         const started = ti.state !== "scheduled";
         this.#set(

@@ -17,12 +17,17 @@ export {
 
 // Tasks: operators, sensors, TaskFlow functions, XCom
 export { BaseTask, type BaseTaskOptions } from "./task.js";
-export { BaseOperator, type BaseOperatorOptions } from "./operator.js";
+export {
+  BaseOperator,
+  type BaseOperatorOptions,
+  type OperatorReleaseContext,
+} from "./operator.js";
 export {
   DeferrableSensor,
   type BaseSensorOptions,
   type DeferContext,
   type DeferTarget,
+  type LastWord,
   type ReleaseContext,
   type ReleaseReason,
 } from "./sensor.js";

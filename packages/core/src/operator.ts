@@ -2,6 +2,7 @@ import type { TaskContext } from "./context.js";
 import { toMillis, type Duration } from "./duration.js";
 import { currentDefaults } from "./dag-builder.js";
 import type { Json } from "./json.js";
+import type { DeferTarget } from "./sensor.js";
 import { BaseTask, type BaseTaskOptions } from "./task.js";
 import type { Args } from "./xcom.js";
 
@@ -20,6 +21,14 @@ export interface BaseOperatorOptions extends BaseTaskOptions {
    * one must end within about two minutes, or Restate aborts and reruns it: set this for longer work.
    */
   readonly executionTimeout?: Duration;
+}
+
+/** What an operator gets when its run gives up on it after it began (see {@link BaseOperator.release}). */
+export interface OperatorReleaseContext extends TaskContext {
+  /** `cancelled`: the run was cancelled while a try ran or waited to retry; `failed`: its last try failed. */
+  readonly reason: "cancelled" | "failed";
+  /** Sends a journaled one-way message to a Restate handler; sent exactly once even when the run is replayed. */
+  send(target: DeferTarget, payload: Json): void;
 }
 
 /**
@@ -75,4 +84,12 @@ export abstract class BaseOperator<
 
   /** Does the task's work with its resolved arguments; the returned value is its output (XCom). */
   abstract execute(args: A, context: TaskContext): Promise<O>;
+
+  /**
+   * Called when the run gives up on this task after it began: cancelled while a try ran or waited to retry, or
+   * failed for good. A try cut off may still have done its work (Telegram posted the message); this tells whoever
+   * would act on that work that no run will. Like a sensor's `release`, it must only compute and call
+   * `context.send`.
+   */
+  release(_args: A, _context: OperatorReleaseContext): void {}
 }

@@ -40,6 +40,12 @@ export interface ReleaseContext {
   send(target: DeferTarget, payload: Json): void;
 }
 
+/** A request to an event source, answered with an event it took or null (see {@link DeferrableSensor.lastWord}). */
+export interface LastWord {
+  readonly target: DeferTarget;
+  readonly payload: Json;
+}
+
 /**
  * A sensor that registers interest with an event source and parks until the event arrives:
  * the run suspends on a Restate awakeable, so the wait holds no worker, however long it is.
@@ -79,6 +85,16 @@ export abstract class DeferrableSensor<
    * `defer`, it must only compute and call `context.send`.
    */
   release(_args: A, _context: ReleaseContext): void {}
+
+  /**
+   * When the wait times out: a handler of the event source to call that stops it taking events and answers with the
+   * event it took before (its wake-up still on the way), or null. The source's word is final: an event it took is
+   * the sensor's, however late, so nobody is told their event was taken by a run that gave up on it. When given, it
+   * replaces `release` on a timeout. Null (the default): the timer alone decides. Like `defer`, it must only compute.
+   */
+  lastWord(_args: A): LastWord | null {
+    return null;
+  }
 
   /** Runs once, as a journaled step, when the wait times out (e.g. to tell people it expired). */
   onTimeout(_args: A, _context: TaskContext): Promise<void> {

@@ -82,7 +82,9 @@ export { ReceptionClock } from "./updates/reception-clock.js";
 export {
   MESSAGES_NAME,
   chatKey,
+  messageSigningText,
   type MessageEvent,
+  type SignedMessageEvent,
 } from "./updates/message-event.js";
 export {
   telegramRouter,

@@ -34,7 +34,8 @@ export interface AirtableSchemaCheckOperatorOptions extends BaseSensorOptions {
  * Checks, before a run does anything else, that the table has every column it will write with a type that takes
  * its values; a mismatch fails the run at once (no retry) with one message naming base, table, column and types.
  * The metadata request goes through the base's writer, within the base's rate limit, and runs of the same table
- * share a read a few minutes old at most (renewed after a write is refused over a column).
+ * share a read a few minutes old at most (renewed after a write is refused over a column, and by a check that the
+ * read would fail: the table may have been fixed since).
  *
  * @example
  * new AirtableSchemaCheckOperator({ taskId: "check_table", fields: TG_ACTIONS_FIELDS }).before(sendButton);
@@ -64,6 +65,12 @@ export class AirtableSchemaCheckOperator extends DeferrableSensor<
       kind: "schema",
       trigger_id: context.triggerId,
       table,
+      expected: Object.fromEntries(
+        Object.entries(this.fields).map(([field, types]) => [
+          field,
+          [...types],
+        ]),
+      ),
     };
     context.send(
       { service: WRITER_NAME, handler: "enqueue", key: baseId },

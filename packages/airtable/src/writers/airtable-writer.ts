@@ -190,7 +190,9 @@ export function airtableWriter(options: AirtableWriterOptions) {
           await new SchemaCache(ctx, schemaMaxAgeMs).forget(
             batch[0].item.table,
           );
-        if (batch.length > 1) {
+        // Rows only: the schema checks of a batch shared one request, and its refusal is the answer to every one of
+        // them (sent again, they would be refused again, forever).
+        if (batch.length > 1 && batch[0]?.item.kind === "row") {
           // One bad row fails the whole request: send each alone so that only its own run fails.
           for (const { item } of batch)
             if (item.kind === "row") item.solo = true;
@@ -313,6 +315,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
             const read = await new SchemaCache(ctx, schemaMaxAgeMs).fresh(
               request.table,
               () => ctx.date.now(),
+              request.expected,
             );
             // A recent read answers at once, without a request and without waiting for the queue.
             if (read) {

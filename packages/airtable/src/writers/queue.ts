@@ -1,4 +1,5 @@
 import type { Fields } from "../hooks/airtable-types.js";
+import type { ExpectedFields } from "../schema/check-table-schema.js";
 import type { WriteMode, WriterRequest } from "./writer-protocol.js";
 
 /** One row waiting in a base's writer. */
@@ -32,6 +33,7 @@ export interface QueuedSchema {
   readonly kind: "schema";
   readonly trigger: string;
   readonly table: string;
+  readonly expected?: ExpectedFields;
   attempts: number;
 }
 
@@ -49,6 +51,7 @@ export function itemsOf(request: WriterRequest): QueuedItem[] {
         kind: "schema",
         trigger: request.trigger_id,
         table: request.table,
+        ...(request.expected ? { expected: request.expected } : {}),
         attempts: 0,
       },
     ];

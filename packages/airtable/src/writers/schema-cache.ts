@@ -1,5 +1,9 @@
 import type * as restate from "@restatedev/restate-sdk";
-import type { TableSchemaRead } from "../schema/check-table-schema.js";
+import {
+  compareTableSchema,
+  type ExpectedFields,
+  type TableSchemaRead,
+} from "../schema/check-table-schema.js";
 import type { QueueStore, Slot } from "./queue-store.js";
 import { NO_WRITER_STATS, type WriterStats } from "./writer-protocol.js";
 
@@ -16,13 +20,19 @@ export class SchemaCache {
     private readonly maxAgeMs: number,
   ) {}
 
-  /** The read of this table, if one was made less than `maxAgeMs` ago; reads the clock only when there is one. */
+  /**
+   * The read of this table, if one was made less than `maxAgeMs` ago and the columns the check wants fit it; reads
+   * the clock only when there is one. A read they do not fit is a schema error that someone may have fixed since:
+   * the table is read again rather than failing the run with what the base said minutes ago.
+   */
   async fresh(
     table: string,
     now: () => Promise<number>,
+    expected?: ExpectedFields,
   ): Promise<TableSchemaRead | null> {
     const read = (await this.#all())[table];
-    return read && (await now()) - read.read_at < this.maxAgeMs ? read : null;
+    if (!read || (expected && !fits(read, expected))) return null;
+    return (await now()) - read.read_at < this.maxAgeMs ? read : null;
   }
 
   /** Keeps these reads, replacing older ones of the same tables and dropping any past their age. */
@@ -66,7 +76,7 @@ export async function answerFromCache(
     for (const slot of slots) {
       const read =
         slot.item.kind === "schema"
-          ? await cache.fresh(slot.item.table, now)
+          ? await cache.fresh(slot.item.table, now, slot.item.expected)
           : null;
       if (!read) continue;
       ctx.resolveAwakeable(slot.item.trigger, read);
@@ -92,4 +102,14 @@ export async function countSchemaHits(
   };
   stats.schemaHits += hits;
   ctx.set("stats", stats);
+}
+
+/** Whether a read of a table passes a check of these columns (an unreadable schema passes: the check is skipped). */
+function fits(read: TableSchemaRead, expected: ExpectedFields): boolean {
+  try {
+    compareTableSchema(read, expected);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -37,6 +37,8 @@ export type SchemaRequest = {
   readonly kind: "schema";
   readonly trigger_id: string;
   readonly table: string;
+  /** The columns the check wants: a recent read they do not fit is not trusted, the table is read again. */
+  readonly expected?: Record<string, string[]>;
 };
 
 /** Anything the writer's `enqueue` takes. */

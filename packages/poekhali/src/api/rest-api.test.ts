@@ -152,6 +152,18 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
     );
   });
 
+  it("refuses a conf key __proto__ as undeclared, rather than dropping it unseen", async () => {
+    // Written out: JSON.stringify of an object literal would not carry the key.
+    const res = await app.request("/api/v1/dags/t_api/dagRuns", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"dag_run_id": "proto", "conf": {"__proto__": {"timeout": "1s"}}}',
+    });
+    const { status, detail } = await refusal(res);
+    expect(status).toBe(400);
+    expect(detail).toContain('"__proto__" is not a param of this DAG');
+  });
+
   it("refuses durations outside 1 s … 366 d or not whole ms before anything runs", async () => {
     for (const timeout of ["0s", "0.0001ms", "99999999999d"]) {
       const { status, detail } = await refusal(

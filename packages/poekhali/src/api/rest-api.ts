@@ -44,7 +44,14 @@ const triggerBody = z.object({
       if (why) ctx.addIssue({ code: "custom", message: why });
     })
     .optional(),
-  conf: z.record(z.string(), z.unknown()).optional(),
+  // The parsed object itself, not a copy: copying key by key turns a "__proto__" key into the copy's prototype,
+  // where the undeclared-key check cannot see it and the run never gets it.
+  conf: z
+    .custom<Record<string, unknown>>(
+      (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+      "must be an object of the DAG's params",
+    )
+    .optional(),
 });
 
 /** Routes under a DAG see it as `c.get("dag")`; routes with a body see it parsed as `c.get("body")`. */

@@ -71,7 +71,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       log: (m) => options.log(`telegram router: ${m}`),
     }),
     pollLease,
-    telegramMessages({ log: (m) => options.log(`telegram messages: ${m}`) }),
+    telegramMessages({
+      hookFor: (botId) => {
+        if (botId !== hook.botId)
+          throw new Error(`no connection for bot ${botId}`);
+        return hook;
+      },
+      log: (m) => options.log(`telegram messages: ${m}`),
+    }),
     ...airtableWriterServices(
       AirtableHook.fromConnection(connections.get("airtable_default")),
       options.log,

@@ -2,10 +2,17 @@ import {
   BaseOperator,
   type Args,
   type BaseOperatorOptions,
+  type OperatorReleaseContext,
   type TaskContext,
 } from "@poekhali/core";
 import { TelegramHook } from "../hooks/telegram-hook.js";
-import { buttonRef, callbackData, type SentButton } from "../updates/press.js";
+import {
+  buttonKey,
+  buttonRef,
+  callbackData,
+  type SentButton,
+} from "../updates/press.js";
+import { ROUTER_NAME, type Close } from "../updates/watch.js";
 
 /** Arguments of {@link SendButtonOperator}. */
 export interface SendButtonArgs {
@@ -54,16 +61,7 @@ export class SendButtonOperator extends BaseOperator<
     const hook = TelegramHook.fromConnection(
       context.connections.get(this.telegramConnId),
     );
-    // Signed with the bot's token: nobody without it can work out the nonce from the run's public names.
-    const nonce = hook
-      .sign(
-        "button",
-        context.dagId,
-        context.runId,
-        context.taskId,
-        context.logicalDate.toISOString(),
-      )
-      .slice(0, 24);
+    const nonce = nonceOf(hook, context);
     const message = await hook.sendMessage({
       chatId: hook.chatId(args.chatId ?? undefined),
       text: args.text,
@@ -83,4 +81,50 @@ export class SendButtonOperator extends BaseOperator<
       button: buttonRef(nonce),
     };
   }
+
+  /**
+   * The run gave up on this task (cancelled mid-send, or its last try failed): a try cut off may still post a
+   * message with a live button that no sensor will watch. Its router is closed, so a press on it is told the run was
+   * cancelled (or that the button no longer works) and its button is removed.
+   */
+  override release(
+    args: SendButtonArgs,
+    context: OperatorReleaseContext,
+  ): void {
+    const hook = TelegramHook.fromConnection(
+      context.connections.get(this.telegramConnId),
+    );
+    const chatId = hook.chatId(args.chatId ?? undefined);
+    // No message is known: message id 0 is none of Telegram's, so every message with the button counts as a copy.
+    const close: Close = {
+      reason: context.reason,
+      message_id: 0,
+      action: "keep",
+      text: null,
+    };
+    context.send(
+      {
+        service: ROUTER_NAME,
+        handler: "close",
+        key: buttonKey(hook.botId, chatId, buttonRef(nonceOf(hook, context))),
+      },
+      { ...close },
+    );
+  }
+}
+
+/** The button's secret: the same for every try of the task, and signed with the bot's token, so nobody without it can work it out from the run's public names. */
+function nonceOf(
+  hook: TelegramHook,
+  context: Pick<TaskContext, "dagId" | "runId" | "taskId" | "logicalDate">,
+): string {
+  return hook
+    .sign(
+      "button",
+      context.dagId,
+      context.runId,
+      context.taskId,
+      context.logicalDate.toISOString(),
+    )
+    .slice(0, 24);
 }

@@ -3,6 +3,7 @@ import {
   type Args,
   type BaseSensorOptions,
   type DeferContext,
+  type LastWord,
   type ReleaseContext,
 } from "@poekhali/core";
 import {
@@ -91,16 +92,20 @@ export class ButtonPressSensor extends DeferrableSensor<
 
   /** The run stopped waiting: the router tells later pressers why and drops the button (or edits the text). */
   override release(args: ButtonPressArgs, context: ReleaseContext): void {
-    const close: Close = {
-      reason: context.reason,
-      message_id: args.message.message_id,
-      action:
-        context.reason === "timeout"
-          ? (args.onTimeoutAction ?? "expire")
-          : "remove_keyboard",
-      text: args.expiredText ?? "Время ожидания истекло.",
+    context.send(routerOf(args.message, "close"), {
+      ...closeOf(args, context.reason),
+    });
+  }
+
+  /**
+   * On timeout the run asks the router to close, and takes the press the router accepted just before, if any: a
+   * press received in time but handled after the timer fired was told «Поехали!» and must become the run's row.
+   */
+  override lastWord(args: ButtonPressArgs): LastWord {
+    return {
+      target: routerOf(args.message, "close"),
+      payload: { ...closeOf(args, "timeout") },
     };
-    context.send(routerOf(args.message, "close"), { ...close });
   }
 
   override complete(event: ButtonPress): ButtonPress {
@@ -110,6 +115,18 @@ export class ButtonPressSensor extends DeferrableSensor<
   override eventTime(event: ButtonPress): string | null {
     return event.accepted_at ?? null;
   }
+}
+
+function closeOf(args: ButtonPressArgs, reason: Close["reason"]): Close {
+  return {
+    reason,
+    message_id: args.message.message_id,
+    action:
+      reason === "timeout"
+        ? (args.onTimeoutAction ?? "expire")
+        : "remove_keyboard",
+    text: args.expiredText ?? "Время ожидания истекло.",
+  };
 }
 
 function routerOf(message: SentButton, handler: "watch" | "close") {

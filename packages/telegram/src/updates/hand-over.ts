@@ -1,5 +1,11 @@
 import type { RestateIngress } from "@poekhali/core";
-import { chatKey, MESSAGES_NAME, type MessageEvent } from "./message-event.js";
+import {
+  chatKey,
+  messageSigningText,
+  MESSAGES_NAME,
+  type MessageEvent,
+  type SignedMessageEvent,
+} from "./message-event.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import { pressKey, pressSigningText, type PressEvent } from "./press.js";
 import type { ReceptionClock } from "./reception-clock.js";
@@ -62,7 +68,7 @@ export function updateIdempotencyKey(botId: number, updateId: number): string {
 export async function handOverUpdate(
   update: IncomingUpdate,
   to: {
-    /** The bot's hook: its id names the update's consumer, and its token signs a press for the router. */
+    /** The bot's hook: its id names the update's consumer, and its token signs a press or message for its consumer. */
     readonly hook: Pick<TelegramHook, "botId" | "sign">;
     readonly ingress: RestateIngress;
     /** Stamps the update when it is handed over: one stamp per update, never two alike in a chat. */
@@ -108,9 +114,13 @@ export async function handOverUpdate(
       received_at: clock.stamp(String(message.chat.id)),
     };
     const key = chatKey(botId, event.chat_id);
+    const signed: SignedMessageEvent = {
+      ...event,
+      signature: hook.sign("message", messageSigningText(event)),
+    };
     await ingress.send(
       { service: MESSAGES_NAME, handler: "message", key },
-      { ...event, from: { ...event.from } },
+      { ...signed, from: { ...signed.from } },
       { idempotencyKey },
     );
     return true;

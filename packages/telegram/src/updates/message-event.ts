@@ -24,3 +24,25 @@ export type MessageEvent = {
 export function chatKey(botId: number, chatId: string): string {
   return `${botId}:${chatId}`;
 }
+
+/** A message event as the ingester hands it over: signed with the bot's token, so a made-up one is dropped. */
+export type SignedMessageEvent = MessageEvent & {
+  /** The ingester's signature over the rest (see {@link messageSigningText}). */
+  readonly signature: string;
+};
+
+/** What the ingester signs of a message event, field by field in a fixed order. */
+export function messageSigningText(event: MessageEvent): string {
+  return JSON.stringify([
+    event.update_id,
+    event.bot_id,
+    event.chat_id,
+    event.message_id,
+    event.from.id,
+    event.from.username ?? null,
+    event.from.first_name,
+    event.text,
+    event.reply_to_message_id,
+    event.received_at,
+  ]);
+}

@@ -1,6 +1,12 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import { MESSAGES_NAME, type MessageEvent } from "./message-event.js";
+import type { TelegramHook } from "../hooks/telegram-hook.js";
+import {
+  messageSigningText,
+  MESSAGES_NAME,
+  type MessageEvent,
+  type SignedMessageEvent,
+} from "./message-event.js";
 import {
   matchRegExp,
   matchesMessage,
@@ -35,6 +41,8 @@ type Watcher = MessageWatch & { readonly expires_at: number | null };
 
 /** Options of {@link telegramMessages}. */
 export interface TelegramMessagesOptions {
+  /** The hook of a bot, by its id: its token checks that a message was handed over by our own ingester. */
+  hookFor(botId: number): Pick<TelegramHook, "verify">;
   /** How long a message no sensor took is kept for sensors that register later; 10 minutes by default. */
   readonly keepUnclaimedMs?: number;
   readonly log?: (message: string) => void;
@@ -67,10 +75,10 @@ export function receivedMessage(
  * which proves the message is newer than the run's own. Registrations are dropped when their timeout passes.
  *
  * @example
- * const messages = telegramMessages({ log: console.log });
+ * const messages = telegramMessages({ hookFor: () => hook, log: console.log });
  * createEndpointHandler({ services: [telegramRouter({ hookFor }), messages, ...workflows] });
  */
-export function telegramMessages(options: TelegramMessagesOptions = {}) {
+export function telegramMessages(options: TelegramMessagesOptions) {
   const log = options.log ?? (() => undefined);
   const keepMs = options.keepUnclaimedMs ?? 600_000;
 
@@ -104,6 +112,20 @@ export function telegramMessages(options: TelegramMessagesOptions = {}) {
     if (!(await ctx.get<boolean>("prune_due"))) {
       ctx.set("prune_due", true);
       later(ctx, "prune", null, keepMs);
+    }
+  }
+
+  /** Whether the message was handed over by our own ingester, which signs it with the bot's token. */
+  function signed(event: MessageEvent, signature: unknown): boolean {
+    try {
+      return (
+        typeof signature === "string" &&
+        options
+          .hookFor(event.bot_id)
+          .verify(signature, "message", messageSigningText(event))
+      );
+    } catch {
+      return false;
     }
   }
 
@@ -161,11 +183,17 @@ export function telegramMessages(options: TelegramMessagesOptions = {}) {
         },
       ),
 
-      /** One text message in this chat, handed over by the ingester. */
+      /** One text message in this chat, handed over (and signed) by the ingester. */
       message: async (
         ctx: restate.ObjectContext,
-        event: MessageEvent,
+        signedEvent: SignedMessageEvent,
       ): Promise<void> => {
+        const { signature, ...event } = signedEvent;
+        if (!signed(event, signature)) {
+          // Not from our ingester (a local process calling the ingress): no sensor may take it, none keeps it.
+          log(`dropped a message in ${ctx.key} that our ingester did not sign`);
+          return;
+        }
         const now = await ctx.date.now();
         const all = (await ctx.get<Watcher[]>("watchers")) ?? [];
         const watchers = all.filter(

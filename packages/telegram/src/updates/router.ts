@@ -251,16 +251,36 @@ export function telegramRouter(options: TelegramRouterOptions) {
             .flush(restate.rpc.sendOpts({ delay: FLUSH_AFTER_MS }));
       },
 
-      /** The run stopped waiting without a press: later presses are told why, and the button goes. */
+      /**
+       * The run stopped waiting without a press: later presses are told why, and the button goes. Answers with the
+       * press this router took before it heard (its wake-up still on the way to the run), which is then the run's.
+       */
       close: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        async (ctx: restate.ObjectContext, close: Close): Promise<void> => {
-          if (await ctx.get<Done>("done")) return;
-          if (await ctx.get<Close>("closed")) return;
+        async (
+          ctx: restate.ObjectContext,
+          close: Close,
+        ): Promise<ButtonPress | null> => {
+          const done = await ctx.get<Done>("done");
+          if (done) return done.press;
+          if (await ctx.get<Close>("closed")) return null;
           ctx.set("closed", close);
           ctx.clear("watch");
           const pending = (await ctx.get<Pending[]>("pending")) ?? [];
           ctx.clear("pending");
+          // Telegram's part comes after the answer: a run asking on its timeout never waits for Telegram.
+          ctx.objectSendClient(ROUTER, ctx.key).tidyClosed({ close, pending });
+          return null;
+        },
+      ),
+
+      /** Telegram's part of a close: presses that came before any sensor parked are told why, and the button goes. */
+      tidyClosed: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          { close, pending }: { close: Close; pending: Pending[] },
+        ): Promise<void> => {
           for (const event of pending)
             if (!event.answered)
               await answer(ctx, event, CLOSED_TEXTS[close.reason]);
