@@ -297,4 +297,50 @@ describe("buttons that tell the truth", () => {
       async () => !(await messageById(message.message_id)).reply_markup,
     );
   });
+
+  it("says in the chat that a press was not recorded when the run is cancelled while the press is being answered", async () => {
+    const runId = await trigger(app, { conf: { text: "Отмена на лету" } });
+    const message = await sandbox.messageWithButton("Отмена на лету");
+    await parked(runId);
+    const rowsBefore = (await sandbox.rows()).length;
+    const api = sandbox.info.telegram.api_root;
+    // Telegram is slow to take the answer: the press is taken, and the cancel lands while it is being answered.
+    const fault = await postJson(`${api}/_emulator/bots/${botId()}/faults`, {
+      method: "answerCallbackQuery",
+      delay_ms: 3_000,
+    });
+    expect(fault.status).toBe(200);
+    const press = await sandbox.press(message.message_id, ANNA);
+    await eventually("the router to start answering", async () => {
+      const res = await fetch(`${api}/_emulator/bots/${botId()}/calls`);
+      const { result } = (await res.json()) as {
+        result: { method: string; params: { callback_query_id?: string } }[];
+      };
+      return result.some(
+        (c) =>
+          c.method === "answerCallbackQuery" &&
+          c.params.callback_query_id === press.body.callback_query_id,
+      );
+    });
+    const cancel = await fetch(
+      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`,
+      {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state: "failed" }),
+      },
+    );
+    expect(cancel.status).toBe(200);
+    expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
+    await eventually(
+      "the message to say the press was not recorded",
+      async () =>
+        (await messageById(message.message_id)).text ===
+        "Запуск отменён: нажатие не записано",
+    );
+    expect(
+      (await messageById(message.message_id)).reply_markup,
+    ).toBeUndefined();
+    expect((await sandbox.rows()).length).toBe(rowsBefore);
+  });
 });

@@ -50,6 +50,15 @@ const CLOSED_TEXTS: Record<CloseReason, string> = {
 };
 
 /**
+ * What the message says when its run stopped after the router took a press but before the run saw it (a cancel
+ * racing the press): the presser's toast cannot be taken back, so the chat says what became of the press.
+ */
+const UNRECORDED_TEXTS: Record<Exclude<CloseReason, "timeout">, string> = {
+  cancelled: "Запуск отменён: нажатие не записано",
+  failed: "Запуск завершился с ошибкой: нажатие не записано",
+};
+
+/**
  * Matches presses to parked button-press sensors, one virtual-object key per button
  * (`<bot id>:<chat id>:<button ref>`), so presses on one button are handled one at a time. No press is ever told
  * it was taken unless a run took it: presses on a stray copy of the message, after the run stopped waiting, or
@@ -262,7 +271,20 @@ export function telegramRouter(options: TelegramRouterOptions) {
           close: Close,
         ): Promise<ButtonPress | null> => {
           const done = await ctx.get<Done>("done");
-          if (done) return done.press;
+          if (done) {
+            // On a timeout the run takes this press after all (see the sensor's lastWord); otherwise it never will.
+            if (close.reason !== "timeout")
+              ctx.objectSendClient(ROUTER, ctx.key).tidyClosed({
+                close: {
+                  reason: close.reason,
+                  message_id: done.press.message_id,
+                  action: "expire",
+                  text: UNRECORDED_TEXTS[close.reason],
+                },
+                pending: [],
+              });
+            return done.press;
+          }
           if (await ctx.get<Close>("closed")) return null;
           ctx.set("closed", close);
           ctx.clear("watch");
