@@ -23,8 +23,9 @@ describe("loadDags", () => {
       join(folder, "good.test.ts"),
       "throw new Error('tests are not DAG files');\n",
     );
-    const { dags, errors } = await loadDags(folder);
+    const { dags, files, errors } = await loadDags(folder);
     expect([...dags.keys()]).toEqual(["good"]);
+    expect(files).toEqual(new Map([["good", "good.ts"]]));
     expect(errors).toEqual([
       { path: join(folder, "broken.ts"), error: "this DAG file is broken" },
     ]);
@@ -33,6 +34,7 @@ describe("loadDags", () => {
   it("finds nothing, without failing, in a folder that does not exist", async () => {
     expect(await loadDags(join(folder, "missing"))).toEqual({
       dags: new Map(),
+      files: new Map(),
       errors: [],
     });
   });

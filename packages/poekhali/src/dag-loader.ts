@@ -12,6 +12,8 @@ export interface DagImportError {
 /** What loading a DAGs folder found. */
 export interface LoadedDags {
   readonly dags: ReadonlyMap<string, Dag>;
+  /** The file name (in the folder) each DAG was loaded from, by DAG id. */
+  readonly files: ReadonlyMap<string, string>;
   readonly errors: readonly DagImportError[];
 }
 
@@ -20,6 +22,7 @@ const DAG_FILE = /^(?!.*\.(test|spec|d)\.[cm]?[jt]s$).*\.[cm]?[jt]s$/;
 /** Imports every module in the folder and collects the DAGs they export; a broken file is reported, the rest load. */
 export async function loadDags(folder: string): Promise<LoadedDags> {
   const dags = new Map<string, Dag>();
+  const files = new Map<string, string>();
   const isDag = (value: unknown): value is Dag => value instanceof Dag;
   const errors: DagImportError[] = [];
   const names = (await readdir(folder).catch(() => []))
@@ -38,6 +41,7 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
         if (seen && seen !== value)
           throw new Error(`DAG id "${value.id}" is defined twice`);
         dags.set(value.id, value);
+        files.set(value.id, name);
       }
     } catch (error) {
       errors.push({
@@ -46,5 +50,5 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
       });
     }
   }
-  return { dags, errors };
+  return { dags, files, errors };
 }
