@@ -86,10 +86,15 @@ export class DagRuns {
     dag: Dag,
     runId: string,
     conf: Record<string, unknown>,
+    /** ISO 8601: what the run's tasks see as its logical date (else when it starts). */
+    logicalDate?: string,
   ): Promise<DagRunView> {
     const accepted = await this.ingress.send(
       { service: dag.id, handler: "run", key: runId },
-      { conf: conf as never },
+      {
+        conf: conf as never,
+        ...(logicalDate === undefined ? {} : { logical_date: logicalDate }),
+      },
     );
     if (accepted.status === "PreviouslyAccepted")
       throw new RunExistsError(
@@ -100,7 +105,7 @@ export class DagRuns {
       dag_run_id: runId,
       state: "queued",
       conf,
-      logical_date: null,
+      logical_date: logicalDate ?? null,
       start_date: null,
       end_date: null,
     };

@@ -137,7 +137,7 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
         "the worker is not registered yet; retry in a moment",
       );
     try {
-      await options.runs.trigger(dag, runId, conf);
+      await options.runs.trigger(dag, runId, conf, logicalDate ?? undefined);
     } catch (error) {
       if (error instanceof RunExistsError)
         throw new V2Error(409, {

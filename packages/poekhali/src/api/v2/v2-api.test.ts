@@ -490,6 +490,11 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     );
     await finished("v2_echo", run.dag_run_id);
     await finished("v2_echo", "dated");
+    // The run itself keeps the logical date it was given: what its tasks see as theirs.
+    const kept = await call("GET", "/api/v1/dags/v2_echo/dagRuns/dated");
+    expect(kept.body).toMatchObject({
+      logical_date: "2026-05-01T10:00:00.000Z",
+    });
     const done = await ok(
       v2.DAGRunResponse,
       "GET",
