@@ -43,10 +43,20 @@ export class ApiState {
   /** Reads the state kept in `home` (none yet: an empty one). */
   static open(home: string): ApiState {
     const file = join(home, API_STATE_FILE);
-    const kept: Kept = existsSync(file)
-      ? (JSON.parse(readFileSync(file, "utf8")) as Kept)
-      : { paused: {}, runs: {} };
-    return new ApiState(file, kept);
+    if (!existsSync(file)) return new ApiState(file, { paused: {}, runs: {} });
+    let kept: Partial<Kept>;
+    try {
+      kept = JSON.parse(readFileSync(file, "utf8")) as Partial<Kept>;
+    } catch (error) {
+      throw new Error(
+        `${file} is not the JSON poekhali wrote (${error instanceof Error ? error.message : String(error)}); ` +
+          "restore it from a backup, or remove it to start with no DAG paused and no run notes",
+      );
+    }
+    return new ApiState(file, {
+      paused: kept.paused ?? {},
+      runs: kept.runs ?? {},
+    });
   }
 
   /** Whether the DAG is paused: a paused DAG starts no new runs. */

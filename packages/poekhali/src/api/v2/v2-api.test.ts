@@ -475,6 +475,16 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       ["body"],
       "value_error",
     );
+    const notJson = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_echo/dagRuns`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{conf:",
+      }),
+    );
+    expect(await refusal(notJson, 422, "a body that is not JSON")).toEqual([
+      { loc: ["body"], msg: "JSON decode error", type: "json_invalid" },
+    ]);
     expect(
       await refused(400, "POST", "/api/v2/dags/v2_echo/dagRuns", {
         conf: { text: 5 },
