@@ -61,3 +61,27 @@ export const clearTaskInstancesBody = z
       message: "Value error, End date must be after start date",
     },
   );
+
+const aware = awareDateTime.nullish();
+const ranges = (fields: readonly string[], type: z.ZodType) =>
+  Object.fromEntries(
+    fields.flatMap((f) =>
+      ["gte", "gt", "lte", "lt"].map((op) => [`${f}_${op}`, type]),
+    ),
+  ) as Record<string, typeof type>;
+
+/** Airflow's `TaskInstancesBatchBody` for `POST /dags/~/dagRuns/~/taskInstances/list`. */
+export const taskInstancesBatchBody = z.strictObject({
+  dag_ids: z.array(z.string()).nullish(),
+  dag_run_ids: z.array(z.string()).nullish(),
+  task_ids: z.array(z.string()).nullish(),
+  state: z.array(z.string().nullable()).nullish(),
+  pool: z.array(z.string()).nullish(),
+  queue: z.array(z.string()).nullish(),
+  executor: z.array(z.string()).nullish(),
+  order_by: z.string().nullish(),
+  page_offset: z.int().min(0).default(0),
+  page_limit: z.int().min(0).default(100),
+  ...ranges(["run_after", "logical_date", "start_date", "end_date"], aware),
+  ...ranges(["duration"], z.number().nullish()),
+});

@@ -12,6 +12,7 @@ import { cannotClear } from "./run-routes.js";
 import {
   clearTaskInstancesBody,
   patchTaskInstanceBody,
+  taskInstancesBatchBody,
 } from "./task-instance-bodies.js";
 import { V2Error, parseOrThrow } from "./v2-error.js";
 import {
@@ -192,6 +193,81 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
     );
     return c.json({
       task_instances: sorted.slice(offset, offset + limit).map((r) => r.view),
+      total_entries: rows.length,
+    });
+  });
+
+  app.post(`${base}/list`, async (c) => {
+    for (const name of ["dag_id", "dag_run_id"]) {
+      const given = c.req.param(name) ?? "";
+      if (given !== "~")
+        throw new V2Error(422, [
+          {
+            loc: ["path", name],
+            msg: "Input should be '~'",
+            type: "literal_error",
+            input: given,
+          },
+        ]);
+    }
+    const body = parseOrThrow(
+      "body",
+      taskInstancesBatchBody,
+      c.get("body") ?? {},
+    );
+    const field = body as unknown as Record<string, unknown>;
+    const within = (name: string, value: number | null) =>
+      ["gte", "gt", "lte", "lt"].every((op) => {
+        const bound = field[`${name}_${op}`];
+        if (bound === null || bound === undefined) return true;
+        if (value === null) return false;
+        const b = typeof bound === "string" ? Date.parse(bound) : Number(bound);
+        return op === "gte"
+          ? value >= b
+          : op === "gt"
+            ? value > b
+            : op === "lte"
+              ? value <= b
+              : value < b;
+      });
+    const at = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+    const dags = [...options.dags.values()].filter(
+      (d) => !body.dag_ids || body.dag_ids.includes(d.id),
+    );
+    const runs = (await runFacts(options, dags)).filter(
+      (r) => !body.dag_run_ids || body.dag_run_ids.includes(r.snapshot.run_id),
+    );
+    const order = ordering(
+      [body.order_by ?? "map_index"],
+      ["id", "state", "duration", "start_date", "end_date", "map_index"],
+    );
+    const rows = rowsOf(runs).filter(
+      ({ view }) =>
+        (!body.task_ids || body.task_ids.includes(view.task_id)) &&
+        (!body.state || body.state.includes(view.state)) &&
+        (!body.pool || body.pool.includes(view.pool)) &&
+        (!body.queue || body.queue.includes(view.queue)) &&
+        (!body.executor || body.executor.includes(view.executor ?? "")) &&
+        within("run_after", at(view.run_after)) &&
+        within("logical_date", at(view.logical_date)) &&
+        within("start_date", at(view.start_date)) &&
+        within("end_date", at(view.end_date)) &&
+        within("duration", view.duration),
+    );
+    const sorted = sortBy(
+      rows,
+      order,
+      ({ view }, key) =>
+        key === "id"
+          ? null
+          : ((view as unknown as Record<string, string | number | null>)[key] ??
+            null),
+      (r) => r.order,
+    );
+    return c.json({
+      task_instances: sorted
+        .slice(body.page_offset, body.page_offset + body.page_limit)
+        .map((r) => r.view),
       total_entries: rows.length,
     });
   });

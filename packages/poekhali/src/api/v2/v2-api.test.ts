@@ -718,6 +718,46 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       "/api/v2/dags/v2_echo/dagRuns/~/taskInstances?limit=1&offset=1&order_by=-start_date",
     );
     expect(paged).toMatchObject({ total_entries: 4 });
+    const batch = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/~/dagRuns/~/taskInstances/list",
+      {
+        dag_ids: ["v2_fail", "v2_echo"],
+        state: ["failed", null],
+        order_by: "-start_date",
+      },
+    );
+    expect(
+      batch.task_instances.map((ti) => [ti.dag_run_id, ti.task_id]),
+    ).toEqual([["fails", "boom"]]);
+    const echoes = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/~/dagRuns/~/taskInstances/list",
+      {
+        dag_run_ids: ["dated"],
+        page_limit: 1,
+        page_offset: 1,
+      },
+    );
+    expect(echoes).toMatchObject({
+      total_entries: 2,
+      task_instances: [{ task_id: "shout" }],
+    });
+    expect(
+      await refused(
+        422,
+        "POST",
+        "/api/v2/dags/v2_echo/dagRuns/~/taskInstances/list",
+        {},
+      ),
+    ).toContainEqual(
+      expect.objectContaining({
+        loc: ["path", "dag_id"],
+        type: "literal_error",
+      }),
+    );
     expect(await refused(422, "GET", `${base}?state=bogus`)).toMatch(
       /^Invalid value for state/,
     );
