@@ -482,6 +482,17 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
         body: "{conf:",
       }),
     );
+    const deep = '{"conf": ' + '{"a":'.repeat(5_000) + "1" + "}".repeat(5_001);
+    const tooDeep = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_echo/dagRuns`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: deep,
+      }),
+    );
+    expect(await refusal(tooDeep, 400, "a conf 5,000 levels deep")).toContain(
+      "nested deeper than 32 levels",
+    );
     expect(await refusal(notJson, 422, "a body that is not JSON")).toEqual([
       { loc: ["body"], msg: "JSON decode error", type: "json_invalid" },
     ]);
@@ -535,7 +546,7 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     const failed = await ok(
       v2.DAGRunCollectionResponse,
       "GET",
-      "/api/v2/dags/~/dagRuns?state=failed&state=queued",
+      "/api/v2/dags/~/dagRuns?state=failed&run_type=manual",
     );
     expect(failed.dag_runs.map((r) => r.dag_run_id)).toEqual(["fails"]);
     const byPattern = await ok(

@@ -23,7 +23,7 @@ const PYDANTIC_TYPES: Record<string, string> = {
   string: "string",
 };
 
-/** Reads a value at a zod issue path, to echo it back as `input`, as FastAPI does. */
+/** Reads a value at a zod issue path. */
 function at(value: unknown, path: readonly PropertyKey[]): unknown {
   let here = value;
   for (const key of path) {
@@ -32,6 +32,10 @@ function at(value: unknown, path: readonly PropertyKey[]): unknown {
   }
   return here;
 }
+
+/** The offending value to echo back as `input`, as FastAPI does; only a scalar, so a hostile nest is never re-serialized. */
+const echo = (value: unknown) =>
+  typeof value === "object" && value !== null ? undefined : value;
 
 /** Turns zod's issues into the items of a 422 answer, with pydantic's error codes where one matches. */
 export function validationItems(
@@ -48,12 +52,13 @@ export function validationItems(
           loc: [source, ...path, key],
           msg: "Extra inputs are not permitted",
           type: "extra_forbidden",
-          input: at(input, [...issue.path, key]),
+          input: echo(at(input, [...issue.path, key])),
         });
       continue;
     }
-    const value = at(input, issue.path);
-    const missing = issue.code === "invalid_type" && value === undefined;
+    const found = at(input, issue.path);
+    const value = echo(found);
+    const missing = issue.code === "invalid_type" && found === undefined;
     const type = missing
       ? "missing"
       : issue.code === "invalid_type"
