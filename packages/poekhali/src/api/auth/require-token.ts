@@ -17,7 +17,8 @@ export function presentedToken(c: Context): string | undefined {
 
 /**
  * For API routes: when a password is configured, a request needs a valid token from `/auth/token` (or the login
- * cookie), else 401 with `WWW-Authenticate: Bearer`. Without a password, and on the `open` paths, every request passes.
+ * cookie), else 401 with `WWW-Authenticate: Bearer` (under `/api/v2`, as Airflow 3: 401 `Not authenticated` without
+ * one, 401 `Token Expired`, 403 `Invalid JWT token`). Without a password, and on the `open` paths, every request passes.
  *
  * @example
  * app.use("/api/*", requireToken(auth));
@@ -37,6 +38,11 @@ export function requireToken(auth: SimpleAuth, open: readonly string[] = []) {
         "WWW-Authenticate",
         token ? 'Bearer error="invalid_token"' : "Bearer",
       );
+      // Airflow 3's answers, which its clients know: 401 for an expired token, 403 for one it never signed.
+      if (token && speaksV2(c.req.path))
+        return auth.expired(token)
+          ? problem(c, 401, "Unauthorized", "Token Expired")
+          : problem(c, 403, "Forbidden", "Invalid JWT token");
       return problem(
         c,
         401,

@@ -15,6 +15,7 @@ import {
 } from "../../restate/temporary-restate.js";
 import { waitFor } from "../../wait-for.js";
 import { ApiState } from "../api-state.js";
+import { signToken } from "../auth/jwt.js";
 import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
 import { gate } from "../gate.js";
@@ -78,6 +79,7 @@ const DAGS = new Map(
   [echo, failing, waiting, many].map((d) => [d.id, d] as const),
 );
 const HOST = "http://127.0.0.1";
+const SECRET = "a-test-secret-of-at-least-32-characters";
 
 type Answer = {
   status: number;
@@ -192,6 +194,22 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     expect(await refusal(await answer(without), 401, "no token")).toBe(
       "Not authenticated",
     );
+    const expired = signToken(SECRET, "admin", Date.now() - 25 * 3600_000);
+    expect(
+      await refusal(
+        await answer(await get("/api/v2/dags", expired)),
+        401,
+        "expired",
+      ),
+    ).toBe("Token Expired");
+    const forged = signToken("another-secret-of-at-least-32-chars!!", "admin");
+    expect(
+      await refusal(
+        await answer(await get("/api/v2/dags", forged)),
+        403,
+        "forged",
+      ),
+    ).toBe("Invalid JWT token");
     conform(v2.VersionInfo, (await answer(await get("/api/v2/version"))).body);
     conform(
       v2.HealthInfoResponse,
@@ -1030,7 +1048,7 @@ function webApp(
       auth: new SimpleAuth({
         username: "admin",
         password,
-        secret: "a-test-secret-of-at-least-32-characters",
+        secret: SECRET,
       }),
       ownSecretPaths: [],
     }),
