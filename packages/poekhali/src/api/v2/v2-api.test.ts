@@ -715,6 +715,12 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     expect(res.status).toBe(204);
     expect(res.body).toBeNull();
     await refused(404, "GET", "/api/v2/dags/v2_wait/dagRuns/waits");
+    // Forgotten by Restate too: the workflow's state went with its invocation.
+    expect(
+      await restate.server.query(
+        "SELECT key FROM state WHERE service_name = 'v2_wait' AND service_key = 'waits'",
+      ),
+    ).toEqual([]);
     await refused(404, "DELETE", "/api/v2/dags/v2_wait/dagRuns/waits");
   });
 
