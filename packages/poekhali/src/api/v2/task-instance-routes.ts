@@ -411,6 +411,18 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
     return c.json({ content: messages, continuation_token: continuation });
   });
 
+  // Airflow's route for one index of a mapped task; poekhali never maps a task, so only -1 (unmapped) names one.
+  app.get(`${base}/:task_id/:map_index{-?[0-9]+}`, async (c) => {
+    const { dag, facts, ti } = await one(c);
+    const mapIndex = c.req.param("map_index");
+    if (mapIndex !== "-1")
+      throw new V2Error(
+        404,
+        `Task instance ${ti.task_id} has no map index ${mapIndex}: poekhali does not map tasks`,
+      );
+    return c.json(taskInstanceResponse(dag, facts, ti));
+  });
+
   app.post("/api/v2/dags/:dag_id/clearTaskInstances", async (c) => {
     const dag = dagOr404(options, c.req.param("dag_id"));
     const body = parseOrThrow(

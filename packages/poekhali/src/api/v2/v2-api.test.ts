@@ -808,6 +808,10 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       logical_date: "2026-05-01T10:00:00.000Z",
     });
     await refused(404, "GET", `${base}/nope`);
+    await ok(v2.TaskInstanceResponse, "GET", `${base}/echo/-1`);
+    expect(await refused(404, "GET", `${base}/echo/3`)).toMatch(
+      /does not map tasks/,
+    );
 
     const tries = await ok(
       v2.TaskInstanceHistoryCollectionResponse,
