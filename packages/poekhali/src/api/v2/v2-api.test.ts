@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -20,6 +22,7 @@ import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
 import { gate } from "../gate.js";
 import { restApi } from "../rest-api.js";
+import { v2Api } from "./v2-api.js";
 import * as v2 from "./airflow-v2-contract.js";
 
 const echo = dag(
@@ -80,6 +83,17 @@ const DAGS = new Map(
 );
 const HOST = "http://127.0.0.1";
 const SECRET = "a-test-secret-of-at-least-32-characters";
+
+/** Every v2 route (method and path pattern) that answered a request in these tests. */
+const answered = new Set<string>();
+const recordRoutes = createMiddleware(async (c, next) => {
+  await next();
+  // The route that answered: the first matched one that is not a middleware or the catch-all 404.
+  const route = matchedRoutes(c).find(
+    (r) => r.method !== "ALL" && r.path.startsWith("/api/v2"),
+  );
+  if (route) answered.add(`${route.method} ${route.path}`);
+});
 
 type Answer = {
   status: number;
@@ -999,6 +1013,7 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
 
   it("answers import errors", async () => {
     const broken = new Hono();
+    broken.use("*", recordRoutes);
     broken.route(
       "/",
       restApi({
@@ -1041,6 +1056,22 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       "bad id",
     );
   });
+
+  it("has answered through every /api/v2 route above", () => {
+    const routes = v2Api({
+      dags: DAGS,
+      runs: new DagRuns(restate.ingress, restate.server),
+      state,
+      source: { folder: "/dags", files: new Map() },
+      ready: () => true,
+      importErrors: [],
+      loadedAt: new Date().toISOString(),
+    })
+      .routes.filter((r) => r.method !== "ALL")
+      .map((r) => `${r.method} ${r.path}`);
+    expect(routes.length).toBeGreaterThan(25);
+    expect(routes.filter((r) => !answered.has(r))).toEqual([]);
+  });
 });
 
 /** The app as `poekhali up` mounts it: the gate (with or without a password), then the REST API. */
@@ -1050,6 +1081,7 @@ function webApp(
   password: string | undefined,
 ): Hono {
   const web = new Hono();
+  web.use("*", recordRoutes);
   web.route(
     "/",
     gate({
