@@ -353,3 +353,21 @@ export const ImportErrorCollectionResponse = z.strictObject({
   import_errors: z.array(ImportErrorResponse),
   total_entries: z.int(),
 });
+
+/** DagStatsCollectionResponse. */
+export const DagStatsCollectionResponse = z.strictObject({
+  dags: z.array(
+    z.strictObject({
+      dag_id: z.string(),
+      dag_display_name: z.string(),
+      stats: z.array(z.strictObject({ state: DagRunState, count: z.int() })),
+    }),
+  ),
+  total_entries: z.int(),
+});
+
+/** DAGTagCollectionResponse. */
+export const DAGTagCollectionResponse = z.strictObject({
+  tags: z.array(z.string()),
+  total_entries: z.int(),
+});

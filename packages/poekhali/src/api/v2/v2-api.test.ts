@@ -1011,6 +1011,41 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     expect(new Set(batchSeen).size).toBe(151);
   }, 120_000);
 
+  it("counts runs by state per DAG and lists tags", async () => {
+    const stats = await ok(
+      v2.DagStatsCollectionResponse,
+      "GET",
+      "/api/v2/dagStats?dag_ids=v2_fail&dag_ids=v2_echo",
+    );
+    expect(stats.dags.map((d) => [d.dag_id, d.stats])).toEqual([
+      [
+        "v2_echo",
+        [
+          { state: "queued", count: 0 },
+          { state: "running", count: 0 },
+          { state: "success", count: 2 },
+          { state: "failed", count: 0 },
+        ],
+      ],
+      [
+        "v2_fail",
+        [
+          { state: "queued", count: 0 },
+          { state: "running", count: 0 },
+          { state: "success", count: 0 },
+          { state: "failed", count: 1 },
+        ],
+      ],
+    ]);
+    const tags = await ok(
+      v2.DAGTagCollectionResponse,
+      "GET",
+      "/api/v2/dagTags?order_by=-name&limit=1",
+    );
+    expect(tags).toEqual({ tags: ["echo"], total_entries: 2 });
+    await refused(400, "GET", "/api/v2/dagTags?order_by=dag_id");
+  });
+
   it("answers import errors", async () => {
     const broken = new Hono();
     broken.use("*", recordRoutes);

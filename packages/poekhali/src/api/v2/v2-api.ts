@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { dagRoutes } from "./dag-routes.js";
+import { dagStatRoutes } from "./dag-stat-routes.js";
 import { metaRoutes } from "./meta-routes.js";
 import { runRoutes } from "./run-routes.js";
 import { taskInstanceRoutes } from "./task-instance-routes.js";
@@ -19,6 +20,7 @@ export function v2Api(options: V2Options): Hono<V2Env> {
   app.onError(answerError);
   app.route("/", metaRoutes(options));
   app.route("/", dagRoutes(options));
+  app.route("/", dagStatRoutes(options));
   app.route("/", runRoutes(options));
   app.route("/", xcomRoutes(options));
   app.route("/", taskInstanceRoutes(options));
