@@ -83,6 +83,8 @@ export class DagRunner {
   /** Runs the DAG to its end and returns the run's state; a failed run ends in a TerminalError. */
   async run(
     conf: Record<string, unknown>,
+    /** The trigger's logical date; when none was given, the run's start. */
+    logicalDate?: string,
   ): Promise<{ dag_run_id: string; state: DagRunState }> {
     try {
       this.#params = this.dag.parseConf(conf);
@@ -97,7 +99,7 @@ export class DagRunner {
       dag_run_id: this.ctx.key,
       state: "running",
       conf,
-      logical_date: started,
+      logical_date: logicalDate ?? started,
       start_date: started,
       end_date: null,
     };

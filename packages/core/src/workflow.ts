@@ -13,9 +13,11 @@ import type {
   TaskInstance,
 } from "./task-instance.js";
 
-/** The input of a DAG workflow's `run` handler: the trigger-time conf. */
+/** The input of a DAG workflow's `run` handler: the trigger-time conf, and the logical date if the trigger gave one. */
 export interface DagRunInput {
   readonly conf?: Record<string, unknown>;
+  /** ISO 8601; without it the run's logical date is when it starts. */
+  readonly logical_date?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,7 +53,10 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
     },
     handlers: {
       run: async (ctx: restate.WorkflowContext, input: DagRunInput | null) =>
-        new DagRunner(ctx, dag, runtime).run(input?.conf ?? {}),
+        new DagRunner(ctx, dag, runtime).run(
+          input?.conf ?? {},
+          input?.logical_date,
+        ),
       xcom: restate.handlers.workflow.shared(
         async (
           ctx: restate.WorkflowSharedContext,

@@ -4,6 +4,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { RestateIngress } from "@poekhali/core";
 import { startSandbox } from "@poekhali/emulators";
+import { ApiState } from "./api/api-state.js";
 import { authSecret } from "./api/auth/auth-secret.js";
 import { SimpleAuth } from "./api/auth/simple-auth.js";
 import { DagRuns } from "./api/dag-runs.js";
@@ -219,6 +220,16 @@ export async function up(
         dags,
         runs,
         ready: () => ready,
+        state: ApiState.open(config.home),
+        source: {
+          folder: config.dagsFolder,
+          files: new Map(
+            [...loaded.files].map(([id, name]) => [
+              id,
+              join(config.dagsFolder, name),
+            ]),
+          ),
+        },
         importErrors: errors,
         ...(sandboxInfo ? { sandbox: sandboxInfo } : {}),
       }),

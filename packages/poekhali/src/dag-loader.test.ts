@@ -23,8 +23,9 @@ describe("loadDags", () => {
       join(folder, "good.test.ts"),
       "throw new Error('tests are not DAG files');\n",
     );
-    const { dags, errors } = await loadDags(folder);
+    const { dags, files, errors } = await loadDags(folder);
     expect([...dags.keys()]).toEqual(["good"]);
+    expect(files).toEqual(new Map([["good", "good.ts"]]));
     expect(errors).toEqual([
       { path: join(folder, "broken.ts"), error: "this DAG file is broken" },
     ]);

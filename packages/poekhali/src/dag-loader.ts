@@ -12,7 +12,7 @@ export interface DagImportError {
 /** What loading a DAGs folder found. */
 export interface LoadedDags {
   readonly dags: ReadonlyMap<string, Dag>;
-  /** The file each DAG came from, by DAG id (Airflow's `fileloc`). */
+  /** The file name (in the folder) each DAG was loaded from, by DAG id. */
   readonly files: ReadonlyMap<string, string>;
   readonly errors: readonly DagImportError[];
 }
@@ -41,7 +41,7 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
         if (seen && seen !== value)
           throw new Error(`DAG id "${value.id}" is defined twice`);
         dags.set(value.id, value);
-        files.set(value.id, path);
+        files.set(value.id, name);
       }
     } catch (error) {
       errors.push({

@@ -1,6 +1,7 @@
 import {
   IngressError,
   type Dag,
+  type DagRun,
   type DagRunState,
   type DagRunStatus,
   type RestateIngress,
@@ -23,6 +24,40 @@ export interface Introspection {
   query<Row>(sql: string): Promise<Row[]>;
   /** Asks Restate to cancel an invocation. */
   cancel(invocationId: string): Promise<void>;
+  /** Asks Restate to forget a completed invocation, with its workflow's state. */
+  purge(invocationId: string): Promise<void>;
+}
+
+/** A run as Restate keeps it: its invocation and, once it has started, its workflow's state. */
+export interface RunSnapshot {
+  readonly dag_id: string;
+  readonly run_id: string;
+  readonly invocation_id: string;
+  readonly state: DagRunState;
+  /** The trigger's conf, once the run has started (before that Restate keeps it only in the journal). */
+  readonly conf: Record<string, unknown>;
+  /** When Restate accepted the run (ISO 8601). */
+  readonly created_at: string;
+  readonly start_date: string | null;
+  readonly end_date: string | null;
+  /** The task instances in DAG order; null before the run has started. */
+  readonly task_instances: TaskInstance[] | null;
+}
+
+interface SnapshotRow {
+  dag_id: string;
+  run_id: string;
+  id: string;
+  status: string;
+  completion_result: string | null;
+  created_at: string | number | null;
+}
+
+interface StateRow {
+  dag_id: string;
+  run_id: string;
+  key: string;
+  value_utf8: string | null;
 }
 
 /** The `dag_run_id` is taken already. */
@@ -51,10 +86,15 @@ export class DagRuns {
     dag: Dag,
     runId: string,
     conf: Record<string, unknown>,
+    /** ISO 8601: what the run's tasks see as its logical date (else when it starts). */
+    logicalDate?: string,
   ): Promise<DagRunView> {
     const accepted = await this.ingress.send(
       { service: dag.id, handler: "run", key: runId },
-      { conf: conf as never },
+      {
+        conf: conf as never,
+        ...(logicalDate === undefined ? {} : { logical_date: logicalDate }),
+      },
     );
     if (accepted.status === "PreviouslyAccepted")
       throw new RunExistsError(
@@ -65,7 +105,7 @@ export class DagRuns {
       dag_run_id: runId,
       state: "queued",
       conf,
-      logical_date: null,
+      logical_date: logicalDate ?? null,
       start_date: null,
       end_date: null,
     };
@@ -152,6 +192,111 @@ export class DagRuns {
     return true;
   }
 
+  /**
+   * Every run of these DAGs (or the one run `runId`), read in two SQL queries over Restate's introspection: the
+   * `run` invocations and the workflows' `dag_run`/`task_instances` state. Unordered.
+   */
+  async snapshots(
+    dagIds: readonly string[],
+    runId?: string,
+  ): Promise<RunSnapshot[]> {
+    if (dagIds.length === 0) return [];
+    const names = dagIds.map(sql).join(", ");
+    const oneRun = (column: string) =>
+      runId === undefined ? "" : ` AND ${column} = ${sql(runId)}`;
+    const [rows, states] = await Promise.all([
+      this.introspection.query<SnapshotRow>(
+        `SELECT target_service_name AS dag_id, target_service_key AS run_id, id, status, completion_result, created_at ` +
+          `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names})` +
+          oneRun("target_service_key"),
+      ),
+      this.introspection.query<StateRow>(
+        `SELECT service_name AS dag_id, service_key AS run_id, key, value_utf8 FROM state ` +
+          `WHERE service_name IN (${names}) AND key IN ('dag_run', 'task_instances')` +
+          oneRun("service_key"),
+      ),
+    ]);
+    const kept = new Map<string, { run?: DagRun; tis?: TaskInstance[] }>();
+    for (const row of states) {
+      if (row.value_utf8 === null) continue;
+      const id = `${row.dag_id}\u0000${row.run_id}`;
+      const entry = kept.get(id) ?? {};
+      if (row.key === "dag_run")
+        entry.run = JSON.parse(row.value_utf8) as DagRun;
+      else entry.tis = JSON.parse(row.value_utf8) as TaskInstance[];
+      kept.set(id, entry);
+    }
+    // A run invoked twice with one key shows once: the first invocation is the run, a second one was refused.
+    const seen = new Set<string>();
+    const snapshots: RunSnapshot[] = [];
+    for (const row of rows.sort((a, b) =>
+      String(a.created_at).localeCompare(String(b.created_at)),
+    )) {
+      const id = `${row.dag_id}\u0000${row.run_id}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const entry = kept.get(id);
+      const fromRow = stateOf(row);
+      // The invocation's end is the final word: a run stopped before it saved its end still ended.
+      const state =
+        row.status === "completed" || !entry?.run ? fromRow : entry.run.state;
+      snapshots.push({
+        dag_id: row.dag_id,
+        run_id: row.run_id,
+        invocation_id: row.id,
+        state,
+        conf: entry?.run?.conf ?? {},
+        created_at: isoOf(row.created_at),
+        start_date: entry?.run?.start_date ?? null,
+        end_date: entry?.run?.end_date ?? null,
+        task_instances: entry?.tis ?? null,
+      });
+    }
+    return snapshots;
+  }
+
+  /** Which tasks of these DAGs' runs (or of the one run `runId`) have an output (XCom `return_value`) kept. */
+  async outputs(
+    dagIds: readonly string[],
+    runId?: string,
+  ): Promise<{ dag_id: string; run_id: string; task_id: string }[]> {
+    if (dagIds.length === 0) return [];
+    const rows = await this.introspection.query<{
+      dag_id: string;
+      run_id: string;
+      key: string;
+    }>(
+      `SELECT service_name AS dag_id, service_key AS run_id, key FROM state ` +
+        `WHERE service_name IN (${dagIds.map(sql).join(", ")}) AND key LIKE 'xcom:%'` +
+        (runId === undefined ? "" : ` AND service_key = ${sql(runId)}`),
+    );
+    return rows.map((r) => ({
+      dag_id: r.dag_id,
+      run_id: r.run_id,
+      task_id: r.key.slice("xcom:".length),
+    }));
+  }
+
+  /** Whether Restate answers a query: the API's "metadatabase". */
+  async healthy(): Promise<boolean> {
+    return this.introspection
+      .query("SELECT id FROM sys_invocation LIMIT 1")
+      .then(
+        () => true,
+        () => false,
+      );
+  }
+
+  /** Forgets a finished run: its invocation and its workflow's state. False when there is no such finished run. */
+  async purge(dag: Dag, runId: string): Promise<boolean> {
+    const rows = await this.introspection.query<{ id: string }>(
+      `SELECT id FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} AND target_service_key = ${sql(runId)} ` +
+        `AND target_handler_name = 'run' AND status = 'completed'`,
+    );
+    for (const row of rows) await this.introspection.purge(row.id);
+    return rows.length > 0;
+  }
+
   async #status(dag: Dag, runId: string): Promise<DagRunStatus | null> {
     try {
       return await this.ingress.call<DagRunStatus | null>({
@@ -174,14 +319,7 @@ export class DagRuns {
   }
 
   #fromRow(dag: Dag, row: InvocationRow): DagRunView {
-    const state: DagRunState =
-      row.status === "completed"
-        ? row.completion_result === "success"
-          ? "success"
-          : "failed"
-        : ["pending", "scheduled", "ready"].includes(row.status)
-          ? "queued"
-          : "running";
+    const state = stateOf(row);
     const created =
       row.created_at === null ? null : new Date(row.created_at).toISOString();
     return {
@@ -195,3 +333,18 @@ export class DagRuns {
     };
   }
 }
+
+/** A run's state as its invocation tells it: not started yet, going, or ended well or not. */
+function stateOf(row: {
+  status: string;
+  completion_result: string | null;
+}): DagRunState {
+  if (row.status === "completed")
+    return row.completion_result === "success" ? "success" : "failed";
+  return ["pending", "scheduled", "ready"].includes(row.status)
+    ? "queued"
+    : "running";
+}
+
+const isoOf = (value: string | number | null) =>
+  new Date(value ?? 0).toISOString();

@@ -19,6 +19,9 @@ export interface GateOptions {
 /** Pages anyone may open: the health check, the login itself. */
 const OPEN_PAGES = ["/healthz", "/login", "/logout"];
 
+/** API routes anyone may call, as in Airflow 3: its version and health. */
+const OPEN_API = ["/api/v2/version", "/api/v2/monitor/health"];
+
 /**
  * The app's front door, mounted before every other route: answers only to configured host names (421), refuses
  * cross-site state changes (403), asks for a token on `/api/*` (401) and a login on the pages when a password is
@@ -41,7 +44,7 @@ export function gate(options: GateOptions): Hono {
     }),
   );
   app.use("*", sameOrigin({ trustedHosts: options.allowedHosts }));
-  app.use("/api/*", requireToken(options.auth));
+  app.use("/api/*", requireToken(options.auth, OPEN_API));
   app.route("/", authRoutes(options.auth));
   app.use(
     "*",

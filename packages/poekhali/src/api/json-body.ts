@@ -1,6 +1,6 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { problem } from "./problem.js";
+import { problem, speaksV2 } from "./problem.js";
 
 /** The largest request body the API reads: 1 MiB, far more than any conf. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,7 +24,7 @@ const limit = bodyLimit({
  * For requests with a body (POST, PUT, PATCH): refuses anything but `application/json` (415) — a browser sends
  * those cross-site without asking, JSON it does not — and bodies over 1 MiB (413; a declared Content-Length is
  * checked before reading, a chunked body is counted while it is read and dropped once past the limit), then parses
- * the JSON (400) into `c.get("body")`.
+ * the JSON (400; under `/api/v2` and `/auth`, FastAPI's 422 `json_invalid`) into `c.get("body")`.
  */
 export const jsonBody = () =>
   createMiddleware<JsonBodyEnv>(async (c, next) => {
@@ -51,5 +51,20 @@ export const jsonBody = () =>
       await next();
     });
     if (tooLarge instanceof Response) return tooLarge;
-    if (notJson) return problem(c, 400, "Bad request", "the body is not JSON");
+    if (notJson)
+      return speaksV2(c.req.path)
+        ? // FastAPI's answer to a body that does not parse, which Airflow's clients know.
+          c.json(
+            {
+              detail: [
+                {
+                  loc: ["body"],
+                  msg: "JSON decode error",
+                  type: "json_invalid",
+                },
+              ],
+            },
+            422,
+          )
+        : problem(c, 400, "Bad request", "the body is not JSON");
   });

@@ -13,6 +13,7 @@ import {
   type TemporaryRestate,
 } from "../restate/temporary-restate.js";
 import { waitFor } from "../wait-for.js";
+import { ApiState } from "./api-state.js";
 import { DagRuns } from "./dag-runs.js";
 import { restApi } from "./rest-api.js";
 
@@ -62,7 +63,12 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
     app = new Hono();
     app.route(
       "/",
-      restApi({ dags: new Map([[echo.id, echo]]), runs, ready: () => true }),
+      restApi({
+        dags: new Map([[echo.id, echo]]),
+        runs,
+        ready: () => true,
+        state: ApiState.open(restate.home),
+      }),
     );
   }, 60_000);
   afterAll(async () => {

@@ -2,10 +2,13 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { ConfError, type Dag } from "@poekhali/core";
+import type { ApiState } from "./api-state.js";
 import { RunExistsError, type DagRuns } from "./dag-runs.js";
 import { jsonBody } from "./json-body.js";
 import { problem } from "./problem.js";
 import { runIdProblem } from "./run-id.js";
+import { v2Api } from "./v2/v2-api.js";
+import type { DagSource } from "./v2/views.js";
 
 /** What the sandbox's emulators are reachable at (GET /api/v1/sandbox). */
 export interface SandboxInfo {
@@ -28,6 +31,10 @@ export interface RestApiOptions {
   readonly runs: DagRuns;
   /** True once the worker is registered and a run can start. */
   readonly ready: () => boolean;
+  /** Paused DAGs and what the API recorded of runs, kept in POEKHALI_HOME. */
+  readonly state: ApiState;
+  /** The DAGs folder and the file of each DAG (for v2's `fileloc`); the folder alone when not given. */
+  readonly source?: DagSource;
   readonly sandbox?: SandboxInfo;
   /** DAG files that failed to load, with the error, as Airflow's import errors. */
   readonly importErrors?: readonly {
@@ -57,9 +64,10 @@ const triggerBody = z.object({
 /** Routes under a DAG see it as `c.get("dag")`; routes with a body see it parsed as `c.get("body")`. */
 type DagEnv = { Variables: { dag: Dag; body: unknown } };
 
-/** Airflow-shaped REST API: `/healthz` and `/api/v1/dags/...`. */
+/** Airflow-shaped REST API: `/healthz`, Airflow 2's `/api/v1/dags/...` and Airflow 3's `/api/v2/...`. */
 export function restApi(options: RestApiOptions): Hono<DagEnv> {
   const app = new Hono<DagEnv>();
+  const loadedAt = new Date().toISOString();
   // Every route under a DAG finds it here, or answers 404 naming it.
   const findDag = createMiddleware<DagEnv>(async (c, next) => {
     const dag = options.dags.get(c.req.param("dag_id") ?? "");
@@ -80,6 +88,18 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
     await next();
   });
   app.use("/api/*", jsonBody());
+  app.route(
+    "/",
+    v2Api({
+      dags: options.dags,
+      runs: options.runs,
+      state: options.state,
+      source: options.source ?? { folder: ".", files: new Map() },
+      ready: options.ready,
+      importErrors: options.importErrors ?? [],
+      loadedAt,
+    }),
+  );
   app.use("/api/v1/dags/:dag_id", findDag);
   app.use("/api/v1/dags/:dag_id/*", findDag);
   app.use("/api/v1/dags/:dag_id/dagRuns/:dag_run_id", checkRunId);
@@ -92,12 +112,15 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
   );
 
   app.get("/api/v1/dags", (c) => {
-    const dags = [...options.dags.values()].map(dagView);
+    const dags = [...options.dags.values()].map((d) =>
+      dagView(d, options.state.isPaused(d.id)),
+    );
     return c.json({ dags, total_entries: dags.length });
   });
 
   app.get("/api/v1/dags/:dag_id", (c) => {
-    return c.json(dagView(c.get("dag")));
+    const dag = c.get("dag");
+    return c.json(dagView(dag, options.state.isPaused(dag.id)));
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns", async (c) => {
@@ -118,6 +141,13 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
         `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
       );
     }
+    if (options.state.isPaused(dag.id))
+      return problem(
+        c,
+        409,
+        "Conflict",
+        `DAG "${dag.id}" is paused and starts no new runs; unpause it first`,
+      );
     const conf = body.data.conf ?? {};
     try {
       dag.parseConf(conf);
@@ -135,7 +165,17 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
       );
     const runId = body.data.dag_run_id ?? `manual__${new Date().toISOString()}`;
     try {
-      return c.json(await options.runs.trigger(dag, runId, conf));
+      const run = await options.runs.trigger(dag, runId, conf);
+      const now = new Date().toISOString();
+      options.state.setRun(dag.id, runId, {
+        logical_date: null,
+        run_after: now,
+        queued_at: now,
+        triggered_by: "rest_api",
+        triggering_user_name: null,
+        note: null,
+      });
+      return c.json(run);
     } catch (error) {
       if (error instanceof RunExistsError)
         return problem(c, 409, "Conflict", error.message);
@@ -289,11 +329,11 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
   return app;
 }
 
-function dagView(dag: Dag) {
+function dagView(dag: Dag, paused: boolean) {
   return {
     dag_id: dag.id,
     description: dag.description,
-    is_paused: false,
+    is_paused: paused,
     schedule_interval: null,
     tags: dag.tags.map((name) => ({ name })),
     params: z.toJSONSchema(dag.paramsSchema, {

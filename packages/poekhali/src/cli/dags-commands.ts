@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiClient } from "./api-client.js";
 import { dagBag, dagDot, dagOf } from "./dag-bag.js";
@@ -59,7 +60,7 @@ export async function dagsCommand(
         ["dag_id", "fileloc", "tags", "description"],
         [...bag.dags.values()].map((d) => [
           d.id,
-          bag.files.get(d.id) ?? "",
+          join(bag.folder, bag.files.get(d.id) ?? ""),
           d.tags.join(","),
           d.description,
         ]),

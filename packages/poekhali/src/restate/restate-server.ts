@@ -221,6 +221,18 @@ export class RestateServer {
       );
   }
 
+  /** Asks the server to forget a completed invocation; for a workflow's run, its state and promises go too. */
+  async purge(invocationId: string): Promise<void> {
+    const res = await fetch(
+      `${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/purge`,
+      { method: "PATCH" },
+    );
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate refused to purge ${invocationId} (${res.status}): ${await res.text()}`,
+      );
+  }
+
   /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
   async register(
     uri: string,

@@ -15,6 +15,8 @@ import { RestateServer } from "./restate-server.js";
 
 /** A restate-server on free ports with a data directory of its own, removed by `stop()`. */
 export interface TemporaryRestate {
+  /** Its temporary directory, removed by `stop()`: a place for a test's other files too. */
+  readonly home: string;
   readonly server: RestateServer;
   readonly ingress: RestateIngress;
   /** Serves services on a free port and registers them as a deployment; `stop()` closes them too. */
@@ -44,6 +46,7 @@ export async function startTemporaryRestate(
   });
   const endpoints: ServedEndpoint[] = [];
   return {
+    home,
     server,
     ingress: new RestateIngress(server.ingressUrl),
     async deploy(services, options = {}) {

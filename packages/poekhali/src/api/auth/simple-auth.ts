@@ -44,6 +44,15 @@ export class SimpleAuth {
       : null;
   }
 
+  /** Whether the token was a valid one for the configured user that has since expired (Airflow's "Token Expired"). */
+  expired(token: string | undefined): boolean {
+    if (!token || this.verify(token)) return false;
+    // Read as of the epoch, when every token this secret signed was still valid.
+    return (
+      verifyToken(this.options.secret, token, 0)?.sub === this.options.username
+    );
+  }
+
   /** The claims of a valid, unexpired token for the configured user, else null. */
   verify(token: string | undefined): TokenClaims | null {
     const claims = token ? verifyToken(this.options.secret, token) : null;

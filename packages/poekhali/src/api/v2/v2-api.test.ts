@@ -1,0 +1,1203 @@
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  BaseSensor,
+  StaticConnections,
+  dag,
+  dagWorkflow,
+  task,
+  type PokeSensorOptions,
+} from "@poekhali/core";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../../restate/temporary-restate.js";
+import { waitFor } from "../../wait-for.js";
+import { ApiState } from "../api-state.js";
+import { signToken } from "../auth/jwt.js";
+import { SimpleAuth } from "../auth/simple-auth.js";
+import { DagRuns } from "../dag-runs.js";
+import { gate } from "../gate.js";
+import { restApi } from "../rest-api.js";
+import { v2Api } from "./v2-api.js";
+import * as v2 from "./airflow-v2-contract.js";
+
+const echo = dag(
+  {
+    id: "v2_echo",
+    schedule: null,
+    tags: ["demo", "echo"],
+    description: "says it back",
+    params: z.object({ text: z.string().default("hi") }),
+  },
+  ({ params }) => {
+    const said = task(
+      { taskId: "echo" },
+      ({ text }: { text: string }, context) => {
+        context.log.info(`saying ${text}`);
+        return text;
+      },
+      { text: params.text },
+    );
+    task({ taskId: "shout" }, ({ s }: { s: string }) => s.toUpperCase(), {
+      s: said.output,
+    });
+  },
+);
+
+const failing = dag({ id: "v2_fail", schedule: null, tags: ["demo"] }, () => {
+  const boom = task(
+    { taskId: "boom", retries: 1, retryDelay: "1s" },
+    (_args: object, context) => {
+      context.log.warn(`try ${context.tryNumber} fails`);
+      throw new Error("it always fails");
+    },
+    {},
+  );
+  task({ taskId: "after_boom" }, () => "never", {}).after(boom);
+});
+
+/** A sensor that is never done: a run of it waits (on a durable timer) until cancelled. */
+class Never extends BaseSensor<object> {
+  readonly title = "wait forever";
+  constructor(options: PokeSensorOptions) {
+    super(options, {});
+  }
+  override poke() {
+    return Promise.resolve(false);
+  }
+}
+const waiting = dag({ id: "v2_wait", schedule: null }, () => {
+  new Never({ taskId: "never", pokeInterval: "1h", mode: "reschedule" });
+});
+
+const many = dag({ id: "v2_many", schedule: null }, () => {
+  task({ taskId: "one" }, () => 1, {});
+});
+
+const DAGS = new Map(
+  [echo, failing, waiting, many].map((d) => [d.id, d] as const),
+);
+const HOST = "http://127.0.0.1";
+const SECRET = "a-test-secret-of-at-least-32-characters";
+
+/** Every v2 route (method and path pattern) that answered a request in these tests. */
+const answered = new Set<string>();
+const recordRoutes = createMiddleware(async (c, next) => {
+  await next();
+  // The route that answered: the first matched one that is not a middleware or the catch-all 404.
+  const route = matchedRoutes(c).find(
+    (r) => r.method !== "ALL" && r.path.startsWith("/api/v2"),
+  );
+  if (route) answered.add(`${route.method} ${route.path}`);
+});
+
+type Answer = {
+  status: number;
+  type: string | null;
+  body: unknown;
+  headers: Headers;
+};
+
+describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => {
+  let restate: TemporaryRestate;
+  let web: Hono;
+  let state: ApiState;
+
+  beforeAll(async () => {
+    restate = await startTemporaryRestate("poekhali-v2-api-");
+    await restate.deploy(
+      [...DAGS.values()].map((d) =>
+        dagWorkflow(d, { connections: new StaticConnections([]) }),
+      ),
+    );
+    state = ApiState.open(restate.home);
+    web = webApp(restate, state, undefined);
+  }, 60_000);
+  afterAll(async () => {
+    await restate?.stop();
+  });
+
+  const call = (method: string, path: string, body?: unknown) =>
+    request(web, method, path, body);
+  /** An answer with this status whose body the contract schema accepts. */
+  const ok = async <S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+    status = 200,
+  ): Promise<z.output<S>> => {
+    const res = await call(method, path, body);
+    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(
+      status,
+    );
+    return conform(schema, res.body);
+  };
+  /** An error answer: `{ "detail": <sentence> }` (or the 422 list), content type exactly application/json. */
+  const refused = async (
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+  ) => {
+    const res = await call(method, path, body);
+    return refusal(res, status, `${method} ${path}`);
+  };
+  const runState = async (dagId: string, runId: string) =>
+    (
+      await ok(
+        v2.DAGRunResponse,
+        "GET",
+        `/api/v2/dags/${dagId}/dagRuns/${runId}`,
+      )
+    ).state;
+  const finished = (dagId: string, runId: string) =>
+    waitFor(`${dagId}/${runId} to finish`, 60_000, async () =>
+      ["success", "failed"].includes(await runState(dagId, runId)),
+    );
+
+  it("answers version and health, and /auth/token with 201 and a token", async () => {
+    await ok(v2.VersionInfo, "GET", "/api/v2/version");
+    const health = await ok(
+      v2.HealthInfoResponse,
+      "GET",
+      "/api/v2/monitor/health",
+    );
+    expect(health.metadatabase.status).toBe("healthy");
+    for (const path of ["/auth/token", "/auth/token/cli"])
+      await ok(
+        v2.LoginResponse,
+        "POST",
+        path,
+        { username: "a", password: "b" },
+        201,
+      );
+    await ok(v2.LoginResponse, "GET", "/auth/token", undefined, 201);
+    const missing = await refused(422, "POST", "/auth/token", {
+      username: "a",
+    });
+    expect(missing).toContainEqual(
+      expect.objectContaining({ loc: ["body", "password"], type: "missing" }),
+    );
+    const extra = await refused(422, "POST", "/auth/token", {
+      username: "a",
+      password: "b",
+      role: "admin",
+    });
+    expect(extra).toContainEqual(
+      expect.objectContaining({
+        loc: ["body", "role"],
+        type: "extra_forbidden",
+      }),
+    );
+    expect(await refused(404, "GET", "/api/v2/nothing-here")).toBe("Not Found");
+  });
+
+  it("with a password: 401 Not authenticated without a token, version and health open, 201 token then 200", async () => {
+    const locked = webApp(restate, state, "s3cret");
+    const get = (path: string, token?: string) =>
+      locked.request(`${HOST}${path}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    const without = await get("/api/v2/dags");
+    expect(without.headers.get("www-authenticate")).toBe("Bearer");
+    expect(await refusal(await answer(without), 401, "no token")).toBe(
+      "Not authenticated",
+    );
+    const expired = signToken(SECRET, "admin", Date.now() - 25 * 3600_000);
+    expect(
+      await refusal(
+        await answer(await get("/api/v2/dags", expired)),
+        401,
+        "expired",
+      ),
+    ).toBe("Token Expired");
+    const forged = signToken("another-secret-of-at-least-32-chars!!", "admin");
+    expect(
+      await refusal(
+        await answer(await get("/api/v2/dags", forged)),
+        403,
+        "forged",
+      ),
+    ).toBe("Invalid JWT token");
+    conform(v2.VersionInfo, (await answer(await get("/api/v2/version"))).body);
+    conform(
+      v2.HealthInfoResponse,
+      (await answer(await get("/api/v2/monitor/health"))).body,
+    );
+    const login = (body: unknown) =>
+      request(locked, "POST", "/auth/token", body);
+    expect(
+      await refusal(
+        await login({ username: "admin", password: "no" }),
+        401,
+        "wrong",
+      ),
+    ).toBe("Invalid credentials");
+    expect(
+      await refusal(
+        await login({ username: "admin", password: "" }),
+        400,
+        "empty",
+      ),
+    ).toBe("Username and password must be provided");
+    expect(
+      await refusal(
+        await request(locked, "GET", "/auth/token"),
+        403,
+        "GET token",
+      ),
+    ).toMatch(/only allowed/);
+    const issued = await login({ username: "admin", password: "s3cret" });
+    expect(issued.status).toBe(201);
+    const { access_token } = conform(v2.LoginResponse, issued.body);
+    const dags = await answer(await get("/api/v2/dags", access_token));
+    expect(dags.status).toBe(200);
+    conform(v2.DAGCollectionResponse, dags.body);
+    // The token's user is who triggered.
+    const triggered = await answer(
+      await locked.request(`${HOST}/api/v2/dags/v2_many/dagRuns`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${access_token}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ dag_run_id: "by-admin" }),
+      }),
+    );
+    expect(
+      conform(v2.DAGRunResponse, triggered.body).triggering_user_name,
+    ).toBe("admin");
+  });
+
+  it("lists DAGs with limit, offset, order_by, tags, dag_id_pattern and paused", async () => {
+    const all = await ok(v2.DAGCollectionResponse, "GET", "/api/v2/dags");
+    expect(all.total_entries).toBe(4);
+    expect(all.dags.map((d) => d.dag_id)).toEqual([
+      "v2_echo",
+      "v2_fail",
+      "v2_many",
+      "v2_wait",
+    ]);
+    const page = await ok(
+      v2.DAGCollectionResponse,
+      "GET",
+      "/api/v2/dags?limit=2&offset=1&order_by=-dag_id",
+    );
+    expect(page).toMatchObject({ total_entries: 4 });
+    expect(page.dags.map((d) => d.dag_id)).toEqual(["v2_many", "v2_fail"]);
+    const tagged = await ok(
+      v2.DAGCollectionResponse,
+      "GET",
+      "/api/v2/dags?tags=echo&tags=nope",
+    );
+    expect(tagged.dags.map((d) => d.dag_id)).toEqual(["v2_echo"]);
+    const both = await ok(
+      v2.DAGCollectionResponse,
+      "GET",
+      "/api/v2/dags?tags=demo&tags=echo&tags_match_mode=all",
+    );
+    expect(both.total_entries).toBe(1);
+    const pattern = await ok(
+      v2.DAGCollectionResponse,
+      "GET",
+      "/api/v2/dags?dag_id_pattern=ECHO%20%7C%20_fa",
+    );
+    expect(pattern.dags.map((d) => d.dag_id)).toEqual(["v2_echo", "v2_fail"]);
+    expect(await refused(400, "GET", "/api/v2/dags?order_by=colour")).toBe(
+      "Ordering with 'colour' is disallowed or the attribute does not exist on the model",
+    );
+    expect(await refused(422, "GET", "/api/v2/dags?limit=-1")).toContainEqual(
+      expect.objectContaining({
+        loc: ["query", "limit"],
+        type: "greater_than_equal",
+      }),
+    );
+    expect(await refused(422, "GET", "/api/v2/dags?offset=x")).toContainEqual(
+      expect.objectContaining({
+        loc: ["query", "offset"],
+        type: "int_parsing",
+      }),
+    );
+    expect(
+      await refused(422, "GET", "/api/v2/dags?paused=maybe"),
+    ).toContainEqual(
+      expect.objectContaining({
+        loc: ["query", "paused"],
+        type: "bool_parsing",
+      }),
+    );
+    const one = await ok(v2.DAGResponse, "GET", "/api/v2/dags/v2_echo");
+    expect(one).toMatchObject({
+      fileloc: "/dags/echo.ts",
+      relative_fileloc: "echo.ts",
+      is_paused: false,
+    });
+    const details = await ok(
+      v2.DAGDetailsResponse,
+      "GET",
+      "/api/v2/dags/v2_echo/details",
+    );
+    expect(details.params).toEqual({
+      text: {
+        value: "hi",
+        description: null,
+        schema: { type: "string", default: "hi" },
+      },
+    });
+    await refused(404, "GET", "/api/v2/dags/nope");
+    await refused(404, "GET", "/api/v2/dags/nope/details");
+  });
+
+  it("pauses a DAG durably; a paused DAG refuses a trigger with 409 naming the pause", async () => {
+    const paused = await ok(
+      v2.DAGResponse,
+      "PATCH",
+      "/api/v2/dags/v2_wait?update_mask=is_paused",
+      { is_paused: true },
+    );
+    expect(paused.is_paused).toBe(true);
+    // Kept in the home folder: a restarted app reads it back.
+    expect(ApiState.open(restate.home).isPaused("v2_wait")).toBe(true);
+    const list = await ok(
+      v2.DAGCollectionResponse,
+      "GET",
+      "/api/v2/dags?paused=true",
+    );
+    expect(list.dags.map((d) => d.dag_id)).toEqual(["v2_wait"]);
+    expect(
+      await refused(409, "POST", "/api/v2/dags/v2_wait/dagRuns", {}),
+    ).toMatch(/v2_wait.*paused/);
+    const v1 = await call("POST", "/api/v1/dags/v2_wait/dagRuns", {});
+    expect(v1.status).toBe(409);
+    expect(
+      (
+        await ok(
+          v2.DAGRunCollectionResponse,
+          "GET",
+          "/api/v2/dags/v2_wait/dagRuns",
+        )
+      ).total_entries,
+    ).toBe(0);
+    expect(
+      await refused(
+        400,
+        "PATCH",
+        "/api/v2/dags/v2_wait?update_mask=description",
+        { is_paused: false },
+      ),
+    ).toBe("Only `is_paused` field can be updated through the REST API");
+    expect(
+      await refused(422, "PATCH", "/api/v2/dags/v2_wait", {}),
+    ).toContainEqual(
+      expect.objectContaining({ loc: ["body", "is_paused"], type: "missing" }),
+    );
+    expect(
+      await refused(422, "PATCH", "/api/v2/dags/v2_wait", {
+        is_paused: false,
+        owner: "x",
+      }),
+    ).toContainEqual(
+      expect.objectContaining({
+        loc: ["body", "owner"],
+        type: "extra_forbidden",
+      }),
+    );
+    await refused(404, "PATCH", "/api/v2/dags/nope", { is_paused: true });
+    const unpaused = await ok(v2.DAGResponse, "PATCH", "/api/v2/dags/v2_wait", {
+      is_paused: false,
+    });
+    expect(unpaused.is_paused).toBe(false);
+  });
+
+  it("lists a DAG's tasks and answers one", async () => {
+    const tasks = await ok(
+      v2.TaskCollectionResponse,
+      "GET",
+      "/api/v2/dags/v2_echo/tasks",
+    );
+    expect(tasks.tasks.map((t) => [t.task_id, t.downstream_task_ids])).toEqual([
+      ["echo", ["shout"]],
+      ["shout", []],
+    ]);
+    const desc = await ok(
+      v2.TaskCollectionResponse,
+      "GET",
+      "/api/v2/dags/v2_echo/tasks?order_by=-task_id",
+    );
+    expect(desc.tasks.map((t) => t.task_id)).toEqual(["shout", "echo"]);
+    const boom = await ok(
+      v2.TaskResponse,
+      "GET",
+      "/api/v2/dags/v2_fail/tasks/boom",
+    );
+    expect(boom).toMatchObject({
+      retries: 1,
+      retry_delay: { days: 0, seconds: 1, microseconds: 0 },
+      operator_name: "@task",
+    });
+    await ok(v2.TaskResponse, "GET", "/api/v2/dags/v2_wait/tasks/never");
+    await refused(404, "GET", "/api/v2/dags/v2_echo/tasks/nope");
+    await refused(400, "GET", "/api/v2/dags/v2_echo/tasks?order_by=colour");
+  });
+
+  it("triggers runs as Airflow 3 does (200, manual, null logical date), and refuses bad bodies with 422", async () => {
+    const run = await ok(
+      v2.DAGRunResponse,
+      "POST",
+      "/api/v2/dags/v2_echo/dagRuns",
+      {
+        conf: { text: "hello" },
+        note: "first",
+      },
+    );
+    expect(run).toMatchObject({
+      state: "queued",
+      run_type: "manual",
+      triggered_by: "rest_api",
+      logical_date: null,
+      data_interval_start: null,
+      data_interval_end: null,
+      note: "first",
+      conf: { text: "hello" },
+    });
+    expect(run.dag_run_id).toMatch(/^manual__\d{4}-\d\d-\d\dT[\d:.]+\+00:00$/);
+    const dated = await ok(
+      v2.DAGRunResponse,
+      "POST",
+      "/api/v2/dags/v2_echo/dagRuns",
+      {
+        dag_run_id: "dated",
+        logical_date: "2026-05-01T12:00:00+02:00",
+        conf: null,
+        note: null,
+      },
+    );
+    expect(dated).toMatchObject({
+      logical_date: "2026-05-01T10:00:00.000Z",
+      data_interval_start: "2026-05-01T10:00:00.000Z",
+      conf: {},
+    });
+    const taken = await refused(409, "POST", "/api/v2/dags/v2_echo/dagRuns", {
+      dag_run_id: "dated",
+    });
+    expect(taken).toMatchObject({ reason: "Unique constraint violation" });
+    const bad = async (body: unknown, loc: unknown[], type: string) =>
+      expect(
+        await refused(422, "POST", "/api/v2/dags/v2_echo/dagRuns", body),
+      ).toContainEqual(expect.objectContaining({ loc, type }));
+    await bad(
+      { logical_date: "2026-05-01T12:00:00" },
+      ["body", "logical_date"],
+      "value_error",
+    );
+    await bad({ conf: "text=hi" }, ["body", "conf"], "dict_type");
+    await bad({ dag_run_id: 7 }, ["body", "dag_run_id"], "string_type");
+    await bad(
+      { execution_date: "2026-05-01T12:00:00Z" },
+      ["body", "execution_date"],
+      "extra_forbidden",
+    );
+    await bad(
+      { data_interval_start: "2026-05-01T12:00:00Z" },
+      ["body"],
+      "value_error",
+    );
+    const notJson = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_echo/dagRuns`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{conf:",
+      }),
+    );
+    const deep = '{"conf": ' + '{"a":'.repeat(5_000) + "1" + "}".repeat(5_001);
+    const tooDeep = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_echo/dagRuns`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: deep,
+      }),
+    );
+    expect(await refusal(tooDeep, 400, "a conf 5,000 levels deep")).toContain(
+      "nested deeper than 32 levels",
+    );
+    expect(await refusal(notJson, 422, "a body that is not JSON")).toEqual([
+      { loc: ["body"], msg: "JSON decode error", type: "json_invalid" },
+    ]);
+    expect(
+      await refused(400, "POST", "/api/v2/dags/v2_echo/dagRuns", {
+        conf: { text: 5 },
+      }),
+    ).toMatch(/text/);
+    expect(
+      await refused(400, "POST", "/api/v2/dags/v2_echo/dagRuns", {
+        dag_run_id: "..",
+      }),
+    ).toMatch(/dag_run_id/);
+    expect(await refused(404, "POST", "/api/v2/dags/nope/dagRuns", {})).toBe(
+      "DAG with dag_id: 'nope' not found",
+    );
+    await finished("v2_echo", run.dag_run_id);
+    await finished("v2_echo", "dated");
+    // The run itself keeps the logical date it was given: what its tasks see as theirs.
+    const kept = await call("GET", "/api/v1/dags/v2_echo/dagRuns/dated");
+    expect(kept.body).toMatchObject({
+      logical_date: "2026-05-01T10:00:00.000Z",
+    });
+    const done = await ok(
+      v2.DAGRunResponse,
+      "GET",
+      `/api/v2/dags/v2_echo/dagRuns/${run.dag_run_id}`,
+    );
+    expect(done).toMatchObject({
+      state: "success",
+      note: "first",
+      conf: { text: "hello" },
+    });
+    expect(done.duration).toBeGreaterThanOrEqual(0);
+    expect(await refused(404, "GET", "/api/v2/dags/v2_echo/dagRuns/nope")).toBe(
+      "The DagRun with dag_id: `v2_echo` and run_id: `nope` was not found",
+    );
+  });
+
+  it("lists runs with filters and the true total, for one DAG, for ~, and through POST ~/dagRuns/list", async () => {
+    await ok(v2.DAGRunResponse, "POST", "/api/v2/dags/v2_fail/dagRuns", {
+      dag_run_id: "fails",
+    });
+    await finished("v2_fail", "fails");
+    const echoes = await ok(
+      v2.DAGRunCollectionResponse,
+      "GET",
+      "/api/v2/dags/v2_echo/dagRuns",
+    );
+    expect(echoes.total_entries).toBe(2);
+    const failed = await ok(
+      v2.DAGRunCollectionResponse,
+      "GET",
+      "/api/v2/dags/~/dagRuns?state=failed&run_type=manual",
+    );
+    expect(failed.dag_runs.map((r) => r.dag_run_id)).toEqual(["fails"]);
+    const byPattern = await ok(
+      v2.DAGRunCollectionResponse,
+      "GET",
+      "/api/v2/dags/~/dagRuns?run_id_pattern=DAT",
+    );
+    expect(byPattern.dag_runs.map((r) => r.dag_run_id)).toEqual(["dated"]);
+    const byDate = await ok(
+      v2.DAGRunCollectionResponse,
+      "GET",
+      "/api/v2/dags/~/dagRuns?logical_date_lte=2026-06-01T00:00:00Z",
+    );
+    expect(byDate.dag_runs.map((r) => r.dag_run_id)).toEqual(["dated"]);
+    expect(
+      await refused(422, "GET", "/api/v2/dags/~/dagRuns?state=done"),
+    ).toMatch(/^Invalid value for state/);
+    expect(
+      await refused(400, "GET", "/api/v2/dags/~/dagRuns?order_by=colour"),
+    ).toMatch(/^Ordering with 'colour'/);
+    await refused(404, "GET", "/api/v2/dags/nope/dagRuns");
+    const batch = await ok(
+      v2.DAGRunCollectionResponse,
+      "POST",
+      "/api/v2/dags/~/dagRuns/list",
+      {
+        dag_ids: ["v2_echo", "v2_fail"],
+        states: ["success", "failed"],
+        order_by: "-run_id",
+        page_limit: 2,
+      },
+    );
+    expect(batch.total_entries).toBe(3);
+    expect(batch.dag_runs.map((r) => r.dag_run_id)[0]).toMatch(/^manual__/);
+    expect(batch.dag_runs).toHaveLength(2);
+    expect(
+      await refused(422, "POST", "/api/v2/dags/v2_echo/dagRuns/list", {}),
+    ).toContainEqual(
+      expect.objectContaining({
+        loc: ["path", "dag_id"],
+        type: "literal_error",
+      }),
+    );
+    expect(
+      await refused(422, "POST", "/api/v2/dags/~/dagRuns/list", {
+        page_limit: -1,
+      }),
+    ).toContainEqual(expect.objectContaining({ loc: ["body", "page_limit"] }));
+  });
+
+  it("PATCHes a run's note and state as far as poekhali can, DELETEs a finished run, and clears only as a dry run", async () => {
+    const noted = await ok(
+      v2.DAGRunResponse,
+      "PATCH",
+      "/api/v2/dags/v2_echo/dagRuns/dated",
+      { note: "seen" },
+    );
+    expect(noted.note).toBe("seen");
+    const masked = await ok(
+      v2.DAGRunResponse,
+      "PATCH",
+      "/api/v2/dags/v2_echo/dagRuns/dated?update_mask=state",
+      {
+        note: "ignored",
+      },
+    );
+    expect(masked.note).toBe("seen");
+    await ok(v2.DAGRunResponse, "PATCH", "/api/v2/dags/v2_echo/dagRuns/dated", {
+      state: "success",
+    });
+    expect(
+      await refused(422, "PATCH", "/api/v2/dags/v2_echo/dagRuns/dated", {
+        state: "running",
+      }),
+    ).toContainEqual(
+      expect.objectContaining({ loc: ["body", "state"], type: "enum" }),
+    );
+    expect(
+      await refused(400, "PATCH", "/api/v2/dags/v2_fail/dagRuns/fails", {
+        state: "success",
+        note: "x",
+      }),
+    ).toMatch(/cannot set run 'fails' from failed to success/);
+    expect(
+      (await ok(v2.DAGRunResponse, "GET", "/api/v2/dags/v2_fail/dagRuns/fails"))
+        .note,
+    ).toBeNull();
+    await refused(404, "PATCH", "/api/v2/dags/v2_echo/dagRuns/nope", {
+      note: "x",
+    });
+
+    const wait = await ok(
+      v2.DAGRunResponse,
+      "POST",
+      "/api/v2/dags/v2_wait/dagRuns",
+      { dag_run_id: "waits" },
+    );
+    await waitFor(
+      "the waiting run to run",
+      30_000,
+      async () => (await runState("v2_wait", wait.dag_run_id)) === "running",
+    );
+    expect(
+      await refused(400, "DELETE", "/api/v2/dags/v2_wait/dagRuns/waits"),
+    ).toMatch(/still running/);
+    const stopped = await ok(
+      v2.DAGRunResponse,
+      "PATCH",
+      "/api/v2/dags/v2_wait/dagRuns/waits",
+      { state: "failed" },
+    );
+    expect(stopped.state).toBe("failed");
+    expect(stopped.end_date).not.toBeNull();
+
+    // Clearing: a dry run lists the task instances; a real one would need a re-run poekhali cannot do yet.
+    const dry = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/v2_fail/dagRuns/fails/clear",
+      {},
+    );
+    expect(dry.task_instances.map((ti) => [ti.task_id, ti.state])).toEqual([
+      ["boom", "failed"],
+      ["after_boom", "upstream_failed"],
+    ]);
+    expect(
+      await refused(409, "POST", "/api/v2/dags/v2_fail/dagRuns/fails/clear", {
+        dry_run: false,
+      }),
+    ).toMatch(/cannot clear task instances of run 'fails'/);
+    const nothing = await ok(
+      v2.DAGRunResponse,
+      "POST",
+      "/api/v2/dags/v2_echo/dagRuns/dated/clear",
+      {
+        dry_run: false,
+        only_failed: true,
+      },
+    );
+    expect(nothing.state).toBe("success");
+    expect(
+      await refused(422, "POST", "/api/v2/dags/v2_echo/dagRuns/dated/clear", {
+        dry: true,
+      }),
+    ).toContainEqual(expect.objectContaining({ type: "extra_forbidden" }));
+
+    const res = await call("DELETE", "/api/v2/dags/v2_wait/dagRuns/waits");
+    expect(res.status).toBe(204);
+    expect(res.body).toBeNull();
+    await refused(404, "GET", "/api/v2/dags/v2_wait/dagRuns/waits");
+    // Forgotten by Restate too: the workflow's state went with its invocation.
+    expect(
+      await restate.server.query(
+        "SELECT key FROM state WHERE service_name = 'v2_wait' AND service_key = 'waits'",
+      ),
+    ).toEqual([]);
+    await refused(404, "DELETE", "/api/v2/dags/v2_wait/dagRuns/waits");
+  });
+
+  it("answers task instances, tries, logs and XComs, and refuses what it cannot do", async () => {
+    const base = "/api/v2/dags/v2_echo/dagRuns/dated/taskInstances";
+    const tis = await ok(v2.TaskInstanceCollectionResponse, "GET", base);
+    expect(
+      tis.task_instances.map((ti) => [
+        ti.task_id,
+        ti.state,
+        ti.try_number,
+        ti.map_index,
+        ti.pool,
+      ]),
+    ).toEqual([
+      ["echo", "success", 1, -1, "default_pool"],
+      ["shout", "success", 1, -1, "default_pool"],
+    ]);
+    const anywhere = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "GET",
+      "/api/v2/dags/~/dagRuns/~/taskInstances?state=upstream_failed",
+    );
+    expect(
+      anywhere.task_instances.map((ti) => [ti.dag_run_id, ti.task_id]),
+    ).toEqual([["fails", "after_boom"]]);
+    const paged = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "GET",
+      "/api/v2/dags/v2_echo/dagRuns/~/taskInstances?limit=1&offset=1&order_by=-start_date",
+    );
+    expect(paged).toMatchObject({ total_entries: 4 });
+    const batch = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/~/dagRuns/~/taskInstances/list",
+      {
+        dag_ids: ["v2_fail", "v2_echo"],
+        state: ["failed", null],
+        order_by: "-start_date",
+      },
+    );
+    expect(
+      batch.task_instances.map((ti) => [ti.dag_run_id, ti.task_id]),
+    ).toEqual([["fails", "boom"]]);
+    const echoes = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/~/dagRuns/~/taskInstances/list",
+      {
+        dag_run_ids: ["dated"],
+        page_limit: 1,
+        page_offset: 1,
+      },
+    );
+    expect(echoes).toMatchObject({
+      total_entries: 2,
+      task_instances: [{ task_id: "shout" }],
+    });
+    expect(
+      await refused(
+        422,
+        "POST",
+        "/api/v2/dags/v2_echo/dagRuns/~/taskInstances/list",
+        {},
+      ),
+    ).toContainEqual(
+      expect.objectContaining({
+        loc: ["path", "dag_id"],
+        type: "literal_error",
+      }),
+    );
+    expect(await refused(422, "GET", `${base}?state=bogus`)).toMatch(
+      /^Invalid value for state/,
+    );
+    await refused(
+      404,
+      "GET",
+      "/api/v2/dags/v2_echo/dagRuns/nope/taskInstances",
+    );
+    const one = await ok(v2.TaskInstanceResponse, "GET", `${base}/echo`);
+    expect(one).toMatchObject({
+      operator_name: "@task",
+      executor_config: "{}",
+      logical_date: "2026-05-01T10:00:00.000Z",
+    });
+    await refused(404, "GET", `${base}/nope`);
+    await ok(v2.TaskInstanceResponse, "GET", `${base}/echo/-1`);
+    expect(await refused(404, "GET", `${base}/echo/3`)).toMatch(
+      /does not map tasks/,
+    );
+
+    const tries = await ok(
+      v2.TaskInstanceHistoryCollectionResponse,
+      "GET",
+      "/api/v2/dags/v2_fail/dagRuns/fails/taskInstances/boom/tries",
+    );
+    expect(tries.task_instances.map((t) => [t.try_number, t.state])).toEqual([
+      [1, "up_for_retry"],
+      [2, "failed"],
+    ]);
+    await ok(
+      v2.TaskInstanceHistoryResponse,
+      "GET",
+      "/api/v2/dags/v2_fail/dagRuns/fails/taskInstances/boom/tries/2",
+    );
+
+    const log = await ok(
+      v2.TaskInstancesLogResponse,
+      "GET",
+      `${base}/echo/logs/1`,
+    );
+    expect(log.continuation_token).toBeNull();
+    expect(log.content[0]).toMatchObject({
+      event: "::group::Log message source details",
+    });
+    expect(log.content).toContainEqual(
+      expect.objectContaining({
+        event: "saying hi",
+        level: "info",
+        timestamp: expect.any(String) as string,
+      }),
+    );
+    const second = await ok(
+      v2.TaskInstancesLogResponse,
+      "GET",
+      "/api/v2/dags/v2_fail/dagRuns/fails/taskInstances/boom/logs/2",
+    );
+    expect(second.content).toContainEqual(
+      expect.objectContaining({ event: "try 2 fails", level: "warning" }),
+    );
+    await refused(404, "GET", `${base}/echo/logs/2`);
+    await refused(422, "GET", `${base}/echo/logs/first`);
+    await refused(400, "GET", `${base}/echo/logs/1?token=forged`);
+
+    const noted = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "PATCH",
+      `${base}/echo`,
+      { note: "fine" },
+    );
+    expect(noted.task_instances[0]?.note).toBe("fine");
+    expect(
+      await refused(409, "PATCH", `${base}/echo`, { new_state: "SUCCESS" }),
+    ).toBe("Task id echo is already in success state");
+    expect(
+      await refused(400, "PATCH", `${base}/echo`, { new_state: "failed" }),
+    ).toMatch(/cannot set task 'echo'/);
+    expect(
+      await refused(422, "PATCH", `${base}/echo`, { new_state: "running" }),
+    ).toContainEqual(
+      expect.objectContaining({
+        loc: ["body", "new_state"],
+        msg: "'running' is not one of ['success', 'failed', 'skipped']",
+      }),
+    );
+
+    const toClear = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/v2_fail/clearTaskInstances",
+      {},
+    );
+    expect(toClear.task_instances.map((ti) => ti.task_id)).toEqual([
+      "boom",
+      "after_boom",
+    ]);
+    const allOfOne = await ok(
+      v2.TaskInstanceCollectionResponse,
+      "POST",
+      "/api/v2/dags/v2_echo/clearTaskInstances",
+      {
+        dag_run_id: "dated",
+        only_failed: false,
+        task_ids: ["shout"],
+      },
+    );
+    expect(allOfOne.task_instances.map((ti) => ti.task_id)).toEqual(["shout"]);
+    await refused(409, "POST", "/api/v2/dags/v2_fail/clearTaskInstances", {
+      dry_run: false,
+    });
+    await refused(422, "POST", "/api/v2/dags/v2_fail/clearTaskInstances", {
+      only_running: true,
+    });
+    await refused(404, "POST", "/api/v2/dags/v2_fail/clearTaskInstances", {
+      dag_run_id: "nope",
+    });
+
+    const xcoms = await ok(
+      v2.XComCollectionResponse,
+      "GET",
+      `${base}/~/xcomEntries`,
+    );
+    expect(xcoms.xcom_entries.map((x) => [x.task_id, x.key])).toEqual([
+      ["echo", "return_value"],
+      ["shout", "return_value"],
+    ]);
+    const everywhere = await ok(
+      v2.XComCollectionResponse,
+      "GET",
+      "/api/v2/dags/~/dagRuns/~/taskInstances/echo/xcomEntries?limit=1",
+    );
+    expect(everywhere).toMatchObject({ total_entries: 2 });
+    const value = await ok(
+      v2.XComResponseNative,
+      "GET",
+      `${base}/shout/xcomEntries/return_value`,
+    );
+    expect(value.value).toBe("HI");
+    const text = await ok(
+      v2.XComResponseString,
+      "GET",
+      "/api/v2/dags/v2_many/dagRuns/by-admin/taskInstances/one/xcomEntries/return_value?stringify=true",
+    );
+    expect(text.value).toBe("1");
+    expect(await refused(404, "GET", `${base}/shout/xcomEntries/other`)).toBe(
+      "XCom entry with key: `other` not found",
+    );
+  });
+
+  it("pages 150 runs: limit/offset pages cover every run once, total_entries 150", async () => {
+    const ids = Array.from(
+      { length: 150 },
+      (_, i) => `p-${String(i).padStart(3, "0")}`,
+    );
+    for (let i = 0; i < ids.length; i += 15)
+      await Promise.all(
+        ids.slice(i, i + 15).map((id) =>
+          ok(v2.DAGRunResponse, "POST", "/api/v2/dags/v2_many/dagRuns", {
+            dag_run_id: id,
+          }),
+        ),
+      );
+    const seen: string[] = [];
+    // No limit: Airflow's default of 50, which airflowctl pages by.
+    for (const query of [
+      "",
+      "?offset=50",
+      "?limit=50&offset=100",
+      "?offset=150",
+    ]) {
+      const page = await ok(
+        v2.DAGRunCollectionResponse,
+        "GET",
+        `/api/v2/dags/v2_many/dagRuns${query}${query ? "&" : "?"}run_id_pattern=p-`,
+      );
+      expect(page.total_entries).toBe(150);
+      seen.push(...page.dag_runs.map((r) => r.dag_run_id));
+    }
+    expect(seen).toHaveLength(150);
+    expect(new Set(seen)).toEqual(new Set(ids));
+    const capped = await ok(
+      v2.DAGRunCollectionResponse,
+      "GET",
+      "/api/v2/dags/v2_many/dagRuns?limit=1000&order_by=-dag_run_id",
+    );
+    expect(capped.dag_runs).toHaveLength(100);
+    expect(capped.dag_runs[0]?.dag_run_id).toBe("p-149");
+    const batchSeen: string[] = [];
+    for (const page_offset of [0, 100]) {
+      const page = await ok(
+        v2.DAGRunCollectionResponse,
+        "POST",
+        "/api/v2/dags/~/dagRuns/list",
+        {
+          dag_ids: ["v2_many"],
+          order_by: "run_id",
+          page_offset,
+        },
+      );
+      expect(page.total_entries).toBe(151);
+      batchSeen.push(...page.dag_runs.map((r) => r.dag_run_id));
+    }
+    expect(new Set(batchSeen).size).toBe(151);
+  }, 120_000);
+
+  it("counts runs by state per DAG and lists tags", async () => {
+    const stats = await ok(
+      v2.DagStatsCollectionResponse,
+      "GET",
+      "/api/v2/dagStats?dag_ids=v2_fail&dag_ids=v2_echo",
+    );
+    expect(stats.dags.map((d) => [d.dag_id, d.stats])).toEqual([
+      [
+        "v2_echo",
+        [
+          { state: "queued", count: 0 },
+          { state: "running", count: 0 },
+          { state: "success", count: 2 },
+          { state: "failed", count: 0 },
+        ],
+      ],
+      [
+        "v2_fail",
+        [
+          { state: "queued", count: 0 },
+          { state: "running", count: 0 },
+          { state: "success", count: 0 },
+          { state: "failed", count: 1 },
+        ],
+      ],
+    ]);
+    const tags = await ok(
+      v2.DAGTagCollectionResponse,
+      "GET",
+      "/api/v2/dagTags?order_by=-name&limit=1",
+    );
+    expect(tags).toEqual({ tags: ["echo"], total_entries: 2 });
+    await refused(400, "GET", "/api/v2/dagTags?order_by=dag_id");
+  });
+
+  it("answers import errors", async () => {
+    const broken = new Hono();
+    broken.use("*", recordRoutes);
+    broken.route(
+      "/",
+      restApi({
+        dags: DAGS,
+        runs: new DagRuns(restate.ingress, restate.server),
+        ready: () => true,
+        state,
+        importErrors: [
+          { path: "/dags/a.ts", error: "SyntaxError: a" },
+          { path: "/dags/b.ts", error: "Error: b" },
+        ],
+      }),
+    );
+    const list = conform(
+      v2.ImportErrorCollectionResponse,
+      (
+        await request(
+          broken,
+          "GET",
+          "/api/v2/importErrors?order_by=-filename&limit=1",
+        )
+      ).body,
+    );
+    expect(list).toMatchObject({
+      total_entries: 2,
+      import_errors: [{ filename: "/dags/b.ts", stack_trace: "Error: b" }],
+    });
+    conform(
+      v2.ImportErrorResponse,
+      (await request(broken, "GET", "/api/v2/importErrors/1")).body,
+    );
+    await refusal(
+      await request(broken, "GET", "/api/v2/importErrors/9"),
+      404,
+      "missing import error",
+    );
+    await refusal(
+      await request(broken, "GET", "/api/v2/importErrors/one"),
+      422,
+      "bad id",
+    );
+  });
+
+  it("has answered through every /api/v2 route above", () => {
+    const routes = v2Api({
+      dags: DAGS,
+      runs: new DagRuns(restate.ingress, restate.server),
+      state,
+      source: { folder: "/dags", files: new Map() },
+      ready: () => true,
+      importErrors: [],
+      loadedAt: new Date().toISOString(),
+    })
+      .routes.filter((r) => r.method !== "ALL")
+      .map((r) => `${r.method} ${r.path}`);
+    expect(routes.length).toBeGreaterThan(25);
+    expect(routes.filter((r) => !answered.has(r))).toEqual([]);
+  });
+});
+
+/** The app as `poekhali up` mounts it: the gate (with or without a password), then the REST API. */
+function webApp(
+  restate: TemporaryRestate,
+  state: ApiState,
+  password: string | undefined,
+): Hono {
+  const web = new Hono();
+  web.use("*", recordRoutes);
+  web.route(
+    "/",
+    gate({
+      bindHost: "127.0.0.1",
+      allowedHosts: [],
+      auth: new SimpleAuth({
+        username: "admin",
+        password,
+        secret: SECRET,
+      }),
+      ownSecretPaths: [],
+    }),
+  );
+  web.route(
+    "/",
+    restApi({
+      dags: DAGS,
+      runs: new DagRuns(restate.ingress, restate.server),
+      ready: () => true,
+      state,
+      source: {
+        folder: "/dags",
+        files: new Map(
+          [...DAGS.keys()].map((id) => [
+            id,
+            `/dags/${id.replace("v2_", "")}.ts`,
+          ]),
+        ),
+      },
+    }),
+  );
+  return web;
+}
+
+async function answer(res: Response): Promise<Answer> {
+  const text = await res.text();
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    headers: res.headers,
+    body: text ? (JSON.parse(text) as unknown) : null,
+  };
+}
+
+async function request(
+  web: Hono,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Answer> {
+  const res = await web.request(`${HOST}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : {
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+  });
+  return answer(res);
+}
+
+/** The body, parsed by the contract schema, or a failure naming every field that does not conform. */
+function conform<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success)
+    throw new Error(
+      `answer does not conform: ${z.prettifyError(parsed.error)}\n${JSON.stringify(body, null, 1).slice(0, 3000)}`,
+    );
+  return parsed.data;
+}
+
+/** An error answer's detail, after checking its status, content type and shape. */
+function refusal(res: Answer, status: number, what: string): unknown {
+  expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(status);
+  // airflowctl reads an error's body only when the content type is exactly this.
+  expect(res.type).toBe("application/json");
+  if (
+    status === 422 &&
+    Array.isArray((res.body as { detail?: unknown }).detail)
+  )
+    return conform(v2.HTTPValidationError, res.body).detail;
+  return conform(v2.HTTPExceptionResponse, res.body).detail;
+}

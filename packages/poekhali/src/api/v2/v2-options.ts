@@ -1,0 +1,68 @@
+import type { Dag } from "@poekhali/core";
+import type { ApiState } from "../api-state.js";
+import type { DagRuns, RunSnapshot } from "../dag-runs.js";
+import { V2Error } from "./v2-error.js";
+import type { DagSource, RunFacts } from "./views.js";
+
+/** Routes see the parsed JSON body as `c.get("body")` and, with a password set, the token's user as `c.get("user")`. */
+export type V2Env = { Variables: { body: unknown; user: string | undefined } };
+
+/** What `/api/v2` serves from. */
+export interface V2Options {
+  readonly dags: ReadonlyMap<string, Dag>;
+  readonly runs: DagRuns;
+  readonly state: ApiState;
+  readonly source: DagSource;
+  /** True once the worker is registered and a run can start. */
+  readonly ready: () => boolean;
+  readonly importErrors: readonly {
+    readonly path: string;
+    readonly error: string;
+  }[];
+  /** When the DAGs folder was read: the time of every import error. */
+  readonly loadedAt: string;
+}
+
+/** The DAG named in the path, or Airflow's 404. */
+export function dagOr404(options: V2Options, dagId: string): Dag {
+  const dag = options.dags.get(dagId);
+  if (!dag)
+    throw new V2Error(404, `The DAG with dag_id: \`${dagId}\` was not found`);
+  return dag;
+}
+
+/** The DAGs a path's `dag_id` names: all of them for `~`, else the one (404 when unknown). */
+export function dagsOf(options: V2Options, dagId: string): Dag[] {
+  return dagId === "~"
+    ? [...options.dags.values()]
+    : [dagOr404(options, dagId)];
+}
+
+/** Runs with what the API recorded of them, oldest first (creation order: Airflow's `id`). */
+export async function runFacts(
+  options: V2Options,
+  dags: readonly Dag[],
+  runId?: string,
+): Promise<(RunFacts & { dag: Dag })[]> {
+  const snapshots: RunSnapshot[] = await options.runs.snapshots(
+    dags.map((d) => d.id),
+    runId,
+  );
+  return snapshots.flatMap((snapshot) => {
+    const dag = options.dags.get(snapshot.dag_id);
+    return dag
+      ? [{ dag, snapshot, record: options.state.run(dag.id, snapshot.run_id) }]
+      : [];
+  });
+}
+
+/** One run, or Airflow's 404 naming it. */
+export async function runOr404(options: V2Options, dag: Dag, runId: string) {
+  const [found] = await runFacts(options, [dag], runId);
+  if (!found)
+    throw new V2Error(
+      404,
+      `The DagRun with dag_id: \`${dag.id}\` and run_id: \`${runId}\` was not found`,
+    );
+  return found;
+}
