@@ -155,7 +155,7 @@ describe("the poekhali CLI", () => {
     ]);
     expect(code).toBe(1);
     expect(err).toMatch(
-      /failed; see: poekhali tasks states telegram_go_button manual__/,
+      /failed; see: poekhali tasks states-for-dag-run telegram_go_button manual__/,
     );
   });
 
@@ -233,6 +233,74 @@ describe("the poekhali CLI", () => {
     ]);
     expect(code).toBe(1);
     expect(err).toContain("deferrable sensor");
+  });
+
+  it("pauses a DAG so that a trigger is refused naming the pause, and unpauses it", async () => {
+    const paused = await cli(["dags", "pause", "telegram_go_button", ...url]);
+    expect(paused.code).toBe(0);
+    expect(paused.out).toContain("telegram_go_button is paused");
+    const refused = await cli([
+      "dags",
+      "trigger",
+      "telegram_go_button",
+      "--run-id",
+      "cli_paused",
+      ...url,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/paused/i);
+    const unpaused = await cli([
+      "dags",
+      "unpause",
+      "telegram_go_button",
+      ...url,
+    ]);
+    expect(unpaused.code).toBe(0);
+    expect(unpaused.out).toContain("telegram_go_button is unpaused");
+  });
+
+  it("shows what tasks clear would reset, and says why the app will not when asked to", async () => {
+    const dry = await cli([
+      "tasks",
+      "clear",
+      "telegram_go_button",
+      "-t",
+      "^send_",
+      "-r",
+      "cli_1",
+      "-o",
+      "json",
+      ...url,
+    ]);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.out)).toEqual([
+      { dag_run_id: "cli_1", task_id: "send_button", state: "success" },
+    ]);
+    const typo = await cli([
+      "tasks",
+      "clear",
+      "telegram_go_button",
+      "-t",
+      "^sned",
+      ...url,
+    ]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain("no task of telegram_go_button matches");
+    const asked = await cli([
+      "tasks",
+      "clear",
+      "telegram_go_button",
+      "-t",
+      "^send_",
+      "-r",
+      "cli_1",
+      "--yes",
+      ...url,
+    ]);
+    expect(asked.code).toBe(1);
+    expect(asked.err).toContain(
+      "poekhali cannot clear task instances of run 'cli_1' yet",
+    );
   });
 
   it("prints help for every command", async () => {

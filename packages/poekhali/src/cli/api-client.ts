@@ -38,7 +38,7 @@ export class ApiClient {
 
   /** GETs or POSTs JSON; a non-2xx answer becomes a {@link CommandFailed} with the API's detail. */
   async request<T>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "PATCH",
     path: string,
     body?: unknown,
   ): Promise<T> {
@@ -52,7 +52,7 @@ export class ApiClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const parsed = (await res.json().catch(() => null)) as
-      (T & { detail?: string; title?: string }) | null;
+      (T & { detail?: unknown; title?: string }) | null;
     if (res.status === 401)
       throw new CommandFailed(
         this.credentials
@@ -61,7 +61,7 @@ export class ApiClient {
       );
     if (!res.ok)
       throw new CommandFailed(
-        parsed?.detail ??
+        detailText(parsed?.detail) ??
           parsed?.title ??
           `${method} ${path} answered ${res.status}`,
       );
@@ -100,4 +100,25 @@ export class ApiClient {
       );
     }
   }
+}
+
+/**
+ * An API error's `detail` as one line: Airflow 3 answers a string, an object (a conflict names what it is about),
+ * or, for a body that fails validation, a list of `{loc, msg}`.
+ */
+export function detailText(detail: unknown): string | undefined {
+  if (detail === undefined || detail === null) return undefined;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail))
+    return detail
+      .map((d: { loc?: unknown[]; msg?: string }) =>
+        [d.loc?.slice(1).join("."), d.msg].filter(Boolean).join(": "),
+      )
+      .join("; ");
+  if (typeof detail === "object") {
+    const o = detail as { reason?: unknown; message?: unknown };
+    if (typeof o.message === "string") return o.message;
+    if (typeof o.reason === "string") return o.reason;
+  }
+  return JSON.stringify(detail);
 }

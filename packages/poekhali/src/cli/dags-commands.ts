@@ -21,6 +21,7 @@ export const DAGS_HELP = `Usage:
   poekhali dags trigger <dag_id> [--conf JSON] [--run-id ID] [--wait] [--json]
                                                                   start a run (with --wait: until it ends; exit 1 if it failed)
   poekhali dags list-runs <dag_id> [-o …]                         the DAG's runs, newest first (also: dags runs)
+  poekhali dags pause|unpause <dag_id>                            a paused DAG refuses new runs
 
 Options: -o/--output table|json|plain (--json = -o json), --url URL (default POEKHALI_URL, else
 http://127.0.0.1:$POEKHALI_PORT), --help`;
@@ -77,12 +78,27 @@ export async function dagsCommand(
     return 0;
   }
   const api = ApiClient.resolve(values.url);
-  const base = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns`;
+  const dagPath = `/api/v2/dags/${encodeURIComponent(dagId)}`;
+  const base = `${dagPath}/dagRuns`;
+
+  if (verb === "pause" || verb === "unpause") {
+    const dag = await api.request<{ dag_id: string; is_paused: boolean }>(
+      "PATCH",
+      dagPath,
+      { is_paused: verb === "pause" },
+    );
+    out(dag, () =>
+      dag.is_paused
+        ? `${dag.dag_id} is paused: it refuses new runs`
+        : `${dag.dag_id} is unpaused`,
+    );
+    return 0;
+  }
 
   if (verb === "runs" || verb === "list-runs") {
     const { dag_runs } = await api.request<{ dag_runs: DagRunView[] }>(
       "GET",
-      base,
+      `${base}?order_by=-start_date&limit=100`,
     );
     print(
       render(
@@ -104,8 +120,10 @@ export async function dagsCommand(
         );
       }
     }
+    // Airflow 3's TriggerDAGRunPostBody: a manual run with no logical date unless one is given.
     const body = {
       conf,
+      logical_date: null,
       ...(values["run-id"] ? { dag_run_id: values["run-id"] } : {}),
     };
     const run = await api.request<DagRunView>("POST", base, body);
@@ -122,7 +140,7 @@ export async function dagsCommand(
         out(now, () => `run ${now.dag_run_id} ended ${now.state}`);
         if (now.state === "failed")
           throw new CommandFailed(
-            `run ${now.dag_run_id} of ${dagId} failed; see: poekhali tasks states ${dagId} ${now.dag_run_id}`,
+            `run ${now.dag_run_id} of ${dagId} failed; see: poekhali tasks states-for-dag-run ${dagId} ${now.dag_run_id}`,
           );
         return 0;
       }

@@ -15,6 +15,9 @@ export const TASKS_HELP = `Usage:
   poekhali tasks states-for-dag-run <dag_id> <run_id> [-o table|json|plain]
                                                         each task's state, try number and times in a run
                                                         (also: tasks states)
+  poekhali tasks clear <dag_id> [-t REGEX] [-r RUN_ID] [--only-failed] [--yes]
+                                                        the task instances a clear would reset (Airflow's
+                                                        tasks clear); --yes asks the app to reset them
   poekhali tasks test <dag_id> <task_id> [--conf JSON] [--upstream JSON]
                                                         run one task here, without Restate and without recording
                                                         anything (Airflow's tasks test); --upstream gives the
@@ -47,6 +50,10 @@ export async function tasksCommand(
       upstream: { type: "string" },
       ...OUTPUT_OPTIONS,
       tree: { type: "boolean", default: false },
+      "task-regex": { type: "string", short: "t" },
+      "run-id": { type: "string", short: "r" },
+      "only-failed": { type: "boolean", default: false },
+      yes: { type: "boolean", short: "y", default: false },
       url: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -70,13 +77,20 @@ export async function tasksCommand(
     );
     return 0;
   }
+  if (verb === "clear") {
+    if (!dagId)
+      throw new UsageError(
+        `poekhali tasks clear needs a <dag_id>\n\n${TASKS_HELP}`,
+      );
+    return clearTasks(dagId, values, print);
+  }
   if (!dagId || !second)
     throw new UsageError(
       `poekhali tasks ${verb} needs a <dag_id> and a ${verb === "test" ? "<task_id>" : "<run_id>"}\n\n${TASKS_HELP}`,
     );
 
   if (verb === "states" || verb === "states-for-dag-run") {
-    const path = `/api/v1/dags/${encodeURIComponent(dagId)}/dagRuns/${encodeURIComponent(second)}/taskInstances`;
+    const path = `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns/${encodeURIComponent(second)}/taskInstances`;
     type Ti = {
       task_id: string;
       state: string;
@@ -140,4 +154,68 @@ export async function tasksCommand(
     }
   }
   throw new UsageError(`unknown verb "tasks ${verb}"\n\n${TASKS_HELP}`);
+}
+
+/** `tasks clear`: which task instances match (a dry run, Airflow's default), and with `--yes` the clear itself. */
+async function clearTasks(
+  dagId: string,
+  values: {
+    "task-regex"?: string | undefined;
+    "run-id"?: string | undefined;
+    "only-failed"?: boolean | undefined;
+    yes?: boolean | undefined;
+    url?: string | undefined;
+    output?: string | undefined;
+    json?: boolean | undefined;
+  },
+  print: (line: string) => void,
+): Promise<number> {
+  const format = outputFormat(values);
+  let pattern: RegExp | undefined;
+  try {
+    pattern =
+      values["task-regex"] === undefined
+        ? undefined
+        : new RegExp(values["task-regex"]);
+  } catch (error) {
+    throw new UsageError(
+      `-t/--task-regex is not a regular expression: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const taskIds = pattern
+    ? dagOf(
+        await dagBag((line) => void process.stderr.write(`${line}\n`)),
+        dagId,
+      )
+        .tasks.map((t) => t.taskId)
+        .filter((id) => pattern.test(id))
+    : undefined;
+  if (taskIds?.length === 0)
+    throw new UsageError(
+      `no task of ${dagId} matches -t ${values["task-regex"] ?? ""}`,
+    );
+  const api = ApiClient.resolve(values.url);
+  const body = {
+    only_failed: values["only-failed"] ?? false,
+    ...(taskIds ? { task_ids: taskIds } : {}),
+    ...(values["run-id"] ? { dag_run_id: values["run-id"] } : {}),
+  };
+  const path = `/api/v2/dags/${encodeURIComponent(dagId)}/clearTaskInstances`;
+  type Ti = { task_id: string; dag_run_id: string; state: string | null };
+  const { task_instances } = await api.request<{ task_instances: Ti[] }>(
+    "POST",
+    path,
+    { ...body, dry_run: true },
+  );
+  print(
+    render(
+      format,
+      ["dag_run_id", "task_id", "state"],
+      task_instances.map((t) => [t.dag_run_id, t.task_id, t.state]),
+    ),
+  );
+  if (!values.yes || task_instances.length === 0) return 0;
+  await api.request("POST", path, { ...body, dry_run: false });
+  print(`cleared ${task_instances.length} task instance(s)`);
+  return 0;
 }
