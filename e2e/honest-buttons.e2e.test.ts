@@ -16,6 +16,7 @@ import {
   type AppUnderTest,
 } from "./harness.js";
 import {
+  cancelRun,
   runState,
   sandboxOf,
   sensorsParked,
@@ -66,15 +67,7 @@ describe("buttons that tell the truth", () => {
     const message = await sandbox.messageWithButton("Отменим");
     await parked(runId);
     const rowsBefore = (await sandbox.rows()).length;
-    const cancel = await fetch(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`,
-      {
-        method: "PATCH",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ state: "failed" }),
-      },
-    );
-    expect(cancel.status).toBe(200);
+    expect(await cancelRun(app, runId)).toBe(200);
     await eventually(
       "the cancelled run's button to go",
       async () => !(await messageById(message.message_id)).reply_markup,
@@ -147,23 +140,9 @@ describe("buttons that tell the truth", () => {
 
   it("answers a press on the stray copy of a retried send truthfully and removes its button", async () => {
     // Telegram posts the message but the worker dies before it hears so: Restate runs the step again.
-    const fault = await postJson(
-      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/faults`,
-      { method: "sendMessage", delay_ms: 60_000 },
-    );
-    expect(fault.status).toBe(200);
+    await sandbox.fault({ method: "sendMessage", delay_ms: 60_000 });
     const runId = await trigger(app, { conf: { text: "Дважды" } });
-    await eventually("the send to reach Telegram", async () => {
-      const res = await fetch(
-        `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/calls`,
-      );
-      const { result } = (await res.json()) as {
-        result: { method: string; params: { text?: string } }[];
-      };
-      return result.some(
-        (c) => c.method === "sendMessage" && c.params.text === "Дважды",
-      );
-    });
+    await sandbox.called("sendMessage", (p) => p.text === "Дважды");
     const worker = app.pids().worker;
     process.kill(worker, "SIGKILL");
     await eventually("a new worker", () => {
@@ -260,32 +239,10 @@ describe("buttons that tell the truth", () => {
 
   it("closes the button of a run cancelled while Telegram was posting it: a press is told so, and the button goes", async () => {
     // Telegram is slow to answer the send: the run is cancelled while it waits, and the message lands afterwards.
-    const fault = await postJson(
-      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/faults`,
-      { method: "sendMessage", delay_ms: 3_000 },
-    );
-    expect(fault.status).toBe(200);
+    await sandbox.fault({ method: "sendMessage", delay_ms: 3_000 });
     const runId = await trigger(app, { conf: { text: "Отмена на лету" } });
-    await eventually("the send to reach Telegram", async () => {
-      const res = await fetch(
-        `${sandbox.info.telegram.api_root}/_emulator/bots/${botId()}/calls`,
-      );
-      const { result } = (await res.json()) as {
-        result: { method: string; params: { text?: string } }[];
-      };
-      return result.some(
-        (c) => c.method === "sendMessage" && c.params.text === "Отмена на лету",
-      );
-    });
-    const cancel = await fetch(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`,
-      {
-        method: "PATCH",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ state: "failed" }),
-      },
-    );
-    expect(cancel.status).toBe(200);
+    await sandbox.called("sendMessage", (p) => p.text === "Отмена на лету");
+    expect(await cancelRun(app, runId)).toBe(200);
     expect(await runState(app, runId, ["failed"])).toBe("failed");
     const message = await sandbox.messageWithButton("Отмена на лету");
     const press = await sandbox.press(message.message_id, ANNA);
@@ -303,34 +260,17 @@ describe("buttons that tell the truth", () => {
     const message = await sandbox.messageWithButton("Отмена на лету");
     await parked(runId);
     const rowsBefore = (await sandbox.rows()).length;
-    const api = sandbox.info.telegram.api_root;
     // Telegram is slow to take the answer: the press is taken, and the cancel lands while it is being answered.
-    const fault = await postJson(`${api}/_emulator/bots/${botId()}/faults`, {
+    await sandbox.fault({
       method: "answerCallbackQuery",
       delay_ms: 3_000,
     });
-    expect(fault.status).toBe(200);
     const press = await sandbox.press(message.message_id, ANNA);
-    await eventually("the router to start answering", async () => {
-      const res = await fetch(`${api}/_emulator/bots/${botId()}/calls`);
-      const { result } = (await res.json()) as {
-        result: { method: string; params: { callback_query_id?: string } }[];
-      };
-      return result.some(
-        (c) =>
-          c.method === "answerCallbackQuery" &&
-          c.params.callback_query_id === press.body.callback_query_id,
-      );
-    });
-    const cancel = await fetch(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`,
-      {
-        method: "PATCH",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ state: "failed" }),
-      },
+    await sandbox.called(
+      "answerCallbackQuery",
+      (p) => p.callback_query_id === press.body.callback_query_id,
     );
-    expect(cancel.status).toBe(200);
+    expect(await cancelRun(app, runId)).toBe(200);
     expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
     await eventually(
       "the message to say the press was not recorded",

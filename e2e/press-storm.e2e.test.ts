@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postJson, startApp, type AppUnderTest } from "./harness.js";
+import { startApp, type AppUnderTest } from "./harness.js";
 import { runState, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
 
 const RUNS = 30;
@@ -48,12 +48,11 @@ describe.each(["poll", "webhook"] as const)(
 
       if (mode === "poll") {
         // Hold the next long poll for a moment: whatever is pressed meanwhile comes back as one batch.
-        const botId = sandbox.info.telegram.token.split(":")[0];
-        const fault = await postJson(
-          `${sandbox.info.telegram.api_root}/_emulator/bots/${botId}/faults`,
-          { method: "getUpdates", delay_ms: 1_500, times: 2 },
-        );
-        expect(fault.status).toBe(200);
+        await sandbox.fault({
+          method: "getUpdates",
+          delay_ms: 1_500,
+          times: 2,
+        });
       }
       const [anna, boris, vera] = USERS as [
         (typeof USERS)[number],

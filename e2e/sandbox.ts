@@ -30,8 +30,46 @@ export interface Row {
 export async function sandboxOf(app: AppUnderTest) {
   const { body: sb } = await app.json<Sandbox>("/api/v1/sandbox");
   const tg = sb.telegram.api_root;
+  const bot = `${tg}/_emulator/bots/${sb.telegram.token.split(":")[0] ?? ""}`;
   return {
     info: sb,
+    /** Injects a fault into the sandbox bot's next calls of a method (the emulator's control API). */
+    async fault(body: {
+      method: string;
+      delay_ms?: number;
+      error_code?: number;
+      times?: number;
+      description?: string;
+    }): Promise<void> {
+      const res = await postJson(`${bot}/faults`, body);
+      if (res.status !== 200)
+        throw new Error(`injecting a fault answered ${res.status}`);
+    },
+    /** Forgets the sandbox bot's pending faults. */
+    async clearFaults(): Promise<void> {
+      await fetch(`${bot}/faults`, { method: "DELETE" });
+    },
+    /** Waits until the sandbox bot has called a method with params that `match` accepts. */
+    called(
+      method: string,
+      match: (params: Record<string, unknown>) => boolean,
+    ): Promise<true> {
+      return eventually(
+        `the bot to call ${method}`,
+        async () =>
+          (await this.calls(method)).some((c) => match(c.params)) || undefined,
+      );
+    },
+    /** The sandbox bot's calls of the Bot API, oldest first, optionally of one method. */
+    async calls(
+      method?: string,
+    ): Promise<{ method: string; params: Record<string, unknown> }[]> {
+      const res = await fetch(`${bot}/calls`);
+      const { result } = (await res.json()) as {
+        result: { method: string; params: Record<string, unknown> }[];
+      };
+      return method ? result.filter((c) => c.method === method) : result;
+    },
     async messages(): Promise<ChatMessage[]> {
       const res = await fetch(
         `${tg}/_emulator/chats/${sb.telegram.chat_id}/messages`,
@@ -160,4 +198,20 @@ export function sensorsParked(
       ) || undefined,
     timeoutMs,
   );
+}
+
+/** Cancels a run as Airflow's API does (`PATCH … {"state": "failed"}`) and returns the answer's status. */
+export async function cancelRun(
+  app: AppUnderTest,
+  runId: string,
+): Promise<number> {
+  const res = await fetch(
+    `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`,
+    {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ state: "failed" }),
+    },
+  );
+  return res.status;
 }

@@ -45,12 +45,9 @@ export function restoreAirtable(
   bases: Map<string, StoredBase>,
   tokens: AccessTokens,
 ): boolean {
-  const raw = file.load();
-  if (raw === undefined) return false;
-  const parsed = snapshotSchema.safeParse(raw);
-  if (!parsed.success)
-    throw file.corrupt(parsed.error.issues[0]?.message ?? "");
-  for (const base of parsed.data.bases) bases.set(base.id, base);
-  tokens.restore(parsed.data.tokens);
+  const saved = file.load(snapshotSchema);
+  if (saved === undefined) return false;
+  for (const base of saved.bases) bases.set(base.id, base);
+  tokens.restore(saved.tokens);
   return true;
 }

@@ -8,6 +8,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import type { z } from "zod";
 import { EmulatorUsageError } from "../errors.js";
 
 /**
@@ -24,8 +25,8 @@ export class StateFile {
     private readonly what: string,
   ) {}
 
-  /** Reads the snapshot, or returns undefined when there is none yet. */
-  load(): unknown {
+  /** Reads the snapshot as `schema` says it must be, or returns undefined when there is none yet. */
+  load<T>(schema: z.ZodType<T>): T | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, "utf8");
@@ -36,16 +37,21 @@ export class StateFile {
         { cause: error },
       );
     }
+    let raw: unknown;
     try {
-      this.#last = text;
-      return JSON.parse(text) as unknown;
+      raw = JSON.parse(text) as unknown;
     } catch (error) {
-      throw this.corrupt(String(error));
+      throw this.#corrupt(String(error));
     }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success)
+      throw this.#corrupt(parsed.error.issues[0]?.message ?? "");
+    this.#last = text;
+    return parsed.data;
   }
 
   /** The error for a snapshot that is not what this emulator writes. */
-  corrupt(why: string): EmulatorUsageError {
+  #corrupt(why: string): EmulatorUsageError {
     return new EmulatorUsageError(
       `${this.path} is not a state file of the ${this.what} (${why}); move it away to start with an empty state`,
     );

@@ -93,12 +93,8 @@ export function restoreTelegram(
   state: TelegramState,
   file: StateFile,
 ): boolean {
-  const raw = file.load();
-  if (raw === undefined) return false;
-  const parsed = snapshotSchema.safeParse(raw);
-  if (!parsed.success)
-    throw file.corrupt(parsed.error.issues[0]?.message ?? "");
-  const snapshot = parsed.data;
+  const snapshot = file.load(snapshotSchema);
+  if (snapshot === undefined) return false;
   Object.assign(state.counters, snapshot.counters);
   for (const saved of snapshot.bots) {
     const queue = new UpdateQueue(state.now, saved.queue.nextUpdateId);
