@@ -175,6 +175,37 @@ describe("the web UI in Chromium", () => {
     await page.close();
   });
 
+  it("tells the user a paused DAG refuses the trigger, and triggers again once unpaused", async () => {
+    const pause = (is_paused: boolean) =>
+      fetch(`${app.url}/api/v2/dags/telegram_go_button`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ is_paused }),
+      });
+    expect((await pause(true)).status).toBe(200);
+    const page = await context.newPage();
+    try {
+      await page.goto(`${app.url}/dags/telegram_go_button`);
+      await page.getByRole("button", { name: "Trigger" }).click();
+      const error = page.getByRole("alert").filter({ hasText: /paused/ });
+      await error.waitFor(WAIT);
+      expect(new URL(page.url()).pathname).toBe("/dags/telegram_go_button");
+      // The conf is fine: the field is not marked as the problem.
+      expect(
+        await page.getByLabel(/Trigger with conf/).getAttribute("aria-invalid"),
+      ).toBeNull();
+      await page.screenshot({
+        path: `${SCREENSHOTS}07b-paused.png`,
+        fullPage: true,
+      });
+    } finally {
+      expect((await pause(false)).status).toBe(200);
+    }
+    await page.getByRole("button", { name: "Trigger" }).click();
+    await page.waitForURL(/\/dags\/telegram_go_button\/runs\//, WAIT);
+    await page.close();
+  });
+
   it("says so on the run page when there is no such run", async () => {
     const page = await context.newPage();
     await page.goto(`${app.url}/dags/telegram_go_button/runs/never_ran`);

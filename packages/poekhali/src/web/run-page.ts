@@ -31,7 +31,9 @@ function paint(run, tasks) {
     const row = document.querySelector('tr[data-task="' + CSS.escape(t.task_id) + '"]');
     if (!row) continue;
     const state = row.querySelector('.state');
-    state.textContent = t.state; state.className = 'state ' + t.state;
+    // Airflow 3's API says null for a task not yet scheduled to run; poekhali calls that state scheduled.
+    const shown = t.state || 'scheduled';
+    state.textContent = shown; state.className = 'state ' + shown;
     row.querySelector('.try').textContent = String(t.try_number);
     const started = row.querySelector('.started');
     started.textContent = when(t.start_date); started.title = t.start_date || '';
@@ -76,7 +78,7 @@ export interface RunPageData {
 
 /** The body of `/dags/:dag_id/runs/:run_id`: the run's state and a row per task, refreshed until the run ends. */
 export function runPage({ dag, runId, found, nav }: RunPageData): string {
-  const api = `/api/v1/dags/${encodeURIComponent(dag.id)}/dagRuns/${encodeURIComponent(runId)}`;
+  const api = `/api/v2/dags/${encodeURIComponent(dag.id)}/dagRuns/${encodeURIComponent(runId)}`;
   const byId = new Map(found?.taskInstances.map((t) => [t.task_id, t]));
   const state = found?.run.state ?? "…";
   const ended = state === "success" || state === "failed";
