@@ -7,6 +7,7 @@ import {
   pageParams,
   patternMatcher,
   sortBy,
+  type Ordering,
 } from "./list-query.js";
 import { cannotClear } from "./run-routes.js";
 import {
@@ -181,16 +182,7 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
           within((view as unknown as Record<string, string | null>)[f] ?? null),
         ),
     );
-    const sorted = sortBy(
-      rows,
-      order,
-      ({ view }, key) =>
-        key === "id"
-          ? null
-          : ((view as unknown as Record<string, string | number | null>)[key] ??
-            null),
-      (r) => r.order,
-    );
+    const sorted = sortRows(rows, order);
     return c.json({
       task_instances: sorted.slice(offset, offset + limit).map((r) => r.view),
       total_entries: rows.length,
@@ -254,16 +246,7 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
         within("end_date", at(view.end_date)) &&
         within("duration", view.duration),
     );
-    const sorted = sortBy(
-      rows,
-      order,
-      ({ view }, key) =>
-        key === "id"
-          ? null
-          : ((view as unknown as Record<string, string | number | null>)[key] ??
-            null),
-      (r) => r.order,
-    );
+    const sorted = sortRows(rows, order);
     return c.json({
       task_instances: sorted
         .slice(body.page_offset, body.page_offset + body.page_limit)
@@ -501,4 +484,18 @@ function structured(line: string): {
     level: level === "WARN" ? "warning" : level.toLowerCase(),
     event,
   };
+}
+
+/** Task instance rows in the order asked for: by a field of their view (`id` keeps their own order). */
+function sortRows(rows: Row[], order: Ordering): Row[] {
+  return sortBy(
+    rows,
+    order,
+    ({ view }, key) =>
+      key === "id"
+        ? null
+        : ((view as unknown as Record<string, string | number | null>)[key] ??
+          null),
+    (r) => r.order,
+  );
 }
