@@ -9,6 +9,11 @@ import {
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  TelegramHook,
+  pressSigningText,
+  type PressEvent,
+} from "@poekhali/telegram";
+import {
   alive,
   eventually,
   postJson,
@@ -230,7 +235,35 @@ describe("buttons that tell the truth", () => {
       });
       expect(refused.status, handler).toBeGreaterThanOrEqual(400);
     }
+    // A press signed by our ingester for another run's button (as one copied out of a router's state would be),
+    // replayed to this run's router: dropped, so it can neither take this run nor touch the other's message.
+    const other = await trigger(app, { conf: { text: "Чужая кнопка" } });
+    const otherMessage = await sandbox.messageWithButton("Чужая кнопка");
+    await parked(other);
+    const hook = new TelegramHook({ token: sandbox.info.telegram.token });
+    const fields: Omit<PressEvent, "signature"> = {
+      update_id: forged.update_id + 1,
+      callback_query_id: "replayed-1",
+      bot_id: forged.bot_id,
+      chat_id: forged.chat_id,
+      message_id: otherMessage.message_id,
+      data: otherMessage.reply_markup!.inline_keyboard[0]![0]!.callback_data!,
+      from: forged.from,
+      received_at: forged.received_at,
+    };
+    const replayed = {
+      ...fields,
+      signature: hook.sign("press", pressSigningText(fields)),
+    };
+    expect((await call("press", replayed)).status).toBe(200);
+    expect(
+      (await messageById(otherMessage.message_id)).reply_markup,
+    ).toBeDefined();
+    expect((await taskStates(app, other)).wait_for_press?.state).toBe(
+      "deferred",
+    );
     expect((await messageById(message.message_id)).reply_markup).toBeDefined();
+    await sandbox.press(otherMessage.message_id, ANNA);
     await sandbox.press(message.message_id, ANNA);
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
     const rows = await sandbox.rows();

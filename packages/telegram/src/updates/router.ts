@@ -4,6 +4,7 @@ import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
   nonceOf,
+  pressKey,
   pressSigningText,
   type ButtonPress,
   type PressEvent,
@@ -230,6 +231,13 @@ export function telegramRouter(options: TelegramRouterOptions) {
         if (!signed(event)) {
           // Not from our ingester (a local process calling the ingress): nothing to answer, nothing to take.
           log(`dropped a press on ${ctx.key} that our ingester did not sign`);
+          return;
+        }
+        if (pressKey(event) !== ctx.key) {
+          // Signed, but for another button: a press copied from one router's state and replayed to another.
+          log(
+            `dropped a press on ${ctx.key} that belongs to ${pressKey(event)}`,
+          );
           return;
         }
         if (nonceOf(event.data) === null)
