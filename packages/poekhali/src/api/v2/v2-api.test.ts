@@ -1092,6 +1092,55 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     );
   });
 
+  it("keeps a hostile web page and a misspelt conf key out of its state changes", async () => {
+    const runsBefore = (
+      await ok(
+        v2.DAGRunCollectionResponse,
+        "GET",
+        "/api/v2/dags/v2_echo/dagRuns",
+      )
+    ).total_entries;
+    // Another site's page, in the user's browser, tries to pause a DAG and to trigger one with a form post.
+    const pause = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_echo`, {
+        method: "PATCH",
+        headers: {
+          "content-type": "application/json",
+          origin: "https://evil.example",
+        },
+        body: JSON.stringify({ is_paused: true }),
+      }),
+    );
+    refusal(pause, 403, "a cross-site PATCH");
+    const form = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_echo/dagRuns`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ conf: { text: "pwned" } }),
+      }),
+    );
+    refusal(form, 415, "a text/plain trigger");
+    expect(
+      (await ok(v2.DAGResponse, "GET", "/api/v2/dags/v2_echo")).is_paused,
+    ).toBe(false);
+    // A typo in conf is named, with the key it probably meant, and starts nothing.
+    const typo = await refused(400, "POST", "/api/v2/dags/v2_echo/dagRuns", {
+      logical_date: null,
+      conf: { txet: "hi" },
+    });
+    expect(String(typo)).toContain('"txet" is not a param of this DAG');
+    expect(String(typo)).toContain('did you mean "text"');
+    expect(
+      (
+        await ok(
+          v2.DAGRunCollectionResponse,
+          "GET",
+          "/api/v2/dags/v2_echo/dagRuns",
+        )
+      ).total_entries,
+    ).toBe(runsBefore);
+  });
+
   it("has answered through every /api/v2 route above", () => {
     const routes = v2Api({
       dags: DAGS,
