@@ -117,6 +117,7 @@ const worker = await startWorker({
     endpointUrl: airtable.endpoint_url,
   },
   ingressUrl: server.ingressUrl,
+  adminUrl: server.adminUrl,
   host: "127.0.0.1",
   port: await choosePort(0),
   log: () => undefined,

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
-import { sandboxOf } from "./sandbox.js";
+import { cancelRun, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -259,7 +259,7 @@ describe("the poekhali CLI", () => {
     expect(unpaused.out).toContain("telegram_go_button is unpaused");
   });
 
-  it("shows what tasks clear would reset, and says why the app will not when asked to", async () => {
+  it("shows what tasks clear would reset, refuses while the run waits, and clears it once it has ended", async () => {
     const dry = await cli([
       "tasks",
       "clear",
@@ -286,21 +286,32 @@ describe("the poekhali CLI", () => {
     ]);
     expect(typo.code).toBe(2);
     expect(typo.err).toContain("no task of telegram_go_button matches");
-    const asked = await cli([
-      "tasks",
-      "clear",
-      "telegram_go_button",
-      "-t",
-      "^send_",
-      "-r",
-      "cli_1",
-      "--yes",
-      ...url,
-    ]);
+    await trigger(app, { dag_run_id: "cli_clear" });
+    await sensorsParked(app, ["cli_clear"]);
+    const clearIt = (...more: string[]) =>
+      cli([
+        "tasks",
+        "clear",
+        "telegram_go_button",
+        "-t",
+        "^send_",
+        "-r",
+        "cli_clear",
+        ...more,
+        "--yes",
+        ...url,
+      ]);
+    const asked = await clearIt();
     expect(asked.code).toBe(1);
     expect(asked.err).toContain(
-      "poekhali cannot clear task instances of run 'cli_1' yet",
+      "run 'cli_clear' is running: poekhali clears task instances only once a run has ended",
     );
+    expect(await cancelRun(app, "cli_clear")).toBe(200);
+    const cleared = await clearIt("-d");
+    expect(cleared.code, cleared.err).toBe(0);
+    expect(cleared.out).toContain("cleared 3 task instance(s)");
+    // The cleared run sends its button again and waits for it.
+    await sensorsParked(app, ["cli_clear"]);
   });
 
   it("prints help for every command", async () => {

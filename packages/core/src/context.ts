@@ -18,6 +18,8 @@ export interface TaskContext {
   readonly tryNumber: number;
   /** When the run started. */
   readonly logicalDate: Date;
+  /** How often the run was cleared and ran again (Airflow's `dag_run.clear_number`): 0 until the first clear. */
+  readonly clearNumber: number;
   /** The run's params: the DAG's defaults overridden by trigger-time conf. */
   readonly params: Readonly<JsonObject>;
   readonly log: TaskLogger;

@@ -26,6 +26,15 @@ import type {
   TaskState,
 } from "./task-instance.js";
 import { resolveArg, resolveArgs } from "./xcom.js";
+import {
+  instancesOf,
+  logKey,
+  RUN_KEY,
+  runOf,
+  TASK_INSTANCES_KEY,
+  xcomKey,
+  type RunResume,
+} from "./run-resume.js";
 
 /** What one in-flight durable promise of a task settled with. */
 type Settled =
@@ -38,13 +47,6 @@ type Settled =
 type AnySensor = DeferrableSensor<object, Json, Json>;
 type AnyOperator = BaseOperator<object, Json>;
 type AnyPokeSensor = BaseSensor<object, Json>;
-
-/** The state key of a task's output. */
-export const xcomKey = (taskId: string) => `xcom:${taskId}`;
-
-/** The state key of one task try's kept log. */
-export const logKey = (taskId: string, tryNumber: number) =>
-  `log:${taskId}:${tryNumber}`;
 
 const FINISHED: readonly TaskState[] = [
   "success",
@@ -69,6 +71,8 @@ export class DagRunner {
   /** When each poking sensor first poked (journaled), to measure its timeout from. */
   readonly #firstPoke = new Map<string, { at: string; pokes: number }>();
   readonly #logs = new Map<string, string[]>();
+  /** The try number each task started this invocation with: its retries count from there. */
+  readonly #firstTry = new Map<string, number>();
   #params: JsonObject = {};
   /** The latest journaled time this run has seen: a free stand-in for "now" when a step starts. */
   #clock = "";
@@ -85,9 +89,12 @@ export class DagRunner {
     conf: Record<string, unknown>,
     /** The trigger's logical date; when none was given, the run's start. */
     logicalDate?: string,
+    /** A finished run started again: its kept state, as a clear or a state set by hand left it. */
+    resume?: RunResume,
   ): Promise<{ dag_run_id: string; state: DagRunState }> {
+    const before = resume ? runOf(resume.state) : null;
     try {
-      this.#params = this.dag.parseConf(conf);
+      this.#params = this.dag.parseConf(before?.conf ?? conf);
     } catch (error) {
       if (error instanceof ConfError)
         throw new restate.TerminalError(error.message, { errorCode: 400 });
@@ -98,20 +105,28 @@ export class DagRunner {
       dag_id: this.dag.id,
       dag_run_id: this.ctx.key,
       state: "running",
-      conf,
-      logical_date: logicalDate ?? started,
+      conf: before?.conf ?? conf,
+      logical_date: before?.logical_date ?? logicalDate ?? started,
       start_date: started,
       end_date: null,
+      ...(before?.clear_number ? { clear_number: before.clear_number } : {}),
     };
+    const kept = new Map(
+      (resume ? instancesOf(resume.state) : []).map((ti) => [ti.task_id, ti]),
+    );
     for (const t of this.dag.tasks) {
-      this.#instances.set(t.taskId, {
-        task_id: t.taskId,
-        state: "scheduled",
-        start_date: null,
-        end_date: null,
-        try_number: 0,
-      });
+      this.#instances.set(
+        t.taskId,
+        kept.get(t.taskId) ?? {
+          task_id: t.taskId,
+          state: "scheduled",
+          start_date: null,
+          end_date: null,
+          try_number: 0,
+        },
+      );
     }
+    if (resume) this.#restore(resume.state);
     this.#save();
     try {
       for (;;) {
@@ -128,20 +143,52 @@ export class DagRunner {
       throw error;
     }
     const failed = [...this.#instances.values()].filter(
-      (ti) => ti.state === "failed",
+      (ti) => ti.state === "failed" || ti.state === "upstream_failed",
     );
-    this.#run.state = failed.length > 0 ? "failed" : "success";
+    const markedFailed = resume?.endAs === "failed";
+    this.#run.state = failed.length > 0 || markedFailed ? "failed" : "success";
     this.#run.end_date = await this.#now();
     this.#save();
-    if (failed.length > 0) {
+    if (failed.length > 0 || markedFailed) {
       const why = failed
         .map(
-          (ti) => `task "${ti.task_id}" failed${ti.note ? `: ${ti.note}` : ""}`,
+          (ti) =>
+            `task "${ti.task_id}" ${ti.state === "failed" ? "failed" : "did not run: an upstream task failed"}` +
+            (ti.note && ti.state === "failed" ? `: ${ti.note}` : ""),
         )
         .join("; ");
-      throw new restate.TerminalError(`DAG run ${this.ctx.key} failed: ${why}`);
+      throw new restate.TerminalError(
+        `DAG run ${this.ctx.key} failed: ${why || "it was marked failed"}`,
+      );
     }
     return { dag_run_id: this.ctx.key, state: this.#run.state };
+  }
+
+  /** Takes over a resumed run's kept outputs and logs, and keeps them in this invocation's state. */
+  #restore(state: Readonly<Record<string, Json>>): void {
+    for (const [key, value] of Object.entries(state)) {
+      if (key === RUN_KEY || key === TASK_INSTANCES_KEY) continue;
+      if (key.startsWith("xcom:")) {
+        const taskId = key.slice("xcom:".length);
+        if (!this.dag.task(taskId)) continue;
+        this.#outputs.set(taskId, value);
+      } else if (key.startsWith("log:")) {
+        this.#logs.set(key, value as string[]);
+      } else continue;
+      this.ctx.set(key, value);
+    }
+  }
+
+  /** The try a task starts next: after a clear, the one after its last (Airflow counts tries across clears). */
+  #nextTry(taskId: string): number {
+    const next = (this.#instances.get(taskId)?.try_number ?? 0) + 1;
+    this.#firstTry.set(taskId, next);
+    return next;
+  }
+
+  /** The try number a task is on now. */
+  #tryOf(taskId: string): number {
+    return this.#instances.get(taskId)?.try_number || 1;
   }
 
   /** Starts every task whose upstream all succeeded; propagates failures and skips (Airflow's all_success). */
@@ -156,7 +203,8 @@ export class DagRunner {
       else if (upstream.some((s) => s === "skipped"))
         this.#set(t.taskId, { state: "skipped" });
       else if (!upstream.every((s) => s === "success")) continue;
-      else if (t instanceof BaseOperator) this.#startTry(t as AnyOperator, 1);
+      else if (t instanceof BaseOperator)
+        this.#startTry(t as AnyOperator, this.#nextTry(t.taskId));
       else if (t instanceof DeferrableSensor) await this.#defer(t as AnySensor);
       else
         throw new restate.TerminalError(
@@ -215,9 +263,10 @@ export class DagRunner {
   async #defer(sensor: AnySensor): Promise<void> {
     // The latest journaled time is when the event that made this sensor ready was handled: no clock read needed.
     const start = this.#clock || (await this.#now());
+    const tryNumber = this.#nextTry(sensor.taskId);
     this.#set(sensor.taskId, {
       state: "deferred",
-      try_number: 1,
+      try_number: tryNumber,
       start_date: start,
       end_date: null,
     });
@@ -237,7 +286,7 @@ export class DagRunner {
       });
       timeoutMs = timeout === null ? null : toMillis(timeout);
       sensor.defer(args, {
-        ...this.#context(sensor.taskId, 1),
+        ...this.#context(sensor.taskId, tryNumber),
         triggerId: awakeable.id,
         deadline:
           timeoutMs === null
@@ -285,8 +334,9 @@ export class DagRunner {
         this.#output(op.taskId, outcome.value);
         return this.#set(op.taskId, { state: "success", ...times });
       }
-      const tryNumber = this.#instances.get(op.taskId)?.try_number ?? 1;
-      const retry = outcome.retryable && tryNumber <= op.retries;
+      const tryNumber = this.#tryOf(op.taskId);
+      const nth = tryNumber - (this.#firstTry.get(op.taskId) ?? 1) + 1;
+      const retry = outcome.retryable && nth <= op.retries;
       this.#set(op.taskId, {
         state: retry ? "up_for_retry" : "failed",
         ...times,
@@ -296,7 +346,7 @@ export class DagRunner {
       if (retry)
         this.#after(
           op.taskId,
-          op.retryDelayAfter(tryNumber),
+          op.retryDelayAfter(nth),
           `wait before try ${tryNumber + 1}`,
           "retry-due",
         );
@@ -425,7 +475,7 @@ export class DagRunner {
       try {
         ask = sensor.lastWord(args);
       } catch (error) {
-        this.#context(sensor.taskId, 1).log.warn(
+        this.#context(sensor.taskId, this.#tryOf(sensor.taskId)).log.warn(
           `could not ask the event source for a late event: ${describe(error)}`,
         );
       }
@@ -443,7 +493,7 @@ export class DagRunner {
         } catch (error) {
           if (error instanceof restate.CancelledError) throw error;
           if (!(error instanceof restate.TerminalError)) throw error;
-          this.#context(sensor.taskId, 1).log.warn(
+          this.#context(sensor.taskId, this.#tryOf(sensor.taskId)).log.warn(
             `the event source did not answer after the timeout: ${describe(error)}`,
           );
           ask = null;
@@ -455,7 +505,7 @@ export class DagRunner {
             event: late,
           });
       }
-      const context = this.#context(sensor.taskId, 1);
+      const context = this.#context(sensor.taskId, this.#tryOf(sensor.taskId));
       await this.ctx.run(
         `${sensor.taskId}: ${sensor.title} timed out`,
         async () => {
@@ -490,7 +540,7 @@ export class DagRunner {
         send: (target, payload) => this.#send(target, payload),
       });
     } catch (error) {
-      this.#context(sensor.taskId, 1).log.warn(
+      this.#context(sensor.taskId, this.#tryOf(sensor.taskId)).log.warn(
         `could not tell the event source the wait ended (${reason}): ${describe(error)}`,
       );
     }
@@ -567,6 +617,7 @@ export class DagRunner {
       dagId: this.dag.id,
       runId: this.ctx.key,
       logicalDate: new Date(this.#run.logical_date),
+      clearNumber: this.#run.clear_number ?? 0,
       params: this.#params,
     };
     return taskContext(this.runtime, run, taskId, tryNumber, signal, kept);

@@ -59,6 +59,19 @@ export {
   type DagRunResult,
 } from "./workflow.js";
 export { DagRunner } from "./dag-runner.js";
+export { closest } from "./closest.js";
+export {
+  clearTasks,
+  instancesOf,
+  logKey,
+  markTasks,
+  relatives,
+  runOf,
+  RUN_KEY,
+  TASK_INSTANCES_KEY,
+  xcomKey,
+  type RunResume,
+} from "./run-resume.js";
 export {
   taskContext,
   maskSecrets,

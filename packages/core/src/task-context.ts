@@ -37,6 +37,8 @@ export function taskContext(
     readonly dagId: string;
     readonly runId: string;
     readonly logicalDate: Date;
+    /** 0 when left out: a run never cleared. */
+    readonly clearNumber?: number;
     readonly params: JsonObject;
   },
   taskId: string,
@@ -67,6 +69,7 @@ export function taskContext(
   };
   return {
     ...run,
+    clearNumber: run.clearNumber ?? 0,
     taskId,
     tryNumber,
     log,

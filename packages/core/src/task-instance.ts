@@ -34,6 +34,8 @@ export interface DagRun {
   readonly logical_date: string;
   start_date: string;
   end_date: string | null;
+  /** How often the run was cleared (Airflow's `clear_number`); absent until the first clear. */
+  clear_number?: number;
 }
 
 /** What a run's status handler returns: the run and its task instances in DAG order. */

@@ -3,7 +3,8 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Dag } from "./dag.js";
 import { toMillis } from "./duration.js";
 import { BaseOperator } from "./operator.js";
-import { DagRunner, logKey, xcomKey } from "./dag-runner.js";
+import { DagRunner } from "./dag-runner.js";
+import { logKey, xcomKey, type RunResume } from "./run-resume.js";
 import type { Json } from "./json.js";
 import type { WorkerRuntime } from "./task-context.js";
 import type {
@@ -18,6 +19,8 @@ export interface DagRunInput {
   readonly conf?: Record<string, unknown>;
   /** ISO 8601; without it the run's logical date is when it starts. */
   readonly logical_date?: string;
+  /** Set when a finished run is started again after a clear or a state set by hand (see {@link RunResume}). */
+  readonly resume?: RunResume;
 }
 
 const DAY_MS = 86_400_000;
@@ -56,6 +59,7 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
         new DagRunner(ctx, dag, runtime).run(
           input?.conf ?? {},
           input?.logical_date,
+          input?.resume,
         ),
       xcom: restate.handlers.workflow.shared(
         async (

@@ -184,6 +184,7 @@ export async function up(
         POEKHALI_WORKER_PORT: String(workerPort),
         POEKHALI_DAG_VERSIONS: JSON.stringify([current, ...inFlight.versions]),
         POEKHALI_RESTATE_INGRESS_PORT: String(ports.ingressPort),
+        POEKHALI_RESTATE_ADMIN_PORT: String(ports.adminPort),
         // The SDK logs every invocation at INFO; the UI's status polling alone would flood the terminal.
         RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
       },

@@ -1,5 +1,13 @@
+import * as clients from "@restatedev/restate-sdk-clients";
+import {
+  RUN_RESTARTS_NAME,
+  runRestartsKey,
+  type RunRestarts,
+} from "../worker/run-restarts.js";
 import {
   IngressError,
+  type Json,
+  type RunResume,
   type Dag,
   type DagRun,
   type DagRunState,
@@ -59,6 +67,16 @@ interface StateRow {
   key: string;
   value_utf8: string | null;
 }
+
+/** A run cannot be changed now: it has not ended, never started, or changed under the caller. */
+export class RunChangeRefused extends Error {
+  override name = "RunChangeRefused";
+}
+
+/** What a change to a finished run makes of its kept state; null when it changes nothing. */
+export type RunEdit = (
+  state: Readonly<Record<string, Json>>,
+) => RunResume | null;
 
 /** The `dag_run_id` is taken already. */
 export class RunExistsError extends Error {
@@ -275,6 +293,58 @@ export class DagRuns {
       run_id: r.run_id,
       task_id: r.key.slice("xcom:".length),
     }));
+  }
+
+  /**
+   * Changes a finished run and starts it again from where it stopped: tasks the edit left `scheduled` run, the rest
+   * keep their state and output. Throws {@link RunChangeRefused} when the run has not ended or was changed meanwhile.
+   * Returns false when the edit changed nothing.
+   */
+  async restart(dag: Dag, runId: string, edit: RunEdit): Promise<boolean> {
+    const [latest] = await this.introspection.query<{
+      id: string;
+      status: string;
+      created_at: string;
+    }>(
+      `SELECT id, status, CAST(created_at AS VARCHAR) AS created_at FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} AND target_service_key = ${sql(runId)} ` +
+        `AND target_handler_name = 'run' ORDER BY created_at DESC LIMIT 1`,
+    );
+    if (!latest) throw new RunChangeRefused(`no run '${runId}'`);
+    if (latest.status !== "completed")
+      throw new RunChangeRefused(
+        `run '${runId}' has not ended: set its state to "failed" first (it then stops), or wait for it to end`,
+      );
+    const rows = await this.introspection.query<{
+      key: string;
+      value_utf8: string | null;
+    }>(
+      `SELECT key, value_utf8 FROM state WHERE service_name = ${sql(dag.id)} AND service_key = ${sql(runId)}`,
+    );
+    const state: Record<string, Json> = {};
+    for (const row of rows)
+      if (row.value_utf8 !== null)
+        state[row.key] = JSON.parse(row.value_utf8) as Json;
+    if (!state.dag_run)
+      throw new RunChangeRefused(
+        `run '${runId}' ended before its first task (its conf was refused?): there is nothing to run again; trigger a new run`,
+      );
+    const resume = edit(state);
+    if (!resume) return false;
+    const answer = await clients
+      .connect({ url: this.ingress.url })
+      .objectClient<RunRestarts>(
+        { name: RUN_RESTARTS_NAME },
+        runRestartsKey(dag.id, runId),
+      )
+      .restart({
+        dag_id: dag.id,
+        run_id: runId,
+        invocation_id: latest.id,
+        created_at: latest.created_at,
+        input: { resume },
+      });
+    if (!answer.restarted) throw new RunChangeRefused(answer.reason);
+    return true;
   }
 
   /** Whether Restate answers a query: the API's "metadatabase". */

@@ -15,9 +15,11 @@ export const TASKS_HELP = `Usage:
   poekhali tasks states-for-dag-run <dag_id> <run_id> [-o table|json|plain]
                                                         each task's state, try number and times in a run
                                                         (also: tasks states)
-  poekhali tasks clear <dag_id> [-t REGEX] [-r RUN_ID] [--only-failed] [--yes]
+  poekhali tasks clear <dag_id> [-t REGEX] [-u] [-d] [-r RUN_ID] [-f] [--yes]
                                                         the task instances a clear would reset (Airflow's
-                                                        tasks clear); --yes asks the app to reset them
+                                                        tasks clear; -u/-d add upstream/downstream, -f only
+                                                        failed ones); --yes resets them: an ended run runs
+                                                        them again
   poekhali tasks test <dag_id> <task_id> [--conf JSON] [--upstream JSON]
                                                         run one task here, without Restate and without recording
                                                         anything (Airflow's tasks test); --upstream gives the
@@ -52,7 +54,10 @@ export async function tasksCommand(
       tree: { type: "boolean", default: false },
       "task-regex": { type: "string", short: "t" },
       "run-id": { type: "string", short: "r" },
-      "only-failed": { type: "boolean", default: false },
+      "only-failed": { type: "boolean", short: "f", default: false },
+      // Airflow's -u/-d; the long names differ, as `tasks test --upstream JSON` came first.
+      "include-upstream": { type: "boolean", short: "u", default: false },
+      "include-downstream": { type: "boolean", short: "d", default: false },
       yes: { type: "boolean", short: "y", default: false },
       url: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -163,6 +168,8 @@ async function clearTasks(
     "task-regex"?: string | undefined;
     "run-id"?: string | undefined;
     "only-failed"?: boolean | undefined;
+    "include-upstream"?: boolean | undefined;
+    "include-downstream"?: boolean | undefined;
     yes?: boolean | undefined;
     url?: string | undefined;
     output?: string | undefined;
@@ -197,6 +204,8 @@ async function clearTasks(
   const api = ApiClient.resolve(values.url);
   const body = {
     only_failed: values["only-failed"] ?? false,
+    include_upstream: values["include-upstream"] ?? false,
+    include_downstream: values["include-downstream"] ?? false,
     ...(taskIds ? { task_ids: taskIds } : {}),
     ...(values["run-id"] ? { dag_run_id: values["run-id"] } : {}),
   };

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
 import { portIsFree } from "../ports.js";
 import { waitFor } from "../wait-for.js";
+import { RestateAdmin } from "./restate-admin.js";
 
 const WATCHDOG = fileURLToPath(
   new URL("../../bin/watchdog.js", import.meta.url),
@@ -51,9 +52,8 @@ export function restateServerBinary(): string {
  * @example
  * const server = await RestateServer.start({ home: ".poekhali", ingressPort: 8080, adminPort: 9070, nodePort: 5122 });
  */
-export class RestateServer {
+export class RestateServer extends RestateAdmin {
   readonly ingressUrl: string;
-  readonly adminUrl: string;
   /** The watchdog process, whose exit is the server's. */
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
@@ -64,9 +64,9 @@ export class RestateServer {
     host: string,
     options: RestateServerOptions,
   ) {
+    super(`http://${host}:${options.adminPort}`);
     this.#child = child;
     this.ingressUrl = `http://${host}:${options.ingressPort}`;
-    this.adminUrl = `http://${host}:${options.adminPort}`;
     this.#exited = new Promise((resolve) =>
       child.once("exit", (code) => resolve(code)),
     );
@@ -150,7 +150,7 @@ export class RestateServer {
     await waitFor("restate-server's SQL introspection", 60_000, async () => {
       if (failed) throw failed;
       // A partitioned table: `SELECT 1` answers before partition lookups work, which is what the API needs.
-      return server.#queryOnce("SELECT id FROM sys_invocation LIMIT 1").then(
+      return server.queryOnce("SELECT id FROM sys_invocation LIMIT 1").then(
         () => true,
         () => false,
       );
@@ -175,78 +175,6 @@ export class RestateServer {
   /** The id of the watchdog that stops the server should this process die. */
   get watchdogPid(): number | undefined {
     return this.#child.pid;
-  }
-
-  /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …), riding out a partition leader change. */
-  async query<Row>(sql: string): Promise<Row[]> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        return await this.#queryOnce<Row>(sql);
-      } catch (error) {
-        const transient =
-          error instanceof SupervisorError &&
-          /node lookup for partition/.test(error.message);
-        if (!transient || Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-  }
-
-  async #queryOnce<Row>(sql: string): Promise<Row[]> {
-    const res = await fetch(`${this.adminUrl}/query`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json",
-      },
-      body: JSON.stringify({ query: sql }),
-    });
-    if (!res.ok)
-      throw new SupervisorError(
-        `Restate query failed (${res.status}): ${await res.text()}`,
-      );
-    return ((await res.json()) as { rows: Row[] }).rows;
-  }
-
-  /** Asks the server to cancel an invocation (it unwinds: the handler sees a CancelledError). */
-  async cancel(invocationId: string): Promise<void> {
-    const res = await fetch(
-      `${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/cancel`,
-      { method: "PATCH" },
-    );
-    if (!res.ok)
-      throw new SupervisorError(
-        `Restate refused to cancel ${invocationId} (${res.status}): ${await res.text()}`,
-      );
-  }
-
-  /** Asks the server to forget a completed invocation; for a workflow's run, its state and promises go too. */
-  async purge(invocationId: string): Promise<void> {
-    const res = await fetch(
-      `${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/purge`,
-      { method: "PATCH" },
-    );
-    if (!res.ok)
-      throw new SupervisorError(
-        `Restate refused to purge ${invocationId} (${res.status}): ${await res.text()}`,
-      );
-  }
-
-  /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
-  async register(
-    uri: string,
-    options: { force?: boolean } = {},
-  ): Promise<void> {
-    const res = await fetch(`${this.adminUrl}/deployments`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ uri, force: options.force ?? false }),
-    });
-    if (!res.ok)
-      throw new SupervisorError(
-        `Restate refused to register ${uri} (${res.status}): ${await res.text()}`,
-      );
   }
 
   /** Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s (the watchdog sees to both). */

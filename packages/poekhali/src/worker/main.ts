@@ -24,6 +24,7 @@ const worker = await startWorker({
   telegram: config.telegram,
   airtable: config.airtable,
   ingressUrl: `http://127.0.0.1:${config.restate.ingressPort}`,
+  adminUrl: `http://127.0.0.1:${config.restate.adminPort}`,
   host: "127.0.0.1",
   port: config.workerPort,
   updates: config.updates.mode,

@@ -22,6 +22,8 @@ import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { versionPath } from "../versions/dag-versions.js";
 import { connectionsFrom } from "./connections.js";
 import { serveEndpoint } from "./serve-endpoint.js";
+import { RestateAdmin } from "../restate/restate-admin.js";
+import { runRestarts } from "./run-restarts.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -36,6 +38,8 @@ export interface WorkerOptions {
   readonly telegram: TelegramConfig;
   readonly airtable: AirtableConfig;
   readonly ingressUrl: string;
+  /** restate-server's admin API: a cleared run is purged there and started again. */
+  readonly adminUrl: string;
   readonly host: string;
   readonly port: number;
   readonly log: (line: string) => void;
@@ -78,6 +82,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         return hook;
       },
       log: (m) => options.log(`telegram messages: ${m}`),
+    }),
+    runRestarts({
+      admin: new RestateAdmin(options.adminUrl),
+      ingress: new RestateIngress(options.ingressUrl),
     }),
     ...airtableWriterServices(
       AirtableHook.fromConnection(connections.get("airtable_default")),

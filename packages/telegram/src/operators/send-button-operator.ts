@@ -113,10 +113,17 @@ export class SendButtonOperator extends BaseOperator<
   }
 }
 
-/** The button's secret: the same for every try of the task, and signed with the bot's token, so nobody without it can work it out from the run's public names. */
+/**
+ * The button's secret: the same for every try of the task, new after each clear of the run (the button of the
+ * cleared run's last message has been used or closed), and signed with the bot's token, so nobody without it can
+ * work it out from the run's public names.
+ */
 function nonceOf(
   hook: TelegramHook,
-  context: Pick<TaskContext, "dagId" | "runId" | "taskId" | "logicalDate">,
+  context: Pick<
+    TaskContext,
+    "dagId" | "runId" | "taskId" | "logicalDate" | "clearNumber"
+  >,
 ): string {
   return hook
     .sign(
@@ -125,6 +132,8 @@ function nonceOf(
       context.runId,
       context.taskId,
       context.logicalDate.toISOString(),
+      // Absent before the first clear, so the buttons of runs that never were cleared keep their nonce.
+      ...(context.clearNumber > 0 ? [String(context.clearNumber)] : []),
     )
     .slice(0, 24);
 }

@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
-import { ConfError, type Dag } from "@poekhali/core";
+import { ConfError, clearTasks, markTasks, type Dag } from "@poekhali/core";
+import { changeRun, refuseWhileGoing } from "./run-changes.js";
 import type { RunRecord } from "../api-state.js";
 import { RunExistsError } from "../dag-runs.js";
 import type { V2Env } from "./v2-options.js";
@@ -288,19 +289,35 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       field in body && (mask === undefined || mask.includes(field));
     const current = found.snapshot.state;
     const wanted = applies("state") ? (body.state ?? null) : null;
+    const going = current === "queued" || current === "running";
     // Everything is checked before anything changes: a refused state leaves the note alone too.
     if (wanted !== null && wanted !== current && wanted !== "failed")
-      throw new V2Error(
-        400,
-        `poekhali cannot set run '${runId}' from ${current} to ${wanted}: only the run itself decides its tasks' states; ` +
-          `"failed" cancels a queued or running run`,
+      refuseWhileGoing(runId, current, `sets a run's state to ${wanted}`);
+    if (wanted !== null && wanted !== current && !going) {
+      // Airflow's marks: success marks every task instance success; failed keeps them as they ended; queued
+      // evaluates the run again as its task instances stand.
+      const at = new Date().toISOString();
+      await changeRun(
+        options,
+        dag,
+        runId,
+        (state) =>
+          wanted === "success"
+            ? {
+                state: markTasks(
+                  state,
+                  new Set(dag.tasks.map((t) => t.taskId)),
+                  "success",
+                  at,
+                ),
+              }
+            : wanted === "failed"
+              ? { state, endAs: "failed" }
+              : { state },
+        wanted !== "queued",
       );
-    if (wanted === "failed" && current !== "failed") {
-      if (current === "success")
-        throw new V2Error(
-          400,
-          `poekhali cannot set run '${runId}' from success to failed: it has ended`,
-        );
+    }
+    if (wanted === "failed" && going) {
       await options.runs.cancel(dag, runId);
       // The cancellation unwinds the run's workflow; answer once it has really ended.
       await waitFor(
@@ -360,17 +377,18 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
         ),
         total_entries: cleared.length,
       });
-    if (cleared.length > 0) throw cannotClear(runId);
-    return c.json(dagRunResponse(dag, found));
+    if (cleared.length === 0) return c.json(dagRunResponse(dag, found));
+    refuseWhileGoing(runId, found.snapshot.state, "clears task instances");
+    const ids = new Set(cleared.map((ti) => ti.task_id));
+    await changeRun(
+      options,
+      dag,
+      runId,
+      (state) => ({ state: clearTasks(state, ids) }),
+      false,
+    );
+    return c.json(dagRunResponse(dag, await runOr404(options, dag, runId)));
   });
 
   return app;
 }
-
-/** Why poekhali refuses to clear task instances: the honest answer, not a pretended re-run. */
-export const cannotClear = (runId: string) =>
-  new V2Error(
-    409,
-    `poekhali cannot clear task instances of run '${runId}' yet: a run's tasks execute once, inside the run's durable ` +
-      `workflow, which cannot be re-entered; trigger a new run (same conf) instead. A dry run lists what would be cleared`,
-  );

@@ -1,5 +1,11 @@
 import { Hono, type Context } from "hono";
-import type { Dag } from "@poekhali/core";
+import {
+  clearTasks,
+  closest,
+  markTasks,
+  relatives,
+  type Dag,
+} from "@poekhali/core";
 import {
   dateRange,
   intParam,
@@ -9,7 +15,7 @@ import {
   sortBy,
   type Ordering,
 } from "./list-query.js";
-import { cannotClear } from "./run-routes.js";
+import { changeRun, refuseWhileGoing } from "./run-changes.js";
 import {
   clearTaskInstancesBody,
   patchTaskInstanceBody,
@@ -96,8 +102,8 @@ function rowsOf(runs: readonly (RunFacts & { dag: Dag })[]): Row[] {
 
 /**
  * Task instances under `/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances` (`~` for any DAG or run): list,
- * one, PATCH (a note; a state only where the run itself set it), tries, logs and XComs; and
- * `POST /api/v2/dags/{dag_id}/clearTaskInstances` (dry runs; see {@link cannotClear}).
+ * one, PATCH (a note, a state set by hand), tries, logs and XComs; and `POST /api/v2/dags/{dag_id}/clearTaskInstances`.
+ * States set by hand and clears apply to runs that have ended: the run starts again from where it stopped.
  */
 export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
   const app = new Hono<V2Env>();
@@ -263,6 +269,7 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
   app.patch(`${base}/:task_id`, async (c) => {
     const { dag, facts, ti } = await one(c);
     const body = parseOrThrow("body", patchTaskInstanceBody, c.get("body"));
+    let marked = new Set([ti.task_id]);
     const mask = c.req.queries("update_mask");
     const applies = (field: "new_state" | "note") =>
       field in body && (mask === undefined || mask.includes(field));
@@ -275,10 +282,28 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
           409,
           `Task id ${ti.task_id} is already in ${current} state`,
         );
-      throw new V2Error(
-        400,
-        `poekhali cannot set task '${ti.task_id}' from ${current ?? "no state"} to ${body.new_state}: a task's state is ` +
-          `what its try did, recorded by the run's durable workflow; to stop a run, set the run's state to "failed"`,
+      if (body.include_future || body.include_past)
+        throw new V2Error(
+          400,
+          "Cannot use include_past or include_future with no logical_date(e.g. manually or asset-triggered).",
+        );
+      refuseWhileGoing(
+        facts.snapshot.run_id,
+        facts.snapshot.state,
+        "sets a task instance's state",
+      );
+      const to = body.new_state;
+      marked = relatives(dag, [ti.task_id], {
+        upstream: body.include_upstream,
+        downstream: body.include_downstream,
+      });
+      const at = new Date().toISOString();
+      await changeRun(
+        options,
+        dag,
+        facts.snapshot.run_id,
+        (state) => ({ state: markTasks(state, marked, to, at) }),
+        true,
       );
     }
     if (applies("note")) {
@@ -296,9 +321,12 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
       });
     }
     const after = await runOr404(options, dag, facts.snapshot.run_id);
+    const changed = taskInstancesOf(dag, after.snapshot).filter((t) =>
+      marked.has(t.task_id),
+    );
     return c.json({
-      task_instances: [taskInstanceResponse(dag, after, ti)],
-      total_entries: 1,
+      task_instances: changed.map((t) => taskInstanceResponse(dag, after, t)),
+      total_entries: changed.length,
     });
   });
 
@@ -433,20 +461,74 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
       const at = Date.parse(r.record?.logical_date ?? r.snapshot.created_at);
       return (start === null || at >= start) && (end === null || at <= end);
     });
-    const wanted =
+    const named =
       body.task_ids?.map((t) => (typeof t === "string" ? t : t[0])) ?? null;
-    const rows = rowsOf(runs).filter(
-      ({ view }) =>
-        (wanted === null || wanted.includes(view.task_id)) &&
-        (!body.only_failed ||
-          ["failed", "upstream_failed"].includes(view.state ?? "")) &&
-        (!body.only_running || view.state === "running"),
+    const unknown = (named ?? []).filter((id) => !dag.task(id));
+    if (unknown.length > 0)
+      throw new V2Error(
+        404,
+        unknown
+          .map((id) => {
+            const near = closest(
+              id,
+              dag.tasks.map((t) => t.taskId),
+            );
+            return `Task '${id}' not found in DAG '${dag.id}'${near ? ` (did you mean '${near}'?)` : ""}`;
+          })
+          .join("; "),
+      );
+    // Airflow takes the named tasks with their relatives first, then keeps those in the states asked for.
+    const wanted =
+      named &&
+      relatives(dag, named, {
+        upstream: body.include_upstream,
+        downstream: body.include_downstream,
+      });
+    const picked = (rows: Row[]) =>
+      rows.filter(
+        ({ view }) =>
+          (wanted === null || wanted.has(view.task_id)) &&
+          (!body.only_failed ||
+            ["failed", "upstream_failed"].includes(view.state ?? "")) &&
+          (!body.only_running || view.state === "running"),
+      );
+    const rows = picked(rowsOf(runs));
+    if (body.dry_run || rows.length === 0)
+      return c.json({
+        task_instances: rows.map((r) => r.view),
+        total_entries: rows.length,
+      });
+    const byRun = new Map<string, Set<string>>();
+    for (const { view } of rows)
+      byRun.set(
+        view.dag_run_id,
+        (byRun.get(view.dag_run_id) ?? new Set()).add(view.task_id),
+      );
+    // Every run is checked before any changes: a refusal leaves them all as they were.
+    for (const run of runs)
+      if (byRun.has(run.snapshot.run_id))
+        refuseWhileGoing(
+          run.snapshot.run_id,
+          run.snapshot.state,
+          "clears task instances",
+        );
+    for (const [runId, ids] of byRun)
+      await changeRun(
+        options,
+        dag,
+        runId,
+        (state) => ({ state: clearTasks(state, ids) }),
+        false,
+      );
+    const after = new Set(
+      rows.map((r) => `${r.view.dag_run_id}\u0000${r.view.task_id}`),
     );
-    if (!body.dry_run && rows.length > 0)
-      throw cannotClear(rows[0]?.view.dag_run_id ?? "");
+    const now = rowsOf(
+      await runFacts(options, [dag], body.dag_run_id ?? undefined),
+    ).filter((r) => after.has(`${r.view.dag_run_id}\u0000${r.view.task_id}`));
     return c.json({
-      task_instances: rows.map((r) => r.view),
-      total_entries: rows.length,
+      task_instances: now.map((r) => r.view),
+      total_entries: now.length,
     });
   });
 

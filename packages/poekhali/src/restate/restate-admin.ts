@@ -1,0 +1,79 @@
+import { SupervisorError } from "../errors.js";
+
+/** A client of restate-server's admin API: SQL introspection, cancel, purge, deployments. */
+export class RestateAdmin {
+  constructor(readonly adminUrl: string) {}
+
+  /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …), riding out a partition leader change. */
+  async query<Row>(sql: string): Promise<Row[]> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        return await this.queryOnce<Row>(sql);
+      } catch (error) {
+        const transient =
+          error instanceof SupervisorError &&
+          /node lookup for partition/.test(error.message);
+        if (!transient || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  /** One SQL query, no retry: fails while the server is still finding its partitions. */
+  async queryOnce<Row>(sql: string): Promise<Row[]> {
+    const res = await fetch(`${this.adminUrl}/query`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+      },
+      body: JSON.stringify({ query: sql }),
+    });
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate query failed (${res.status}): ${await res.text()}`,
+      );
+    return ((await res.json()) as { rows: Row[] }).rows;
+  }
+
+  /** Asks the server to cancel an invocation (it unwinds: the handler sees a CancelledError). */
+  async cancel(invocationId: string): Promise<void> {
+    const res = await fetch(
+      `${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/cancel`,
+      { method: "PATCH" },
+    );
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate refused to cancel ${invocationId} (${res.status}): ${await res.text()}`,
+      );
+  }
+
+  /** Asks the server to forget a completed invocation; for a workflow's run, its state and promises go too. */
+  async purge(invocationId: string): Promise<void> {
+    const res = await fetch(
+      `${this.adminUrl}/invocations/${encodeURIComponent(invocationId)}/purge`,
+      { method: "PATCH" },
+    );
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate refused to purge ${invocationId} (${res.status}): ${await res.text()}`,
+      );
+  }
+
+  /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
+  async register(
+    uri: string,
+    options: { force?: boolean } = {},
+  ): Promise<void> {
+    const res = await fetch(`${this.adminUrl}/deployments`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ uri, force: options.force ?? false }),
+    });
+    if (!res.ok)
+      throw new SupervisorError(
+        `Restate refused to register ${uri} (${res.status}): ${await res.text()}`,
+      );
+  }
+}
