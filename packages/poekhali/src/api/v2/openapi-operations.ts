@@ -103,6 +103,16 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "get",
+    path: "/auth/token",
+    operationId: "create_token_all_admins",
+    summary: "Get a token without credentials (only when no password is set)",
+    tag: "SimpleAuthManagerLogin",
+    ok: { status: 201, of: ["LoginResponse"] },
+    errors: [403],
+    open: true,
+  },
+  {
+    method: "get",
     path: "/api/v2/version",
     operationId: "get_version",
     summary: "poekhali's version",
