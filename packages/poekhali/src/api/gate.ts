@@ -16,11 +16,15 @@ export interface GateOptions {
   readonly ownSecretPaths: readonly string[];
 }
 
-/** Pages anyone may open: the health check, the login itself. */
-const OPEN_PAGES = ["/healthz", "/login", "/logout"];
+/** Pages anyone may open: the health check, the login itself, and the API's OpenAPI document where Airflow serves it. */
+const OPEN_PAGES = ["/healthz", "/login", "/logout", "/openapi.json"];
 
-/** API routes anyone may call, as in Airflow 3: its version and health. */
-const OPEN_API = ["/api/v2/version", "/api/v2/monitor/health"];
+/** API routes anyone may call, as in Airflow 3: its version, health and OpenAPI document (shapes only, no data). */
+const OPEN_API = [
+  "/api/v2/version",
+  "/api/v2/monitor/health",
+  "/api/v2/openapi.json",
+];
 
 /**
  * The app's front door, mounted before every other route: answers only to configured host names (421), refuses

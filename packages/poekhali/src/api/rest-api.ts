@@ -7,6 +7,7 @@ import { RunExistsError, type DagRuns } from "./dag-runs.js";
 import { jsonBody } from "./json-body.js";
 import { problem } from "./problem.js";
 import { runIdProblem } from "./run-id.js";
+import { openApiRoutes } from "./v2/openapi.js";
 import { v2Api } from "./v2/v2-api.js";
 import type { DagSource } from "./v2/views.js";
 
@@ -64,7 +65,7 @@ const triggerBody = z.object({
 /** Routes under a DAG see it as `c.get("dag")`; routes with a body see it parsed as `c.get("body")`. */
 type DagEnv = { Variables: { dag: Dag; body: unknown } };
 
-/** Airflow-shaped REST API: `/healthz`, Airflow 2's `/api/v1/dags/...` and Airflow 3's `/api/v2/...`. */
+/** Airflow-shaped REST API: `/healthz`, Airflow 2's `/api/v1/dags/...` and Airflow 3's `/api/v2/...` with its OpenAPI document. */
 export function restApi(options: RestApiOptions): Hono<DagEnv> {
   const app = new Hono<DagEnv>();
   const loadedAt = new Date().toISOString();
@@ -88,6 +89,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
     await next();
   });
   app.use("/api/*", jsonBody());
+  app.route("/", openApiRoutes());
   app.route(
     "/",
     v2Api({

@@ -11,7 +11,7 @@ import { TOKEN_COOKIE } from "./require-token.js";
 import type { SimpleAuth } from "./simple-auth.js";
 
 /** Airflow's `LoginBody`: both fields, nothing else. */
-const loginBody = z.strictObject({
+export const loginBody = z.strictObject({
   username: z.string(),
   password: z.string(),
 });

@@ -92,7 +92,8 @@ export const HealthInfoResponse = z.strictObject({
 /** LoginResponse. */
 export const LoginResponse = z.strictObject({ access_token: z.string() });
 
-const DagTagResponse = z.strictObject({
+/** DagTagResponse. */
+export const DagTagResponse = z.strictObject({
   name: z.string(),
   dag_id: z.string(),
   dag_display_name: z.string(),
@@ -137,7 +138,8 @@ export const DAGCollectionResponse = z.strictObject({
   total_entries: z.int(),
 });
 
-const DagVersionResponse = z.strictObject({
+/** DagVersionResponse. */
+export const DagVersionResponse = z.strictObject({
   id: z.uuid(),
   version_number: z.int(),
   dag_id: z.string(),
@@ -171,7 +173,8 @@ export const DAGDetailsResponse = z.strictObject({
   timezone: nullable(z.string()),
 });
 
-const TimeDelta = z.strictObject({
+/** TimeDelta, as Airflow serializes a task's timeouts and delays. */
+export const TimeDelta = z.strictObject({
   __type: z.string().optional(),
   days: z.int(),
   seconds: z.int(),
@@ -329,10 +332,12 @@ export const XComCollectionResponse = z.strictObject({
   xcom_entries: z.array(XComResponse),
   total_entries: z.int(),
 });
+/** Any JSON value (an XCom's stored value). */
+export const JsonValue = z.json();
 /** XComResponseNative. */
 export const XComResponseNative = z.strictObject({
   ...xcomFields,
-  value: z.json(),
+  value: JsonValue,
 });
 /** XComResponseString. */
 export const XComResponseString = z.strictObject({

@@ -17,7 +17,7 @@ import { V2Error, parseOrThrow } from "./v2-error.js";
 import { dagDetailsResponse, dagResponse, taskResponse } from "./views.js";
 
 /** Airflow's `DAGPatchBody`: only `is_paused`, nothing else. */
-const dagPatchBody = z.strictObject({ is_paused: z.boolean() });
+export const dagPatchBody = z.strictObject({ is_paused: z.boolean() });
 
 const DAG_ORDER = [
   "dag_id",

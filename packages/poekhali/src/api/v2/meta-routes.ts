@@ -5,7 +5,7 @@ import { V2Error } from "./v2-error.js";
 import type { V2Env, V2Options } from "./v2-options.js";
 
 /** poekhali's own version, as `GET /api/v2/version` tells it. */
-const VERSION = (
+export const VERSION = (
   JSON.parse(
     readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
   ) as { version: string }
