@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type AppUnderTest } from "./harness.js";
+import { eventually, startApp, type AppUnderTest } from "./harness.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SOURCES = join(ROOT, "e2e", "typed-client");
@@ -244,6 +244,26 @@ describe("a client typed by openapi-typescript from the app's /api/v2/openapi.js
     ).toEqual([["greet", run.dag_run_id, "success"]]);
     expect(
       (await client.waitForRun("typed_client", run.dag_run_id, 1_000)).state,
+    ).toBe("success");
+
+    // The clear itself: greet (and nothing downstream, not asked for) runs its second try.
+    const cleared = await client.clearTask(
+      "typed_client",
+      run.dag_run_id,
+      "greet",
+      { dryRun: false },
+    );
+    // Listed as they are when the answer is made: the run may already have run greet again.
+    expect(cleared.map((ti) => ti.task_id)).toEqual(["greet"]);
+    await eventually("the cleared run to end again", async () => {
+      const tis = await client.taskInstances("typed_client", run.dag_run_id);
+      const greet = tis.find((ti) => ti.taskId === "greet");
+      return greet?.state === "success" && greet.tryNumber === 2
+        ? true
+        : undefined;
+    });
+    expect(
+      (await client.waitForRun("typed_client", run.dag_run_id, 30_000)).state,
     ).toBe("success");
   });
 });

@@ -302,7 +302,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: { update_mask: many(str) },
     body: "DAGRunPatchBody",
     ok: { status: 200, of: ["DAGRunResponse"] },
-    errors: [400, 404, 422],
+    errors: [400, 404, 409, 422],
   },
   {
     method: "delete",
