@@ -297,7 +297,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: "patch",
     path: `${RUNS}/{dag_run_id}`,
     operationId: "patch_dag_run",
-    summary: 'Set a run\'s note, or its state to "failed" (cancels it)',
+    summary:
+      "Set a run's note, or its state (failed cancels a running run; an ended run takes success, failed or queued)",
     tag: "DagRun",
     query: { update_mask: many(str) },
     body: "DAGRunPatchBody",
@@ -378,7 +379,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "patch",
     path: TI,
     operationId: "patch_task_instance",
-    summary: "Set a task instance's note",
+    summary: "Set a task instance's note, or its state in a run that has ended",
     tag: "Task Instance",
     query: { map_index: int, update_mask: many(str) },
     body: "PatchTaskInstanceBody",
