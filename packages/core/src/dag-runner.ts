@@ -27,6 +27,7 @@ import type {
 } from "./task-instance.js";
 import { resolveArg, resolveArgs } from "./xcom.js";
 import {
+  ended,
   instancesOf,
   logKey,
   RUN_KEY,
@@ -342,6 +343,12 @@ export class DagRunner {
         ...times,
         note: outcome.error,
       });
+      if (retry) {
+        // The try that failed goes into the history now: the next try overwrites its times and note.
+        const ti = this.#instances.get(op.taskId);
+        if (ti)
+          this.#set(op.taskId, { tries: [...(ti.tries ?? []), ...ended(ti)] });
+      }
       if (!retry) this.#releaseOperator(op, "failed");
       if (retry)
         this.#after(

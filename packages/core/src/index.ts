@@ -85,6 +85,7 @@ export {
 export type {
   TaskState,
   TaskInstance,
+  TryRecord,
   DagRunState,
   DagRun,
   DagRunStatus,

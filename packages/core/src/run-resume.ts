@@ -1,6 +1,11 @@
 import type { Dag } from "./dag.js";
 import type { Json } from "./json.js";
-import type { DagRun, TaskInstance, TaskState } from "./task-instance.js";
+import type {
+  DagRun,
+  TaskInstance,
+  TaskState,
+  TryRecord,
+} from "./task-instance.js";
 
 /** The state key of a task's output. */
 export const xcomKey = (taskId: string) => `xcom:${taskId}`;
@@ -91,6 +96,9 @@ export function clearTasks(
           start_date: null,
           end_date: null,
           try_number: ti.try_number,
+          ...(ti.try_number > 0 || ti.tries
+            ? { tries: [...(ti.tries ?? []), ...ended(ti)] }
+            : {}),
         }
       : ti,
   ) as unknown as Json;
@@ -101,6 +109,20 @@ export function clearTasks(
       clear_number: (run.clear_number ?? 0) + 1,
     } as unknown as Json;
   return next;
+}
+
+/** The try a task instance is on, as it ended, for its history; none before its first try. */
+export function ended(ti: TaskInstance): TryRecord[] {
+  if (ti.try_number === 0) return [];
+  return [
+    {
+      try_number: ti.try_number,
+      state: ti.state,
+      start_date: ti.start_date,
+      end_date: ti.end_date,
+      ...(ti.note ? { note: ti.note } : {}),
+    },
+  ];
 }
 
 /** Airflow's "mark success / failed / skipped" of task instances: the state is set, the task does not run. */
@@ -121,6 +143,7 @@ export function markTasks(
         end_date: at,
         try_number: ti.try_number,
         note: `marked ${to} by hand`,
+        ...(ti.tries ? { tries: ti.tries } : {}),
       };
       return marked;
     }) as unknown as Json,

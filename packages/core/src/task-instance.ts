@@ -23,6 +23,17 @@ export interface TaskInstance {
   try_number: number;
   /** Why the task failed or was skipped, for people. */
   note?: string;
+  /** How each earlier try ended (a retry, or a clear), oldest first: Airflow's task instance history. */
+  tries?: TryRecord[];
+}
+
+/** One earlier try of a task instance, as it ended. */
+export interface TryRecord {
+  readonly try_number: number;
+  readonly state: TaskState;
+  readonly start_date: string | null;
+  readonly end_date: string | null;
+  readonly note?: string;
 }
 
 /** One run of a DAG, as kept in its workflow's state. */

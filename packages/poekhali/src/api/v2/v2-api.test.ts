@@ -842,10 +842,16 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       "GET",
       "/api/v2/dags/v2_fail/dagRuns/fails/taskInstances/boom/tries",
     );
+    // The retried try keeps its own times, not the last try's.
     expect(tries.task_instances.map((t) => [t.try_number, t.state])).toEqual([
       [1, "up_for_retry"],
       [2, "failed"],
     ]);
+    const [firstTry, lastTry] = tries.task_instances;
+    expect(firstTry?.end_date).not.toBeNull();
+    expect(Date.parse(firstTry?.end_date ?? "")).toBeLessThan(
+      Date.parse(lastTry?.start_date ?? ""),
+    );
     await ok(
       v2.TaskInstanceHistoryResponse,
       "GET",
@@ -1319,7 +1325,16 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
       "GET",
       "/api/v2/dags/v2_flaky/dagRuns/outage/taskInstances/load/tries",
     );
-    expect(tries.task_instances.map((t) => t.try_number)).toEqual([1, 2]);
+    expect(
+      tries.task_instances.map((t) => [
+        t.try_number,
+        t.state,
+        t.end_date !== null,
+      ]),
+    ).toEqual([
+      [1, "failed", true],
+      [2, "success", true],
+    ]);
   });
 
   it("marks task instances and runs by hand: the states are set, nothing runs", async () => {

@@ -252,7 +252,7 @@ export function taskInstancesOf(
  * A task instance's state in Airflow's words. poekhali calls a task waiting for its upstream "scheduled"; Airflow
  * leaves such a task without a state (null) until its upstream is done, so that is what v2 shows.
  */
-export const tiState = (ti: TaskInstance) =>
+export const tiState = (ti: Pick<TaskInstance, "state">) =>
   ti.state === "scheduled" ? null : ti.state;
 
 /** Airflow's `TaskInstanceResponse` for one task of a run. */
@@ -316,16 +316,22 @@ export function triesOf(dag: Dag, facts: RunFacts, ti: TaskInstance) {
     ...rest
   }: typeof current) => rest;
   const tries = [];
-  // poekhali keeps only the latest try's times and state; an earlier try was retried, so it ended up_for_retry.
-  for (let n = 1; n < ti.try_number; n++)
+  // Each earlier try as the run recorded it when it ended (retried, or cleared); runs from before the record was
+  // kept show a bare retried try.
+  for (let n = 1; n < ti.try_number; n++) {
+    const kept = ti.tries?.find((t) => t.try_number === n);
     tries.push({
       ...history(current),
       try_number: n,
-      state: "up_for_retry",
-      start_date: null,
-      end_date: null,
-      duration: null,
+      state: kept ? tiState(kept) : "up_for_retry",
+      start_date: kept?.start_date ?? null,
+      end_date: kept?.end_date ?? null,
+      duration: secondsBetween(
+        kept?.start_date ?? null,
+        kept?.end_date ?? null,
+      ),
     });
+  }
   if (ti.try_number > 0) tries.push(history(current));
   return tries;
 }
