@@ -17,6 +17,7 @@ export async function resolve(specifier, context, nextResolve) {
     return await nextResolve(specifier, context);
   } catch (error) {
     if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
-    return { url: target, shortCircuit: true };
+    // Through the rest of the chain, so that the TypeScript loader learns it is to compile this file.
+    return nextResolve(target, context);
   }
 }
