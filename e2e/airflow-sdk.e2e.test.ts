@@ -37,7 +37,9 @@ const summarize = dag.task(
   "summarize",
   async ({ north, south }: { north: RegionRows; south: RegionRows }) => {
     const { params, taskId } = getContext();
-    return { total: north.rows + south.rows, unit: params.unit, by: taskId };
+    const total = north.rows + south.rows;
+    await getClient().setXCom({ key: "region_total", value: total });
+    return { total, unit: params.unit, by: taskId };
   },
   { retries: 1, retryDelay: 1, executionTimeout: 30 },
 );
@@ -45,8 +47,11 @@ const summarize = dag.task(
 const summarized = summarize({ north: extractNorth(), south: extractSouth() });
 
 const announce = dag.task("announce", async () => {
-  const summary = await getClient().getXCom<{ total: number }>({ key: "return_value", taskId: "summarize" });
-  return \`total \${summary?.total}\`;
+  const client = getClient();
+  const summary = await client.getXCom<{ unit: string }>({ key: "return_value", taskId: "summarize" });
+  const total = await client.getXCom<number>({ key: "region_total", taskId: "summarize" });
+  const missing = await client.getXCom({ key: "never_written", taskId: "summarize" });
+  return \`total \${total} \${summary?.unit} \${missing}\`;
 });
 announce().after(summarized);
 
@@ -214,6 +219,6 @@ describe("a DAG file written for Apache Airflow's TypeScript SDK, in `poekhali u
       "GET",
       `${path}/taskInstances/announce/xcomEntries/return_value`,
     );
-    expect(announced.value).toBe("total 13");
+    expect(announced.value).toBe("total 13 records null");
   });
 });

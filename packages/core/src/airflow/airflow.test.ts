@@ -226,6 +226,31 @@ describe("getClient() Variables", () => {
   });
 });
 
+describe("getClient() XCom", () => {
+  it("refuses to write the returned value's key, and keyed XCom where no worker keeps it, saying why", async () => {
+    const dag = new Dag("xcom_refusals");
+    const errors: string[] = [];
+    dag.task("write", async () => {
+      const client = getClient();
+      for (const attempt of [
+        () => client.setXCom({ key: "return_value", value: 1 }),
+        () => client.setXCom({ key: "total", value: 1 }),
+        () => client.getXCom({ key: "total" }),
+        () => client.getXCom({ key: "return_value", taskId: "elsewhere" }),
+      ])
+        await attempt().catch((e: unknown) => errors.push(String(e)));
+      return null;
+    })();
+    await runTasks(compileAirflowDag(dag).dag);
+    expect(errors).toEqual([
+      'Error: setXCom: "return_value" is what the task\'s handler returns; return the value instead',
+      'NotSupportedYetError: setXCom with key "total" outside a worker (no XCom store in this runtime) is not supported by poekhali yet',
+      'NotSupportedYetError: getXCom with key "total" outside a worker (no XCom store in this runtime) is not supported by poekhali yet',
+      'Error: getXCom: task "elsewhere" is not upstream of "write", so its "return_value" is not known to be written yet; pass it as an input or draw an edge with .after()',
+    ]);
+  });
+});
+
 describe("what the DAG loader is told", () => {
   it("collects every Dag constructed while a file loads, and the ones a Bundle serves", async () => {
     const earlier = new Dag("made_before");

@@ -151,6 +151,7 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
               taskId,
               upstreamOutputs: outputs,
               connections: context.connections,
+              ...(context.xcomStore && { xcomStore: context.xcomStore }),
               env: process.env,
             });
             const ctx = {

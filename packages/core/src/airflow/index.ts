@@ -40,3 +40,11 @@ export {
 export { collectAirflowDags } from "./registry.js";
 export { compileAirflowDag, type CompiledAirflowDag } from "./compile.js";
 export { isAirflowDag } from "./dag.js";
+
+// For the worker: where XCom written under a key is kept
+export {
+  airflowXCom,
+  xcomObjectKey,
+  AIRFLOW_XCOM_NAME,
+  type AirflowXComObject,
+} from "./xcom-object.js";

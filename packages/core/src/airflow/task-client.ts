@@ -1,5 +1,6 @@
 import type { Connections } from "../connections.js";
 import type { Json } from "../json.js";
+import type { XComLocator, XComStore } from "../xcom-store.js";
 import {
   ConnectionNotFoundError,
   NotSupportedYetError,
@@ -76,6 +77,8 @@ export interface RunTaskClientSource {
   /** The outputs of the tasks upstream of this one, by task id: what `getXCom` can read of this run. */
   readonly upstreamOutputs: ReadonlyMap<string, Json>;
   readonly connections: Connections;
+  /** Where XCom under a key is kept; none: `setXCom`/`getXCom` by key are refused. */
+  readonly xcomStore?: XComStore;
   /** Where Variables come from; `process.env` in a worker. */
   readonly env: NodeJS.ProcessEnv;
 }
@@ -120,42 +123,68 @@ export class RunTaskClient implements TaskClient {
     );
   }
 
-  getXCom<T = unknown>(opts: GetXComOpts): Promise<T | null> {
+  async getXCom<T = unknown>(opts: GetXComOpts): Promise<T | null> {
     const { dagId, runId, taskId } = this.#source;
-    if (opts.key !== RETURN_VALUE)
-      return Promise.reject(
-        new NotSupportedYetError(
-          `getXCom with key "${opts.key}": XCom under a key other than "${RETURN_VALUE}"`,
-        ),
+    if (opts.includePriorDates)
+      throw new NotSupportedYetError(
+        "getXCom with includePriorDates: reading XCom of earlier runs",
       );
+    if (opts.key !== RETURN_VALUE)
+      return (await this.#store(`getXCom with key "${opts.key}"`).get(
+        this.#locator(opts),
+      )) as T | null;
     if (
       (opts.dagId !== undefined && opts.dagId !== dagId) ||
-      (opts.runId !== undefined && opts.runId !== runId) ||
-      opts.includePriorDates
+      (opts.runId !== undefined && opts.runId !== runId)
     )
-      return Promise.reject(
-        new NotSupportedYetError(
-          "getXCom from another DAG or run: reading XCom outside the running task's run",
-        ),
+      throw new NotSupportedYetError(
+        `getXCom of "${RETURN_VALUE}" from another DAG or run`,
       );
     const from = opts.taskId ?? taskId;
     const outputs = this.#source.upstreamOutputs;
     if (!outputs.has(from))
-      return Promise.reject(
-        new Error(
-          `getXCom: task "${from}" is not upstream of "${taskId}", so its "${RETURN_VALUE}" is not known to be written yet; ` +
-            `pass it as an input or draw an edge with .after()`,
-        ),
+      throw new Error(
+        `getXCom: task "${from}" is not upstream of "${taskId}", so its "${RETURN_VALUE}" is not known to be written yet; ` +
+          "pass it as an input or draw an edge with .after()",
       );
-    return Promise.resolve((outputs.get(from) ?? null) as T | null);
+    return (outputs.get(from) ?? null) as T | null;
   }
 
-  setXCom(opts: SetXComOpts): Promise<void> {
-    return Promise.reject(
-      new NotSupportedYetError(
-        `setXCom with key "${opts.key}": writing XCom other than a task's returned value`,
-      ),
+  async setXCom(opts: SetXComOpts): Promise<void> {
+    if (opts.key === RETURN_VALUE)
+      throw new Error(
+        `setXCom: "${RETURN_VALUE}" is what the task's handler returns; return the value instead`,
+      );
+    await this.#store(`setXCom with key "${opts.key}"`).set(
+      this.#locator(opts),
+      opts.value,
     );
+  }
+
+  #locator(opts: GetXComOpts | SetXComOpts): XComLocator {
+    if (
+      opts.mapIndex !== undefined &&
+      opts.mapIndex !== null &&
+      opts.mapIndex !== -1
+    )
+      throw new NotSupportedYetError(
+        `XCom of mapped task instances (mapIndex ${opts.mapIndex})`,
+      );
+    return {
+      dagId: opts.dagId ?? this.#source.dagId,
+      runId: opts.runId ?? this.#source.runId,
+      taskId: opts.taskId ?? this.#source.taskId,
+      key: opts.key,
+    };
+  }
+
+  #store(what: string): XComStore {
+    const store = this.#source.xcomStore;
+    if (!store)
+      throw new NotSupportedYetError(
+        `${what} outside a worker (no XCom store in this runtime)`,
+      );
+    return store;
   }
 
   async getConnection(connId: string): Promise<ConnectionResult | null> {
