@@ -10,6 +10,7 @@ import {
   Bundle,
   Dag,
   NotSupportedYetError,
+  TaskHandler,
   VariableNotFoundError,
   collectAirflowDags,
   compileAirflowDag,
@@ -106,6 +107,17 @@ describe("the SDK's Dag compiled to a poekhali DAG", () => {
       "extract.eu.west": [],
       report: ["extract.eu.west", "extract.north"],
     });
+  });
+
+  it("keeps the ids declared in a group with prefixGroupId: false, as Python's prefix_group_id=False", () => {
+    const dag = new Dag("unprefixed");
+    const flat = dag.taskGroup("flat", { prefixGroupId: false });
+    flat.task("one", () => 1)();
+    flat.taskGroup("inner").task("two", () => 2)();
+    expect(dag.taskIds).toEqual(["one", "inner.two"]);
+    expect(() => dag.taskGroup("x", { prefix: false } as never)).toThrow(
+      'unknown option "prefix" for task group "x"',
+    );
   });
 
   it("draws order-only edges with before() and after(), and a downstream reads an upstream's value with getXCom", async () => {
@@ -310,6 +322,9 @@ describe("what the DAG loader is told", () => {
     expect(() =>
       branches.triggerDagRun({ taskId: "go", dagId: "other" }),
     ).toThrow(/dag\.triggerDagRun/);
+    expect(() => new TaskHandler("d", "t")).toThrow(
+      "TaskHandler (a TypeScript handler for a task a Python DAG declares) is not supported by poekhali yet",
+    );
   });
 
   it("warns once per feature it accepts but ignores, naming the DAG", () => {

@@ -25,6 +25,12 @@ export type TaskFunction<TArgs = void, TReturn = unknown> = (
   args: TArgs,
 ) => TReturn | Promise<TReturn>;
 
+/** Options of `dag.taskGroup(id, options)`. */
+export interface TaskGroupOptions {
+  /** `false`: the ids declared in the group are not prefixed with its id (they must then be unique in the DAG). */
+  readonly prefixGroupId?: boolean;
+}
+
 /** One task as declared: its handler, its options, and (once called) its inputs. */
 export interface TaskRecord {
   readonly ref: TaskRef;
@@ -46,7 +52,12 @@ export interface DagRecords {
   /** Group id → the task ids and child group ids declared directly in it. */
   readonly groups: Map<
     string,
-    { readonly taskIds: string[]; readonly children: string[] }
+    {
+      readonly taskIds: string[];
+      readonly children: string[];
+      /** What the ids declared directly in the group start with (none: `prefixGroupId: false` at the top). */
+      readonly prefix: string | undefined;
+    }
   >;
   readonly groupRefs: Map<string, TaskGroupRef>;
 }
@@ -147,9 +158,9 @@ export class Dag {
     return this.#addTask(undefined, idOrHandler, handlerOrOptions, options);
   }
 
-  /** Declares a task group: the ids declared in it are prefixed with `<groupId>.`. */
-  taskGroup(groupId: string): TaskGroupRef {
-    return this.#addGroup(undefined, groupId);
+  /** Declares a task group: the ids declared in it are prefixed with `<groupId>.` unless `prefixGroupId` is false. */
+  taskGroup(groupId: string, options?: TaskGroupOptions): TaskGroupRef {
+    return this.#addGroup(undefined, groupId, options);
   }
 
   /** Airflow's `dag.if(condition).then(a).else(b)`: not run by poekhali yet, refused when the DAG loads. */
@@ -225,7 +236,11 @@ export class Dag {
         this.#fail(
           `unknown option "${key}" in the spec for task "${declared}"`,
         );
-    const taskId = groupId === undefined ? declared : `${groupId}.${declared}`;
+    const prefix =
+      groupId === undefined
+        ? undefined
+        : dagRecords(this).groups.get(groupId)?.prefix;
+    const taskId = prefix === undefined ? declared : `${prefix}.${declared}`;
     this.#reserve(taskId, "task");
     const records = dagRecords(this);
     const ref = this.#taskRef(taskId);
@@ -276,7 +291,11 @@ export class Dag {
       this.#fail(`${kind} "${id}" is declared twice`);
   }
 
-  #addGroup(parent: string | undefined, groupId: string): TaskGroupRef {
+  #addGroup(
+    parent: string | undefined,
+    groupId: string,
+    options: TaskGroupOptions = {},
+  ): TaskGroupRef {
     if (
       typeof groupId !== "string" ||
       !ID.test(groupId) ||
@@ -285,10 +304,23 @@ export class Dag {
       this.#fail(
         `task group id "${String(groupId)}" must be letters, digits, '_' or '-'; nest groups with taskGroup(...)`,
       );
-    const fullId = parent === undefined ? groupId : `${parent}.${groupId}`;
-    this.#reserve(fullId, "group");
+    if (!isPlainRecord(options))
+      this.#fail(`the options of task group "${groupId}" must be an object`);
+    for (const key of Object.keys(options))
+      if (key !== "prefixGroupId")
+        this.#fail(`unknown option "${key}" for task group "${groupId}"`);
     const records = dagRecords(this);
-    records.groups.set(fullId, { taskIds: [], children: [] });
+    const parentPrefix =
+      parent === undefined ? undefined : records.groups.get(parent)?.prefix;
+    const fullId =
+      parentPrefix === undefined ? groupId : `${parentPrefix}.${groupId}`;
+    this.#reserve(fullId, "group");
+    records.groups.set(fullId, {
+      taskIds: [],
+      children: [],
+      // Python's prefix_group_id=False: what the group holds keeps the ids it is given.
+      prefix: options.prefixGroupId === false ? parentPrefix : fullId,
+    });
     if (parent !== undefined) records.groups.get(parent)?.children.push(fullId);
     const group = {
       dagId: this.dagId,
@@ -298,7 +330,8 @@ export class Dag {
         handlerOrOptions?: TaskFunction<never> | TaskOptions,
         options?: TaskOptions,
       ) => this.#addTask(fullId, idOrHandler, handlerOrOptions, options),
-      taskGroup: (child: string) => this.#addGroup(fullId, child),
+      taskGroup: (child: string, childOptions?: TaskGroupOptions) =>
+        this.#addGroup(fullId, child, childOptions),
       before: (...downstream: readonly Node[]) => {
         for (const other of downstream) this.#edge(group, other, "before");
         return group;

@@ -3,7 +3,7 @@
 import "../polyfill.js";
 
 // Declaring DAGs
-export { Dag, type TaskFunction } from "./dag.js";
+export { Dag, type TaskFunction, type TaskGroupOptions } from "./dag.js";
 export { Bundle, type Registerable } from "./bundle.js";
 export type {
   Node,
@@ -28,6 +28,16 @@ export type {
   JsonValue,
   ConnectionResult,
 } from "./task-client.js";
+
+// Exported by the SDK, refused by poekhali when used
+export {
+  NEVER_EXPIRE,
+  TaskHandler,
+  Asset,
+  withArgList,
+  withArgNames,
+  triggerDagRun,
+} from "./not-yet.js";
 
 // Errors
 export {

@@ -1,3 +1,4 @@
+import type { TaskGroupOptions } from "./dag.js";
 import type { TaskOptions } from "./task-spec.js";
 
 // Keyed on a global symbol, so a node made by one copy of this module is still known to another (see task-scope.ts).
@@ -43,7 +44,7 @@ export interface TaskGroupRef extends Node {
     options?: TaskOptions,
   ): TaskFactory<TArgs, TReturn>;
   /** Nests a group in this one. */
-  taskGroup(groupId: string): TaskGroupRef;
+  taskGroup(groupId: string, options?: TaskGroupOptions): TaskGroupRef;
   before(...downstream: readonly Node[]): TaskGroupRef;
   after(...upstream: readonly Node[]): TaskGroupRef;
 }
