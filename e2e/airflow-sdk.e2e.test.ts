@@ -28,10 +28,16 @@ const extractNorth = extract.task("north", async (): Promise<RegionRows> => {
   return { region: "north", rows: Number(configured ?? 3) };
 });
 
-const extractSouth = extract.task("south", async (): Promise<RegionRows> => {
-  const config = await getClient().getVariable("regions_south");
-  return { region: "south", rows: (JSON.parse(config ?? "{}") as { rows: number }).rows };
-});
+// Fails its first try: the retry options are the SDK's (seconds), and the second try succeeds.
+const extractSouth = extract.task(
+  "south",
+  async (): Promise<RegionRows> => {
+    if (getContext().tryNumber === 1) throw new Error("the south warehouse is not ready yet");
+    const config = await getClient().getVariable("regions_south");
+    return { region: "south", rows: (JSON.parse(config ?? "{}") as { rows: number }).rows };
+  },
+  { retries: 1, retryDelay: 0.2 },
+);
 
 const summarize = dag.task(
   "summarize",
@@ -117,7 +123,7 @@ describe("a DAG file written for Apache Airflow's TypeScript SDK, in `poekhali u
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("loads unchanged, runs to success over /api/v2, and names the broken files' errors", async () => {
+  it("loads unchanged, runs to success over /api/v2 (groups, named fan-in, a retried task, Variables, XCom by key), and names the broken files' errors", async () => {
     app = await startApp({
       POEKHALI_DAGS_FOLDER: dags,
       POEKHALI_HOME: join(work, "home"),
@@ -197,12 +203,14 @@ describe("a DAG file written for Apache Airflow's TypeScript SDK, in `poekhali u
       `${path}/taskInstances`,
     );
     expect(
-      tis.task_instances.map((ti) => [ti.task_id, ti.state]).sort(),
+      tis.task_instances
+        .map((ti) => [ti.task_id, ti.state, ti.try_number])
+        .sort(),
     ).toEqual([
-      ["announce", "success"],
-      ["extract.north", "success"],
-      ["extract.south", "success"],
-      ["summarize", "success"],
+      ["announce", "success", 1],
+      ["extract.north", "success", 1],
+      ["extract.south", "success", 2],
+      ["summarize", "success", 1],
     ]);
     const xcom = await call(
       app,
