@@ -1,5 +1,6 @@
 import type { Connections } from "./connections.js";
 import type { JsonObject } from "./json.js";
+import type { XComStore } from "./xcom-store.js";
 
 /** Where a task's log lines go; the worker decides (console, a file, the run's state). */
 export interface TaskLogger {
@@ -26,4 +27,6 @@ export interface TaskContext {
   readonly connections: Connections;
   /** Aborted when the try passes its execution timeout: pass it to fetch and the like. */
   readonly signal: AbortSignal;
+  /** Where XCom written under a key is kept, when the worker provides one. */
+  readonly xcomStore?: XComStore;
 }

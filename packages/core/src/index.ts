@@ -50,6 +50,7 @@ export {
   resolveArgs,
 } from "./xcom.js";
 export type { TaskContext, TaskLogger } from "./context.js";
+export type { XComStore, XComLocator } from "./xcom-store.js";
 
 // Runs on Restate
 export {

@@ -1,6 +1,7 @@
 import type { Connections } from "./connections.js";
 import type { TaskContext, TaskLogger } from "./context.js";
 import type { JsonObject } from "./json.js";
+import type { XComStore } from "./xcom-store.js";
 
 /** One log line of a task try, as the worker's sink receives it. */
 export interface TaskLogLine {
@@ -16,6 +17,8 @@ export interface TaskLogLine {
 export interface WorkerRuntime {
   readonly connections: Connections;
   readonly log?: (line: TaskLogLine) => void;
+  /** Where XCom written under a key is kept (Airflow's TypeScript SDK `setXCom`); none: such writes are refused. */
+  readonly xcomStore?: XComStore;
 }
 
 /** How many lines, and how long each, a try's kept log may hold: it lives in the run's state. */
@@ -75,5 +78,6 @@ export function taskContext(
     log,
     connections: runtime.connections,
     signal: signal ?? new AbortController().signal,
+    ...(runtime.xcomStore && { xcomStore: runtime.xcomStore }),
   };
 }

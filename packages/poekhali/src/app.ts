@@ -125,6 +125,7 @@ export async function up(
     }));
     for (const e of errors)
       log(`[app] could not load DAG file ${e.path}: ${e.error}`);
+    for (const warning of loaded.warnings) log(`[app] warning: ${warning}`);
     log(
       `[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`,
     );

@@ -1,7 +1,9 @@
 import { readdir } from "node:fs/promises";
+import { register } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Dag } from "@poekhali/core";
+import { collectAirflowDags, compileAirflowDag } from "@poekhali/core/airflow";
 
 /** A DAG file that could not be loaded, and why. */
 export interface DagImportError {
@@ -15,34 +17,81 @@ export interface LoadedDags {
   /** The file name (in the folder) each DAG was loaded from, by DAG id. */
   readonly files: ReadonlyMap<string, string>;
   readonly errors: readonly DagImportError[];
+  /** What a DAG declares that poekhali accepts but does not act on, one line per feature, naming the DAG. */
+  readonly warnings: readonly string[];
 }
 
 const DAG_FILE = /^(?!.*\.(test|spec|d)\.[cm]?[jt]s$).*\.[cm]?[jt]s$/;
 
-/** Imports every module in the folder and collects the DAGs they export; a broken file is reported, the rest load. */
+// The names DAG files written for Apache Airflow's TypeScript SDK import it by: its npm name, and the name its
+// examples in Airflow's repository use.
+const AIRFLOW_SDK_NAMES = ["@apache-airflow/ts-sdk", "apache-airflow-ts-sdk"];
+
+let hooksRegistered = false;
+
+/** Maps the SDK's specifiers to `@poekhali/core/airflow` for every module loaded from now on, when not installed. */
+function registerAirflowSdkHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  const root = import.meta.resolve("@poekhali/core/airflow");
+  const hitl = import.meta.resolve("@poekhali/core/airflow/hitl");
+  const targets: Record<string, string> = {};
+  for (const name of AIRFLOW_SDK_NAMES) {
+    targets[name] = root;
+    targets[`${name}/hitl`] = hitl;
+  }
+  register("../bin/airflow-sdk-hooks.js", import.meta.url, {
+    data: { targets },
+  });
+}
+
+/**
+ * Imports every module in the folder and collects its DAGs: those it exports made with `dag()`, and every `Dag` of
+ * Airflow's TypeScript SDK constructed or served while it loads. A broken file is reported, the rest load.
+ */
 export async function loadDags(folder: string): Promise<LoadedDags> {
+  registerAirflowSdkHooks();
   const dags = new Map<string, Dag>();
   const files = new Map<string, string>();
   const isDag = (value: unknown): value is Dag => value instanceof Dag;
   const errors: DagImportError[] = [];
+  const warnings: string[] = [];
+  // One poekhali DAG per SDK Dag, though a second file may serve a Dag the first one made.
+  const compiled = new Map<object, Dag>();
   const names = (await readdir(folder).catch(() => []))
     .filter((n) => DAG_FILE.test(n))
     .sort();
   for (const name of names) {
     const path = join(folder, name);
     try {
-      const module = (await import(pathToFileURL(path).href)) as Record<
-        string,
-        unknown
-      >;
-      for (const value of Object.values(module)) {
-        if (!isDag(value)) continue;
-        const seen = dags.get(value.id);
+      const loaded = await collectAirflowDags(
+        async () =>
+          (await import(pathToFileURL(path).href)) as Record<string, unknown>,
+      );
+      const found = Object.values(loaded.value).filter(isDag);
+      const fileWarnings: string[] = [];
+      const fromSdk = loaded.dags.map((sdkDag) => {
+        const known = compiled.get(sdkDag);
+        if (known) return [sdkDag, known] as const;
+        const result = compileAirflowDag(sdkDag);
+        fileWarnings.push(...result.warnings);
+        return [sdkDag, result.dag] as const;
+      });
+      found.push(...fromSdk.map(([, dag]) => dag));
+      // A file is loaded whole or not at all: a DAG id defined twice leaves none of its DAGs.
+      const staged = new Map<string, Dag>();
+      for (const value of found) {
+        const seen = dags.get(value.id) ?? staged.get(value.id);
         if (seen && seen !== value)
           throw new Error(`DAG id "${value.id}" is defined twice`);
-        dags.set(value.id, value);
-        files.set(value.id, name);
+        staged.set(value.id, value);
       }
+      for (const [id, value] of staged) {
+        dags.set(id, value);
+        if (!files.has(id)) files.set(id, name);
+      }
+      for (const [sdkDag, dag] of fromSdk) compiled.set(sdkDag, dag);
+      warnings.push(...fileWarnings);
     } catch (error) {
       errors.push({
         path,
@@ -50,5 +99,5 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
       });
     }
   }
-  return { dags, files, errors };
+  return { dags, files, errors, warnings };
 }

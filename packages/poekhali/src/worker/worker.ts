@@ -18,12 +18,14 @@ import {
   telegramRouter,
 } from "@poekhali/telegram";
 import { AirtableHook, airtableServices } from "@poekhali/airtable";
+import { airflowXCom } from "@poekhali/core/airflow";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { versionPath } from "../versions/dag-versions.js";
 import { connectionsFrom } from "./connections.js";
 import { serveEndpoint } from "./serve-endpoint.js";
 import { RestateAdmin } from "../restate/restate-admin.js";
 import { runRestarts } from "./run-restarts.js";
+import { restateXComStore } from "./xcom-store.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -91,7 +93,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       AirtableHook.fromConnection(connections.get("airtable_default")),
       options.log,
     ),
+    airflowXCom,
   ];
+  const xcomStore = restateXComStore(options.ingressUrl);
   // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches
   // request paths by their ending, so `/v/<hash>/invoke/...` reaches the code of that version.
   const endpoints = new Map(
@@ -99,7 +103,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       v.hash,
       createEndpointHandler({
         services: [
-          ...v.dags.map((d) => dagWorkflow(d, { connections, log: taskLog })),
+          ...v.dags.map((d) =>
+            dagWorkflow(d, { connections, log: taskLog, xcomStore }),
+          ),
           ...shared,
           ...(options.extraServices ?? []),
         ],

@@ -1,0 +1,410 @@
+import { DagDefinitionError } from "../errors.js";
+import type { Json } from "../json.js";
+import { NotSupportedYetError } from "./errors.js";
+import {
+  brandNode,
+  isTaskRef,
+  nodeKind,
+  type Node,
+  type TaskFactory,
+  type TaskGroupRef,
+  type TaskRef,
+} from "./nodes.js";
+import { registerDag } from "./registry.js";
+import {
+  DAG_SPEC_KEYS,
+  TASK_SPEC_KEYS,
+  type DagSpec,
+  type TaskOptions,
+  type TaskSpec,
+} from "./task-spec.js";
+import type { JsonValue } from "./task-client.js";
+
+/** A task handler: takes one object of named arguments; `getContext()` and `getClient()` reach the runtime. */
+export type TaskFunction<TArgs = void, TReturn = unknown> = (
+  args: TArgs,
+) => TReturn | Promise<TReturn>;
+
+/** Options of `dag.taskGroup(id, options)`. */
+export interface TaskGroupOptions {
+  /** `false`: the ids declared in the group are not prefixed with its id (they must then be unique in the DAG). */
+  readonly prefixGroupId?: boolean;
+}
+
+/** One task as declared: its handler, its options, and (once called) its inputs. */
+export interface TaskRecord {
+  readonly ref: TaskRef;
+  readonly fn: TaskFunction<never>;
+  readonly spec: TaskSpec;
+  inputs?: Readonly<Record<string, TaskRef | Json>>;
+}
+
+/** An order-only edge between two node ids (a task id or a group id). */
+export interface OrderEdge {
+  readonly upstream: string;
+  readonly downstream: string;
+}
+
+/** Everything a DAG recorded as its module declared it, read when it is compiled to a poekhali DAG. */
+export interface DagRecords {
+  readonly tasks: Map<string, TaskRecord>;
+  readonly orderEdges: Map<string, OrderEdge>;
+  /** Group id → the task ids and child group ids declared directly in it. */
+  readonly groups: Map<
+    string,
+    {
+      readonly taskIds: string[];
+      readonly children: string[];
+      /** What the ids declared directly in the group start with (none: `prefixGroupId: false` at the top). */
+      readonly prefix: string | undefined;
+    }
+  >;
+  readonly groupRefs: Map<string, TaskGroupRef>;
+}
+
+// On the instance under a global symbol, not in a WeakMap: the loader may compile a Dag made by another copy of
+// this module (a DAG file importing the SDK's name).
+const RECORDS = Symbol.for("poekhali.airflow.dag-records");
+
+/** The records of a DAG made by any copy of this module. */
+export function dagRecords(dag: object): DagRecords {
+  const records = (dag as Record<symbol, DagRecords | undefined>)[RECORDS];
+  if (!records) throw new TypeError("not a Dag of Airflow's TypeScript SDK");
+  return records;
+}
+
+/** Tells an SDK `Dag` (from any copy of this module) apart from other values. */
+export function isAirflowDag(value: unknown): value is Dag {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    RECORDS in value &&
+    typeof (value as { dagId?: unknown }).dagId === "string"
+  );
+}
+
+const ID = /^[A-Za-z0-9_.-]{1,250}$/;
+const SEPARATOR = ".";
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A DAG declared with Airflow's TypeScript SDK API; poekhali compiles it to its own DAG when the DAGs folder loads.
+ *
+ * @example
+ * const dag = new Dag("regions", { description: "Sums two regions" });
+ * const north = dag.task("north", async () => 3);
+ * const total = dag.task("total", async ({ n }: { n: number }) => n * 2);
+ * total({ n: north() });
+ */
+export class Dag {
+  /** The DAG's id. */
+  readonly dagId: string;
+  /** The options it was constructed with, frozen. */
+  readonly spec: DagSpec;
+
+  constructor(dagId: string, spec: DagSpec = {}) {
+    if (typeof dagId !== "string" || !ID.test(dagId))
+      throw new DagDefinitionError(
+        String(dagId),
+        "the id must be 1-250 letters, digits, '_', '-' or '.'",
+      );
+    if (!isPlainRecord(spec))
+      throw new DagDefinitionError(dagId, "its spec must be an object");
+    for (const key of Object.keys(spec))
+      if (!DAG_SPEC_KEYS.has(key))
+        throw new DagDefinitionError(
+          dagId,
+          `unknown option "${key}" in the spec for Dag "${dagId}"`,
+        );
+    this.dagId = dagId;
+    this.spec = Object.freeze({ ...spec });
+    const records: DagRecords = {
+      tasks: new Map(),
+      orderEdges: new Map(),
+      groups: new Map(),
+      groupRefs: new Map(),
+    };
+    Object.defineProperty(this, RECORDS, { value: records });
+    registerDag(this);
+  }
+
+  /** The ids of the tasks declared so far, in declaration order. */
+  get taskIds(): readonly string[] {
+    return [...dagRecords(this).tasks.keys()];
+  }
+
+  /** Declares a task and returns the factory that places it: call it once with the task's inputs. */
+  task<TArgs extends object | void = void, TReturn = unknown>(
+    taskId: string,
+    handler: TaskFunction<TArgs, TReturn>,
+    options?: TaskOptions,
+  ): TaskFactory<TArgs, TReturn>;
+  /** Declares a task whose id is the handler's function name. */
+  task<TArgs extends object | void = void, TReturn = unknown>(
+    handler: TaskFunction<TArgs, TReturn>,
+    options?: TaskOptions,
+  ): TaskFactory<TArgs, TReturn>;
+  task<TArgs extends object | void, TReturn>(
+    idOrHandler: string | TaskFunction<TArgs, TReturn>,
+    handlerOrOptions?: TaskFunction<TArgs, TReturn> | TaskOptions,
+    options?: TaskOptions,
+  ): TaskFactory<TArgs, TReturn> {
+    return this.#addTask(undefined, idOrHandler, handlerOrOptions, options);
+  }
+
+  /** Declares a task group: the ids declared in it are prefixed with `<groupId>.` unless `prefixGroupId` is false. */
+  taskGroup(groupId: string, options?: TaskGroupOptions): TaskGroupRef {
+    return this.#addGroup(undefined, groupId, options);
+  }
+
+  /** Airflow's `dag.if(condition).then(a).else(b)`: not run by poekhali yet, refused when the DAG loads. */
+  if(..._args: readonly unknown[]): {
+    then(taskRef: TaskRef): { else(taskRef: TaskRef): void };
+  } {
+    throw new NotSupportedYetError(
+      `Dag "${this.dagId}": dag.if(...) (a branch that skips the side not taken)`,
+    );
+  }
+
+  /** Airflow's `dag.switch(decider).case(a).case(b)`: not run by poekhali yet, refused when the DAG loads. */
+  switch(..._args: readonly unknown[]): { case(taskRef: TaskRef): unknown } {
+    throw new NotSupportedYetError(
+      `Dag "${this.dagId}": dag.switch(...) (a branch that skips every case not chosen)`,
+    );
+  }
+
+  /** Airflow's `dag.triggerDagRun({ taskId, dagId, conf })`: not run by poekhali yet, refused when the DAG loads. */
+  triggerDagRun(spec: {
+    readonly taskId: string;
+    readonly dagId: string;
+    readonly conf?: Readonly<Record<string, JsonValue>>;
+    readonly [option: string]: unknown;
+  }): TaskRef<void> {
+    throw new NotSupportedYetError(
+      `Dag "${this.dagId}": dag.triggerDagRun(...) (task "${spec.taskId}" starting a run of "${spec.dagId}")`,
+    );
+  }
+
+  #fail(message: string): never {
+    throw new DagDefinitionError(this.dagId, message);
+  }
+
+  #addTask<TArgs extends object | void, TReturn>(
+    groupId: string | undefined,
+    idOrHandler: string | TaskFunction<TArgs, TReturn>,
+    handlerOrOptions?: TaskFunction<TArgs, TReturn> | TaskOptions,
+    maybeOptions?: TaskOptions,
+  ): TaskFactory<TArgs, TReturn> {
+    const idGiven = typeof idOrHandler === "string";
+    const handler = idGiven ? handlerOrOptions : idOrHandler;
+    const options = (idGiven ? maybeOptions : handlerOrOptions) ?? {};
+    if (typeof handler !== "function")
+      this.#fail(
+        `the handler of task "${idGiven ? idOrHandler : "?"}" must be a function`,
+      );
+    if (!isPlainRecord(options))
+      this.#fail(`the options of a task must be an object`);
+    const specId =
+      typeof options.taskId === "string" ? options.taskId : undefined;
+    if (idGiven && specId !== undefined)
+      this.#fail(
+        `task "${idOrHandler}" also carries taskId "${specId}" in its options; give the id once`,
+      );
+    const declared = idGiven
+      ? idOrHandler
+      : (specId ?? (handler.name || undefined));
+    if (declared === undefined)
+      this.#fail(
+        `a task has no id: its handler has no name; pass one: dag.task("my_task", handler)`,
+      );
+    if (!ID.test(declared) || declared.includes(SEPARATOR))
+      this.#fail(
+        `task id "${declared}" must be letters, digits, '_' or '-' (a group adds the "." prefix)`,
+      );
+    if (handler.length > 1)
+      this.#fail(
+        `the handler of task "${declared}" declares ${handler.length} parameters; a handler takes one object of named arguments`,
+      );
+    for (const key of Object.keys(options))
+      if (!TASK_SPEC_KEYS.has(key))
+        this.#fail(
+          `unknown option "${key}" in the spec for task "${declared}"`,
+        );
+    const prefix =
+      groupId === undefined
+        ? undefined
+        : dagRecords(this).groups.get(groupId)?.prefix;
+    const taskId = prefix === undefined ? declared : `${prefix}.${declared}`;
+    this.#reserve(taskId, "task");
+    const records = dagRecords(this);
+    const ref = this.#taskRef(taskId);
+    records.tasks.set(taskId, {
+      ref,
+      fn: handler,
+      spec: Object.freeze({ ...options }),
+    });
+    if (groupId !== undefined)
+      records.groups.get(groupId)?.taskIds.push(taskId);
+    return ((inputs?: unknown) => {
+      this.#wire(taskId, inputs);
+      return ref;
+    }) as TaskFactory<TArgs, TReturn>;
+  }
+
+  #wire(taskId: string, inputs: unknown): void {
+    const record = dagRecords(this).tasks.get(taskId);
+    if (!record) return;
+    if (record.inputs)
+      this.#fail(
+        `task "${taskId}" was already called; a task holds one place in a Dag, so call it once and reuse the reference`,
+      );
+    const given = inputs ?? {};
+    if (!isPlainRecord(given) || isTaskRef(given))
+      this.#fail(
+        `task "${taskId}" takes one object naming its inputs: ${taskId}({ rows, region })`,
+      );
+    for (const [name, value] of Object.entries(given)) {
+      if (isTaskRef(value)) {
+        this.#checkOwn(value, `input "${name}" of task "${taskId}"`);
+        continue;
+      }
+      if (containsNode(value))
+        this.#fail(
+          `input "${name}" of task "${taskId}" holds a task reference inside a literal, which draws no edge; pass the reference as the input itself`,
+        );
+    }
+    record.inputs = Object.freeze({ ...given }) as Record<
+      string,
+      TaskRef | Json
+    >;
+  }
+
+  #reserve(id: string, kind: "task" | "group"): void {
+    const records = dagRecords(this);
+    if (records.tasks.has(id) || records.groups.has(id))
+      this.#fail(`${kind} "${id}" is declared twice`);
+  }
+
+  #addGroup(
+    parent: string | undefined,
+    groupId: string,
+    options: TaskGroupOptions = {},
+  ): TaskGroupRef {
+    if (
+      typeof groupId !== "string" ||
+      !ID.test(groupId) ||
+      groupId.includes(SEPARATOR)
+    )
+      this.#fail(
+        `task group id "${String(groupId)}" must be letters, digits, '_' or '-'; nest groups with taskGroup(...)`,
+      );
+    if (!isPlainRecord(options))
+      this.#fail(`the options of task group "${groupId}" must be an object`);
+    for (const key of Object.keys(options))
+      if (key !== "prefixGroupId")
+        this.#fail(`unknown option "${key}" for task group "${groupId}"`);
+    const records = dagRecords(this);
+    const parentPrefix =
+      parent === undefined ? undefined : records.groups.get(parent)?.prefix;
+    const fullId =
+      parentPrefix === undefined ? groupId : `${parentPrefix}.${groupId}`;
+    this.#reserve(fullId, "group");
+    records.groups.set(fullId, {
+      taskIds: [],
+      children: [],
+      // Python's prefix_group_id=False: what the group holds keeps the ids it is given.
+      prefix: options.prefixGroupId === false ? parentPrefix : fullId,
+    });
+    if (parent !== undefined) records.groups.get(parent)?.children.push(fullId);
+    const group = {
+      dagId: this.dagId,
+      groupId: fullId,
+      task: (
+        idOrHandler: string | TaskFunction<never>,
+        handlerOrOptions?: TaskFunction<never> | TaskOptions,
+        options?: TaskOptions,
+      ) => this.#addTask(fullId, idOrHandler, handlerOrOptions, options),
+      taskGroup: (child: string, childOptions?: TaskGroupOptions) =>
+        this.#addGroup(fullId, child, childOptions),
+      before: (...downstream: readonly Node[]) => {
+        for (const other of downstream) this.#edge(group, other, "before");
+        return group;
+      },
+      after: (...upstream: readonly Node[]) => {
+        for (const other of upstream) this.#edge(other, group, "after");
+        return group;
+      },
+    } as TaskGroupRef;
+    brandNode(group, "group");
+    records.groupRefs.set(fullId, group);
+    return Object.freeze(group);
+  }
+
+  #taskRef(taskId: string): TaskRef {
+    const ref: TaskRef = {
+      dagId: this.dagId,
+      taskId,
+      before: (...downstream: readonly Node[]) => {
+        for (const other of downstream) this.#edge(ref, other, "before");
+        return ref;
+      },
+      after: (...upstream: readonly Node[]) => {
+        for (const other of upstream) this.#edge(other, ref, "after");
+        return ref;
+      },
+    };
+    brandNode(ref, "task");
+    return Object.freeze(ref);
+  }
+
+  #edge(upstream: Node, downstream: Node, verb: "before" | "after"): void {
+    this.#checkOwn(verb === "before" ? downstream : upstream, `${verb}()`);
+    const from = nodeId(upstream);
+    const to = nodeId(downstream);
+    if (from === to)
+      this.#fail(`${verb}() cannot draw an edge from "${from}" to itself`);
+    dagRecords(this).orderEdges.set(`${from}\u0000${to}`, {
+      upstream: from,
+      downstream: to,
+    });
+  }
+
+  #checkOwn(node: unknown, label: string): void {
+    const kind = nodeKind(node);
+    if (!kind)
+      this.#fail(
+        `${label} takes tasks and task groups this Dag handed out, not other values`,
+      );
+    const { dagId } = node as Node;
+    const records = dagRecords(this);
+    const id = nodeId(node as Node);
+    const own =
+      kind === "task"
+        ? records.tasks.get(id)?.ref === node
+        : records.groupRefs.get(id) === node;
+    if (dagId !== this.dagId || !own)
+      this.#fail(
+        `${label} refers to "${id}" of Dag "${dagId}"; an edge joins two nodes of one Dag`,
+      );
+  }
+}
+
+function nodeId(node: Node): string {
+  return nodeKind(node) === "task"
+    ? (node as TaskRef).taskId
+    : (node as TaskGroupRef).groupId;
+}
+
+function containsNode(value: unknown, seen = new Set<object>()): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (nodeKind(value)) return true;
+  if (seen.has(value)) return false;
+  seen.add(value);
+  return Object.values(value).some((v) => containsNode(v, seen));
+}

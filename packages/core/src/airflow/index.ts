@@ -1,0 +1,60 @@
+// Airflow's TypeScript SDK (`@apache-airflow/ts-sdk` 1.0) authoring API, compiled onto poekhali's core.
+// Must come first: the Restate SDK needs Promise.withResolvers on Node 20.
+import "../polyfill.js";
+
+// Declaring DAGs
+export { Dag, type TaskFunction, type TaskGroupOptions } from "./dag.js";
+export { Bundle, type Registerable } from "./bundle.js";
+export type {
+  Node,
+  TaskRef,
+  TaskGroupRef,
+  TaskFactory,
+  TaskInputs,
+} from "./nodes.js";
+export type {
+  DagSpec,
+  TaskSpec,
+  TaskOptions,
+  TriggerRule,
+} from "./task-spec.js";
+
+// Inside a running task
+export { getContext, getClient, type TaskContext } from "./task-scope.js";
+export type {
+  TaskClient,
+  GetXComOpts,
+  SetXComOpts,
+  JsonValue,
+  ConnectionResult,
+} from "./task-client.js";
+
+// Exported by the SDK, refused by poekhali when used
+export {
+  NEVER_EXPIRE,
+  TaskHandler,
+  Asset,
+  withArgList,
+  withArgNames,
+  triggerDagRun,
+} from "./not-yet.js";
+
+// Errors
+export {
+  VariableNotFoundError,
+  ConnectionNotFoundError,
+  NotSupportedYetError,
+} from "./errors.js";
+
+// For the DAG loader: the DAGs a file declares, compiled to poekhali DAGs
+export { collectAirflowDags } from "./registry.js";
+export { compileAirflowDag, type CompiledAirflowDag } from "./compile.js";
+export { isAirflowDag } from "./dag.js";
+
+// For the worker: where XCom written under a key is kept
+export {
+  airflowXCom,
+  xcomObjectKey,
+  AIRFLOW_XCOM_NAME,
+  type AirflowXComObject,
+} from "./xcom-object.js";
