@@ -7,6 +7,7 @@ import { ConfError } from "./errors.js";
 import type { Json, JsonObject } from "./json.js";
 import { attempt, describe, type Outcome } from "./attempt.js";
 import { BaseOperator } from "./operator.js";
+import type { BaseTask } from "./task.js";
 import { BaseSensor, normalise } from "./poke-sensor.js";
 import {
   DeferrableSensor,
@@ -26,6 +27,7 @@ import type {
   TaskState,
 } from "./task-instance.js";
 import { resolveArg, resolveArgs } from "./xcom.js";
+import { readiness } from "./trigger-rule.js";
 import {
   ended,
   instancesOf,
@@ -192,18 +194,19 @@ export class DagRunner {
     return this.#instances.get(taskId)?.try_number || 1;
   }
 
-  /** Starts every task whose upstream all succeeded; propagates failures and skips (Airflow's all_success). */
+  /**
+   * Starts every task its trigger rule lets run, and ends those it never will (skipped, upstream_failed). Tasks are
+   * in topological order, so one pass carries a skip or a failure all the way down.
+   */
   async #startReady(): Promise<void> {
     for (const t of this.dag.tasks) {
       if (this.#instances.get(t.taskId)?.state !== "scheduled") continue;
       const upstream = t.upstreamTaskIds.map(
         (id) => this.#instances.get(id)?.state,
       );
-      if (upstream.some((s) => s === "failed" || s === "upstream_failed"))
-        this.#set(t.taskId, { state: "upstream_failed" });
-      else if (upstream.some((s) => s === "skipped"))
-        this.#set(t.taskId, { state: "skipped" });
-      else if (!upstream.every((s) => s === "success")) continue;
+      const next = readiness(t.triggerRule, upstream);
+      if (next === "wait") continue;
+      if (next !== "run") this.#set(t.taskId, { state: next });
       else if (t instanceof BaseOperator)
         this.#startTry(t as AnyOperator, this.#nextTry(t.taskId));
       else if (t instanceof DeferrableSensor) await this.#defer(t as AnySensor);
@@ -266,7 +269,7 @@ export class DagRunner {
     const start = this.#clock || (await this.#now());
     const tryNumber = this.#nextTry(sensor.taskId);
     this.#set(sensor.taskId, {
-      state: "deferred",
+      state: sensor.parkedState,
       try_number: tryNumber,
       start_date: start,
       end_date: null,
@@ -333,7 +336,8 @@ export class DagRunner {
       };
       if (outcome.ok) {
         this.#output(op.taskId, outcome.value);
-        return this.#set(op.taskId, { state: "success", ...times });
+        this.#set(op.taskId, { state: "success", ...times });
+        return this.#follow(op, outcome.value, times.end_date);
       }
       const tryNumber = this.#tryOf(op.taskId);
       const nth = tryNumber - (this.#firstTry.get(op.taskId) ?? 1) + 1;
@@ -383,11 +387,12 @@ export class DagRunner {
     const result = outcome.value as { done: boolean; value: Json };
     if (result.done) {
       this.#output(sensor.taskId, result.value);
-      return this.#set(sensor.taskId, {
+      this.#set(sensor.taskId, {
         state: "success",
         start_date: first.at,
         end_date: outcome.ended_at,
       });
+      return this.#follow(sensor, result.value, outcome.ended_at);
     }
     const scope = this.#scope();
     let timeout: Duration | null;
@@ -430,6 +435,43 @@ export class DagRunner {
     );
   }
 
+  /**
+   * A task that succeeded chooses which of its direct downstream tasks go on (Airflow's branching); the others end
+   * skipped. A choice naming a task that is not right downstream fails the task: the DAG and its code disagree.
+   */
+  #follow(task: BaseTask<object, Json>, output: Json, at: string): void {
+    const downstream = this.dag.tasks
+      .filter((t) => t.upstreamTaskIds.includes(task.taskId))
+      .map((t) => t.taskId);
+    let chosen: readonly string[] | null;
+    try {
+      chosen = task.follow(output);
+      const stray = (chosen ?? []).filter((id) => !downstream.includes(id));
+      if (stray.length > 0)
+        throw new Error(
+          `it chose ${stray.map((id) => `"${id}"`).join(", ")}, which ${stray.length > 1 ? "are" : "is"} not right downstream of it ` +
+            `(${downstream.map((id) => `"${id}"`).join(", ") || "nothing is"})`,
+        );
+    } catch (error) {
+      this.#set(task.taskId, {
+        state: "failed",
+        end_date: at,
+        note: describe(error),
+      });
+      return;
+    }
+    if (chosen === null) return;
+    for (const id of downstream)
+      if (
+        !chosen.includes(id) &&
+        this.#instances.get(id)?.state === "scheduled"
+      )
+        this.#set(id, {
+          state: "skipped",
+          note: `"${task.taskId}" chose ${chosen.length > 0 ? chosen.map((c) => `"${c}"`).join(", ") : "none of the tasks after it"}`,
+        });
+  }
+
   /** Starts a durable timer after which the task gets a `retry-due` or `poke-due`. */
   #after(
     taskId: string,
@@ -468,10 +510,9 @@ export class DagRunner {
       }
       this.#output(sensor.taskId, output);
       if (stamped) this.#clock = stamped;
-      return this.#set(sensor.taskId, {
-        state: "success",
-        end_date: stamped ?? (await this.#now()),
-      });
+      const end = stamped ?? (await this.#now());
+      this.#set(sensor.taskId, { state: "success", end_date: end });
+      return this.#follow(sensor, output, end);
     }
     if (settled.kind !== "event-failed") return;
     const { failure } = settled;
@@ -588,7 +629,7 @@ export class DagRunner {
       const task = this.dag.task(ti.task_id);
       const waiting = this.#sensorArgs.get(ti.task_id);
       if (
-        ti.state === "deferred" &&
+        (ti.state === "deferred" || ti.state === "awaiting_input") &&
         task instanceof DeferrableSensor &&
         waiting
       )
@@ -645,8 +686,19 @@ export class DagRunner {
     this.ctx.set(key, kept);
   }
 
+  /** What arguments resolve from: outputs, and null for a task that ended without one (Airflow's None). */
   #scope() {
-    return { outputs: this.#outputs, params: this.#params };
+    let outputs: ReadonlyMap<string, Json> = this.#outputs;
+    for (const ti of this.#instances.values())
+      if (
+        !this.#outputs.has(ti.task_id) &&
+        FINISHED.includes(ti.state) &&
+        ti.state !== "success"
+      ) {
+        if (outputs === this.#outputs) outputs = new Map(this.#outputs);
+        (outputs as Map<string, Json>).set(ti.task_id, null);
+      }
+    return { outputs, params: this.#params };
   }
 
   /** Replaces every connection secret with `***`: notes and run errors are kept in state and shown. */

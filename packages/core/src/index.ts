@@ -39,6 +39,17 @@ export {
 export { chain } from "./chain.js";
 export { FunctionOperator, task } from "./function-operator.js";
 export {
+  BranchOperator,
+  branch,
+  type BranchChoice,
+} from "./branch-operator.js";
+export {
+  readiness,
+  TRIGGER_RULES,
+  type Readiness,
+  type TriggerRule,
+} from "./trigger-rule.js";
+export {
   XComArg,
   Template,
   template,

@@ -56,6 +56,8 @@ export abstract class DeferrableSensor<
   O extends Json = E,
 > extends BaseTask<A, O> {
   readonly kind = "deferrable-sensor";
+  /** The state the task shows while parked: a wait for a person is `awaiting_input`, as Airflow 3.4 names it. */
+  readonly parkedState: "deferred" | "awaiting_input" = "deferred";
   readonly timeout: Arg<Duration | null>;
   readonly softFail: Arg<boolean>;
 

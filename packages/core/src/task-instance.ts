@@ -8,7 +8,9 @@ export type TaskState =
   | "upstream_failed"
   | "up_for_retry"
   | "up_for_reschedule"
-  | "deferred";
+  | "deferred"
+  /** Parked on a person's answer (Airflow 3.4's state for a human-in-the-loop task). */
+  | "awaiting_input";
 
 /** Run states, as Airflow's REST API reports them. */
 export type DagRunState = "queued" | "running" | "success" | "failed";

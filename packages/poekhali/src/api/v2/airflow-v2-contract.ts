@@ -26,6 +26,7 @@ export const TaskInstanceState = z.enum([
   "upstream_failed",
   "skipped",
   "deferred",
+  "awaiting_input",
 ]);
 /** DagRunType. */
 export const DagRunType = z.enum([

@@ -51,6 +51,7 @@ const TI_STATES = [
   "upstream_failed",
   "skipped",
   "deferred",
+  "awaiting_input",
 ];
 
 const TI_ORDER = [
