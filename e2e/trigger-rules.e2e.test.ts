@@ -9,6 +9,11 @@ import {
   task,
 } from "@poekhali/core";
 import {
+  Dag as AirflowDag,
+  compileAirflowDag,
+  getContext,
+} from "@poekhali/core/airflow";
+import {
   startTemporaryRestate,
   type TemporaryRestate,
 } from "../packages/poekhali/src/restate/temporary-restate.js";
@@ -86,13 +91,47 @@ const stray = dag({ id: "tr_stray", schedule: null }, () => {
   task({ taskId: "yes" }, () => 1, {}).after(pick);
 });
 
+/** Airflow's TypeScript SDK: dag.if and dag.switch over a group, with a join under a trigger rule. */
+const sdk = new AirflowDag("sdk_branches", {
+  params: { amount: 5, region: "north" },
+});
+const amount = sdk.task("amount", () => getContext().params.amount as number)();
+const big = sdk.task("big", () => "big")();
+const small = sdk.task("small", () => "small")();
+sdk
+  .if(sdk.task("is_big", ({ n }: { n: number }) => n > 10)({ n: amount }))
+  .then(big)
+  .else(small);
+sdk.task(
+  "report",
+  ({ b, s }: { b: string | null; s: string | null }) =>
+    `${b ?? "-"}/${s ?? "-"}`,
+  { triggerRule: "none_failed_min_one_success" },
+)({ b: big, s: small });
+const regions = sdk.taskGroup("regions");
+const north = regions.task("north", () => "N")();
+const south = regions.task("south", () => "S")();
+const tail = regions.task("south_tail", () => "S!")();
+south.before(tail);
+sdk
+  .switch(
+    sdk.task("route", () =>
+      getContext().params.region === "north" ? north : south,
+    )(),
+  )
+  .case(north)
+  .case(south);
+sdk
+  .if(sdk.task("not_a_boolean", () => "yes" as unknown as boolean)())
+  .then(sdk.task("never", () => 0)());
+
 describe("trigger rules and branching, run by Restate", () => {
   let stack: TemporaryRestate;
   const client = dagRunClient(() => stack.ingress);
   beforeAll(async () => {
     stack = await startTemporaryRestate("poekhali-trigger-rules-");
     await stack.deploy(
-      [branching, failures, stray].map((d) =>
+      [branching, failures, stray, compileAirflowDag(sdk).dag].map((d) =>
         dagWorkflow(d, { connections: new StaticConnections([]) }),
       ),
     );
@@ -182,5 +221,49 @@ describe("trigger rules and branching, run by Restate", () => {
     ).toThrow(
       /task "t": "none_faild" is not a trigger rule \(did you mean "none_failed"\?\)/,
     );
+  });
+
+  it("runs dag.if and dag.switch of Airflow's TypeScript SDK: the sides not chosen are skipped", async () => {
+    await client.start("sdk_branches", "north_small");
+    await client.start("sdk_branches", "south_big", {
+      amount: 50,
+      region: "south",
+    });
+    const one = await client.finished("sdk_branches", "north_small");
+    expect(taskStatesOf(one)).toEqual({
+      amount: "success",
+      big: "skipped",
+      small: "success",
+      is_big: "success",
+      report: "success",
+      "regions.north": "success",
+      "regions.south": "skipped",
+      "regions.south_tail": "skipped",
+      route: "success",
+      not_a_boolean: "failed",
+      never: "upstream_failed",
+    });
+    expect(await outputs("sdk_branches", "north_small", "report")).toEqual({
+      value: "-/small",
+    });
+    expect(await outputs("sdk_branches", "north_small", "route")).toEqual({
+      value: "regions.north",
+    });
+    expect(
+      one.task_instances.find((t) => t.task_id === "not_a_boolean")?.note,
+    ).toContain(
+      'task "not_a_boolean" decides dag.if(...) and must return true or false, not "yes"',
+    );
+    const two = await client.finished("sdk_branches", "south_big");
+    expect(taskStatesOf(two)).toMatchObject({
+      big: "success",
+      small: "skipped",
+      "regions.north": "skipped",
+      "regions.south": "success",
+      "regions.south_tail": "success",
+    });
+    expect(await outputs("sdk_branches", "south_big", "report")).toEqual({
+      value: "big/-",
+    });
   });
 });

@@ -309,16 +309,37 @@ describe("what the DAG loader is told", () => {
     ).toThrow(DagDefinitionError);
   });
 
-  it("refuses, at load, a trigger rule and branches poekhali's runner does not run yet", () => {
+  it("compiles trigger rules and branches onto the runner, and refuses a branch without its sides", () => {
     const rules = new Dag("rules");
     rules.task("cleanup", () => null, { triggerRule: "all_done" })();
-    expect(() => compileAirflowDag(rules)).toThrow(
-      'DAG "rules": trigger rule "all_done" (task "cleanup") is not supported by poekhali yet',
+    expect(compileAirflowDag(rules).dag.task("cleanup")?.triggerRule).toBe(
+      "all_done",
     );
+    const typo = new Dag("rule_typo");
+    typo.task("cleanup", () => null, {
+      triggerRule: "al_done" as "all_done",
+    })();
+    expect(() => compileAirflowDag(typo)).toThrow(
+      /"al_done" is not a trigger rule \(did you mean "all_done"\?\)/,
+    );
+
     const branches = new Dag("branches");
     const gate = branches.task("gate", () => true)();
-    expect(() => branches.if(gate)).toThrow(NotSupportedYetError);
-    expect(() => branches.switch(gate)).toThrow(NotSupportedYetError);
+    const yes = branches.task("yes", () => 1)();
+    const no = branches.task("no", () => 2)();
+    branches.if(gate).then(yes).else(no);
+    const compiled = compileAirflowDag(branches).dag;
+    expect(compiled.task("yes")?.upstreamTaskIds).toEqual(["gate"]);
+    expect(compiled.task("gate")?.follow(true)).toEqual(["yes"]);
+    expect(compiled.task("gate")?.follow(false)).toEqual(["no"]);
+    expect(() => branches.switch(gate)).toThrow(
+      'task "gate" already decides a branch; one task decides one branch',
+    );
+    const empty = new Dag("empty_switch");
+    empty.switch(empty.task("pick", () => null)());
+    expect(() => compileAirflowDag(empty)).toThrow(
+      'dag.switch(...) of task "pick" has no case',
+    );
     expect(() =>
       branches.triggerDagRun({ taskId: "go", dagId: "other" }),
     ).toThrow(/dag\.triggerDagRun/);

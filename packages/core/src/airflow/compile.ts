@@ -4,9 +4,14 @@ import { DagDefinitionError } from "../errors.js";
 import { FunctionOperator } from "../function-operator.js";
 import type { Json } from "../json.js";
 import { XComArg } from "../xcom.js";
-import { dagRecords, type Dag, type DagRecords } from "./dag.js";
-import { NotSupportedYetError } from "./errors.js";
-import { isTaskRef } from "./nodes.js";
+import type { TriggerRule } from "../trigger-rule.js";
+import {
+  dagRecords,
+  type BranchRecord,
+  type Dag,
+  type DagRecords,
+} from "./dag.js";
+import { isTaskGroupRef, isTaskRef } from "./nodes.js";
 import { RunTaskClient } from "./task-client.js";
 import { runInTaskScope } from "./task-scope.js";
 
@@ -73,13 +78,6 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
       fail(
         `task "${taskId}" is never called, so it has no place in the Dag; call the factory dag.task(...) returned`,
       );
-    const rule = task.spec.triggerRule ?? "all_success";
-    if (rule !== "all_success")
-      throw new DagDefinitionError(
-        sdk.dagId,
-        new NotSupportedYetError(`trigger rule "${rule}" (task "${taskId}")`)
-          .message,
-      );
     for (const option of IGNORED_TASK_OPTIONS)
       if (task.spec[option] !== undefined)
         warnings.push(
@@ -88,6 +86,15 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
   }
   const cycle = findCycle(upstream);
   if (cycle) fail(`it has a cycle: ${cycle.join(" >> ")}`);
+  for (const [decider, branch] of records.branches)
+    if (branch.kind === "switch" && branch.cases.length === 0)
+      fail(`dag.switch(...) of task "${decider}" has no case`);
+    else if (branch.kind === "if" && branch.then === undefined)
+      fail(`dag.if(...) of task "${decider}" has no then(...)`);
+  const downstream = new Map<string, string[]>();
+  for (const [id, ups] of upstream)
+    for (const up of ups)
+      downstream.set(up, [...(downstream.get(up) ?? []), id]);
 
   const schema = paramsSchema(sdk);
   const dag = coreDag(
@@ -106,9 +113,16 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
         for (const id of upstream.get(taskId) ?? [])
           args[`${UPSTREAM}${id}`] = new XComArg(id);
         const s = task.spec;
-        new FunctionOperator(
+        const decides = records.branches.get(taskId);
+        const Operator = decides
+          ? deciderOperator(records, taskId, decides, downstream)
+          : FunctionOperator;
+        new Operator(
           {
             taskId,
+            ...(s.triggerRule !== undefined && {
+              triggerRule: s.triggerRule as TriggerRule,
+            }),
             ...(s.retries !== undefined && { retries: s.retries }),
             // Airflow's default retry delay, 300 s, in seconds as the SDK gives every duration.
             retryDelay: seconds(
@@ -165,7 +179,8 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
               params: context.params,
             };
             return runInTaskScope({ ctx, client }, async () => {
-              const value = await task.fn(inputs as never);
+              const value: unknown = await task.fn(inputs as never);
+              if (decides) return decision(taskId, decides, value);
               // Airflow pushes no XCom for `undefined`; a poekhali task always has an output, so it is null.
               return (value === undefined ? null : value) as Json;
             });
@@ -176,6 +191,69 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
     },
   );
   return { dag, warnings };
+}
+
+/**
+ * The output of a deciding task: `dag.if`'s boolean as it is, `dag.switch`'s chosen reference as its id (Airflow's
+ * XCom of a switch). Anything else fails the task, naming what it got.
+ */
+function decision(taskId: string, branch: BranchRecord, value: unknown): Json {
+  if (branch.kind === "if") {
+    if (typeof value !== "boolean")
+      throw new Error(
+        `task "${taskId}" decides dag.if(...) and must return true or false, not ${describeValue(value)}`,
+      );
+    return value;
+  }
+  const chosen = isTaskRef(value)
+    ? value.taskId
+    : isTaskGroupRef(value)
+      ? value.groupId
+      : undefined;
+  if (chosen === undefined || !branch.cases.includes(chosen))
+    throw new Error(
+      `task "${taskId}" decides dag.switch(...) and must return one of its cases (${branch.cases.join(", ")}), ` +
+        `not ${chosen === undefined ? describeValue(value) : `"${chosen}"`}`,
+    );
+  return chosen;
+}
+
+function describeValue(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.slice(0, 80);
+}
+
+/**
+ * A function operator that decides a branch: once it succeeded, the tasks right after it go on except those of the
+ * branches not chosen, which the runner skips.
+ */
+function deciderOperator(
+  records: DagRecords,
+  taskId: string,
+  branch: BranchRecord,
+  downstream: ReadonlyMap<string, readonly string[]>,
+) {
+  const next = downstream.get(taskId) ?? [];
+  const sides =
+    branch.kind === "if"
+      ? [branch.then, branch.else].filter((n): n is string => n !== undefined)
+      : branch.cases;
+  return class extends FunctionOperator<Record<string, unknown>, Json> {
+    override follow(output: Json): readonly string[] {
+      const chosen =
+        branch.kind === "if"
+          ? output === true
+            ? branch.then
+            : branch.else
+          : (output as string);
+      const skipped = new Set(
+        sides
+          .filter((side) => side !== chosen)
+          .flatMap((side) => tasksOf(records, side)),
+      );
+      return next.filter((id) => !skipped.has(id));
+    }
+  };
 }
 
 /** Every task's upstream task ids: its inputs' tasks, and the order-only edges with a group standing for its tasks. */

@@ -8,6 +8,7 @@ import {
   type Node,
   type TaskFactory,
   type TaskGroupRef,
+  type TaskInputs,
   type TaskRef,
 } from "./nodes.js";
 import { registerDag } from "./registry.js";
@@ -60,6 +61,32 @@ export interface DagRecords {
     }
   >;
   readonly groupRefs: Map<string, TaskGroupRef>;
+  /** Deciding task id → the branches it chooses between (`dag.if` / `dag.switch`). */
+  readonly branches: Map<string, BranchRecord>;
+}
+
+/** What a deciding task chooses between: node ids (tasks or groups) right after it. */
+export type BranchRecord =
+  | {
+      readonly kind: "if";
+      then: string | undefined;
+      else: string | undefined;
+    }
+  | { readonly kind: "switch"; readonly cases: string[] };
+
+/** What `dag.if(...)` returns: name the node that runs when the decider returns true, then the one for false. */
+export interface Condition {
+  then(node: Node): ConditionElse;
+}
+
+/** What `dag.if(...).then(...)` returns: optionally, the node that runs when the decider returns false. */
+export interface ConditionElse {
+  else(node: Node): void;
+}
+
+/** What `dag.switch(...)` returns: each `case` adds a node the decider may return, to run while the others skip. */
+export interface Branch {
+  case(node: Node): Branch;
 }
 
 // On the instance under a global symbol, not in a WeakMap: the loader may compile a Dag made by another copy of
@@ -129,6 +156,7 @@ export class Dag {
       orderEdges: new Map(),
       groups: new Map(),
       groupRefs: new Map(),
+      branches: new Map(),
     };
     Object.defineProperty(this, RECORDS, { value: records });
     registerDag(this);
@@ -163,20 +191,97 @@ export class Dag {
     return this.#addGroup(undefined, groupId, options);
   }
 
-  /** Airflow's `dag.if(condition).then(a).else(b)`: not run by poekhali yet, refused when the DAG loads. */
-  if(..._args: readonly unknown[]): {
-    then(taskRef: TaskRef): { else(taskRef: TaskRef): void };
-  } {
-    throw new NotSupportedYetError(
-      `Dag "${this.dagId}": dag.if(...) (a branch that skips the side not taken)`,
-    );
+  /**
+   * Airflow's `dag.if(decider).then(a).else(b)`: the decider task returns a boolean; the node for the other value
+   * is skipped (and what follows it, by trigger rules). The decider is a placed task, or a handler declared here.
+   */
+  if(decider: TaskRef<boolean>): Condition;
+  if<TArgs extends object | void = void>(
+    handler: TaskFunction<TArgs, boolean>,
+    inputs?: TArgs extends object ? TaskInputs<TArgs> : undefined,
+    options?: TaskOptions,
+  ): Condition;
+  if(
+    decider: TaskRef<boolean> | TaskFunction<never, boolean>,
+    inputs?: unknown,
+    options?: TaskOptions,
+  ): Condition {
+    const id = this.#decider(decider, inputs, options, "if");
+    const record: BranchRecord = {
+      kind: "if",
+      then: undefined,
+      else: undefined,
+    };
+    dagRecords(this).branches.set(id, record);
+    const ref = dagRecords(this).tasks.get(id)?.ref as TaskRef;
+    return {
+      then: (node: Node) => {
+        this.#edge(ref, node, "before");
+        record.then = nodeId(node);
+        return {
+          else: (other: Node) => {
+            this.#edge(ref, other, "before");
+            record.else = nodeId(other);
+          },
+        };
+      },
+    };
   }
 
-  /** Airflow's `dag.switch(decider).case(a).case(b)`: not run by poekhali yet, refused when the DAG loads. */
-  switch(..._args: readonly unknown[]): { case(taskRef: TaskRef): unknown } {
-    throw new NotSupportedYetError(
-      `Dag "${this.dagId}": dag.switch(...) (a branch that skips every case not chosen)`,
-    );
+  /**
+   * Airflow's `dag.switch(decider).case(a).case(b)`: the decider returns the reference of one case, which runs; the
+   * other cases are skipped. The decider is a placed task, or a handler declared here.
+   */
+  switch(decider: TaskRef): Branch;
+  switch<TArgs extends object | void = void>(
+    handler: TaskFunction<TArgs, Node>,
+    inputs?: TArgs extends object ? TaskInputs<TArgs> : undefined,
+    options?: TaskOptions,
+  ): Branch;
+  switch(
+    decider: TaskRef | TaskFunction<never, Node>,
+    inputs?: unknown,
+    options?: TaskOptions,
+  ): Branch {
+    const id = this.#decider(decider, inputs, options, "switch");
+    const record: BranchRecord = { kind: "switch", cases: [] };
+    dagRecords(this).branches.set(id, record);
+    const ref = dagRecords(this).tasks.get(id)?.ref as TaskRef;
+    const branch: Branch = {
+      case: (node: Node) => {
+        this.#edge(ref, node, "before");
+        record.cases.push(nodeId(node));
+        return branch;
+      },
+    };
+    return branch;
+  }
+
+  /** The deciding task of a branch: a reference this Dag handed out, or a handler placed here and now. */
+  #decider(
+    decider: unknown,
+    inputs: unknown,
+    options: TaskOptions | undefined,
+    verb: "if" | "switch",
+  ): string {
+    let ref: unknown = decider;
+    if (typeof decider === "function") {
+      const factory = this.#addTask(
+        undefined,
+        decider as TaskFunction<never>,
+        options,
+      ) as (inputs?: unknown) => TaskRef;
+      ref = factory(inputs);
+    }
+    this.#checkOwn(ref, `dag.${verb}(...)`);
+    if (!isTaskRef(ref))
+      this.#fail(`dag.${verb}(...) takes the task that decides, not a group`);
+    const id = ref.taskId;
+    if (dagRecords(this).branches.has(id))
+      this.#fail(
+        `task "${id}" already decides a branch; one task decides one branch`,
+      );
+    return id;
   }
 
   /** Airflow's `dag.triggerDagRun({ taskId, dagId, conf })`: not run by poekhali yet, refused when the DAG loads. */

@@ -3,7 +3,14 @@
 import "../polyfill.js";
 
 // Declaring DAGs
-export { Dag, type TaskFunction, type TaskGroupOptions } from "./dag.js";
+export {
+  Dag,
+  type Branch,
+  type Condition,
+  type ConditionElse,
+  type TaskFunction,
+  type TaskGroupOptions,
+} from "./dag.js";
 export { Bundle, type Registerable } from "./bundle.js";
 export type {
   Node,
