@@ -9,7 +9,6 @@ import { resolveArgs } from "../xcom.js";
 import {
   Bundle,
   Dag,
-  NotSupportedYetError,
   TaskHandler,
   VariableNotFoundError,
   collectAirflowDags,

@@ -266,12 +266,12 @@ export class Dag {
   ): string {
     let ref: unknown = decider;
     if (typeof decider === "function") {
-      const factory = this.#addTask(
+      const factory = this.#addTask<object, unknown>(
         undefined,
-        decider as TaskFunction<never>,
+        decider as TaskFunction<object>,
         options,
-      ) as (inputs?: unknown) => TaskRef;
-      ref = factory(inputs);
+      );
+      ref = factory((inputs ?? {}));
     }
     this.#checkOwn(ref, `dag.${verb}(...)`);
     if (!isTaskRef(ref))
