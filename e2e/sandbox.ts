@@ -1,6 +1,15 @@
+import { z } from "zod";
+import {
+  DAGRunResponse,
+  HTTPExceptionResponse,
+  HTTPValidationError,
+  TaskInstanceCollectionResponse,
+  type TaskInstanceResponse,
+} from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, postJson, type AppUnderTest } from "./harness.js";
+import { v2Body, v2Get } from "./v2-answer.js";
 
-/** The sandbox's emulators as GET /api/v1/sandbox describes them. */
+/** The sandbox's emulators as poekhali's own GET /api/v1/sandbox describes them (not an Airflow route). */
 export interface Sandbox {
   telegram: { api_root: string; token: string; chat_id: string };
   airtable: {
@@ -119,20 +128,21 @@ export async function sandboxOf(app: AppUnderTest) {
   };
 }
 
-/** Triggers a run of telegram_go_button and returns its id. */
+/** Where Airflow 3's API keeps telegram_go_button's runs. */
+const RUNS = "/api/v2/dags/telegram_go_button/dagRuns";
+const runPath = (runId: string) => `${RUNS}/${encodeURIComponent(runId)}`;
+
+/** Triggers a run of telegram_go_button (`TriggerDAGRunPostBody`) and returns its id. */
 export async function trigger(
   app: AppUnderTest,
   body: Record<string, unknown> = {},
 ): Promise<string> {
-  const res = await postJson<{ dag_run_id: string; state: string }>(
-    `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-    body,
-  );
-  if (res.status !== 200)
-    throw new Error(
-      `trigger answered ${res.status}: ${JSON.stringify(res.body)}`,
-    );
-  return res.body.dag_run_id;
+  const answer = await postJson<unknown>(`${app.url}${RUNS}`, body);
+  const run = v2Body(`POST ${RUNS}`, DAGRunResponse, answer);
+  // Airflow answers a trigger with the run it queued.
+  if (run.state !== "queued")
+    throw new Error(`trigger answered a run that is ${run.state}, not queued`);
+  return run.dag_run_id;
 }
 
 /** Waits until the run reaches one of the given states and returns it. */
@@ -144,42 +154,27 @@ export function runState(
   return eventually(
     `run ${runId} to be ${states.join(" or ")}`,
     async () => {
-      const { body } = await app.json<{ state: string }>(
-        `/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`,
-      );
-      return states.includes(body.state) ? body.state : undefined;
+      const run = await v2Get(app, runPath(runId), DAGRunResponse);
+      return states.includes(run.state) ? run.state : undefined;
     },
     60_000,
   );
 }
 
-/** The run's task instances by task id. */
+/** A task instance as `/api/v2` answers it. */
+export type TaskInstance = z.infer<typeof TaskInstanceResponse>;
+
+/** The run's task instances by task id; a task waiting for its upstream has no state yet (null), as in Airflow. */
 export async function taskStates(
   app: AppUnderTest,
   runId: string,
-): Promise<
-  Record<
-    string,
-    {
-      state: string;
-      try_number: number;
-      start_date: string | null;
-      end_date: string | null;
-    }
-  >
-> {
-  const { body } = await app.json<{
-    task_instances: {
-      task_id: string;
-      state: string;
-      try_number: number;
-      start_date: string | null;
-      end_date: string | null;
-    }[];
-  }>(
-    `/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}/taskInstances`,
+): Promise<Record<string, TaskInstance>> {
+  const { task_instances } = await v2Get(
+    app,
+    `${runPath(runId)}/taskInstances`,
+    TaskInstanceCollectionResponse,
   );
-  return Object.fromEntries(body.task_instances.map((t) => [t.task_id, t]));
+  return Object.fromEntries(task_instances.map((t) => [t.task_id, t]));
 }
 
 /** Waits until the button-press sensor of every one of these runs has parked (`deferred`). */
@@ -200,18 +195,32 @@ export function sensorsParked(
   );
 }
 
-/** Cancels a run as Airflow's API does (`PATCH … {"state": "failed"}`) and returns the answer's status. */
+/**
+ * Cancels a run as Airflow's API does (`PATCH … {"state": "failed"}`) and returns the answer's status; a 200 must
+ * carry the run, failed (the API answers once the run has ended), and an error Airflow's error body.
+ */
 export async function cancelRun(
   app: AppUnderTest,
   runId: string,
 ): Promise<number> {
-  const res = await fetch(
-    `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`,
-    {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ state: "failed" }),
-    },
-  );
+  const res = await fetch(`${app.url}${runPath(runId)}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ state: "failed" }),
+  });
+  const answer = { status: res.status, body: (await res.json()) as unknown };
+  const what = `PATCH ${runPath(runId)}`;
+  if (res.status !== 200) {
+    v2Body(
+      what,
+      z.union([HTTPExceptionResponse, HTTPValidationError]),
+      answer,
+      res.status,
+    );
+    return res.status;
+  }
+  const run = v2Body(what, DAGRunResponse, answer);
+  if (run.state !== "failed")
+    throw new Error(`${what} answered 200 with a run that is ${run.state}`);
   return res.status;
 }
