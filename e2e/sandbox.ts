@@ -4,6 +4,7 @@ import {
   HTTPExceptionResponse,
   HTTPValidationError,
   TaskInstanceCollectionResponse,
+  XComResponseNative,
   type TaskInstanceResponse,
 } from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, postJson, type AppUnderTest } from "./harness.js";
@@ -175,6 +176,24 @@ export async function taskStates(
     TaskInstanceCollectionResponse,
   );
   return Object.fromEntries(task_instances.map((t) => [t.task_id, t]));
+}
+
+/** A task's output in the run: its XCom `return_value`, as Airflow's API answers it by default (the JSON value itself). */
+export async function returnValue(
+  app: AppUnderTest,
+  runId: string,
+  taskId: string,
+): Promise<z.infer<typeof XComResponseNative>["value"]> {
+  const xcom = await v2Get(
+    app,
+    `${runPath(runId)}/taskInstances/${encodeURIComponent(taskId)}/xcomEntries/return_value`,
+    XComResponseNative,
+  );
+  if (xcom.run_id !== runId || xcom.task_id !== taskId)
+    throw new Error(
+      `the XCom of ${runId}/${taskId} names ${xcom.run_id}/${xcom.task_id}`,
+    );
+  return xcom.value;
 }
 
 /** Waits until the button-press sensor of every one of these runs has parked (`deferred`). */
