@@ -129,17 +129,22 @@ export async function sandboxOf(app: AppUnderTest) {
   };
 }
 
-/** Where Airflow 3's API keeps telegram_go_button's runs. */
-const RUNS = "/api/v2/dags/telegram_go_button/dagRuns";
-const runPath = (runId: string) => `${RUNS}/${encodeURIComponent(runId)}`;
+/** The DAG the helpers' runs belong to unless a call names another. */
+const GO_BUTTON = "telegram_go_button";
+/** Where Airflow 3's API keeps a DAG's runs. */
+const runsPath = (dagId: string) =>
+  `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`;
+const runPath = (runId: string, dagId = GO_BUTTON) =>
+  `${runsPath(dagId)}/${encodeURIComponent(runId)}`;
 
-/** Triggers a run of telegram_go_button (`TriggerDAGRunPostBody`) and returns its id. */
+/** Triggers a run of telegram_go_button, or of another DAG (`TriggerDAGRunPostBody`), and returns its id. */
 export async function trigger(
   app: AppUnderTest,
   body: Record<string, unknown> = {},
+  dagId = GO_BUTTON,
 ): Promise<string> {
-  const answer = await postJson<unknown>(`${app.url}${RUNS}`, body);
-  const run = v2Body(`POST ${RUNS}`, DAGRunResponse, answer);
+  const answer = await postJson<unknown>(`${app.url}${runsPath(dagId)}`, body);
+  const run = v2Body(`POST ${runsPath(dagId)}`, DAGRunResponse, answer);
   // Airflow answers a trigger with the run it queued.
   if (run.state !== "queued")
     throw new Error(`trigger answered a run that is ${run.state}, not queued`);
@@ -165,14 +170,15 @@ export function runState(
 /** A task instance as `/api/v2` answers it. */
 export type TaskInstance = z.infer<typeof TaskInstanceResponse>;
 
-/** The run's task instances by task id; a task waiting for its upstream has no state yet (null), as in Airflow. */
+/** The run's task instances (of telegram_go_button unless `dagId` names another DAG) by task id; a task waiting for its upstream has no state yet (null), as in Airflow. */
 export async function taskStates(
   app: AppUnderTest,
   runId: string,
+  dagId = GO_BUTTON,
 ): Promise<Record<string, TaskInstance>> {
   const { task_instances } = await v2Get(
     app,
-    `${runPath(runId)}/taskInstances`,
+    `${runPath(runId, dagId)}/taskInstances`,
     TaskInstanceCollectionResponse,
   );
   return Object.fromEntries(task_instances.map((t) => [t.task_id, t]));
