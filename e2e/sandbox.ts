@@ -151,16 +151,17 @@ export async function trigger(
   return run.dag_run_id;
 }
 
-/** Waits until the run reaches one of the given states and returns it. */
+/** Waits until the run (of telegram_go_button unless `dagId` names another DAG) reaches one of the states; returns it. */
 export function runState(
   app: AppUnderTest,
   runId: string,
   states: string[],
+  dagId = GO_BUTTON,
 ): Promise<string> {
   return eventually(
     `run ${runId} to be ${states.join(" or ")}`,
     async () => {
-      const run = await v2Get(app, runPath(runId), DAGRunResponse);
+      const run = await v2Get(app, runPath(runId, dagId), DAGRunResponse);
       return states.includes(run.state) ? run.state : undefined;
     },
     60_000,
