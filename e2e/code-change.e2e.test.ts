@@ -7,12 +7,10 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  eventually,
-  postJson,
-  startApp,
-  type AppUnderTest,
-} from "./harness.js";
+import { TaskInstancesLogResponse } from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
+import { eventually, startApp, type AppUnderTest } from "./harness.js";
+import { runState, taskStates, trigger } from "./sandbox.js";
+import { v2Get } from "./v2-answer.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TEMPLATE = readFileSync(
@@ -45,37 +43,31 @@ describe("changing a DAG's code while a run is parked", () => {
   });
 
   const env = { POEKHALI_DAGS_FOLDER: dags, POEKHALI_HOME: home };
-  const run = (a: AppUnderTest, id: string) =>
-    a.json<{ state: string }>(`/api/v1/dags/code_change/dagRuns/${id}`);
-  const tasks = async (a: AppUnderTest, id: string) =>
-    (
-      await a.json<{ task_instances: { task_id: string; state: string }[] }>(
-        `/api/v1/dags/code_change/dagRuns/${id}/taskInstances`,
-      )
-    ).body.task_instances;
+  const tasks = (a: AppUnderTest, id: string) =>
+    taskStates(a, id, "code_change");
+  /** The messages of the first try's log of `answer`. */
   const log = async (a: AppUnderTest, id: string) =>
     (
-      await fetch(
-        `${a.url}/api/v1/dags/code_change/dagRuns/${id}/taskInstances/answer/logs/1`,
+      await v2Get(
+        a,
+        `/api/v2/dags/code_change/dagRuns/${id}/taskInstances/answer/logs/1`,
+        TaskInstancesLogResponse,
       )
-    ).text();
+    ).content.map((m) => (typeof m === "string" ? m : m.event));
 
   it("finishes the parked run on the code it started with, and new runs on the new code", async () => {
     writeDag(dags, "v1");
     app = await startApp(env);
     expect(
-      (
-        await postJson(`${app.url}/api/v1/dags/code_change/dagRuns`, {
-          dag_run_id: "old",
-          conf: { flag: join(work, "old.flag") },
-        })
-      ).status,
-    ).toBe(200);
+      await trigger(
+        app,
+        { dag_run_id: "old", conf: { flag: join(work, "old.flag") } },
+        "code_change",
+      ),
+    ).toBe("old");
     await eventually(
       "the old run to poke",
-      async () =>
-        (await tasks(app!, "old")).find((t) => t.task_id === "wait_file")
-          ?.state === "running",
+      async () => (await tasks(app!, "old")).wait_file?.state === "running",
     );
     await app.stop();
     app = undefined;
@@ -83,27 +75,24 @@ describe("changing a DAG's code while a run is parked", () => {
     writeDag(dags, "v2");
     app = await startApp(env);
     expect(
-      (
-        await postJson(`${app.url}/api/v1/dags/code_change/dagRuns`, {
-          dag_run_id: "new",
-          conf: { flag: join(work, "new.flag") },
-        })
-      ).status,
-    ).toBe(200);
+      await trigger(
+        app,
+        { dag_run_id: "new", conf: { flag: join(work, "new.flag") } },
+        "code_change",
+      ),
+    ).toBe("new");
     writeFileSync(join(work, "old.flag"), "");
     writeFileSync(join(work, "new.flag"), "");
     for (const id of ["old", "new"])
-      await eventually(
-        `run ${id} to succeed`,
-        async () => (await run(app!, id)).body.state === "success",
-        60_000,
-      );
+      expect(
+        await runState(app, id, ["success", "failed"], "code_change"),
+      ).toBe("success");
 
-    expect((await tasks(app, "old")).map((t) => t.task_id)).toEqual([
+    expect(Object.keys(await tasks(app, "old"))).toEqual([
       "wait_file",
       "answer",
     ]);
-    expect((await tasks(app, "new")).map((t) => t.task_id)).toEqual([
+    expect(Object.keys(await tasks(app, "new"))).toEqual([
       "wait_file",
       "extra",
       "answer",

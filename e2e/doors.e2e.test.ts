@@ -4,12 +4,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DAGCollectionResponse,
+  DAGRunCollectionResponse,
+  HTTPExceptionResponse,
+  LoginResponse,
+} from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { startApp, type AppUnderTest } from "./harness.js";
+import { v2Body, v2Get } from "./v2-answer.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "packages/poekhali/bin/poekhali.js");
 const PASSWORD = "e2e correct horse";
-const DAG_RUNS = "/api/v1/dags/telegram_go_button/dagRuns";
+const DAG_RUNS = "/api/v2/dags/telegram_go_button/dagRuns";
+/** Airflow 2's path of the same runs: /api/v1 stays, so the gate must stand in front of it too. */
+const V1_DAG_RUNS = "/api/v1/dags/telegram_go_button/dagRuns";
 
 /** Runs the CLI to its end; returns its exit code and what it printed. */
 function cli(
@@ -116,8 +125,8 @@ describe("an app on 0.0.0.0 with a password", () => {
     });
   const runIds = async () =>
     (
-      await app.json<{ dag_runs: { dag_run_id: string }[] }>(DAG_RUNS, authed())
-    ).body.dag_runs.map((r) => r.dag_run_id);
+      await v2Get(app, DAG_RUNS, DAGRunCollectionResponse, authed())
+    ).dag_runs.map((r) => r.dag_run_id);
 
   beforeAll(async () => {
     app = await startApp({
@@ -130,14 +139,35 @@ describe("an app on 0.0.0.0 with a password", () => {
     await app?.stop();
   });
 
-  it("answers 401 without a token, 201 with one from /auth/token, then 200", async () => {
-    const without = await fetch(`${app.url}/api/v1/dags`);
-    expect(without.status).toBe(401);
+  it("answers 401 without a token, 201 with one from /auth/token, then 200, on /api/v2 and /api/v1 alike", async () => {
+    const without = await fetch(`${app.url}/api/v2/dags`);
     expect(without.headers.get("www-authenticate")).toBe("Bearer");
+    expect(
+      v2Body(
+        "GET /api/v2/dags without a token",
+        HTTPExceptionResponse,
+        {
+          status: without.status,
+          body: await without.json(),
+        },
+        401,
+      ),
+    ).toEqual({ detail: "Not authenticated" });
+    const v1Without = await fetch(`${app.url}/api/v1/dags`);
+    expect(v1Without.status).toBe(401);
+    expect(v1Without.headers.get("www-authenticate")).toBe("Bearer");
     expect((await login("guess")).status).toBe(401);
-    const issued = await login(PASSWORD);
-    expect(issued.status).toBe(201);
-    const bearer = { authorization: `Bearer ${issued.body.access_token}` };
+    const issued = v2Body(
+      "POST /auth/token",
+      LoginResponse,
+      await login(PASSWORD),
+      201,
+    );
+    const bearer = { authorization: `Bearer ${issued.access_token}` };
+    const dags = await v2Get(app, "/api/v2/dags", DAGCollectionResponse, {
+      headers: bearer,
+    });
+    expect(dags.dags.map((d) => d.dag_id)).toEqual(["telegram_go_button"]);
     expect(
       (await fetch(`${app.url}/api/v1/dags`, { headers: bearer })).status,
     ).toBe(200);
@@ -156,6 +186,13 @@ describe("an app on 0.0.0.0 with a password", () => {
       body,
     });
     expect(plain.status).toBe(403);
+    // The same page's trigger through Airflow 2's path meets the same door.
+    const plainV1 = await fetch(`${app.url}${V1_DAG_RUNS}`, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "text/plain" },
+      body,
+    });
+    expect(plainV1.status).toBe(403);
     const form = await fetch(`${app.url}${DAG_RUNS}`, {
       method: "POST",
       headers: {
@@ -188,34 +225,29 @@ describe("an app on 0.0.0.0 with a password", () => {
   });
 
   it("refuses bad ids, deep confs, unknown keys and bad durations with 400, before anything runs", async () => {
-    const trigger = (body: unknown) =>
-      app.json<{ detail: string }>(
-        DAG_RUNS,
-        authed({ method: "POST", body: JSON.stringify(body) }),
-      );
+    /** A trigger's refusal: Airflow's 400 with a `detail` sentence. */
+    const refused = async (body: string) =>
+      v2Body(
+        `a trigger of ${body.slice(0, 60)}`,
+        HTTPExceptionResponse,
+        await app.json(DAG_RUNS, authed({ method: "POST", body })),
+        400,
+      ).detail;
+    const trigger = (body: unknown) => refused(JSON.stringify(body));
     for (const id of [".", ".."])
-      expect((await trigger({ dag_run_id: id })).status).toBe(400);
-    const deep = await app.json<{ detail: string }>(
-      DAG_RUNS,
-      authed({
-        method: "POST",
-        body: `{"dag_run_id":"deep","conf":${'{"a":'.repeat(5_000)}1${"}".repeat(5_000)}}`,
-      }),
-    );
-    expect(deep.status).toBe(400);
-    expect(deep.body.detail).toContain("32 levels");
+      expect(await trigger({ dag_run_id: id })).toContain("dag_run_id");
+    expect(
+      await refused(
+        `{"dag_run_id":"deep","conf":${'{"a":'.repeat(5_000)}1${"}".repeat(5_000)}}`,
+      ),
+    ).toContain("32 levels");
     const typo = await trigger({ dag_run_id: "typo", conf: { tiemout: "3s" } });
-    expect(typo.status).toBe(400);
-    expect(typo.body.detail).toContain('"tiemout"');
-    expect(typo.body.detail).toContain('did you mean "timeout"');
-    for (const timeout of ["0s", "0.0001ms", "99999999999d"]) {
-      const res = await trigger({
-        dag_run_id: `d_${timeout}`,
-        conf: { timeout },
-      });
-      expect(res.status).toBe(400);
-      expect(res.body.detail).toContain('"timeout"');
-    }
+    expect(typo).toContain('"tiemout"');
+    expect(typo).toContain('did you mean "timeout"');
+    for (const timeout of ["0s", "0.0001ms", "99999999999d"])
+      expect(
+        await trigger({ dag_run_id: `d_${timeout}`, conf: { timeout } }),
+      ).toContain('"timeout"');
     // 40 MB declared up front: refused before a byte of it is read.
     expect(
       await postHuge(`${app.url}${DAG_RUNS}`, token, 40_000_000, 0, true),

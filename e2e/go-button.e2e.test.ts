@@ -6,7 +6,21 @@ import {
   startApp,
   type AppUnderTest,
 } from "./harness.js";
+import {
+  DAGCollectionResponse,
+  DAGDetailsResponse,
+  DAGRunResponse,
+  HTTPExceptionResponse,
+  HTTPValidationError,
+  ImportErrorCollectionResponse,
+  TaskInstancesLogResponse,
+  XComResponseNative,
+  XComResponseString,
+} from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+import { v2Body, v2Get } from "./v2-answer.js";
+
+const RUNS = "/api/v2/dags/telegram_go_button/dagRuns";
 
 /** What a press on a button no run waits for is told. */
 const NOT_READY = "Кнопка ещё не готова: нажмите ещё раз чуть позже";
@@ -76,20 +90,26 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(
       (await sandbox.callbackAnswer(press.body.callback_query_id))?.text,
     ).toBeTruthy();
-    const xcom = await app.json<{
-      key: string;
-      value: { username: string; user_id: number; triggered_at: string };
-    }>(
-      `/api/v1/dags/telegram_go_button/dagRuns/${runId}/taskInstances/wait_for_press/xcomEntries/return_value`,
-    );
-    expect(xcom.body).toMatchObject({
+    const xcomPath = `${RUNS}/${runId}/taskInstances/wait_for_press/xcomEntries/return_value`;
+    const xcom = await v2Get(app, xcomPath, XComResponseNative);
+    expect(xcom).toMatchObject({
       key: "return_value",
+      task_id: "wait_for_press",
+      run_id: runId,
+      map_index: -1,
       value: {
         username: "anna",
         user_id: 1001,
         triggered_at: fields.triggered_at,
       },
     });
+    // `stringify=true` asks for the value as JSON text (XComResponseString); the default is the value itself.
+    const text = await v2Get(
+      app,
+      `${xcomPath}?stringify=true`,
+      XComResponseString,
+    );
+    expect(JSON.parse(text.value ?? "null")).toEqual(xcom.value);
     const after = (await sandbox.messages()).find(
       (m) => m.message_id === message.message_id,
     );
@@ -180,30 +200,39 @@ describe("telegram_go_button in sandbox mode", () => {
     ]);
   });
 
-  it("keeps each task try's log, without the tokens", async () => {
-    const log = await fetch(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1`,
+  it("keeps each task try's log as structured messages, without the tokens", async () => {
+    const logs = `${RUNS}/e2e_press_1/taskInstances/send_button/logs`;
+    const log = await v2Get(app, `${logs}/1`, TaskInstancesLogResponse);
+    expect(log.content).toContainEqual({
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+      level: "info",
+      event: expect.stringMatching(/^sent message \d+ to chat -100\d+$/),
+    });
+    // The try has ended: there is no more to read.
+    expect(log.continuation_token ?? null).toBeNull();
+    // Airflow's other form of the same log: one JSON message a line.
+    const ndjson = await fetch(`${app.url}${logs}/1`, {
+      headers: { accept: "application/x-ndjson" },
+    });
+    expect(ndjson.headers.get("content-type")).toContain(
+      "application/x-ndjson",
     );
-    expect(log.status).toBe(200);
-    const text = await log.text();
-    expect(text).toMatch(
-      /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO sent message \d+ to chat -100\d+$/m,
-    );
-    const json = await app.json<{ content: string }>(
-      "/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/1",
-      {
-        headers: { accept: "application/json" },
-      },
-    );
-    expect(json.body.content).toBe(text);
-    expect(text + json.body.content).not.toContain(sandbox.info.telegram.token);
+    const lines = await ndjson.text();
     expect(
-      (
-        await app.json(
-          "/api/v1/dags/telegram_go_button/dagRuns/e2e_press_1/taskInstances/send_button/logs/2",
-        )
-      ).status,
-    ).toBe(404);
+      lines
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual(log.content);
+    expect(JSON.stringify(log.content) + lines).not.toContain(
+      sandbox.info.telegram.token,
+    );
+    v2Body(
+      `GET ${logs}/2`,
+      HTTPExceptionResponse,
+      await app.json(`${logs}/2`),
+      404,
+    );
   });
 
   it("cancels a waiting run through the REST API: the sensor stops waiting and the run fails", async () => {
@@ -213,79 +242,133 @@ describe("telegram_go_button in sandbox mode", () => {
       async () =>
         (await taskStates(app, runId)).wait_for_press?.state === "deferred",
     );
-    const patch = (body: unknown) =>
-      fetch(`${app.url}/api/v1/dags/telegram_go_button/dagRuns/${runId}`, {
+    const patch = async (body: unknown) => {
+      const res = await fetch(`${app.url}${RUNS}/${runId}`, {
         method: "PATCH",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       });
-    expect((await patch({ state: "success" })).status).toBe(400);
-    expect((await patch({ state: "failed" })).status).toBe(200);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    // A waiting run cannot be marked a success: poekhali refuses with Airflow's 409, naming why.
+    const success = v2Body(
+      "PATCH state success",
+      HTTPExceptionResponse,
+      await patch({ state: "success" }),
+      409,
+    );
+    expect(success.detail).toContain("running");
+    expect(await runState(app, runId, ["running"])).toBe("running");
+    const failed = v2Body(
+      "PATCH state failed",
+      DAGRunResponse,
+      await patch({ state: "failed" }),
+    );
+    expect(failed.state).toBe("failed");
     expect(await runState(app, runId, ["success", "failed"])).toBe("failed");
     const tasks = await taskStates(app, runId);
     expect([tasks.wait_for_press?.state, tasks.write_row?.state]).toEqual([
       "failed",
       "upstream_failed",
     ]);
-    expect((await patch({ state: "failed" })).status).toBe(409);
+    // Airflow sets a failed run failed again without complaint (v1 said 409); nothing changes.
+    const again = v2Body(
+      "PATCH state failed again",
+      DAGRunResponse,
+      await patch({ state: "failed" }),
+    );
+    expect(again).toMatchObject({ state: "failed", end_date: failed.end_date });
+    expect(await taskStates(app, runId)).toEqual(tasks);
   });
 
   it("refuses a reused dag_run_id with 409", async () => {
-    const res = await postJson<{ detail: string }>(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-      { dag_run_id: "e2e_press_1" },
+    const res = v2Body(
+      "a second trigger of e2e_press_1",
+      HTTPExceptionResponse,
+      await postJson(`${app.url}${RUNS}`, { dag_run_id: "e2e_press_1" }),
+      409,
     );
-    expect(res.status).toBe(409);
-    expect(res.body.detail).toContain("e2e_press_1");
+    expect(res.detail).toMatchObject({
+      reason: "Unique constraint violation",
+      message: expect.stringContaining("e2e_press_1"),
+    });
   });
 
   it("answers 404 for an unknown DAG or run", async () => {
-    expect(
-      (await postJson(`${app.url}/api/v1/dags/nope/dagRuns`, {})).status,
-    ).toBe(404);
-    expect(
-      (await app.json("/api/v1/dags/telegram_go_button/dagRuns/never_ran"))
-        .status,
-    ).toBe(404);
+    const unknownDag = v2Body(
+      "a trigger of an unknown DAG",
+      HTTPExceptionResponse,
+      await postJson(`${app.url}/api/v2/dags/nope/dagRuns`, {}),
+      404,
+    );
+    expect(unknownDag.detail).toContain("nope");
+    const unknownRun = v2Body(
+      "an unknown run",
+      HTTPExceptionResponse,
+      await app.json(`${RUNS}/never_ran`),
+      404,
+    );
+    expect(unknownRun.detail).toContain("never_ran");
   });
 
-  it("answers 400 naming what is wrong in a malformed body or conf", async () => {
-    const notJson = await fetch(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: "{nope",
-      },
+  it("answers 422 for a body that is not JSON, and 400 naming what is wrong in a conf or a run id", async () => {
+    const notJson = await fetch(`${app.url}${RUNS}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
+    const invalid = v2Body(
+      "a body that is not JSON",
+      HTTPValidationError,
+      { status: notJson.status, body: await notJson.json() },
+      422,
     );
-    expect(notJson.status).toBe(400);
-    const badConf = await postJson<{ detail: string }>(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-      { conf: { timeout: "soon" } },
+    expect(invalid.detail[0]).toMatchObject({
+      loc: ["body"],
+      type: "json_invalid",
+    });
+    const badConf = v2Body(
+      "a bad conf",
+      HTTPExceptionResponse,
+      await postJson(`${app.url}${RUNS}`, { conf: { timeout: "soon" } }),
+      400,
     );
-    expect(badConf.status).toBe(400);
-    expect(badConf.body.detail).toContain("timeout");
-    const badId = await postJson<{ detail: string }>(
-      `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-      { dag_run_id: "a b/c" },
+    expect(badConf.detail).toContain("timeout");
+    const badId = v2Body(
+      "a bad run id",
+      HTTPExceptionResponse,
+      await postJson(`${app.url}${RUNS}`, { dag_run_id: "a b/c" }),
+      400,
     );
-    expect(badId.status).toBe(400);
-    expect(badId.body.detail).toContain("dag_run_id");
+    expect(badId.detail).toContain("dag_run_id");
   });
 
   it("reports no import errors for the shipped DAGs", async () => {
     expect(
-      (await app.json<{ total_entries: number }>("/api/v1/importErrors")).body
-        .total_entries,
-    ).toBe(0);
+      await v2Get(app, "/api/v2/importErrors", ImportErrorCollectionResponse),
+    ).toEqual({ import_errors: [], total_entries: 0 });
   });
 
-  it("lists the DAG with its params", async () => {
-    const { body } = await app.json<{
-      dags: { dag_id: string; schedule_interval: null }[];
-    }>("/api/v1/dags");
-    expect(body.dags.map((d) => d.dag_id)).toEqual(["telegram_go_button"]);
-    expect(body.dags[0]!.schedule_interval).toBeNull();
+  it("lists the DAG, triggered by hand only, with its params", async () => {
+    const { dags, total_entries } = await v2Get(
+      app,
+      "/api/v2/dags",
+      DAGCollectionResponse,
+    );
+    expect(dags.map((d) => d.dag_id)).toEqual(["telegram_go_button"]);
+    expect(total_entries).toBe(1);
+    // `schedule: null` is Airflow's NullTimetable.
+    expect(dags[0]!.timetable_description).toBe(
+      "Never, external triggers only",
+    );
+    const details = await v2Get(
+      app,
+      "/api/v2/dags/telegram_go_button/details",
+      DAGDetailsResponse,
+    );
+    expect(Object.keys(details.params ?? {})).toEqual(
+      expect.arrayContaining(["chat_id", "text", "timeout", "soft_fail"]),
+    );
   });
 
   it("keeps the sandbox's tokens out of the app's output", () => {

@@ -8,13 +8,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  alive,
-  eventually,
-  postJson,
-  startApp,
-  type AppUnderTest,
-} from "./harness.js";
+import { alive, eventually, startApp, type AppUnderTest } from "./harness.js";
+import { runState, trigger } from "./sandbox.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -45,13 +40,7 @@ describe("a worker killed in the middle of a step", () => {
     const lines = () =>
       existsSync(ledger) ? readFileSync(ledger, "utf8").trim().split("\n") : [];
 
-    expect(
-      (
-        await postJson(`${app.url}/api/v1/dags/mid_step/dagRuns`, {
-          dag_run_id: "m1",
-        })
-      ).status,
-    ).toBe(200);
+    expect(await trigger(app, { dag_run_id: "m1" }, "mid_step")).toBe("m1");
     await eventually("the slow step to start", () =>
       lines().includes("slow started"),
     );
@@ -67,12 +56,8 @@ describe("a worker killed in the middle of a step", () => {
       60_000,
     );
     writeFileSync(go, "");
-    await eventually(
-      "the run to succeed",
-      async () =>
-        (await app!.json<{ state: string }>("/api/v1/dags/mid_step/dagRuns/m1"))
-          .body.state === "success",
-      60_000,
+    expect(await runState(app, "m1", ["success", "failed"], "mid_step")).toBe(
+      "success",
     );
     expect(lines()).toEqual([
       "first",

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
-import { runState, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
+import {
+  returnValue,
+  runState,
+  sandboxOf,
+  sensorsParked,
+  trigger,
+} from "./sandbox.js";
 
 const RUNS = 30;
 const USERS = [
@@ -85,10 +91,7 @@ describe.each(["poll", "webhook"] as const)(
         expect(await runState(app, id, ["success", "failed"])).toBe("success");
       const taken: Press[] = [];
       for (const id of ids) {
-        const { body } = await app.json<{ value: Press }>(
-          `/api/v1/dags/telegram_go_button/dagRuns/${id}/taskInstances/wait_for_press/xcomEntries/return_value`,
-        );
-        taken.push(body.value);
+        taken.push((await returnValue(app, id, "wait_for_press")) as Press);
       }
       // Every run took a press on its own message.
       expect(taken.map((p) => p.message_id).sort()).toEqual(

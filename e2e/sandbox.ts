@@ -1,6 +1,16 @@
+import { z } from "zod";
+import {
+  DAGRunResponse,
+  HTTPExceptionResponse,
+  HTTPValidationError,
+  TaskInstanceCollectionResponse,
+  XComResponseNative,
+  type TaskInstanceResponse,
+} from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, postJson, type AppUnderTest } from "./harness.js";
+import { v2Body, v2Get } from "./v2-answer.js";
 
-/** The sandbox's emulators as GET /api/v1/sandbox describes them. */
+/** The sandbox's emulators as poekhali's own GET /api/v1/sandbox describes them (not an Airflow route). */
 export interface Sandbox {
   telegram: { api_root: string; token: string; chat_id: string };
   airtable: {
@@ -119,67 +129,78 @@ export async function sandboxOf(app: AppUnderTest) {
   };
 }
 
-/** Triggers a run of telegram_go_button and returns its id. */
+/** The DAG the helpers' runs belong to unless a call names another. */
+const GO_BUTTON = "telegram_go_button";
+/** Where Airflow 3's API keeps a DAG's runs. */
+const runsPath = (dagId: string) =>
+  `/api/v2/dags/${encodeURIComponent(dagId)}/dagRuns`;
+const runPath = (runId: string, dagId = GO_BUTTON) =>
+  `${runsPath(dagId)}/${encodeURIComponent(runId)}`;
+
+/** Triggers a run of telegram_go_button, or of another DAG (`TriggerDAGRunPostBody`), and returns its id. */
 export async function trigger(
   app: AppUnderTest,
   body: Record<string, unknown> = {},
+  dagId = GO_BUTTON,
 ): Promise<string> {
-  const res = await postJson<{ dag_run_id: string; state: string }>(
-    `${app.url}/api/v1/dags/telegram_go_button/dagRuns`,
-    body,
-  );
-  if (res.status !== 200)
-    throw new Error(
-      `trigger answered ${res.status}: ${JSON.stringify(res.body)}`,
-    );
-  return res.body.dag_run_id;
+  const answer = await postJson<unknown>(`${app.url}${runsPath(dagId)}`, body);
+  const run = v2Body(`POST ${runsPath(dagId)}`, DAGRunResponse, answer);
+  // Airflow answers a trigger with the run it queued.
+  if (run.state !== "queued")
+    throw new Error(`trigger answered a run that is ${run.state}, not queued`);
+  return run.dag_run_id;
 }
 
-/** Waits until the run reaches one of the given states and returns it. */
+/** Waits until the run (of telegram_go_button unless `dagId` names another DAG) reaches one of the states; returns it. */
 export function runState(
   app: AppUnderTest,
   runId: string,
   states: string[],
+  dagId = GO_BUTTON,
 ): Promise<string> {
   return eventually(
     `run ${runId} to be ${states.join(" or ")}`,
     async () => {
-      const { body } = await app.json<{ state: string }>(
-        `/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`,
-      );
-      return states.includes(body.state) ? body.state : undefined;
+      const run = await v2Get(app, runPath(runId, dagId), DAGRunResponse);
+      return states.includes(run.state) ? run.state : undefined;
     },
     60_000,
   );
 }
 
-/** The run's task instances by task id. */
+/** A task instance as `/api/v2` answers it. */
+export type TaskInstance = z.infer<typeof TaskInstanceResponse>;
+
+/** The run's task instances (of telegram_go_button unless `dagId` names another DAG) by task id; a task waiting for its upstream has no state yet (null), as in Airflow. */
 export async function taskStates(
   app: AppUnderTest,
   runId: string,
-): Promise<
-  Record<
-    string,
-    {
-      state: string;
-      try_number: number;
-      start_date: string | null;
-      end_date: string | null;
-    }
-  >
-> {
-  const { body } = await app.json<{
-    task_instances: {
-      task_id: string;
-      state: string;
-      try_number: number;
-      start_date: string | null;
-      end_date: string | null;
-    }[];
-  }>(
-    `/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}/taskInstances`,
+  dagId = GO_BUTTON,
+): Promise<Record<string, TaskInstance>> {
+  const { task_instances } = await v2Get(
+    app,
+    `${runPath(runId, dagId)}/taskInstances`,
+    TaskInstanceCollectionResponse,
   );
-  return Object.fromEntries(body.task_instances.map((t) => [t.task_id, t]));
+  return Object.fromEntries(task_instances.map((t) => [t.task_id, t]));
+}
+
+/** A task's output in the run: its XCom `return_value`, as Airflow's API answers it by default (the JSON value itself). */
+export async function returnValue(
+  app: AppUnderTest,
+  runId: string,
+  taskId: string,
+): Promise<z.infer<typeof XComResponseNative>["value"]> {
+  const xcom = await v2Get(
+    app,
+    `${runPath(runId)}/taskInstances/${encodeURIComponent(taskId)}/xcomEntries/return_value`,
+    XComResponseNative,
+  );
+  if (xcom.run_id !== runId || xcom.task_id !== taskId)
+    throw new Error(
+      `the XCom of ${runId}/${taskId} names ${xcom.run_id}/${xcom.task_id}`,
+    );
+  return xcom.value;
 }
 
 /** Waits until the button-press sensor of every one of these runs has parked (`deferred`). */
@@ -200,18 +221,32 @@ export function sensorsParked(
   );
 }
 
-/** Cancels a run as Airflow's API does (`PATCH … {"state": "failed"}`) and returns the answer's status. */
+/**
+ * Cancels a run as Airflow's API does (`PATCH … {"state": "failed"}`) and returns the answer's status; a 200 must
+ * carry the run, failed (the API answers once the run has ended), and an error Airflow's error body.
+ */
 export async function cancelRun(
   app: AppUnderTest,
   runId: string,
 ): Promise<number> {
-  const res = await fetch(
-    `${app.url}/api/v1/dags/telegram_go_button/dagRuns/${encodeURIComponent(runId)}`,
-    {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ state: "failed" }),
-    },
-  );
+  const res = await fetch(`${app.url}${runPath(runId)}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ state: "failed" }),
+  });
+  const answer = { status: res.status, body: (await res.json()) as unknown };
+  const what = `PATCH ${runPath(runId)}`;
+  if (res.status !== 200) {
+    v2Body(
+      what,
+      z.union([HTTPExceptionResponse, HTTPValidationError]),
+      answer,
+      res.status,
+    );
+    return res.status;
+  }
+  const run = v2Body(what, DAGRunResponse, answer);
+  if (run.state !== "failed")
+    throw new Error(`${what} answered 200 with a run that is ${run.state}`);
   return res.status;
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
-import { runState, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
+import {
+  returnValue,
+  runState,
+  sandboxOf,
+  sensorsParked,
+  trigger,
+} from "./sandbox.js";
 
 const RUNS = 50;
 
@@ -42,12 +48,9 @@ describe("50 runs parked in one chat", () => {
     for (const id of ids)
       expect(await runState(app, id, ["success", "failed"])).toBe("success");
     for (let i = 0; i < RUNS; i++) {
-      const { body } = await app.json<{
-        value: { message_id: number; username: string };
-      }>(
-        `/api/v1/dags/telegram_go_button/dagRuns/many_${i}/taskInstances/wait_for_press/xcomEntries/return_value`,
-      );
-      expect(body.value).toMatchObject({
+      expect(
+        await returnValue(app, `many_${i}`, "wait_for_press"),
+      ).toMatchObject({
         message_id: messageOf(i).message_id,
         username: `user_${i}`,
       });

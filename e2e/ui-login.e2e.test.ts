@@ -72,11 +72,13 @@ describe("the web UI in Chromium with a password set", () => {
     await context.close();
   });
 
-  it("keeps a browser without the cookie out of the API", async () => {
+  it("keeps a browser without the cookie out of the API, /api/v2 and /api/v1 alike", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const res = await page.goto(`${app.url}/api/v1/dags`);
+    const res = await page.goto(`${app.url}/api/v2/dags`);
     expect(res?.status()).toBe(401);
+    expect(await res?.json()).toEqual({ detail: "Not authenticated" });
+    expect((await page.goto(`${app.url}/api/v1/dags`))?.status()).toBe(401);
     await context.close();
   });
 });
