@@ -1,9 +1,17 @@
 import * as restate from "@restatedev/restate-sdk";
+import { SkipTask } from "./errors.js";
 import type { Json } from "./json.js";
 
 /** A try's result, journaled as its step's value; the times are read inside the step, saving journaled clock reads. */
 export type Outcome = (
-  { ok: true; value: Json } | { ok: false; error: string; retryable: boolean }
+  | { ok: true; value: Json }
+  | {
+      ok: false;
+      error: string;
+      retryable: boolean;
+      /** The task said to skip itself (a {@link SkipTask}): it ends skipped, not failed. */
+      skipped?: true;
+    }
 ) & {
   started_at: string;
   ended_at: string;
@@ -73,12 +81,14 @@ export async function attempt(
       log,
     };
   } catch (error) {
-    const message = mask(describe(error));
-    onError(message, log);
+    const skipped = error instanceof SkipTask;
+    const message = mask(skipped ? error.message : describe(error));
+    if (!skipped) onError(message, log);
     return {
       ok: false,
       error: message,
-      retryable: isRetryable(error),
+      retryable: !skipped && isRetryable(error),
+      ...(skipped && { skipped: true as const }),
       started_at,
       ended_at: new Date().toISOString(),
       log,

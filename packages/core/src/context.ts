@@ -1,4 +1,5 @@
 import type { Connections } from "./connections.js";
+import type { DagRunStarter } from "./dag-run-starter.js";
 import type { JsonObject } from "./json.js";
 import type { XComStore } from "./xcom-store.js";
 
@@ -29,4 +30,6 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Where XCom written under a key is kept, when the worker provides one. */
   readonly xcomStore?: XComStore;
+  /** Starts and reads other DAG runs (Airflow's TriggerDagRunOperator), when the worker provides it. */
+  readonly runs?: DagRunStarter;
 }

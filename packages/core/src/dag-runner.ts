@@ -8,6 +8,7 @@ import type { Json, JsonObject } from "./json.js";
 import { attempt, describe, type Outcome } from "./attempt.js";
 import { BaseOperator } from "./operator.js";
 import type { BaseTask } from "./task.js";
+import type { TriggeredBy } from "./dag-run-starter.js";
 import { BaseSensor, normalise } from "./poke-sensor.js";
 import {
   DeferrableSensor,
@@ -94,14 +95,16 @@ export class DagRunner {
     logicalDate?: string,
     /** A finished run started again: its kept state, as a clear or a state set by hand left it. */
     resume?: RunResume,
+    /** The task of another run that started this one. */
+    triggeredBy?: TriggeredBy,
   ): Promise<{ dag_run_id: string; state: DagRunState }> {
     const before = resume ? runOf(resume.state) : null;
+    let refused: ConfError | undefined;
     try {
       this.#params = this.dag.parseConf(before?.conf ?? conf);
     } catch (error) {
-      if (error instanceof ConfError)
-        throw new restate.TerminalError(error.message, { errorCode: 400 });
-      throw error;
+      if (!(error instanceof ConfError)) throw error;
+      refused = error;
     }
     const started = await this.#now();
     this.#run = {
@@ -113,7 +116,17 @@ export class DagRunner {
       start_date: started,
       end_date: null,
       ...(before?.clear_number ? { clear_number: before.clear_number } : {}),
+      ...((before?.triggered_by ?? triggeredBy)
+        ? { triggered_by: before?.triggered_by ?? triggeredBy }
+        : {}),
     };
+    if (refused) {
+      // Kept as a failed run, so whoever reads it (the API, a task that started it) sees it ended, and why.
+      this.#run.state = "failed";
+      this.#run.end_date = started;
+      this.ctx.set(RUN_KEY, this.#run);
+      throw new restate.TerminalError(refused.message, { errorCode: 400 });
+    }
     const kept = new Map(
       (resume ? instancesOf(resume.state) : []).map((ti) => [ti.task_id, ti]),
     );
@@ -339,6 +352,12 @@ export class DagRunner {
         this.#set(op.taskId, { state: "success", ...times });
         return this.#follow(op, outcome.value, times.end_date);
       }
+      if (outcome.skipped)
+        return this.#set(op.taskId, {
+          state: "skipped",
+          ...times,
+          note: outcome.error,
+        });
       const tryNumber = this.#tryOf(op.taskId);
       const nth = tryNumber - (this.#firstTry.get(op.taskId) ?? 1) + 1;
       const retry = outcome.retryable && nth <= op.retries;

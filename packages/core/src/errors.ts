@@ -6,6 +6,14 @@ export class PoekhaliError extends Error {
   }
 }
 
+/**
+ * Thrown by a task to end it `skipped` instead of failed, with no retry (Airflow's AirflowSkipException); the tasks
+ * after it see the skip through their trigger rules.
+ */
+export class SkipTask extends PoekhaliError {
+  override name = "SkipTask";
+}
+
 /** A DAG that cannot run as written: a duplicate task id, a cycle, an edge to a task outside the DAG. */
 export class DagDefinitionError extends PoekhaliError {
   override name = "DagDefinitionError";

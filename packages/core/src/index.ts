@@ -39,6 +39,16 @@ export {
 export { chain } from "./chain.js";
 export { FunctionOperator, task } from "./function-operator.js";
 export {
+  TriggerDagRunOperator,
+  type TriggerDagRunOptions,
+  type TriggeredRun,
+} from "./trigger-dag-run-operator.js";
+export type {
+  DagRunStarter,
+  FoundRun,
+  TriggeredBy,
+} from "./dag-run-starter.js";
+export {
   BranchOperator,
   branch,
   type BranchChoice,
@@ -116,6 +126,7 @@ export {
   DagDefinitionError,
   ConfError,
   ConnectionError,
+  SkipTask,
 } from "./errors.js";
 export { isRetryable } from "./attempt.js";
 

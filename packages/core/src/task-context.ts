@@ -1,3 +1,4 @@
+import type { DagRunStarter } from "./dag-run-starter.js";
 import type { Connections } from "./connections.js";
 import type { TaskContext, TaskLogger } from "./context.js";
 import type { JsonObject } from "./json.js";
@@ -19,6 +20,8 @@ export interface WorkerRuntime {
   readonly log?: (line: TaskLogLine) => void;
   /** Where XCom written under a key is kept (Airflow's TypeScript SDK `setXCom`); none: such writes are refused. */
   readonly xcomStore?: XComStore;
+  /** Starts and reads other DAG runs for the tasks that do (TriggerDagRunOperator). */
+  readonly runs?: DagRunStarter;
 }
 
 /** How many lines, and how long each, a try's kept log may hold: it lives in the run's state. */
@@ -79,5 +82,6 @@ export function taskContext(
     connections: runtime.connections,
     signal: signal ?? new AbortController().signal,
     ...(runtime.xcomStore && { xcomStore: runtime.xcomStore }),
+    ...(runtime.runs && { runs: runtime.runs }),
   };
 }

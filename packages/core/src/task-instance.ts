@@ -1,3 +1,5 @@
+import type { TriggeredBy } from "./dag-run-starter.js";
+
 /** Task-instance states, with Airflow's names. */
 export type TaskState =
   | "scheduled"
@@ -49,6 +51,8 @@ export interface DagRun {
   end_date: string | null;
   /** How often the run was cleared (Airflow's `clear_number`); absent until the first clear. */
   clear_number?: number;
+  /** The task of another run that started this one, if one did. */
+  readonly triggered_by?: TriggeredBy;
 }
 
 /** What a run's status handler returns: the run and its task instances in DAG order. */

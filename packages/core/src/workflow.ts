@@ -5,6 +5,7 @@ import { toMillis } from "./duration.js";
 import { BaseOperator } from "./operator.js";
 import { DagRunner } from "./dag-runner.js";
 import { logKey, xcomKey, type RunResume } from "./run-resume.js";
+import type { TriggeredBy } from "./dag-run-starter.js";
 import type { Json } from "./json.js";
 import type { WorkerRuntime } from "./task-context.js";
 import type {
@@ -19,6 +20,8 @@ export interface DagRunInput {
   readonly conf?: Record<string, unknown>;
   /** ISO 8601; without it the run's logical date is when it starts. */
   readonly logical_date?: string;
+  /** The task of another run that started this one (Airflow's TriggerDagRunOperator). */
+  readonly triggered_by?: TriggeredBy;
   /** Set when a finished run is started again after a clear or a state set by hand (see {@link RunResume}). */
   readonly resume?: RunResume;
 }
@@ -60,6 +63,7 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
           input?.conf ?? {},
           input?.logical_date,
           input?.resume,
+          input?.triggered_by,
         ),
       xcom: restate.handlers.workflow.shared(
         async (

@@ -339,9 +339,23 @@ describe("what the DAG loader is told", () => {
     expect(() => compileAirflowDag(empty)).toThrow(
       'dag.switch(...) of task "pick" has no case',
     );
+    expect(
+      branches.triggerDagRun({ taskId: "go", dagId: "other" }).taskId,
+    ).toBe("go");
     expect(() =>
-      branches.triggerDagRun({ taskId: "go", dagId: "other" }),
-    ).toThrow(/dag\.triggerDagRun/);
+      branches.triggerDagRun({
+        taskId: "reset",
+        dagId: "other",
+        resetDagRun: true,
+      }),
+    ).toThrow(/resetDagRun of dag\.triggerDagRun/);
+    expect(() =>
+      branches.triggerDagRun({
+        taskId: "typo",
+        dagId: "other",
+        waitForCompletoin: true,
+      } as never),
+    ).toThrow('unknown option "waitForCompletoin"');
     expect(() => new TaskHandler("d", "t")).toThrow(
       "TaskHandler (a TypeScript handler for a task a Python DAG declares) is not supported by poekhali yet",
     );

@@ -2,13 +2,17 @@ import { z } from "zod";
 import { dag as coreDag, type Dag as CoreDag } from "../dag.js";
 import { DagDefinitionError } from "../errors.js";
 import { FunctionOperator } from "../function-operator.js";
-import type { Json } from "../json.js";
 import { XComArg } from "../xcom.js";
 import type { TriggerRule } from "../trigger-rule.js";
+import type { BaseTask } from "../task.js";
+import type { DagRunState } from "../task-instance.js";
+import { TriggerDagRunOperator } from "../trigger-dag-run-operator.js";
+import type { Json } from "../json.js";
 import {
   dagRecords,
   type BranchRecord,
   type Dag,
+  type TriggerDagRunSpec,
   type DagRecords,
 } from "./dag.js";
 import { isTaskGroupRef, isTaskRef } from "./nodes.js";
@@ -106,7 +110,12 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
       ...(spec.tags !== undefined && { tags: spec.tags }),
     },
     () => {
+      const made = new Map<string, BaseTask<object, Json>>();
       for (const [taskId, task] of records.tasks) {
+        if (task.trigger) {
+          made.set(taskId, triggerTask(sdk.dagId, task.trigger, warnings));
+          continue;
+        }
         const args: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(task.inputs ?? {}))
           args[name] = isTaskRef(value) ? new XComArg(value.taskId) : value;
@@ -117,7 +126,7 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
         const Operator = decides
           ? deciderOperator(records, taskId, decides, downstream)
           : FunctionOperator;
-        new Operator(
+        const operator = new Operator(
           {
             taskId,
             ...(s.triggerRule !== undefined && {
@@ -187,10 +196,73 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
           },
           args,
         );
+        made.set(taskId, operator);
       }
+      // A triggering task takes no arguments, so its upstream edges are order-only ones.
+      for (const [taskId, task] of records.tasks)
+        if (task.trigger)
+          made
+            .get(taskId)
+            ?.after(
+              ...[...(upstream.get(taskId) ?? [])].flatMap(
+                (id) => made.get(id) ?? [],
+              ),
+            );
     },
   );
   return { dag, warnings };
+}
+
+/** A core TriggerDagRunOperator from `dag.triggerDagRun(...)`'s options (durations in seconds, as in the SDK). */
+function triggerTask(
+  dagId: string,
+  spec: TriggerDagRunSpec,
+  warnings: string[],
+): TriggerDagRunOperator {
+  for (const option of ["failWhenDagIsPaused", "note"] as const)
+    if (spec[option] !== undefined)
+      warnings.push(
+        `DAG "${dagId}": option "${option}" of dag.triggerDagRun(...) (task "${spec.taskId}") is ignored`,
+      );
+  const states = (
+    option: "allowedStates" | "failedStates",
+  ): DagRunState[] | undefined => {
+    const given = spec[option];
+    if (given === undefined) return undefined;
+    for (const state of given)
+      if (!["queued", "running", "success", "failed"].includes(state))
+        throw new DagDefinitionError(
+          dagId,
+          `${option} of task "${spec.taskId}" holds "${state}", not a run state (queued, running, success, failed)`,
+        );
+    return given as DagRunState[];
+  };
+  const allowed = states("allowedStates");
+  const failed = states("failedStates");
+  return new TriggerDagRunOperator({
+    taskId: spec.taskId,
+    triggerDagId: spec.dagId,
+    ...(spec.runId !== undefined && { triggerRunId: spec.runId }),
+    ...(spec.conf !== undefined && { conf: spec.conf }),
+    ...(spec.logicalDate !== undefined && { logicalDate: spec.logicalDate }),
+    ...(spec.waitForCompletion !== undefined && {
+      waitForCompletion: spec.waitForCompletion,
+    }),
+    // Airflow's default: a look at the run every 60 s.
+    pokeInterval: seconds(
+      dagId,
+      spec.taskId,
+      "pokeInterval",
+      spec.pokeInterval ?? 60,
+    ),
+    ...(allowed && { allowedStates: allowed }),
+    ...(failed && { failedStates: failed }),
+    ...(spec.skipWhenAlreadyExists !== undefined && {
+      skipWhenAlreadyExists: spec.skipWhenAlreadyExists,
+    }),
+    // No timeout of its own, as Airflow's operator has none.
+    timeout: null,
+  });
 }
 
 /**

@@ -38,7 +38,44 @@ export interface TaskRecord {
   readonly fn: TaskFunction<never>;
   readonly spec: TaskSpec;
   inputs?: Readonly<Record<string, TaskRef | Json>>;
+  /** Set for `dag.triggerDagRun(...)`: the task starts a run of another DAG instead of calling a handler. */
+  readonly trigger?: TriggerDagRunSpec;
 }
+
+/** The options of `dag.triggerDagRun(...)`, as Airflow's TriggerDagRunOperator names them (durations in seconds). */
+export interface TriggerDagRunSpec {
+  readonly taskId: string;
+  readonly dagId: string;
+  readonly runId?: string;
+  readonly conf?: Readonly<Record<string, JsonValue>>;
+  readonly logicalDate?: string;
+  readonly resetDagRun?: boolean;
+  readonly waitForCompletion?: boolean;
+  readonly pokeInterval?: number;
+  readonly allowedStates?: readonly string[];
+  readonly failedStates?: readonly string[];
+  readonly skipWhenAlreadyExists?: boolean;
+  readonly failWhenDagIsPaused?: boolean;
+  readonly note?: string;
+  readonly deferrable?: boolean;
+}
+
+const TRIGGER_SPEC_KEYS = new Set([
+  "taskId",
+  "dagId",
+  "runId",
+  "conf",
+  "logicalDate",
+  "resetDagRun",
+  "waitForCompletion",
+  "pokeInterval",
+  "allowedStates",
+  "failedStates",
+  "skipWhenAlreadyExists",
+  "failWhenDagIsPaused",
+  "note",
+  "deferrable",
+]);
 
 /** An order-only edge between two node ids (a task id or a group id). */
 export interface OrderEdge {
@@ -271,7 +308,7 @@ export class Dag {
         decider as TaskFunction<object>,
         options,
       );
-      ref = factory((inputs ?? {}));
+      ref = factory(inputs ?? {});
     }
     this.#checkOwn(ref, `dag.${verb}(...)`);
     if (!isTaskRef(ref))
@@ -284,16 +321,38 @@ export class Dag {
     return id;
   }
 
-  /** Airflow's `dag.triggerDagRun({ taskId, dagId, conf })`: not run by poekhali yet, refused when the DAG loads. */
-  triggerDagRun(spec: {
-    readonly taskId: string;
-    readonly dagId: string;
-    readonly conf?: Readonly<Record<string, JsonValue>>;
-    readonly [option: string]: unknown;
-  }): TaskRef<void> {
-    throw new NotSupportedYetError(
-      `Dag "${this.dagId}": dag.triggerDagRun(...) (task "${spec.taskId}" starting a run of "${spec.dagId}")`,
-    );
+  /**
+   * Airflow's `dag.triggerDagRun({ taskId, dagId, conf, waitForCompletion, … })`: a task that starts a run of another
+   * DAG, placed at once; draw its edges with `before()` / `after()`.
+   */
+  triggerDagRun(spec: TriggerDagRunSpec): TaskRef<void> {
+    if (!isPlainRecord(spec))
+      this.#fail("dag.triggerDagRun(...) takes an object of options");
+    for (const key of Object.keys(spec))
+      if (!TRIGGER_SPEC_KEYS.has(key))
+        this.#fail(
+          `unknown option "${key}" in dag.triggerDagRun(...) of task "${String(spec.taskId)}"`,
+        );
+    if (typeof spec.taskId !== "string" || typeof spec.dagId !== "string")
+      this.#fail("dag.triggerDagRun(...) needs a taskId and a dagId");
+    if (spec.resetDagRun)
+      throw new NotSupportedYetError(
+        `Dag "${this.dagId}": resetDagRun of dag.triggerDagRun(...) (task "${spec.taskId}"); clear the run instead`,
+      );
+    if (!ID.test(spec.taskId) || spec.taskId.includes(SEPARATOR))
+      this.#fail(
+        `task id "${spec.taskId}" must be letters, digits, '_' or '-'`,
+      );
+    this.#reserve(spec.taskId, "task");
+    const ref = this.#taskRef(spec.taskId);
+    dagRecords(this).tasks.set(spec.taskId, {
+      ref,
+      fn: () => undefined,
+      spec: {},
+      inputs: {},
+      trigger: Object.freeze({ ...spec }),
+    });
+    return ref as TaskRef<void>;
   }
 
   #fail(message: string): never {

@@ -309,7 +309,11 @@ export class DagRuns {
       `SELECT id, status, CAST(created_at AS VARCHAR) AS created_at FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} AND target_service_key = ${sql(runId)} ` +
         `AND target_handler_name = 'run' ORDER BY created_at DESC LIMIT 1`,
     );
-    if (!latest) throw new RunChangeRefused(`no run '${runId}'`);
+    // Found a moment ago by the caller: gone now means another change purged it and is starting it again.
+    if (!latest)
+      throw new RunChangeRefused(
+        `run '${runId}' is being started again by another change; try again once it has ended`,
+      );
     if (latest.status !== "completed")
       throw new RunChangeRefused(
         `run '${runId}' has not ended: set its state to "failed" first (it then stops), or wait for it to end`,

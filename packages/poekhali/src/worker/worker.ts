@@ -26,6 +26,7 @@ import { serveEndpoint } from "./serve-endpoint.js";
 import { RestateAdmin } from "../restate/restate-admin.js";
 import { runRestarts } from "./run-restarts.js";
 import { restateXComStore } from "./xcom-store.js";
+import { ingressRunStarter } from "./run-starter.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -96,6 +97,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     airflowXCom,
   ];
   const xcomStore = restateXComStore(options.ingressUrl);
+  const runs = ingressRunStarter(options.ingressUrl);
   // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches
   // request paths by their ending, so `/v/<hash>/invoke/...` reaches the code of that version.
   const endpoints = new Map(
@@ -104,7 +106,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       createEndpointHandler({
         services: [
           ...v.dags.map((d) =>
-            dagWorkflow(d, { connections, log: taskLog, xcomStore }),
+            dagWorkflow(d, { connections, log: taskLog, xcomStore, runs }),
           ),
           ...shared,
           ...(options.extraServices ?? []),

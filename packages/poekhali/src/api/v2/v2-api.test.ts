@@ -1415,7 +1415,7 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     const refusedOne = answers.find((a) => a.status === 409);
     expect(refusal(refusedOne as Answer, 409, "the second clear")).toMatch(
-      /run 'busy' (has not ended|is (queued|running)|was changed by someone else meanwhile)/,
+      /run 'busy' (has not ended|is (queued|running)|was changed by someone else meanwhile|is being started again by another change)/,
     );
     await ended("busy");
     expect((await run("busy")).state).toBe("success");
