@@ -1,5 +1,6 @@
 import type { Connections } from "./connections.js";
 import type { JsonObject } from "./json.js";
+import type { VariableStore } from "./variable-store.js";
 import type { XComStore } from "./xcom-store.js";
 
 /** Where a task's log lines go; the worker decides (console, a file, the run's state). */
@@ -29,4 +30,6 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Where XCom written under a key is kept, when the worker provides one. */
   readonly xcomStore?: XComStore;
+  /** Where Airflow Variables are kept, when the worker provides one. */
+  readonly variableStore?: VariableStore;
 }

@@ -1,6 +1,7 @@
 import type { Connections } from "./connections.js";
 import type { TaskContext, TaskLogger } from "./context.js";
 import type { JsonObject } from "./json.js";
+import type { VariableStore } from "./variable-store.js";
 import type { XComStore } from "./xcom-store.js";
 
 /** One log line of a task try, as the worker's sink receives it. */
@@ -19,6 +20,8 @@ export interface WorkerRuntime {
   readonly log?: (line: TaskLogLine) => void;
   /** Where XCom written under a key is kept (Airflow's TypeScript SDK `setXCom`); none: such writes are refused. */
   readonly xcomStore?: XComStore;
+  /** Where Airflow Variables are kept (Airflow's TypeScript SDK `setVariable`); none: the store is not read or written. */
+  readonly variableStore?: VariableStore;
 }
 
 /** How many lines, and how long each, a try's kept log may hold: it lives in the run's state. */
@@ -79,5 +82,6 @@ export function taskContext(
     connections: runtime.connections,
     signal: signal ?? new AbortController().signal,
     ...(runtime.xcomStore && { xcomStore: runtime.xcomStore }),
+    ...(runtime.variableStore && { variableStore: runtime.variableStore }),
   };
 }
