@@ -371,6 +371,11 @@ describe("/api/v2/variables keeps Airflow Variables in Restate, in Airflow 3's s
       key: "paths/with/slash",
       value: "x",
     });
+    // An unknown key is a 404 before a bad mask is a 400, as in Airflow.
+    await refused(404, "PATCH", "/api/v2/variables/nope?update_mask=valeu", {
+      key: "nope",
+      value: "x",
+    });
     expect((await stored("paths/with/slash"))?.value).toBe("2");
     const res = await request(web, "DELETE", path);
     expect(res.status).toBe(204);

@@ -129,19 +129,22 @@ export function variableRoutes(variables: Variables): Hono<V2Env> {
       );
     const mask = c.req.queries("update_mask")?.map((f) => f.trim());
     const unknown = mask?.filter((f) => !MASKABLE.includes(f)) ?? [];
-    if (unknown.length > 0)
-      throw new V2Error(
-        400,
-        `Unknown field(s) in update_mask: ${[...new Set(unknown)]
-          .sort()
-          .map((f) => `'${f}'`)
-          .join(", ")}. Valid fields are: ${MASKABLE.join(", ")}.`,
-      );
-    if (mask?.includes("key"))
+    if (unknown.length > 0 || mask?.includes("key")) {
+      // As Airflow: an unknown key is a 404 before a bad mask is a 400.
+      if (!(await variables.get(key))) throw notFound(key);
+      if (unknown.length > 0)
+        throw new V2Error(
+          400,
+          `Unknown field(s) in update_mask: ${[...new Set(unknown)]
+            .sort()
+            .map((f) => `'${f}'`)
+            .join(", ")}. Valid fields are: ${MASKABLE.join(", ")}.`,
+        );
       throw new V2Error(
         400,
         "Update not allowed: the following fields are immutable and cannot be modified: {'key'}",
       );
+    }
     // As Airflow: the fields the body gives, narrowed to the mask when there is one.
     const given = (field: string) =>
       typeof raw === "object" &&
