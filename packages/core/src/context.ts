@@ -1,6 +1,7 @@
 import type { Connections } from "./connections.js";
 import type { DagRunStarter } from "./dag-run-starter.js";
 import type { JsonObject } from "./json.js";
+import type { VariableStore } from "./variable-store.js";
 import type { XComStore } from "./xcom-store.js";
 
 /** Where a task's log lines go; the worker decides (console, a file, the run's state). */
@@ -32,4 +33,6 @@ export interface TaskContext {
   readonly xcomStore?: XComStore;
   /** Starts and reads other DAG runs (Airflow's TriggerDagRunOperator), when the worker provides it. */
   readonly runs?: DagRunStarter;
+  /** Where Airflow Variables are kept, when the worker provides one. */
+  readonly variableStore?: VariableStore;
 }

@@ -72,6 +72,12 @@ export {
 } from "./xcom.js";
 export type { TaskContext, TaskLogger } from "./context.js";
 export type { XComStore, XComLocator } from "./xcom-store.js";
+export {
+  MAX_VARIABLE_KEY_LENGTH,
+  variableKeyProblem,
+  type VariableStore,
+  type StoredVariable,
+} from "./variable-store.js";
 
 // Runs on Restate
 export {

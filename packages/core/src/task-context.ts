@@ -2,6 +2,7 @@ import type { DagRunStarter } from "./dag-run-starter.js";
 import type { Connections } from "./connections.js";
 import type { TaskContext, TaskLogger } from "./context.js";
 import type { JsonObject } from "./json.js";
+import type { VariableStore } from "./variable-store.js";
 import type { XComStore } from "./xcom-store.js";
 
 /** One log line of a task try, as the worker's sink receives it. */
@@ -22,6 +23,8 @@ export interface WorkerRuntime {
   readonly xcomStore?: XComStore;
   /** Starts and reads other DAG runs for the tasks that do (TriggerDagRunOperator). */
   readonly runs?: DagRunStarter;
+  /** Where Airflow Variables are kept (Airflow's TypeScript SDK `setVariable`); none: the store is not read or written. */
+  readonly variableStore?: VariableStore;
 }
 
 /** How many lines, and how long each, a try's kept log may hold: it lives in the run's state. */
@@ -83,5 +86,6 @@ export function taskContext(
     signal: signal ?? new AbortController().signal,
     ...(runtime.xcomStore && { xcomStore: runtime.xcomStore }),
     ...(runtime.runs && { runs: runtime.runs }),
+    ...(runtime.variableStore && { variableStore: runtime.variableStore }),
   };
 }

@@ -9,6 +9,7 @@ Usage:
   poekhali emulators              start the Telegram and Airtable emulators; print where they listen (one JSON line)
   poekhali dags list|trigger|runs DAGs and their runs, through the running app's REST API
   poekhali tasks states|test      a run's task states; run one task here without Restate
+  poekhali variables list|get|set|delete   Airflow Variables in the running app's store
   poekhali airtable check         check that the Airtable table has the columns the DAG writes, with their types
 
 Every command takes --help. Settings come from the environment and ./.env; see .env.example.`;
@@ -47,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
     case "tasks":
       loadDotEnv();
       return (await import("./cli/tasks-commands.js")).tasksCommand(
+        rest,
+        print,
+      );
+    case "variables":
+      loadDotEnv();
+      return (await import("./cli/variables-commands.js")).variablesCommand(
         rest,
         print,
       );

@@ -175,6 +175,9 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
               upstreamOutputs: outputs,
               connections: context.connections,
               ...(context.xcomStore && { xcomStore: context.xcomStore }),
+              ...(context.variableStore && {
+                variableStore: context.variableStore,
+              }),
               env: process.env,
             });
             const ctx = {

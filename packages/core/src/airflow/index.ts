@@ -65,3 +65,12 @@ export {
   AIRFLOW_XCOM_NAME,
   type AirflowXComObject,
 } from "./xcom-object.js";
+
+// For the worker and the REST API: where Variables are kept
+export {
+  airflowVariable,
+  AIRFLOW_VARIABLE_NAME,
+  VARIABLE_STATE_KEY,
+  type AirflowVariableObject,
+  type VariableChange,
+} from "./variable-object.js";

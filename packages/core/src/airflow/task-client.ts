@@ -1,5 +1,6 @@
 import type { Connections } from "../connections.js";
 import type { Json } from "../json.js";
+import { variableKeyProblem, type VariableStore } from "../variable-store.js";
 import type { XComLocator, XComStore } from "../xcom-store.js";
 import {
   ConnectionNotFoundError,
@@ -48,13 +49,13 @@ export interface TaskClient {
   getVariable(key: string): Promise<string | null>;
   /** The Variable's value; throws {@link VariableNotFoundError} when there is none. */
   getVariableOrThrow(key: string): Promise<string>;
-  /** Stores a Variable (not yet in poekhali: Variables come from `AIRFLOW_VAR_<KEY>`). */
+  /** Stores a Variable in poekhali's store, replacing its value and description. */
   setVariable(
     key: string,
     value: string,
     description?: string | null,
   ): Promise<void>;
-  /** Deletes a Variable (not yet in poekhali). */
+  /** Deletes a Variable from poekhali's store; nothing happens when there is none. */
   deleteVariable(key: string): Promise<void>;
   /** An XCom of this run, or `null` when there is none. */
   getXCom<T = unknown>(opts: GetXComOpts): Promise<T | null>;
@@ -79,8 +80,10 @@ export interface RunTaskClientSource {
   readonly connections: Connections;
   /** Where XCom under a key is kept; none: `setXCom`/`getXCom` by key are refused. */
   readonly xcomStore?: XComStore;
-  /** Where Variables come from; `process.env` in a worker. */
+  /** Where Variables are looked up first, as `AIRFLOW_VAR_<KEY>`; `process.env` in a worker. */
   readonly env: NodeJS.ProcessEnv;
+  /** Where Variables set over the API or by tasks are kept; none: only the environment is read, writes are refused. */
+  readonly variableStore?: VariableStore;
 }
 
 /** The environment variable Airflow reads a Variable from: `AIRFLOW_VAR_` and the key upper-cased. */
@@ -88,7 +91,13 @@ export function variableEnvName(key: string): string {
   return `AIRFLOW_VAR_${key.toUpperCase()}`;
 }
 
-/** The client a compiled task's handler gets: Variables from the environment, XCom from its upstream tasks' outputs. */
+/** A key Airflow would refuse is refused here too, naming what is wrong. */
+function checkKey(key: string) {
+  const problem = variableKeyProblem(key);
+  if (problem) throw new TypeError(`${problem}: ${JSON.stringify(key)}`);
+}
+
+/** The client a compiled task's handler gets: Variables from the environment then the store, XCom from Restate. */
 export class RunTaskClient implements TaskClient {
   readonly #source: RunTaskClientSource;
 
@@ -96,9 +105,13 @@ export class RunTaskClient implements TaskClient {
     this.#source = source;
   }
 
-  getVariable(key: string): Promise<string | null> {
-    // As Airflow's environment-variables secrets backend: the raw string, JSON or not; the caller parses it.
-    return Promise.resolve(this.#source.env[variableEnvName(key)] ?? null);
+  async getVariable(key: string): Promise<string | null> {
+    checkKey(key);
+    // Airflow's lookup order: the environment-variables backend before the metastore. The raw string, JSON or not.
+    const fromEnv = this.#source.env[variableEnvName(key)];
+    if (fromEnv !== undefined) return fromEnv;
+    const stored = await this.#source.variableStore?.get(key);
+    return stored?.value ?? null;
   }
 
   async getVariableOrThrow(key: string): Promise<string> {
@@ -107,20 +120,31 @@ export class RunTaskClient implements TaskClient {
     return value;
   }
 
-  setVariable(key: string): Promise<void> {
-    return Promise.reject(
-      new NotSupportedYetError(
-        `setVariable("${key}"): storing Variables (poekhali reads them from ${variableEnvName(key)})`,
-      ),
-    );
+  async setVariable(
+    key: string,
+    value: string,
+    description?: string | null,
+  ): Promise<void> {
+    checkKey(key);
+    await this.#variables(`setVariable("${key}")`).set(key, {
+      // A caller outside TypeScript's types may pass another JSON value: stored JSON-encoded, as the API stores it.
+      value: typeof value === "string" ? value : JSON.stringify(value),
+      description: description ?? null,
+    });
   }
 
-  deleteVariable(key: string): Promise<void> {
-    return Promise.reject(
-      new NotSupportedYetError(
-        `deleteVariable("${key}"): deleting Variables (poekhali reads them from ${variableEnvName(key)})`,
-      ),
-    );
+  async deleteVariable(key: string): Promise<void> {
+    checkKey(key);
+    await this.#variables(`deleteVariable("${key}")`).delete(key);
+  }
+
+  #variables(what: string): VariableStore {
+    const store = this.#source.variableStore;
+    if (!store)
+      throw new NotSupportedYetError(
+        `${what} outside a worker (no Variable store in this runtime)`,
+      );
+    return store;
   }
 
   async getXCom<T = unknown>(opts: GetXComOpts): Promise<T | null> {

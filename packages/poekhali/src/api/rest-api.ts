@@ -9,6 +9,7 @@ import { problem } from "./problem.js";
 import { runIdProblem } from "./run-id.js";
 import { openApiRoutes } from "./v2/openapi.js";
 import { v2Api } from "./v2/v2-api.js";
+import type { Variables } from "./variables.js";
 import type { DagSource } from "./v2/views.js";
 
 /** What the sandbox's emulators are reachable at (GET /api/v1/sandbox). */
@@ -37,6 +38,8 @@ export interface RestApiOptions {
   /** The DAGs folder and the file of each DAG (for v2's `fileloc`); the folder alone when not given. */
   readonly source?: DagSource;
   readonly sandbox?: SandboxInfo;
+  /** Airflow Variables, kept in Restate (`/api/v2/variables`). */
+  readonly variables: Variables;
   /** DAG files that failed to load, with the error, as Airflow's import errors. */
   readonly importErrors?: readonly {
     readonly path: string;
@@ -100,6 +103,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
       ready: options.ready,
       importErrors: options.importErrors ?? [],
       loadedAt,
+      variables: options.variables,
     }),
   );
   app.use("/api/v1/dags/:dag_id", findDag);

@@ -36,9 +36,9 @@ export class ApiClient {
     );
   }
 
-  /** GETs or POSTs JSON; a non-2xx answer becomes a {@link CommandFailed} with the API's detail. */
+  /** Sends a request, JSON in and out; a non-2xx answer becomes a {@link CommandFailed} with the API's detail. */
   async request<T>(
-    method: "GET" | "POST" | "PATCH",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     body?: unknown,
   ): Promise<T> {

@@ -18,13 +18,14 @@ import {
   telegramRouter,
 } from "@poekhali/telegram";
 import { AirtableHook, airtableServices } from "@poekhali/airtable";
-import { airflowXCom } from "@poekhali/core/airflow";
+import { airflowVariable, airflowXCom } from "@poekhali/core/airflow";
 import type { AirtableConfig, TelegramConfig } from "../config.js";
 import { versionPath } from "../versions/dag-versions.js";
 import { connectionsFrom } from "./connections.js";
 import { serveEndpoint } from "./serve-endpoint.js";
 import { RestateAdmin } from "../restate/restate-admin.js";
 import { runRestarts } from "./run-restarts.js";
+import { restateVariableStore } from "./variable-store.js";
 import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";
 
@@ -95,9 +96,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       options.log,
     ),
     airflowXCom,
+    airflowVariable,
   ];
   const xcomStore = restateXComStore(options.ingressUrl);
   const runs = ingressRunStarter(options.ingressUrl);
+  const variableStore = restateVariableStore(options.ingressUrl);
   // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches
   // request paths by their ending, so `/v/<hash>/invoke/...` reaches the code of that version.
   const endpoints = new Map(
@@ -106,7 +109,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       createEndpointHandler({
         services: [
           ...v.dags.map((d) =>
-            dagWorkflow(d, { connections, log: taskLog, xcomStore, runs }),
+            dagWorkflow(d, {
+              connections,
+              log: taskLog,
+              xcomStore,
+              variableStore,
+              runs,
+            }),
           ),
           ...shared,
           ...(options.extraServices ?? []),

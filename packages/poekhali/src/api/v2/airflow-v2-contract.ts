@@ -377,3 +377,17 @@ export const DAGTagCollectionResponse = z.strictObject({
   tags: z.array(z.string()),
   total_entries: z.int(),
 });
+
+/** VariableResponse (a value under a sensitive key is masked). */
+export const VariableResponse = z.strictObject({
+  key: z.string(),
+  value: z.string(),
+  description: nullable(z.string()),
+  is_encrypted: z.boolean(),
+  team_name: nullable(z.string()),
+});
+/** VariableCollectionResponse. */
+export const VariableCollectionResponse = z.strictObject({
+  variables: z.array(VariableResponse),
+  total_entries: z.int(),
+});

@@ -16,6 +16,7 @@ export type BodyName =
   | "PatchTaskInstanceBody"
   | "ClearTaskInstancesBody"
   | "TaskInstancesBatchBody"
+  | "VariableBody"
   | "LoginBody";
 
 /** One operation of the document: what a route reads and what it answers. */
@@ -76,6 +77,7 @@ const DAG = "/api/v2/dags/{dag_id}";
 const RUNS = `${DAG}/dagRuns`;
 const TIS = `${RUNS}/{dag_run_id}/taskInstances`;
 const TI = `${TIS}/{task_id}`;
+const VARIABLES = "/api/v2/variables";
 
 /** Every operation poekhali serves for Airflow 3's clients: `/api/v2` and the simple auth manager's `/auth/token`. */
 export const OPERATIONS: readonly Operation[] = [
@@ -474,5 +476,54 @@ export const OPERATIONS: readonly Operation[] = [
     },
     ok: { status: 200, of: ["XComResponseNative", "XComResponseString"] },
     errors: [400, 404, 422],
+  },
+  {
+    method: "get",
+    path: VARIABLES,
+    operationId: "get_variables",
+    summary: "List Variables (values of sensitive keys masked)",
+    tag: "Variable",
+    query: { ...page, ...orderBy("id"), variable_key_pattern: str },
+    ok: { status: 200, of: ["VariableCollectionResponse"] },
+    errors: [400, 422],
+  },
+  {
+    method: "post",
+    path: VARIABLES,
+    operationId: "post_variable",
+    summary: "Create a Variable (409 when the key exists)",
+    tag: "Variable",
+    body: "VariableBody",
+    ok: { status: 201, of: ["VariableResponse"] },
+    errors: [409, 422],
+  },
+  {
+    method: "get",
+    path: `${VARIABLES}/{variable_key}`,
+    operationId: "get_variable",
+    summary: "One Variable (its value masked when its key looks secret)",
+    tag: "Variable",
+    ok: { status: 200, of: ["VariableResponse"] },
+    errors: [404, 422],
+  },
+  {
+    method: "patch",
+    path: `${VARIABLES}/{variable_key}`,
+    operationId: "patch_variable",
+    summary: "Change a Variable's value or description",
+    tag: "Variable",
+    query: { update_mask: many(str) },
+    body: "VariableBody",
+    ok: { status: 200, of: ["VariableResponse"] },
+    errors: [400, 404, 422],
+  },
+  {
+    method: "delete",
+    path: `${VARIABLES}/{variable_key}`,
+    operationId: "delete_variable",
+    summary: "Delete a Variable",
+    tag: "Variable",
+    ok: { status: 204, of: [] },
+    errors: [404, 422],
   },
 ];

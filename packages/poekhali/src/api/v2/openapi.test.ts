@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ApiState } from "../api-state.js";
 import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
+import { Variables } from "../variables.js";
 import { gate } from "../gate.js";
 import * as contract from "./airflow-v2-contract.js";
 import { openApiRoutes, v2OpenApiDocument } from "./openapi.js";
@@ -40,6 +41,7 @@ describe("the OpenAPI document of /api/v2", () => {
       ready: () => true,
       importErrors: [],
       loadedAt: new Date().toISOString(),
+      variables: new Variables("http://127.0.0.1:1", {} as never),
     })
       .routes.filter((r) => r.method !== "ALL")
       .map((r) => shape(r.method, r.path));

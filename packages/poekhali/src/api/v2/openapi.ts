@@ -3,6 +3,7 @@ import { z } from "zod";
 import { loginBody } from "../auth/auth-routes.js";
 import * as contract from "./airflow-v2-contract.js";
 import { dagPatchBody } from "./dag-routes.js";
+import { variableBody } from "./variable-routes.js";
 import { VERSION } from "./meta-routes.js";
 import {
   OPERATIONS,
@@ -33,6 +34,7 @@ const BODIES: Record<BodyName, z.ZodType> = {
   PatchTaskInstanceBody: patchTaskInstanceBody,
   ClearTaskInstancesBody: clearTaskInstancesBody,
   TaskInstancesBatchBody: taskInstancesBatchBody,
+  VariableBody: variableBody,
   LoginBody: loginBody,
 };
 
@@ -229,7 +231,8 @@ export function v2OpenApiDocument(): OpenApiDocument {
     components: {
       schemas: {
         ...components(responseSchemas(), "output"),
-        ...components(BODIES, "input"),
+        // A body's any-JSON value refers to the contract's JsonValue, as a response's does.
+        ...components({ ...BODIES, JsonValue: contract.JsonValue }, "input"),
       },
       securitySchemes: {
         OAuth2PasswordBearer: {

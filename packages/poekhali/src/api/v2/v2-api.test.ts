@@ -21,6 +21,7 @@ import { ApiState } from "../api-state.js";
 import { signToken } from "../auth/jwt.js";
 import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
+import { Variables } from "../variables.js";
 import { gate } from "../gate.js";
 import { restApi } from "../rest-api.js";
 import { v2Api } from "./v2-api.js";
@@ -32,6 +33,11 @@ import {
   type RunRestarts,
 } from "../../worker/run-restarts.js";
 import * as v2 from "./airflow-v2-contract.js";
+import {
+  AIRFLOW_VARIABLE_NAME,
+  airflowVariable,
+  type AirflowVariableObject,
+} from "@poekhali/core/airflow";
 
 const echo = dag(
   {
@@ -109,6 +115,275 @@ type Answer = {
   body: unknown;
   headers: Headers;
 };
+
+// Before the block below: its last test checks that every /api/v2 route answered, these included.
+describe("/api/v2/variables keeps Airflow Variables in Restate, in Airflow 3's shapes", () => {
+  let restate: TemporaryRestate;
+  let web: Hono;
+
+  beforeAll(async () => {
+    restate = await startTemporaryRestate("poekhali-v2-variables-");
+    await restate.deploy([airflowVariable]);
+    web = webApp(restate, ApiState.open(restate.home), undefined);
+  }, 60_000);
+  afterAll(async () => {
+    await restate?.stop();
+  });
+
+  const ok = async <S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+    status = 200,
+  ): Promise<z.output<S>> => {
+    const res = await request(web, method, path, body);
+    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(
+      status,
+    );
+    return conform(schema, res.body);
+  };
+  const refused = async (
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+  ) => refusal(await request(web, method, path, body), status, path);
+  /** What the store holds, read past the API (and its masking). */
+  const stored = (key: string) =>
+    clients
+      .connect({ url: restate.ingress.url })
+      .objectClient<AirflowVariableObject>({ name: AIRFLOW_VARIABLE_NAME }, key)
+      .get();
+
+  it("creates (201), reads, and refuses a taken key (409) and an unknown one (404)", async () => {
+    const created = await ok(
+      v2.VariableResponse,
+      "POST",
+      "/api/v2/variables",
+      { key: "region", value: "north", description: "where we ship" },
+      201,
+    );
+    expect(created).toEqual({
+      key: "region",
+      value: "north",
+      description: "where we ship",
+      is_encrypted: false,
+      team_name: null,
+    });
+    expect(
+      await ok(v2.VariableResponse, "GET", "/api/v2/variables/region"),
+    ).toEqual(created);
+    // A value that is not a string is kept JSON-encoded, and answered as a string.
+    const limits = await ok(
+      v2.VariableResponse,
+      "POST",
+      "/api/v2/variables",
+      { key: "limits", value: { rows: 10, tags: ["a"] } },
+      201,
+    );
+    expect(limits.value).toBe('{"rows":10,"tags":["a"]}');
+    expect(limits.description).toBeNull();
+    expect(
+      await refused(409, "POST", "/api/v2/variables", {
+        key: "region",
+        value: "south",
+      }),
+    ).toBe("The Variable with key: `region` already exists");
+    expect((await stored("region"))?.value).toBe("north");
+    for (const method of ["GET", "PATCH", "DELETE"])
+      expect(
+        await refused(
+          404,
+          method,
+          "/api/v2/variables/no_such_key",
+          method === "PATCH" ? { key: "no_such_key", value: "x" } : undefined,
+        ),
+      ).toBe("The Variable with key: `no_such_key` was not found");
+  });
+
+  it("names a misspelt field, a key too long and a team in a body (422) and stores nothing", async () => {
+    const typo = await refused(422, "POST", "/api/v2/variables", {
+      key: "typo",
+      value: "v",
+      descripton: "misspelt",
+    });
+    expect(typo).toEqual([
+      {
+        loc: ["body", "descripton"],
+        msg: "Extra inputs are not permitted",
+        type: "extra_forbidden",
+        input: "misspelt",
+      },
+    ]);
+    const long = (await refused(422, "POST", "/api/v2/variables", {
+      key: "k".repeat(251),
+      value: "v",
+    })) as { loc: unknown; type: string }[];
+    expect(long[0]).toMatchObject({
+      loc: ["body", "key"],
+      type: "string_too_long",
+    });
+    const missing = (await refused(422, "POST", "/api/v2/variables", {
+      key: "no_value",
+    })) as { loc: unknown; type: string }[];
+    expect(missing[0]).toMatchObject({
+      loc: ["body", "value"],
+      type: "missing",
+    });
+    await refused(422, "POST", "/api/v2/variables", {
+      key: "teamed",
+      value: "v",
+      team_name: "blue",
+    });
+    for (const key of ["typo", "k".repeat(251), "no_value", "teamed"])
+      expect(await stored(key)).toBeNull();
+  });
+
+  it("masks the values of sensitive keys and fields in every answer, never in the store", async () => {
+    const secret = await ok(
+      v2.VariableResponse,
+      "POST",
+      "/api/v2/variables",
+      { key: "Warehouse-Password", value: "hunter2-hunter2" },
+      201,
+    );
+    expect(secret.value).toBe("***");
+    await ok(
+      v2.VariableResponse,
+      "POST",
+      "/api/v2/variables",
+      {
+        key: "warehouse",
+        value: { host: "db.example", api_key: "k-123456", port: 5432 },
+      },
+      201,
+    );
+    await ok(
+      v2.VariableResponse,
+      "POST",
+      "/api/v2/variables",
+      { key: "slack_token", value: 123456789 },
+      201,
+    );
+    const one = await ok(
+      v2.VariableResponse,
+      "GET",
+      "/api/v2/variables/warehouse",
+    );
+    expect(JSON.parse(one.value)).toEqual({
+      host: "db.example",
+      api_key: "***",
+      port: 5432,
+    });
+    const list = await ok(
+      v2.VariableCollectionResponse,
+      "GET",
+      "/api/v2/variables?variable_key_pattern=warehouse%20|%20token",
+    );
+    expect(
+      Object.fromEntries(list.variables.map((v) => [v.key, v.value])),
+    ).toEqual({
+      "Warehouse-Password": "***",
+      warehouse: JSON.stringify({
+        host: "db.example",
+        api_key: "***",
+        port: 5432,
+      }),
+      slack_token: '"***"',
+    });
+    expect(JSON.stringify(list)).not.toContain("hunter2");
+    expect(JSON.stringify(list)).not.toContain("k-123456");
+    expect(JSON.stringify(list)).not.toContain("123456789");
+    // Tasks read the real value: only answers are masked.
+    expect((await stored("Warehouse-Password"))?.value).toBe("hunter2-hunter2");
+  });
+
+  it("pages, orders and filters the list, counting every match", async () => {
+    for (const key of ["page_c", "page_a", "page_b"])
+      await ok(
+        v2.VariableResponse,
+        "POST",
+        "/api/v2/variables",
+        { key, value: key.toUpperCase() },
+        201,
+      );
+    const first = await ok(
+      v2.VariableCollectionResponse,
+      "GET",
+      "/api/v2/variables?variable_key_pattern=page_&order_by=-key&limit=2",
+    );
+    expect(first.total_entries).toBe(3);
+    expect(first.variables.map((v) => v.key)).toEqual(["page_c", "page_b"]);
+    const rest = await ok(
+      v2.VariableCollectionResponse,
+      "GET",
+      "/api/v2/variables?variable_key_pattern=page_&order_by=-key&limit=2&offset=2",
+    );
+    expect(rest.variables.map((v) => v.key)).toEqual(["page_a"]);
+    const all = await ok(
+      v2.VariableCollectionResponse,
+      "GET",
+      "/api/v2/variables",
+    );
+    expect(all.total_entries).toBe(all.variables.length);
+    expect(all.variables.map((v) => v.key)).toContain("region");
+    expect(await refused(400, "GET", "/api/v2/variables?order_by=value")).toBe(
+      "Ordering with 'value' is disallowed or the attribute does not exist on the model",
+    );
+    await refused(422, "GET", "/api/v2/variables?limit=-1");
+  });
+
+  it("patches the fields the body gives, narrowed by update_mask, and deletes (204)", async () => {
+    await ok(
+      v2.VariableResponse,
+      "POST",
+      "/api/v2/variables",
+      { key: "paths/with/slash", value: "v1", description: "first" },
+      201,
+    );
+    const path = `/api/v2/variables/${encodeURIComponent("paths/with/slash")}`;
+    const masked = await ok(
+      v2.VariableResponse,
+      "PATCH",
+      `${path}?update_mask=description`,
+      { key: "paths/with/slash", value: "ignored", description: "second" },
+    );
+    expect(masked).toMatchObject({ value: "v1", description: "second" });
+    const whole = await ok(v2.VariableResponse, "PATCH", path, {
+      key: "paths/with/slash",
+      value: 2,
+    });
+    // No description in the body: the description is kept.
+    expect(whole).toMatchObject({ value: "2", description: "second" });
+    expect(
+      await refused(400, "PATCH", path, { key: "other", value: "x" }),
+    ).toBe("Invalid body, key from request body doesn't match uri parameter");
+    expect(
+      String(
+        await refused(400, "PATCH", `${path}?update_mask=valeu`, {
+          key: "paths/with/slash",
+          value: "x",
+        }),
+      ),
+    ).toContain("Unknown field(s) in update_mask: 'valeu'");
+    await refused(400, "PATCH", `${path}?update_mask=key`, {
+      key: "paths/with/slash",
+      value: "x",
+    });
+    // An unknown key is a 404 before a bad mask is a 400, as in Airflow.
+    await refused(404, "PATCH", "/api/v2/variables/nope?update_mask=valeu", {
+      key: "nope",
+      value: "x",
+    });
+    expect((await stored("paths/with/slash"))?.value).toBe("2");
+    const res = await request(web, "DELETE", path);
+    expect(res.status).toBe(204);
+    expect(res.body).toBeNull();
+    await refused(404, "GET", path);
+    await refused(404, "DELETE", path);
+  });
+});
 
 describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => {
   let restate: TemporaryRestate;
@@ -1077,6 +1352,7 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
         runs: new DagRuns(restate.ingress, restate.server),
         ready: () => true,
         state,
+        variables: new Variables(restate.ingress.url, restate.server),
         importErrors: [
           { path: "/dags/a.ts", error: "SyntaxError: a" },
           { path: "/dags/b.ts", error: "Error: b" },
@@ -1171,6 +1447,7 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       ready: () => true,
       importErrors: [],
       loadedAt: new Date().toISOString(),
+      variables: new Variables(restate.ingress.url, restate.server),
     })
       .routes.filter((r) => r.method !== "ALL")
       .map((r) => `${r.method} ${r.path}`);
@@ -1477,6 +1754,7 @@ function webApp(
       runs: new DagRuns(restate.ingress, restate.server),
       ready: () => true,
       state,
+      variables: new Variables(restate.ingress.url, restate.server),
       source: {
         folder: "/dags",
         files: new Map(

@@ -5,6 +5,7 @@ import { metaRoutes } from "./meta-routes.js";
 import { runRoutes } from "./run-routes.js";
 import { taskInstanceRoutes } from "./task-instance-routes.js";
 import { V2Error, answerError } from "./v2-error.js";
+import { variableRoutes } from "./variable-routes.js";
 import type { V2Env, V2Options } from "./v2-options.js";
 import { xcomRoutes } from "./xcom-routes.js";
 
@@ -24,6 +25,7 @@ export function v2Api(options: V2Options): Hono<V2Env> {
   app.route("/", runRoutes(options));
   app.route("/", xcomRoutes(options));
   app.route("/", taskInstanceRoutes(options));
+  app.route("/", variableRoutes(options.variables));
   app.all("/api/v2/*", () => {
     throw new V2Error(404, "Not Found");
   });

@@ -1,6 +1,7 @@
 import type { Dag } from "@poekhali/core";
 import type { ApiState } from "../api-state.js";
 import type { DagRuns, RunSnapshot } from "../dag-runs.js";
+import type { Variables } from "../variables.js";
 import { V2Error } from "./v2-error.js";
 import type { DagSource, RunFacts } from "./views.js";
 
@@ -21,6 +22,8 @@ export interface V2Options {
   }[];
   /** When the DAGs folder was read: the time of every import error. */
   readonly loadedAt: string;
+  /** Airflow Variables, kept in Restate. */
+  readonly variables: Variables;
 }
 
 /** The DAG named in the path, or Airflow's 404. */

@@ -58,7 +58,10 @@ export function validationItems(
     }
     const found = at(input, issue.path);
     const value = echo(found);
-    const missing = issue.code === "invalid_type" && found === undefined;
+    // An absent field fails a union (any JSON) as it fails a plain type: pydantic calls both "missing".
+    const missing =
+      (issue.code === "invalid_type" || issue.code === "invalid_union") &&
+      found === undefined;
     const type = missing
       ? "missing"
       : issue.code === "invalid_type"
@@ -66,9 +69,13 @@ export function validationItems(
         : issue.code === "invalid_value"
           ? "enum"
           : issue.code === "too_small"
-            ? "greater_than_equal"
+            ? issue.origin === "string"
+              ? "string_too_short"
+              : "greater_than_equal"
             : issue.code === "too_big"
-              ? "less_than_equal"
+              ? issue.origin === "string"
+                ? "string_too_long"
+                : "less_than_equal"
               : "value_error";
     items.push({
       loc: [source, ...path],
