@@ -4,6 +4,7 @@ import { createEndpointHandler } from "@restatedev/restate-sdk";
 import type { EndpointOptions } from "@restatedev/restate-sdk";
 import {
   RestateIngress,
+  airflowHitl,
   dagWorkflow,
   type Dag,
   type TaskLogLine,
@@ -59,7 +60,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Serves every DAG's workflow and the Telegram router, and polls the bot's updates into Restate. */
+/** Serves every DAG's workflow, the Telegram router, the HITL requests object, and polls the bot's updates into Restate. */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
@@ -94,6 +95,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       options.log,
     ),
     airflowXCom,
+    airflowHitl,
   ];
   const xcomStore = restateXComStore(options.ingressUrl);
   // One endpoint per version: Restate pins each run to the deployment (URI) it started on, and the SDK matches

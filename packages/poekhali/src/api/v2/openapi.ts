@@ -21,6 +21,7 @@ import {
   patchTaskInstanceBody,
   taskInstancesBatchBody,
 } from "./task-instance-bodies.js";
+import { updateHitlDetailPayload } from "./hitl-bodies.js";
 import type { V2Env } from "./v2-options.js";
 
 /** The request bodies, as the routes parse them: the document describes exactly what they accept. */
@@ -34,6 +35,7 @@ const BODIES: Record<BodyName, z.ZodType> = {
   ClearTaskInstancesBody: clearTaskInstancesBody,
   TaskInstancesBatchBody: taskInstancesBatchBody,
   LoginBody: loginBody,
+  UpdateHITLDetailPayload: updateHitlDetailPayload,
 };
 
 const REASONS: Record<number, string> = {
