@@ -244,7 +244,7 @@ export function hitl<
   return make({
     kind: "choice",
     subject: spec.subject,
-    body: (spec.body ?? undefined),
+    body: spec.body ?? undefined,
     options: Object.freeze([...(options as string[])]),
     defaults:
       defaults === undefined
@@ -287,7 +287,7 @@ export function approval<
   return make({
     kind: "approval",
     subject: spec.subject,
-    body: (spec.body ?? undefined),
+    body: spec.body ?? undefined,
     options: Object.freeze(["Approve", "Reject"]),
     defaults: defaults === undefined ? undefined : Object.freeze([defaults]),
     multiple: false,
