@@ -174,6 +174,23 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
       return entry?.closed ? entry : undefined;
     });
     expect(late.closed).toBe("cancelled");
+    // The other channels hear that the request closed unanswered, and why.
+    expect(
+      await eventually("the listener to hear the close", async () => {
+        const seen = await clients
+          .connect({ url: stack.ingress.url })
+          .objectClient<typeof listener>(
+            { name: "hitl_test_listener" },
+            "deploy",
+          )
+          .seen();
+        return seen?.run_id === "core_2" ? seen : undefined;
+      }),
+    ).toMatchObject({
+      task_id: "sign_off",
+      response: null,
+      closed: "cancelled",
+    });
     expect(
       await hitlOf("core_2").answer({
         task_id: "sign_off",

@@ -33,12 +33,22 @@ function decide(
   const { request } = entry;
   ctx.set<HITLEntry>(hitlStateKey(request.task_id), { ...entry, response });
   if (wake) ctx.resolveAwakeable(request.trigger_id, response);
+  tell(ctx, request, { response });
+}
+
+/** Tells each channel the request names what became of it (one journaled message each). */
+function tell(
+  ctx: restate.ObjectContext,
+  request: HITLRequest,
+  outcome: { response: HITLResponse } | { closed: HITLClosedReason },
+): void {
   const [dagId = "", runId = ""] = JSON.parse(ctx.key) as string[];
   const decision: HITLDecision = {
     dag_id: dagId,
     run_id: runId,
     task_id: request.task_id,
-    response,
+    response: null,
+    ...outcome,
   };
   for (const target of request.notify ?? [])
     ctx.genericSend({
@@ -121,6 +131,7 @@ export const airflowHitl = restate.object({
           }
         }
         ctx.set<HITLEntry>(key, { ...entry, closed: close.reason });
+        tell(ctx, entry.request, { closed: close.reason });
         return null;
       },
     ),

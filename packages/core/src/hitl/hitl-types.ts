@@ -60,12 +60,14 @@ export interface HITLEntry {
   readonly closed: HITLClosedReason | null;
 }
 
-/** What a channel told to hear of a decision gets. */
+/** What a channel told to hear of a decision gets: the answer taken, or why the request closed without one. */
 export interface HITLDecision {
   readonly dag_id: string;
   readonly run_id: string;
   readonly task_id: string;
-  readonly response: HITLResponse;
+  readonly response: HITLResponse | null;
+  /** Set when the request closed without an answer (timed out without defaults, the run cancelled or failed). */
+  readonly closed?: HITLClosedReason;
 }
 
 /** An answer given through a channel: the options chosen, the form's values, and who gave it. */
