@@ -298,6 +298,12 @@ describe("tasks that wait for a person (Airflow's hitl/approval), answered over 
     expect(await states("lapsed_choice", "lapsed_1")).toEqual({
       pick: "failed",
     });
+    // The worker's log says why (the run's kept log holds tries' steps, not the timeout's).
+    await eventually("the worker to log the timeout", () =>
+      app
+        .output()
+        .includes("lapsed_choice/lapsed_1/pick#1 error: Response timed out"),
+    );
     const late = await api(
       "PATCH",
       detailPath("lapsed_choice", "lapsed_1", "pick"),

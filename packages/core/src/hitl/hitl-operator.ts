@@ -79,7 +79,8 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   readonly assignedUsers: readonly HITLUser[];
   readonly params: Readonly<Record<string, HITLParam>>;
   readonly notify: readonly DeferTarget[];
-  // The object key of the run a park belongs to, by its resolved arguments: lastWord and release are given only those.
+  // The object key of the run a park belongs to, by its resolved arguments: lastWord and release are given only those
+  // (the runner hands them the object it gave defer; e2e/hitl.e2e.test.ts's timeout with defaults fails if it stops).
   readonly #keys = new WeakMap<object, string>();
 
   protected constructor(
@@ -205,6 +206,14 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
       { service: AIRFLOW_HITL_NAME, handler: "close", key },
       { ...close },
     );
+  }
+
+  /** Reached only when no answer and no defaults came in time: the task then fails, as Airflow's does. */
+  override onTimeout(_args: HITLArgs, context: TaskContext): Promise<void> {
+    context.log.error(
+      "Response timed out: nobody answered, and the request has no defaults",
+    );
+    return Promise.resolve();
   }
 
   override eventTime(event: Json): string | null {
