@@ -71,6 +71,36 @@ export {
   resolveArgs,
 } from "./xcom.js";
 export type { TaskContext, TaskLogger } from "./context.js";
+
+// People in the loop (Airflow's HITLOperator and ApprovalOperator)
+export {
+  HITLOperator,
+  HITLTask,
+  type HITLArgs,
+  type HITLOperatorOptions,
+  type HITLTaskOptions,
+} from "./hitl/hitl-operator.js";
+export {
+  ApprovalOperator,
+  APPROVE,
+  REJECT,
+  type ApprovalOperatorOptions,
+} from "./hitl/approval-operator.js";
+export {
+  hitlObjectKey,
+  type HITLAnswer,
+  type HITLAnswerResult,
+  type HITLDecision,
+  type HITLEntry,
+  type HITLParam,
+  type HITLRefusal,
+  type HITLRequest,
+  type HITLResponse,
+  type HITLResult,
+  type HITLUser,
+} from "./hitl/hitl-types.js";
+export { checkAnswer, isAssigned } from "./hitl/hitl-answer.js";
+export { checkParamValue } from "./hitl/param-schema.js";
 export type { XComStore, XComLocator } from "./xcom-store.js";
 export {
   MAX_VARIABLE_KEY_LENGTH,
@@ -87,6 +117,13 @@ export {
   type DagRunResult,
 } from "./workflow.js";
 export { DagRunner } from "./dag-runner.js";
+export {
+  airflowHitl,
+  AIRFLOW_HITL,
+  AIRFLOW_HITL_NAME,
+  type AirflowHitlObject,
+  type HITLClose,
+} from "./hitl/hitl-object.js";
 export { closest } from "./closest.js";
 export {
   clearTasks,

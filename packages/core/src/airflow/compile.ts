@@ -16,6 +16,8 @@ import {
   type DagRecords,
 } from "./dag.js";
 import { isTaskGroupRef, isTaskRef } from "./nodes.js";
+import { compileHitlTask } from "./hitl/compile-hitl.js";
+import { isHITLTask } from "./hitl/spec.js";
 import { RunTaskClient } from "./task-client.js";
 import { runInTaskScope } from "./task-scope.js";
 
@@ -52,6 +54,15 @@ const IGNORED_TASK_OPTIONS = [
   "executor",
   "maxActiveTisPerDag",
   "maxActiveTisPerDagrun",
+] as const;
+
+// Options a task waiting for a person does not act on, as in Airflow (executionTimeout is not enforced there either).
+const HITL_IGNORED_OPTIONS = [
+  "retries",
+  "retryDelay",
+  "retryExponentialBackoff",
+  "maxRetryDelay",
+  "executionTimeout",
 ] as const;
 
 /**
@@ -122,6 +133,25 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
         for (const id of upstream.get(taskId) ?? [])
           args[`${UPSTREAM}${id}`] = new XComArg(id);
         const s = task.spec;
+        const fn = task.fn;
+        if (isHITLTask(fn)) {
+          for (const option of HITL_IGNORED_OPTIONS)
+            if (s[option] !== undefined)
+              warnings.push(
+                `DAG "${sdk.dagId}": option "${option}" of task "${taskId}" is ignored: a task waiting for a person is not retried, and its wait ends at responseTimeout`,
+              );
+          made.set(
+            taskId,
+            compileHitlTask(
+              taskId,
+              fn,
+              args as never,
+              UPSTREAM,
+              s.triggerRule as TriggerRule | undefined,
+            ),
+          );
+          continue;
+        }
         const decides = records.branches.get(taskId);
         const Operator = decides
           ? deciderOperator(records, taskId, decides, downstream)
@@ -191,7 +221,7 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
               params: context.params,
             };
             return runInTaskScope({ ctx, client }, async () => {
-              const value: unknown = await task.fn(inputs as never);
+              const value: unknown = await fn(inputs as never);
               if (decides) return decision(taskId, decides, value);
               // Airflow pushes no XCom for `undefined`; a poekhali task always has an output, so it is null.
               return (value === undefined ? null : value) as Json;

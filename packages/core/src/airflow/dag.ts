@@ -20,6 +20,7 @@ import {
   type TaskSpec,
 } from "./task-spec.js";
 import type { JsonValue } from "./task-client.js";
+import { isHITLTask, type HITLResult, type HITLTask } from "./hitl/spec.js";
 
 /** A task handler: takes one object of named arguments; `getContext()` and `getClient()` reach the runtime. */
 export type TaskFunction<TArgs = void, TReturn = unknown> = (
@@ -35,7 +36,8 @@ export interface TaskGroupOptions {
 /** One task as declared: its handler, its options, and (once called) its inputs. */
 export interface TaskRecord {
   readonly ref: TaskRef;
-  readonly fn: TaskFunction<never>;
+  /** The handler, or the request of a task made by `hitl(...)`/`approval(...)`. */
+  readonly fn: TaskFunction<never> | HITLTask<never>;
   readonly spec: TaskSpec;
   inputs?: Readonly<Record<string, TaskRef | Json>>;
   /** Set for `dag.triggerDagRun(...)`: the task starts a run of another DAG instead of calling a handler. */
@@ -204,6 +206,12 @@ export class Dag {
     return [...dagRecords(this).tasks.keys()];
   }
 
+  /** Declares a task that waits for a person (`hitl(...)`, `approval(...)`); it needs an id. */
+  task<TArgs extends object | void = void>(
+    taskId: string,
+    operator: HITLTask<TArgs>,
+    options?: TaskOptions,
+  ): TaskFactory<TArgs, HITLResult>;
   /** Declares a task and returns the factory that places it: call it once with the task's inputs. */
   task<TArgs extends object | void = void, TReturn = unknown>(
     taskId: string,
@@ -217,7 +225,8 @@ export class Dag {
   ): TaskFactory<TArgs, TReturn>;
   task<TArgs extends object | void, TReturn>(
     idOrHandler: string | TaskFunction<TArgs, TReturn>,
-    handlerOrOptions?: TaskFunction<TArgs, TReturn> | TaskOptions,
+    handlerOrOptions?:
+      TaskFunction<TArgs, TReturn> | HITLTask<TArgs> | TaskOptions,
     options?: TaskOptions,
   ): TaskFactory<TArgs, TReturn> {
     return this.#addTask(undefined, idOrHandler, handlerOrOptions, options);
@@ -362,12 +371,21 @@ export class Dag {
   #addTask<TArgs extends object | void, TReturn>(
     groupId: string | undefined,
     idOrHandler: string | TaskFunction<TArgs, TReturn>,
-    handlerOrOptions?: TaskFunction<TArgs, TReturn> | TaskOptions,
+    handlerOrOptions?:
+      TaskFunction<TArgs, TReturn> | HITLTask<TArgs> | TaskOptions,
     maybeOptions?: TaskOptions,
   ): TaskFactory<TArgs, TReturn> {
     const idGiven = typeof idOrHandler === "string";
-    const handler = idGiven ? handlerOrOptions : idOrHandler;
+    const given = idGiven ? handlerOrOptions : idOrHandler;
     const options = (idGiven ? maybeOptions : handlerOrOptions) ?? {};
+    const hitlTask = isHITLTask(given) ? given : undefined;
+    if (hitlTask && !idGiven)
+      this.#fail(
+        'a task waiting for a person needs an id: dag.task("sign_off", approval({ subject: "..." }))',
+      );
+    // A HITL task has no handler of its own: it runs as poekhali's HITL operator (see compile.ts).
+    const handler = (hitlTask ? () => undefined : given) as
+      TaskFunction<TArgs, TReturn> | TaskOptions | undefined;
     if (typeof handler !== "function")
       this.#fail(
         `the handler of task "${idGiven ? idOrHandler : "?"}" must be a function`,
@@ -391,7 +409,7 @@ export class Dag {
       this.#fail(
         `task id "${declared}" must be letters, digits, '_' or '-' (a group adds the "." prefix)`,
       );
-    if (handler.length > 1)
+    if (!hitlTask && handler.length > 1)
       this.#fail(
         `the handler of task "${declared}" declares ${handler.length} parameters; a handler takes one object of named arguments`,
       );
@@ -410,7 +428,7 @@ export class Dag {
     const ref = this.#taskRef(taskId);
     records.tasks.set(taskId, {
       ref,
-      fn: handler,
+      fn: hitlTask ?? handler,
       spec: Object.freeze({ ...options }),
     });
     if (groupId !== undefined)
@@ -491,7 +509,7 @@ export class Dag {
       groupId: fullId,
       task: (
         idOrHandler: string | TaskFunction<never>,
-        handlerOrOptions?: TaskFunction<never> | TaskOptions,
+        handlerOrOptions?: TaskFunction<never> | HITLTask<never> | TaskOptions,
         options?: TaskOptions,
       ) => this.#addTask(fullId, idOrHandler, handlerOrOptions, options),
       taskGroup: (child: string, childOptions?: TaskGroupOptions) =>

@@ -1,5 +1,6 @@
 import type { TaskGroupOptions } from "./dag.js";
 import type { TaskOptions } from "./task-spec.js";
+import type { HITLResult, HITLTask } from "./hitl/spec.js";
 
 // Keyed on a global symbol, so a node made by one copy of this module is still known to another (see task-scope.ts).
 const NODE = Symbol.for("poekhali.airflow.node");
@@ -32,6 +33,12 @@ export interface TaskGroupRef extends Node {
   readonly dagId: string;
   /** The group's id, with its enclosing groups' prefix. */
   readonly groupId: string;
+  /** Declares a task waiting for a person in this group; its id becomes `<groupId>.<taskId>`. */
+  task<TArgs extends object | void = void>(
+    taskId: string,
+    operator: HITLTask<TArgs>,
+    options?: TaskOptions,
+  ): TaskFactory<TArgs, HITLResult>;
   /** Declares a task in this group; its id becomes `<groupId>.<taskId>`. */
   task<TArgs extends object | void = void, TReturn = unknown>(
     taskId: string,

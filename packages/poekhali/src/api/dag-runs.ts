@@ -15,6 +15,7 @@ import {
   type RestateIngress,
   type TaskInstance,
 } from "@poekhali/core";
+import { HitlRequests } from "./hitl-requests.js";
 
 /** A run as the REST API shows it (Airflow's DAGRun). */
 export interface DagRunView {
@@ -94,10 +95,20 @@ const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** Triggers and reads DAG runs: each run is one Restate workflow keyed by its `dag_run_id`. */
 export class DagRuns {
+  #hitl: HitlRequests | undefined;
+
   constructor(
     private readonly ingress: RestateIngress,
     private readonly introspection: Introspection,
   ) {}
+
+  /** The runs' requests to people (human-in-the-loop tasks) and their answers. */
+  get hitl(): HitlRequests {
+    return (this.#hitl ??= new HitlRequests(
+      this.ingress.url,
+      this.introspection,
+    ));
+  }
 
   /** Starts a run; throws {@link RunExistsError} when the id was used before. */
   async trigger(

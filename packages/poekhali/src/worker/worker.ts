@@ -4,6 +4,7 @@ import { createEndpointHandler } from "@restatedev/restate-sdk";
 import type { EndpointOptions } from "@restatedev/restate-sdk";
 import {
   RestateIngress,
+  airflowHitl,
   dagWorkflow,
   type Dag,
   type TaskLogLine,
@@ -61,7 +62,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Serves every DAG's workflow and the Telegram router, and polls the bot's updates into Restate. */
+/** Serves every DAG's workflow, the Telegram router, the HITL requests object, and polls the bot's updates into Restate. */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
@@ -97,6 +98,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     ),
     airflowXCom,
     airflowVariable,
+    airflowHitl,
   ];
   const xcomStore = restateXComStore(options.ingressUrl);
   const runs = ingressRunStarter(options.ingressUrl);

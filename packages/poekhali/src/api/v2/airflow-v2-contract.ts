@@ -391,3 +391,34 @@ export const VariableCollectionResponse = z.strictObject({
   variables: z.array(VariableResponse),
   total_entries: z.int(),
 });
+/** HITLUser. */
+export const HITLUser = z.strictObject({ id: z.string(), name: z.string() });
+/** HITLDetail. */
+export const HITLDetail = z.strictObject({
+  task_instance: TaskInstanceResponse,
+  options: z.array(z.string()).min(1),
+  subject: z.string(),
+  body: nullable(z.string()),
+  defaults: nullable(z.array(z.string())),
+  multiple: z.boolean().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  assigned_users: z.array(HITLUser).optional(),
+  created_at: dateTime,
+  responded_by_user: nullable(HITLUser),
+  responded_at: nullable(dateTime),
+  chosen_options: nullable(z.array(z.string())),
+  params_input: z.record(z.string(), z.unknown()).optional(),
+  response_received: z.boolean().optional(),
+});
+/** HITLDetailCollection. */
+export const HITLDetailCollection = z.strictObject({
+  hitl_details: z.array(HITLDetail),
+  total_entries: z.int(),
+});
+/** HITLDetailResponse. */
+export const HITLDetailResponse = z.strictObject({
+  responded_by: HITLUser,
+  responded_at: dateTime,
+  chosen_options: z.array(z.string()).min(1),
+  params_input: z.record(z.string(), z.unknown()).optional(),
+});

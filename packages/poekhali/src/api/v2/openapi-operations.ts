@@ -17,7 +17,8 @@ export type BodyName =
   | "ClearTaskInstancesBody"
   | "TaskInstancesBatchBody"
   | "VariableBody"
-  | "LoginBody";
+  | "LoginBody"
+  | "UpdateHITLDetailPayload";
 
 /** One operation of the document: what a route reads and what it answers. */
 export interface Operation {
@@ -525,5 +526,52 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "Variable",
     ok: { status: 204, of: [] },
     errors: [404, 422],
+  },
+  {
+    method: "get",
+    path: `${RUNS}/{dag_run_id}/hitlDetails`,
+    operationId: "get_hitl_details",
+    summary:
+      "Requests of tasks waiting for a person, answered or not (`~` for any DAG or run)",
+    tag: "Task Instance",
+    query: {
+      ...page,
+      ...orderBy("ti_id"),
+      dag_id_pattern: str,
+      task_id: str,
+      task_id_pattern: str,
+      map_index: int,
+      state: many(str),
+      response_received: bool,
+      responded_by_user_id: many(str),
+      responded_by_user_name: many(str),
+      subject_search: str,
+      body_search: str,
+      ...ranges(["created_at"], dateTime),
+    },
+    ok: { status: 200, of: ["HITLDetailCollection"] },
+    errors: [400, 404, 422],
+  },
+  {
+    method: "get",
+    path: `${TI}/{map_index}/hitlDetails`,
+    operationId: "get_hitl_detail",
+    summary: "A task's request to a person, and the answer once given",
+    tag: "Task Instance",
+    pathSchemas: { map_index: int },
+    ok: { status: 200, of: ["HITLDetail"] },
+    errors: [404, 422],
+  },
+  {
+    method: "patch",
+    path: `${TI}/{map_index}/hitlDetails`,
+    operationId: "update_hitl_detail",
+    summary:
+      "Answer a task's request: the first valid answer wakes the task; a second is a 409",
+    tag: "Task Instance",
+    pathSchemas: { map_index: int },
+    body: "UpdateHITLDetailPayload",
+    ok: { status: 200, of: ["HITLDetailResponse"] },
+    errors: [404, 409, 422],
   },
 ];

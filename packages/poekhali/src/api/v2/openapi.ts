@@ -22,6 +22,7 @@ import {
   patchTaskInstanceBody,
   taskInstancesBatchBody,
 } from "./task-instance-bodies.js";
+import { updateHitlDetailPayload } from "./hitl-bodies.js";
 import type { V2Env } from "./v2-options.js";
 
 /** The request bodies, as the routes parse them: the document describes exactly what they accept. */
@@ -36,6 +37,7 @@ const BODIES: Record<BodyName, z.ZodType> = {
   TaskInstancesBatchBody: taskInstancesBatchBody,
   VariableBody: variableBody,
   LoginBody: loginBody,
+  UpdateHITLDetailPayload: updateHitlDetailPayload,
 };
 
 const REASONS: Record<number, string> = {

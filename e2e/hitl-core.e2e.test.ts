@@ -1,0 +1,203 @@
+import "@poekhali/core";
+import * as restate from "@restatedev/restate-sdk";
+import * as clients from "@restatedev/restate-sdk-clients";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  AIRFLOW_HITL,
+  ApprovalOperator,
+  HITLOperator,
+  StaticConnections,
+  airflowHitl,
+  dag,
+  dagWorkflow,
+  hitlObjectKey,
+  task,
+  template,
+  type HITLDecision,
+  type HITLResult,
+} from "@poekhali/core";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../packages/poekhali/src/restate/temporary-restate.js";
+import { dagRunClient, taskStatesOf } from "./dag-run-client.js";
+import { eventually } from "./harness.js";
+
+/** Another channel (as a chat would be) that hears each decision. */
+const listener = restate.object({
+  name: "hitl_test_listener",
+  handlers: {
+    decided: async (ctx: restate.ObjectContext, decision: HITLDecision) => {
+      ctx.set("decision", decision);
+      await Promise.resolve();
+    },
+    seen: restate.handlers.object.shared(
+      async (ctx: restate.ObjectSharedContext) =>
+        (await ctx.get<HITLDecision>("decision")) ?? null,
+    ),
+  },
+});
+
+/** poekhali's own dag() API: an approval whose subject comes from the params, then a choice that reads it. */
+const deploy = dag(
+  {
+    id: "hitl_core_deploy",
+    schedule: null,
+    params: z.object({ service: z.string().default("billing") }),
+  },
+  ({ params }) => {
+    const signOff = new ApprovalOperator({
+      taskId: "sign_off",
+      subject: template(({ s }: { s: string }) => `Deploy ${s}?`, {
+        s: params.service,
+      }),
+      notify: [
+        { service: "hitl_test_listener", handler: "decided", key: "deploy" },
+      ],
+    });
+    const where = new HITLOperator({
+      taskId: "where",
+      subject: "Which region first?",
+      options: ["eu", "us"],
+    }).after(signOff);
+    task(
+      { taskId: "go" },
+      ({ a, w }: { a: HITLResult | null; w: HITLResult }) =>
+        `${a?.respondedByUser?.name ?? "?"}: ${w.chosenOptions.join(",")}`,
+      { a: signOff.output, w: where.output },
+    );
+  },
+);
+
+describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl object", () => {
+  let stack: TemporaryRestate;
+  const runs = dagRunClient(() => stack.ingress);
+  const hitlOf = (runId: string) =>
+    clients
+      .connect({ url: stack.ingress.url })
+      .objectClient(AIRFLOW_HITL, hitlObjectKey("hitl_core_deploy", runId));
+
+  beforeAll(async () => {
+    stack = await startTemporaryRestate("poekhali-hitl-core-");
+    await stack.deploy([
+      dagWorkflow(deploy, { connections: new StaticConnections([]) }),
+      airflowHitl,
+      listener,
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const waiting = (runId: string, taskId: string) =>
+    eventually(`${taskId} of ${runId} to wait for input`, async () => {
+      const s = await runs.status("hitl_core_deploy", runId);
+      const entry = await hitlOf(runId).entry({ task_id: taskId });
+      return s && taskStatesOf(s)[taskId] === "awaiting_input" && entry
+        ? entry
+        : undefined;
+    });
+
+  it("asks, takes one answer per request from any channel, tells the other channels, and goes on", async () => {
+    await runs.start("hitl_core_deploy", "core_1", { service: "search" });
+    const asked = await waiting("core_1", "sign_off");
+    expect(asked.request).toMatchObject({
+      subject: "Deploy search?",
+      options: ["Approve", "Reject"],
+    });
+    const telegramUser = { id: "1001", name: "anna" };
+    const first = await hitlOf("core_1").answer({
+      task_id: "sign_off",
+      chosen_options: ["Approve"],
+      user: telegramUser,
+      channel: "telegram",
+    });
+    expect(first.ok).toBe(true);
+    const second = await hitlOf("core_1").answer({
+      task_id: "sign_off",
+      chosen_options: ["Reject"],
+      user: { id: "admin", name: "admin" },
+      channel: "api",
+    });
+    expect(second).toMatchObject({ ok: false, status: 409 });
+    const heard = await eventually(
+      "the listener to hear the decision",
+      async () =>
+        await clients
+          .connect({ url: stack.ingress.url })
+          .objectClient<typeof listener>(
+            { name: "hitl_test_listener" },
+            "deploy",
+          )
+          .seen(),
+    );
+    expect(heard).toMatchObject({
+      dag_id: "hitl_core_deploy",
+      run_id: "core_1",
+      task_id: "sign_off",
+      response: { chosen_options: ["Approve"], channel: "telegram" },
+    });
+
+    await waiting("core_1", "where");
+    await hitlOf("core_1").answer({
+      task_id: "where",
+      chosen_options: ["us"],
+      user: telegramUser,
+      channel: "telegram",
+    });
+    const done = await runs.finished("hitl_core_deploy", "core_1");
+    expect(taskStatesOf(done)).toEqual({
+      sign_off: "success",
+      where: "success",
+      go: "success",
+    });
+    expect(
+      await stack.ingress.call<{ value: unknown }>(
+        { service: "hitl_core_deploy", handler: "xcom", key: "core_1" },
+        { task_id: "go" },
+      ),
+    ).toEqual({ value: "anna: us" });
+  });
+
+  it("refuses answers once the run that waited is cancelled", async () => {
+    await runs.start("hitl_core_deploy", "core_2");
+    await waiting("core_2", "sign_off");
+    const [row] = await stack.server.query<{ id: string }>(
+      "SELECT id FROM sys_invocation WHERE target_service_name = 'hitl_core_deploy' AND target_service_key = 'core_2' AND status != 'completed'",
+    );
+    await stack.server.cancel(row?.id ?? "");
+    const ended = await runs.finished("hitl_core_deploy", "core_2");
+    expect(taskStatesOf(ended).sign_off).toBe("failed");
+    const late = await eventually("the object to hear the cancel", async () => {
+      const entry = await hitlOf("core_2").entry({ task_id: "sign_off" });
+      return entry?.closed ? entry : undefined;
+    });
+    expect(late.closed).toBe("cancelled");
+    // The other channels hear that the request closed unanswered, and why.
+    expect(
+      await eventually("the listener to hear the close", async () => {
+        const seen = await clients
+          .connect({ url: stack.ingress.url })
+          .objectClient<typeof listener>(
+            { name: "hitl_test_listener" },
+            "deploy",
+          )
+          .seen();
+        return seen?.run_id === "core_2" ? seen : undefined;
+      }),
+    ).toMatchObject({
+      task_id: "sign_off",
+      response: null,
+      closed: "cancelled",
+    });
+    expect(
+      await hitlOf("core_2").answer({
+        task_id: "sign_off",
+        chosen_options: ["Approve"],
+        user: { id: "admin", name: "admin" },
+        channel: "api",
+      }),
+    ).toMatchObject({ ok: false, status: 409 });
+  });
+});
