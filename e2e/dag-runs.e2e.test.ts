@@ -487,6 +487,10 @@ describe("DAG runs on a real restate-server", () => {
       return r[0]?.status === "completed" ? r : undefined;
     });
     expect(rows[0]?.completion_failure).toContain("key");
-    expect(await status("t_waits", "bad")).toBeNull();
+    // Kept as a failed run with its conf, so a reader (the API, a task that started it) sees it ended; no task ran.
+    const kept = await status("t_waits", "bad");
+    expect(kept?.dag_run).toMatchObject({ state: "failed", conf: { key: 5 } });
+    expect(kept?.dag_run.end_date).not.toBeNull();
+    expect(kept?.task_instances).toEqual([]);
   });
 });
