@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import * as v2 from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, startApp, type AppUnderTest } from "./harness.js";
+import { withToken } from "./v2-answer.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -95,17 +96,11 @@ async function call<S extends z.ZodType>(
   path: string,
   body?: unknown,
 ): Promise<z.output<S>> {
-  const res = await fetch(`${app.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  expect(res.status, `${method} ${path}: ${text}`).toBe(200);
-  return schema.parse(JSON.parse(text));
+  const res = await withToken(app, token, method, path, body);
+  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(
+    200,
+  );
+  return schema.parse(res.body);
 }
 
 describe("a DAG file written for Apache Airflow's TypeScript SDK, in `poekhali up`'s DAGs folder", () => {

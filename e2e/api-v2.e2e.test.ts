@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import * as v2 from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, startApp, type AppUnderTest } from "./harness.js";
+import { withToken } from "./v2-answer.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -31,19 +32,12 @@ async function call<S extends z.ZodType>(
   body?: unknown,
   status = 200,
 ): Promise<z.output<S>> {
-  const res = await fetch(`${app.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  expect(res.status, `${method} ${path}: ${text}`).toBe(status);
-  if (status >= 400)
-    expect(res.headers.get("content-type")).toBe("application/json");
-  return schema.parse(text ? JSON.parse(text) : null);
+  const res = await withToken(app, token, method, path, body);
+  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(
+    status,
+  );
+  if (status >= 400) expect(res.type).toBe("application/json");
+  return schema.parse(res.body);
 }
 
 describe("/api/v2 of a running `poekhali up`, as Airflow 3's clients use it", () => {

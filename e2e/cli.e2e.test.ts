@@ -1,33 +1,10 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli } from "./cli-process.js";
 import { startApp, type AppUnderTest } from "./harness.js";
 import { cancelRun, sandboxOf, sensorsParked, trigger } from "./sandbox.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-
-/** Runs the CLI to its end; returns its exit code and what it printed. */
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, "packages/poekhali/bin/poekhali.js"), ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("exit", (code) => resolve({ code, out, err }));
-  });
-}
 
 describe("the poekhali CLI without a running app", () => {
   // Nothing listens here: these verbs read the DAGs folder, as Airflow's read the DAG bag.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import * as v2 from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { alive, eventually, startApp, type AppUnderTest } from "./harness.js";
+import { withToken } from "./v2-answer.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -23,21 +24,16 @@ describe("tasks that wait for a person (Airflow's hitl/approval), answered over 
   let token = "";
 
   /** Calls the API with the bearer token; returns the status and the parsed body. */
-  async function api(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${app.url}${path}`, {
+  const api = async (method: string, path: string, body?: unknown) => {
+    const { status, body: answer } = await withToken(
+      app,
+      token,
       method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  }
+      path,
+      body,
+    );
+    return { status, body: answer };
+  };
 
   /** A 200 answer, checked against Airflow's schema. */
   async function ok<S extends z.ZodType>(

@@ -37,3 +37,27 @@ export async function v2Get<S extends z.ZodType>(
 ): Promise<z.infer<S>> {
   return v2Body(`GET ${path}`, schema, await app.json<unknown>(path, init));
 }
+
+/** Calls the app as Airflow's clients do: a bearer token, a JSON body; returns the status and the parsed body. */
+export async function withToken(
+  app: AppUnderTest,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; type: string | null; body: unknown }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    body: text ? (JSON.parse(text) as unknown) : null,
+  };
+}

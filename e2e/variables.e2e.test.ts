@@ -1,10 +1,11 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli } from "./cli-process.js";
 import type { z } from "zod";
 import * as v2 from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, startApp, type AppUnderTest } from "./harness.js";
+import { withToken } from "./v2-answer.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PASSWORD = "e2e-variables-secret";
@@ -35,29 +36,6 @@ const write = dag.task("write", async () => {
 
 write().after(read());
 `;
-
-/** Runs the CLI to its end against the app; returns its exit code and what it printed. */
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, "packages/poekhali/bin/poekhali.js"), ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("exit", (code) => resolve({ code, out, err }));
-  });
-}
 
 describe("Airflow Variables: the CLI and the API set them, tasks read and write them", () => {
   // Inside the repository, so that the DAG file resolves the SDK's specifier as a project's would.
@@ -96,17 +74,12 @@ describe("Airflow Variables: the CLI and the API set them, tasks read and write 
     path: string,
     body?: unknown,
   ): Promise<z.output<S>> => {
-    const res = await fetch(`${app.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-    return schema.parse(JSON.parse(text));
+    const res = await withToken(app, token, method, path, body);
+    expect(
+      res.status,
+      `${method} ${path}: ${JSON.stringify(res.body)}`,
+    ).toBeLessThan(300);
+    return schema.parse(res.body);
   };
 
   it("sets, gets, lists and deletes with `poekhali variables`, as `airflow variables` does", async () => {
