@@ -223,5 +223,26 @@ describe("a DAG file written for Apache Airflow's TypeScript SDK, in `poekhali u
       `${path}/taskInstances/announce/xcomEntries/return_value`,
     );
     expect(announced.value).toBe("total 13 records null");
+    // What summarize wrote with setXCom is an XCom of its own, listed beside its return_value and readable by key.
+    const entries = await call(
+      app,
+      token,
+      v2.XComCollectionResponse,
+      "GET",
+      `${path}/taskInstances/summarize/xcomEntries`,
+    );
+    expect(entries.xcom_entries.map((e) => e.key).sort()).toEqual([
+      "region_total",
+      "return_value",
+    ]);
+    expect(entries.total_entries).toBe(2);
+    const keyed = await call(
+      app,
+      token,
+      v2.XComResponseNative,
+      "GET",
+      `${path}/taskInstances/summarize/xcomEntries/region_total`,
+    );
+    expect(keyed).toMatchObject({ key: "region_total", value: 13 });
   });
 });

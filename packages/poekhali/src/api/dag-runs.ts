@@ -1,4 +1,5 @@
 import * as clients from "@restatedev/restate-sdk-clients";
+import { AIRFLOW_XCOM_NAME, xcomObjectKey } from "@poekhali/core/airflow";
 import {
   RUN_RESTARTS_NAME,
   runRestartsKey,
@@ -360,6 +361,56 @@ export class DagRuns {
       });
     if (!answer.restarted) throw new RunChangeRefused(answer.reason);
     return true;
+  }
+
+  /**
+   * The XComs tasks wrote under a key of their own (the SDK's `setXCom`), kept by the `airflow_xcom` object, of these
+   * DAGs' runs (or of the one run `runId`).
+   */
+  async keyedXComs(
+    dagIds: readonly string[],
+    runId?: string,
+  ): Promise<
+    {
+      dag_id: string;
+      run_id: string;
+      task_id: string;
+      key: string;
+      value: Json;
+    }[]
+  > {
+    if (dagIds.length === 0) return [];
+    const oneRun =
+      runId !== undefined && dagIds.length === 1
+        ? ` AND service_key = ${sql(xcomObjectKey(dagIds[0] ?? "", runId))}`
+        : "";
+    const rows = await this.introspection.query<{
+      service_key: string;
+      key: string;
+      value_utf8: string | null;
+    }>(
+      `SELECT service_key, key, value_utf8 FROM state WHERE service_name = ${sql(AIRFLOW_XCOM_NAME)}${oneRun}`,
+    );
+    return rows.flatMap((row) => {
+      const [dagId, run] = JSON.parse(row.service_key) as [string, string];
+      const cut = row.key.indexOf("\u0000");
+      if (
+        !dagIds.includes(dagId) ||
+        (runId !== undefined && run !== runId) ||
+        cut < 0 ||
+        row.value_utf8 === null
+      )
+        return [];
+      return [
+        {
+          dag_id: dagId,
+          run_id: run,
+          task_id: row.key.slice(0, cut),
+          key: row.key.slice(cut + 1),
+          value: JSON.parse(row.value_utf8) as Json,
+        },
+      ];
+    });
   }
 
   /** Whether Restate answers a query: the API's "metadatabase". */

@@ -342,10 +342,11 @@ export function xcomResponse(
   facts: RunFacts,
   ti: TaskInstance | undefined,
   taskId: string,
+  key = "return_value",
 ) {
   const run = dagRunResponse(dag, facts);
   return {
-    key: "return_value",
+    key,
     timestamp: ti?.end_date ?? run.run_after,
     logical_date: run.logical_date,
     map_index: -1,

@@ -22,7 +22,8 @@ const RETURN_VALUE = "return_value";
 
 /**
  * XComs under `…/taskInstances/{task_id}/xcomEntries` (`~` for any DAG, run or task): the list and one entry by key.
- * A poekhali task keeps one XCom, its output, under Airflow's key `return_value`.
+ * A task's output is its XCom `return_value`; tasks of Airflow's TypeScript SDK may write more under keys of their
+ * own (`setXCom`), kept by the `airflow_xcom` object.
  */
 export function xcomRoutes(options: V2Options): Hono<V2Env> {
   const app = new Hono<V2Env>();
@@ -53,7 +54,14 @@ export function xcomRoutes(options: V2Options): Hono<V2Env> {
       dags.map((d) => d.id),
       runId === "~" ? undefined : runId,
     );
-    const entries = outputs.flatMap((o) => {
+    const keyed = await options.runs.keyedXComs(
+      dags.map((d) => d.id),
+      runId === "~" ? undefined : runId,
+    );
+    const entries = [
+      ...outputs.map((o) => ({ ...o, key: RETURN_VALUE })),
+      ...keyed,
+    ].flatMap((o) => {
       const run = runs.find(
         (r) => r.dag.id === o.dag_id && r.snapshot.run_id === o.run_id,
       );
@@ -61,7 +69,7 @@ export function xcomRoutes(options: V2Options): Hono<V2Env> {
       const ti = taskInstancesOf(run.dag, run.snapshot).find(
         (t) => t.task_id === o.task_id,
       );
-      return [xcomResponse(run.dag, run, ti, o.task_id)];
+      return [xcomResponse(run.dag, run, ti, o.task_id, o.key)];
     });
     const kept = entries.filter(
       (e) =>
@@ -99,9 +107,14 @@ export function xcomRoutes(options: V2Options): Hono<V2Env> {
       404,
       `XCom entry with key: \`${key}\` not found`,
     );
-    if (key !== RETURN_VALUE || mapIndex !== -1 || !dag.task(taskId))
-      throw notFound;
-    const found = await options.runs.xcom(dag, runId, taskId);
+    if (mapIndex !== -1 || !dag.task(taskId)) throw notFound;
+    // A task's output is its `return_value`; any other key is one a task wrote with the SDK's setXCom.
+    const found =
+      key === RETURN_VALUE
+        ? await options.runs.xcom(dag, runId, taskId)
+        : ((await options.runs.keyedXComs([dag.id], runId)).find(
+            (x) => x.task_id === taskId && x.key === key,
+          ) ?? null);
     if (!found) throw notFound;
     const ti = taskInstancesOf(dag, run.snapshot).find(
       (t) => t.task_id === taskId,
@@ -113,7 +126,7 @@ export function xcomRoutes(options: V2Options): Hono<V2Env> {
           ? found.value
           : JSON.stringify(found.value)
       : found.value;
-    return c.json({ ...xcomResponse(dag, run, ti, taskId), value });
+    return c.json({ ...xcomResponse(dag, run, ti, taskId, key), value });
   });
 
   return app;
