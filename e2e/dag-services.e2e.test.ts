@@ -18,7 +18,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 // A user's deferrable sensor and its event source, in one DAG file: the file exports the object that wakes it.
 const DOORBELL = `import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
-import { DeferrableSensor, dag, task, type Args, type BaseSensorOptions, type DeferContext } from "@poekhali/core";
+import { DeferrableSensor, dag, handlerTarget, task, type Args, type BaseSensorOptions, type DeferContext } from "@poekhali/core";
 
 export const doorbell = restate.object({
   name: "user_doorbell",
@@ -41,7 +41,7 @@ class WaitForRing extends DeferrableSensor<{ door: string }, { visitor: string }
     super(options, { door: options.door });
   }
   override defer(args: { door: string }, context: DeferContext): void {
-    context.send({ service: doorbell.name, handler: "watch", key: args.door }, context.triggerId);
+    context.send(handlerTarget(doorbell, "watch", args.door), context.triggerId);
   }
   override complete(event: { visitor: string }): string {
     return event.visitor;
