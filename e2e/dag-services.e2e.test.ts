@@ -8,7 +8,10 @@ import {
 import { join } from "node:path";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImportErrorCollectionResponse } from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
+import {
+  ImportErrorCollectionResponse,
+  XComResponseNative,
+} from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { eventually, startApp, type AppUnderTest } from "./harness.js";
 import { runState, taskStates, trigger } from "./sandbox.js";
 import { v2Get } from "./v2-answer.js";
@@ -114,6 +117,12 @@ describe("Restate services a DAG file exports", () => {
       "success",
       "success",
     ]);
+    const greeting = await v2Get(
+      app,
+      `/api/v2/dags/user_visitors/dagRuns/${runId}/taskInstances/greet/xcomEntries/return_value`,
+      XComResponseNative,
+    );
+    expect(greeting.value).toBe("hello, Маша");
   });
 
   it("refuses a service named like one of poekhali's, as an import error, and starts anyway", async () => {
