@@ -1,10 +1,16 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import { StaticConnections, dagWorkflow, type Dag } from "@poekhali/core";
+import {
+  StaticConnections,
+  dagWorkflow,
+  handlerTarget,
+  type Dag,
+} from "@poekhali/core";
 import {
   AirtableHook,
   WRITER_NAME,
   airtableServices,
+  type AirtableWriter,
   type AirtableWriterOptions,
   type WriterStatus,
 } from "@poekhali/airtable";
@@ -17,6 +23,9 @@ import {
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { dagRunClient } from "./dag-run-client.js";
+
+// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** Where the Airtable side of a stack lives. */
 export interface AirtableTarget {
@@ -110,11 +119,7 @@ export async function startAirtableStack(
     logs,
     ...dagRunClient(() => ingress),
     writer: () =>
-      ingress.call<WriterStatus>({
-        service: WRITER_NAME,
-        handler: "stats",
-        key: base.id,
-      }),
+      ingress.call<WriterStatus>(handlerTarget(Writer, "stats", base.id)),
     rows: () => airtable.records(base.id, "tg_actions"),
     /** Every request the emulator answered for the base, with its status. */
     calls: () => airtable.calls(base.id),

@@ -180,3 +180,6 @@ export {
   type IngressTarget,
   type SendAccepted,
 } from "./ingress.js";
+
+// Naming another Restate handler, from a sensor or through the ingress, checked by the compiler
+export { handlerTarget, type HandlerTarget } from "./handler-target.js";

@@ -93,10 +93,92 @@ describe("loadDags", () => {
     ]);
   });
 
+  it("collects the Restate services DAG files export, and refuses a name taken by another file, a DAG or poekhali", async () => {
+    const own = join(folder, "services");
+    mkdirSync(own);
+    const object = (name: string) =>
+      `restate.object({ name: "${name}", handlers: { fire: async (ctx: restate.ObjectContext) => { ctx.clear("x"); } } })`;
+    const head = [
+      'import * as restate from "@restatedev/restate-sdk";',
+      'import { dag, task } from "@poekhali/core";',
+    ];
+    writeFileSync(
+      join(own, "a_events.ts"),
+      [
+        ...head,
+        `export const events = ${object("my_events")};`,
+        'export const pings = restate.service({ name: "my_pings", handlers: { ping: async () => "pong" } });',
+        'export const flow = restate.workflow({ name: "my_flow", handlers: { run: async () => 1 } });',
+        'export const uses = dag({ id: "uses_events", schedule: null }, () => { task({ taskId: "t" }, () => 1, {}); });',
+        "",
+      ].join("\n"),
+    );
+    // Re-exporting the same definition is no clash.
+    writeFileSync(
+      join(own, "b_reexport.ts"),
+      'export { events } from "./a_events.js";\n',
+    );
+    writeFileSync(
+      join(own, "c_twice.ts"),
+      [
+        ...head,
+        `export const again = ${object("my_events")};`,
+        'export const fine = dag({ id: "c_fine", schedule: null }, () => { task({ taskId: "t" }, () => 1, {}); });',
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(own, "d_dag_id.ts"),
+      [...head, `export const clash = ${object("uses_events")};`, ""].join(
+        "\n",
+      ),
+    );
+    writeFileSync(
+      join(own, "e_ours.ts"),
+      [...head, `export const router = ${object("telegram_router")};`, ""].join(
+        "\n",
+      ),
+    );
+    writeFileSync(
+      join(own, "f_dag_named_like_service.ts"),
+      [
+        ...head,
+        'export const d = dag({ id: "my_pings", schedule: null }, () => { task({ taskId: "t" }, () => 1, {}); });',
+        "",
+      ].join("\n"),
+    );
+    const { dags, services, errors } = await loadDags(own);
+    expect([...dags.keys()]).toEqual(["uses_events"]);
+    expect([...services.keys()]).toEqual(["my_events", "my_pings", "my_flow"]);
+    expect(errors).toEqual([
+      {
+        path: join(own, "c_twice.ts"),
+        error:
+          'Restate service "my_events" is exported by a_events.ts and by c_twice.ts; rename one of them',
+      },
+      {
+        path: join(own, "d_dag_id.ts"),
+        error:
+          'Restate service "uses_events" exported by d_dag_id.ts has the id of a DAG of a_events.ts; rename one of them',
+      },
+      {
+        path: join(own, "e_ours.ts"),
+        error:
+          'Restate service "telegram_router" exported by e_ours.ts has the name of one of poekhali\'s own services; rename it',
+      },
+      {
+        path: join(own, "f_dag_named_like_service.ts"),
+        error:
+          'DAG "my_pings" of f_dag_named_like_service.ts has the name of a Restate service exported by a_events.ts; rename one of them',
+      },
+    ]);
+  });
+
   it("finds nothing, without failing, in a folder that does not exist", async () => {
     expect(await loadDags(join(folder, "missing"))).toEqual({
       dags: new Map(),
       files: new Map(),
+      services: new Map(),
       errors: [],
       warnings: [],
     });

@@ -4,6 +4,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Dag } from "@poekhali/core";
 import { collectAirflowDags, compileAirflowDag } from "@poekhali/core/airflow";
+import { OWN_SERVICE_NAMES } from "./own-services.js";
+import {
+  isRestateDefinition,
+  type RestateDefinition,
+} from "./restate-definition.js";
 
 /** A DAG file that could not be loaded, and why. */
 export interface DagImportError {
@@ -16,6 +21,8 @@ export interface LoadedDags {
   readonly dags: ReadonlyMap<string, Dag>;
   /** The file name (in the folder) each DAG was loaded from, by DAG id. */
   readonly files: ReadonlyMap<string, string>;
+  /** The Restate services, objects and workflows the files export (a deferrable sensor's event source), by name. */
+  readonly services: ReadonlyMap<string, RestateDefinition>;
   readonly errors: readonly DagImportError[];
   /** What a DAG declares that poekhali accepts but does not act on, one line per feature, naming the DAG. */
   readonly warnings: readonly string[];
@@ -47,12 +54,16 @@ function registerAirflowSdkHooks(): void {
 
 /**
  * Imports every module in the folder and collects its DAGs: those it exports made with `dag()`, and every `Dag` of
- * Airflow's TypeScript SDK constructed or served while it loads. A broken file is reported, the rest load.
+ * Airflow's TypeScript SDK constructed or served while it loads; and the Restate services it exports, for the worker
+ * to serve beside them. A broken file is reported, the rest load.
  */
 export async function loadDags(folder: string): Promise<LoadedDags> {
   registerAirflowSdkHooks();
   const dags = new Map<string, Dag>();
   const files = new Map<string, string>();
+  const services = new Map<string, RestateDefinition>();
+  // The file each service came from, to name both files when another one exports the same name.
+  const serviceFiles = new Map<string, string>();
   const isDag = (value: unknown): value is Dag => value instanceof Dag;
   const errors: DagImportError[] = [];
   const warnings: string[] = [];
@@ -86,9 +97,18 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
           throw new Error(`DAG id "${value.id}" is defined twice`);
         staged.set(value.id, value);
       }
+      const stagedServices = stageServices(
+        name,
+        Object.values(loaded.value).filter(isRestateDefinition),
+        { dags, files, staged, services, serviceFiles },
+      );
       for (const [id, value] of staged) {
         dags.set(id, value);
         if (!files.has(id)) files.set(id, name);
+      }
+      for (const [serviceName, definition] of stagedServices) {
+        services.set(serviceName, definition);
+        if (!serviceFiles.has(serviceName)) serviceFiles.set(serviceName, name);
       }
       for (const [sdkDag, dag] of fromSdk) compiled.set(sdkDag, dag);
       warnings.push(...fileWarnings);
@@ -99,5 +119,60 @@ export async function loadDags(folder: string): Promise<LoadedDags> {
       });
     }
   }
-  return { dags, files, errors, warnings };
+  return { dags, files, services, errors, warnings };
+}
+
+/**
+ * The Restate definitions a file exports, by name; throws naming both files when a name is taken by another file's
+ * service or DAG (a DAG is a Restate workflow of its id), or by one of poekhali's own services.
+ */
+function stageServices(
+  file: string,
+  exported: readonly RestateDefinition[],
+  known: {
+    readonly dags: ReadonlyMap<string, Dag>;
+    readonly files: ReadonlyMap<string, string>;
+    readonly staged: ReadonlyMap<string, Dag>;
+    readonly services: ReadonlyMap<string, RestateDefinition>;
+    readonly serviceFiles: ReadonlyMap<string, string>;
+  },
+): Map<string, RestateDefinition> {
+  const staged = new Map<string, RestateDefinition>();
+  for (const definition of exported) {
+    const { name } = definition;
+    if (OWN_SERVICE_NAMES.has(name))
+      throw new Error(
+        `Restate service "${name}" exported by ${file} has the name of one of poekhali's own services; rename it`,
+      );
+    if (known.staged.has(name))
+      throw new Error(
+        `Restate service "${name}" exported by ${file} has the id of a DAG of ${file}; rename one of them`,
+      );
+    const dagFile = known.dags.has(name) ? known.files.get(name) : undefined;
+    if (dagFile !== undefined)
+      throw new Error(
+        `Restate service "${name}" exported by ${file} has the id of a DAG of ${dagFile}; rename one of them`,
+      );
+    // One definition exported by two files (one imports it from the other) is one service.
+    const other = known.services.get(name);
+    if (other !== undefined && other !== definition)
+      throw new Error(
+        `Restate service "${name}" is exported by ${known.serviceFiles.get(name) ?? "another file"} and by ${file}; rename one of them`,
+      );
+    const twin = staged.get(name);
+    if (twin !== undefined && twin !== definition)
+      throw new Error(
+        `Restate service "${name}" is exported twice by ${file}; rename one of them`,
+      );
+    staged.set(name, definition);
+  }
+  // A DAG of this file whose id is a service another file exports.
+  for (const id of known.staged.keys()) {
+    const serviceFile = known.serviceFiles.get(id);
+    if (serviceFile !== undefined)
+      throw new Error(
+        `DAG "${id}" of ${file} has the name of a Restate service exported by ${serviceFile}; rename one of them`,
+      );
+  }
+  return staged;
 }

@@ -1,5 +1,6 @@
 import {
   DeferrableSensor,
+  handlerTarget,
   type Arg,
   type BaseSensorOptions,
   type DeferContext,
@@ -14,7 +15,11 @@ import {
   type SchemaRequest,
   type SchemaResult,
 } from "../writers/writer-protocol.js";
+import type { AirtableWriter } from "../writers/airtable-writer.js";
 import { writeTarget } from "./write-target.js";
+
+// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** Arguments of {@link AirtableSchemaCheckOperator}. */
 export interface SchemaCheckArgs {
@@ -72,10 +77,7 @@ export class AirtableSchemaCheckOperator extends DeferrableSensor<
         ]),
       ),
     };
-    context.send(
-      { service: WRITER_NAME, handler: "enqueue", key: baseId },
-      { ...request },
-    );
+    context.send(handlerTarget(Writer, "enqueue", baseId), { ...request });
   }
 
   override complete(event: SchemaResult): SchemaCheckResult {

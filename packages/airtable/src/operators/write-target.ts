@@ -1,12 +1,20 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import type { DeferContext, TaskContext } from "@poekhali/core";
+import {
+  handlerTarget,
+  type DeferContext,
+  type TaskContext,
+} from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
 import {
   WRITER_NAME,
   type WriteMode,
   type WriteRequest,
 } from "../writers/writer-protocol.js";
+import type { AirtableWriter } from "../writers/airtable-writer.js";
+
+// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** Where a task writes: the base from its connection, the table given or the connection's. */
 export function writeTarget(
@@ -45,8 +53,5 @@ export function enqueueWrite(
     records,
     mode,
   };
-  context.send(
-    { service: WRITER_NAME, handler: "enqueue", key: target.baseId },
-    { ...request },
-  );
+  context.send(handlerTarget(Writer, "enqueue", target.baseId), { ...request });
 }

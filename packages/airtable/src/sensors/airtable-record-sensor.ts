@@ -1,5 +1,6 @@
 import {
   DeferrableSensor,
+  handlerTarget,
   toMillis,
   type Args,
   type BaseSensorOptions,
@@ -9,7 +10,14 @@ import {
 import type { AirtableRecord } from "../hooks/airtable-types.js";
 import { writeTarget } from "../operators/write-target.js";
 import type { FindResult } from "../writers/writer-protocol.js";
-import { RECORD_WATCH_NAME, type RecordWatch } from "./record-watch.js";
+import {
+  RECORD_WATCH_NAME,
+  type AirtableRecordWatch,
+  type RecordWatch,
+} from "./record-watch.js";
+
+// A typed stand-in for the record watch's definition: its handler names are checked against the watch's.
+const Watch: AirtableRecordWatch = { name: RECORD_WATCH_NAME };
 
 /** Arguments of {@link AirtableRecordSensor}. */
 export interface RecordSensorArgs {
@@ -68,10 +76,7 @@ export class AirtableRecordSensor extends DeferrableSensor<
       poke_interval_ms: toMillis(this.pokeInterval),
       timeout_ms: this.#timeoutMs,
     };
-    context.send(
-      { service: RECORD_WATCH_NAME, handler: "watch" },
-      { ...watch },
-    );
+    context.send(handlerTarget(Watch, "watch"), { ...watch });
   }
 
   override complete(event: FindResult): AirtableRecord {

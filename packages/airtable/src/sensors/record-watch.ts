@@ -5,6 +5,10 @@ import {
   type FindRequest,
   type FindResult,
 } from "../writers/writer-protocol.js";
+import type { AirtableWriter } from "../writers/airtable-writer.js";
+
+// A typed stand-in for the writer's definition: the call below is checked against the writer's handlers.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** The record watch's Restate name. */
 export const RECORD_WATCH_NAME = "airtable_record_watch";
@@ -47,13 +51,7 @@ export function airtableRecordWatch() {
               table: watch.table,
               formula: watch.formula,
             };
-            ctx.genericSend({
-              service: WRITER_NAME,
-              method: "enqueue",
-              key: watch.base_id,
-              parameter: find,
-              inputSerde: restate.serde.json,
-            });
+            ctx.objectSendClient(Writer, watch.base_id).enqueue(find);
             let found: FindResult;
             try {
               found = await reply.promise;

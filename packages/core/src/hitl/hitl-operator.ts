@@ -10,7 +10,8 @@ import {
 } from "../sensor.js";
 import type { BaseTaskOptions } from "../task.js";
 import { template, type Arg, type Args } from "../xcom.js";
-import { AIRFLOW_HITL_NAME, type HITLClose } from "./hitl-object.js";
+import { handlerTarget } from "../handler-target.js";
+import { AIRFLOW_HITL, type HITLClose } from "./hitl-object.js";
 import {
   hitlObjectKey,
   type HITLParam,
@@ -181,7 +182,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
       ...(this.notify.length > 0 && { notify: [...this.notify] }),
     };
     context.send(
-      { service: AIRFLOW_HITL_NAME, handler: "request", key },
+      handlerTarget(AIRFLOW_HITL, "request", key),
       request as unknown as Json,
     );
   }
@@ -192,7 +193,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
     if (key === undefined) return null;
     const close: HITLClose = { task_id: this.taskId, reason: "timeout" };
     return {
-      target: { service: AIRFLOW_HITL_NAME, handler: "close", key },
+      target: handlerTarget(AIRFLOW_HITL, "close", key),
       payload: { ...close },
     };
   }
@@ -202,10 +203,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
     const key = this.#keys.get(args);
     if (key === undefined) return;
     const close: HITLClose = { task_id: this.taskId, reason: context.reason };
-    context.send(
-      { service: AIRFLOW_HITL_NAME, handler: "close", key },
-      { ...close },
-    );
+    context.send(handlerTarget(AIRFLOW_HITL, "close", key), { ...close });
   }
 
   /** Reached only when no answer and no defaults came in time: the task then fails, as Airflow's does. */

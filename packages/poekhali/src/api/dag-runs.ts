@@ -6,7 +6,7 @@ import {
   type RunRestarts,
 } from "../worker/run-restarts.js";
 import {
-  IngressError,
+  type DagWorkflow,
   type Json,
   type RunResume,
   type Dag,
@@ -94,14 +94,35 @@ interface InvocationRow {
 
 const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
+/** A typed stand-in for a DAG's workflow definition: one per DAG id, all with the handlers of `dagWorkflow`. */
+const workflowOf = (dag: Dag): DagWorkflow => ({ name: dag.id });
+
+/** Null when Restate answers 404 (no such run, or no such handler state yet), else the answer. */
+async function unlessMissing<T>(answer: PromiseLike<T>): Promise<T | null> {
+  try {
+    return (await answer) ?? null;
+  } catch (error) {
+    if (error instanceof clients.HttpCallError && error.status === 404)
+      return null;
+    throw error;
+  }
+}
+
 /** Triggers and reads DAG runs: each run is one Restate workflow keyed by its `dag_run_id`. */
 export class DagRuns {
   #hitl: HitlRequests | undefined;
+  readonly #clients: clients.Ingress;
 
   constructor(
     private readonly ingress: RestateIngress,
     private readonly introspection: Introspection,
-  ) {}
+  ) {
+    this.#clients = clients.connect({ url: ingress.url });
+  }
+
+  #run(dag: Dag, runId: string) {
+    return this.#clients.workflowClient(workflowOf(dag), runId);
+  }
 
   /** The runs' requests to people (human-in-the-loop tasks) and their answers. */
   get hitl(): HitlRequests {
@@ -119,13 +140,10 @@ export class DagRuns {
     /** ISO 8601: what the run's tasks see as its logical date (else when it starts). */
     logicalDate?: string,
   ): Promise<DagRunView> {
-    const accepted = await this.ingress.send(
-      { service: dag.id, handler: "run", key: runId },
-      {
-        conf: conf as never,
-        ...(logicalDate === undefined ? {} : { logical_date: logicalDate }),
-      },
-    );
+    const accepted = await this.#run(dag, runId).workflowSubmit({
+      conf,
+      ...(logicalDate === undefined ? {} : { logical_date: logicalDate }),
+    });
     if (accepted.status === "PreviouslyAccepted")
       throw new RunExistsError(
         `DAG run "${runId}" of DAG "${dag.id}" already exists`,
@@ -181,15 +199,7 @@ export class DagRuns {
     runId: string,
     taskId: string,
   ): Promise<{ value: unknown } | null> {
-    try {
-      return await this.ingress.call<{ value: unknown } | null>(
-        { service: dag.id, handler: "xcom", key: runId },
-        { task_id: taskId },
-      );
-    } catch (error) {
-      if (error instanceof IngressError && error.status === 404) return null;
-      throw error;
-    }
+    return unlessMissing(this.#run(dag, runId).xcom({ task_id: taskId }));
   }
 
   /** A task try's kept log lines, or null when the run, task or try has none. */
@@ -199,15 +209,9 @@ export class DagRuns {
     taskId: string,
     tryNumber: number,
   ): Promise<string[] | null> {
-    try {
-      return await this.ingress.call<string[] | null>(
-        { service: dag.id, handler: "logs", key: runId },
-        { task_id: taskId, try_number: tryNumber },
-      );
-    } catch (error) {
-      if (error instanceof IngressError && error.status === 404) return null;
-      throw error;
-    }
+    return unlessMissing(
+      this.#run(dag, runId).logs({ task_id: taskId, try_number: tryNumber }),
+    );
   }
 
   /** Cancels a queued or running run: its sensor stops waiting and the run ends failed. False when it had ended. */
@@ -434,16 +438,7 @@ export class DagRuns {
   }
 
   async #status(dag: Dag, runId: string): Promise<DagRunStatus | null> {
-    try {
-      return await this.ingress.call<DagRunStatus | null>({
-        service: dag.id,
-        handler: "status",
-        key: runId,
-      });
-    } catch (error) {
-      if (error instanceof IngressError && error.status === 404) return null;
-      throw error;
-    }
+    return unlessMissing(this.#run(dag, runId).status());
   }
 
   #invocations(dag: Dag, where: string, limit = 1): Promise<InvocationRow[]> {

@@ -15,9 +15,13 @@ const wanted = process.env.POEKHALI_DAG_VERSIONS
   : [snapshotDags(config.dagsFolder)];
 const versions: ServedVersion[] = [];
 for (const version of wanted) {
-  const { dags, errors } = await loadDags(version.folder);
+  const { dags, services, errors } = await loadDags(version.folder);
   for (const e of errors) log(`could not load ${e.path}: ${e.error}`);
-  versions.push({ hash: version.hash, dags: [...dags.values()] });
+  versions.push({
+    hash: version.hash,
+    dags: [...dags.values()],
+    services: [...services.values()],
+  });
 }
 const worker = await startWorker({
   versions,

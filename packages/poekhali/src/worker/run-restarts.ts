@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
-import type { DagRunInput, RestateIngress } from "@poekhali/core";
+import {
+  handlerTarget,
+  type DagRunInput,
+  type DagWorkflow,
+  type RestateIngress,
+} from "@poekhali/core";
 import type { RestateAdmin } from "../restate/restate-admin.js";
 
 /** The Restate name of the object that starts finished runs again. */
@@ -118,9 +123,11 @@ async function startAgain(
   request: RestartRequest,
 ): Promise<string> {
   const deadline = Date.now() + FREE_KEY_MS;
+  // A typed stand-in for the DAG's workflow: every DAG's has the handlers of `dagWorkflow`.
+  const run: DagWorkflow = { name: request.dag_id };
   for (;;) {
     const accepted = await ingress.send(
-      { service: request.dag_id, handler: "run", key: request.run_id },
+      handlerTarget(run, "run", request.run_id),
       request.input as never,
     );
     if (accepted.status === "Accepted") return accepted.invocationId;

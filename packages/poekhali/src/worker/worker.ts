@@ -29,11 +29,15 @@ import { runRestarts } from "./run-restarts.js";
 import { restateVariableStore } from "./variable-store.js";
 import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";
+import { OWN_SERVICE_NAMES } from "../own-services.js";
+import type { RestateDefinition } from "../restate-definition.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
   readonly hash: string;
   readonly dags: readonly Dag[];
+  /** The Restate services this version's DAG files export (see `loadDags`), served beside its DAGs. */
+  readonly services?: readonly RestateDefinition[];
 }
 
 /** What a worker serves and talks to. */
@@ -62,7 +66,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Serves every DAG's workflow, the Telegram router, the HITL requests object, and polls the bot's updates into Restate. */
+/** Serves every DAG's workflow, the DAG files' own services, the Telegram router, the HITL requests object, and polls the bot's updates into Restate. */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
@@ -100,6 +104,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     airflowVariable,
     airflowHitl,
   ];
+  // The DAG loader refuses DAG files' services named like these: a service of ours missing from the list would let
+  // a DAG file's service of the same name replace it without a word.
+  const unlisted = shared.filter((s) => !OWN_SERVICE_NAMES.has(s.name));
+  if (unlisted.length > 0)
+    throw new Error(
+      `OWN_SERVICE_NAMES lacks ${unlisted.map((s) => s.name).join(", ")}`,
+    );
   const xcomStore = restateXComStore(options.ingressUrl);
   const runs = ingressRunStarter(options.ingressUrl);
   const variableStore = restateVariableStore(options.ingressUrl);
@@ -120,6 +131,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
             }),
           ),
           ...shared,
+          // Definitions a DAG file made with its own copy of the SDK have the same shape; the endpoint reads only it.
+          ...((v.services ?? []) as EndpointOptions["services"]),
           ...(options.extraServices ?? []),
         ],
       }),

@@ -1,5 +1,6 @@
 import {
   BaseOperator,
+  handlerTarget,
   type Args,
   type BaseOperatorOptions,
   type OperatorReleaseContext,
@@ -12,7 +13,11 @@ import {
   callbackData,
   type SentButton,
 } from "../updates/press.js";
+import type { TelegramRouter } from "../updates/router.js";
 import { ROUTER_NAME, type Close } from "../updates/watch.js";
+
+// A typed stand-in for the router's definition: its handler names are checked against the router's.
+const Router: TelegramRouter = { name: ROUTER_NAME };
 
 /** Arguments of {@link SendButtonOperator}. */
 export interface SendButtonArgs {
@@ -103,11 +108,11 @@ export class SendButtonOperator extends BaseOperator<
       text: null,
     };
     context.send(
-      {
-        service: ROUTER_NAME,
-        handler: "close",
-        key: buttonKey(hook.botId, chatId, buttonRef(nonceOf(hook, context))),
-      },
+      handlerTarget(
+        Router,
+        "close",
+        buttonKey(hook.botId, chatId, buttonRef(nonceOf(hook, context))),
+      ),
       { ...close },
     );
   }

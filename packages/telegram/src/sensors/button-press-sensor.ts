@@ -1,5 +1,6 @@
 import {
   DeferrableSensor,
+  handlerTarget,
   type Args,
   type BaseSensorOptions,
   type DeferContext,
@@ -11,7 +12,11 @@ import {
   type ButtonPress,
   type SentButton,
 } from "../updates/press.js";
+import type { TelegramRouter } from "../updates/router.js";
 import { ROUTER_NAME, type Close, type Watch } from "../updates/watch.js";
+
+// A typed stand-in for the router's definition: its handler names are checked against the router's.
+const Router: TelegramRouter = { name: ROUTER_NAME };
 
 /** Arguments of {@link ButtonPressSensor}. */
 export interface ButtonPressArgs {
@@ -130,9 +135,9 @@ function closeOf(args: ButtonPressArgs, reason: Close["reason"]): Close {
 }
 
 function routerOf(message: SentButton, handler: "watch" | "close") {
-  return {
-    service: ROUTER_NAME,
+  return handlerTarget(
+    Router,
     handler,
-    key: buttonKey(message.bot_id, message.chat_id, message.button),
-  };
+    buttonKey(message.bot_id, message.chat_id, message.button),
+  );
 }

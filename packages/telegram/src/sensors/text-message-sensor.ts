@@ -1,5 +1,6 @@
 import {
   DeferrableSensor,
+  handlerTarget,
   toMillis,
   type Args,
   type BaseSensorOptions,
@@ -13,7 +14,11 @@ import { matchRegExp, type MessageMatch } from "../updates/message-match.js";
 import type {
   MessageWatch,
   ReceivedMessage,
+  TelegramMessages,
 } from "../updates/message-watch.js";
+
+// A typed stand-in for the messages object's definition: its handler names are checked against the object's.
+const Messages: TelegramMessages = { name: MESSAGES_NAME };
 
 /** Arguments of {@link TextMessageSensor}. */
 export interface TextMessageArgs {
@@ -100,11 +105,7 @@ export class TextMessageSensor extends DeferrableSensor<
     };
     // A MessageMatch is JSON: absent conditions are left out, never undefined.
     context.send(
-      {
-        service: MESSAGES_NAME,
-        handler: "watch",
-        key: chatKey(hook.botId, chatId),
-      },
+      handlerTarget(Messages, "watch", chatKey(hook.botId, chatId)),
       watch as unknown as Json,
     );
   }

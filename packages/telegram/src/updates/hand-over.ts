@@ -1,4 +1,4 @@
-import type { RestateIngress } from "@poekhali/core";
+import { handlerTarget, type RestateIngress } from "@poekhali/core";
 import {
   chatKey,
   messageSigningText,
@@ -9,7 +9,13 @@ import {
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import { pressKey, pressSigningText, type PressEvent } from "./press.js";
 import type { ReceptionClock } from "./reception-clock.js";
+import type { TelegramMessages } from "./message-watch.js";
+import type { TelegramRouter } from "./router.js";
 import { ROUTER_NAME } from "./watch.js";
+
+// Typed stand-ins for the consumers' definitions: their handler names are checked against the consumers'.
+const Router: TelegramRouter = { name: ROUTER_NAME };
+const Messages: TelegramMessages = { name: MESSAGES_NAME };
 
 type User = {
   readonly id: number;
@@ -95,7 +101,7 @@ export async function handOverUpdate(
       signature: hook.sign("press", pressSigningText(unsigned)),
     };
     await ingress.send(
-      { service: ROUTER_NAME, handler: "press", key: pressKey(event) },
+      handlerTarget(Router, "press", pressKey(event)),
       { ...event, from: { ...event.from } },
       { idempotencyKey },
     );
@@ -119,7 +125,7 @@ export async function handOverUpdate(
       signature: hook.sign("message", messageSigningText(event)),
     };
     await ingress.send(
-      { service: MESSAGES_NAME, handler: "message", key },
+      handlerTarget(Messages, "message", key),
       { ...signed, from: { ...signed.from } },
       { idempotencyKey },
     );

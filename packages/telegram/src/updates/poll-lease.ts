@@ -1,6 +1,6 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import type { RestateIngress } from "@poekhali/core";
+import { handlerTarget, type RestateIngress } from "@poekhali/core";
 
 /** The Restate virtual object that grants the right to poll a bot, one key per bot id. */
 export const POLL_LEASE_NAME = "telegram_poll_lease";
@@ -77,7 +77,7 @@ export class PollLeaseClient {
   async acquire(): Promise<LeaseAnswer> {
     const asked = performance.now();
     const answer = await this.ingress.call<LeaseAnswer>(
-      { service: POLL_LEASE_NAME, handler: "acquire", key: String(this.botId) },
+      handlerTarget(pollLease, "acquire", String(this.botId)),
       { holder: this.holder, ttl_ms: this.ttlMs },
     );
     this.#heldUntil = answer.held ? asked + this.ttlMs : 0;
@@ -88,7 +88,7 @@ export class PollLeaseClient {
   async release(): Promise<void> {
     this.#heldUntil = 0;
     await this.ingress.call(
-      { service: POLL_LEASE_NAME, handler: "release", key: String(this.botId) },
+      handlerTarget(pollLease, "release", String(this.botId)),
       { holder: this.holder },
     );
   }

@@ -1,0 +1,28 @@
+import { AIRFLOW_HITL_NAME } from "@poekhali/core";
+import {
+  AIRFLOW_VARIABLE_NAME,
+  AIRFLOW_XCOM_NAME,
+} from "@poekhali/core/airflow";
+import {
+  MESSAGES_NAME,
+  POLL_LEASE_NAME,
+  ROUTER_NAME,
+} from "@poekhali/telegram";
+import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
+import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
+
+/**
+ * The names of the Restate services poekhali's worker serves beside the DAGs: a DAG file may not export a service
+ * under one of them (the worker checks at start that it serves no other of its own).
+ */
+export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
+  ROUTER_NAME,
+  POLL_LEASE_NAME,
+  MESSAGES_NAME,
+  RUN_RESTARTS_NAME,
+  WRITER_NAME,
+  RECORD_WATCH_NAME,
+  AIRFLOW_XCOM_NAME,
+  AIRFLOW_VARIABLE_NAME,
+  AIRFLOW_HITL_NAME,
+]);
