@@ -5,19 +5,19 @@ import { ConfError } from "./errors.js";
 import type { Json } from "./json.js";
 import { describe } from "./attempt.js";
 import { Deferral } from "./deferral.js";
+import { DeferrableOperator } from "./deferrable-operator.js";
 import type { Settled } from "./in-flight.js";
 import { BaseOperator } from "./operator.js";
 import { OperatorTries } from "./operator-tries.js";
 import type { BaseTask } from "./task.js";
 import type { TriggeredBy } from "./dag-run-starter.js";
 import { FINISHED, RunState } from "./run-state.js";
-import { DeferrableSensor } from "./sensor.js";
 import type { WorkerRuntime } from "./task-context.js";
 import type { DagRunState } from "./task-instance.js";
 import { readiness } from "./trigger-rule.js";
 import { instancesOf, runOf, type RunResume } from "./run-resume.js";
 
-type AnySensor = DeferrableSensor<object, Json, Json>;
+type AnyDeferrable = DeferrableOperator<object, Json, Json>;
 type AnyOperator = BaseOperator<object, Json>;
 
 /**
@@ -155,10 +155,11 @@ export class DagRunner {
       const next = readiness(t.triggerRule, upstream);
       if (next === "wait") continue;
       if (next !== "run") state.set(t.taskId, { state: next });
+      // Deferrable first: a deferrable operator is an operator too, but its work is done by an event source.
+      else if (t instanceof DeferrableOperator)
+        await this.#deferral.defer(t as AnyDeferrable);
       else if (t instanceof BaseOperator)
         this.#tries.start(t as AnyOperator, state.nextTry(t.taskId));
-      else if (t instanceof DeferrableSensor)
-        await this.#deferral.defer(t as AnySensor);
       else
         throw new restate.TerminalError(
           `task "${t.taskId}" is neither an operator nor a sensor`,
@@ -169,10 +170,10 @@ export class DagRunner {
   /** Hands what a task's durable promise settled with to the part of the runner that started it. */
   async #handle(settled: Settled): Promise<void> {
     const task = this.dag.task(settled.taskId);
-    if (task instanceof BaseOperator)
+    if (task instanceof DeferrableOperator)
+      await this.#deferral.settled(task as AnyDeferrable, settled);
+    else if (task instanceof BaseOperator)
       await this.#tries.settled(task as AnyOperator, settled);
-    else if (task instanceof DeferrableSensor)
-      await this.#deferral.settled(task as AnySensor, settled);
   }
 
   /**
@@ -220,12 +221,13 @@ export class DagRunner {
       const task = this.dag.task(ti.task_id);
       if (
         (ti.state === "deferred" || ti.state === "awaiting_input") &&
-        task instanceof DeferrableSensor
+        task instanceof DeferrableOperator
       )
-        this.#deferral.cancel(task as AnySensor);
+        this.#deferral.cancel(task as AnyDeferrable);
       // A try cut off by the cancel may yet finish its work (a message posted after the run ended).
       if (
         task instanceof BaseOperator &&
+        !(task instanceof DeferrableOperator) &&
         (ti.state === "running" || ti.state === "up_for_retry")
       )
         this.#tries.release(task as AnyOperator, "cancelled");

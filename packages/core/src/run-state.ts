@@ -2,7 +2,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { TaskContext } from "./context.js";
 import type { Dag } from "./dag.js";
 import type { Json, JsonObject } from "./json.js";
-import type { DeferTarget } from "./sensor.js";
+import type { DeferTarget } from "./defer-context.js";
 import {
   maskSecrets,
   taskContext,
