@@ -487,6 +487,9 @@ describe("DAG runs on a real restate-server", () => {
       return r[0]?.status === "completed" ? r : undefined;
     });
     expect(rows[0]?.completion_failure).toContain("key");
-    expect(await status("t_waits", "bad")).toBeNull();
+    // Kept as a failed run without task instances (since 7c0698c), so that whoever reads it sees it ended.
+    const kept = await status("t_waits", "bad");
+    expect(kept?.dag_run.state).toBe("failed");
+    expect(kept?.task_instances).toEqual([]);
   });
 });
