@@ -124,7 +124,12 @@ export class Deferral {
       args: {},
       timeout: null,
       softFail: false,
-      key: { ...state.context(op.taskId, state.tryOf(op.taskId)) },
+      key: {
+        dagId: state.dag.id,
+        runId: state.ctx.key,
+        taskId: op.taskId,
+        tryNumber: state.tryOf(op.taskId),
+      },
     };
     if (settled.kind === "event") {
       let output: Json;
