@@ -22,15 +22,16 @@ export {
   type BaseOperatorOptions,
   type OperatorReleaseContext,
 } from "./operator.js";
-export {
-  DeferrableSensor,
-  type BaseSensorOptions,
-  type DeferContext,
-  type DeferTarget,
-  type LastWord,
-  type ReleaseContext,
-  type ReleaseReason,
-} from "./sensor.js";
+export { DeferrableOperator } from "./deferrable-operator.js";
+export type {
+  DeferContext,
+  DeferTarget,
+  LastWord,
+  ReleaseContext,
+  ReleaseReason,
+  TaskInstanceKey,
+} from "./defer-context.js";
+export { DeferrableSensor, type BaseSensorOptions } from "./sensor.js";
 export {
   BaseSensor,
   type PokeSensorOptions,

@@ -2,7 +2,7 @@ import type { TaskContext } from "./context.js";
 import { toMillis, type Duration } from "./duration.js";
 import { currentDefaults } from "./dag-builder.js";
 import type { Json } from "./json.js";
-import type { DeferTarget } from "./sensor.js";
+import type { DeferTarget } from "./defer-context.js";
 import { BaseTask, type BaseTaskOptions } from "./task.js";
 import type { Args } from "./xcom.js";
 
@@ -46,7 +46,9 @@ export abstract class BaseOperator<
   A extends object,
   O extends Json,
 > extends BaseTask<A, O> {
-  readonly kind = "operator";
+  /** What sort of operator: one that works in a step, or one that defers its work or its wait to an event source. */
+  readonly kind: "operator" | "deferrable-operator" | "deferrable-sensor" =
+    "operator";
   readonly retries: number;
   readonly retryDelay: Duration;
   readonly retryExponentialBackoff: boolean;

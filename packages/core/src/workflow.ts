@@ -3,6 +3,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Dag } from "./dag.js";
 import { toMillis } from "./duration.js";
 import { BaseOperator } from "./operator.js";
+import { DeferrableOperator } from "./deferrable-operator.js";
 import { DagRunner } from "./dag-runner.js";
 import { logKey, xcomKey, type RunResume } from "./run-resume.js";
 import type { TriggeredBy } from "./dag-run-starter.js";
@@ -41,7 +42,10 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
   const longestStep = Math.max(
     0,
     ...dag.tasks.map((t) =>
-      t instanceof BaseOperator && t.executionTimeout !== null
+      // A deferrable operator's execution timeout bounds a parked wait, not a step.
+      t instanceof BaseOperator &&
+      !(t instanceof DeferrableOperator) &&
+      t.executionTimeout !== null
         ? toMillis(t.executionTimeout)
         : 0,
     ),

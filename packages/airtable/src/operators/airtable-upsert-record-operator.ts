@@ -1,12 +1,14 @@
 import {
-  DeferrableSensor,
+  DeferrableOperator,
   type Args,
-  type BaseSensorOptions,
+  type BaseOperatorOptions,
   type DeferContext,
+  type TaskContext,
 } from "@poekhali/core";
+import { AirtableHook } from "../hooks/airtable-hook.js";
 import type { Fields } from "../hooks/airtable-types.js";
 import type { WriteResult } from "../writers/writer-protocol.js";
-import { enqueueWrite } from "./write-target.js";
+import { enqueueWrite, writeTarget } from "./write-target.js";
 
 /** Arguments of {@link AirtableUpsertRecordOperator}. */
 export interface UpsertRecordArgs {
@@ -18,7 +20,7 @@ export interface UpsertRecordArgs {
 
 /** Options of {@link AirtableUpsertRecordOperator}. */
 export interface AirtableUpsertRecordOperatorOptions
-  extends BaseSensorOptions, Args<UpsertRecordArgs> {
+  extends BaseOperatorOptions, Args<UpsertRecordArgs> {
   /** 1-3 fields that together identify the record, so that a retried write finds what it wrote. */
   readonly fieldsToMergeOn: readonly string[];
   readonly airtableConnId?: string;
@@ -28,13 +30,15 @@ export interface AirtableUpsertRecordOperatorOptions
 export type UpsertRecordResult = { record_id: string; created: boolean };
 
 /**
- * Writes one record through its base's writer, as an upsert on the fields that identify it: the run hands the row
- * over (journaled, once) and parks until the writer reports the record id; a retried write updates, never adds.
+ * Writes one record through its base's writer, as an upsert on the fields that identify it (a deferrable operator):
+ * the run hands the row over (journaled, once) and parks until the writer reports the record id. A failed write is
+ * tried again per `retries`, and every try, like every retry inside the writer, updates the row the first wrote:
+ * one record, however many tries.
  *
  * @example
- * new AirtableUpsertRecordOperator({ taskId: "write_row", fields: row.output, fieldsToMergeOn: ["chat_id", "triggered_at"] });
+ * new AirtableUpsertRecordOperator({ taskId: "write_row", fields: row.output, fieldsToMergeOn: ["chat_id", "triggered_at"], retries: 2 });
  */
-export class AirtableUpsertRecordOperator extends DeferrableSensor<
+export class AirtableUpsertRecordOperator extends DeferrableOperator<
   UpsertRecordArgs,
   WriteResult,
   UpsertRecordResult
@@ -69,5 +73,28 @@ export class AirtableUpsertRecordOperator extends DeferrableSensor<
     if (!record)
       throw new Error("the Airtable writer answered without a record");
     return { record_id: record.id, created: record.created };
+  }
+
+  /** Upserts the row straight through the hook, for `poekhali tasks test`: the same one record a run would write. */
+  override async execute(
+    args: UpsertRecordArgs,
+    context: TaskContext,
+  ): Promise<UpsertRecordResult> {
+    const { table } = writeTarget(context, this.airtableConnId, args.table);
+    const hook = AirtableHook.fromConnection(
+      context.connections.get(this.airtableConnId),
+    );
+    const result = await hook.upsertRecords(
+      table,
+      [args.fields],
+      this.fieldsToMergeOn,
+    );
+    const record = result.records[0];
+    if (!record)
+      throw new Error("Airtable answered the upsert without a record");
+    return {
+      record_id: record.id,
+      created: result.createdRecords.includes(record.id),
+    };
   }
 }

@@ -1,13 +1,14 @@
 import type { TaskContext } from "../context.js";
 import type { Duration } from "../duration.js";
 import type { Json } from "../json.js";
-import {
-  DeferrableSensor,
-  type DeferContext,
-  type DeferTarget,
-  type LastWord,
-  type ReleaseContext,
-} from "../sensor.js";
+import type {
+  DeferContext,
+  DeferTarget,
+  LastWord,
+  ReleaseContext,
+  TaskInstanceKey,
+} from "../defer-context.js";
+import { DeferrableSensor } from "../sensor.js";
 import type { BaseTaskOptions } from "../task.js";
 import { template, type Arg, type Args } from "../xcom.js";
 import { handlerTarget } from "../handler-target.js";
@@ -80,9 +81,6 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   readonly assignedUsers: readonly HITLUser[];
   readonly params: Readonly<Record<string, HITLParam>>;
   readonly notify: readonly DeferTarget[];
-  // The object key of the run a park belongs to, by its resolved arguments: lastWord and release are given only those
-  // (the runner hands them the object it gave defer; e2e/hitl.e2e.test.ts's timeout with defaults fails if it stops).
-  readonly #keys = new WeakMap<object, string>();
 
   protected constructor(
     options: HITLTaskOptions,
@@ -166,7 +164,6 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
     if (body !== null && typeof body !== "string")
       throw new Error("the body must be a string or null");
     const key = hitlObjectKey(context.dagId, context.runId);
-    this.#keys.set(args, key);
     const request: HITLRequest = {
       task_id: this.taskId,
       try_number: context.tryNumber,
@@ -188,22 +185,29 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   }
 
   /** On the timeout the object answers: the answer it took before, else the defaults, else none (the task fails). */
-  override lastWord(args: HITLArgs): LastWord | null {
-    const key = this.#keys.get(args);
-    if (key === undefined) return null;
+  override lastWord(_args: HITLArgs, context: TaskInstanceKey): LastWord {
     const close: HITLClose = { task_id: this.taskId, reason: "timeout" };
     return {
-      target: handlerTarget(AIRFLOW_HITL, "close", key),
+      target: handlerTarget(
+        AIRFLOW_HITL,
+        "close",
+        hitlObjectKey(context.dagId, context.runId),
+      ),
       payload: { ...close },
     };
   }
 
   /** The run stopped waiting (cancelled, failed): later answers are refused. */
-  override release(args: HITLArgs, context: ReleaseContext): void {
-    const key = this.#keys.get(args);
-    if (key === undefined) return;
+  override release(_args: HITLArgs, context: ReleaseContext): void {
     const close: HITLClose = { task_id: this.taskId, reason: context.reason };
-    context.send(handlerTarget(AIRFLOW_HITL, "close", key), { ...close });
+    context.send(
+      handlerTarget(
+        AIRFLOW_HITL,
+        "close",
+        hitlObjectKey(context.dagId, context.runId),
+      ),
+      { ...close },
+    );
   }
 
   /** Reached only when no answer and no defaults came in time: the task then fails, as Airflow's does. */

@@ -1,5 +1,5 @@
 import type { Json } from "../json.js";
-import type { DeferTarget } from "../sensor.js";
+import type { DeferTarget } from "../defer-context.js";
 
 /** A person who may answer, or who answered, as Airflow's auth manager names them (`HITLUser`). */
 export interface HITLUser {

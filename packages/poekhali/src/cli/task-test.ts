@@ -1,5 +1,6 @@
 import {
   BaseOperator,
+  DeferrableOperator,
   DeferrableSensor,
   StaticConnections,
   isXComArg,
@@ -22,7 +23,10 @@ export interface TaskTestOptions {
   readonly log: (line: string) => void;
 }
 
-/** Runs one operator's `execute` in-process, without Restate (Airflow's `tasks test`), and returns its output. */
+/**
+ * Runs one operator's `execute` in-process, without Restate (Airflow's `tasks test`), and returns its output. A
+ * deferrable operator runs only if it can do its work without its event source (it says so by overriding `execute`).
+ */
 export async function runTaskTest(options: TaskTestOptions): Promise<Json> {
   const { dag, taskId } = options;
   const task = dag.task(taskId);
@@ -30,9 +34,14 @@ export async function runTaskTest(options: TaskTestOptions): Promise<Json> {
     throw new CommandFailed(
       `DAG "${dag.id}" has no task "${taskId}"; it has: ${dag.tasks.map((t) => t.taskId).join(", ")}`,
     );
-  if (task instanceof DeferrableSensor) {
+  if (task instanceof DeferrableSensor && !task.runsInProcess) {
     throw new CommandFailed(
       `"${taskId}" is a deferrable sensor: it waits for an event that only a running DAG receives; trigger the DAG instead`,
+    );
+  }
+  if (task instanceof DeferrableOperator && !task.runsInProcess) {
+    throw new CommandFailed(
+      `"${taskId}" is a deferrable operator that cannot work without the event source it hands its work to, which only a running DAG has; trigger the DAG instead`,
     );
   }
   if (!(task instanceof BaseOperator))

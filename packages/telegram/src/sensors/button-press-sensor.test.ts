@@ -85,6 +85,10 @@ describe("ButtonPressSensor.release", () => {
   ) => {
     const sent: { target: unknown; payload: Json }[] = [];
     sensor.release(args, {
+      dagId: "d",
+      runId: "r",
+      taskId: "wait",
+      tryNumber: 1,
       reason,
       send: (target, payload) => void sent.push({ target, payload }),
     });
