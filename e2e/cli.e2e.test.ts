@@ -92,7 +92,7 @@ describe("the poekhali CLI", () => {
     const { code, out } = await cli(["dags", "list", ...url]);
     expect(code).toBe(0);
     expect(out).toMatch(
-      /^telegram_go_button \| \S+dags\/telegram_go_button\.ts \| airflow101,telegram,airtable/m,
+      /^telegram_go_button +\| \S+dags\/telegram_go_button\.ts +\| airflow101,telegram,airtable/m,
     );
     expect(out).toMatch(
       /^telegram_go_button_sdk \| \S+dags\/telegram_go_button_sdk\.ts \| airflow101,telegram,airtable/m,
