@@ -118,7 +118,11 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
   const cycle = findCycle(upstream);
   if (cycle) fail(`it has a cycle: ${cycle.join(" >> ")}`);
   for (const [decider, branch] of records.branches)
-    if (branch.kind === "switch" && branch.cases.length === 0)
+    if (isOperatorTask(records.tasks.get(decider)?.fn))
+      fail(
+        `task "${decider}" runs a provider's operator and cannot decide dag.${branch.kind}(...); decide in a handler task after it`,
+      );
+    else if (branch.kind === "switch" && branch.cases.length === 0)
       fail(`dag.switch(...) of task "${decider}" has no case`);
     else if (branch.kind === "if" && branch.then === undefined)
       fail(`dag.if(...) of task "${decider}" has no then(...)`);

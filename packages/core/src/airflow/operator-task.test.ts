@@ -115,6 +115,17 @@ describe("a provider's operator as dag.task(id, …)", () => {
     );
   });
 
+  it("refuses a provider's task as the decider of a branch, which it cannot decide", () => {
+    const sdk = new Dag("branching");
+    const decider = sdk.task("greet", greet())({ name: "x" });
+    sdk
+      .if(decider as unknown as TaskRef<boolean>)
+      .then(sdk.task("then", () => 1)());
+    expect(() => compileAirflowDag(sdk)).toThrow(
+      /task "greet" runs a provider's operator and cannot decide dag.if/,
+    );
+  });
+
   it("validates the conf with a param given as a zod schema, naming the field", () => {
     const sdk = new Dag("typed_params", {
       params: { who: z.string().min(2).default("world") },
