@@ -13,10 +13,15 @@ describe("the poekhali CLI without a running app", () => {
   it("lists the DAGs folder's DAGs, as a table, JSON or plain lines", async () => {
     const asJson = await cli(["dags", "list", "-o", "json"], offline);
     expect(asJson.code).toBe(0);
+    // The course DAG, and the same DAG written with Airflow's TypeScript SDK API.
     expect(JSON.parse(asJson.out)).toEqual([
       expect.objectContaining({
         dag_id: "telegram_go_button",
         fileloc: join(ROOT, "dags", "telegram_go_button.ts"),
+      }),
+      expect.objectContaining({
+        dag_id: "telegram_go_button_sdk",
+        fileloc: join(ROOT, "dags", "telegram_go_button_sdk.ts"),
       }),
     ]);
     const plain = await cli(["dags", "list", "--output", "plain"], offline);
@@ -40,7 +45,7 @@ describe("the poekhali CLI without a running app", () => {
     const dag = await cli(["dags", "show", "telegram_go_buton"], offline);
     expect(dag.code).toBe(2);
     expect(dag.err).toContain(
-      'no DAG "telegram_go_buton" in the DAGs folder; there are: telegram_go_button',
+      'no DAG "telegram_go_buton" in the DAGs folder; there are: telegram_go_button, telegram_go_button_sdk',
     );
     const format = await cli(["dags", "list", "-o", "yaml"], offline);
     expect(format.code).toBe(2);
@@ -64,7 +69,10 @@ describe("the poekhali CLI", () => {
     const { code, out } = await cli(["dags", "list", ...url]);
     expect(code).toBe(0);
     expect(out).toMatch(
-      /^telegram_go_button \| \S+dags\/telegram_go_button\.ts \| airflow101,telegram,airtable/m,
+      /^telegram_go_button +\| \S+dags\/telegram_go_button\.ts +\| airflow101,telegram,airtable/m,
+    );
+    expect(out).toMatch(
+      /^telegram_go_button_sdk \| \S+dags\/telegram_go_button_sdk\.ts \| airflow101,telegram,airtable/m,
     );
   });
 

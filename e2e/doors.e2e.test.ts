@@ -167,7 +167,10 @@ describe("an app on 0.0.0.0 with a password", () => {
     const dags = await v2Get(app, "/api/v2/dags", DAGCollectionResponse, {
       headers: bearer,
     });
-    expect(dags.dags.map((d) => d.dag_id)).toEqual(["telegram_go_button"]);
+    expect(dags.dags.map((d) => d.dag_id)).toEqual([
+      "telegram_go_button",
+      "telegram_go_button_sdk",
+    ]);
     expect(
       (await fetch(`${app.url}/api/v1/dags`, { headers: bearer })).status,
     ).toBe(200);

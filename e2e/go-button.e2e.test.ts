@@ -355,8 +355,12 @@ describe("telegram_go_button in sandbox mode", () => {
       "/api/v2/dags",
       DAGCollectionResponse,
     );
-    expect(dags.map((d) => d.dag_id)).toEqual(["telegram_go_button"]);
-    expect(total_entries).toBe(1);
+    // The course DAG, and the same DAG written with Airflow's TypeScript SDK API (its own e2e: go-button-sdk).
+    expect(dags.map((d) => d.dag_id)).toEqual([
+      "telegram_go_button",
+      "telegram_go_button_sdk",
+    ]);
+    expect(total_entries).toBe(2);
     // `schedule: null` is Airflow's NullTimetable.
     expect(dags[0]!.timetable_description).toBe(
       "Never, external triggers only",

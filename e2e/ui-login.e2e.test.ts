@@ -55,7 +55,9 @@ describe("the web UI in Chromium with a password set", () => {
       sameSite: "Strict",
     });
 
-    await page.getByRole("link", { name: "telegram_go_button" }).click();
+    await page
+      .getByRole("link", { name: "telegram_go_button", exact: true })
+      .click();
     await page.getByLabel(/Trigger with conf/).fill('{"text": "С паролем"}');
     await page.getByRole("button", { name: "Trigger" }).click();
     await page.waitForURL(/\/dags\/telegram_go_button\/runs\/[^/]+$/, WAIT);

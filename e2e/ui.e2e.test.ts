@@ -76,9 +76,12 @@ describe("the web UI in Chromium", () => {
   it("triggers a run, presses «Поехали» as Борис in the sandbox chat and shows his row in the sandbox table", async () => {
     const page = await context.newPage();
     await page.goto(app.url);
-    const dagRow = page
-      .getByRole("row")
-      .filter({ has: page.getByRole("link", { name: "telegram_go_button" }) });
+    const dagRow = page.getByRole("row").filter({
+      has: page.getByRole("link", {
+        name: "telegram_go_button",
+        exact: true,
+      }),
+    });
     await dagRow.waitFor();
     await page.screenshot({
       path: `${SCREENSHOTS}01-dag-list.png`,

@@ -32,6 +32,18 @@ export {
   type SchemaCheckArgs,
 } from "./operators/airtable-schema-check-operator.js";
 
+// As tasks of Airflow's TypeScript SDK: `dag.task("write_row", upsertAirtableRecord({ ... }))`
+export {
+  checkAirtableSchema,
+  upsertAirtableRecord,
+  type AirtableTaskOptions,
+  type AirtableWaitArgs,
+  type CheckAirtableSchemaOptions,
+  type SchemaCheckTaskArgs,
+  type UpsertAirtableRecordOptions,
+  type UpsertRecordTaskArgs,
+} from "./airflow/airtable-tasks.js";
+
 // Sensors
 export {
   AirtableRecordSensor,

@@ -31,13 +31,17 @@ export function isParamRef(value: unknown): value is ParamRef<unknown> {
   return typeof value === "object" && value !== null && PARAM in value;
 }
 
+/** A reference to the param `name`, resolved when a task runs; its type is the caller's word. */
+export function paramRef<T>(name: string): ParamRef<T> {
+  return { [PARAM]: true, name };
+}
+
 /** Builds one reference per key of the params schema. */
 export function paramRefs<S extends ParamsSchema>(
   schema: S,
 ): ParamRefs<z.output<S>> {
   const refs: Record<string, ParamRef<unknown>> = {};
-  for (const name of Object.keys(schema.shape))
-    refs[name] = { [PARAM]: true, name };
+  for (const name of Object.keys(schema.shape)) refs[name] = paramRef(name);
   return refs as ParamRefs<z.output<S>>;
 }
 

@@ -51,6 +51,14 @@ export {
   messageMatch,
 } from "./sensors/text-message-sensor.js";
 
+// As tasks of Airflow's TypeScript SDK: `dag.task("send_button", sendButton())`
+export {
+  sendButton,
+  waitForButtonPress,
+  type ButtonPressTaskArgs,
+  type TelegramTaskOptions,
+} from "./airflow/telegram-tasks.js";
+
 // Updates: ingestion and routing
 export {
   UpdatePoller,

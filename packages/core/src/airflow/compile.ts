@@ -3,6 +3,8 @@ import { dag as coreDag, type Dag as CoreDag } from "../dag.js";
 import { DagDefinitionError } from "../errors.js";
 import { FunctionOperator } from "../function-operator.js";
 import { XComArg } from "../xcom.js";
+import { closest } from "../closest.js";
+import { isParamRef } from "../params.js";
 import type { TriggerRule } from "../trigger-rule.js";
 import type { BaseTask } from "../task.js";
 import type { DagRunState } from "../task-instance.js";
@@ -17,6 +19,12 @@ import {
 } from "./dag.js";
 import { isTaskGroupRef, isTaskRef } from "./nodes.js";
 import { compileHitlTask } from "./hitl/compile-hitl.js";
+import {
+  compileOperatorTask,
+  coreOperatorOptions,
+  seconds,
+} from "./compile-operator-task.js";
+import { isOperatorTask } from "./operator-task.js";
 import { isHITLTask } from "./hitl/spec.js";
 import { RunTaskClient } from "./task-client.js";
 import { runInTaskScope } from "./task-scope.js";
@@ -93,6 +101,14 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
       fail(
         `task "${taskId}" is never called, so it has no place in the Dag; call the factory dag.task(...) returned`,
       );
+    for (const [name, value] of Object.entries(task.inputs ?? {}))
+      if (isParamRef(value) && !Object.hasOwn(spec.params ?? {}, value.name)) {
+        const near = closest(value.name, Object.keys(spec.params ?? {}));
+        fail(
+          `input "${name}" of task "${taskId}" reads param "${value.name}", which the Dag's params do not declare` +
+            (near ? ` (did you mean "${near}"?)` : ""),
+        );
+      }
     for (const option of IGNORED_TASK_OPTIONS)
       if (task.spec[option] !== undefined)
         warnings.push(
@@ -102,7 +118,11 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
   const cycle = findCycle(upstream);
   if (cycle) fail(`it has a cycle: ${cycle.join(" >> ")}`);
   for (const [decider, branch] of records.branches)
-    if (branch.kind === "switch" && branch.cases.length === 0)
+    if (isOperatorTask(records.tasks.get(decider)?.fn))
+      fail(
+        `task "${decider}" runs a provider's operator and cannot decide dag.${branch.kind}(...); decide in a handler task after it`,
+      );
+    else if (branch.kind === "switch" && branch.cases.length === 0)
       fail(`dag.switch(...) of task "${decider}" has no case`);
     else if (branch.kind === "if" && branch.then === undefined)
       fail(`dag.if(...) of task "${decider}" has no then(...)`);
@@ -152,44 +172,23 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
           );
           continue;
         }
+        if (isOperatorTask(fn)) {
+          // A provider's operator takes the named inputs as its arguments; its order-only edges are drawn below.
+          const own = Object.fromEntries(
+            Object.entries(args).filter(([key]) => !key.startsWith(UPSTREAM)),
+          );
+          made.set(
+            taskId,
+            compileOperatorTask(sdk.dagId, taskId, fn, s, own, warnings),
+          );
+          continue;
+        }
         const decides = records.branches.get(taskId);
         const Operator = decides
           ? deciderOperator(records, taskId, decides, downstream)
           : FunctionOperator;
         const operator = new Operator(
-          {
-            taskId,
-            ...(s.triggerRule !== undefined && {
-              triggerRule: s.triggerRule as TriggerRule,
-            }),
-            ...(s.retries !== undefined && { retries: s.retries }),
-            // Airflow's default retry delay, 300 s, in seconds as the SDK gives every duration.
-            retryDelay: seconds(
-              sdk.dagId,
-              taskId,
-              "retryDelay",
-              s.retryDelay ?? 300,
-            ),
-            ...(s.retryExponentialBackoff !== undefined && {
-              retryExponentialBackoff: s.retryExponentialBackoff > 0,
-            }),
-            ...(s.maxRetryDelay !== undefined && {
-              maxRetryDelay: seconds(
-                sdk.dagId,
-                taskId,
-                "maxRetryDelay",
-                s.maxRetryDelay,
-              ),
-            }),
-            ...(s.executionTimeout !== undefined && {
-              executionTimeout: seconds(
-                sdk.dagId,
-                taskId,
-                "executionTimeout",
-                s.executionTimeout,
-              ),
-            }),
-          },
+          coreOperatorOptions(sdk.dagId, taskId, s),
           (resolved: Record<string, unknown>, context) => {
             const inputs: Record<string, unknown> = {};
             const outputs = new Map<string, Json>();
@@ -231,9 +230,10 @@ export function compileAirflowDag(sdk: Dag): CompiledAirflowDag {
         );
         made.set(taskId, operator);
       }
-      // A triggering task takes no arguments, so its upstream edges are order-only ones.
+      // A triggering task takes no arguments, so its upstream edges are order-only ones; so are a provider's task's
+      // edges from tasks whose output it does not take.
       for (const [taskId, task] of records.tasks)
-        if (task.trigger)
+        if (task.trigger || isOperatorTask(task.fn))
           made
             .get(taskId)
             ?.after(
@@ -408,25 +408,19 @@ function findCycle(upstream: Map<string, Set<string>>): string[] | undefined {
   return undefined;
 }
 
-function seconds(
-  dagId: string,
-  taskId: string,
-  option: string,
-  value: number,
-): string {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
-    throw new DagDefinitionError(
-      dagId,
-      `option "${option}" of task "${taskId}" must be a number of seconds ≥ 0, got ${String(value)}`,
-    );
-  return `${value}s`;
-}
-
-/** The params schema of an SDK DAG: each param typed by its default's JSON type, defaulting to it. */
+/**
+ * The params schema of an SDK DAG: each param typed by its default's JSON type, defaulting to it, or by the zod
+ * schema it is given.
+ */
 function paramsSchema(sdk: Dag): z.ZodObject {
   const shape: Record<string, z.ZodType> = {};
   for (const [name, value] of Object.entries(sdk.spec.params ?? {})) {
     const json = value;
+    // poekhali's typed param: a zod schema, as `dag()` takes, validating the conf when the run is triggered.
+    if (json instanceof z.ZodType) {
+      shape[name] = json;
+      continue;
+    }
     shape[name] =
       typeof json === "string"
         ? z.string().default(json)

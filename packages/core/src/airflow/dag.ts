@@ -21,6 +21,11 @@ import {
 } from "./task-spec.js";
 import type { JsonValue } from "./task-client.js";
 import { isHITLTask, type HITLResult, type HITLTask } from "./hitl/spec.js";
+import {
+  isOperatorTask,
+  type OperatorTask,
+  type OperatorTaskFactory,
+} from "./operator-task.js";
 
 /** A task handler: takes one object of named arguments; `getContext()` and `getClient()` reach the runtime. */
 export type TaskFunction<TArgs = void, TReturn = unknown> = (
@@ -36,8 +41,9 @@ export interface TaskGroupOptions {
 /** One task as declared: its handler, its options, and (once called) its inputs. */
 export interface TaskRecord {
   readonly ref: TaskRef;
-  /** The handler, or the request of a task made by `hitl(...)`/`approval(...)`. */
-  readonly fn: TaskFunction<never> | HITLTask<never>;
+  /** The handler, the request of a task made by `hitl(...)`/`approval(...)`, or a provider's operator task. */
+  readonly fn:
+    TaskFunction<never> | HITLTask<never> | OperatorTask<object, unknown>;
   readonly spec: TaskSpec;
   inputs?: Readonly<Record<string, TaskRef | Json>>;
   /** Set for `dag.triggerDagRun(...)`: the task starts a run of another DAG instead of calling a handler. */
@@ -212,6 +218,12 @@ export class Dag {
     operator: HITLTask<TArgs>,
     options?: TaskOptions,
   ): TaskFactory<TArgs, HITLResult>;
+  /** Declares a task run by a provider's operator or sensor (`sendButton(...)`); it needs an id. */
+  task<TArgs extends object, TReturn>(
+    taskId: string,
+    operator: OperatorTask<TArgs, TReturn>,
+    options?: TaskOptions,
+  ): OperatorTaskFactory<TArgs, TReturn>;
   /** Declares a task and returns the factory that places it: call it once with the task's inputs. */
   task<TArgs extends object | void = void, TReturn = unknown>(
     taskId: string,
@@ -226,7 +238,10 @@ export class Dag {
   task<TArgs extends object | void, TReturn>(
     idOrHandler: string | TaskFunction<TArgs, TReturn>,
     handlerOrOptions?:
-      TaskFunction<TArgs, TReturn> | HITLTask<TArgs> | TaskOptions,
+      | TaskFunction<TArgs, TReturn>
+      | HITLTask<TArgs>
+      | OperatorTask<object, unknown>
+      | TaskOptions,
     options?: TaskOptions,
   ): TaskFactory<TArgs, TReturn> {
     return this.#addTask(undefined, idOrHandler, handlerOrOptions, options);
@@ -372,7 +387,10 @@ export class Dag {
     groupId: string | undefined,
     idOrHandler: string | TaskFunction<TArgs, TReturn>,
     handlerOrOptions?:
-      TaskFunction<TArgs, TReturn> | HITLTask<TArgs> | TaskOptions,
+      | TaskFunction<TArgs, TReturn>
+      | HITLTask<TArgs>
+      | OperatorTask<object, unknown>
+      | TaskOptions,
     maybeOptions?: TaskOptions,
   ): TaskFactory<TArgs, TReturn> {
     const idGiven = typeof idOrHandler === "string";
@@ -383,8 +401,13 @@ export class Dag {
       this.#fail(
         'a task waiting for a person needs an id: dag.task("sign_off", approval({ subject: "..." }))',
       );
-    // A HITL task has no handler of its own: it runs as poekhali's HITL operator (see compile.ts).
-    const handler = (hitlTask ? () => undefined : given) as
+    const operatorTask = isOperatorTask(given) ? given : undefined;
+    if (operatorTask && !idGiven)
+      this.#fail(
+        `a task run by ${operatorTask.operatorName} needs an id: dag.task("my_task", ...)`,
+      );
+    // A HITL task or a provider's task has no handler of its own: it runs as a core operator (see compile.ts).
+    const handler = (hitlTask || operatorTask ? () => undefined : given) as
       TaskFunction<TArgs, TReturn> | TaskOptions | undefined;
     if (typeof handler !== "function")
       this.#fail(
@@ -428,7 +451,7 @@ export class Dag {
     const ref = this.#taskRef(taskId);
     records.tasks.set(taskId, {
       ref,
-      fn: hitlTask ?? handler,
+      fn: hitlTask ?? operatorTask ?? handler,
       spec: Object.freeze({ ...options }),
     });
     if (groupId !== undefined)
@@ -509,7 +532,11 @@ export class Dag {
       groupId: fullId,
       task: (
         idOrHandler: string | TaskFunction<never>,
-        handlerOrOptions?: TaskFunction<never> | HITLTask<never> | TaskOptions,
+        handlerOrOptions?:
+          | TaskFunction<never>
+          | HITLTask<never>
+          | OperatorTask<object, unknown>
+          | TaskOptions,
         options?: TaskOptions,
       ) => this.#addTask(fullId, idOrHandler, handlerOrOptions, options),
       taskGroup: (child: string, childOptions?: TaskGroupOptions) =>

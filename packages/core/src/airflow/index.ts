@@ -26,6 +26,18 @@ export type {
   TriggerRule,
 } from "./task-spec.js";
 
+// poekhali's providers as tasks: what `sendButton()`, `upsertAirtableRecord()`, … return, and params as inputs
+export {
+  operatorTask,
+  isOperatorTask,
+  param,
+  type OperatorTask,
+  type OperatorTaskBuild,
+  type OperatorTaskOptions,
+  type OperatorTaskFactory,
+  type OperatorInputs,
+} from "./operator-task.js";
+
 // Inside a running task
 export { getContext, getClient, type TaskContext } from "./task-scope.js";
 export type {

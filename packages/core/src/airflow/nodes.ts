@@ -1,6 +1,7 @@
 import type { TaskGroupOptions } from "./dag.js";
 import type { TaskOptions } from "./task-spec.js";
 import type { HITLResult, HITLTask } from "./hitl/spec.js";
+import type { OperatorTask, OperatorTaskFactory } from "./operator-task.js";
 
 // Keyed on a global symbol, so a node made by one copy of this module is still known to another (see task-scope.ts).
 const NODE = Symbol.for("poekhali.airflow.node");
@@ -39,6 +40,12 @@ export interface TaskGroupRef extends Node {
     operator: HITLTask<TArgs>,
     options?: TaskOptions,
   ): TaskFactory<TArgs, HITLResult>;
+  /** Declares a task run by a provider's operator or sensor in this group; its id becomes `<groupId>.<taskId>`. */
+  task<TArgs extends object, TReturn>(
+    taskId: string,
+    operator: OperatorTask<TArgs, TReturn>,
+    options?: TaskOptions,
+  ): OperatorTaskFactory<TArgs, TReturn>;
   /** Declares a task in this group; its id becomes `<groupId>.<taskId>`. */
   task<TArgs extends object | void = void, TReturn = unknown>(
     taskId: string,

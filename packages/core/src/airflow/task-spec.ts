@@ -1,3 +1,4 @@
+import type { ZodType } from "zod";
 import type { JsonValue } from "./task-client.js";
 
 /** Airflow's trigger rules, by name. */
@@ -38,8 +39,11 @@ export interface DagSpec {
   readonly isPausedUponCreation?: boolean;
   /** The queue every task runs on unless it names its own. */
   readonly queue?: string;
-  /** poekhali's addition: the run's params by name, with their default values; a trigger's conf overrides them. */
-  readonly params?: Readonly<Record<string, JsonValue>>;
+  /**
+   * poekhali's addition: the run's params by name, with their default values; a trigger's conf overrides them. A
+   * param may instead be a zod schema (as `dag()` takes), which validates the conf when the run is triggered.
+   */
+  readonly params?: Readonly<Record<string, JsonValue | ZodType>>;
 }
 
 /** Task-level options, as the SDK's `TaskSpec` (Airflow's operator arguments in camelCase; durations in seconds). */
