@@ -18,6 +18,7 @@ import {
   XComResponseString,
 } from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
+import { expectPressWritten } from "./press-row.js";
 import { v2Body, v2Get } from "./v2-answer.js";
 
 const RUNS = "/api/v2/dags/telegram_go_button/dagRuns";
@@ -52,44 +53,13 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(press.status).toBe(200);
     expect(await runState(app, runId, ["success", "failed"])).toBe("success");
 
-    const tasks = await taskStates(app, runId);
-    expect(Object.keys(tasks)).toEqual([
-      "check_table",
-      "send_button",
-      "wait_for_press",
-      "write_row",
-    ]);
-    for (const t of Object.values(tasks)) {
-      expect(t.state).toBe("success");
-      expect(t.try_number).toBe(1);
-      expect(Date.parse(t.end_date ?? "")).toBeGreaterThanOrEqual(
-        Date.parse(t.start_date ?? ""),
-      );
-    }
-
-    const rows = await sandbox.rows();
-    expect(rows).toHaveLength(1);
-    const fields = rows[0]!.fields;
-    expect(fields).toEqual({
-      id: expect.any(Number),
-      chat_id: sandbox.info.telegram.chat_id,
-      username: "anna",
-      triggered_at: expect.stringMatching(
-        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
-      ),
-      event_type: "button_press",
-      reporter_name: "e2e-reporter",
+    const { fields } = await expectPressWritten(app, sandbox, {
+      dagId: "telegram_go_button",
+      runId,
+      rowsBefore: 0,
+      pressedAfter: before,
+      callbackQueryId: press.body.callback_query_id,
     });
-    expect(typeof fields.chat_id).toBe("string");
-    const triggeredAt = Date.parse(fields.triggered_at as string);
-    expect(triggeredAt).toBeGreaterThanOrEqual(before - 5);
-    expect(triggeredAt).toBeLessThanOrEqual(
-      Date.parse(tasks.wait_for_press!.end_date!),
-    );
-
-    expect(
-      (await sandbox.callbackAnswer(press.body.callback_query_id))?.text,
-    ).toBeTruthy();
     const xcomPath = `${RUNS}/${runId}/taskInstances/wait_for_press/xcomEntries/return_value`;
     const xcom = await v2Get(app, xcomPath, XComResponseNative);
     expect(xcom).toMatchObject({
