@@ -32,6 +32,20 @@ export const airflowXCom = restate.object({
       ctx.set(stateKey(request.taskId, request.key), request.value);
       await Promise.resolve();
     },
+    /**
+     * Forgets the XComs of these tasks (all of the run's when none are named): Airflow clears a task's XComs when
+     * the task is cleared, and a run's when the run is deleted.
+     */
+    forget: async (
+      ctx: restate.ObjectContext,
+      request: { taskIds?: string[] },
+    ): Promise<void> => {
+      const ids = request.taskIds ? new Set(request.taskIds) : null;
+      for (const key of await ctx.stateKeys()) {
+        const taskId = key.slice(0, key.indexOf("\u0000"));
+        if (ids === null || ids.has(taskId)) ctx.clear(key);
+      }
+    },
     /** Reads one XCom; `null` when none was written. */
     get: restate.handlers.object.shared(
       async (

@@ -1,11 +1,16 @@
 import * as clients from "@restatedev/restate-sdk-clients";
-import { AIRFLOW_XCOM_NAME, xcomObjectKey } from "@poekhali/core/airflow";
+import {
+  AIRFLOW_XCOM_NAME,
+  xcomObjectKey,
+  type AirflowXComObject,
+} from "@poekhali/core/airflow";
 import {
   RUN_RESTARTS_NAME,
   runRestartsKey,
   type RunRestarts,
 } from "../worker/run-restarts.js";
 import {
+  instancesOf,
   type DagWorkflow,
   type Json,
   type RunResume,
@@ -350,6 +355,11 @@ export class DagRuns {
       );
     const resume = edit(state);
     if (!resume) return false;
+    // The tasks that will run again lose what they wrote under keys of their own, as Airflow clears their XComs.
+    const rerun = instancesOf(resume.state)
+      .filter((ti) => ti.state === "scheduled")
+      .map((ti) => ti.task_id);
+    if (rerun.length > 0) await this.#forgetXComs(dag, runId, rerun);
     const answer = await clients
       .connect({ url: this.ingress.url })
       .objectClient<RunRestarts>(
@@ -434,7 +444,19 @@ export class DagRuns {
         `AND target_handler_name = 'run' AND status = 'completed'`,
     );
     for (const row of rows) await this.introspection.purge(row.id);
+    if (rows.length > 0) await this.#forgetXComs(dag, runId);
     return rows.length > 0;
+  }
+
+  /** Forgets what tasks of a run wrote under keys of their own (all of the run's when no task is named). */
+  async #forgetXComs(dag: Dag, runId: string, taskIds?: string[]) {
+    await clients
+      .connect({ url: this.ingress.url })
+      .objectClient<AirflowXComObject>(
+        { name: AIRFLOW_XCOM_NAME },
+        xcomObjectKey(dag.id, runId),
+      )
+      .forget(taskIds ? { taskIds } : {});
   }
 
   async #status(dag: Dag, runId: string): Promise<DagRunStatus | null> {

@@ -37,8 +37,12 @@ import {
 import * as v2 from "./airflow-v2-contract.js";
 import {
   AIRFLOW_VARIABLE_NAME,
+  AIRFLOW_XCOM_NAME,
   airflowVariable,
+  airflowXCom,
+  xcomObjectKey,
   type AirflowVariableObject,
+  type AirflowXComObject,
 } from "@poekhali/core/airflow";
 
 const echo = dag(
@@ -410,6 +414,7 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       ),
       runRestarts({ admin: restate.server, ingress: restate.ingress }),
       airflowHitl,
+      airflowXCom,
     ]);
     state = ApiState.open(restate.home);
     web = webApp(restate, state, undefined);
@@ -1631,6 +1636,7 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
     await restate.deploy([
       dagWorkflow(flaky, { connections: new StaticConnections([]) }),
       runRestarts({ admin: restate.server, ingress: restate.ingress }),
+      airflowXCom,
     ]);
     web = webApp(restate, ApiState.open(restate.home), undefined, dags);
   }, 60_000);
@@ -1698,6 +1704,15 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
       ["load", "failed"],
       ["report", "upstream_failed"],
     ]);
+    // What tasks wrote under keys of their own (the SDK's setXCom): the cleared task's goes, the other's stays.
+    const xcoms = clients
+      .connect({ url: restate.ingress.url })
+      .objectClient<AirflowXComObject>(
+        { name: AIRFLOW_XCOM_NAME },
+        xcomObjectKey("v2_flaky", "outage"),
+      );
+    await xcoms.set({ taskId: "load", key: "attempted", value: 1 });
+    await xcoms.set({ taskId: "extract", key: "source", value: "db" });
     const cleared = await ok(
       v2.TaskInstanceCollectionResponse,
       "POST",
@@ -1716,6 +1731,8 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
       report: ["success", 1],
     });
     expect(extracted).toBe(1);
+    expect(await xcoms.get({ taskId: "load", key: "attempted" })).toBeNull();
+    expect(await xcoms.get({ taskId: "extract", key: "source" })).toBe("db");
     const xcom = (task: string) =>
       ok(
         v2.XComResponseNative,
