@@ -1829,6 +1829,51 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
     });
   });
 
+  it("refuses a hostile page's clear and a misspelt task id, and the run stays as it ended", async () => {
+    extracted = 0;
+    await failedRun("guarded");
+    const body = JSON.stringify({
+      dag_run_id: "guarded",
+      task_ids: ["load"],
+      dry_run: false,
+    });
+    const crossSite = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_flaky/clearTaskInstances`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          origin: "https://evil.example",
+        },
+        body,
+      }),
+    );
+    refusal(crossSite, 403, "a cross-site clear");
+    const form = await answer(
+      await web.request(`${HOST}/api/v2/dags/v2_flaky/clearTaskInstances`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body,
+      }),
+    );
+    refusal(form, 415, "a text/plain clear");
+    const typo = await request(
+      web,
+      "POST",
+      "/api/v2/dags/v2_flaky/clearTaskInstances",
+      { dag_run_id: "guarded", task_ids: ["laod"], dry_run: false },
+    );
+    expect(refusal(typo, 404, "a misspelt task id")).toBe(
+      "Task 'laod' not found in DAG 'v2_flaky' (did you mean 'load'?)",
+    );
+    expect((await run("guarded")).state).toBe("failed");
+    expect(await states("guarded")).toEqual({
+      extract: ["success", 1],
+      load: ["failed", 1],
+      report: ["upstream_failed", 0],
+    });
+    expect(extracted).toBe(1);
+  });
+
   it("takes one of two clears sent at once, and the run runs once more, not twice", async () => {
     extracted = 0;
     await failedRun("busy");
