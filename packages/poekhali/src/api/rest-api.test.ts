@@ -15,6 +15,7 @@ import {
 import { waitFor } from "../wait-for.js";
 import { ApiState } from "./api-state.js";
 import { DagRuns } from "./dag-runs.js";
+import { EventLog } from "./event-log.js";
 import { Variables } from "./variables.js";
 import { restApi } from "./rest-api.js";
 
@@ -70,6 +71,7 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
         ready: () => true,
         state: ApiState.open(restate.home),
         variables: new Variables(restate.ingress.url, restate.server),
+        eventLog: new EventLog(restate.ingress.url, restate.server),
       }),
     );
   }, 60_000);

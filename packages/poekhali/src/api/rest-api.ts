@@ -9,6 +9,7 @@ import { problem } from "./problem.js";
 import { runIdProblem } from "./run-id.js";
 import { openApiRoutes } from "./v2/openapi.js";
 import { v2Api } from "./v2/v2-api.js";
+import type { EventLog } from "./event-log.js";
 import type { Variables } from "./variables.js";
 import type { DagSource } from "./v2/views.js";
 
@@ -40,6 +41,8 @@ export interface RestApiOptions {
   readonly sandbox?: SandboxInfo;
   /** Airflow Variables, kept in Restate (`/api/v2/variables`). */
   readonly variables: Variables;
+  /** Airflow's event log, kept in Restate (`/api/v2/eventLogs`). */
+  readonly eventLog: EventLog;
   /** DAG files that failed to load, with the error, as Airflow's import errors. */
   readonly importErrors?: readonly {
     readonly path: string;
@@ -104,6 +107,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
       importErrors: options.importErrors ?? [],
       loadedAt,
       variables: options.variables,
+      eventLog: options.eventLog,
     }),
   );
   app.use("/api/v1/dags/:dag_id", findDag);
