@@ -447,6 +447,9 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     const res = await call(method, path, body);
     return refusal(res, status, `${method} ${path}`);
   };
+  /** The event log's entries for a query string, as the contract reads them. */
+  const list = (query: string) =>
+    ok(v2.EventLogCollectionResponse, "GET", `/api/v2/eventLogs?${query}`);
   const runState = async (dagId: string, runId: string) =>
     (
       await ok(
@@ -1630,11 +1633,6 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     await call(open, "PATCH", "/api/v2/dags/v2_hitl", { is_paused: true });
     await call(open, "PATCH", "/api/v2/dags/v2_hitl", { is_paused: false });
 
-    const list = async (query: string) =>
-      conform(
-        v2.EventLogCollectionResponse,
-        (await request(open, "GET", `/api/v2/eventLogs?${query}`)).body,
-      );
     // Each entry is handed to Restate one-way: await them all, with a deadline.
     await waitFor("the six entries", 30_000, async () => {
       const ofRun = await list("dag_id=v2_hitl&run_id=e1");
@@ -1724,6 +1722,31 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       "unknown order",
     );
   }, 120_000);
+
+  it("answers a change as before when its event log entry cannot be kept", async () => {
+    const unlogged = new Hono();
+    unlogged.route(
+      "/",
+      restApi({
+        dags: DAGS,
+        runs: new DagRuns(restate.ingress, restate.server),
+        ready: () => true,
+        state,
+        variables: new Variables(restate.ingress.url, restate.server),
+        // Nothing listens there: every entry fails to reach Restate.
+        eventLog: new EventLog("http://127.0.0.1:1", restate.server),
+      }),
+    );
+    const before = (await list("dag_id=v2_many")).total_entries;
+    for (const paused of [true, false]) {
+      const res = await request(unlogged, "PATCH", "/api/v2/dags/v2_many", {
+        is_paused: paused,
+      });
+      expect(res.status).toBe(200);
+      expect(conform(v2.DAGResponse, res.body).is_paused).toBe(paused);
+    }
+    expect((await list("dag_id=v2_many")).total_entries).toBe(before);
+  });
 
   it("has answered through every /api/v2 route above", () => {
     const routes = v2Api({
