@@ -7,6 +7,7 @@ import { startSandbox } from "@poekhali/emulators";
 import { ApiState } from "./api/api-state.js";
 import { authSecret } from "./api/auth/auth-secret.js";
 import { SimpleAuth } from "./api/auth/simple-auth.js";
+import { EventLog } from "./api/event-log.js";
 import { Variables } from "./api/variables.js";
 import { DagRuns } from "./api/dag-runs.js";
 import { gate } from "./api/gate.js";
@@ -235,6 +236,7 @@ export async function up(
         },
         importErrors: errors,
         variables: new Variables(restate.ingressUrl, restate),
+        eventLog: new EventLog(restate.ingressUrl, restate, log),
         ...(sandboxInfo ? { sandbox: sandboxInfo } : {}),
       }),
     );

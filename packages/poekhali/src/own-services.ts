@@ -10,6 +10,7 @@ import {
 } from "@poekhali/telegram";
 import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
+import { EVENT_LOG_NAME } from "./event-log/event-log-object.js";
 
 /**
  * The names of the Restate services poekhali's worker serves beside the DAGs: a DAG file may not export a service
@@ -25,4 +26,5 @@ export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   AIRFLOW_XCOM_NAME,
   AIRFLOW_VARIABLE_NAME,
   AIRFLOW_HITL_NAME,
+  EVENT_LOG_NAME,
 ]);

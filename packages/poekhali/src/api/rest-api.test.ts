@@ -15,6 +15,8 @@ import {
 import { waitFor } from "../wait-for.js";
 import { ApiState } from "./api-state.js";
 import { DagRuns } from "./dag-runs.js";
+import { eventLogObject } from "../event-log/event-log-object.js";
+import { EventLog } from "./event-log.js";
 import { Variables } from "./variables.js";
 import { restApi } from "./rest-api.js";
 
@@ -59,6 +61,7 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
     restate = await startTemporaryRestate("poekhali-rest-api-");
     await restate.deploy([
       dagWorkflow(echo, { connections: new StaticConnections([]) }),
+      eventLogObject,
     ]);
     runs = new DagRuns(restate.ingress, restate.server);
     app = new Hono();
@@ -70,6 +73,7 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
         ready: () => true,
         state: ApiState.open(restate.home),
         variables: new Variables(restate.ingress.url, restate.server),
+        eventLog: new EventLog(restate.ingress.url, restate.server),
       }),
     );
   }, 60_000);
@@ -192,5 +196,25 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
       async () => (await runs.get(echo, "good"))?.run.state === "success",
     );
     expect(await runIds()).toEqual(["good"]);
+  });
+
+  it("records the trigger it accepted in the event log, and none it refused", async () => {
+    const entries = async () => {
+      const res = await app.request("/api/v2/eventLogs?dag_id=" + echo.id);
+      expect(res.status).toBe(200);
+      return (
+        (await res.json()) as {
+          event_logs: { event: string; run_id: string; owner: string }[];
+        }
+      ).event_logs;
+    };
+    await waitFor(
+      "the trigger's entry",
+      20_000,
+      async () => (await entries()).length > 0,
+    );
+    expect((await entries()).map((e) => [e.event, e.run_id, e.owner])).toEqual([
+      ["trigger_dag_run", "good", "Anonymous"],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { ConfError, type Dag } from "@poekhali/core";
@@ -9,6 +9,7 @@ import { problem } from "./problem.js";
 import { runIdProblem } from "./run-id.js";
 import { openApiRoutes } from "./v2/openapi.js";
 import { v2Api } from "./v2/v2-api.js";
+import type { EventLog } from "./event-log.js";
 import type { Variables } from "./variables.js";
 import type { DagSource } from "./v2/views.js";
 
@@ -40,6 +41,8 @@ export interface RestApiOptions {
   readonly sandbox?: SandboxInfo;
   /** Airflow Variables, kept in Restate (`/api/v2/variables`). */
   readonly variables: Variables;
+  /** Airflow's event log, kept in Restate (`/api/v2/eventLogs`). */
+  readonly eventLog: EventLog;
   /** DAG files that failed to load, with the error, as Airflow's import errors. */
   readonly importErrors?: readonly {
     readonly path: string;
@@ -65,8 +68,13 @@ const triggerBody = z.object({
     .optional(),
 });
 
-/** Routes under a DAG see it as `c.get("dag")`; routes with a body see it parsed as `c.get("body")`. */
-type DagEnv = { Variables: { dag: Dag; body: unknown } };
+/**
+ * Routes under a DAG see it as `c.get("dag")`; routes with a body see it parsed as `c.get("body")`; with a password
+ * set, the token's user is `c.get("user")`.
+ */
+type DagEnv = {
+  Variables: { dag: Dag; body: unknown; user: string | undefined };
+};
 
 /** Airflow-shaped REST API: `/healthz`, Airflow 2's `/api/v1/dags/...` and Airflow 3's `/api/v2/...` with its OpenAPI document. */
 export function restApi(options: RestApiOptions): Hono<DagEnv> {
@@ -104,6 +112,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
       importErrors: options.importErrors ?? [],
       loadedAt,
       variables: options.variables,
+      eventLog: options.eventLog,
     }),
   );
   app.use("/api/v1/dags/:dag_id", findDag);
@@ -181,6 +190,10 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
         triggering_user_name: null,
         note: null,
       });
+      await options.eventLog.record({
+        ...v1Entry(c, "trigger_dag_run", runId),
+        extra: JSON.stringify(body.data),
+      });
       return c.json(run);
     } catch (error) {
       if (error instanceof RunExistsError)
@@ -225,6 +238,10 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
       );
     }
     await options.runs.cancel(dag, runId);
+    await options.eventLog.record({
+      ...v1Entry(c, "patch_dag_run", runId),
+      extra: JSON.stringify({ state: "failed" }),
+    });
     return c.json({ ...found.run, state: "failed" });
   });
 
@@ -351,5 +368,20 @@ function dagView(dag: Dag, paused: boolean) {
       title: t.title,
       downstream_of: t.upstreamTaskIds,
     })),
+  };
+}
+
+/** An event log entry for a change made through `/api/v1`, by the token's user (Airflow's `Anonymous` without one). */
+function v1Entry(c: Context<DagEnv>, event: string, runId: string) {
+  return {
+    when: new Date().toISOString(),
+    event,
+    owner: c.get("user") ?? "Anonymous",
+    dag_id: c.get("dag").id,
+    run_id: runId,
+    task_id: null,
+    map_index: null,
+    try_number: null,
+    logical_date: null,
   };
 }

@@ -26,6 +26,7 @@ import { connectionsFrom } from "./connections.js";
 import { serveEndpoint } from "./serve-endpoint.js";
 import { RestateAdmin } from "../restate/restate-admin.js";
 import { runRestarts } from "./run-restarts.js";
+import { eventLogObject } from "../event-log/event-log-object.js";
 import { restateVariableStore } from "./variable-store.js";
 import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";
@@ -103,6 +104,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     airflowXCom,
     airflowVariable,
     airflowHitl,
+    eventLogObject,
   ];
   // The DAG loader refuses DAG files' services named like these: a service of ours missing from the list would let
   // a DAG file's service of the same name replace it without a word.

@@ -422,3 +422,25 @@ export const HITLDetailResponse = z.strictObject({
   chosen_options: z.array(z.string()).min(1),
   params_input: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** EventLogResponse: one entry of Airflow's event log. */
+export const EventLogResponse = z.strictObject({
+  event_log_id: z.int(),
+  when: dateTime,
+  dag_id: nullable(z.string()),
+  task_id: nullable(z.string()),
+  run_id: nullable(z.string()),
+  map_index: nullable(z.int()),
+  try_number: nullable(z.int()),
+  event: z.string(),
+  logical_date: nullable(dateTime),
+  owner: nullable(z.string()),
+  extra: nullable(z.string()),
+  dag_display_name: nullable(z.string()),
+  task_display_name: nullable(z.string()),
+});
+/** EventLogCollectionResponse. */
+export const EventLogCollectionResponse = z.strictObject({
+  event_logs: z.array(EventLogResponse),
+  total_entries: z.int(),
+});

@@ -13,6 +13,7 @@ import {
   type V2Env,
   type V2Options,
 } from "./v2-options.js";
+import { recordAction } from "./record-action.js";
 import { V2Error, parseOrThrow } from "./v2-error.js";
 import { dagDetailsResponse, dagResponse, taskResponse } from "./views.js";
 
@@ -104,11 +105,16 @@ export function dagRoutes(options: V2Options): Hono<V2Env> {
     );
   });
 
-  app.patch("/api/v2/dags/:dag_id", (c) => {
+  app.patch("/api/v2/dags/:dag_id", async (c) => {
     const dag = dagOr404(options, c.req.param("dag_id"));
     checkMask(c.req.queries("update_mask"));
     const body = parseOrThrow("body", dagPatchBody, c.get("body"));
     options.state.setPaused(dag.id, body.is_paused);
+    await recordAction(c, options, {
+      event: "patch_dag",
+      dag_id: dag.id,
+      extra: body,
+    });
     return c.json(view(dag.id));
   });
 

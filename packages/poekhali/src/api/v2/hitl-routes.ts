@@ -25,6 +25,7 @@ import {
   type V2Env,
   type V2Options,
 } from "./v2-options.js";
+import { recordAction } from "./record-action.js";
 import {
   taskInstanceResponse,
   taskInstancesOf,
@@ -205,6 +206,17 @@ export function hitlRoutes(options: V2Options): Hono<V2Env> {
     );
     if (!result.ok) throw new V2Error(result.status, result.detail);
     const { response } = result;
+    await recordAction(c, options, {
+      event: "update_hitl_detail",
+      dag_id: dag.id,
+      run_id: facts.snapshot.run_id,
+      task_id: c.req.param("task_id"),
+      map_index: -1,
+      extra: {
+        chosen_options: response.chosen_options,
+        params_input: response.params_input,
+      },
+    });
     return c.json({
       responded_by: response.responded_by_user ?? ANONYMOUS,
       responded_at: response.responded_at,

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ApiState } from "../api-state.js";
 import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
+import { EventLog } from "../event-log.js";
 import { Variables } from "../variables.js";
 import { gate } from "../gate.js";
 import * as contract from "./airflow-v2-contract.js";
@@ -42,6 +43,7 @@ describe("the OpenAPI document of /api/v2", () => {
       importErrors: [],
       loadedAt: new Date().toISOString(),
       variables: new Variables("http://127.0.0.1:1", {} as never),
+      eventLog: new EventLog("http://127.0.0.1:1", {} as never),
     })
       .routes.filter((r) => r.method !== "ALL")
       .map((r) => shape(r.method, r.path));

@@ -26,6 +26,7 @@ import {
   type Bounds,
   type RunFilter,
 } from "./run-filter.js";
+import { recordAction } from "./record-action.js";
 import { V2Error, invalidParam, parseOrThrow } from "./v2-error.js";
 import {
   dagOr404,
@@ -180,6 +181,13 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       end_date: null,
       task_instances: null,
     };
+    await recordAction(c, options, {
+      event: "trigger_dag_run",
+      dag_id: dag.id,
+      run_id: runId,
+      logical_date: logicalDate,
+      extra: body,
+    });
     return c.json(dagRunResponse(dag, { snapshot, record }));
   });
 
@@ -343,6 +351,12 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
         note: body.note ?? null,
       });
     }
+    await recordAction(c, options, {
+      event: "patch_dag_run",
+      dag_id: dag.id,
+      run_id: runId,
+      extra: body,
+    });
     return c.json(dagRunResponse(dag, await runOr404(options, dag, runId)));
   });
 
@@ -357,6 +371,11 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       );
     await options.runs.purge(dag, runId);
     options.state.deleteRun(dag.id, runId);
+    await recordAction(c, options, {
+      event: "delete_dag_run",
+      dag_id: dag.id,
+      run_id: runId,
+    });
     return c.body(null, 204);
   });
 
@@ -387,6 +406,12 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       (state) => ({ state: clearTasks(state, ids) }),
       false,
     );
+    await recordAction(c, options, {
+      event: "clear_dag_run",
+      dag_id: dag.id,
+      run_id: runId,
+      extra: body,
+    });
     return c.json(dagRunResponse(dag, await runOr404(options, dag, runId)));
   });
 

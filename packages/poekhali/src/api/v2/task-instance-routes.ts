@@ -30,6 +30,7 @@ import {
   type V2Env,
   type V2Options,
 } from "./v2-options.js";
+import { recordAction } from "./record-action.js";
 import {
   taskInstanceResponse,
   taskInstancesOf,
@@ -321,6 +322,14 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
         task_notes: { ...record.task_notes, [ti.task_id]: body.note ?? null },
       });
     }
+    await recordAction(c, options, {
+      event: "patch_task_instance",
+      dag_id: dag.id,
+      run_id: facts.snapshot.run_id,
+      task_id: ti.task_id,
+      map_index: -1,
+      extra: body,
+    });
     const after = await runOr404(options, dag, facts.snapshot.run_id);
     const changed = taskInstancesOf(dag, after.snapshot).filter((t) =>
       marked.has(t.task_id),
@@ -521,6 +530,13 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
         (state) => ({ state: clearTasks(state, ids) }),
         false,
       );
+    for (const runId of byRun.keys())
+      await recordAction(c, options, {
+        event: "post_clear_task_instances",
+        dag_id: dag.id,
+        run_id: runId,
+        extra: body,
+      });
     const after = new Set(
       rows.map((r) => `${r.view.dag_run_id}\u0000${r.view.task_id}`),
     );

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { dagRoutes } from "./dag-routes.js";
 import { dagStatRoutes } from "./dag-stat-routes.js";
+import { eventLogRoutes } from "./event-log-routes.js";
 import { hitlRoutes } from "./hitl-routes.js";
 import { metaRoutes } from "./meta-routes.js";
 import { runRoutes } from "./run-routes.js";
@@ -28,6 +29,7 @@ export function v2Api(options: V2Options): Hono<V2Env> {
   app.route("/", taskInstanceRoutes(options));
   app.route("/", variableRoutes(options.variables));
   app.route("/", hitlRoutes(options));
+  app.route("/", eventLogRoutes(options));
   app.all("/api/v2/*", () => {
     throw new V2Error(404, "Not Found");
   });

@@ -1,6 +1,7 @@
 import type { Dag } from "@poekhali/core";
 import type { ApiState } from "../api-state.js";
 import type { DagRuns, RunSnapshot } from "../dag-runs.js";
+import type { EventLog } from "../event-log.js";
 import type { Variables } from "../variables.js";
 import { V2Error } from "./v2-error.js";
 import type { DagSource, RunFacts } from "./views.js";
@@ -24,6 +25,8 @@ export interface V2Options {
   readonly loadedAt: string;
   /** Airflow Variables, kept in Restate. */
   readonly variables: Variables;
+  /** Airflow's event log, kept in Restate: what the API changed by hand, and who. */
+  readonly eventLog: EventLog;
 }
 
 /** The DAG named in the path, or Airflow's 404. */

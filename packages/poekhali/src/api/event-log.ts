@@ -1,0 +1,67 @@
+import * as clients from "@restatedev/restate-sdk-clients";
+import {
+  EVENT_LOG_ENTRY_PREFIX,
+  EVENT_LOG_KEY,
+  EVENT_LOG_NAME,
+  type EventLogEntry,
+  type EventLogObject,
+  type EventLogRecord,
+} from "../event-log/event-log-object.js";
+import type { Introspection } from "./dag-runs.js";
+
+const Log: EventLogObject = { name: EVENT_LOG_NAME };
+
+const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * Airflow's event log as the REST API writes and reads it: entries are sent one-way to Restate's
+ * `poekhali_event_log` object and listed with one SQL query over Restate's `state` table.
+ */
+export class EventLog {
+  readonly #ingress: clients.Ingress;
+
+  constructor(
+    ingressUrl: string,
+    private readonly introspection: Pick<Introspection, "query">,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    this.#ingress = clients.connect({ url: ingressUrl });
+  }
+
+  /**
+   * Records an action already done. Never throws: the action stands whether or not its entry could be handed to
+   * Restate, which stores it once it has accepted the send.
+   */
+  async record(record: EventLogRecord): Promise<void> {
+    try {
+      await this.#ingress.objectSendClient(Log, EVENT_LOG_KEY).record(record);
+    } catch (error) {
+      this.log(
+        `event log: '${record.event}' not recorded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** Every entry, unordered. */
+  async list(): Promise<EventLogEntry[]> {
+    const rows = await this.introspection.query<{ value_utf8: string | null }>(
+      `SELECT value_utf8 FROM state WHERE service_name = ${sql(EVENT_LOG_NAME)} ` +
+        `AND service_key = ${sql(EVENT_LOG_KEY)} AND key LIKE ${sql(`${EVENT_LOG_ENTRY_PREFIX}%`)}`,
+    );
+    return rows.flatMap((row) =>
+      row.value_utf8 === null
+        ? []
+        : [JSON.parse(row.value_utf8) as EventLogEntry],
+    );
+  }
+
+  /** One entry by id, or `null`. */
+  async get(id: number): Promise<EventLogEntry | null> {
+    const rows = await this.introspection.query<{ value_utf8: string | null }>(
+      `SELECT value_utf8 FROM state WHERE service_name = ${sql(EVENT_LOG_NAME)} ` +
+        `AND service_key = ${sql(EVENT_LOG_KEY)} AND key = ${sql(`${EVENT_LOG_ENTRY_PREFIX}${id}`)}`,
+    );
+    const value = rows[0]?.value_utf8;
+    return value ? (JSON.parse(value) as EventLogEntry) : null;
+  }
+}

@@ -1,0 +1,64 @@
+import * as restate from "@restatedev/restate-sdk";
+
+/** The Restate name of the object that keeps Airflow's event log. */
+export const EVENT_LOG_NAME = "poekhali_event_log";
+
+/**
+ * The one key the log is kept under: Airflow's `event_log_id` is one integer sequence over every DAG, and one key
+ * hands out the next number without any two entries ever sharing one (entries are a few per hand-made change).
+ */
+export const EVENT_LOG_KEY = "log";
+
+/** The prefix of each entry's state key; the REST API lists entries by it through Restate's SQL. */
+export const EVENT_LOG_ENTRY_PREFIX = "entry:";
+
+const NEXT_ID = "next_id";
+
+/** What an action records: Airflow's `Log` row without its id, which the log assigns. */
+export interface EventLogRecord {
+  /** When the action happened (ISO 8601). */
+  readonly when: string;
+  readonly event: string;
+  readonly owner: string | null;
+  readonly dag_id: string | null;
+  readonly run_id: string | null;
+  readonly task_id: string | null;
+  readonly map_index: number | null;
+  readonly try_number: number | null;
+  readonly logical_date: string | null;
+  /** A JSON string with what was asked (Airflow's `extra`). */
+  readonly extra: string | null;
+}
+
+/** One stored entry: the record and its `event_log_id`. */
+export interface EventLogEntry extends EventLogRecord {
+  readonly event_log_id: number;
+}
+
+/**
+ * Airflow's event log, durably in Restate: each entry one state key `entry:<id>`, ids counting up from 1. The id and
+ * the entry are written in one handler run, so an entry is never stored twice nor an id given twice.
+ */
+export const eventLogObject = restate.object({
+  name: EVENT_LOG_NAME,
+  description:
+    "Airflow's event log (GET /api/v2/eventLogs): who changed what by hand",
+  handlers: {
+    /** Stores the record under the next id and answers the id. */
+    record: async (
+      ctx: restate.ObjectContext,
+      record: EventLogRecord,
+    ): Promise<number> => {
+      const id = ((await ctx.get<number>(NEXT_ID)) ?? 0) + 1;
+      ctx.set<number>(NEXT_ID, id);
+      ctx.set<EventLogEntry>(`${EVENT_LOG_ENTRY_PREFIX}${id}`, {
+        ...record,
+        event_log_id: id,
+      });
+      return id;
+    },
+  },
+});
+
+/** The event log object's Restate definition type, for typed clients. */
+export type EventLogObject = typeof eventLogObject;
