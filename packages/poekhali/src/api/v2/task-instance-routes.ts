@@ -22,6 +22,7 @@ import {
   taskInstancesBatchBody,
 } from "./task-instance-bodies.js";
 import { V2Error, parseOrThrow } from "./v2-error.js";
+import { TaskInstanceState } from "./airflow-v2-contract.js";
 import {
   dagOr404,
   dagsOf,
@@ -38,22 +39,8 @@ import {
   type RunFacts,
 } from "./views.js";
 
-/** TaskInstanceState: Airflow's task states; "no state" is null. */
-const TI_STATES = [
-  "removed",
-  "scheduled",
-  "queued",
-  "running",
-  "success",
-  "restarting",
-  "failed",
-  "up_for_retry",
-  "up_for_reschedule",
-  "upstream_failed",
-  "skipped",
-  "deferred",
-  "awaiting_input",
-];
+/** TaskInstanceState: Airflow's task states, as the contract lists them; "no state" is null. */
+const TI_STATES: readonly string[] = TaskInstanceState.options;
 
 const TI_ORDER = [
   "id",
