@@ -322,19 +322,23 @@ export class DagRuns {
    * Returns false when the edit changed nothing.
    */
   async restart(dag: Dag, runId: string, edit: RunEdit): Promise<boolean> {
-    const [latest] = await this.introspection.query<{
-      id: string;
-      status: string;
-      created_at: string;
-    }>(
-      `SELECT id, status, CAST(created_at AS VARCHAR) AS created_at FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} AND target_service_key = ${sql(runId)} ` +
-        `AND target_handler_name = 'run' ORDER BY created_at DESC LIMIT 1`,
-    );
+    const latestRun = async () =>
+      (
+        await this.introspection.query<{
+          id: string;
+          status: string;
+          created_at: string;
+        }>(
+          `SELECT id, status, CAST(created_at AS VARCHAR) AS created_at FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} AND target_service_key = ${sql(runId)} ` +
+            `AND target_handler_name = 'run' ORDER BY created_at DESC LIMIT 1`,
+        )
+      )[0];
     // Found a moment ago by the caller: gone now means another change purged it and is starting it again.
-    if (!latest)
-      throw new RunChangeRefused(
-        `run '${runId}' is being started again by another change; try again once it has ended`,
-      );
+    const restarting = new RunChangeRefused(
+      `run '${runId}' is being started again by another change; try again once it has ended`,
+    );
+    const latest = await latestRun();
+    if (!latest) throw restarting;
     if (latest.status !== "completed")
       throw new RunChangeRefused(
         `run '${runId}' has not ended: set its state to "failed" first (it then stops), or wait for it to end`,
@@ -349,10 +353,15 @@ export class DagRuns {
     for (const row of rows)
       if (row.value_utf8 !== null)
         state[row.key] = JSON.parse(row.value_utf8) as Json;
-    if (!state.dag_run)
+    if (!state.dag_run) {
+      // Its state gone since the run was read: another change purged it in between.
+      const now = await latestRun();
+      if (now?.id !== latest.id || now.created_at !== latest.created_at)
+        throw restarting;
       throw new RunChangeRefused(
         `run '${runId}' ended before its first task (its conf was refused?): there is nothing to run again; trigger a new run`,
       );
+    }
     const resume = edit(state);
     if (!resume) return false;
     // The tasks that will run again lose what they wrote under keys of their own, as Airflow clears their XComs.
