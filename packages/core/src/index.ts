@@ -125,6 +125,21 @@ export {
   type AirflowHitlObject,
   type HITLClose,
 } from "./hitl/hitl-object.js";
+export type {
+  HITLChannel,
+  HITLChannelOpen,
+  HITLOpen,
+} from "./hitl/hitl-channel.js";
+export {
+  eventLogObject,
+  EVENT_LOG,
+  EVENT_LOG_ENTRY_PREFIX,
+  EVENT_LOG_KEY,
+  EVENT_LOG_NAME,
+  type EventLogEntry,
+  type EventLogObject,
+  type EventLogRecord,
+} from "./event-log/event-log-object.js";
 export { closest } from "./closest.js";
 export {
   clearTasks,

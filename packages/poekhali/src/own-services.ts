@@ -10,7 +10,7 @@ import {
 } from "@poekhali/telegram";
 import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
-import { EVENT_LOG_NAME } from "./event-log/event-log-object.js";
+import { EVENT_LOG_NAME } from "@poekhali/core";
 
 /**
  * The names of the Restate services poekhali's worker serves beside the DAGs: a DAG file may not export a service

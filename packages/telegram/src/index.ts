@@ -38,6 +38,14 @@ export {
 } from "./operators/edit-message-operator.js";
 export { type SentMessage, sentMessage } from "./operators/sent-message.js";
 
+// People in the loop: a HITL task's request put to a chat
+export {
+  telegramChannel,
+  type TelegramChannelOptions,
+  type TelegramChannelSettings,
+} from "./hitl/telegram-channel.js";
+export { TELEGRAM_HITL_NAME } from "./hitl/hitl-callback.js";
+
 // Sensors
 export {
   ButtonPressSensor,

@@ -36,6 +36,14 @@ export function checkAnswer(
       409,
       `Human-in-the-loop detail has already been updated for Task Instance ${request.task_id} and is not allowed to write again.`,
     );
+  if (
+    answer.trigger_id !== undefined &&
+    answer.trigger_id !== request.trigger_id
+  )
+    return refuse(
+      409,
+      `The answer is for an earlier request of Task Instance ${request.task_id}, which has been asked again since.`,
+    );
   if (entry.closed || (request.deadline !== null && now > request.deadline))
     return refuse(
       409,

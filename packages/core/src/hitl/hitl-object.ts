@@ -1,5 +1,6 @@
 import * as restate from "@restatedev/restate-sdk";
 import { checkAnswer, defaultAnswer } from "./hitl-answer.js";
+import type { HITLOpen } from "./hitl-channel.js";
 import {
   hitlStateKey,
   type HITLAnswer,
@@ -80,12 +81,33 @@ export const airflowHitl = restate.object({
         const key = hitlStateKey(request.task_id);
         const kept = await ctx.get<HITLEntry>(key);
         if (kept?.request.trigger_id === request.trigger_id) return;
+        const created_at = await now(ctx);
         ctx.set<HITLEntry>(key, {
           request,
-          created_at: await now(ctx),
+          created_at,
           response: null,
           closed: null,
         });
+        // Opened only now, so that an answer from a channel always finds the request it answers.
+        const [dag_id = "", run_id = ""] = JSON.parse(ctx.key) as string[];
+        for (const channel of request.channels ?? []) {
+          const open: HITLOpen = {
+            dag_id,
+            run_id,
+            created_at,
+            request,
+            settings: channel.settings,
+          };
+          ctx.genericSend({
+            service: channel.open.service,
+            method: channel.open.handler,
+            ...(channel.open.key === undefined
+              ? {}
+              : { key: channel.open.key }),
+            parameter: open,
+            inputSerde: restate.serde.json,
+          });
+        }
       },
     ),
 

@@ -10,7 +10,14 @@ import type {
 } from "../defer-context.js";
 import { DeferrableSensor } from "../sensor.js";
 import type { BaseTaskOptions } from "../task.js";
-import { template, type Arg, type Args } from "../xcom.js";
+import {
+  isTemplate,
+  isXComArg,
+  template,
+  type Arg,
+  type Args,
+} from "../xcom.js";
+import { isParamRef } from "../params.js";
 import { handlerTarget } from "../handler-target.js";
 import { AIRFLOW_HITL, type HITLClose } from "./hitl-object.js";
 import {
@@ -22,6 +29,7 @@ import {
   type HITLUser,
 } from "./hitl-types.js";
 import { checkParamValue } from "./param-schema.js";
+import type { HITLChannel } from "./hitl-channel.js";
 
 /** Options of every task that waits for a person (Airflow's `HITLOperator` arguments). */
 export interface HITLTaskOptions extends BaseTaskOptions {
@@ -37,30 +45,69 @@ export interface HITLTaskOptions extends BaseTaskOptions {
   readonly responseTimeout?: Arg<Duration | null>;
   /** More channels to tell the decision (a chat message to edit): each gets an `HITLDecision`. */
   readonly notify?: readonly DeferTarget[];
+  /** Other places to put the request to people (a Telegram chat); whichever answers first, there or the API, wins. */
+  readonly channels?: readonly HITLChannel[];
 }
 
 /** Options of {@link HITLOperator}. */
 export interface HITLOperatorOptions extends HITLTaskOptions {
-  /** What the person chooses from: non-empty, each once. */
-  readonly options: readonly string[];
+  /** What the person chooses from: non-empty, each once (checked when the task parks if read from conf). */
+  readonly options: Arg<readonly string[]>;
   /** Chosen for the person when the response timeout passes; more than one only with `multiple`. */
-  readonly defaults?: readonly string[];
+  readonly defaults?: Arg<readonly string[] | null>;
   /** Whether more than one option may be chosen. */
-  readonly multiple?: boolean;
+  readonly multiple?: Arg<boolean>;
 }
 
 /** The arguments a HITL task resolves when it parks: its texts, and inputs a subclass renders them from. */
 export interface HITLArgs {
+  readonly choice: Choice;
   readonly subject: string;
   readonly body: string | null;
   readonly inputs: Record<string, Json>;
+  /** Each channel's settings, resolved, in the order of `channels`. */
+  readonly channels: Json[];
 }
 
-/** The choices, defaults and form a request offers, checked once when the DAG is declared. */
+/** The choices and defaults a request offers: checked when the DAG is declared, or when the task parks if they read conf. */
 interface Choice {
   readonly options: readonly string[];
   readonly defaults: readonly string[] | null;
   readonly multiple: boolean;
+}
+
+/** A choice whose parts may be known only when the task parks (from params or upstream outputs). */
+type LateChoice = { readonly [K in keyof Choice]: Arg<Choice[K]> };
+
+/** Whether an argument is resolved only in a run. */
+const isLate = (value: unknown): boolean =>
+  isXComArg(value) || isParamRef(value) || isTemplate(value);
+
+/** What is wrong with a choice, or null. */
+function choiceProblem(choice: Choice): string | null {
+  const { multiple } = choice;
+  const options: unknown = choice.options;
+  const defaults: unknown = choice.defaults;
+  if (
+    !Array.isArray(options) ||
+    options.length === 0 ||
+    options.some((o) => typeof o !== "string" || o.length === 0)
+  )
+    return "options must be a non-empty list of non-empty strings";
+  const twice = (options as string[]).find((o, i) => options.indexOf(o) !== i);
+  if (twice !== undefined)
+    return `option ${JSON.stringify(twice)} is listed twice`;
+  if (typeof multiple !== "boolean") return '"multiple" must be true or false';
+  if (defaults === null) return null;
+  if (!Array.isArray(defaults)) return "defaults must be a list of options";
+  const stray = (defaults as unknown[]).find((d) => !options.includes(d));
+  if (stray !== undefined)
+    return `default ${JSON.stringify(stray)} is not one of the options ${JSON.stringify(options)}`;
+  if (defaults.length === 0)
+    return "defaults, when given, must name at least one option";
+  if (!multiple && defaults.length > 1)
+    return `${defaults.length} defaults, but "multiple" is not set`;
+  return null;
 }
 
 /**
@@ -75,16 +122,18 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
 > {
   override readonly parkedState = "awaiting_input" as const;
   readonly title = "wait for a person's answer";
-  readonly options: readonly string[];
-  readonly defaults: readonly string[] | null;
-  readonly multiple: boolean;
+  /** The options as given: a list, or where the run reads them from. */
+  readonly options: Arg<readonly string[]>;
+  readonly defaults: Arg<readonly string[] | null>;
+  readonly multiple: Arg<boolean>;
   readonly assignedUsers: readonly HITLUser[];
   readonly params: Readonly<Record<string, HITLParam>>;
   readonly notify: readonly DeferTarget[];
+  readonly channels: readonly HITLChannel[];
 
   protected constructor(
     options: HITLTaskOptions,
-    choice: Choice,
+    choice: LateChoice,
     inputs: Record<string, Arg<Json>> = {},
   ) {
     super(
@@ -94,6 +143,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
         timeout: options.responseTimeout ?? null,
       },
       {
+        choice: template((c: Choice) => c, choice as Args<Choice>),
         subject: options.subject,
         body: options.body ?? null,
         // A template, so that each input is resolved and each task it names becomes an upstream edge.
@@ -101,30 +151,26 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
           (values: Record<string, Json>) => values,
           inputs as Args<Record<string, Json>>,
         ),
+        channels: template(
+          (values: Record<string, Json>) =>
+            (options.channels ?? []).map((_, i) => values[i] ?? null),
+          Object.fromEntries(
+            (options.channels ?? []).map((c, i) => [String(i), c.settings]),
+          ) as Args<Record<string, Json>>,
+        ),
       },
     );
     const fail = (message: string): never => {
       throw new RangeError(`task "${options.taskId}": ${message}`);
     };
     if (
-      choice.options.length === 0 ||
-      choice.options.some((o) => typeof o !== "string" || o.length === 0)
-    )
-      fail("options must be a non-empty list of non-empty strings");
-    const twice = choice.options.find(
-      (o, i) => choice.options.indexOf(o) !== i,
-    );
-    if (twice !== undefined)
-      fail(`option ${JSON.stringify(twice)} is listed twice`);
-    const stray = choice.defaults?.find((d) => !choice.options.includes(d));
-    if (stray !== undefined)
-      fail(
-        `default ${JSON.stringify(stray)} is not one of the options ${JSON.stringify(choice.options)}`,
-      );
-    if (choice.defaults?.length === 0)
-      fail("defaults, when given, must name at least one option");
-    if (!choice.multiple && (choice.defaults?.length ?? 0) > 1)
-      fail(`${choice.defaults?.length} defaults, but "multiple" is not set`);
+      !isLate(choice.options) &&
+      !isLate(choice.defaults) &&
+      !isLate(choice.multiple)
+    ) {
+      const why = choiceProblem(choice as Choice);
+      if (why) fail(why);
+    }
     for (const user of options.assignedUsers ?? [])
       if (
         typeof user.id !== "string" ||
@@ -138,8 +184,8 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
       const why = checkParamValue(param.schema ?? {}, param.value);
       if (why) fail(`the value of param ${JSON.stringify(name)} ${why}`);
     }
-    this.options = [...choice.options];
-    this.defaults = choice.defaults ? [...choice.defaults] : null;
+    this.options = choice.options;
+    this.defaults = choice.defaults;
     this.multiple = choice.multiple;
     this.assignedUsers = (options.assignedUsers ?? []).map((u) => ({
       id: u.id,
@@ -147,6 +193,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
     }));
     this.params = { ...(options.params ?? {}) };
     this.notify = [...(options.notify ?? [])];
+    this.channels = [...(options.channels ?? [])];
   }
 
   /** The request's subject and body: the arguments as resolved; a subclass may render them from `inputs`. */
@@ -158,25 +205,39 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   }
 
   override defer(args: HITLArgs, context: DeferContext): void {
+    const why = choiceProblem(args.choice);
+    if (why) throw new Error(why);
     const { subject, body } = this.render(args, context);
     if (typeof subject !== "string" || subject.length === 0)
       throw new Error("the subject must be a non-empty string");
     if (body !== null && typeof body !== "string")
       throw new Error("the body must be a string or null");
     const key = hitlObjectKey(context.dagId, context.runId);
+    const located = this.channels.map((channel, i) => {
+      const settings = args.channels[i] ?? null;
+      return { channel, settings, ...channel.locate(settings, context) };
+    });
+    const notify = [...this.notify, ...located.map((l) => l.notify)];
     const request: HITLRequest = {
       task_id: this.taskId,
       try_number: context.tryNumber,
       subject,
       body,
-      options: [...this.options],
-      defaults: this.defaults ? [...this.defaults] : null,
-      multiple: this.multiple,
+      options: [...args.choice.options],
+      defaults: args.choice.defaults ? [...args.choice.defaults] : null,
+      multiple: args.choice.multiple,
       params: serializeParams(this.params),
       assigned_users: this.assignedUsers.map((u) => ({ ...u })),
       trigger_id: context.triggerId,
       deadline: context.deadline,
-      ...(this.notify.length > 0 && { notify: [...this.notify] }),
+      ...(notify.length > 0 && { notify }),
+      ...(located.length > 0 && {
+        channels: located.map((l) => ({
+          name: l.channel.name,
+          open: l.open,
+          settings: l.settings,
+        })),
+      }),
     };
     context.send(
       handlerTarget(AIRFLOW_HITL, "request", key),

@@ -1,5 +1,6 @@
 import type { Json } from "../json.js";
 import type { DeferTarget } from "../defer-context.js";
+import type { HITLChannelOpen } from "./hitl-channel.js";
 
 /** A person who may answer, or who answered, as Airflow's auth manager names them (`HITLUser`). */
 export interface HITLUser {
@@ -33,6 +34,8 @@ export interface HITLRequest {
   readonly deadline: string | null;
   /** Other channels to tell the decision (a Telegram message to edit): each gets a {@link HITLDecision}. */
   readonly notify?: DeferTarget[];
+  /** Channels the request is opened in (a Telegram chat) once stored; their notify targets are in `notify`. */
+  readonly channels?: HITLChannelOpen[];
 }
 
 /** The answer a waiting task wakes with: Airflow's trigger event payload (`HITLTriggerEventSuccessPayload`). */
@@ -78,6 +81,11 @@ export interface HITLAnswer {
   readonly user: HITLUser;
   /** `api` for the REST API. */
   readonly channel: string;
+  /**
+   * The request this answers, by its `trigger_id`, when the channel knows it: an answer to an earlier try's request
+   * (a press on an old message) is then refused with 409 rather than taken as an answer to the current one.
+   */
+  readonly trigger_id?: string;
 }
 
 /** Why an answer was refused, as the REST API says it: its status and Airflow's `detail`. */

@@ -6,7 +6,7 @@ import {
   type EventLogEntry,
   type EventLogObject,
   type EventLogRecord,
-} from "../event-log/event-log-object.js";
+} from "@poekhali/core";
 import type { Introspection } from "./dag-runs.js";
 
 const Log: EventLogObject = { name: EVENT_LOG_NAME };

@@ -26,7 +26,7 @@ import { connectionsFrom } from "./connections.js";
 import { serveEndpoint } from "./serve-endpoint.js";
 import { RestateAdmin } from "../restate/restate-admin.js";
 import { runRestarts } from "./run-restarts.js";
-import { eventLogObject } from "../event-log/event-log-object.js";
+import { eventLogObject } from "@poekhali/core";
 import { restateVariableStore } from "./variable-store.js";
 import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { EventLogEntry } from "../../event-log/event-log-object.js";
+import type { EventLogEntry } from "@poekhali/core";
 import {
   dateParam,
   intParam,

@@ -35,7 +35,7 @@ import {
   runRestartsKey,
   type RunRestarts,
 } from "../../worker/run-restarts.js";
-import { eventLogObject } from "../../event-log/event-log-object.js";
+import { eventLogObject } from "@poekhali/core";
 import * as v2 from "./airflow-v2-contract.js";
 import {
   AIRFLOW_VARIABLE_NAME,
