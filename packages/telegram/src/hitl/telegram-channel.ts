@@ -73,8 +73,10 @@ export function telegramChannel(
   return {
     name: "telegram",
     settings: template(
-      (values: Omit<TelegramChannelSettings, "conn_id">) =>
-        ({ conn_id: connId, ...values }),
+      (values: Omit<TelegramChannelSettings, "conn_id">) => ({
+        conn_id: connId,
+        ...values,
+      }),
       given,
     ),
     locate(settings: Json, context: DeferContext) {
