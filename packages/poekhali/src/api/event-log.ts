@@ -9,6 +9,10 @@ import {
 } from "@poekhali/core";
 import type { Introspection } from "./dag-runs.js";
 
+/** The text fields of an entry the log can narrow a listing by. */
+export type EventLogTextField =
+  "dag_id" | "run_id" | "task_id" | "owner" | "event";
+
 const Log: EventLogObject = { name: EVENT_LOG_NAME };
 
 const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -42,11 +46,22 @@ export class EventLog {
     }
   }
 
-  /** Every entry, unordered. */
-  async list(): Promise<EventLogEntry[]> {
+  /**
+   * Every entry, unordered; with `having`, only entries whose fields may hold those exact values. Restate narrows by
+   * the stored JSON's text, so a run's presses are read without the rest of the log: callers still filter exactly.
+   */
+  async list(
+    having: Partial<Record<EventLogTextField, string>> = {},
+  ): Promise<EventLogEntry[]> {
+    const narrow = Object.entries(having)
+      .map(
+        ([name, value]) =>
+          ` AND strpos(value_utf8, ${sql(`"${name}":${JSON.stringify(value)}`)}) > 0`,
+      )
+      .join("");
     const rows = await this.introspection.query<{ value_utf8: string | null }>(
       `SELECT value_utf8 FROM state WHERE service_name = ${sql(EVENT_LOG_NAME)} ` +
-        `AND service_key = ${sql(EVENT_LOG_KEY)} AND key LIKE ${sql(`${EVENT_LOG_ENTRY_PREFIX}%`)}`,
+        `AND service_key = ${sql(EVENT_LOG_KEY)} AND key LIKE ${sql(`${EVENT_LOG_ENTRY_PREFIX}%`)}${narrow}`,
     );
     return rows.flatMap((row) =>
       row.value_utf8 === null

@@ -121,7 +121,12 @@ export function eventLogRoutes(options: V2Options): Hono<V2Env> {
       EVENT_LOG_ORDER,
     );
     const keep = entryFilter(c);
-    const matching = (await options.eventLog.list()).filter(keep);
+    const having = Object.fromEntries(
+      (["dag_id", "task_id", "run_id", "owner", "event"] as const)
+        .map((name) => [name, c.req.query(name)] as const)
+        .filter(([, value]) => value !== undefined && value !== ""),
+    );
+    const matching = (await options.eventLog.list(having)).filter(keep);
     const sorted = sortBy(matching, order, orderValue, (e) => e.event_log_id);
     return c.json({
       event_logs: sorted.slice(offset, offset + limit).map(eventLogResponse),

@@ -1753,6 +1753,45 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     expect((await list("dag_id=v2_many")).total_entries).toBe(before);
   });
 
+  it("lists entries whose fields hold quotes, percent signs and non-Latin letters by exact filters", async () => {
+    const log = new EventLog(restate.ingress.url, restate.server);
+    const odd = `v2_odd'"%_ё`;
+    const record = (event: string, owner: string) =>
+      log.record({
+        when: new Date().toISOString(),
+        event,
+        owner,
+        dag_id: odd,
+        run_id: "r%",
+        task_id: null,
+        map_index: null,
+        try_number: null,
+        logical_date: null,
+        extra: null,
+      });
+    await record("hitl.press.counted", "Аня");
+    await record("hitl.press.refused", "bob_'x'");
+    const query = (more: string) =>
+      `dag_id=${encodeURIComponent(odd)}&run_id=${encodeURIComponent("r%")}${more}`;
+    await waitFor(
+      "both entries",
+      10_000,
+      async () => (await list(query(""))).total_entries === 2,
+    );
+    const byOwner = await list(
+      query(`&owner=${encodeURIComponent("bob_'x'")}`),
+    );
+    expect(byOwner.event_logs.map((e) => e.event)).toEqual([
+      "hitl.press.refused",
+    ]);
+    const byEvent = await list(query("&event=hitl.press.counted"));
+    expect(byEvent.event_logs.map((e) => e.owner)).toEqual(["Аня"]);
+    // A value that only looks like the start of another one matches nothing.
+    expect(
+      (await list(`dag_id=${encodeURIComponent("v2_odd'")}`)).total_entries,
+    ).toBe(0);
+  });
+
   it("has answered through every /api/v2 route above", () => {
     const routes = v2Api({
       dags: DAGS,
