@@ -12,8 +12,12 @@ import {
   dag,
   dagWorkflow,
   hitlObjectKey,
+  HITL_ANSWER_PURPOSE,
+  INTERNAL_KEY_ENV,
+  signCall,
   task,
   template,
+  type HITLAnswer,
   type HITLDecision,
   type HITLResult,
 } from "@poekhali/core";
@@ -78,7 +82,18 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
       .connect({ url: stack.ingress.url })
       .objectClient(AIRFLOW_HITL, hitlObjectKey("hitl_core_deploy", runId));
 
+  /** Answers as the web tier does: signed with the key this process shares with its in-process worker. */
+  const answer = (runId: string, given: HITLAnswer) =>
+    hitlOf(runId).answerSigned(
+      signCall(
+        HITL_ANSWER_PURPOSE,
+        hitlObjectKey("hitl_core_deploy", runId),
+        given,
+      ),
+    );
+
   beforeAll(async () => {
+    process.env[INTERNAL_KEY_ENV] = "hitl-core-e2e-internal-key";
     stack = await startTemporaryRestate("poekhali-hitl-core-");
     await stack.deploy([
       dagWorkflow(deploy, { connections: new StaticConnections([]) }),
@@ -107,14 +122,14 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
       options: ["Approve", "Reject"],
     });
     const telegramUser = { id: "1001", name: "anna" };
-    const first = await hitlOf("core_1").answer({
+    const first = await answer("core_1", {
       task_id: "sign_off",
       chosen_options: ["Approve"],
       user: telegramUser,
       channel: "telegram",
     });
     expect(first.ok).toBe(true);
-    const second = await hitlOf("core_1").answer({
+    const second = await answer("core_1", {
       task_id: "sign_off",
       chosen_options: ["Reject"],
       user: { id: "admin", name: "admin" },
@@ -140,7 +155,7 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
     });
 
     await waiting("core_1", "where");
-    await hitlOf("core_1").answer({
+    await answer("core_1", {
       task_id: "where",
       chosen_options: ["us"],
       user: telegramUser,
@@ -192,12 +207,70 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
       closed: "cancelled",
     });
     expect(
-      await hitlOf("core_2").answer({
+      await answer("core_2", {
         task_id: "sign_off",
         chosen_options: ["Approve"],
         user: { id: "admin", name: "admin" },
         channel: "api",
       }),
     ).toMatchObject({ ok: false, status: 409 });
+  });
+  it("takes no answer from the ingress that the web tier did not sign: not unsigned, not forged, not another run's", async () => {
+    await runs.start("hitl_core_deploy", "core_3");
+    await waiting("core_3", "sign_off");
+    const key = hitlObjectKey("hitl_core_deploy", "core_3");
+    const forged: HITLAnswer = {
+      task_id: "sign_off",
+      chosen_options: ["Approve"],
+      user: { id: "admin", name: "admin" },
+      channel: "api",
+    };
+    // What a web page in the user's browser can send: Restate's ingress answers any origin's CORS preflight.
+    const post = (handler: string, body: unknown) =>
+      fetch(
+        `${stack.ingress.url}/airflow_hitl/${encodeURIComponent(key)}/${handler}`,
+        {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            origin: "https://evil.example",
+          },
+          body: JSON.stringify(body),
+        },
+      );
+    const direct = await post("answer", forged);
+    expect(direct.status).toBe(400);
+    expect(await direct.text()).toMatch(/not public/);
+    const unsigned = await post("answerSigned", {
+      payload: forged,
+      signature: "",
+    });
+    expect(await unsigned.json()).toMatchObject({ ok: false, status: 403 });
+    const wrongKey = await post(
+      "answerSigned",
+      signCall(
+        HITL_ANSWER_PURPOSE,
+        key,
+        forged,
+        "a-key-this-deployment-never-had",
+      ),
+    );
+    expect(await wrongKey.json()).toMatchObject({ ok: false, status: 403 });
+    // Signed for another run's requests: replayed here, it is refused too.
+    const elsewhere = await post(
+      "answerSigned",
+      signCall(
+        HITL_ANSWER_PURPOSE,
+        hitlObjectKey("hitl_core_deploy", "core_1"),
+        forged,
+      ),
+    );
+    expect(await elsewhere.json()).toMatchObject({ ok: false, status: 403 });
+    const entry = await hitlOf("core_3").entry({ task_id: "sign_off" });
+    expect(entry?.response).toBeNull();
+    // The web tier's own answer still goes through.
+    expect(
+      await answer("core_3", { ...forged, chosen_options: ["Reject"] }),
+    ).toMatchObject({ ok: true });
   });
 });

@@ -122,6 +122,7 @@ export {
   airflowHitl,
   AIRFLOW_HITL,
   AIRFLOW_HITL_NAME,
+  HITL_ANSWER_PURPOSE,
   type AirflowHitlObject,
   type HITLClose,
 } from "./hitl/hitl-object.js";
@@ -131,7 +132,15 @@ export type {
   HITLOpen,
 } from "./hitl/hitl-channel.js";
 export {
+  INTERNAL_KEY_ENV,
+  internalKey,
+  signCall,
+  verifyCall,
+  type SignedCall,
+} from "./internal-key.js";
+export {
   eventLogObject,
+  EVENT_LOG_PURPOSE,
   EVENT_LOG,
   EVENT_LOG_ENTRY_PREFIX,
   EVENT_LOG_KEY,

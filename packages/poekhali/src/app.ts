@@ -2,10 +2,14 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
-import { RestateIngress } from "@poekhali/core";
+import { INTERNAL_KEY_ENV, RestateIngress } from "@poekhali/core";
 import { startSandbox } from "@poekhali/emulators";
 import { ApiState } from "./api/api-state.js";
-import { authSecret } from "./api/auth/auth-secret.js";
+import {
+  authSecret,
+  INTERNAL_KEY_FILE,
+  keptSecret,
+} from "./api/auth/auth-secret.js";
 import { SimpleAuth } from "./api/auth/simple-auth.js";
 import { EventLog } from "./api/event-log.js";
 import { Variables } from "./api/variables.js";
@@ -45,6 +49,12 @@ export async function up(
   // A start after a SIGKILL finds what the killed one left (a restate-server still stopping, a stuck worker).
   const stoppedLeftovers = await stopLeftovers(config.home);
   if (stoppedLeftovers) log(`[app] ${stoppedLeftovers}`);
+  // The web tier signs its calls to the worker's public handlers; the worker inherits the key with the environment.
+  process.env[INTERNAL_KEY_ENV] = keptSecret(
+    config.home,
+    INTERNAL_KEY_FILE,
+    process.env[INTERNAL_KEY_ENV],
+  );
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {

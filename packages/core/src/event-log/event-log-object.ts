@@ -1,4 +1,5 @@
 import * as restate from "@restatedev/restate-sdk";
+import { verifyCall, type SignedCall } from "../internal-key.js";
 
 /** The Restate name of the object that keeps Airflow's event log. */
 export const EVENT_LOG_NAME = "poekhali_event_log";
@@ -14,6 +15,23 @@ export const EVENT_LOG_KEY = "log";
 export const EVENT_LOG_ENTRY_PREFIX = "entry:";
 
 const NEXT_ID = "next_id";
+
+/** What a signed record is signed for. */
+export const EVENT_LOG_PURPOSE = "event-log";
+
+/** Stores the record under the next id and answers the id. */
+async function store(
+  ctx: restate.ObjectContext,
+  record: EventLogRecord,
+): Promise<number> {
+  const id = ((await ctx.get<number>(NEXT_ID)) ?? 0) + 1;
+  ctx.set<number>(NEXT_ID, id);
+  ctx.set<EventLogEntry>(`${EVENT_LOG_ENTRY_PREFIX}${id}`, {
+    ...record,
+    event_log_id: id,
+  });
+  return id;
+}
 
 /** What an action records: Airflow's `Log` row without its id, which the log assigns. */
 export interface EventLogRecord {
@@ -45,18 +63,23 @@ export const eventLogObject = restate.object({
   description:
     "Airflow's event log (GET /api/v2/eventLogs): who changed what by hand, and every press on a request",
   handlers: {
-    /** Stores the record under the next id and answers the id. */
-    record: async (
+    /** Stores a record from a handler served beside this object (a chat's presses) and answers its id. */
+    record: restate.handlers.object.exclusive(
+      { ingressPrivate: true },
+      (ctx: restate.ObjectContext, record: EventLogRecord) =>
+        store(ctx, record),
+    ),
+    /** Stores a record the web tier signed (see `INTERNAL_KEY_ENV`); anything else is refused and stores nothing. */
+    recordSigned: async (
       ctx: restate.ObjectContext,
-      record: EventLogRecord,
+      call: SignedCall<EventLogRecord>,
     ): Promise<number> => {
-      const id = ((await ctx.get<number>(NEXT_ID)) ?? 0) + 1;
-      ctx.set<number>(NEXT_ID, id);
-      ctx.set<EventLogEntry>(`${EVENT_LOG_ENTRY_PREFIX}${id}`, {
-        ...record,
-        event_log_id: id,
-      });
-      return id;
+      if (!verifyCall(EVENT_LOG_PURPOSE, ctx.key, call))
+        throw new restate.TerminalError(
+          "The event log entry was not signed by this deployment's web tier.",
+          { errorCode: 403 },
+        );
+      return store(ctx, call.payload);
     },
   },
   // Without it Restate would send every entry along with each record.

@@ -1,6 +1,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import { checkAnswer, defaultAnswer } from "./hitl-answer.js";
 import type { HITLOpen } from "./hitl-channel.js";
+import { verifyCall, type SignedCall } from "../internal-key.js";
 import {
   hitlStateKey,
   type HITLAnswer,
@@ -23,6 +24,26 @@ export interface HITLClose {
 
 const now = async (ctx: restate.ObjectContext) =>
   new Date(await ctx.date.now()).toISOString();
+
+/** What a signed answer is signed for: the REST API's answers to a run's requests. */
+export const HITL_ANSWER_PURPOSE = "hitl-answer";
+
+/** Takes an answer: the first valid one is recorded and wakes the task; any other is refused. */
+async function take(
+  ctx: restate.ObjectContext,
+  answer: HITLAnswer,
+): Promise<HITLAnswerResult> {
+  const entry = await ctx.get<HITLEntry>(hitlStateKey(answer.task_id));
+  if (!entry)
+    return {
+      ok: false,
+      status: 404,
+      detail: `Human-in-the-loop detail does not exist for Task Instance ${answer.task_id}`,
+    };
+  const result = checkAnswer(entry, answer, await now(ctx));
+  if (result.ok) decide(ctx, entry, result.response, true);
+  return result;
+}
 
 /** Records the decision, wakes the task (unless it asked on its timeout) and tells the other channels. */
 function decide(
@@ -111,22 +132,28 @@ export const airflowHitl = restate.object({
       },
     ),
 
-    /** An answer from a channel: recorded and the task woken when it is the first valid one, else refused. */
+    /** An answer from a channel served beside this object (a chat): recorded and the task woken when it is the first valid one, else refused. */
     answer: restate.handlers.object.exclusive(
+      { ingressPrivate: true },
+      (ctx: restate.ObjectContext, answer: HITLAnswer) => take(ctx, answer),
+    ),
+
+    /**
+     * An answer from the REST API, signed by the web tier (see `INTERNAL_KEY_ENV`): anything else that reaches the
+     * ingress (a local process, a web page in the user's browser) is refused and changes nothing.
+     */
+    answerSigned: restate.handlers.object.exclusive(
       async (
         ctx: restate.ObjectContext,
-        answer: HITLAnswer,
+        call: SignedCall<HITLAnswer>,
       ): Promise<HITLAnswerResult> => {
-        const entry = await ctx.get<HITLEntry>(hitlStateKey(answer.task_id));
-        if (!entry)
+        if (!verifyCall(HITL_ANSWER_PURPOSE, ctx.key, call))
           return {
             ok: false,
-            status: 404,
-            detail: `Human-in-the-loop detail does not exist for Task Instance ${answer.task_id}`,
+            status: 403,
+            detail: "The answer was not signed by this deployment's web tier.",
           };
-        const result = checkAnswer(entry, answer, await now(ctx));
-        if (result.ok) decide(ctx, entry, result.response, true);
-        return result;
+        return take(ctx, call.payload);
       },
     ),
 

@@ -3,6 +3,8 @@ import {
   EVENT_LOG_ENTRY_PREFIX,
   EVENT_LOG_KEY,
   EVENT_LOG_NAME,
+  EVENT_LOG_PURPOSE,
+  signCall,
   type EventLogEntry,
   type EventLogObject,
   type EventLogRecord,
@@ -38,7 +40,9 @@ export class EventLog {
    */
   async record(record: EventLogRecord): Promise<void> {
     try {
-      await this.#ingress.objectSendClient(Log, EVENT_LOG_KEY).record(record);
+      await this.#ingress
+        .objectSendClient(Log, EVENT_LOG_KEY)
+        .recordSigned(signCall(EVENT_LOG_PURPOSE, EVENT_LOG_KEY, record));
     } catch (error) {
       this.log(
         `event log: '${record.event}' not recorded: ${error instanceof Error ? error.message : String(error)}`,

@@ -2,6 +2,8 @@ import * as clients from "@restatedev/restate-sdk-clients";
 import {
   AIRFLOW_HITL,
   AIRFLOW_HITL_NAME,
+  HITL_ANSWER_PURPOSE,
+  signCall,
   hitlObjectKey,
   type HITLAnswer,
   type HITLAnswerResult,
@@ -66,7 +68,10 @@ export class HitlRequests {
     runId: string,
     answer: HITLAnswer,
   ): Promise<HITLAnswerResult> {
-    return this.#object(dagId, runId).answer(answer);
+    // Signed: the object takes answers from the ingress only from the web tier (see INTERNAL_KEY_ENV).
+    return this.#object(dagId, runId).answerSigned(
+      signCall(HITL_ANSWER_PURPOSE, hitlObjectKey(dagId, runId), answer),
+    );
   }
 
   #object(dagId: string, runId: string) {
