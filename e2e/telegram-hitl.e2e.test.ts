@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hitlKey, parseHitlCallbackData } from "@poekhali/telegram";
 import {
   EventLogCollectionResponse,
   HITLDetail,
@@ -185,6 +188,8 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
       task_id: e.task_id,
       ...(JSON.parse(e.extra ?? "{}") as {
         option: string;
+        chat_id: string;
+        message_id: number;
         user_id: number;
         update_id: number;
       }),
@@ -449,6 +454,96 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
       ["hitl.press.duplicate", "anna"],
       ["hitl.press.counted", "boris"],
     ]);
+  });
+
+  it("answers a press on the stray copy of a retried send as stale and removes that copy's buttons", async () => {
+    // Telegram posts the request but the worker dies before it hears so: Restate runs the send again.
+    await sandbox.fault({ method: "sendMessage", delay_ms: 60_000, times: 1 });
+    const runId = await trigger(
+      app,
+      { conf: { subject: "Posted twice" } },
+      DAG,
+    );
+    await sandbox.called("sendMessage", (p) =>
+      String(p.text).includes("Posted twice"),
+    );
+    const worker = app.pids().worker;
+    process.kill(worker, "SIGKILL");
+    await eventually(
+      "a new worker",
+      () => {
+        const pid = app.pids().worker;
+        return pid !== worker && alive(pid);
+      },
+      60_000,
+    );
+    const [stray, real] = await eventually(
+      "two copies of the request",
+      async () => {
+        const copies = (await sandbox.messages()).filter((m) =>
+          m.text.startsWith("Posted twice"),
+        );
+        return copies.length === 2 ? copies : undefined;
+      },
+      60_000,
+    );
+    await pressesTold(stray!, [
+      ["Approve", ANNA, "This button no longer works"],
+    ]);
+    await eventually(
+      "the stray copy's buttons to go",
+      async () => !(await current(stray!.message_id)).reply_markup,
+    );
+    await pressesTold(real!, [["Reject", ANNA, "Taken: Reject"]]);
+    expect(await resultOf(runId)).toMatchObject({ chosenOptions: ["Reject"] });
+    expect(
+      (await pressesLogged(runId, 2)).map((e) => [e.event, e.message_id]),
+    ).toEqual([
+      ["hitl.press.refused", stray!.message_id],
+      ["hitl.press.counted", real!.message_id],
+    ]);
+  });
+
+  it("drops presses our ingester did not sign and keeps its other handlers off the ingress", async () => {
+    const { runId, message } = await ask({ subject: "Forged" });
+    const data = buttonData(message, "Approve");
+    const { token, chat_id } = sandbox.info.telegram;
+    const botId = Number(token.split(":")[0]);
+    const key = hitlKey(botId, chat_id, parseHitlCallbackData(data)!.nonce);
+    const { ingressPort } = JSON.parse(
+      readFileSync(join(app.home, "ports.json"), "utf8"),
+    ) as { ingressPort: number };
+    const call = (handler: string, body: unknown) =>
+      fetch(
+        `http://127.0.0.1:${ingressPort}/telegram_hitl/${encodeURIComponent(key)}/${handler}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        },
+      );
+    const forged = {
+      update_id: 999_999,
+      callback_query_id: "forged-1",
+      bot_id: botId,
+      chat_id,
+      message_id: message.message_id,
+      data,
+      from: { id: 66_666, username: "mallory", first_name: "Mallory" },
+      received_at: new Date().toISOString(),
+      signature: "not-a-signature",
+    };
+    // Called, not sent: the answer comes once the object has handled it.
+    expect((await call("press", forged)).status).toBe(200);
+    for (const handler of ["open", "decided", "refresh", "show"])
+      expect((await call(handler, {})).status, handler).toBeGreaterThanOrEqual(
+        400,
+      );
+    await pressesTold(message, [["Approve", ANNA, "Taken: Approve"]]);
+    expect(await resultOf(runId)).toMatchObject({
+      respondedByUser: { name: "anna" },
+    });
+    expect((await pressesLogged(runId, 1))[0]?.owner).toBe("anna");
   });
 
   it("answers every press of a busy group pressing at once, counts each person once and takes one decision", async () => {
