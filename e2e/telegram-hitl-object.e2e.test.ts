@@ -4,7 +4,6 @@ import { z } from "zod";
 import {
   EVENT_LOG_NAME,
   HITLOperator,
-  StaticConnections,
   airflowHitl,
   dag,
   dagWorkflow,
@@ -13,11 +12,11 @@ import {
   handlerTarget,
   type EventLogEntry,
 } from "@poekhali/core";
-import { TelegramEmulator } from "@poekhali/emulators";
+import type { TelegramEmulator } from "@poekhali/emulators";
+import type { TelegramHook } from "@poekhali/telegram";
 import {
   ReceptionClock,
   TELEGRAM_HITL,
-  TelegramHook,
   handOverUpdate,
   hitlKey,
   parseHitlCallbackData,
@@ -30,6 +29,10 @@ import {
   startTemporaryRestate,
   type TemporaryRestate,
 } from "../packages/poekhali/src/restate/temporary-restate.js";
+import {
+  chatMessages,
+  operatorFixture,
+} from "../packages/telegram/test/operator-fixture.js";
 import { dagRunClient } from "./dag-run-client.js";
 import { eventually, postJson } from "./harness.js";
 import type { ChatMessage } from "./sandbox.js";
@@ -74,19 +77,9 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
   let offset: number | undefined;
 
   beforeAll(async () => {
-    emu = await TelegramEmulator.start();
-    const bot = emu.createBot({ username: "hitl_bot" });
-    group = String(emu.createChat({ type: "supergroup", title: "hitl" }).id);
-    hook = new TelegramHook({ token: bot.token, apiRoot: emu.apiRoot });
-    const connections = new StaticConnections([
-      {
-        connId: "telegram_default",
-        connType: "telegram",
-        host: group,
-        password: bot.token,
-        extra: { api_root: emu.apiRoot },
-      },
-    ]);
+    const fixture = await operatorFixture("hitl");
+    ({ emu, group, hook } = fixture);
+    const { connections } = fixture.context;
     stack = await startTemporaryRestate("poekhali-tg-hitl-");
     await stack.deploy([
       dagWorkflow(asking, { connections }),
@@ -102,10 +95,8 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
 
   const runs = dagRunClient(() => stack.ingress);
 
-  const messages = async (): Promise<ChatMessage[]> => {
-    const res = await fetch(`${emu.apiRoot}/_emulator/chats/${group}/messages`);
-    return ((await res.json()) as { result: ChatMessage[] }).result;
-  };
+  const messages = async () =>
+    (await chatMessages(emu, group)) as ChatMessage[];
   const request = (subject: string) =>
     eventually(`the request "${subject}"`, async () =>
       (await messages()).find((m) => m.text.startsWith(subject)),
