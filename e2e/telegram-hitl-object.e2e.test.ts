@@ -262,4 +262,21 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     await stack.server.cancel(row?.id ?? "");
     expect(await ended("Cancelled")).toContain("✖ The run was cancelled");
   });
+
+  it("fails the task with the setting's name when conf gives the channel a quorum it cannot count by", async () => {
+    await runs.start("t_hitl_object", "bad_1", {
+      subject: "Bad quorum",
+      quorum: 0,
+    });
+    const ended = await runs.finished("t_hitl_object", "bad_1");
+    expect(ended.dag_run.state).toBe("failed");
+    const ask = ended.task_instances.find((t) => t.task_id === "ask");
+    expect(ask?.state).toBe("failed");
+    expect(ask?.note).toContain(
+      "telegramChannel: quorum must be a whole number of at least 1, not 0",
+    );
+    expect(
+      (await messages()).some((m) => m.text.startsWith("Bad quorum")),
+    ).toBe(false);
+  });
 });
