@@ -56,8 +56,8 @@ export {
   TELEGRAM_HITL,
   type TelegramHitlObject,
   type TelegramHitlOptions,
-  type PressOutcome,
 } from "./hitl/telegram-hitl.js";
+export { type PressOutcome } from "./hitl/hitl-event-log.js";
 export {
   HITL_TEXTS,
   decisionLine,
