@@ -56,6 +56,10 @@ const asking = dag(
       options: ["Approve", "Reject"],
       defaults: params.defaults,
       responseTimeout: params.timeout,
+      // A form field: until the ForceReply flow asks it, a Telegram answer takes its pre-filled value.
+      params: {
+        reason: { value: "no reason given", schema: { type: "string" } },
+      },
       channels: [telegramChannel({ quorum: params.quorum })],
     });
   },
@@ -173,6 +177,21 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     const counted = await press(message, 1, BORIS);
     await deliver();
     expect(await toast(counted.callback_query_id)).toBe("Принято: Reject");
+    const taken = await runs.finished("t_hitl_object", "late_1");
+    expect(taken.dag_run.state).toBe("success");
+    expect(
+      await stack.ingress.call<{ value: unknown }>(
+        { service: "t_hitl_object", handler: "xcom", key: "late_1" },
+        { task_id: "ask" },
+      ),
+    ).toMatchObject({
+      value: {
+        chosenOptions: ["Reject"],
+        paramsInput: { reason: "no reason given" },
+        respondedByUser: { id: String(BORIS.id), name: "Борис" },
+        timedout: false,
+      },
+    });
     const log = await logged("late_1", 2);
     expect(log.map((e) => [e.event, e.owner, e.task_id, e.try_number])).toEqual(
       [
