@@ -128,13 +128,6 @@ export {
 } from "./updates/router.js";
 export { ROUTER_NAME, type Watch } from "./updates/watch.js";
 export {
-  pressAllowed,
-  pressReplies,
-  type AllowedPressers,
-  type MessageRef,
-  type PressRepliesOptions,
-} from "./updates/press-replies.js";
-export {
   telegramMessages,
   receivedMessage,
   type TelegramMessages,
