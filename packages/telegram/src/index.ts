@@ -44,7 +44,26 @@ export {
   type TelegramChannelOptions,
   type TelegramChannelSettings,
 } from "./hitl/telegram-channel.js";
-export { TELEGRAM_HITL_NAME } from "./hitl/hitl-callback.js";
+export {
+  TELEGRAM_HITL_NAME,
+  hitlKey,
+  hitlNonce,
+  hitlCallbackData,
+  parseHitlCallbackData,
+} from "./hitl/hitl-callback.js";
+export {
+  telegramHitl,
+  TELEGRAM_HITL,
+  type TelegramHitlObject,
+  type TelegramHitlOptions,
+} from "./hitl/telegram-hitl.js";
+export { type PressOutcome } from "./hitl/hitl-event-log.js";
+export {
+  HITL_TEXTS,
+  decisionLine,
+  languageOf,
+  type HitlLanguage,
+} from "./hitl/hitl-texts.js";
 
 // Sensors
 export {
