@@ -60,7 +60,7 @@ main{max-width:1180px;margin:24px auto;padding:0 24px}
 h1{font-size:22px;margin:0 0 16px;overflow-wrap:anywhere}h2{font-size:18px;margin:24px 0 12px}
 table{width:100%;border-collapse:collapse;background:var(--surface);border-radius:8px;box-shadow:var(--shadow)}
 th,td{text-align:left;padding:10px 14px;border-bottom:1px solid var(--border);vertical-align:top}
-th{background:var(--surface-2);font-weight:600;font-size:13px;color:var(--muted)}
+th{background:var(--surface-2);font-weight:600;font-size:13px;color:var(--muted);white-space:nowrap}
 td.nowrap{white-space:nowrap}
 .scroll{overflow-x:auto;max-width:100%;border-radius:8px}
 button,.button{font:inherit;display:inline-block;padding:6px 14px;border:1px solid var(--accent);border-radius:6px;background:var(--accent);
@@ -79,7 +79,7 @@ ${stateRules}
 label{display:block;font-weight:600;margin-bottom:6px}summary{cursor:pointer;font-weight:600;margin:12px 0 8px}
 input,select,textarea{font:inherit;color:var(--fg);background:var(--surface);border:1px solid var(--border);border-radius:6px}
 input:not([type=checkbox]):not([type=radio]){display:block;width:100%;max-width:320px;padding:6px 8px;margin-bottom:12px}
-select{padding:6px 8px}
+select{padding:6px 8px;max-width:100%}
 input[type=checkbox]{width:18px;height:18px;accent-color:var(--accent);vertical-align:middle}
 textarea{width:100%;font:13px/1.4 ui-monospace,monospace;padding:8px}
 [aria-invalid=true]{border-color:var(--error)!important;outline-color:var(--error)}
