@@ -58,8 +58,8 @@ describe("the web UI in Chromium with a password set", () => {
     await page
       .getByRole("link", { name: "telegram_go_button", exact: true })
       .click();
-    await page.getByLabel(/Trigger with conf/).fill('{"text": "С паролем"}');
-    await page.getByRole("button", { name: "Trigger" }).click();
+    await page.getByLabel("text", { exact: true }).fill("С паролем");
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
     await page.waitForURL(/\/dags\/telegram_go_button\/runs\/[^/]+$/, WAIT);
     await page
       .getByRole("row")

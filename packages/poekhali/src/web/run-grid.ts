@@ -84,7 +84,7 @@ export function runGrid(dag: Dag, page: RunPage, q: GridQuery): string {
       ? `<p class="muted">${q.states.length ? "No runs in these states." : "No runs yet."}</p>`
       : `<div class="scroll grid-box"><table class="grid"><caption class="sr-only">Runs of ${esc(dag.id)} as columns, oldest first; tasks as rows</caption>
 <thead><tr><th scope="col" class="task">Task</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
-  return `${table}<nav class="pager" aria-label="Run pages">${older}<span class="muted small" id="grid-range">Runs ${shownFrom}–${shownTo} of ${page.total}, newest right</span>${newer}</nav>`;
+  return `${table}<nav class="pager" aria-label="Run pages">${older}${page.total === 0 ? "" : `<span class="muted small" id="grid-range">Runs ${shownFrom}–${shownTo} of ${page.total}, newest right</span>`}${newer}</nav>`;
 }
 
 /** The state filter of the grid: a checkbox per run state with its count, applied by a GET. */
