@@ -74,6 +74,28 @@ describe("the web UI in Chromium with a password set", () => {
     await context.close();
   });
 
+  it("logs in by keyboard alone on a phone, the page fitting its width", async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+    });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/login`);
+    expect(
+      await page.evaluate(
+        () => document.documentElement.scrollWidth <= window.innerWidth,
+      ),
+    ).toBe(true);
+    // The username field has the focus as the page opens; Tab reaches the password, Enter sends the form.
+    await page.keyboard.type("admin");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await page.screenshot({ path: `${SCREENSHOTS}login-390.png` });
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${app.url}/`, WAIT);
+    await page.getByRole("heading", { name: "DAGs" }).waitFor(WAIT);
+    await context.close();
+  });
+
   it("keeps a browser without the cookie out of the API, /api/v2 and /api/v1 alike", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
