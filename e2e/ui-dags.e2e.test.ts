@@ -254,12 +254,21 @@ describe("the DAG list and the DAG page in Chromium", () => {
     await context.close();
   });
 
-  it("pages and filters the grid on the server, and nothing scrolls sideways on a phone", async () => {
+  it("refreshes the DAG list live, pages and filters the grid on the server, and nothing scrolls sideways on a phone or at 200 % zoom", async () => {
     // One run that fails (no soft_fail) and two more that wait, so a page of 2 leaves one for the next.
-    const failed = await trigger({ timeout: "1s" });
-    const waiting = [await trigger({}), await trigger({})];
     const context = await browser.newContext({ viewport: PHONE });
     const page = await context.newPage();
+    // The DAG list, open before these runs start, shows them as they go without a reload.
+    await page.goto(app.url);
+    const failed = await trigger({ timeout: "1s" });
+    const waiting = [await trigger({}), await trigger({})];
+    await page
+      .getByRole("link", { name: `run ${failed}, failed`, exact: true })
+      .waitFor(WAIT);
+    await page
+      .getByRole("status")
+      .filter({ hasText: `run ${failed}: failed` })
+      .waitFor({ state: "attached", ...WAIT });
     await page.goto(`${app.url}/dags/${DAG}?limit=2`);
     const runColumns = () =>
       page
@@ -276,6 +285,13 @@ describe("the DAG list and the DAG page in Chromium", () => {
       path: `${SCREENSHOTS}dag-390.png`,
       fullPage: true,
     });
+
+    // 200 % zoom of a 1280 px window is 640 CSS px wide.
+    await page.setViewportSize({ width: 640, height: 400 });
+    expect(await scrollsSideways(page)).toBe(false);
+    await page.goto(app.url);
+    expect(await scrollsSideways(page)).toBe(false);
+    await page.goBack();
 
     await page.getByRole("link", { name: "Older runs" }).click();
     await page.waitForURL(/offset=2/, WAIT);

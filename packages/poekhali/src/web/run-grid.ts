@@ -91,7 +91,7 @@ export function runGrid(dag: Dag, page: RunPage, q: GridQuery): string {
 export function gridFilter(dag: Dag, page: RunPage, q: GridQuery): string {
   const boxes = GRID_STATES.map(
     (s) =>
-      `<label class="check"><input type="checkbox" name="state" value="${s}"${q.states.includes(s) ? " checked" : ""}> <span class="sq s-${s}" aria-hidden="true"></span> ${s} <span class="muted">(${page.counts[s]})</span></label>`,
+      `<label class="check"><input type="checkbox" name="state" value="${s}"${q.states.includes(s) ? " checked" : ""}> <span class="sq s-${s}" aria-hidden="true"></span> ${s} <span class="muted">(<span data-count="${s}">${page.counts[s]}</span>)</span></label>`,
   ).join("");
   return `<form class="filters" method="get" action="/dags/${esc(encodeURIComponent(dag.id))}#grid"><fieldset><legend>Show runs that are</legend>${boxes}
 ${q.limit !== GRID_PAGE_SIZE ? `<input type="hidden" name="limit" value="${q.limit}">` : ""}<button type="submit" class="secondary">Filter</button></fieldset></form>`;
