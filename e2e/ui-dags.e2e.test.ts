@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { startSandbox } from "@poekhali/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
 
@@ -333,6 +334,65 @@ describe("the DAG list and the DAG page in Chromium", () => {
     expect(focused.outline).toBe("solid 3px");
     await page.keyboard.press("Enter");
     await page.waitForURL(new RegExp(`/dags/${DAG}/runs/`), WAIT);
+    await context.close();
+  });
+});
+
+describe("the trigger form in live mode", () => {
+  let external: Awaited<ReturnType<typeof startSandbox>>;
+  let app: AppUnderTest;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    external = await startSandbox();
+    const { telegram, airtable } = external.info;
+    [app, browser] = await Promise.all([
+      // Live mode against servers of its own (the emulators standing in for Telegram and Airtable).
+      startApp({
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_CHAT_ID: telegram.chat_id,
+        TELEGRAM_API_ROOT: telegram.api_root,
+        AIRTABLE_TOKEN: airtable.token,
+        AIRTABLE_BASE_ID: airtable.base_id,
+        AIRTABLE_TABLE: airtable.table,
+        AIRTABLE_ENDPOINT_URL: airtable.endpoint_url,
+      }),
+      chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+        ],
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await external?.close();
+  });
+
+  it("asks before a run posts to the real chat: Cancel starts nothing, Trigger starts the run", async () => {
+    const context = await browser.newContext({ viewport: PHONE });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/dags/${DAG}`);
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Trigger this run?" });
+    await dialog.filter({ hasText: "live mode" }).waitFor(WAIT);
+    await page.screenshot({ path: `${SCREENSHOTS}dag-confirm-390.png` });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "hidden", ...WAIT });
+    // Cancel sends nothing: no request was made, so there is nothing to wait for.
+    const runs = await app.json<{ total_entries: number }>(
+      `/api/v2/dags/${DAG}/dagRuns`,
+    );
+    expect(runs.body.total_entries).toBe(0);
+    expect(new URL(page.url()).pathname).toBe(`/dags/${DAG}`);
+
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
+    await dialog.getByRole("button", { name: "Trigger" }).click();
+    await page.waitForURL(new RegExp(`/dags/${DAG}/runs/[^/]+$`), WAIT);
     await context.close();
   });
 });
