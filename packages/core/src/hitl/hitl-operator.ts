@@ -246,6 +246,12 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   }
 
   /** On the timeout the object answers: the answer it took before, else the defaults, else none (the task fails). */
+  /** An answer to the request, from whom it is assigned to. */
+  override waitsFor(args: HITLArgs): string {
+    const who = this.assignedUsers.map((u) => u.name || u.id);
+    return `an answer to «${args.subject}» from ${who.length ? who.join(", ") : "anyone who may answer"}`;
+  }
+
   override lastWord(_args: HITLArgs, context: TaskInstanceKey): LastWord {
     const close: HITLClose = { task_id: this.taskId, reason: "timeout" };
     return {
