@@ -114,7 +114,7 @@ export function durationParam(options: DurationParamOptions = {}): z.ZodString {
     toMillis(min),
     Math.min(toMillis(max), MAX_DURATION_MS),
   ];
-  return z.string().superRefine((v, ctx) => {
+  const param = z.string().superRefine((v, ctx) => {
     let ms: number;
     try {
       ms = toMillis(v);
@@ -131,6 +131,8 @@ export function durationParam(options: DurationParamOptions = {}): z.ZodString {
         message: `must be a duration from ${min} to ${max}, got "${v}"`,
       });
   });
+  // The annotation lets a form show the field as a duration with its bounds (the admin UI's trigger form).
+  return param.meta({ "x-duration": { min, max } });
 }
 
 /** Whether `value` nests deeper than `limit` levels; walks iteratively, so a hostile depth cannot overflow the stack. */

@@ -228,13 +228,14 @@ export async function up(
       }),
     );
     const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
+    const apiState = ApiState.open(config.home);
     web.route(
       "/",
       restApi({
         dags,
         runs,
         ready: () => ready,
-        state: ApiState.open(config.home),
+        state: apiState,
         source: {
           folder: config.dagsFolder,
           files: new Map(
@@ -264,6 +265,13 @@ export async function up(
       webPages({
         dags,
         runs,
+        paused: (dagId) => apiState.isPaused(dagId),
+        // Live mode: a run's tasks post to the real Telegram chat and write to the real Airtable base.
+        confirm:
+          config.mode === "live"
+            ? () =>
+                "poekhali runs in live mode: this run posts to the real Telegram chat and writes to the real Airtable base configured for it."
+            : () => null,
         nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages },
       }),
     );

@@ -59,6 +59,29 @@ export interface RunSnapshot {
   readonly task_instances: TaskInstance[] | null;
 }
 
+/** One page of a DAG's runs: the runs, how many the filter takes in all, and how many runs are in each state. */
+export interface RunPage {
+  readonly runs: RunSnapshot[];
+  readonly total: number;
+  readonly counts: Readonly<Record<DagRunState, number>>;
+}
+
+const DAG_RUN_STATES: readonly DagRunState[] = [
+  "queued",
+  "running",
+  "success",
+  "failed",
+];
+
+// The run states in terms of the `run` invocation, as `stateOf` reads them, for a WHERE clause.
+const STATE_SQL: Record<DagRunState, string> = {
+  queued: "status IN ('pending', 'scheduled', 'ready')",
+  running: "status NOT IN ('pending', 'scheduled', 'ready', 'completed')",
+  success: "(status = 'completed' AND completion_result = 'success')",
+  failed:
+    "(status = 'completed' AND (completion_result IS NULL OR completion_result != 'success'))",
+};
+
 interface SnapshotRow {
   dag_id: string;
   run_id: string;
@@ -196,6 +219,102 @@ export class DagRuns {
   async list(dag: Dag, limit = 100): Promise<DagRunView[]> {
     const rows = await this.#invocations(dag, "", limit);
     return rows.map((row) => this.#fromRow(dag, row));
+  }
+
+  /**
+   * One page of the DAG's runs, newest first, with their task instances, read with the paging and the state filter
+   * done in Restate's SQL: a page costs the same with 10 runs or 10,000. `counts` has every state's number of runs.
+   */
+  async page(
+    dag: Dag,
+    options: { limit: number; offset: number; states?: readonly DagRunState[] },
+  ): Promise<RunPage> {
+    const states = options.states?.length ? options.states : null;
+    const filter = states
+      ? `AND (${states.map((s) => STATE_SQL[s]).join(" OR ")})`
+      : "";
+    const [rows, groups] = await Promise.all([
+      this.introspection.query<SnapshotRow>(
+        `SELECT target_service_key AS run_id, id, status, completion_result, created_at FROM sys_invocation ` +
+          `WHERE target_service_name = ${sql(dag.id)} AND target_handler_name = 'run' ${filter} ` +
+          `ORDER BY created_at DESC LIMIT ${Math.max(0, Math.floor(options.limit))} OFFSET ${Math.max(0, Math.floor(options.offset))}`,
+      ),
+      this.introspection.query<{
+        status: string;
+        completion_result: string | null;
+        n: number | string;
+      }>(
+        `SELECT status, completion_result, COUNT(*) AS n FROM sys_invocation ` +
+          `WHERE target_service_name = ${sql(dag.id)} AND target_handler_name = 'run' GROUP BY status, completion_result`,
+      ),
+    ]);
+    const counts: Record<DagRunState, number> = {
+      queued: 0,
+      running: 0,
+      success: 0,
+      failed: 0,
+    };
+    for (const g of groups) counts[stateOf(g)] += Number(g.n);
+    const total = (states ?? DAG_RUN_STATES).reduce(
+      (sum, s) => sum + counts[s],
+      0,
+    );
+    const keys = rows.map((r) => sql(r.run_id)).join(", ");
+    const kept = new Map<string, { run?: DagRun; tis?: TaskInstance[] }>();
+    if (rows.length > 0)
+      for (const row of await this.introspection.query<StateRow>(
+        `SELECT service_key AS run_id, key, value_utf8 FROM state WHERE service_name = ${sql(dag.id)} ` +
+          `AND key IN ('dag_run', 'task_instances') AND service_key IN (${keys})`,
+      )) {
+        if (row.value_utf8 === null) continue;
+        const entry = kept.get(row.run_id) ?? {};
+        if (row.key === "dag_run")
+          entry.run = JSON.parse(row.value_utf8) as DagRun;
+        else entry.tis = JSON.parse(row.value_utf8) as TaskInstance[];
+        kept.set(row.run_id, entry);
+      }
+    const runs = rows.map((row): RunSnapshot => {
+      const entry = kept.get(row.run_id);
+      const state =
+        row.status === "completed" || !entry?.run
+          ? stateOf(row)
+          : entry.run.state;
+      return {
+        dag_id: dag.id,
+        run_id: row.run_id,
+        invocation_id: row.id,
+        state,
+        conf: entry?.run?.conf ?? {},
+        created_at: isoOf(row.created_at),
+        start_date: entry?.run?.start_date ?? null,
+        end_date: entry?.run?.end_date ?? null,
+        task_instances: entry?.tis ?? null,
+      };
+    });
+    return { runs, total, counts };
+  }
+
+  /** The last `limit` runs of each of these DAGs, newest first, with their states only (one SQL query). */
+  async latest(
+    dagIds: readonly string[],
+    limit: number,
+  ): Promise<Map<string, { run_id: string; state: DagRunState }[]>> {
+    const byDag = new Map<string, { run_id: string; state: DagRunState }[]>(
+      dagIds.map((id) => [id, []]),
+    );
+    if (dagIds.length === 0) return byDag;
+    const rows = await this.introspection.query<
+      InvocationRow & { dag_id: string }
+    >(
+      `SELECT dag_id, run_id, status, completion_result, created_at FROM (` +
+        `SELECT target_service_name AS dag_id, target_service_key AS run_id, status, completion_result, created_at, ` +
+        `ROW_NUMBER() OVER (PARTITION BY target_service_name ORDER BY created_at DESC) AS nth FROM sys_invocation ` +
+        `WHERE target_handler_name = 'run' AND target_service_name IN (${dagIds.map(sql).join(", ")})` +
+        `) WHERE nth <= ${Math.max(1, Math.floor(limit))} ORDER BY created_at DESC`,
+    );
+    for (const row of rows)
+      byDag.get(row.dag_id)?.push({ run_id: row.run_id, state: stateOf(row) });
+    return byDag;
   }
 
   /** A task's output (its XCom return_value), or null when it has produced none. */

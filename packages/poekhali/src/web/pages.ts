@@ -1,51 +1,24 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { Dag } from "@poekhali/core";
+import { Hono, type Context } from "hono";
+import type { Dag, DagRunState } from "@poekhali/core";
 import type { DagRuns } from "../api/dag-runs.js";
-import { esc, layout, when, type NavLinks } from "./layout.js";
+import { dagLiveParts, dagPage } from "./dag-page.js";
+import { LAST_RUNS, dagsPage, type DagSummary } from "./dags-page.js";
+import { esc, layout, type NavLinks } from "./layout.js";
+import { GRID_PAGE_SIZE, GRID_STATES, type GridQuery } from "./run-grid.js";
 import { runPage } from "./run-page.js";
-import { TRIGGER_SCRIPT } from "./trigger-script.js";
+
+// The most runs one page may ask for: enough to look back, few enough to stay fast.
+const MAX_GRID_PAGE = 100;
 
 /** What the pages show and link to. */
 export interface WebPagesOptions {
   readonly dags: ReadonlyMap<string, Dag>;
   readonly runs: DagRuns;
   readonly nav: NavLinks;
-}
-
-interface ParamSchema {
-  type?: string | string[];
-  items?: { type?: string };
-  default?: unknown;
-  description?: string;
-}
-
-// The DAG's params as a table, so a person knows what the conf may hold.
-function paramsTable(dag: Dag): string {
-  const schema = z.toJSONSchema(dag.paramsSchema, {
-    io: "input",
-    unrepresentable: "any",
-  }) as { properties?: Record<string, ParamSchema> };
-  const params = Object.entries(schema.properties ?? {});
-  if (params.length === 0)
-    return `<p class="muted">This DAG takes no params.</p>`;
-  const about = params.some(([, p]) => p.description);
-  const rows = params
-    .map(([name, p]) => {
-      const type =
-        p.type === "array"
-          ? `${p.items?.type ?? "any"}[]`
-          : Array.isArray(p.type)
-            ? p.type.join(" | ")
-            : (p.type ?? "any");
-      const fallback =
-        "default" in p
-          ? `<code>${esc(JSON.stringify(p.default))}</code>`
-          : `<span class="muted">none</span>`;
-      return `<tr><td><code>${esc(name)}</code></td><td class="muted">${esc(type)}</td><td>${fallback}</td>${about ? `<td class="muted">${esc(p.description ?? "")}</td>` : ""}</tr>`;
-    })
-    .join("");
-  return `<table><tr><th>Param</th><th>Type</th><th>Default</th>${about ? "<th>About</th>" : ""}</tr>${rows}</table>`;
+  /** Whether a DAG is paused (kept by the REST API); none is when absent. */
+  readonly paused?: (dagId: string) => boolean;
+  /** What a person confirms before a run of this DAG starts (it talks to a live service), or null to ask nothing. */
+  readonly confirm?: (dag: Dag) => string | null;
 }
 
 const notFound = (nav: NavLinks, what: string) =>
@@ -55,59 +28,119 @@ const notFound = (nav: NavLinks, what: string) =>
     `<h1>${esc(what)}</h1><p><a href="/">Back to the DAGs</a></p>`,
   );
 
-/** The web UI: the DAG list with Trigger buttons, a DAG's runs, a run's task states. */
+/** A grid query from the URL, or the sentence saying which part of it is wrong. */
+function gridQuery(c: Context): GridQuery | string {
+  const rawOffset = c.req.query("offset") ?? "0";
+  const offset = Number(rawOffset);
+  if (!/^\d+$/.test(rawOffset) || !Number.isSafeInteger(offset))
+    return `offset must be a whole number of runs (0 or more), not “${rawOffset}”`;
+  const rawLimit = c.req.query("limit") ?? String(GRID_PAGE_SIZE);
+  const limit = Number(rawLimit);
+  if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > MAX_GRID_PAGE)
+    return `limit must be a whole number of runs from 1 to ${MAX_GRID_PAGE}, not “${rawLimit}”`;
+  const states = c.req.queries("state") ?? [];
+  const unknown = states.find((s) => !GRID_STATES.includes(s as DagRunState));
+  if (unknown !== undefined)
+    return `state “${unknown}” is not a run state; use ${GRID_STATES.join(", ")}`;
+  const run = c.req.query("run");
+  return {
+    limit,
+    offset,
+    states: states as DagRunState[],
+    ...(run ? { run } : {}),
+  };
+}
+
+/**
+ * The web UI: the DAG list, a DAG's grid, graph and trigger form, a run's task states, and the JSON their scripts
+ * refresh from (`/ui/dags`, `/ui/grid/:dag_id`, as Airflow 3's UI has its own `/ui` routes beside the REST API).
+ */
 export function webPages(options: WebPagesOptions): Hono {
   const app = new Hono();
   const { nav } = options;
+  const paused = options.paused ?? (() => false);
+  const confirm = options.confirm ?? (() => null);
+  const dags = () => [...options.dags.values()];
 
-  app.get("/", (c) => {
-    const rows = [...options.dags.values()]
-      .map(
-        (
-          d,
-        ) => `<tr><td><a href="/dags/${esc(d.id)}"><b>${esc(d.id)}</b></a><div class="muted">${esc(d.description)}</div></td>
-<td>${d.tags.map((t) => `<code>${esc(t)}</code>`).join(" ")}</td><td class="muted">${esc(d.schedule ?? "manual")}</td>
-<td class="nowrap"><button type="button" data-dag-id="${esc(d.id)}">Trigger</button><div class="error" role="alert" id="error-${esc(d.id)}"></div></td></tr>`,
-      )
-      .join("");
-    return c.html(
-      layout(
-        "DAGs",
-        nav,
-        `<h1>DAGs</h1><table><tr><th>DAG</th><th>Tags</th><th>Schedule</th><th></th></tr>${rows || `<tr><td colspan="4" class="muted">No DAGs loaded</td></tr>`}</table>
-<p class="muted">Trigger runs a DAG with its default params; open a DAG to trigger it with a conf.</p>
-<script>${TRIGGER_SCRIPT}</script>`,
-      ),
+  async function summaries(): Promise<Map<string, DagSummary>> {
+    const list = dags();
+    const latest = await options.runs.latest(
+      list.map((d) => d.id),
+      LAST_RUNS,
     );
-  });
+    return new Map(
+      list.map((d) => [
+        d.id,
+        {
+          dag_id: d.id,
+          is_paused: paused(d.id),
+          last_runs: latest.get(d.id) ?? [],
+        },
+      ]),
+    );
+  }
+
+  app.get("/", async (c) =>
+    c.html(layout("DAGs", nav, dagsPage(dags(), await summaries(), confirm))),
+  );
+
+  app.get("/ui/dags", async (c) =>
+    c.json({ dags: [...(await summaries()).values()] }),
+  );
+
+  /** The page of runs a grid query asks for, and the run the graph is coloured by. */
+  async function gridData(dag: Dag, query: GridQuery) {
+    const page = await options.runs.page(dag, query);
+    const onPage = query.run
+      ? page.runs.find((r) => r.run_id === query.run)
+      : undefined;
+    const selected =
+      onPage ??
+      (query.run
+        ? ((await options.runs.snapshots([dag.id], query.run))[0] ?? null)
+        : null);
+    return { page, selected };
+  }
 
   app.get("/dags/:dag_id", async (c) => {
     const dag = options.dags.get(c.req.param("dag_id"));
     if (!dag)
       return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
-    const runs = await options.runs.list(dag);
-    const rows = runs
-      .map(
-        (
-          r,
-        ) => `<tr><td><a href="/dags/${esc(dag.id)}/runs/${esc(encodeURIComponent(r.dag_run_id))}">${esc(r.dag_run_id)}</a></td>
-<td><span class="state ${esc(r.state)}">${esc(r.state)}</span></td><td class="muted nowrap">${esc(when(r.start_date))}</td></tr>`,
-      )
-      .join("");
+    const query = gridQuery(c);
+    if (typeof query === "string")
+      return c.html(
+        layout(
+          dag.id,
+          nav,
+          `<h1>${esc(dag.id)}</h1><p class="error" role="alert">${esc(query)}</p><p><a href="/dags/${esc(encodeURIComponent(dag.id))}">Show the newest runs</a></p>`,
+        ),
+        400,
+      );
+    const { page, selected } = await gridData(dag, query);
     return c.html(
       layout(
         dag.id,
         nav,
-        `<h1>${esc(dag.id)}</h1><p class="muted">${esc(dag.description)}</p>
-<div class="card"><label for="conf">Trigger with conf (JSON, checked against the params below)</label>
-<textarea id="conf" rows="4" spellcheck="false" aria-describedby="error-${esc(dag.id)}">{}</textarea>
-<div class="error" role="alert" id="error-${esc(dag.id)}"></div>
-<p><button type="button" data-dag-id="${esc(dag.id)}" data-conf="conf">Trigger</button></p>
-<details open><summary>Params</summary>${paramsTable(dag)}</details></div>
-<h2>Runs</h2><table><tr><th>Run</th><th>State</th><th>Started (UTC)</th></tr>${rows || `<tr><td colspan="3" class="muted">No runs yet</td></tr>`}</table>
-<script>${TRIGGER_SCRIPT}</script>`,
+        dagPage(dag, {
+          page,
+          query,
+          selected,
+          paused: paused(dag.id),
+          confirm: confirm(dag),
+        }),
       ),
     );
+  });
+
+  app.get("/ui/grid/:dag_id", async (c) => {
+    const dag = options.dags.get(c.req.param("dag_id"));
+    if (!dag)
+      return c.json({ detail: `No DAG “${c.req.param("dag_id")}”` }, 404);
+    const query = gridQuery(c);
+    if (typeof query === "string") return c.json({ detail: query }, 400);
+    const { page, selected } = await gridData(dag, query);
+    const { grid, graph, cells } = dagLiveParts(dag, page, query, selected);
+    return c.json({ grid, graph, cells });
   });
 
   app.get("/dags/:dag_id/runs/:run_id", async (c) => {
