@@ -61,7 +61,8 @@ function paint(r, tasks) {
     row.querySelector('.started').textContent = when(t.start_date);
     row.querySelector('.ended').textContent = when(t.end_date);
     row.querySelector('.took').textContent = took(t);
-    if (t.note) row.querySelector('.note').textContent = t.note;
+    // A note kept from the page's first render (a failure reason) belongs to the state it was written for.
+    if (t.note || (before !== undefined && before !== shown)) row.querySelector('.note').textContent = t.note || '';
   }
   for (const hint of document.querySelectorAll('[data-while-deferred]')) hint.hidden = !tasks.some((t) => t.state === 'deferred');
 }
@@ -71,8 +72,8 @@ async function loadPanel(taskId, force) {
   const html = await res.text();
   if (!force && html === panelKey) return;
   panelKey = html;
-  // Keeps the tries a person opened or closed as they were.
-  const open = new Map([...panel.querySelectorAll('details.try')].map((d) => [d.dataset.try, d.open]));
+  // Keeps the tries a person opened or closed as they were, while the panel shows the same task.
+  const open = force ? new Map() : new Map([...panel.querySelectorAll('details.try')].map((d) => [d.dataset.try, d.open]));
   panel.innerHTML = html;
   for (const d of panel.querySelectorAll('details.try')) if (open.has(d.dataset.try)) d.open = open.get(d.dataset.try);
   panel.hidden = false;
