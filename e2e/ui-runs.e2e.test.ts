@@ -10,7 +10,12 @@ import {
   TaskInstancesLogResponse,
   XComResponseNative,
 } from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
-import { eventually, startApp, type AppUnderTest } from "./harness.js";
+import {
+  eventually,
+  postJson,
+  startApp,
+  type AppUnderTest,
+} from "./harness.js";
 import {
   runState,
   sandboxOf,
@@ -115,6 +120,10 @@ describe("the run page, actions and required actions", () => {
     join(ROOT, "e2e/fixtures/hitl-sdk-dags.ts.txt"),
     join(dags, "people.ts"),
   );
+  copyFileSync(
+    join(ROOT, "e2e/fixtures/telegram-hitl-dag.ts.txt"),
+    join(dags, "telegram_hitl_cases.ts"),
+  );
 
   beforeAll(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -188,6 +197,12 @@ describe("the run page, actions and required actions", () => {
         `^Waiting for a press on message ${message_id} in chat ${chat_id}; times out at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\.$`,
       ),
     );
+    // A running run's tasks cannot be cleared (the API refuses): the panel does not offer it.
+    expect(
+      await panel
+        .getByRole("button", { name: "Clear wait_for_press and downstream…" })
+        .isHidden(),
+    ).toBe(true);
     const log = panel.getByLabel("Log of try 1");
     expect(await log.innerText()).toContain(
       `INFO deferred: waiting for a press on message ${message_id} in chat ${chat_id}; times out at`,
@@ -356,6 +371,64 @@ describe("the run page, actions and required actions", () => {
       "trigger_dag_run",
       "update_hitl_detail",
     ]);
+    await page.close();
+  });
+
+  it("shows a request put to Telegram with its vote tally, live, on Required actions and in the run's task panel", async () => {
+    const runId = await trigger(
+      app,
+      { conf: { subject: "Ship 2.0?", quorum: 2 } },
+      "telegram_hitl_cases",
+    );
+    const sandbox = await sandboxOf(app);
+    const message = await eventually(
+      "the request's message in the chat",
+      async () =>
+        (await sandbox.messages()).find(
+          (m) => m.text.includes("Ship 2.0?") && m.reply_markup,
+        ),
+    );
+    const page = await browser.newPage({ viewport: PHONE, locale: "en-GB" });
+    await page.goto(`${app.url}/required-actions`);
+    const card = page.getByRole("article", { name: "Ship 2.0?" });
+    const tally = card.locator(".tally");
+    await eventually("the request and its tally to be listed", async () => {
+      if ((await tally.count()) > 0) return true;
+      await page.reload();
+      return false;
+    });
+    expect(await tally.innerText()).toBe(
+      `In Telegram (chat ${sandbox.info.telegram.chat_id}, message ${message.message_id}): Approve 0 · Reject 0. 2 people making the same choice decide.`,
+    );
+    const approve = message.reply_markup?.inline_keyboard
+      .flat()
+      .find((b) => b.text.startsWith("Approve"));
+    const res = await postJson(
+      `${sandbox.info.telegram.api_root}/_emulator/press`,
+      {
+        chat_id: Number(sandbox.info.telegram.chat_id),
+        message_id: message.message_id,
+        callback_data: approve?.callback_data,
+        from: {
+          id: 52_001,
+          username: "anna",
+          first_name: "Anna",
+          language_code: "en",
+        },
+      },
+    );
+    expect(res.status).toBe(200);
+    // The page refreshes its list on its own: the vote shows without a reload.
+    await tally.filter({ hasText: "Approve 1 · Reject 0." }).waitFor(WAIT);
+    await lookAt(page, "ui-runs-07-tally-390");
+    await page.goto(
+      `${app.url}/dags/telegram_hitl_cases/runs/${encodeURIComponent(runId)}?task=ask`,
+    );
+    const panel = page.getByRole("region", { name: "Task details" });
+    expect(await panel.locator(".waiting").innerText()).toContain(
+      "Approve 1 · Reject 0. 2 people making the same choice decide.",
+    );
+    await lookAt(page, "ui-runs-08-hitl-panel-390");
     await page.close();
   });
 });

@@ -59,6 +59,13 @@ export {
   type PressOutcome,
 } from "./hitl/telegram-hitl.js";
 export {
+  tally,
+  type Votes,
+  type Voter,
+  type VoteRule,
+} from "./hitl/hitl-votes.js";
+export type { PostedRequest } from "./hitl/hitl-state.js";
+export {
   HITL_TEXTS,
   decisionLine,
   languageOf,

@@ -179,6 +179,7 @@ export function webPages(options: WebPagesOptions): Hono {
       conf: found.run.conf,
       ti,
       hitl,
+      runEnded: found.run.state === "success" || found.run.state === "failed",
     });
   }
 

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { Dag } from "@poekhali/core";
 import type { HitlRow } from "../api/hitl-requests.js";
+import type { TelegramTally } from "../api/telegram-tallies.js";
+import { tallyText } from "./tally-text.js";
 import type { DagRuns } from "../api/dag-runs.js";
 import { esc, layout, scriptJson, when, type NavLinks } from "./layout.js";
 import { REQUIRED_ACTIONS_SCRIPT } from "./required-actions-script.js";
@@ -21,7 +23,11 @@ const STYLE = `
 const utc = (iso: string | null) => (iso ? `${when(iso)} UTC` : "");
 
 /** One waiting request as a card with its answer form. */
-function requestCard(row: HitlRow, index: number): string {
+function requestCard(
+  row: HitlRow,
+  index: number,
+  tallies: readonly TelegramTally[],
+): string {
   const { request, created_at } = row.entry;
   const run = `/dags/${encodeURIComponent(row.dag_id)}/runs/${encodeURIComponent(row.run_id)}?task=${encodeURIComponent(row.task_id)}`;
   const who = request.assigned_users.length
@@ -48,22 +54,47 @@ function requestCard(row: HitlRow, index: number): string {
 <h2 id="hitl-${index}">${esc(request.subject)}</h2>
 <p class="muted small where"><a href="${esc(run)}">${esc(row.dag_id)} / ${esc(row.run_id)} / ${esc(row.task_id)}</a> · asked ${esc(utc(created_at))}${request.deadline ? ` · times out ${esc(utc(request.deadline))}` : ""}</p>
 ${request.body ? `<p class="body">${esc(request.body)}</p>` : ""}<p>May answer: ${who}</p>
+${tallies
+  .filter(
+    (t) =>
+      t.dag_id === row.dag_id &&
+      t.run_id === row.run_id &&
+      t.task_id === row.task_id &&
+      t.try_number === request.try_number,
+  )
+  .map(tallyText)
+  .join("")}
 <form data-dag="${esc(row.dag_id)}" data-run="${esc(row.run_id)}" data-task="${esc(row.task_id)}">
 <fieldset><legend>${request.multiple ? "Choose one or more" : "Choose one"}</legend>${options}</fieldset>${params}
 <p><button type="submit">Answer</button></p><p class="error" role="alert"></p></form></article>`;
 }
 
-/** The waiting requests of every DAG, oldest first. */
-async function waiting(options: RequiredActionsOptions): Promise<HitlRow[]> {
-  const rows = await options.runs.hitl.list([...options.dags.keys()]);
-  return rows
-    .filter((r) => r.entry.response === null && r.entry.closed === null)
-    .sort((a, b) => a.entry.created_at.localeCompare(b.entry.created_at));
+/** The waiting requests of every DAG, oldest first, with the tallies of those put to Telegram chats. */
+async function waiting(
+  options: RequiredActionsOptions,
+): Promise<{ rows: HitlRow[]; tallies: TelegramTally[] }> {
+  const dagIds = [...options.dags.keys()];
+  const [rows, tallies] = await Promise.all([
+    options.runs.hitl.list(dagIds),
+    options.runs.telegramTallies(dagIds).catch(() => []),
+  ]);
+  return {
+    rows: rows
+      .filter((r) => r.entry.response === null && r.entry.closed === null)
+      .sort((a, b) => a.entry.created_at.localeCompare(b.entry.created_at)),
+    tallies,
+  };
 }
 
-function listOf(rows: HitlRow[]): string {
+function listOf({
+  rows,
+  tallies,
+}: {
+  rows: HitlRow[];
+  tallies: TelegramTally[];
+}): string {
   return rows.length
-    ? rows.map(requestCard).join("")
+    ? rows.map((row, i) => requestCard(row, i, tallies)).join("")
     : `<p class="card muted">No task waits for a person now.</p>`;
 }
 

@@ -7,7 +7,7 @@ pre{margin:0;padding:8px 10px;background:var(--surface-2);border-radius:6px;font
 pre.log{max-height:420px;overflow:auto}
 .log .t{color:var(--muted)}.log .lv{font-weight:600}.log .lv.warn{color:var(--st-up_for_retry)}.log .lv.error{color:var(--error)}
 .actions{display:flex;flex-wrap:wrap;gap:8px;margin-bottom:8px}
-tr.selected td{background:var(--surface-2)}
+tr.selected,tr.selected td{background:var(--surface-2)}
 #task-panel h3{font-size:15px;margin:18px 0 8px}
 details.try{border-top:1px solid var(--border);padding:4px 0}details.try summary{margin:6px 0}
 .note{overflow-wrap:anywhere}

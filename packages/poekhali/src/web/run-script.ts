@@ -77,6 +77,7 @@ async function loadPanel(taskId, force) {
   panel.innerHTML = html;
   for (const d of panel.querySelectorAll('details.try')) if (open.has(d.dataset.try)) d.open = open.get(d.dataset.try);
   panel.hidden = false;
+  if (run) showActions(run.state);
 }
 async function refresh() {
   timer = null;

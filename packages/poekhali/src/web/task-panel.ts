@@ -8,6 +8,8 @@ import {
 import type { DagRuns } from "../api/dag-runs.js";
 import { tryLog } from "../api/task-log.js";
 import { taskWait, type TaskWait } from "../api/task-wait.js";
+import type { TelegramTally } from "../api/telegram-tallies.js";
+import { tallyText } from "./tally-text.js";
 import { esc, stateBadge, when } from "./layout.js";
 import { took } from "./run-page.js";
 
@@ -17,6 +19,8 @@ export interface TaskPanelData {
   readonly runId: string;
   readonly conf: Record<string, unknown>;
   readonly ti: TaskInstance;
+  /** Whether the run has ended: only then can a task be cleared. */
+  readonly runEnded: boolean;
   /** The task's human-in-the-loop request, if it made one. */
   readonly hitl: HITLEntry | null;
 }
@@ -49,6 +53,7 @@ function waitingCard(
   ti: TaskInstance,
   wait: TaskWait | null,
   hitl: HITLEntry | null,
+  tallies: readonly TelegramTally[],
 ) {
   if (ti.state !== "deferred" && ti.state !== "awaiting_input") return "";
   const waitsFor = hitl
@@ -62,7 +67,7 @@ function waitingCard(
               .map((u) => esc(u.name || u.id))
               .join(", ")
           : "anyone who may use this app"
-      }. Options: ${hitl.request.options.map((o) => `<code>${esc(o)}</code>`).join(" ")}. <a href="/required-actions">Answer it in Required actions</a>.</p>`
+      }. Options: ${hitl.request.options.map((o) => `<code>${esc(o)}</code>`).join(" ")}. <a href="/required-actions">Answer it in Required actions</a>.</p>${tallies.map(tallyText).join("")}`
     : "";
   return `<div class="card hint waiting"><p><b>Waiting for</b> ${esc(waitsFor)}; <span class="until">${esc(untilText(until))}</span>.</p>${who}</div>`;
 }
@@ -77,10 +82,10 @@ function triesOf(ti: TaskInstance) {
 /** The body of a run page's task panel: state, what a waiting task waits for, its output and the log of each try. */
 export async function taskPanel(
   runs: DagRuns,
-  { dag, runId, conf, ti, hitl }: TaskPanelData,
+  { dag, runId, conf, ti, hitl, runEnded }: TaskPanelData,
 ): Promise<string> {
   const task = dag.task(ti.task_id);
-  const [wait, output, logs] = await Promise.all([
+  const [wait, output, logs, tallies] = await Promise.all([
     taskWait(dag, conf, ti, (id) => runs.xcom(dag, runId, id)),
     runs.xcom(dag, runId, ti.task_id),
     Promise.all(
@@ -89,6 +94,19 @@ export async function taskPanel(
         lines: await tryLog(runs, dag, conf, runId, ti, t.try_number),
       })),
     ),
+    hitl && !hitl.response && !hitl.closed
+      ? runs
+          .telegramTallies([dag.id])
+          .then((all) =>
+            all.filter(
+              (t) =>
+                t.run_id === runId &&
+                t.task_id === ti.task_id &&
+                t.try_number === hitl.request.try_number,
+            ),
+          )
+          .catch(() => [])
+      : [],
   ]);
   const tries = logs
     .map(({ attempt, lines }, i) => {
@@ -109,8 +127,8 @@ export async function taskPanel(
     : `<p class="muted">No output${FINISHED.includes(ti.state) ? "" : " yet"}.</p>`;
   return `<h2 id="panel-title" tabindex="-1">${esc(ti.task_id)} ${stateBadge(ti.state)}</h2>
 <p class="muted small">${esc(task?.title ?? "")}${kindOf(task)}</p>
-${waitingCard(ti, wait, hitl)}
-<p><button type="button" class="secondary" data-action="clear" data-task="${esc(ti.task_id)}">Clear ${esc(ti.task_id)} and downstream…</button></p>
+${waitingCard(ti, wait, hitl, tallies)}
+<p><button type="button" class="secondary" data-action="clear" data-when="success failed" data-task="${esc(ti.task_id)}"${runEnded ? "" : " hidden"}>Clear ${esc(ti.task_id)} and downstream…</button></p>
 <h3>Output <span class="muted small">(XCom return_value)</span></h3>${xcom}
 <h3>Log</h3>${tries || `<p class="muted">Not started yet: no tries.</p>`}`;
 }
