@@ -351,10 +351,21 @@ describe("the run page, actions and required actions", () => {
     await lookAt(page, "ui-runs-05-required-390");
     await page.setViewportSize(DESKTOP);
     await lookAt(page, "ui-runs-06-required-1280");
-    await card.getByLabel("eu").check();
-    await card.getByLabel("asia").check();
-    await card.getByLabel(/replicas/).fill("3");
-    await card.getByRole("button", { name: "Answer" }).click();
+    // Keyboard only, as a person without a mouse answers: Space ticks, Tab moves on, Enter answers.
+    await card.getByLabel("eu").focus();
+    await page.keyboard.press("Space");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Space");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.type("3");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+      "Answer",
+    );
+    await page.keyboard.press("Enter");
     await card.getByText("Answered: eu, asia.").waitFor(WAIT);
     await runState(app, runId, ["success"], "choose_regions");
     const deploy = await v2Get(

@@ -74,8 +74,14 @@ async function loadPanel(taskId, force) {
   panelKey = html;
   // Keeps the tries a person opened or closed as they were, while the panel shows the same task.
   const open = force ? new Map() : new Map([...panel.querySelectorAll('details.try')].map((d) => [d.dataset.try, d.open]));
+  // A refresh must not take the keyboard focus away: it goes back to the same control in the new panel.
+  const active = panel.contains(document.activeElement) ? document.activeElement : null;
+  const focusAgain = active && (active.dataset.action ? '[data-action="' + active.dataset.action + '"]'
+    : active.closest('details.try') ? 'details.try[data-try="' + active.closest('details.try').dataset.try + '"] ' + active.tagName.toLowerCase()
+    : active.id ? '#' + CSS.escape(active.id) : null);
   panel.innerHTML = html;
   for (const d of panel.querySelectorAll('details.try')) if (open.has(d.dataset.try)) d.open = open.get(d.dataset.try);
+  if (focusAgain) panel.querySelector(focusAgain)?.focus();
   panel.hidden = false;
   if (run) showActions(run.state);
 }
