@@ -58,8 +58,8 @@ describe("the web UI in Chromium with a password set", () => {
     await page
       .getByRole("link", { name: "telegram_go_button", exact: true })
       .click();
-    await page.getByLabel(/Trigger with conf/).fill('{"text": "С паролем"}');
-    await page.getByRole("button", { name: "Trigger" }).click();
+    await page.getByLabel("text", { exact: true }).fill("С паролем");
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
     await page.waitForURL(/\/dags\/telegram_go_button\/runs\/[^/]+$/, WAIT);
     await page
       .getByRole("row")
@@ -71,6 +71,28 @@ describe("the web UI in Chromium with a password set", () => {
       path: `${SCREENSHOTS}login-run-page.png`,
       fullPage: true,
     });
+    await context.close();
+  });
+
+  it("logs in by keyboard alone on a phone, the page fitting its width", async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+    });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/login`);
+    expect(
+      await page.evaluate(
+        () => document.documentElement.scrollWidth <= window.innerWidth,
+      ),
+    ).toBe(true);
+    // The username field has the focus as the page opens; Tab reaches the password, Enter sends the form.
+    await page.keyboard.type("admin");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await page.screenshot({ path: `${SCREENSHOTS}login-390.png` });
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${app.url}/`, WAIT);
+    await page.getByRole("heading", { name: "DAGs" }).waitFor(WAIT);
     await context.close();
   });
 

@@ -165,8 +165,9 @@ describe("the web UI in Chromium", () => {
   it("shows a readable error naming the field when the conf form's timeout is not a duration", async () => {
     const page = await context.newPage();
     await page.goto(`${app.url}/dags/telegram_go_button`);
-    await page.getByLabel(/Trigger with conf/).fill('{"timeout": "soon"}');
-    await page.getByRole("button", { name: "Trigger" }).click();
+    await page.getByRole("button", { name: "JSON", exact: true }).click();
+    await page.getByLabel("Conf as JSON").fill('{"timeout": "soon"}');
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
     const error = page.getByRole("alert").filter({ hasText: /timeout/ });
     await error.waitFor(WAIT);
     expect(await error.innerText()).toMatch(/"timeout".*must be a duration/);
@@ -189,13 +190,15 @@ describe("the web UI in Chromium", () => {
     const page = await context.newPage();
     try {
       await page.goto(`${app.url}/dags/telegram_go_button`);
-      await page.getByRole("button", { name: "Trigger" }).click();
+      await page.getByRole("button", { name: "Trigger", exact: true }).click();
       const error = page.getByRole("alert").filter({ hasText: /paused/ });
       await error.waitFor(WAIT);
       expect(new URL(page.url()).pathname).toBe("/dags/telegram_go_button");
       // The conf is fine: the field is not marked as the problem.
       expect(
-        await page.getByLabel(/Trigger with conf/).getAttribute("aria-invalid"),
+        await page
+          .getByLabel("timeout", { exact: true })
+          .getAttribute("aria-invalid"),
       ).toBeNull();
       await page.screenshot({
         path: `${SCREENSHOTS}07b-paused.png`,
@@ -204,7 +207,7 @@ describe("the web UI in Chromium", () => {
     } finally {
       expect((await pause(false)).status).toBe(200);
     }
-    await page.getByRole("button", { name: "Trigger" }).click();
+    await page.getByRole("button", { name: "Trigger", exact: true }).click();
     await page.waitForURL(/\/dags\/telegram_go_button\/runs\//, WAIT);
     await page.close();
   });

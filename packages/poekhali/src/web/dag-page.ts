@@ -23,6 +23,8 @@ export interface DagLiveParts {
   readonly picker: string;
   /** `run_id \0 task_id` → state, for the script to tell what changed. */
   readonly cells: Record<string, string>;
+  /** How many runs are in each state, for the filter's counts. */
+  readonly counts: RunPage["counts"];
 }
 
 /** The grid and the graph of one page of runs; the graph is coloured by `selected` (the newest run when null). */
@@ -56,6 +58,7 @@ export function dagLiveParts(
     graph: dagGraph(dag, states, run ? `run ${run.run_id}` : "no run yet"),
     picker,
     cells,
+    counts: page.counts,
   };
 }
 

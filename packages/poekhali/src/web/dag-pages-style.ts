@@ -1,6 +1,6 @@
 /** Styles of the DAG list and the DAG page (grid, graph, trigger form); colours come from the theme's tokens. */
 export const DAG_PAGES_STYLE = `<style>
-.toolbar{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:end;margin-bottom:12px}.toolbar label{margin:0}
+.toolbar{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:end;margin-bottom:12px}.toolbar>*{min-width:0;max-width:100%}.toolbar label{margin:0}
 .toolbar input[type=search]{margin:0;max-width:280px}
 .runs-sq{display:flex;gap:3px;flex-wrap:wrap}.runs-sq a{display:block;width:16px;height:16px;border-radius:3px;background:var(--st)}
 .switch{display:inline-flex;gap:6px;align-items:center;font-weight:400;margin:0;cursor:pointer}

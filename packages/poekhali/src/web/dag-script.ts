@@ -26,6 +26,10 @@ async function refreshGrid() {
     const res = await fetch(GRID.api, { cache: 'no-store', headers: { accept: 'application/json' } });
     if (res.ok && (res.headers.get('content-type') || '').includes('json')) {
       const parts = await res.json();
+      for (const [state, n] of Object.entries(parts.counts || {})) {
+        const count = document.querySelector('[data-count="' + state + '"]');
+        if (count) count.textContent = String(n);
+      }
       const said = changes(parts.cells);
       if (said.length > 0 || Object.keys(parts.cells).length !== Object.keys(cells).length) {
         const key = focusKey();

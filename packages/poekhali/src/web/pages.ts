@@ -144,8 +144,13 @@ export function webPages(options: WebPagesOptions): Hono {
     const query = gridQuery(c);
     if (typeof query === "string") return c.json({ detail: query }, 400);
     const { page, selected } = await gridData(dag, query);
-    const { grid, graph, cells } = dagLiveParts(dag, page, query, selected);
-    return c.json({ grid, graph, cells });
+    const { grid, graph, cells, counts } = dagLiveParts(
+      dag,
+      page,
+      query,
+      selected,
+    );
+    return c.json({ grid, graph, cells, counts });
   });
 
   /** A run's facts the run page and its task panel read: the run, its task instances, its invocation. */

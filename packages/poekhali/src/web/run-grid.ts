@@ -84,14 +84,14 @@ export function runGrid(dag: Dag, page: RunPage, q: GridQuery): string {
       ? `<p class="muted">${q.states.length ? "No runs in these states." : "No runs yet."}</p>`
       : `<div class="scroll grid-box"><table class="grid"><caption class="sr-only">Runs of ${esc(dag.id)} as columns, oldest first; tasks as rows</caption>
 <thead><tr><th scope="col" class="task">Task</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
-  return `${table}<nav class="pager" aria-label="Run pages">${older}<span class="muted small" id="grid-range">Runs ${shownFrom}–${shownTo} of ${page.total}, newest right</span>${newer}</nav>`;
+  return `${table}<nav class="pager" aria-label="Run pages">${older}${page.total === 0 ? "" : `<span class="muted small" id="grid-range">Runs ${shownFrom}–${shownTo} of ${page.total}, newest right</span>`}${newer}</nav>`;
 }
 
 /** The state filter of the grid: a checkbox per run state with its count, applied by a GET. */
 export function gridFilter(dag: Dag, page: RunPage, q: GridQuery): string {
   const boxes = GRID_STATES.map(
     (s) =>
-      `<label class="check"><input type="checkbox" name="state" value="${s}"${q.states.includes(s) ? " checked" : ""}> <span class="sq s-${s}" aria-hidden="true"></span> ${s} <span class="muted">(${page.counts[s]})</span></label>`,
+      `<label class="check"><input type="checkbox" name="state" value="${s}"${q.states.includes(s) ? " checked" : ""}> <span class="sq s-${s}" aria-hidden="true"></span> ${s} <span class="muted">(<span data-count="${s}">${page.counts[s]}</span>)</span></label>`,
   ).join("");
   return `<form class="filters" method="get" action="/dags/${esc(encodeURIComponent(dag.id))}#grid"><fieldset><legend>Show runs that are</legend>${boxes}
 ${q.limit !== GRID_PAGE_SIZE ? `<input type="hidden" name="limit" value="${q.limit}">` : ""}<button type="submit" class="secondary">Filter</button></fieldset></form>`;

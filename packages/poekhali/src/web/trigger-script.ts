@@ -37,10 +37,12 @@ function clearErrors(scope) {
 }
 // Marks the field a message names and moves the focus there; true when the message named one.
 function showFieldError(form, message) {
-  const named = /"([^"]+)"/.exec(message);
+  // The API says 'conf for DAG "<dag>" is invalid: "<param>" <what is wrong>'; the param is the first name after the DAG's.
+  const text = message.replace(/^conf for DAG "[^"]*" is invalid: /, '');
+  const named = /^"([^"]+)"/.exec(text);
   const field = named && form.querySelector('[data-param="' + CSS.escape(named[1]) + '"]');
   if (!field || field.closest('[hidden]')) return false;
-  form.querySelector('#param-' + CSS.escape(named[1]) + '-error').textContent = message.replace(/^conf for DAG "[^"]*" is invalid: /, '');
+  form.querySelector('#param-' + CSS.escape(named[1]) + '-error').textContent = text;
   const input = field.matches('input,select,textarea') ? field : field.querySelector('input,select,textarea') || field;
   input.setAttribute('aria-invalid', 'true');
   input.focus();
