@@ -38,11 +38,11 @@ async function logLines(
   app: AppUnderTest,
   runId: string,
   taskId: string,
-  tryNumber = 1,
+  dagId = "telegram_go_button",
 ): Promise<string[]> {
   const log = await v2Get(
     app,
-    `${GO}/${encodeURIComponent(runId)}/taskInstances/${taskId}/logs/${tryNumber}`,
+    `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${taskId}/logs/1`,
     TaskInstancesLogResponse,
   );
   return log.content.flatMap((m) =>
@@ -378,6 +378,11 @@ describe("the run page, actions and required actions", () => {
       replicas: 3,
       note: "",
     });
+    const asked = await logLines(app, runId, "choose", "choose_regions");
+    expect(asked.map((l) => l.replace(/^\S+ /, ""))).toEqual([
+      "awaiting input: waiting for an answer to «Where to deploy?» from anyone who may answer, without a timeout",
+      "the event came: the task succeeded",
+    ]);
     expect(await eventsOf(app, "choose_regions", runId)).toEqual([
       "trigger_dag_run",
       "update_hitl_detail",
