@@ -31,6 +31,8 @@ const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const WAIT = { timeout: 30_000 };
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
+// 1280×800 at 200 % zoom: the CSS pixels a person zooming in has.
+const ZOOMED = { width: 640, height: 400 };
 const GO = "/api/v2/dags/telegram_go_button/dagRuns";
 
 /** The log lines (`event`s with a timestamp) of a task's try, as `/api/v2` answers them. */
@@ -217,6 +219,8 @@ describe("the run page, actions and required actions", () => {
     await lookAt(page, "ui-runs-01-deferred-1280");
     await page.setViewportSize(PHONE);
     await lookAt(page, "ui-runs-02-deferred-390");
+    await page.setViewportSize(ZOOMED);
+    await lookAt(page, "ui-runs-02b-deferred-zoomed");
     await page.setViewportSize(DESKTOP);
 
     // Backing out of the dialog changes nothing; confirming cancels the run.
@@ -351,6 +355,8 @@ describe("the run page, actions and required actions", () => {
     await lookAt(page, "ui-runs-05-required-390");
     await page.setViewportSize(DESKTOP);
     await lookAt(page, "ui-runs-06-required-1280");
+    await page.setViewportSize(ZOOMED);
+    await lookAt(page, "ui-runs-06b-required-zoomed");
     // Keyboard only, as a person without a mouse answers: Space ticks, Tab moves on, Enter answers.
     await card.getByLabel("eu").focus();
     await page.keyboard.press("Space");
