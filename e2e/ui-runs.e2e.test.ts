@@ -387,7 +387,7 @@ describe("the run page, actions and required actions", () => {
     const asked = await logLines(app, runId, "choose", "choose_regions");
     expect(asked.map((l) => l.replace(/^\S+ /, ""))).toEqual([
       "awaiting input: waiting for an answer to «Where to deploy?» from anyone who may answer, without a timeout",
-      "the event came: the task succeeded",
+      "the answer came: the task succeeded",
     ]);
     expect(await eventsOf(app, "choose_regions", runId)).toEqual([
       "trigger_dag_run",

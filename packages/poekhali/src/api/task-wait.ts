@@ -92,7 +92,12 @@ export function deferralLines(
   const lines = [`${attempt.start_date} INFO ${parked}${what}`];
   const ending = ENDINGS[attempt.state];
   if (attempt.end_date && ending) {
-    const [level, words] = ending;
+    const [level, told] = ending;
+    // A person's answer is what wakes a task awaiting input.
+    const words =
+      parked === "awaiting input"
+        ? told.replace("the event", "the answer")
+        : told;
     lines.push(
       `${attempt.end_date} ${level} ${words}${attempt.note ? `: ${attempt.note}` : ""}`,
     );
