@@ -164,12 +164,12 @@ describe("the run page, actions and required actions", () => {
     await runState(app, runId, ["success"]);
     const sensor = await logLines(app, runId, "wait_for_press");
     expect(sensor).toHaveLength(2);
-    expect(sensor[1]).toMatch(/ the event came: the task succeeded$/);
+    expect(sensor[1]).toMatch(/ the wait ended: the task succeeded$/);
     const write = await logLines(app, runId, "write_row");
     expect(write[0]).toMatch(
       / deferred: waiting for the Airtable writer to write the row, without a timeout$/,
     );
-    expect(write.at(-1)).toMatch(/ the event came: the task succeeded$/);
+    expect(write.at(-1)).toMatch(/ the wait ended: the task succeeded$/);
   });
 
   it("shows a waiting run: the sensor's wait and log in the task panel, the Restate link; cancelling it, confirmed, removes the button and is in the event log", async () => {
@@ -387,7 +387,7 @@ describe("the run page, actions and required actions", () => {
     const asked = await logLines(app, runId, "choose", "choose_regions");
     expect(asked.map((l) => l.replace(/^\S+ /, ""))).toEqual([
       "awaiting input: waiting for an answer to «Where to deploy?» from anyone who may answer, without a timeout",
-      "the answer came: the task succeeded",
+      "the wait ended: the task succeeded",
     ]);
     expect(await eventsOf(app, "choose_regions", runId)).toEqual([
       "trigger_dag_run",

@@ -64,7 +64,8 @@ export async function taskWait(
 
 // What a try that ended this way did, as its log's last line says it.
 const ENDINGS: Record<string, [level: string, words: string]> = {
-  success: ["INFO", "the event came: the task succeeded"],
+  // Not "the event came": a task marked success by hand ends its wait too.
+  success: ["INFO", "the wait ended: the task succeeded"],
   failed: ["ERROR", "the task failed"],
   skipped: ["WARN", "the task was skipped"],
   upstream_failed: ["ERROR", "an upstream task failed"],
@@ -92,12 +93,7 @@ export function deferralLines(
   const lines = [`${attempt.start_date} INFO ${parked}${what}`];
   const ending = ENDINGS[attempt.state];
   if (attempt.end_date && ending) {
-    const [level, told] = ending;
-    // A person's answer is what wakes a task awaiting input.
-    const words =
-      parked === "awaiting input"
-        ? told.replace("the event", "the answer")
-        : told;
+    const [level, words] = ending;
     lines.push(
       `${attempt.end_date} ${level} ${words}${attempt.note ? `: ${attempt.note}` : ""}`,
     );
