@@ -399,7 +399,13 @@ describe("the run page, actions and required actions", () => {
   it("shows a request put to Telegram with its vote tally, live, on Required actions and in the run's task panel", async () => {
     const runId = await trigger(
       app,
-      { conf: { subject: "Ship 2.0?", quorum: 2 } },
+      {
+        conf: {
+          subject: "Ship 2.0?",
+          quorum: 2,
+          allowed_usernames: ["anna", "boris"],
+        },
+      },
       "telegram_hitl_cases",
     );
     const sandbox = await sandboxOf(app);
@@ -420,7 +426,7 @@ describe("the run page, actions and required actions", () => {
       return false;
     });
     expect(await tally.innerText()).toBe(
-      `In Telegram (chat ${sandbox.info.telegram.chat_id}, message ${message.message_id}): Approve 0 · Reject 0. 2 people making the same choice decide.`,
+      `In Telegram (chat ${sandbox.info.telegram.chat_id}, message ${message.message_id}): Approve 0 · Reject 0. 2 people making the same choice decide. May vote there: @anna, @boris.`,
     );
     const approve = message.reply_markup?.inline_keyboard
       .flat()

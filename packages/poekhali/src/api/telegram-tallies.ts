@@ -20,6 +20,8 @@ export interface TelegramTally {
   readonly quorum: number;
   /** Options one person's choice decides with. */
   readonly veto: readonly string[];
+  /** Who may vote in the chat (@usernames, user ids); empty: everyone in it. */
+  readonly voters: readonly string[];
 }
 
 const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -62,6 +64,14 @@ export async function telegramTallies(
             counts: tally(request.view.options, votes ?? {}),
             quorum: request.rule.quorum,
             veto: request.rule.veto,
+            voters: [
+              ...(request.allowed.allowed_usernames ?? []).map(
+                (u) => `@${u.replace(/^@/, "")}`,
+              ),
+              ...(request.allowed.allowed_user_ids ?? []).map(
+                (id) => `user ${id}`,
+              ),
+            ],
           },
         ]
       : [],

@@ -13,5 +13,8 @@ export function tallyText(t: TelegramTally): string {
   const veto = t.veto.length
     ? `; ${t.veto.map((v) => esc(v)).join(", ")} decides alone (veto)`
     : "";
-  return `<p class="tally">In Telegram (chat <code>${esc(t.chat_id)}</code>, message ${t.message_id}): ${counts}. ${rule}${veto}.</p>`;
+  const voters = t.voters.length
+    ? ` May vote there: ${t.voters.map((v) => esc(v)).join(", ")}.`
+    : "";
+  return `<p class="tally">In Telegram (chat <code>${esc(t.chat_id)}</code>, message ${t.message_id}): ${counts}. ${rule}${veto}.${voters}</p>`;
 }
