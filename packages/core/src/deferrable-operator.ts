@@ -40,6 +40,14 @@ export abstract class DeferrableOperator<
   /** Registers with the event source; must only compute and call `context.send` (it runs during replays too). */
   abstract defer(args: A, context: DeferContext): void;
 
+  /**
+   * What the parked task waits for, in words a person reads on the run page and in the try's log (e.g. "a press of
+   * the button on message 42 in chat -100…"); pure. Defaults to the task's title.
+   */
+  waitsFor(_args: A): string {
+    return this.title;
+  }
+
   /** Turns the event into the task's output; pure. A throw fails the try (retried if the error allows it). */
   abstract complete(event: E, args: A): O;
 

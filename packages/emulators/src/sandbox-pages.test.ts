@@ -124,7 +124,7 @@ describe("sandbox pages in Chromium", () => {
     await page.close();
   });
 
-  it("shows a written row on the table page", async () => {
+  it("shows a written row on the table page, triggered_at to the millisecond in UTC", async () => {
     const { airtable } = sandbox.info;
     const response = await fetch(
       `${airtable.endpoint_url}/v0/${airtable.base_id}/${airtable.table}`,
@@ -169,7 +169,9 @@ describe("sandbox pages in Chromium", () => {
       ).resolves.toBe(1);
     }
     await expect(
-      page.getByRole("cell", { name: "2025-05-01 12:34" }).isVisible(),
+      page
+        .getByRole("cell", { name: "2025-05-01 12:34:56.789 UTC", exact: true })
+        .isVisible(),
     ).resolves.toBe(true);
     await page.screenshot({ path: `${OUTPUT}table-page.png` });
     await page.close();

@@ -266,6 +266,7 @@ export async function up(
         dags,
         runs,
         paused: (dagId) => apiState.isPaused(dagId),
+        runNote: (dagId, runId) => apiState.run(dagId, runId)?.note ?? null,
         // Live mode: a run's tasks post to the real Telegram chat and write to the real Airtable base.
         confirm:
           config.mode === "live"

@@ -59,6 +59,13 @@ export {
 } from "./hitl/telegram-hitl.js";
 export { type PressOutcome } from "./hitl/hitl-event-log.js";
 export {
+  tally,
+  type Votes,
+  type Voter,
+  type VoteRule,
+} from "./hitl/hitl-votes.js";
+export type { PostedRequest } from "./hitl/hitl-state.js";
+export {
   HITL_TEXTS,
   decisionLine,
   languageOf,

@@ -60,6 +60,11 @@ export class AirtableCreateRecordsOperator extends DeferrableSensor<
     });
   }
 
+  /** The base's writer, which takes every run's rows under Airtable's rate limit. */
+  override waitsFor(args: CreateRecordsArgs): string {
+    return `the Airtable writer to write the rows${args.table ? ` to ${args.table}` : ""}`;
+  }
+
   override complete(event: WriteResult): CreateRecordsResult {
     return { record_ids: event.records.map((r) => r.id) };
   }

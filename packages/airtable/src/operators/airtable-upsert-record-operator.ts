@@ -68,6 +68,11 @@ export class AirtableUpsertRecordOperator extends DeferrableOperator<
     });
   }
 
+  /** The base's writer, which takes every run's rows under Airtable's rate limit. */
+  override waitsFor(args: UpsertRecordArgs): string {
+    return `the Airtable writer to write the row${args.table ? ` to ${args.table}` : ""}`;
+  }
+
   override complete(event: WriteResult): UpsertRecordResult {
     const record = event.records[0];
     if (!record)

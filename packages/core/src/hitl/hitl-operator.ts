@@ -246,6 +246,14 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   }
 
   /** On the timeout the object answers: the answer it took before, else the defaults, else none (the task fails). */
+  /** An answer to the request, from whom it is assigned to. */
+  override waitsFor(args: HITLArgs): string {
+    const who = this.assignedUsers.map((u) => u.name || u.id);
+    // A subject rendered from inputs (an SDK task's function) is known only in `render`: then it is left out.
+    const about = args.subject ? ` to «${args.subject}»` : "";
+    return `an answer${about} from ${who.length ? who.join(", ") : "anyone who may answer"}`;
+  }
+
   override lastWord(_args: HITLArgs, context: TaskInstanceKey): LastWord {
     const close: HITLClose = { task_id: this.taskId, reason: "timeout" };
     return {

@@ -9,7 +9,8 @@ function display(field, value) {
   if (value === undefined || value === null) return "";
   if (field.type === "dateTime" || field.type === "createdTime") {
     const d = new Date(value);
-    return isNaN(d) ? String(value) : d.toISOString().slice(0, 16).replace("T", " ");
+    // Milliseconds and the zone spelt out: a press's triggered_at is when it reached us, to the ms, in UTC.
+    return isNaN(d) ? String(value) : d.toISOString().slice(0, 23).replace("T", " ") + " UTC";
   }
   if (field.type === "checkbox") return value ? "✔" : "";
   return typeof value === "object" ? JSON.stringify(value) : String(value);

@@ -22,6 +22,7 @@ import {
   type TaskInstance,
 } from "@poekhali/core";
 import { HitlRequests } from "./hitl-requests.js";
+import { telegramTallies, type TelegramTally } from "./telegram-tallies.js";
 
 /** A run as the REST API shows it (Airflow's DAGRun). */
 export interface DagRunView {
@@ -150,6 +151,11 @@ export class DagRuns {
 
   #run(dag: Dag, runId: string) {
     return this.#clients.workflowClient(workflowOf(dag), runId);
+  }
+
+  /** The vote tallies of these DAGs' HITL requests put to Telegram chats. */
+  telegramTallies(dagIds: readonly string[]): Promise<TelegramTally[]> {
+    return telegramTallies(this.introspection, dagIds);
   }
 
   /** The runs' requests to people (human-in-the-loop tasks) and their answers. */

@@ -66,6 +66,7 @@ export function layout(
     ? ""
     : [
         `<a href="/">DAGs</a>`,
+        `<a href="/required-actions">Required actions</a>`,
         nav.sandboxChat ? external(nav.sandboxChat, "Sandbox chat") : "",
         nav.sandboxTable ? external(nav.sandboxTable, "Sandbox table") : "",
         external(nav.restateUi, "Restate UI"),

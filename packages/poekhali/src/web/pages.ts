@@ -1,11 +1,14 @@
 import { Hono, type Context } from "hono";
-import type { Dag, DagRunState } from "@poekhali/core";
+import { HITLTask, type Dag, type DagRunState } from "@poekhali/core";
 import type { DagRuns } from "../api/dag-runs.js";
 import { dagLiveParts, dagPage } from "./dag-page.js";
 import { LAST_RUNS, dagsPage, type DagSummary } from "./dags-page.js";
 import { esc, layout, type NavLinks } from "./layout.js";
 import { GRID_PAGE_SIZE, GRID_STATES, type GridQuery } from "./run-grid.js";
+import { requiredActionsPages } from "./required-actions-page.js";
+import { restateInvocationLink } from "./restate-link.js";
 import { runPage } from "./run-page.js";
+import { taskPanel } from "./task-panel.js";
 
 // The most runs one page may ask for: enough to look back, few enough to stay fast.
 const MAX_GRID_PAGE = 100;
@@ -17,6 +20,8 @@ export interface WebPagesOptions {
   readonly nav: NavLinks;
   /** Whether a DAG is paused (kept by the REST API); none is when absent. */
   readonly paused?: (dagId: string) => boolean;
+  /** A run's note, kept by the REST API; none when absent. */
+  readonly runNote?: (dagId: string, runId: string) => string | null;
   /** What a person confirms before a run of this DAG starts (it talks to a live service), or null to ask nothing. */
   readonly confirm?: (dag: Dag) => string | null;
 }
@@ -148,15 +153,84 @@ export function webPages(options: WebPagesOptions): Hono {
     return c.json({ grid, graph, cells, counts });
   });
 
+  /** A run's facts the run page and its task panel read: the run, its task instances, its invocation. */
+  async function runFactsOf(dag: Dag, runId: string) {
+    const [found, snapshot] = await Promise.all([
+      options.runs.get(dag, runId).catch(() => null),
+      options.runs
+        .snapshots([dag.id], runId)
+        .then((s) => s[0] ?? null)
+        .catch(() => null),
+    ]);
+    return { found, snapshot };
+  }
+
+  /** The panel of one task of a run, or null when the run or task is not there. */
+  async function panelOf(
+    dag: Dag,
+    runId: string,
+    found: Awaited<ReturnType<DagRuns["get"]>>,
+    taskId: string,
+  ): Promise<string | null> {
+    const ti = found?.taskInstances.find((t) => t.task_id === taskId);
+    if (!found || !ti) return null;
+    const hitl =
+      dag.task(taskId) instanceof HITLTask
+        ? await options.runs.hitl.get(dag.id, runId, taskId).catch(() => null)
+        : null;
+    return taskPanel(options.runs, {
+      dag,
+      runId,
+      conf: found.run.conf,
+      ti,
+      hitl,
+      runEnded: found.run.state === "success" || found.run.state === "failed",
+    });
+  }
+
   app.get("/dags/:dag_id/runs/:run_id", async (c) => {
     const dag = options.dags.get(c.req.param("dag_id"));
     if (!dag)
       return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
     const runId = c.req.param("run_id");
     // Rendered with what is known now, so the page reads right before (and without) its script.
-    const found = await options.runs.get(dag, runId).catch(() => null);
-    return c.html(layout(runId, nav, runPage({ dag, runId, found, nav })));
+    const { found, snapshot } = await runFactsOf(dag, runId);
+    const taskId = c.req.query("task");
+    const html = taskId ? await panelOf(dag, runId, found, taskId) : null;
+    return c.html(
+      layout(
+        runId,
+        nav,
+        runPage({
+          dag,
+          runId,
+          found,
+          nav,
+          note: options.runNote?.(dag.id, runId) ?? null,
+          restateLink: snapshot
+            ? restateInvocationLink(nav.restateUi, snapshot.invocation_id)
+            : null,
+          panel: taskId && html !== null ? { taskId, html } : null,
+        }),
+      ),
+    );
   });
+
+  app.get("/dags/:dag_id/runs/:run_id/tasks/:task_id", async (c) => {
+    const dag = options.dags.get(c.req.param("dag_id"));
+    if (!dag) return c.text(`No DAG “${c.req.param("dag_id")}”`, 404);
+    const runId = c.req.param("run_id");
+    const found = await options.runs.get(dag, runId).catch(() => null);
+    const html = await panelOf(dag, runId, found, c.req.param("task_id"));
+    if (html === null)
+      return c.text(
+        `No task “${c.req.param("task_id")}” in run “${runId}”`,
+        404,
+      );
+    return c.html(html);
+  });
+
+  app.route("/", requiredActionsPages(options));
 
   return app;
 }

@@ -113,6 +113,16 @@ export class ButtonPressSensor extends DeferrableSensor<
     };
   }
 
+  /** A press on the watched message, and by whom when the sensor allows only some people. */
+  override waitsFor(args: ButtonPressArgs): string {
+    const { chat_id, message_id } = args.message;
+    const who = [
+      ...(args.allowedUsernames ?? []).map((u) => `@${u.replace(/^@/, "")}`),
+      ...(args.allowedUserIds ?? []).map((id) => `user ${id}`),
+    ];
+    return `a press on message ${message_id} in chat ${chat_id}${who.length ? ` by ${who.join(", ")}` : ""}`;
+  }
+
   override complete(event: ButtonPress): ButtonPress {
     return event;
   }

@@ -32,6 +32,7 @@ import {
   type V2Options,
 } from "./v2-options.js";
 import { recordAction } from "./record-action.js";
+import { tryLog } from "../task-log.js";
 import {
   taskInstanceResponse,
   taskInstancesOf,
@@ -366,13 +367,14 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
     const tryNumber = Number(raw);
     if (tryNumber < 1 || tryNumber > ti.try_number)
       throw new V2Error(404, "TaskInstance not found");
-    const lines =
-      (await options.runs.logs(
-        dag,
-        facts.snapshot.run_id,
-        ti.task_id,
-        tryNumber,
-      )) ?? [];
+    const lines = await tryLog(
+      options.runs,
+      dag,
+      facts.snapshot.conf,
+      facts.snapshot.run_id,
+      ti,
+      tryNumber,
+    );
     const token = c.req.query("token");
     let from = 0;
     if (token) {
