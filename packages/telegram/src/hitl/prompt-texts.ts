@@ -122,23 +122,30 @@ export function durationText(ms: number, language: HitlLanguage): string {
   return parts.length > 0 ? parts.join(" ") : ru ? "0 с" : "0 s";
 }
 
+/** Whom a reminder is about: nobody has answered, some people have (anyone may answer), or these have not. */
+export type ReminderWho =
+  | { readonly nobody: true }
+  | { readonly answered: number }
+  | { readonly pending: readonly string[] };
+
 /** A reply to the request reminding who has not answered yet, or that nobody has (HTML). */
-export function reminderText(
-  pending: readonly string[] | null,
-  language: HitlLanguage,
-): string {
+export function reminderText(who: ReminderWho, language: HitlLanguage): string {
   const ru = language === "ru";
-  if (pending === null)
+  if ("nobody" in who)
     return ru
       ? "⏰ Напоминание: на этот запрос ещё никто не ответил."
       : "⏰ Reminder: nobody has answered this request yet.";
-  if (pending.length === 0)
+  if ("answered" in who)
+    return ru
+      ? `⏰ Напоминание: ответов пока ${who.answered}, решения ещё нет.`
+      : `⏰ Reminder: ${who.answered} answered so far, no decision yet.`;
+  if (who.pending.length === 0)
     return ru
       ? "⏰ Напоминание: все ответили, но решения пока нет."
       : "⏰ Reminder: everyone has answered, but there is no decision yet.";
   return ru
-    ? `⏰ Напоминание: ${pending.join(", ")} — ждём вашего ответа.`
-    : `⏰ Reminder: ${pending.join(", ")} — waiting for your answer.`;
+    ? `⏰ Напоминание: ${who.pending.join(", ")} — ждём вашего ответа.`
+    : `⏰ Reminder: ${who.pending.join(", ")} — waiting for your answer.`;
 }
 
 /** What the escalation chat is told: which request, in which chat, waiting how long (HTML). */
