@@ -1,5 +1,5 @@
 import { checkParamValue, type HITLParam, type Json } from "@poekhali/core";
-import type { HitlLanguage } from "./prompt-texts.js";
+import type { HitlLanguage } from "./hitl-texts.js";
 
 /** A form field's value read from a person's reply, or why the reply is no value of the field. */
 export type FieldValue =

@@ -1,11 +1,8 @@
 import type * as restate from "@restatedev/restate-sdk";
 import {
-  AIRFLOW_HITL,
   EVENT_LOG,
   EVENT_LOG_KEY,
-  hitlObjectKey,
-  type HITLOpen,
-  type HITLParam,
+  type HITLUser,
   type Json,
 } from "@poekhali/core";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
@@ -14,13 +11,16 @@ import type {
   TelegramMessages,
   WatchedMessage,
 } from "../updates/message-watch.js";
+import type { PressEvent } from "../updates/press.js";
 import { fieldValue, keptValue } from "./form-value.js";
 import { TELEGRAM_HITL_NAME } from "./hitl-callback.js";
+import type { PostedRequest } from "./hitl-state.js";
+import type { HitlLanguage } from "./hitl-texts.js";
 import {
   fieldPromptText,
   formMootText,
+  formStartedText,
   invalidReplyText,
-  languageOf,
   mention,
   placeholderText,
 } from "./prompt-texts.js";
@@ -30,33 +30,24 @@ const Messages: TelegramMessages = { name: MESSAGES_NAME };
 /** The state key of a form in progress in a `telegram_hitl` key. */
 const FORM = "form";
 
-/** The handler of the `telegram_hitl` object that takes the replies a form waits for. */
-export const FORM_REPLY_HANDLER = "reply";
-
-/** The person who decided a request in the chat, as their press named them: the form asks them. */
-export interface Decider {
-  readonly id: number;
-  readonly username?: string;
-  readonly first_name: string;
-  readonly language_code?: string;
+/** A decided choice whose request has form fields to fill before it is answered. */
+export interface FormStart {
+  readonly request: PostedRequest;
+  /** The press that decided: its presser is the one asked for the fields. */
+  readonly press: PressEvent;
+  readonly chosen: string[];
+  readonly user: HITLUser;
+  /** The presser's language, for the prompts. */
+  readonly language: HitlLanguage;
 }
 
-/** A form in progress: which request, who answers, which field is asked, the values so far. */
+/** A form in progress (state `form`): who answers, what they chose, which field is asked, the values so far. */
 export interface FormState {
-  readonly dag_id: string;
-  readonly run_id: string;
-  readonly task_id: string;
-  readonly try_number: number;
-  readonly trigger_id: string;
-  readonly deadline: string | null;
-  readonly chat_id: string;
-  /** The request's message: prompts reply to it. */
-  readonly message_id: number;
-  readonly chosen_options: string[];
-  readonly decider: Decider;
-  readonly params: Record<string, HITLParam>;
-  readonly fields: string[];
-  /** The field asked now (an index into `fields`). */
+  readonly chosen: string[];
+  readonly user: HITLUser;
+  readonly decider: PressEvent["from"];
+  readonly language: HitlLanguage;
+  /** The field asked now (an index into the request's params, in their order). */
   readonly index: number;
   readonly values: Record<string, Json>;
   /** The prompt a reply must answer, and the `telegram_messages` watch waiting for it. */
@@ -64,21 +55,17 @@ export interface FormState {
   readonly watch: string;
 }
 
-/** What a form starts from: the request as opened, where it lives, what was chosen and by whom. */
-export interface FormStart {
-  readonly open: HITLOpen;
-  readonly chat_id: string;
-  readonly message_id: number;
-  readonly chosen_options: readonly string[];
-  readonly decider: Decider;
-}
+/**
+ * Sends the answer to `airflow_hitl` with the form's values; resolves with what the decider is told (taken, or what
+ * was decided elsewhere meanwhile).
+ */
+export type ConcludeAnswer = (
+  request: PostedRequest,
+  form: FormState,
+  paramsInput: Record<string, Json>,
+) => Promise<string>;
 
-/** Whether a request has form fields to fill before its answer can be given. */
-export function needsForm(open: HITLOpen): boolean {
-  return Object.keys(open.request.params).length > 0;
-}
-
-/** Whether a form is in progress in this `telegram_hitl` key (its request is decided, its answer not yet given). */
+/** Whether a form is in progress here: the request is decided in the chat, its answer waits for the fields. */
 export async function formInProgress(
   ctx: restate.ObjectContext,
 ): Promise<boolean> {
@@ -86,147 +73,145 @@ export async function formInProgress(
 }
 
 /**
- * Starts the form of a request decided in the chat: asks the decider for the first field as a reply to the request
- * (a selective ForceReply mentioning them). The answer goes to `airflow_hitl` once every field is in.
+ * Where a request with `params` goes once a choice wins, instead of being answered at once: asks the decider for
+ * the first field as a reply to the request (a selective ForceReply mentioning them); {@link takeFormReply} takes
+ * the replies and answers once every field is in. Resolves with the toast for the deciding press. A second win
+ * while a form runs keeps the first decider's form.
  */
-export async function startForm(
+export async function startFormFlow(
   ctx: restate.ObjectContext,
-  hook: TelegramHook,
+  hookFor: (botId: number) => TelegramHook,
   start: FormStart,
-): Promise<void> {
-  const { open } = start;
-  const { request } = open;
-  await ask(ctx, hook, {
-    dag_id: open.dag_id,
-    run_id: open.run_id,
-    task_id: request.task_id,
-    try_number: request.try_number,
-    trigger_id: request.trigger_id,
-    deadline: request.deadline,
-    chat_id: start.chat_id,
-    message_id: start.message_id,
-    chosen_options: [...start.chosen_options],
-    decider: start.decider,
-    params: request.params,
-    fields: Object.keys(request.params),
+): Promise<string> {
+  const running = await ctx.get<FormState>(FORM);
+  const form = running ?? {
+    chosen: start.chosen,
+    user: start.user,
+    decider: start.press.from,
+    language: start.language,
     index: 0,
     values: {},
-  });
+  };
+  if (!running)
+    await ask(ctx, hookFor(start.request.bot_id), start.request, form);
+  return formStartedText(form.chosen, form.user.name, start.language);
 }
 
 /** Asks the form's current field (after `before`, a word on the last reply) and waits for the decider's reply. */
 async function ask(
   ctx: restate.ObjectContext,
   hook: TelegramHook,
+  request: PostedRequest,
   form: Omit<FormState, "prompt_id" | "watch">,
   before?: string,
 ): Promise<void> {
-  const name = form.fields[form.index] ?? "";
-  const param = form.params[name];
-  const language = languageOf(form.decider.language_code);
+  const fields = Object.keys(request.params);
+  const name = fields[form.index] ?? "";
+  const param = request.params[name];
   const question = fieldPromptText(
     {
       who: mention(form.decider),
       name,
       description: param?.description ?? null,
       index: form.index + 1,
-      count: form.fields.length,
+      count: fields.length,
       schema: param?.schema ?? {},
       current: param ? keptValue(param) : undefined,
     },
-    language,
+    form.language,
   );
   const text = before ? `${before}\n${question}` : question;
   const promptId = await ctx.run(`ask for form field «${name}»`, async () => {
     const sent = await hook.sendMessage({
-      chatId: form.chat_id,
+      chatId: request.chat_id,
       text,
       parseMode: "HTML",
-      replyToMessageId: form.message_id,
+      replyToMessageId: request.message_id,
       replyMarkup: {
         force_reply: true,
         selective: true,
-        input_field_placeholder: placeholderText(name, language),
+        input_field_placeholder: placeholderText(name, form.language),
       },
     });
     return sent.message_id;
   });
   const watch = `${ctx.key}:form:${promptId}`;
   const now = await ctx.date.now();
-  const left = form.deadline === null ? null : Date.parse(form.deadline) - now;
+  const left =
+    request.deadline === null ? null : Date.parse(request.deadline) - now;
   ctx.set<FormState>(FORM, { ...form, prompt_id: promptId, watch });
-  ctx.objectSendClient(Messages, chatKey(hook.botId, form.chat_id)).watch({
-    trigger_id: watch,
-    // Only the decider's reply to this very prompt; a reply that came before the watch is kept and matched too.
-    match: {
-      reply_to_message_id: promptId,
-      after_message_id: promptId,
-      from_user_ids: [form.decider.id],
-    },
-    timeout_ms: left === null ? null : Math.max(1_000, left),
-    deliver_to: {
-      service: TELEGRAM_HITL_NAME,
-      handler: FORM_REPLY_HANDLER,
-      key: ctx.key,
-    },
-  });
+  ctx
+    .objectSendClient(Messages, chatKey(request.bot_id, request.chat_id))
+    .watch({
+      trigger_id: watch,
+      // Only the decider's reply to this very prompt; one that beat the watch here is kept and matched on arrival.
+      match: {
+        reply_to_message_id: promptId,
+        after_message_id: promptId,
+        from_user_ids: [form.decider.id],
+      },
+      timeout_ms: left === null ? null : Math.max(1_000, left),
+      deliver_to: {
+        service: TELEGRAM_HITL_NAME,
+        handler: "reply",
+        key: ctx.key,
+      },
+    });
 }
 
 /**
- * A reply the form waited for: checked against the field's schema, then the next field is asked, or, on a bad value,
- * the same one again with the reason; once every field is in, the answer goes to `airflow_hitl` with `params_input`.
- * A reply to an earlier prompt, or after the form ended, changes nothing. Each reply taken is one event-log entry.
+ * A reply the form waited for: read by the field's schema, then the next field is asked, or, on a bad value, the
+ * same one again with the reason; once every field is in, `conclude` answers with `params_input` and the decider is
+ * told how that went. A reply to an earlier prompt, or after the form ended, changes nothing. Each reply taken is
+ * one event-log entry (`hitl.reply.accepted` / `hitl.reply.invalid`).
  */
 export async function takeFormReply(
   ctx: restate.ObjectContext,
-  hook: TelegramHook,
+  hookFor: (botId: number) => TelegramHook,
   watched: WatchedMessage,
+  conclude: ConcludeAnswer,
 ): Promise<void> {
   const form = await ctx.get<FormState>(FORM);
+  const request = await ctx.get<PostedRequest>("request");
   const { message } = watched;
   if (
     !form ||
+    !request ||
     form.watch !== watched.trigger_id ||
     message.user_id !== form.decider.id ||
     message.reply_to_message_id !== form.prompt_id
   )
     return;
-  const name = form.fields[form.index] ?? "";
-  const param = form.params[name];
-  const language = languageOf(form.decider.language_code);
+  const hook = hookFor(request.bot_id);
+  const fields = Object.keys(request.params);
+  const name = fields[form.index] ?? "";
+  const param = request.params[name];
   const kept = param ? keptValue(param) : undefined;
   const read =
     message.text.trim() === "-" && kept !== undefined
       ? { ok: true as const, value: kept }
-      : fieldValue(message.text, param?.schema ?? {}, language);
-  record(
-    ctx,
-    form,
-    watched,
-    read.ok ? "hitl.reply.accepted" : "hitl.reply.invalid",
-    name,
-  );
+      : fieldValue(message.text, param?.schema ?? {}, form.language);
+  record(ctx, request, form, watched, name, read.ok ? "accepted" : "invalid");
   if (!read.ok)
-    return ask(ctx, hook, form, invalidReplyText(read.why, language));
+    return ask(
+      ctx,
+      hook,
+      request,
+      form,
+      invalidReplyText(read.why, form.language),
+    );
   const values = { ...form.values, [name]: read.value };
-  if (form.index + 1 < form.fields.length)
-    return ask(ctx, hook, { ...form, index: form.index + 1, values });
+  if (form.index + 1 < fields.length)
+    return ask(ctx, hook, request, { ...form, index: form.index + 1, values });
   ctx.clear(FORM);
-  const result = await ctx
-    .objectClient(AIRFLOW_HITL, hitlObjectKey(form.dag_id, form.run_id))
-    .answer({
-      task_id: form.task_id,
-      chosen_options: form.chosen_options,
-      params_input: values,
-      user: {
-        id: String(form.decider.id),
-        name: form.decider.username ?? form.decider.first_name,
-      },
-      channel: "telegram",
-      trigger_id: form.trigger_id,
+  const told = await conclude(request, form, values);
+  await ctx.run("tell the decider the answer", async () => {
+    await hook.sendMessage({
+      chatId: request.chat_id,
+      text: told,
+      replyToMessageId: message.message_id,
     });
-  // Refused: the web (or the timeout) decided meanwhile; its decision edits the request, the decider is told here.
-  if (!result.ok) await moot(ctx, hook, form);
+  });
 }
 
 /**
@@ -235,26 +220,20 @@ export async function takeFormReply(
  */
 export async function endForm(
   ctx: restate.ObjectContext,
-  hook: TelegramHook,
+  hookFor: (botId: number) => TelegramHook,
 ): Promise<void> {
   const form = await ctx.get<FormState>(FORM);
-  if (!form) return;
+  const request = await ctx.get<PostedRequest>("request");
+  if (!form || !request) return;
+  const hook = hookFor(request.bot_id);
   ctx.clear(FORM);
   ctx
-    .objectSendClient(Messages, chatKey(hook.botId, form.chat_id))
+    .objectSendClient(Messages, chatKey(request.bot_id, request.chat_id))
     .unwatch(form.watch);
-  await moot(ctx, hook, form);
-}
-
-async function moot(
-  ctx: restate.ObjectContext,
-  hook: TelegramHook,
-  form: FormState,
-): Promise<void> {
-  const text = formMootText(languageOf(form.decider.language_code));
+  const text = formMootText(form.language);
   await ctx.run("tell the decider the form is moot", async () => {
     await hook.sendMessage({
-      chatId: form.chat_id,
+      chatId: request.chat_id,
       text,
       replyToMessageId: form.prompt_id,
     });
@@ -264,29 +243,28 @@ async function moot(
 /** One event-log entry for a reply: the field, and the message it was given in. */
 function record(
   ctx: restate.ObjectContext,
+  request: PostedRequest,
   form: FormState,
   watched: WatchedMessage,
-  event: "hitl.reply.accepted" | "hitl.reply.invalid",
   field: string,
+  outcome: "accepted" | "invalid",
 ): void {
   const { message } = watched;
   ctx.objectSendClient(EVENT_LOG, EVENT_LOG_KEY).record({
     when: message.received_at,
-    event,
+    event: `hitl.reply.${outcome}`,
     owner: message.username ?? message.first_name,
-    dag_id: form.dag_id,
-    run_id: form.run_id,
-    task_id: form.task_id,
+    dag_id: request.dag_id,
+    run_id: request.run_id,
+    task_id: request.task_id,
     map_index: -1,
-    try_number: form.try_number,
+    try_number: request.try_number,
     logical_date: null,
     extra: JSON.stringify({
-      option:
-        form.chosen_options.length === 1
-          ? form.chosen_options[0]
-          : form.chosen_options,
-      chat_id: form.chat_id,
-      message_id: form.message_id,
+      option: form.chosen.length === 1 ? form.chosen[0] : form.chosen,
+      chosen: form.chosen,
+      chat_id: request.chat_id,
+      message_id: request.message_id,
       user_id: message.user_id,
       update_id: message.update_id,
       field,

@@ -1,20 +1,9 @@
 import type { Json } from "@poekhali/core";
-
-/** The languages the bot speaks to people in. */
-export type HitlLanguage = "ru" | "en";
-
-/** The language of a Telegram user's app (`language_code`): Russian when it starts with "ru", else English. */
-export function languageOf(code: string | null | undefined): HitlLanguage {
-  return code?.toLowerCase().startsWith("ru") ? "ru" : "en";
-}
+import { escapeHtml } from "./hitl-message.js";
+import type { HitlLanguage } from "./hitl-texts.js";
 
 /** Text made safe for Telegram's HTML parse mode. */
-export function html(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;");
-}
+const html = escapeHtml;
 
 /** A person as the bot names them: by @username, else a mention by id (which also targets a selective ForceReply). */
 export function mention(user: {
@@ -81,6 +70,19 @@ export function fieldPromptText(
     );
   lines.push(ru ? "Ответьте на это сообщение." : "Reply to this message.");
   return lines.join("\n");
+}
+
+/** The deciding press's toast when fields follow: the choice is taken, the answers are asked in the chat. */
+export function formStartedText(
+  chosen: readonly string[],
+  who: string,
+  language: HitlLanguage,
+): string {
+  const text =
+    language === "ru"
+      ? `Выбрано: ${chosen.join(", ")}. ${who}, ответьте в чате на вопросы формы`
+      : `Chosen: ${chosen.join(", ")}. ${who}, answer the form's questions in the chat`;
+  return [...text].slice(0, 200).join("");
 }
 
 /** Says why a reply was not taken, before the field is asked again (HTML). */
