@@ -173,6 +173,21 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     const counted = await press(message, 1, BORIS);
     await deliver();
     expect(await toast(counted.callback_query_id)).toBe("Принято: Reject");
+    const taken = await runs.finished("t_hitl_object", "late_1");
+    expect(taken.dag_run.state).toBe("success");
+    expect(
+      await stack.ingress.call<{ value: unknown }>(
+        { service: "t_hitl_object", handler: "xcom", key: "late_1" },
+        { task_id: "ask" },
+      ),
+    ).toMatchObject({
+      value: {
+        chosenOptions: ["Reject"],
+        paramsInput: {},
+        respondedByUser: { id: String(BORIS.id), name: "Борис" },
+        timedout: false,
+      },
+    });
     const log = await logged("late_1", 2);
     expect(log.map((e) => [e.event, e.owner, e.task_id, e.try_number])).toEqual(
       [
@@ -261,5 +276,22 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     );
     await stack.server.cancel(row?.id ?? "");
     expect(await ended("Cancelled")).toContain("✖ The run was cancelled");
+  });
+
+  it("fails the task with the setting's name when conf gives the channel a quorum it cannot count by", async () => {
+    await runs.start("t_hitl_object", "bad_1", {
+      subject: "Bad quorum",
+      quorum: 0,
+    });
+    const ended = await runs.finished("t_hitl_object", "bad_1");
+    expect(ended.dag_run.state).toBe("failed");
+    const ask = ended.task_instances.find((t) => t.task_id === "ask");
+    expect(ask?.state).toBe("failed");
+    expect(ask?.note).toContain(
+      "telegramChannel: quorum must be a whole number of at least 1, not 0",
+    );
+    expect(
+      (await messages()).some((m) => m.text.startsWith("Bad quorum")),
+    ).toBe(false);
   });
 });
