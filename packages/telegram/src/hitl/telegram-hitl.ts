@@ -255,12 +255,10 @@ export function telegramHitl(options: TelegramHitlOptions) {
       option === undefined || !multiple
         ? winner({ ...votes, [id]: voter }, voter, request.rule)
         : null;
-    if (won) {
-      const told = await decide(ctx, request, event, won);
-      if (told !== null) await answer(ctx, event, told);
-      return;
-    }
-    await answer(ctx, event, toast);
+    const told = won ? await decide(ctx, request, event, won) : toast;
+    if (told !== null) await answer(ctx, event, told);
+    // Decided: the message becomes the decision. Otherwise (no winner yet, or the answer refused) the vote shows.
+    if (await ctx.get<KeptDecision>("decision")) return;
     // The tally is drawn again once the burst settles: one edit per REFRESH_MS at most, whatever the presses.
     if (!(await ctx.get<boolean>("refresh_pending"))) {
       ctx.set("refresh_pending", true);
