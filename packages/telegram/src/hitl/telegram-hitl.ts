@@ -192,13 +192,12 @@ export function telegramHitl(options: TelegramHitlOptions) {
     const finish = (paramsInput: Record<string, Json>) =>
       conclude(ctx, request, chosen, user, paramsInput, language);
     if (Object.keys(request.params).length > 0)
-      return startFormFlow(ctx, hookFor, {
-        request,
-        press: event,
-        chosen,
-        user,
-        language,
-      });
+      return startFormFlow(
+        ctx,
+        hookFor,
+        { request, press: event, chosen, user, language },
+        finish,
+      );
     return finish({});
   }
 
