@@ -56,10 +56,6 @@ const asking = dag(
       options: ["Approve", "Reject"],
       defaults: params.defaults,
       responseTimeout: params.timeout,
-      // A form field: until the ForceReply flow asks it, a Telegram answer takes its pre-filled value.
-      params: {
-        reason: { value: "no reason given", schema: { type: "string" } },
-      },
       channels: [telegramChannel({ quorum: params.quorum })],
     });
   },
@@ -199,7 +195,7 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     ).toMatchObject({
       value: {
         chosenOptions: ["Reject"],
-        paramsInput: { reason: "no reason given" },
+        paramsInput: {},
         respondedByUser: { id: String(BORIS.id), name: "Борис" },
         timedout: false,
       },

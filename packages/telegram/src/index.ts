@@ -141,6 +141,7 @@ export {
   type TelegramMessagesOptions,
   type MessageWatch,
   type ReceivedMessage,
+  type WatchedMessage,
 } from "./updates/message-watch.js";
 export {
   type MessageMatch,

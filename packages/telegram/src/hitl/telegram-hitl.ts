@@ -16,7 +16,19 @@ import {
   TELEGRAM_HITL_NAME,
 } from "./hitl-callback.js";
 import { recordPress, type PressOutcome } from "./hitl-event-log.js";
-import { startFormFlow } from "./hitl-form.js";
+import {
+  endForm,
+  startFormFlow,
+  takeFormReply,
+  type FormState,
+} from "./hitl-form.js";
+import {
+  escalate,
+  remind,
+  scheduleTimers,
+  type HitlTimer,
+} from "./hitl-timers.js";
+import type { WatchedMessage } from "../updates/message-watch.js";
 import { postRequest } from "./hitl-post.js";
 import { requestKeyboard, requestText } from "./hitl-message.js";
 import type { KeptDecision, PostedRequest, Show } from "./hitl-state.js";
@@ -60,6 +72,7 @@ const viewKey = (key: string) => `${key}:view`;
  */
 export function telegramHitl(options: TelegramHitlOptions) {
   const log = options.log ?? (() => undefined);
+  const hookFor = (botId: number) => options.hookFor(botId);
   const { answer, edit, tidy, admitted } = pressReplies({
     hookFor: (botId) => options.hookFor(botId),
     log,
@@ -181,6 +194,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
     if (Object.keys(request.params).length > 0)
       return startFormFlow(
         ctx,
+        hookFor,
         { request, press: event, chosen, user, language },
         finish,
       );
@@ -310,8 +324,10 @@ export function telegramHitl(options: TelegramHitlOptions) {
       /** The `airflow_hitl` object stored a request naming this chat: post it, with a button per option. */
       open: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        (ctx: restate.ObjectContext, open: HITLOpen) =>
-          postRequest(ctx, (botId) => options.hookFor(botId), open),
+        async (ctx: restate.ObjectContext, open: HITLOpen) => {
+          await postRequest(ctx, (botId) => options.hookFor(botId), open);
+          await scheduleTimers(ctx, open);
+        },
       ),
 
       /** Draws the tally again after a burst of votes (a delayed self-send, so edits stay within Telegram's limits). */
@@ -343,7 +359,42 @@ export function telegramHitl(options: TelegramHitlOptions) {
             response: decision.response,
             ...(decision.closed ? { closed: decision.closed } : {}),
           });
+          await endForm(ctx, hookFor, decision);
         },
+      ),
+
+      /** A reply the form waits for, delivered by `telegram_messages` (see `hitl-form.ts`). */
+      reply: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, watched: WatchedMessage) =>
+          takeFormReply(
+            ctx,
+            hookFor,
+            watched,
+            (request, form: FormState, paramsInput) =>
+              conclude(
+                ctx,
+                request,
+                form.chosen,
+                form.user,
+                paramsInput,
+                form.language,
+              ),
+          ),
+      ),
+
+      /** The reminder's timer fired (see `hitl-timers.ts`). */
+      remind: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, timer: HitlTimer) =>
+          remind(ctx, { hookFor, log }, timer),
+      ),
+
+      /** The escalation's timer fired (see `hitl-timers.ts`). */
+      escalate: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, timer: HitlTimer) =>
+          escalate(ctx, { hookFor, log }, timer),
       ),
 
       /** One edit of the message, on its view key: in order, never a tally after the decision. */
