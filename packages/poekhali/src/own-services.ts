@@ -7,6 +7,7 @@ import {
   MESSAGES_NAME,
   POLL_LEASE_NAME,
   ROUTER_NAME,
+  TELEGRAM_HITL_NAME,
 } from "@poekhali/telegram";
 import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
@@ -20,6 +21,7 @@ export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   ROUTER_NAME,
   POLL_LEASE_NAME,
   MESSAGES_NAME,
+  TELEGRAM_HITL_NAME,
   RUN_RESTARTS_NAME,
   WRITER_NAME,
   RECORD_WATCH_NAME,

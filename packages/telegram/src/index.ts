@@ -44,7 +44,26 @@ export {
   type TelegramChannelOptions,
   type TelegramChannelSettings,
 } from "./hitl/telegram-channel.js";
-export { TELEGRAM_HITL_NAME } from "./hitl/hitl-callback.js";
+export {
+  TELEGRAM_HITL_NAME,
+  hitlKey,
+  hitlNonce,
+  hitlCallbackData,
+  parseHitlCallbackData,
+} from "./hitl/hitl-callback.js";
+export {
+  telegramHitl,
+  TELEGRAM_HITL,
+  type TelegramHitlObject,
+  type TelegramHitlOptions,
+  type PressOutcome,
+} from "./hitl/telegram-hitl.js";
+export {
+  HITL_TEXTS,
+  decisionLine,
+  languageOf,
+  type HitlLanguage,
+} from "./hitl/hitl-texts.js";
 
 // Sensors
 export {
@@ -109,6 +128,13 @@ export {
   type TelegramRouterOptions,
 } from "./updates/router.js";
 export { ROUTER_NAME, type Watch } from "./updates/watch.js";
+export {
+  pressAllowed,
+  pressReplies,
+  type AllowedPressers,
+  type MessageRef,
+  type PressRepliesOptions,
+} from "./updates/press-replies.js";
 export {
   telegramMessages,
   receivedMessage,

@@ -17,6 +17,7 @@ import {
   pollLease,
   telegramMessages,
   telegramRouter,
+  telegramHitl,
 } from "@poekhali/telegram";
 import { AirtableHook, airtableServices } from "@poekhali/airtable";
 import { airflowVariable, airflowXCom } from "@poekhali/core/airflow";
@@ -67,7 +68,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** Serves every DAG's workflow, the DAG files' own services, the Telegram router, the HITL requests object, and polls the bot's updates into Restate. */
+/** Serves every DAG's workflow, the DAG files' own services, the Telegram router, the HITL requests object and its Telegram channel, and polls the bot's updates into Restate. */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
@@ -75,23 +76,23 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     options.log(
       `${line.dagId}/${line.runId}/${line.taskId}#${line.tryNumber} ${line.level}: ${line.message}`,
     );
+  const hookFor = (botId: number) => {
+    if (botId !== hook.botId) throw new Error(`no connection for bot ${botId}`);
+    return hook;
+  };
   const shared = [
     telegramRouter({
-      hookFor: (botId) => {
-        if (botId !== hook.botId)
-          throw new Error(`no connection for bot ${botId}`);
-        return hook;
-      },
+      hookFor,
       log: (m) => options.log(`telegram router: ${m}`),
     }),
     pollLease,
     telegramMessages({
-      hookFor: (botId) => {
-        if (botId !== hook.botId)
-          throw new Error(`no connection for bot ${botId}`);
-        return hook;
-      },
+      hookFor,
       log: (m) => options.log(`telegram messages: ${m}`),
+    }),
+    telegramHitl({
+      hookFor,
+      log: (m) => options.log(`telegram hitl: ${m}`),
     }),
     runRestarts({
       admin: new RestateAdmin(options.adminUrl),

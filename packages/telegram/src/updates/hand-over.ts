@@ -12,15 +12,23 @@ import type { ReceptionClock } from "./reception-clock.js";
 import type { TelegramMessages } from "./message-watch.js";
 import type { TelegramRouter } from "./router.js";
 import { ROUTER_NAME } from "./watch.js";
+import {
+  hitlKey,
+  parseHitlCallbackData,
+  TELEGRAM_HITL_NAME,
+} from "../hitl/hitl-callback.js";
+import type { TelegramHitlObject } from "../hitl/telegram-hitl.js";
 
 // Typed stand-ins for the consumers' definitions: their handler names are checked against the consumers'.
 const Router: TelegramRouter = { name: ROUTER_NAME };
 const Messages: TelegramMessages = { name: MESSAGES_NAME };
+const TelegramHitl: TelegramHitlObject = { name: TELEGRAM_HITL_NAME };
 
 type User = {
   readonly id: number;
   readonly first_name: string;
   readonly username?: string | undefined;
+  readonly language_code?: string | undefined;
 };
 type Chat = { readonly id: number };
 
@@ -68,7 +76,7 @@ export function updateIdempotencyKey(botId: number, updateId: number): string {
 
 /**
  * Hands one update to Restate and resolves once Restate has durably accepted it: a callback query goes to the
- * router of its message, a message to {@link MESSAGES_NAME} of its chat. Other updates (and callback queries of
+ * router of its message (a HITL request's button to its `telegram_hitl` object), a message to {@link MESSAGES_NAME} of its chat. Other updates (and callback queries of
  * inline messages, messages without a sender) have no consumer and resolve with `false`.
  */
 export async function handOverUpdate(
@@ -100,8 +108,16 @@ export async function handOverUpdate(
       ...unsigned,
       signature: hook.sign("press", pressSigningText(unsigned)),
     };
+    // A request's button goes to the `telegram_hitl` object of its request, any other to the router of its button.
+    const hitl = parseHitlCallbackData(event.data);
     await ingress.send(
-      handlerTarget(Router, "press", pressKey(event)),
+      hitl
+        ? handlerTarget(
+            TelegramHitl,
+            "press",
+            hitlKey(botId, event.chat_id, hitl.nonce),
+          )
+        : handlerTarget(Router, "press", pressKey(event)),
       { ...event, from: { ...event.from } },
       { idempotencyKey },
     );
@@ -139,5 +155,6 @@ function sender(user: User): PressEvent["from"] {
     id: user.id,
     first_name: user.first_name,
     ...(user.username ? { username: user.username } : {}),
+    ...(user.language_code ? { language_code: user.language_code } : {}),
   };
 }

@@ -12,6 +12,7 @@ import {
   matchesMessage,
   type MessageMatch,
 } from "./message-match.js";
+import { signedByBot } from "./press-replies.js";
 
 /** A text-message sensor's registration with the `telegram_messages` object of its chat. */
 export type MessageWatch = {
@@ -117,16 +118,13 @@ export function telegramMessages(options: TelegramMessagesOptions) {
 
   /** Whether the message was handed over by our own ingester, which signs it with the bot's token. */
   function signed(event: MessageEvent, signature: unknown): boolean {
-    try {
-      return (
-        typeof signature === "string" &&
-        options
-          .hookFor(event.bot_id)
-          .verify(signature, "message", messageSigningText(event))
-      );
-    } catch {
-      return false;
-    }
+    return signedByBot(
+      (botId) => options.hookFor(botId),
+      event.bot_id,
+      signature,
+      "message",
+      messageSigningText(event),
+    );
   }
 
   function setWatchers(ctx: restate.ObjectContext, watchers: Watcher[]): void {

@@ -24,6 +24,8 @@ export type PressEvent = {
     readonly id: number;
     readonly username?: string;
     readonly first_name: string;
+    /** The presser's IETF language tag, when their client tells it: answers to them are in their language. */
+    readonly language_code?: string;
   };
   /** ISO 8601 UTC with milliseconds: when the update reached us (a CallbackQuery carries no time). */
   readonly received_at: string;
@@ -94,6 +96,10 @@ export function pressSigningText(event: Omit<PressEvent, "signature">): string {
     event.from.username ?? null,
     event.from.first_name,
     event.received_at,
+    // Only when present, so that a press signed before the field existed still verifies.
+    ...(event.from.language_code === undefined
+      ? []
+      : [event.from.language_code]),
   ]);
 }
 

@@ -1,14 +1,13 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
   nonceOf,
   pressKey,
-  pressSigningText,
   type ButtonPress,
   type PressEvent,
 } from "./press.js";
+import { pressAllowed, pressReplies } from "./press-replies.js";
 import {
   ROUTER_NAME,
   type Close,
@@ -73,66 +72,10 @@ export function telegramRouter(options: TelegramRouterOptions) {
   const log = options.log ?? (() => undefined);
   const alreadyText = options.alreadyPressedText ?? TEXTS.already;
 
-  async function answer(
-    ctx: restate.ObjectContext,
-    event: PressEvent,
-    text: string,
-  ): Promise<string | null> {
-    const hook = options.hookFor(event.bot_id);
-    try {
-      // Returns when it was answered (journaled), which stamps an accepted press without a clock read.
-      return await ctx.run(
-        "answer the press",
-        async () => {
-          try {
-            await hook.answerCallbackQuery(event.callback_query_id, text);
-          } catch (error) {
-            // An expired or already answered query is Telegram's refusal, not ours to retry.
-            if (error instanceof TelegramError && !error.retryable)
-              log(`could not answer a press: ${error.message}`);
-            else throw error;
-          }
-          return new Date().toISOString();
-        },
-        { maxRetryAttempts: 5 },
-      );
-    } catch (error) {
-      if (!(error instanceof restate.TerminalError)) throw error;
-      log(`gave up answering press ${event.update_id}: ${error.message}`);
-      return null;
-    }
-  }
-
-  /** Edits a message of this button: drops its keyboard, or replaces its text (which drops the keyboard too). */
-  async function edit(
-    ctx: restate.ObjectContext,
-    target: { bot_id: number; chat_id: string; message_id: number },
-    why: string,
-    text?: string | null,
-  ): Promise<void> {
-    const hook = options.hookFor(target.bot_id);
-    await ctx.run(why, async () => {
-      try {
-        if (text) await hook.editText(target.chat_id, target.message_id, text);
-        else await hook.editReplyMarkup(target.chat_id, target.message_id);
-      } catch (error) {
-        if (error instanceof TelegramError && !error.retryable)
-          log(`could not edit message ${target.message_id}: ${error.message}`);
-        else throw error;
-      }
-    });
-  }
-
-  /** Removes the button from a stray copy of the message (a retried send's), once. */
-  async function tidy(
-    ctx: restate.ObjectContext,
-    event: PressEvent,
-  ): Promise<void> {
-    const tidied = (await ctx.get<number[]>("tidied")) ?? [];
-    if (tidied.includes(event.message_id)) return;
-    ctx.set("tidied", [...tidied, event.message_id]);
-    await edit(ctx, event, "remove the button of a stray copy");
-  }
+  const { answer, edit, tidy, admitted } = pressReplies({
+    hookFor: (botId) => options.hookFor(botId),
+    log,
+  });
 
   async function accept(
     ctx: restate.ObjectContext,
@@ -174,35 +117,10 @@ export function telegramRouter(options: TelegramRouterOptions) {
     // The run stopped waiting: taking the press now would remove the button and record nothing.
     if (watch.expires_at && event.received_at > watch.expires_at)
       return void (await say(TEXTS.expired));
-    if (!allowed(watch, event)) return void (await say(TEXTS.notAllowed));
+    if (!pressAllowed(watch, event.from))
+      return void (await say(TEXTS.notAllowed));
     const answeredAt = await say(watch.answer_text);
     await accept(ctx, watch, event, answeredAt);
-  }
-
-  function allowed(watch: Watch, event: PressEvent): boolean {
-    const names = watch.allowed_usernames ?? [];
-    const ids = watch.allowed_user_ids ?? [];
-    if (names.length === 0 && ids.length === 0) return true;
-    const name = event.from.username?.toLowerCase();
-    return (
-      ids.includes(event.from.id) ||
-      names.some((u) => u.replace(/^@/, "").toLowerCase() === name)
-    );
-  }
-
-  /** Whether the press was handed over by our own ingester, which signs it with the bot's token. */
-  function signed(event: PressEvent): boolean {
-    const { signature, ...rest } = event;
-    try {
-      return (
-        typeof signature === "string" &&
-        options
-          .hookFor(event.bot_id)
-          .verify(signature, "press", pressSigningText(rest))
-      );
-    } catch {
-      return false;
-    }
   }
 
   return restate.object({
@@ -228,18 +146,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
         ctx: restate.ObjectContext,
         event: PressEvent,
       ): Promise<void> => {
-        if (!signed(event)) {
-          // Not from our ingester (a local process calling the ingress): nothing to answer, nothing to take.
-          log(`dropped a press on ${ctx.key} that our ingester did not sign`);
-          return;
-        }
-        if (pressKey(event) !== ctx.key) {
-          // Signed, but for another button: a press copied from one router's state and replayed to another.
-          log(
-            `dropped a press on ${ctx.key} that belongs to ${pressKey(event)}`,
-          );
-          return;
-        }
+        if (!admitted(ctx.key, event, pressKey(event))) return;
         if (nonceOf(event.data) === null)
           return void (await answer(ctx, event, ""));
         const done = await ctx.get<Done>("done");
@@ -326,7 +233,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
             close.action === "expire"
               ? "say the wait expired"
               : `remove the keyboard (${close.reason})`,
-            close.action === "expire" ? close.text : null,
+            close.action === "expire" && close.text ? { text: close.text } : {},
           );
         },
       ),

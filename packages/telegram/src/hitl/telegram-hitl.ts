@@ -1,0 +1,493 @@
+import {
+  AIRFLOW_HITL,
+  EVENT_LOG,
+  EVENT_LOG_KEY,
+  hitlObjectKey,
+  type HITLDecision,
+  type HITLOpen,
+  type HITLUser,
+  type Json,
+} from "@poekhali/core";
+import * as restate from "@restatedev/restate-sdk";
+import { TelegramError } from "../errors.js";
+import type { TelegramHook } from "../hooks/telegram-hook.js";
+import type { PressEvent } from "../updates/press.js";
+import { pressAllowed, pressReplies } from "../updates/press-replies.js";
+import {
+  hitlKey,
+  hitlNonce,
+  parseHitlCallbackData,
+  TELEGRAM_HITL_NAME,
+} from "./hitl-callback.js";
+import { startFormFlow } from "./hitl-form.js";
+import {
+  keyboardProblem,
+  requestKeyboard,
+  requestText,
+  type RequestView,
+} from "./hitl-message.js";
+import type { KeptDecision, PostedRequest, Show } from "./hitl-state.js";
+import {
+  decisionLine,
+  HITL_TEXTS,
+  languageOf,
+  type HitlLanguage,
+} from "./hitl-texts.js";
+import {
+  sameChoice,
+  toggle,
+  winner,
+  type Voter,
+  type Votes,
+} from "./hitl-votes.js";
+import type { TelegramChannelSettings } from "./telegram-channel.js";
+
+/** Options of {@link telegramHitl}. */
+export interface TelegramHitlOptions {
+  /** The hook of a bot, by its id (keys name bots by id, never by token). */
+  hookFor(botId: number): TelegramHook;
+  readonly log?: (message: string) => void;
+}
+
+/** What became of a press, as its event-log entry names it (`hitl.press.<outcome>`). */
+export type PressOutcome =
+  "counted" | "refused" | "duplicate" | "late" | "after_decision";
+
+/** The tally is edited at most once per this long, coalescing the votes in between (Telegram's edit limits). */
+const REFRESH_MS = 1_000;
+/** Update ids remembered to drop a re-delivered press: enough for any burst Telegram may send again. */
+const MAX_SEEN = 200;
+
+/** The key the message's edits queue on: apart from the presses, so that a slow edit never delays a press's answer. */
+const viewKey = (key: string) => `${key}:view`;
+
+/**
+ * Puts a HITL request to a Telegram chat and counts its presses, one virtual-object key per request message
+ * (`<bot id>:<chat id>:<button ref>`): one button per option, each person's latest choice counted once, a live tally,
+ * quorum and veto; the winning choice answers the run's `airflow_hitl` object, and whatever decides (this chat, the
+ * web, the timeout) turns the message into the decision.
+ *
+ * @example
+ * createEndpointHandler({ services: [telegramHitl({ hookFor: () => hook }), airflowHitl, ...workflows] });
+ */
+export function telegramHitl(options: TelegramHitlOptions) {
+  const log = options.log ?? (() => undefined);
+  const { answer, edit, tidy, admitted } = pressReplies({
+    hookFor: (botId) => options.hookFor(botId),
+    log,
+  });
+
+  /** One event-log entry for a press on the request. */
+  function record(
+    ctx: restate.ObjectContext,
+    request: PostedRequest,
+    event: PressEvent,
+    outcome: PressOutcome,
+    option: string,
+    chosen?: readonly string[],
+  ): void {
+    ctx.objectSendClient(EVENT_LOG, EVENT_LOG_KEY).record({
+      when: event.received_at,
+      event: `hitl.press.${outcome}`,
+      owner: event.from.username ?? event.from.first_name,
+      dag_id: request.dag_id,
+      run_id: request.run_id,
+      task_id: request.task_id,
+      map_index: -1,
+      try_number: request.try_number,
+      logical_date: null,
+      extra: JSON.stringify({
+        option,
+        ...(chosen ? { chosen: [...chosen] } : {}),
+        chat_id: event.chat_id,
+        message_id: event.message_id,
+        user_id: event.from.id,
+        update_id: event.update_id,
+      }),
+    });
+  }
+
+  /** Queues an edit of the message on its view key, numbered so that an older edit never replaces a newer one. */
+  async function show(
+    ctx: restate.ObjectContext,
+    request: PostedRequest,
+    text: string,
+    keyboard: Show["keyboard"],
+    final: boolean,
+  ): Promise<void> {
+    const seq = ((await ctx.get<number>("seq")) ?? 0) + 1;
+    ctx.set("seq", seq);
+    ctx.objectSendClient(TELEGRAM_HITL, viewKey(ctx.key)).show({
+      bot_id: request.bot_id,
+      chat_id: request.chat_id,
+      message_id: request.message_id,
+      seq,
+      text,
+      keyboard,
+      final,
+    });
+  }
+
+  /** Records what became of the request, once, and turns the message into it (keyboard removed). */
+  async function settle(
+    ctx: restate.ObjectContext,
+    decision: KeptDecision,
+  ): Promise<void> {
+    if (await ctx.get<KeptDecision>("decision")) return;
+    ctx.set<KeptDecision>("decision", {
+      response: decision.response,
+      ...(decision.closed ? { closed: decision.closed } : {}),
+    });
+    const request = await ctx.get<PostedRequest>("request");
+    if (!request) return;
+    const votes = (await ctx.get<Votes>("votes")) ?? {};
+    const line = decisionLine(request.view.language, decision);
+    await show(
+      ctx,
+      request,
+      requestText(request.view, votes, line),
+      null,
+      true,
+    );
+  }
+
+  /**
+   * Sends the winning choice to the run's `airflow_hitl` object as the Telegram user's answer, and says what the
+   * decider is told: taken, or (when the web or the timeout answered first) what was decided instead.
+   */
+  async function conclude(
+    ctx: restate.ObjectContext,
+    request: PostedRequest,
+    chosen: readonly string[],
+    user: HITLUser,
+    paramsInput: Record<string, Json>,
+    language: HitlLanguage,
+  ): Promise<string> {
+    const t = HITL_TEXTS[language];
+    const hitl = ctx.objectClient(
+      AIRFLOW_HITL,
+      hitlObjectKey(request.dag_id, request.run_id),
+    );
+    const result = await hitl.answer({
+      task_id: request.task_id,
+      chosen_options: [...chosen],
+      params_input: paramsInput,
+      user,
+      channel: "telegram",
+      trigger_id: request.trigger_id,
+    });
+    if (result.ok) {
+      await settle(ctx, { response: result.response });
+      return t.taken(chosen);
+    }
+    if (result.status === 409) {
+      // Answered first elsewhere (the web, the timeout) or closed: tell the decision, which is on its way here too.
+      const entry = await hitl.entry({ task_id: request.task_id });
+      if (
+        entry?.request.trigger_id === request.trigger_id &&
+        (entry.response || entry.closed)
+      ) {
+        const decision: KeptDecision = {
+          response: entry.response,
+          ...(entry.closed ? { closed: entry.closed } : {}),
+        };
+        await settle(ctx, decision);
+        return decisionLine(language, decision);
+      }
+      return t.stale;
+    }
+    const detail =
+      typeof result.detail === "string"
+        ? result.detail
+        : result.detail.map((d) => d.msg).join("; ");
+    log(
+      `airflow_hitl refused ${ctx.key}'s answer (${result.status}): ${detail}`,
+    );
+    return `${t.refused}: ${detail}`.slice(0, 200);
+  }
+
+  /** A counted vote won: the form flow runs first when the request has fields, else the answer goes at once. */
+  function decide(
+    ctx: restate.ObjectContext,
+    request: PostedRequest,
+    event: PressEvent,
+    chosen: string[],
+  ): Promise<string | null> {
+    const language = languageOf(event.from.language_code);
+    const user: HITLUser = {
+      id: String(event.from.id),
+      name: event.from.username ?? event.from.first_name,
+    };
+    const finish = (paramsInput: Record<string, Json>) =>
+      conclude(ctx, request, chosen, user, paramsInput, language);
+    if (Object.keys(request.params).length > 0)
+      return startFormFlow(
+        ctx,
+        { request, press: event, chosen, user, language },
+        finish,
+      );
+    return finish({});
+  }
+
+  /** Counts an allowed press on the live message; answers it and logs it. */
+  async function vote(
+    ctx: restate.ObjectContext,
+    request: PostedRequest,
+    event: PressEvent,
+    button: number | "s",
+  ): Promise<void> {
+    const t = HITL_TEXTS[languageOf(event.from.language_code)];
+    const { options, multiple } = request.view;
+    const option = button === "s" ? undefined : options[button];
+    const label = button === "s" ? "submit" : (option ?? String(button));
+    const refuse = async (text: string, outcome: PressOutcome) => {
+      await answer(ctx, event, text);
+      record(ctx, request, event, outcome, label);
+    };
+    // A button the request does not have (a submit without `multiple`, an index past the options): a forged press.
+    if (button === "s" ? !multiple : option === undefined)
+      return refuse(t.stale, "refused");
+    const votes = (await ctx.get<Votes>("votes")) ?? {};
+    const id = String(event.from.id);
+    const name = event.from.username ?? event.from.first_name;
+    const before: Voter = votes[id] ?? {
+      user_id: event.from.id,
+      name,
+      choice: null,
+      draft: [],
+    };
+    let voter: Voter;
+    let toast: string;
+    if (option !== undefined && multiple) {
+      voter = { ...before, name, draft: toggle(options, before.draft, option) };
+      toast = t.toggled(voter.draft);
+    } else {
+      const chosen = option === undefined ? before.draft : [option];
+      if (chosen.length === 0) return refuse(t.submitEmpty, "refused");
+      if (sameChoice(before.choice, chosen))
+        return refuse(t.repeated(chosen), "duplicate");
+      voter = { ...before, name, choice: [...chosen] };
+      toast = t.counted(chosen);
+    }
+    ctx.set<Votes>("votes", { ...votes, [id]: voter });
+    record(
+      ctx,
+      request,
+      event,
+      "counted",
+      label,
+      option !== undefined && multiple ? voter.draft : (voter.choice ?? []),
+    );
+    const won =
+      option === undefined || !multiple
+        ? winner({ ...votes, [id]: voter }, voter, request.rule)
+        : null;
+    if (won) {
+      const told = await decide(ctx, request, event, won);
+      if (told !== null) await answer(ctx, event, told);
+      return;
+    }
+    await answer(ctx, event, toast);
+    // The tally is drawn again once the burst settles: one edit per REFRESH_MS at most, whatever the presses.
+    if (!(await ctx.get<boolean>("refresh_pending"))) {
+      ctx.set("refresh_pending", true);
+      ctx
+        .objectSendClient(TELEGRAM_HITL, ctx.key)
+        .refresh(restate.rpc.sendOpts({ delay: REFRESH_MS }));
+    }
+  }
+
+  /** Posts the request to its chat with a button per option, once; remembers the message. */
+  async function post(
+    ctx: restate.ObjectContext,
+    open: HITLOpen,
+  ): Promise<void> {
+    // Posted already (a retried open), or decided before it could be posted: nothing to ask.
+    const asked = await ctx.get<PostedRequest>("request");
+    if (asked || (await ctx.get<KeptDecision>("decision"))) return;
+    const settings = open.settings as unknown as TelegramChannelSettings;
+    const [bot = "", chatId = ""] = ctx.key.split(":");
+    const botId = Number(bot);
+    const hook = options.hookFor(botId);
+    const nonce = hitlNonce(hook, open.request.trigger_id);
+    if (hitlKey(botId, chatId, nonce) !== ctx.key)
+      throw new restate.TerminalError(
+        `the request of ${open.request.task_id} (${open.dag_id}/${open.run_id}) belongs to another key than ${ctx.key}`,
+      );
+    const { request } = open;
+    const view: RequestView = {
+      subject: request.subject,
+      body: request.body,
+      options: request.options,
+      multiple: request.multiple,
+      quorum: settings.quorum,
+      language: settings.language,
+    };
+    const problem = keyboardProblem(view);
+    if (problem)
+      throw new restate.TerminalError(
+        `cannot put ${request.task_id} of ${open.dag_id}/${open.run_id} to Telegram: ${problem}; answer it through the REST API`,
+      );
+    // A retried send may post a second copy: its presses are answered as stale and its buttons removed.
+    const messageId = await ctx.run("post the request", async () => {
+      try {
+        const sent = await hook.sendMessage({
+          chatId,
+          text: requestText(view, {}),
+          parseMode: "HTML",
+          replyMarkup: requestKeyboard(view, nonce, {}),
+        });
+        return sent.message_id;
+      } catch (error) {
+        if (error instanceof TelegramError && !error.retryable)
+          throw new restate.TerminalError(
+            `Telegram refused the request of ${request.task_id}: ${error.message}`,
+          );
+        throw error;
+      }
+    });
+    ctx.set<PostedRequest>("request", {
+      dag_id: open.dag_id,
+      run_id: open.run_id,
+      task_id: request.task_id,
+      try_number: request.try_number,
+      trigger_id: request.trigger_id,
+      deadline: request.deadline,
+      created_at: open.created_at,
+      params: request.params,
+      view,
+      rule: { quorum: settings.quorum, veto: settings.veto },
+      allowed: {
+        allowed_usernames: settings.allowed_usernames,
+        allowed_user_ids: settings.allowed_user_ids,
+      },
+      bot_id: botId,
+      chat_id: chatId,
+      message_id: messageId,
+      nonce,
+    });
+  }
+
+  return restate.object({
+    name: TELEGRAM_HITL_NAME,
+    description:
+      "Puts a HITL request to a Telegram chat and counts its presses, one key per request message",
+    handlers: {
+      /** One callback query on the request's buttons, handed over (and signed) by the ingester. */
+      press: async (
+        ctx: restate.ObjectContext,
+        event: PressEvent,
+      ): Promise<void> => {
+        const data = parseHitlCallbackData(event.data);
+        const eventKey =
+          data && hitlKey(event.bot_id, event.chat_id, data.nonce);
+        if (!data || !admitted(ctx.key, event, eventKey)) return;
+        const language = languageOf(event.from.language_code);
+        const t = HITL_TEXTS[language];
+        const request = await ctx.get<PostedRequest>("request");
+        if (!request) return void (await answer(ctx, event, t.notReady));
+        const label =
+          data.button === "s"
+            ? "submit"
+            : (request.view.options[data.button] ?? String(data.button));
+        const seen = (await ctx.get<number[]>("seen")) ?? [];
+        if (seen.includes(event.update_id)) {
+          // Telegram (or a second poll) delivered the update again: it was answered and counted the first time.
+          record(ctx, request, event, "duplicate", label);
+          return;
+        }
+        ctx.set("seen", [...seen, event.update_id].slice(-MAX_SEEN));
+        const decision = await ctx.get<KeptDecision>("decision");
+        if (decision) {
+          await answer(ctx, event, decisionLine(language, decision));
+          record(ctx, request, event, "after_decision", label);
+          if (event.message_id !== request.message_id) await tidy(ctx, event);
+          return;
+        }
+        if (event.message_id !== request.message_id) {
+          await answer(ctx, event, t.stale);
+          record(ctx, request, event, "refused", label);
+          return tidy(ctx, event);
+        }
+        if (request.deadline !== null && event.received_at > request.deadline) {
+          await answer(ctx, event, t.late);
+          record(ctx, request, event, "late", label);
+          return;
+        }
+        if (!pressAllowed(request.allowed, event.from)) {
+          await answer(ctx, event, t.notForYou);
+          record(ctx, request, event, "refused", label);
+          return;
+        }
+        await vote(ctx, request, event, data.button);
+      },
+
+      /** The `airflow_hitl` object stored a request naming this chat: post it, with a button per option. */
+      open: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, open: HITLOpen) => post(ctx, open),
+      ),
+
+      /** Draws the tally again after a burst of votes (a delayed self-send, so edits stay within Telegram's limits). */
+      refresh: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext): Promise<void> => {
+          ctx.clear("refresh_pending");
+          const request = await ctx.get<PostedRequest>("request");
+          if (!request || (await ctx.get<KeptDecision>("decision"))) return;
+          const votes = (await ctx.get<Votes>("votes")) ?? {};
+          await show(
+            ctx,
+            request,
+            requestText(request.view, votes),
+            requestKeyboard(request.view, request.nonce, votes),
+            false,
+          );
+        },
+      ),
+
+      /** The notify target: whatever decided (this chat, the web, the timeout) or closed the request. */
+      decided: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          decision: HITLDecision,
+        ): Promise<void> => {
+          await settle(ctx, {
+            response: decision.response,
+            ...(decision.closed ? { closed: decision.closed } : {}),
+          });
+        },
+      ),
+
+      /** One edit of the message, on its view key: in order, never a tally after the decision. */
+      show: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext, show: Show): Promise<void> => {
+          if (await ctx.get<boolean>("final")) return;
+          if (!show.final && show.seq <= ((await ctx.get<number>("seq")) ?? 0))
+            return;
+          ctx.set("seq", show.seq);
+          if (show.final) ctx.set("final", true);
+          await edit(
+            ctx,
+            show,
+            show.final ? "show the decision" : "show the tally",
+            {
+              text: show.text,
+              parseMode: "HTML",
+              ...(show.keyboard ? { replyMarkup: show.keyboard } : {}),
+            },
+          );
+        },
+      ),
+    },
+    // Each key keeps its request, votes and a capped list of update ids: read only what a handler needs.
+    options: { enableLazyState: true },
+  });
+}
+
+/** The `telegram_hitl` object's Restate definition type, for typed clients. */
+export type TelegramHitlObject = ReturnType<typeof telegramHitl>;
+/** The object as a typed target (like the router's `ROUTER`): a renamed handler breaks the build. */
+export const TELEGRAM_HITL: TelegramHitlObject = { name: TELEGRAM_HITL_NAME };
