@@ -142,6 +142,7 @@ export {
   type TelegramMessagesOptions,
   type MessageWatch,
   type ReceivedMessage,
+  type WatchedMessage,
 } from "./updates/message-watch.js";
 export {
   type MessageMatch,

@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { TelegramApiError } from "../errors.js";
-import { parseReplyMarkup, sameMarkup } from "./inline-keyboard.js";
+import {
+  parseForceReply,
+  parseReplyMarkup,
+  sameMarkup,
+} from "./inline-keyboard.js";
 import * as p from "./method-params.js";
-import { parseMessageText } from "./message-text.js";
+import { parseMessageText, withTextMentions } from "./message-text.js";
 import { botReplyTarget } from "./user-messages.js";
 import type {
   BotRecord,
@@ -98,12 +102,12 @@ export const botMethods: Record<string, BotMethod> = {
   sendmessage: (ctx) => {
     const params = p.parseParams(sendMessageParams, ctx.params);
     const chat = ctx.state.chatFor(params.chat_id);
-    const content = parseMessageText(
-      params.text,
-      params.parse_mode,
-      params.entities,
+    const content = withTextMentions(
+      parseMessageText(params.text, params.parse_mode, params.entities),
+      ctx.state.users,
     );
     const reply_markup = parseReplyMarkup(params.reply_markup);
+    const forceReply = parseForceReply(params.reply_markup);
     const reply =
       params.reply_parameters ??
       (params.reply_to_message_id === undefined
@@ -119,11 +123,16 @@ export const botMethods: Record<string, BotMethod> = {
           });
     const reply_to_message =
       reply === undefined ? undefined : botReplyTarget(chat, reply);
-    return ctx.state.postMessage(ctx.bot, chat, {
-      ...content,
-      ...(reply_markup === undefined ? {} : { reply_markup }),
-      ...(reply_to_message === undefined ? {} : { reply_to_message }),
-    });
+    return ctx.state.postMessage(
+      ctx.bot,
+      chat,
+      {
+        ...content,
+        ...(reply_markup === undefined ? {} : { reply_markup }),
+        ...(reply_to_message === undefined ? {} : { reply_to_message }),
+      },
+      forceReply,
+    );
   },
 
   getupdates: (ctx) => {
@@ -192,10 +201,9 @@ export const botMethods: Record<string, BotMethod> = {
       params.chat_id,
       params.message_id,
     );
-    const content = parseMessageText(
-      params.text,
-      params.parse_mode,
-      params.entities,
+    const content = withTextMentions(
+      parseMessageText(params.text, params.parse_mode, params.entities),
+      ctx.state.users,
     );
     const markup = parseReplyMarkup(params.reply_markup);
     const sameText =

@@ -61,6 +61,9 @@ export async function handleTelegramControl(
       firstName: body.first_name,
       ...(body.id === undefined ? {} : { id: body.id }),
       ...(body.username === undefined ? {} : { username: body.username }),
+      ...(body.language_code === undefined
+        ? {}
+        : { languageCode: body.language_code }),
     });
     sendJson(res, 200, { ok: true, result: user });
   } else if (route === "GET /_emulator/chats") {
@@ -83,7 +86,7 @@ export async function handleTelegramControl(
     if (chat === undefined) throw new ControlApiError(404, "chat not found");
     sendJson(res, 200, {
       ok: true,
-      result: [...chat.messages.values()].map(withEditHide),
+      result: [...chat.messages.values()].map(asAppSeesIt),
     });
   } else if (
     (match = /^GET \/_emulator\/callback_answers\/([^/]+)$/.exec(route))
@@ -101,9 +104,16 @@ export async function handleTelegramControl(
   }
 }
 
-// MTProto's edit_hide flag: an edit of the keyboard alone keeps edit_date, but Telegram apps do not show "edited".
-function withEditHide(stored: StoredMessage): unknown {
-  return stored.message.edit_date !== undefined && stored.textEdited !== true
-    ? { ...stored.message, edit_hide: true }
-    : stored.message;
+// What a Telegram app sees beyond the Bot API's Message, from MTProto: edit_hide (an edit of the keyboard alone keeps
+// edit_date, but apps do not show "edited") and the ForceReply the message came with (apps open a reply to it).
+function asAppSeesIt(stored: StoredMessage): unknown {
+  return {
+    ...stored.message,
+    ...(stored.message.edit_date !== undefined && stored.textEdited !== true
+      ? { edit_hide: true }
+      : {}),
+    ...(stored.forceReply === undefined
+      ? {}
+      : { force_reply: stored.forceReply }),
+  };
 }

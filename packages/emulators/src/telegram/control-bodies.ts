@@ -48,6 +48,8 @@ export const userBody = z.object({
   id: integer.optional(),
   username: z.string().optional(),
   first_name: z.string().min(1),
+  /** The IETF language tag of the user's app language ("ru", "en-US"), as Telegram sends it. */
+  language_code: z.string().min(2).optional(),
 });
 
 /** `POST /_emulator/bots`. */
@@ -110,6 +112,7 @@ export function userFrom(
   const username = from.username ?? known?.username;
   if (username !== undefined) user.username = username;
   if (from.last_name !== undefined) user.last_name = from.last_name;
-  if (from.language_code !== undefined) user.language_code = from.language_code;
+  const languageCode = from.language_code ?? known?.language_code;
+  if (languageCode !== undefined) user.language_code = languageCode;
   return user;
 }

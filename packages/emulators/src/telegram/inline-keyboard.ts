@@ -1,13 +1,15 @@
 import { TelegramApiError } from "../errors.js";
-import type { TgInlineButton, TgInlineKeyboardMarkup } from "./wire-types.js";
+import type {
+  TgForceReply,
+  TgInlineButton,
+  TgInlineKeyboardMarkup,
+} from "./wire-types.js";
 
 const badRequest = (what: string) =>
   new TelegramApiError(400, `Bad Request: ${what}`);
 
-/** Reads a `reply_markup` parameter (object or JSON string) into the inline keyboard it attaches, if any. */
-export function parseReplyMarkup(
-  value: unknown,
-): TgInlineKeyboardMarkup | undefined {
+/** Reads a `reply_markup` parameter (object or JSON string) into a plain object, refusing anything else as Telegram does. */
+function markupObject(value: unknown): object | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   let markup: unknown = value;
   if (typeof markup === "string") {
@@ -20,6 +22,43 @@ export function parseReplyMarkup(
   if (markup === null || typeof markup !== "object" || Array.isArray(markup)) {
     throw badRequest("can't parse reply keyboard markup JSON object");
   }
+  return markup;
+}
+
+/**
+ * Reads a send method's `reply_markup` into the ForceReply it asks for, if it is one: the Bot API leaves it out of
+ * the sent `Message` (its `reply_markup` is inline keyboards only), but Telegram apps get it (MTProto's
+ * `replyKeyboardForceReply`) and open a reply to the message for the users it targets.
+ */
+export function parseForceReply(value: unknown): TgForceReply | undefined {
+  const markup = markupObject(value);
+  if (markup === undefined || !("force_reply" in markup)) return undefined;
+  const { force_reply, selective, input_field_placeholder } = markup as Record<
+    string,
+    unknown
+  >;
+  // Telegram reads the object as a ForceReply only when force_reply is True; anything else attaches nothing.
+  if (force_reply !== true) return undefined;
+  if (selective !== undefined && typeof selective !== "boolean")
+    throw badRequest('field "selective" must be of type Boolean');
+  if (
+    input_field_placeholder !== undefined &&
+    typeof input_field_placeholder !== "string"
+  )
+    throw badRequest('field "input_field_placeholder" must be of type String');
+  return {
+    force_reply: true,
+    selective: selective === true,
+    ...(input_field_placeholder ? { input_field_placeholder } : {}),
+  };
+}
+
+/** Reads a `reply_markup` parameter (object or JSON string) into the inline keyboard it attaches, if any. */
+export function parseReplyMarkup(
+  value: unknown,
+): TgInlineKeyboardMarkup | undefined {
+  const markup = markupObject(value);
+  if (markup === undefined) return undefined;
   // Reply keyboards, ReplyKeyboardRemove and ForceReply are not part of the sent message's markup.
   if (!("inline_keyboard" in markup)) return undefined;
   const rows = markup.inline_keyboard;

@@ -1,7 +1,7 @@
 import { TelegramApiError } from "../errors.js";
 import { parseHtml } from "./html-parse-mode.js";
 import { parseMarkdown } from "./markdown-parse-mode.js";
-import type { TgMessageEntity } from "./wire-types.js";
+import type { TgMessageEntity, TgUser } from "./wire-types.js";
 
 const MAX_TEXT_LENGTH = 4096;
 
@@ -33,4 +33,27 @@ export function parseMessageText(
         entity.offset >= 0 && entity.offset + entity.length <= text.length,
     );
   return entities.length > 0 ? { text, entities } : { text };
+}
+
+/**
+ * Turns links to `tg://user?id=<id>` into `text_mention` entities carrying the user, as Telegram does for a user it
+ * knows (the way to mention someone without a username); a link to an unknown user stays a link.
+ */
+export function withTextMentions(
+  content: { text: string; entities?: TgMessageEntity[] },
+  users: ReadonlyMap<number, TgUser>,
+): { text: string; entities?: TgMessageEntity[] } {
+  if (content.entities === undefined) return content;
+  const entities = content.entities.map((entity) => {
+    const id = /^tg:\/\/user\?id=(\d+)$/.exec(entity.url ?? "")?.[1];
+    const user = id === undefined ? undefined : users.get(Number(id));
+    if (entity.type !== "text_link" || user === undefined) return entity;
+    return {
+      type: "text_mention",
+      offset: entity.offset,
+      length: entity.length,
+      user: { ...user },
+    };
+  });
+  return { ...content, entities };
 }

@@ -159,10 +159,17 @@ export class TelegramEmulator {
   }
 
   /** Registers a test user who can press buttons through the control API and the chat page. */
-  createUser(options: { id?: number; username?: string; firstName: string }): {
+  createUser(options: {
+    id?: number;
+    username?: string;
+    firstName: string;
+    /** The user's app language as Telegram sends it in `language_code` ("ru", "en"). */
+    languageCode?: string;
+  }): {
     id: number;
     username?: string;
     first_name: string;
+    language_code?: string;
     is_bot: false;
   } {
     const user = this.state.addUser(options);

@@ -14,6 +14,7 @@ import { FaultPlan } from "./fault-plan.js";
 import { UpdateQueue } from "./update-queue.js";
 import type {
   TgChat,
+  TgForceReply,
   TgInlineKeyboardMarkup,
   TgMessage,
   TgMessageEntity,
@@ -41,6 +42,8 @@ export interface StoredMessage {
   botId?: number;
   /** Set once the text changed, as opposed to only the keyboard; Telegram apps show "edited" only then. */
   textEdited?: boolean;
+  /** The ForceReply the bot sent it with: not in the Bot API's `Message`, but Telegram apps get it. */
+  forceReply?: TgForceReply;
 }
 
 /** A chat with the messages bots and users sent to it. */
@@ -153,12 +156,15 @@ export class TelegramState {
     id?: number;
     username?: string;
     firstName: string;
+    languageCode?: string;
   }): TgUser {
     const id = options.id ?? this.counters.user++;
     if (this.users.has(id))
       throw new EmulatorUsageError(`user ${id} already exists`);
     const user: TgUser = { id, is_bot: false, first_name: options.firstName };
     if (options.username !== undefined) user.username = options.username;
+    if (options.languageCode !== undefined)
+      user.language_code = options.languageCode;
     this.users.set(id, user);
     return user;
   }
@@ -187,6 +193,7 @@ export class TelegramState {
       reply_markup?: TgInlineKeyboardMarkup;
       reply_to_message?: TgMessage;
     },
+    forceReply?: TgForceReply,
   ): TgMessage {
     const message: TgMessage = {
       message_id: chat.nextMessageId++,
@@ -195,7 +202,11 @@ export class TelegramState {
       date: Math.floor(this.now() / 1000),
       ...content,
     };
-    chat.messages.set(message.message_id, { message, botId: bot.user.id });
+    chat.messages.set(message.message_id, {
+      message,
+      botId: bot.user.id,
+      ...(forceReply === undefined ? {} : { forceReply }),
+    });
     return message;
   }
 

@@ -24,6 +24,13 @@ export interface TgInlineButton {
   callback_data?: string;
 }
 
+/** A Telegram `ForceReply`: apps open a reply to the message (for `selective`, only for the users it targets). */
+export interface TgForceReply {
+  force_reply: true;
+  selective: boolean;
+  input_field_placeholder?: string;
+}
+
 /** A Telegram `InlineKeyboardMarkup`. */
 export interface TgInlineKeyboardMarkup {
   inline_keyboard: TgInlineButton[][];
@@ -36,6 +43,8 @@ export interface TgMessageEntity {
   length: number;
   url?: string;
   language?: string;
+  /** The mentioned user of a `text_mention`. */
+  user?: TgUser;
 }
 
 /** A Telegram `Message` with text, sent by a bot or by a test user. */

@@ -9,6 +9,7 @@ import {
 } from "@poekhali/core";
 import { TelegramHook } from "../hooks/telegram-hook.js";
 import { hitlKey, hitlNonce, TELEGRAM_HITL_NAME } from "./hitl-callback.js";
+import { checkTimerSettings } from "./hitl-timers.js";
 
 /** How a request is put to a Telegram chat, as the DAG author writes it (each may read conf or upstream outputs). */
 export interface TelegramChannelOptions {
@@ -81,6 +82,7 @@ export function telegramChannel(
     ),
     locate(settings: Json, context: DeferContext) {
       const s = settings as unknown as TelegramChannelSettings;
+      checkTimerSettings(s);
       const hook = TelegramHook.fromConnection(
         context.connections.get(s.conn_id),
       );

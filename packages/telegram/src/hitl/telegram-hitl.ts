@@ -19,7 +19,19 @@ import {
   parseHitlCallbackData,
   TELEGRAM_HITL_NAME,
 } from "./hitl-callback.js";
-import { startFormFlow } from "./hitl-form.js";
+import {
+  endForm,
+  startFormFlow,
+  takeFormReply,
+  type FormState,
+} from "./hitl-form.js";
+import {
+  escalate,
+  remind,
+  scheduleTimers,
+  type HitlTimer,
+} from "./hitl-timers.js";
+import type { WatchedMessage } from "../updates/message-watch.js";
 import {
   keyboardProblem,
   requestKeyboard,
@@ -72,6 +84,7 @@ const viewKey = (key: string) => `${key}:view`;
  */
 export function telegramHitl(options: TelegramHitlOptions) {
   const log = options.log ?? (() => undefined);
+  const hookFor = (botId: number) => options.hookFor(botId);
   const { answer, edit, tidy, admitted } = pressReplies({
     hookFor: (botId) => options.hookFor(botId),
     log,
@@ -221,11 +234,13 @@ export function telegramHitl(options: TelegramHitlOptions) {
     const finish = (paramsInput: Record<string, Json>) =>
       conclude(ctx, request, chosen, user, paramsInput, language);
     if (Object.keys(request.params).length > 0)
-      return startFormFlow(
-        ctx,
-        { request, press: event, chosen, user, language },
-        finish,
-      );
+      return startFormFlow(ctx, hookFor, {
+        request,
+        press: event,
+        chosen,
+        user,
+        language,
+      });
     return finish({});
   }
 
@@ -366,6 +381,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
       message_id: messageId,
       nonce,
     });
+    await scheduleTimers(ctx, open);
   }
 
   return restate.object({
@@ -457,7 +473,42 @@ export function telegramHitl(options: TelegramHitlOptions) {
             response: decision.response,
             ...(decision.closed ? { closed: decision.closed } : {}),
           });
+          await endForm(ctx, hookFor);
         },
+      ),
+
+      /** A reply the form waits for, delivered by `telegram_messages` (see `hitl-form.ts`). */
+      reply: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, watched: WatchedMessage) =>
+          takeFormReply(
+            ctx,
+            hookFor,
+            watched,
+            (request, form: FormState, paramsInput) =>
+              conclude(
+                ctx,
+                request,
+                form.chosen,
+                form.user,
+                paramsInput,
+                form.language,
+              ),
+          ),
+      ),
+
+      /** The reminder's timer fired (see `hitl-timers.ts`). */
+      remind: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, timer: HitlTimer) =>
+          remind(ctx, hookFor, timer),
+      ),
+
+      /** The escalation's timer fired (see `hitl-timers.ts`). */
+      escalate: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, timer: HitlTimer) =>
+          escalate(ctx, hookFor, timer),
       ),
 
       /** One edit of the message, on its view key: in order, never a tally after the decision. */

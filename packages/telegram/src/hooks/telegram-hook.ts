@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { autoRetry, type AutoRetryOptions } from "@grammyjs/auto-retry";
 import { Api, GrammyError, HttpError } from "grammy";
 import type {
+  ChatFullInfo,
+  ForceReply,
   InlineKeyboardMarkup,
   Message,
   ParseMode,
@@ -55,7 +57,10 @@ export interface SendMessage {
   readonly text: string;
   /** How Telegram reads markup in the text: `HTML`, `MarkdownV2` or the legacy `Markdown`; plain text when absent. */
   readonly parseMode?: ParseMode;
-  readonly replyMarkup?: InlineKeyboardMarkup;
+  /** An inline keyboard, or a ForceReply that opens a reply to the message in the targeted users' apps. */
+  readonly replyMarkup?: InlineKeyboardMarkup | ForceReply;
+  /** The message this one replies to; sent even if that message is gone. */
+  readonly replyToMessageId?: number;
   /** Aborts the wait for a free slot and the call (an operator passes its `context.signal`). */
   readonly signal?: AbortSignal;
 }
@@ -169,6 +174,14 @@ export class TelegramHook {
     const other = {
       ...(options.parseMode ? { parse_mode: options.parseMode } : {}),
       ...(options.replyMarkup ? { reply_markup: options.replyMarkup } : {}),
+      ...(options.replyToMessageId === undefined
+        ? {}
+        : {
+            reply_parameters: {
+              message_id: options.replyToMessageId,
+              allow_sending_without_reply: true,
+            },
+          }),
     };
     const signal = options.signal as Parameters<Api["sendMessage"]>[3];
     return this.#call("sendMessage", (api) =>
@@ -257,6 +270,11 @@ export class TelegramHook {
         replyMarkup ? { reply_markup: replyMarkup } : {},
       ),
     );
+  }
+
+  /** A chat's full information (its title, for naming it to people). */
+  getChat(chatId: string): Promise<ChatFullInfo> {
+    return this.#call("getChat", (api) => api.getChat(chatId));
   }
 
   /** Long-polls for updates; `offset` confirms (deletes) every older update for every consumer. */

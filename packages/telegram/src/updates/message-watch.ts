@@ -1,4 +1,4 @@
-import "@poekhali/core";
+import type { DeferTarget } from "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
@@ -14,13 +14,24 @@ import {
 } from "./message-match.js";
 import { signedByBot } from "./press-replies.js";
 
-/** A text-message sensor's registration with the `telegram_messages` object of its chat. */
+/**
+ * A registration with the `telegram_messages` object of a chat: a text-message sensor's (an awakeable to resolve), or
+ * a handler's that waits for a message between its own calls (a HITL form's reply: `deliver_to`).
+ */
 export type MessageWatch = {
-  /** The awakeable to resolve with the first matching message. */
+  /** The awakeable to resolve with the first matching message; with `deliver_to`, only the watch's id. */
   readonly trigger_id: string;
   readonly match: MessageMatch;
   /** The sensor's timeout: the registration is dropped after it. Null: kept until a message matches. */
   readonly timeout_ms: number | null;
+  /** The handler that gets the first matching message as a {@link WatchedMessage}, instead of an awakeable. */
+  readonly deliver_to?: DeferTarget;
+};
+
+/** What a watch's `deliver_to` handler gets: which watch matched, and the message. */
+export type WatchedMessage = {
+  readonly trigger_id: string;
+  readonly message: ReceivedMessage;
 };
 
 /** A message that woke a text-message sensor: the sensor's output. */
@@ -71,9 +82,10 @@ export function receivedMessage(
 
 /**
  * Matches a chat's text messages to parked text-message sensors, one virtual-object key per chat
- * (`<bot id>:<chat id>`): each message wakes the first registered sensor whose {@link MessageMatch} it meets.
- * A message no sensor takes is kept a while (capped) for sensors that register later with `after_message_id`,
- * which proves the message is newer than the run's own. Registrations are dropped when their timeout passes.
+ * (`<bot id>:<chat id>`): each message wakes the first registered sensor whose {@link MessageMatch} it meets, or,
+ * for a watch with `deliver_to` (a HITL form waiting for a reply), is sent to that handler. A message no watch takes
+ * is kept a while (capped) for watches that register later with `after_message_id`, which proves the message is
+ * newer than the run's own. Registrations are dropped when their timeout passes, or on `unwatch`.
  *
  * @example
  * const messages = telegramMessages({ hookFor: () => hook, log: console.log });
@@ -132,6 +144,34 @@ export function telegramMessages(options: TelegramMessagesOptions) {
     else ctx.clear("watchers");
   }
 
+  /** Hands a matching message to its watch: resolves the sensor's awakeable, or sends it to the watch's handler. */
+  function deliver(
+    ctx: restate.ObjectContext,
+    watch: MessageWatch,
+    message: ReceivedMessage,
+  ): void {
+    const target = watch.deliver_to;
+    if (!target) return ctx.resolveAwakeable(watch.trigger_id, message);
+    const parameter: WatchedMessage = { trigger_id: watch.trigger_id, message };
+    ctx.genericSend({
+      service: target.service,
+      method: target.handler,
+      ...(target.key === undefined ? {} : { key: target.key }),
+      parameter,
+      inputSerde: restate.serde.json,
+    });
+  }
+
+  /** Drops a registration by its id. */
+  async function drop(
+    ctx: restate.ObjectContext,
+    triggerId: string,
+  ): Promise<void> {
+    const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
+    const left = watchers.filter((w) => w.trigger_id !== triggerId);
+    if (left.length !== watchers.length) setWatchers(ctx, left);
+  }
+
   return restate.object({
     name: MESSAGES_NAME,
     description:
@@ -148,7 +188,9 @@ export function telegramMessages(options: TelegramMessagesOptions) {
             matchRegExp(watch.match);
           } catch (error) {
             const reason = `the text-message sensor's text_matches is not a regular expression: ${(error as Error).message}`;
-            return ctx.rejectAwakeable(watch.trigger_id, reason);
+            if (!watch.deliver_to)
+              return ctx.rejectAwakeable(watch.trigger_id, reason);
+            throw new restate.TerminalError(reason);
           }
           const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
           if (watchers.some((w) => w.trigger_id === watch.trigger_id)) return;
@@ -167,8 +209,9 @@ export function telegramMessages(options: TelegramMessagesOptions) {
               log(
                 `message ${early.message_id} came before its sensor; delivered now`,
               );
-              return ctx.resolveAwakeable(
-                watch.trigger_id,
+              return deliver(
+                ctx,
+                watch,
                 receivedMessage({ ...early, text: early.text }),
               );
             }
@@ -202,10 +245,7 @@ export function telegramMessages(options: TelegramMessagesOptions) {
             ? undefined
             : watchers.find((w) => matchesMessage(w.match, event));
         if (taker && event.text !== null) {
-          ctx.resolveAwakeable(
-            taker.trigger_id,
-            receivedMessage({ ...event, text: event.text }),
-          );
+          deliver(ctx, taker, receivedMessage({ ...event, text: event.text }));
           setWatchers(
             ctx,
             watchers.filter((w) => w !== taker),
@@ -219,14 +259,15 @@ export function telegramMessages(options: TelegramMessagesOptions) {
       /** A sensor's timeout passed: its registration goes (the sensor has already moved on). */
       expire: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        async (
-          ctx: restate.ObjectContext,
-          triggerId: string,
-        ): Promise<void> => {
-          const watchers = (await ctx.get<Watcher[]>("watchers")) ?? [];
-          const left = watchers.filter((w) => w.trigger_id !== triggerId);
-          if (left.length !== watchers.length) setWatchers(ctx, left);
-        },
+        async (ctx: restate.ObjectContext, triggerId: string): Promise<void> =>
+          drop(ctx, triggerId),
+      ),
+
+      /** Whoever registered a watch no longer waits for its message (a form another answer made moot). */
+      unwatch: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext, triggerId: string): Promise<void> =>
+          drop(ctx, triggerId),
       ),
 
       /** Drops unclaimed messages past their keeping time; comes back while some remain. */

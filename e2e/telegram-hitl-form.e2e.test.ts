@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HITLOperator, dag, task, type HITLResult } from "@poekhali/core";
+import { chatKey, telegramChannel } from "@poekhali/telegram";
+import { taskStatesOf } from "./dag-run-client.js";
+import { eventually } from "./harness.js";
+import {
+  startHitlFormStack,
+  type HitlFormStack,
+  type ShownMessage,
+} from "./hitl-form-stack.js";
+
+/** A choice with two form fields, put to the Telegram chat; `done` passes the answer on. */
+const shipForm = dag({ id: "tg_form", schedule: null }, () => {
+  const ask = new HITLOperator({
+    taskId: "ask",
+    subject: "Ship the release?",
+    options: ["Approve", "Reject"],
+    params: {
+      count: {
+        value: 1,
+        description: "How many servers?",
+        schema: { type: "integer", minimum: 1, maximum: 10 },
+      },
+      reason: {
+        value: "none given",
+        description: "Why?",
+        schema: { type: "string", minLength: 3 },
+      },
+    },
+    channels: [telegramChannel()],
+  });
+  task({ taskId: "done" }, ({ answer }: { answer: HITLResult }) => answer, {
+    answer: ask.output,
+  });
+});
+
+describe("HITL form fields answered in Telegram as replies (ForceReply)", () => {
+  let s: HitlFormStack;
+
+  beforeAll(async () => {
+    s = await startHitlFormStack("poekhali-hitl-form-", [shipForm]);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  /** The request message of a run: the bot's message with the subject and buttons. */
+  const requestOf = async (before: number) =>
+    s.waitForMessage(
+      "the request message",
+      (m) =>
+        m.message_id > before &&
+        m.text.includes("Ship the release?") &&
+        m.reply_markup !== undefined,
+    );
+  const lastId = async () => (await s.messages()).at(-1)?.message_id ?? 0;
+  const promptAfter = (what: string, after: number) =>
+    s.waitForMessage(
+      what,
+      (m) =>
+        m.message_id > after && m.from.is_bot && m.force_reply !== undefined,
+    );
+
+  it("asks the decider each field, says why a bad value is not taken, asks again, and answers with params_input", async () => {
+    const { anna, boris } = s.people;
+    const start = await lastId();
+    await s.runs.start("tg_form", "form_1");
+    const request = await requestOf(start);
+    const toast = await s.answerOf(
+      await s.press(request.message_id, "Approve", anna),
+    );
+    // In the decider's language (anna's app is in Russian).
+    expect(toast).toContain("ответьте в чате");
+
+    const first = await promptAfter(
+      "the first field's prompt",
+      request.message_id,
+    );
+    expect(first.reply_to_message?.message_id).toBe(request.message_id);
+    expect(first.force_reply).toEqual({
+      force_reply: true,
+      selective: true,
+      input_field_placeholder: "Ответ: count",
+    });
+    expect(first.text).toContain("@anna, count (1/2): How many servers?");
+    expect(first.text).toContain("Ответьте на это сообщение.");
+
+    // Someone else's reply to the prompt, and the decider's message that replies to nothing, are not taken.
+    await s.say(boris, "7", first.message_id);
+    await s.say(anna, "3");
+    await s.say(anna, "0", first.message_id);
+    const again = await promptAfter("the field asked again", first.message_id);
+    expect(again.text).toMatch(
+      /^Не принято: must be ≥ 1\.\n@anna, count \(1\/2\)/,
+    );
+
+    await s.say(anna, "3", again.message_id);
+    const second = await promptAfter(
+      "the second field's prompt",
+      again.message_id,
+    );
+    expect(second.text).toContain("@anna, reason (2/2): Why?");
+    expect(second.text).toContain('Сейчас: "none given"');
+    const last = await s.say(anna, "tests are green", second.message_id);
+
+    const done = await s.runs.finished("tg_form", "form_1");
+    expect(taskStatesOf(done)).toEqual({ ask: "success", done: "success" });
+    const { value } = await s.xcom("tg_form", "form_1", "done");
+    expect(value).toMatchObject({
+      chosenOptions: ["Approve"],
+      paramsInput: { count: 3, reason: "tests are green" },
+      respondedByUser: { id: "1001", name: "anna" },
+      timedout: false,
+    });
+    // The decider hears the answer was taken, and the request turns into the decision.
+    await s.waitForMessage(
+      "the bot to confirm the answer",
+      (m) =>
+        m.reply_to_message?.message_id === last && m.text.includes("Approve"),
+    );
+    await s.waitForMessage(
+      "the request to show the decision",
+      (m) =>
+        m.message_id === request.message_id &&
+        m.text.includes("Approve") &&
+        m.reply_markup === undefined,
+    );
+
+    // Every reply taken is one event-log entry; boris's and the stray message are none.
+    const replies = await eventually("three reply entries", async () => {
+      const found = (await s.events("form_1")).filter((e) =>
+        e.event.startsWith("hitl.reply."),
+      );
+      return found.length >= 3 ? found : undefined;
+    });
+    expect(
+      replies.map((e) => [
+        e.event,
+        e.owner,
+        (JSON.parse(e.extra ?? "{}") as { field?: string }).field,
+      ]),
+    ).toEqual([
+      ["hitl.reply.invalid", "anna", "count"],
+      ["hitl.reply.accepted", "anna", "count"],
+      ["hitl.reply.accepted", "anna", "reason"],
+    ]);
+    expect(replies[0]).toMatchObject({
+      dag_id: "tg_form",
+      run_id: "form_1",
+      task_id: "ask",
+      try_number: 1,
+    });
+    expect(JSON.parse(replies[0]?.extra ?? "{}")).toMatchObject({
+      option: "Approve",
+      chat_id: String(s.chat.id),
+      message_id: request.message_id,
+      user_id: 1001,
+    });
+  });
+
+  it("stops the form when the web answers first: the decider is told, later replies are not taken", async () => {
+    const { anna } = s.people;
+    const start = await lastId();
+    await s.runs.start("tg_form", "form_2");
+    const request = await requestOf(start);
+    await s.press(request.message_id, "Reject", anna);
+    const prompt = await promptAfter("the form's prompt", request.message_id);
+
+    const web = await s.hitl("tg_form", "form_2").answer({
+      task_id: "ask",
+      chosen_options: ["Approve"],
+      params_input: { count: 2 },
+      user: { id: "admin", name: "admin" },
+      channel: "api",
+    });
+    expect(web.ok).toBe(true);
+    await s.waitForMessage(
+      "the decider to hear the form is moot",
+      (m: ShownMessage) =>
+        m.reply_to_message?.message_id === prompt.message_id &&
+        m.text.includes("уже решён"),
+    );
+    const late = await s.say(anna, "5", prompt.message_id);
+    // The late reply reaches the chat's messages object, which no watch takes it from any more.
+    await eventually("the late reply to be kept unclaimed", async () => {
+      const rows = await s.restate.server.query<{ value_utf8: string | null }>(
+        `SELECT value_utf8 FROM state WHERE service_name = 'telegram_messages' AND service_key = '${chatKey(s.bot.id, String(s.chat.id))}' AND key = 'unclaimed'`,
+      );
+      return rows[0]?.value_utf8?.includes(`"message_id":${late}`) || undefined;
+    });
+
+    const done = await s.runs.finished("tg_form", "form_2");
+    expect(taskStatesOf(done).done).toBe("success");
+    expect((await s.xcom("tg_form", "form_2", "done")).value).toMatchObject({
+      chosenOptions: ["Approve"],
+      paramsInput: { count: 2, reason: "none given" },
+      respondedByUser: { id: "admin", name: "admin" },
+    });
+    expect(
+      (await s.events("form_2")).filter((e) =>
+        e.event.startsWith("hitl.reply."),
+      ),
+    ).toEqual([]);
+    await s.waitForMessage(
+      "the request to show the web's decision",
+      (m) =>
+        m.message_id === request.message_id &&
+        m.text.includes("admin") &&
+        m.reply_markup === undefined,
+    );
+  });
+});
