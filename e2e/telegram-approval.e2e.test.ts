@@ -232,6 +232,60 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
     ).toBeTruthy();
   });
 
+  it("asks the decider for a reason with ask_reason, and keeps the reply as params_input.reason", async () => {
+    const rowsBefore = (await sandbox.rows()).length;
+    const runId = await trigger(
+      app,
+      {
+        dag_run_id: "reason_1",
+        conf: { subject: "Ship reason_1?", ask_reason: true },
+      },
+      DAG,
+    );
+    const message = await request("Ship reason_1?");
+    const englishAnna = { ...anna, language_code: "en" };
+    await press(message, "Approve", englishAnna);
+    /** The bot's newest ForceReply prompt after a message. */
+    const promptAfter = (after: number) =>
+      eventually(`a prompt after message ${after}`, async () =>
+        (
+          (await sandbox.messages()) as (ChatMessage & {
+            force_reply?: unknown;
+          })[]
+        ).find((m) => m.message_id > after && m.force_reply !== undefined),
+      );
+    const say = (text: string, replyTo: number) =>
+      postJson(`${sandbox.info.telegram.api_root}/_emulator/messages`, {
+        chat_id: Number(sandbox.info.telegram.chat_id),
+        from: englishAnna,
+        text,
+        reply_to_message_id: replyTo,
+      });
+    const prompt = await promptAfter(message.message_id);
+    expect(prompt.text).toContain("reason");
+    // Longer than the field takes: asked again.
+    expect((await say("x".repeat(1001), prompt.message_id)).status).toBe(200);
+    const again = await promptAfter(prompt.message_id);
+    expect(again.text).toMatch(/^Not taken: /);
+    expect((await say("tests are green", again.message_id)).status).toBe(200);
+    expect(await runState(app, runId, ["success", "failed"], DAG)).toBe(
+      "success",
+    );
+    const detail = await answered(runId);
+    expect(detail).toMatchObject({
+      chosen_options: ["Approve"],
+      params_input: { reason: "tests are green" },
+      responded_by_user: { id: String(anna.id), name: "anna" },
+    });
+    const rows = await sandbox.rows();
+    expect(rows).toHaveLength(rowsBefore + 1);
+    expect(rows.at(-1)?.fields).toMatchObject({
+      username: "anna",
+      event_type: "hitl:Approve",
+      triggered_at: detail.responded_at,
+    });
+  });
+
   it("refuses a misspelt conf key by name, and starts nothing", async () => {
     const res = await postJson<{ detail: string }>(
       `${app.url}/api/v2/dags/${DAG}/dagRuns`,
