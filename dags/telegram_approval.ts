@@ -45,9 +45,22 @@ const option = z
 /** The conf of `telegram_approval`: every key optional; a bad value or a misspelt key is refused naming it. */
 const params = z
   .object({
-    chat_id: chatIdParam().nullable().default(null),
-    subject: z.string().min(1).max(256).default("Approval requested"),
-    body: z.string().max(3000).nullable().default(null),
+    chat_id: chatIdParam()
+      .nullable()
+      .default(null)
+      .describe("The chat to ask in; TELEGRAM_CHAT_ID's when null"),
+    subject: z
+      .string()
+      .min(1)
+      .max(256)
+      .default("Approval requested")
+      .describe("The request's headline, in bold"),
+    body: z
+      .string()
+      .max(3000)
+      .nullable()
+      .default(null)
+      .describe("Text below the headline"),
     options: z
       .array(option)
       .min(1, "must list at least one option")
@@ -56,14 +69,22 @@ const params = z
         99,
         "must list at most 99 options (Telegram's 100 buttons, one kept for submit)",
       )
-      .default(["Approve", REJECT]),
-    multiple: z.boolean().default(false),
+      .default(["Approve", REJECT])
+      .describe("One button each"),
+    multiple: z
+      .boolean()
+      .default(false)
+      .describe("Each person ticks several options, then Submit"),
     quorum: z
       .number()
       .int("must be a whole number")
       .positive("must be a positive whole number")
-      .default(1),
-    veto: z.array(option).default([]),
+      .default(1)
+      .describe("How many distinct people must choose an option for it to win"),
+    veto: z
+      .array(option)
+      .default([])
+      .describe("Options that win at the first allowed press"),
     assigned_usernames: z
       .array(
         z
@@ -73,15 +94,39 @@ const params = z
             "must be a Telegram @username: letters, digits and _",
           ),
       )
-      .default([]),
+      .default([])
+      .describe("Who may answer (@ optional); anyone in the chat when empty"),
     // 1 s … 366 d, as every duration of the course DAG.
-    remind_after: durationParam().nullable().default(null),
-    escalate_after: durationParam().nullable().default(null),
-    escalate_chat_id: chatIdParam().nullable().default(null),
-    timeout: durationParam().default("6h"),
-    defaults: z.array(option).nullable().default(null),
-    fail_on_reject: z.boolean().default(false),
-    ask_reason: z.boolean().default(false),
+    remind_after: durationParam()
+      .nullable()
+      .default(null)
+      .describe(
+        "After this long undecided, a reply naming who has not answered",
+      ),
+    escalate_after: durationParam()
+      .nullable()
+      .default(null)
+      .describe("After this long undecided, a message to escalate_chat_id"),
+    escalate_chat_id: chatIdParam()
+      .nullable()
+      .default(null)
+      .describe("The chat escalate_after writes to"),
+    timeout: durationParam()
+      .default("6h")
+      .describe("Then the defaults are taken, or the run fails"),
+    defaults: z
+      .array(option)
+      .nullable()
+      .default(null)
+      .describe("The options a timeout chooses"),
+    fail_on_reject: z
+      .boolean()
+      .default(false)
+      .describe("A Reject fails the run instead of skipping record"),
+    ask_reason: z
+      .boolean()
+      .default(false)
+      .describe("Ask the decider for a reason, as a reply"),
   })
   .superRefine((conf, ctx) => {
     const problem = (path: (string | number)[], message: string) =>

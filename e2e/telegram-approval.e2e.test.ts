@@ -115,6 +115,40 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
       ]),
     );
 
+  it("declares the issue's conf keys, each described, and ask then record", async () => {
+    const details = await v2Get(
+      app,
+      `/api/v2/dags/${DAG}/details`,
+      v2.DAGDetailsResponse,
+    );
+    expect(Object.keys(details.params ?? {})).toEqual([
+      "chat_id",
+      "subject",
+      "body",
+      "options",
+      "multiple",
+      "quorum",
+      "veto",
+      "assigned_usernames",
+      "remind_after",
+      "escalate_after",
+      "escalate_chat_id",
+      "timeout",
+      "defaults",
+      "fail_on_reject",
+      "ask_reason",
+    ]);
+    const { tasks } = await v2Get(
+      app,
+      `/api/v2/dags/${DAG}/tasks`,
+      v2.TaskCollectionResponse,
+    );
+    expect(tasks.map((t) => [t.task_id, t.downstream_task_ids])).toEqual([
+      ["ask", ["record"]],
+      ["record", []],
+    ]);
+  });
+
   it("writes one row for an Approve pressed in the chat: the presser, hitl:Approve, when it was decided", async () => {
     const rowsBefore = (await sandbox.rows()).length;
     const runId = await trigger(
