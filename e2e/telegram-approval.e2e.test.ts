@@ -147,6 +147,17 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
       ["ask", ["record"]],
       ["record", []],
     ]);
+    // The DAG list links it, and its page lists each param with its type, default and what it does.
+    expect(await (await fetch(app.url)).text()).toContain(
+      `href="/dags/${DAG}"`,
+    );
+    const page = await (await fetch(`${app.url}/dags/${DAG}`)).text();
+    expect(page).toContain(
+      '<tr><td><code>chat_id</code></td><td class="muted">string | null</td><td><code>null</code></td><td class="muted">The chat to ask in; TELEGRAM_CHAT_ID&#39;s when null</td></tr>',
+    );
+    expect(page).toContain(
+      '<tr><td><code>defaults</code></td><td class="muted">string[] | null</td>',
+    );
   });
 
   it("writes one row for an Approve pressed in the chat: the presser, hitl:Approve, when it was decided", async () => {

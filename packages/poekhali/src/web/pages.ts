@@ -16,8 +16,18 @@ export interface WebPagesOptions {
 interface ParamSchema {
   type?: string | string[];
   items?: { type?: string };
+  /** A nullable or union param (`z.string().nullable()`): each alternative's own schema. */
+  anyOf?: ParamSchema[];
   default?: unknown;
   description?: string;
+}
+
+/** A param's type as a person reads it: `string`, `string[]`, `string | null`; `any` when the schema says nothing. */
+function typeName(p: ParamSchema): string {
+  if (p.anyOf) return p.anyOf.map(typeName).join(" | ");
+  if (p.type === "array") return `${p.items?.type ?? "any"}[]`;
+  if (Array.isArray(p.type)) return p.type.join(" | ");
+  return p.type ?? "any";
 }
 
 // The DAG's params as a table, so a person knows what the conf may hold.
@@ -32,12 +42,7 @@ function paramsTable(dag: Dag): string {
   const about = params.some(([, p]) => p.description);
   const rows = params
     .map(([name, p]) => {
-      const type =
-        p.type === "array"
-          ? `${p.items?.type ?? "any"}[]`
-          : Array.isArray(p.type)
-            ? p.type.join(" | ")
-            : (p.type ?? "any");
+      const type = typeName(p);
       const fallback =
         "default" in p
           ? `<code>${esc(JSON.stringify(p.default))}</code>`
