@@ -85,6 +85,10 @@ describe("HITL form fields answered in Telegram as replies (ForceReply)", () => 
     expect(first.text).toContain("@anna, count (1/2): How many servers?");
     expect(first.text).toContain("Ответьте на это сообщение.");
 
+    // A press that would decide again meanwhile leaves the decision and its form as they are.
+    expect(
+      await s.answerOf(await s.press(request.message_id, "Reject", boris)),
+    ).toBe("Already decided: Approve; anna is filling in the form");
     // Someone else's reply to the prompt, and the decider's message that replies to nothing, are not taken.
     await s.say(boris, "7", first.message_id);
     await s.say(anna, "3");

@@ -1,4 +1,8 @@
-/** The chat page's browser script: polls messages every 700 ms, renders bubbles and keyboards, presses buttons. */
+/**
+ * The chat page's browser script: polls messages every 700 ms, renders bubbles and keyboards, presses buttons, and
+ * sends messages and replies; a bot's ForceReply opens a reply to its message for the users it targets, as
+ * Telegram apps do.
+ */
 export const CHAT_PAGE_SCRIPT = String.raw`
 const list = document.getElementById("messages");
 const userSelect = document.getElementById("user");
@@ -6,6 +10,11 @@ const toast = document.getElementById("toast");
 const alertBox = document.getElementById("alert");
 let lastJson = "";
 let users = [];
+let shown = [];
+// The message the composer replies to, and whether the user chose it (else a ForceReply did).
+let replyTo = null;
+let chosenReply = false;
+const input = document.getElementById("text");
 
 function el(tag, attrs, children) {
   const node = document.createElement(tag);
@@ -55,6 +64,9 @@ function render(messages) {
     parts.push(el("div", { class: "text" }, [document.createTextNode(m.text), meta]));
     const bubble = el("div", { class: "bubble" }, parts);
     const item = el("article", { class: "msg", "data-message-id": String(m.message_id) }, [bubble]);
+    const replyButton = el("button", { type: "button", class: "reply-to", "aria-label": "Reply to message " + m.message_id, text: "↩ Reply" });
+    replyButton.addEventListener("click", () => { chosenReply = true; setReply(m); input.focus(); });
+    item.appendChild(replyButton);
     if (m.reply_markup && m.reply_markup.inline_keyboard.length) {
       const kb = el("div", { class: "kb", role: "group", "aria-label": "Inline keyboard" });
       for (const row of m.reply_markup.inline_keyboard) {
@@ -75,7 +87,61 @@ function render(messages) {
     list.appendChild(item);
   }
   if (atBottom) list.scrollTop = list.scrollHeight;
+  shown = messages;
+  followForceReply();
 }
+
+function currentUser() {
+  return users.find((u) => String(u.id) === userSelect.value);
+}
+
+// Whether a ForceReply message asks this user: anyone unless selective; else a user it mentions, or whose message it replies to.
+function asks(m, user) {
+  if (!m.force_reply || !user) return false;
+  if (!m.force_reply.selective) return true;
+  if ((m.entities || []).some((e) => e.type === "text_mention" && e.user && e.user.id === user.id)) return true;
+  if (user.username && new RegExp("@" + user.username + "(?![A-Za-z0-9_])", "i").test(m.text)) return true;
+  return Boolean(m.reply_to_message && m.reply_to_message.from && m.reply_to_message.from.id === user.id);
+}
+
+// Like a Telegram app: the newest ForceReply for the user that they have not answered opens a reply to it.
+function followForceReply() {
+  if (chosenReply) return;
+  const user = currentUser();
+  const open = shown.filter((m) => asks(m, user) &&
+    !shown.some((r) => r.from.id === (user && user.id) && r.reply_to_message && r.reply_to_message.message_id === m.message_id)).at(-1);
+  setReply(open || null);
+}
+
+function setReply(m) {
+  replyTo = m;
+  document.getElementById("replying").hidden = !m;
+  document.getElementById("replying-text").textContent = m ? "Reply to " + m.from.first_name + ": " + m.text : "";
+  input.placeholder = (m && m.force_reply && m.force_reply.input_field_placeholder) || "Message";
+}
+
+document.getElementById("reply-cancel").addEventListener("click", () => { chosenReply = true; setReply(null); });
+userSelect.addEventListener("change", () => { chosenReply = false; followForceReply(); });
+
+document.getElementById("composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const user = currentUser();
+  if (!user) return showToast("Choose a user to write as");
+  if (!input.value.trim()) return;
+  const body = { chat_id: CHAT.id, from: user, text: input.value };
+  if (replyTo) body.reply_to_message_id = replyTo.message_id;
+  const response = await fetch("/_emulator/messages", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!answer.ok) return showToast(answer.description);
+  input.value = "";
+  chosenReply = false;
+  setReply(null);
+  refresh();
+});
 
 async function refresh() {
   try {

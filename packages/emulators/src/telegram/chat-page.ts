@@ -28,8 +28,16 @@ main{flex:1;overflow-y:auto;padding:16px 10% 8px}
  cursor:pointer;text-align:center;text-decoration:none;backdrop-filter:blur(6px)}
 .kb-row>*:hover{background:rgba(36,53,40,.58)}
 .kb-row>button.busy{opacity:.6;cursor:progress}
-footer{display:flex;align-items:center;gap:10px;padding:10px 16px;background:#fff;border-top:1px solid #dadce0;font-size:14px;color:#707579}
+footer{display:flex;flex-wrap:wrap;align-items:center;gap:10px;padding:10px 16px;background:#fff;border-top:1px solid #dadce0;font-size:14px;color:#707579}
 footer select{font:inherit;padding:5px 8px;border:1px solid #c4c9cc;border-radius:8px;background:#fff;color:#0f0f0f}
+#composer{display:flex;flex:1;gap:8px;min-width:260px}
+#composer input{flex:1;font:inherit;padding:6px 10px;border:1px solid #c4c9cc;border-radius:8px;color:#0f0f0f}
+#composer button,#reply-cancel{border:0;border-radius:8px;padding:6px 12px;background:#3390ec;color:#fff;font:inherit;font-weight:600;cursor:pointer}
+#replying{flex-basis:100%;display:flex;align-items:center;gap:8px;border-left:3px solid #3390ec;padding:2px 8px;color:#41454d}
+#replying[hidden]{display:none}
+#replying span{flex:1;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+#reply-cancel{background:none;color:#707579;padding:2px 6px}
+.reply-to{align-self:flex-start;border:0;background:none;color:#fff;font:inherit;font-size:12px;cursor:pointer;padding:2px 4px;opacity:.8}
 #toast{position:fixed;left:50%;bottom:76px;transform:translateX(-50%);background:rgba(0,0,0,.78);color:#fff;padding:10px 16px;border-radius:10px;
  font-size:14px;max-width:80%;opacity:0;transition:opacity .2s;pointer-events:none}
 #toast.show{opacity:1}
@@ -40,7 +48,10 @@ footer select{font:inherit;padding:5px 8px;border:1px solid #c4c9cc;border-radiu
 #alert button{float:right;border:0;background:none;color:#3390ec;font-family:inherit;font-size:14px;font-weight:600;padding:6px 10px;cursor:pointer}
 `;
 
-/** Renders the sandbox chat page: a Telegram-like group chat whose inline buttons press through the control API. */
+/**
+ * Renders the sandbox chat page: a Telegram-like group chat whose inline buttons press, and whose composer writes
+ * messages and replies, as the chosen user through the control API.
+ */
 export function chatPage(chat: TgChat): string {
   const title = chat.title ?? chat.first_name ?? String(chat.id);
   const kind =
@@ -64,8 +75,10 @@ export function chatPage(chat: TgChat): string {
 </header>
 <main id="messages" aria-live="polite"><div class="empty">No messages here yet…</div></main>
 <footer>
+  <div id="replying" hidden><span id="replying-text"></span><button type="button" id="reply-cancel" aria-label="Cancel the reply">✕</button></div>
   <label for="user">Press as:</label>
   <select id="user"></select>
+  <form id="composer"><input id="text" aria-label="Message" placeholder="Message" autocomplete="off"><button type="submit">Send</button></form>
   <span id="status"></span>
 </footer>
 <div id="toast" role="status"></div>

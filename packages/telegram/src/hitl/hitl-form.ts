@@ -19,6 +19,7 @@ import type { HitlLanguage } from "./hitl-texts.js";
 import {
   fieldPromptText,
   formMootText,
+  formPendingText,
   formStartedText,
   invalidReplyText,
   mention,
@@ -84,7 +85,9 @@ export async function startFormFlow(
   start: FormStart,
 ): Promise<string> {
   const running = await ctx.get<FormState>(FORM);
-  const form = running ?? {
+  if (running)
+    return formPendingText(running.chosen, running.user.name, start.language);
+  const form = {
     chosen: start.chosen,
     user: start.user,
     decider: start.press.from,
@@ -92,8 +95,7 @@ export async function startFormFlow(
     index: 0,
     values: {},
   };
-  if (!running)
-    await ask(ctx, hookFor(start.request.bot_id), start.request, form);
+  await ask(ctx, hookFor(start.request.bot_id), start.request, form);
   return formStartedText(form.chosen, form.user.name, start.language);
 }
 

@@ -85,6 +85,19 @@ export function formStartedText(
   return [...text].slice(0, 200).join("");
 }
 
+/** The toast of a press that would decide while another person's form is under way: that decision stands. */
+export function formPendingText(
+  chosen: readonly string[],
+  who: string,
+  language: HitlLanguage,
+): string {
+  const text =
+    language === "ru"
+      ? `Уже решено: ${chosen.join(", ")}; ${who} заполняет форму`
+      : `Already decided: ${chosen.join(", ")}; ${who} is filling in the form`;
+  return [...text].slice(0, 200).join("");
+}
+
 /** Says why a reply was not taken, before the field is asked again (HTML). */
 export function invalidReplyText(why: string, language: HitlLanguage): string {
   return language === "ru"
