@@ -331,6 +331,59 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
     });
   });
 
+  it("reminds the assigned people who have not answered and escalates to another chat, as conf says", async () => {
+    const tg = sandbox.info.telegram.api_root;
+    const leads = await postJson<{ result: { id: number } }>(
+      `${tg}/_emulator/chats`,
+      { type: "group", title: "Leads" },
+    );
+    const leadsId = leads.body.result.id;
+    const rowsBefore = (await sandbox.rows()).length;
+    const runId = await trigger(
+      app,
+      {
+        dag_run_id: "remind_1",
+        conf: {
+          subject: "Ship remind_1?",
+          assigned_usernames: ["anna", "@boris"],
+          quorum: 2,
+          remind_after: "1s",
+          escalate_after: "2s",
+          escalate_chat_id: String(leadsId),
+          timeout: "1m",
+        },
+      },
+      DAG,
+    );
+    const message = await request("Ship remind_1?");
+    await press(message, "Approve", anna);
+    type Shown = ChatMessage & { reply_to_message?: { message_id: number } };
+    const reminder = await eventually("the reminder", async () =>
+      ((await sandbox.messages()) as Shown[]).find(
+        (m) => m.reply_to_message?.message_id === message.message_id,
+      ),
+    );
+    expect(reminder.text).toContain("@boris");
+    expect(reminder.text).not.toContain("@anna");
+    const escalation = await eventually("the escalation", async () => {
+      const res = await fetch(`${tg}/_emulator/chats/${leadsId}/messages`);
+      return ((await res.json()) as { result: ChatMessage[] }).result.find(
+        (m) => m.text.includes("Ship remind_1?"),
+      );
+    });
+    expect(escalation.text).toContain("telegram_approval / remind_1 / ask");
+    await press(message, "Approve", boris);
+    expect(await runState(app, runId, ["success", "failed"], DAG)).toBe(
+      "success",
+    );
+    const rows = await sandbox.rows();
+    expect(rows).toHaveLength(rowsBefore + 1);
+    expect(rows.at(-1)?.fields).toMatchObject({
+      username: "boris",
+      event_type: "hitl:Approve",
+    });
+  });
+
   it("refuses a misspelt conf key by name, and starts nothing", async () => {
     const res = await postJson<{ detail: string }>(
       `${app.url}/api/v2/dags/${DAG}/dagRuns`,
