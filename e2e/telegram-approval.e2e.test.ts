@@ -193,6 +193,43 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
     });
   });
 
+  it('writes the options ticked with multiple, joined by "," in the options\' order', async () => {
+    const rowsBefore = (await sandbox.rows()).length;
+    const runId = await trigger(
+      app,
+      {
+        dag_run_id: "multiple_1",
+        conf: {
+          subject: "Where does multiple_1 go?",
+          options: ["eu", "us", "asia"],
+          multiple: true,
+        },
+      },
+      DAG,
+    );
+    const message = await request("Where does multiple_1 go?");
+    // Each toggle answered before the next press, as a person sees the ✓ before pressing on.
+    for (const option of ["us", "eu", "Submit"]) {
+      const id = await press(message, option, anna);
+      await eventually(`the answer to ${option}`, () =>
+        sandbox.callbackAnswer(id),
+      );
+    }
+    expect(await runState(app, runId, ["success", "failed"], DAG)).toBe(
+      "success",
+    );
+    expect((await answered(runId)).chosen_options?.slice().sort()).toEqual([
+      "eu",
+      "us",
+    ]);
+    const rows = await sandbox.rows();
+    expect(rows).toHaveLength(rowsBefore + 1);
+    expect(rows.at(-1)?.fields).toMatchObject({
+      username: "anna",
+      event_type: "hitl:eu,us",
+    });
+  });
+
   it("skips record on a Reject: the run succeeds and no row is written", async () => {
     const rowsBefore = (await sandbox.rows()).length;
     const runId = await trigger(
