@@ -1,5 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -149,4 +155,20 @@ export async function postJson<T>(
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/**
+ * A DAGs folder of the test's own inside the repository (so that its files' imports resolve from its node_modules),
+ * holding copies of the given files (name in the folder → path from the repository's root); `remove` deletes it.
+ */
+export function dagsFolder(
+  prefix: string,
+  files: Record<string, string>,
+): { readonly dags: string; remove(): void } {
+  const work = mkdtempSync(join(ROOT, "e2e", `.work-${prefix}-`));
+  const dags = join(work, "dags");
+  mkdirSync(dags);
+  for (const [name, from] of Object.entries(files))
+    copyFileSync(join(ROOT, from), join(dags, name));
+  return { dags, remove: () => rmSync(work, { recursive: true, force: true }) };
 }
