@@ -171,6 +171,46 @@ describe("HITL requests in Telegram: reminders, escalation and the timeout on du
     ).toEqual([]);
   });
 
+  it("gives up an escalation Telegram refuses for good, and the request still takes its answer", async () => {
+    const before = await lastId();
+    await s.runs.start("tg_remind_decided", "refused_1", {
+      escalate_to: "-1009999999",
+    });
+    const request = await s.waitForMessage(
+      "the request",
+      (m) =>
+        m.message_id > before &&
+        m.text.includes("Deploy tg_remind_decided?") &&
+        m.reply_markup !== undefined,
+    );
+    const data = request.reply_markup?.inline_keyboard[0]?.[0]?.callback_data;
+    const key = hitlKey(
+      s.bot.id,
+      String(s.chat.id),
+      parseHitlCallbackData(data)?.nonce ?? "",
+    );
+    await eventually("the escalation to be scheduled", async () =>
+      (await timers(key, "escalate")).length === 1 ? true : undefined,
+    );
+    // The chat does not exist: the escalation is refused once, recorded, and not tried again and again.
+    await eventually(
+      "the refused escalation to end",
+      async () =>
+        (await timers(key, "escalate")).every(
+          (t) => t.status === "completed",
+        ) || undefined,
+      15_000,
+    );
+    // The reminder of the same request went out meanwhile, and the request still takes its answer.
+    await s.waitForMessage(
+      "the reminder",
+      (m) => m.reply_to_message?.message_id === request.message_id,
+    );
+    await s.press(request.message_id, "Approve", s.people.boris);
+    const done = await s.runs.finished("tg_remind_decided", "refused_1");
+    expect(taskStatesOf(done).done).toBe("success");
+  });
+
   it("reminds after a worker restart between the request and the reminder", async () => {
     const { anna } = s.people;
     const { request, key } = await ask("tg_remind_restart", "restart_1");

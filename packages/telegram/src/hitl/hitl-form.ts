@@ -1,11 +1,12 @@
-import type * as restate from "@restatedev/restate-sdk";
+import * as restate from "@restatedev/restate-sdk";
 import {
   EVENT_LOG,
   EVENT_LOG_KEY,
   type HITLUser,
   type Json,
 } from "@poekhali/core";
-import type { TelegramHook } from "../hooks/telegram-hook.js";
+import { TelegramError } from "../errors.js";
+import type { SendMessage, TelegramHook } from "../hooks/telegram-hook.js";
 import { chatKey, MESSAGES_NAME } from "../updates/message-event.js";
 import type {
   TelegramMessages,
@@ -124,18 +125,27 @@ async function ask(
   );
   const text = before ? `${before}\n${question}` : question;
   const promptId = await ctx.run(`ask for form field «${name}»`, async () => {
-    const sent = await hook.sendMessage({
-      chatId: request.chat_id,
-      text,
-      parseMode: "HTML",
-      replyToMessageId: request.message_id,
-      replyMarkup: {
-        force_reply: true,
-        selective: true,
-        input_field_placeholder: placeholderText(name, form.language),
-      },
-    });
-    return sent.message_id;
+    try {
+      const sent = await hook.sendMessage({
+        chatId: request.chat_id,
+        text,
+        parseMode: "HTML",
+        replyToMessageId: request.message_id,
+        replyMarkup: {
+          force_reply: true,
+          selective: true,
+          input_field_placeholder: placeholderText(name, form.language),
+        },
+      });
+      return sent.message_id;
+    } catch (error) {
+      // Telegram refusing the prompt for good (the bot left the chat) is not retried forever; the web can answer.
+      if (error instanceof TelegramError && !error.retryable)
+        throw new restate.TerminalError(
+          `Telegram refused the form's prompt for «${name}» of ${request.task_id}: ${error.message}`,
+        );
+      throw error;
+    }
   });
   const watch = `${ctx.key}:form:${promptId}`;
   const now = await ctx.date.now();
@@ -207,12 +217,26 @@ export async function takeFormReply(
     return ask(ctx, hook, request, { ...form, index: form.index + 1, values });
   ctx.clear(FORM);
   const told = await conclude(request, form, values);
-  await ctx.run("tell the decider the answer", async () => {
-    await hook.sendMessage({
-      chatId: request.chat_id,
-      text: told,
-      replyToMessageId: message.message_id,
-    });
+  await courtesy(ctx, hook, "tell the decider the answer", {
+    chatId: request.chat_id,
+    text: told,
+    replyToMessageId: message.message_id,
+  });
+}
+
+/** A message that is a courtesy to the decider: Telegram refusing it for good changes nothing else. */
+async function courtesy(
+  ctx: restate.ObjectContext,
+  hook: TelegramHook,
+  step: string,
+  message: SendMessage,
+): Promise<void> {
+  await ctx.run(step, async () => {
+    try {
+      await hook.sendMessage(message);
+    } catch (error) {
+      if (!(error instanceof TelegramError) || error.retryable) throw error;
+    }
   });
 }
 
@@ -232,13 +256,10 @@ export async function endForm(
   ctx
     .objectSendClient(Messages, chatKey(request.bot_id, request.chat_id))
     .unwatch(form.watch);
-  const text = formMootText(form.language);
-  await ctx.run("tell the decider the form is moot", async () => {
-    await hook.sendMessage({
-      chatId: request.chat_id,
-      text,
-      replyToMessageId: form.prompt_id,
-    });
+  await courtesy(ctx, hook, "tell the decider the form is moot", {
+    chatId: request.chat_id,
+    text: formMootText(form.language),
+    replyToMessageId: form.prompt_id,
   });
 }
 

@@ -1,6 +1,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import { toMillis, type HITLOpen } from "@poekhali/core";
-import type { TelegramHook } from "../hooks/telegram-hook.js";
+import { TelegramError } from "../errors.js";
+import type { SendMessage, TelegramHook } from "../hooks/telegram-hook.js";
 import { TELEGRAM_HITL_NAME } from "./hitl-callback.js";
 import { formInProgress } from "./hitl-form.js";
 import { escapeHtml } from "./hitl-message.js";
@@ -13,6 +14,12 @@ import {
   type ReminderWho,
 } from "./prompt-texts.js";
 import type { TelegramChannelSettings } from "./telegram-channel.js";
+
+/** What the timers talk to Telegram with, and where they say what Telegram refused. */
+export interface TimerBots {
+  hookFor(botId: number): TelegramHook;
+  readonly log: (message: string) => void;
+}
 
 /** What a reminder or an escalation carries to its handler, besides what the key keeps of the request. */
 export interface HitlTimer {
@@ -103,22 +110,23 @@ async function stillWaiting(
  */
 export async function remind(
   ctx: restate.ObjectContext,
-  hookFor: (botId: number) => TelegramHook,
+  bots: TimerBots,
   timer: HitlTimer,
 ): Promise<void> {
   const request = await stillWaiting(ctx, timer);
   if (!request) return;
   const votes = (await ctx.get<Votes>("votes")) ?? {};
   const text = reminderText(whom(request, votes), request.view.language);
-  const hook = hookFor(request.bot_id);
-  await ctx.run("remind who has not answered", async () => {
-    await hook.sendMessage({
+  const hook = bots.hookFor(request.bot_id);
+  const refused = await ctx.run("remind who has not answered", () =>
+    sendOnce(hook, {
       chatId: request.chat_id,
       text,
       parseMode: "HTML",
       replyToMessageId: request.message_id,
-    });
-  });
+    }),
+  );
+  if (refused) bots.log(`no reminder for ${ctx.key}: ${refused}`);
 }
 
 /** Whom to remind: the allowed people who have not answered, as mentions, or (anyone may answer) how many have. */
@@ -151,13 +159,13 @@ function whom(request: PostedRequest, votes: Votes): ReminderWho {
  */
 export async function escalate(
   ctx: restate.ObjectContext,
-  hookFor: (botId: number) => TelegramHook,
+  bots: TimerBots,
   timer: HitlTimer,
 ): Promise<void> {
   const request = await stillWaiting(ctx, timer);
   const escalateTo = timer.escalate_chat_id;
   if (!request || !escalateTo) return;
-  const hook = hookFor(request.bot_id);
+  const hook = bots.hookFor(request.bot_id);
   const chat = await ctx.run("read the request's chat title", async () => {
     try {
       const info = await hook.getChat(request.chat_id);
@@ -181,9 +189,29 @@ export async function escalate(
     },
     language,
   );
-  await ctx.run("escalate the request", async () => {
-    await hook.sendMessage({ chatId: escalateTo, text, parseMode: "HTML" });
-  });
+  const refused = await ctx.run("escalate the request", () =>
+    sendOnce(hook, { chatId: escalateTo, text, parseMode: "HTML" }),
+  );
+  if (refused)
+    bots.log(`no escalation of ${ctx.key} to chat ${escalateTo}: ${refused}`);
+}
+
+/**
+ * Sends a timer's message; Telegram refusing it for good (the escalation chat does not exist, the bot was removed)
+ * is an outcome, not a failure to retry until the end of time: the step records it and the timer is done.
+ */
+async function sendOnce(
+  hook: TelegramHook,
+  message: SendMessage,
+): Promise<string | null> {
+  try {
+    await hook.sendMessage(message);
+    return null;
+  } catch (error) {
+    if (error instanceof TelegramError && !error.retryable)
+      return error.message;
+    throw error;
+  }
 }
 
 /** A link to a message of a supergroup (`https://t.me/c/…`), which its members can open; null for other chats. */

@@ -501,14 +501,14 @@ export function telegramHitl(options: TelegramHitlOptions) {
       remind: restate.handlers.object.exclusive(
         { ingressPrivate: true },
         (ctx: restate.ObjectContext, timer: HitlTimer) =>
-          remind(ctx, hookFor, timer),
+          remind(ctx, { hookFor, log }, timer),
       ),
 
       /** The escalation's timer fired (see `hitl-timers.ts`). */
       escalate: restate.handlers.object.exclusive(
         { ingressPrivate: true },
         (ctx: restate.ObjectContext, timer: HitlTimer) =>
-          escalate(ctx, hookFor, timer),
+          escalate(ctx, { hookFor, log }, timer),
       ),
 
       /** One edit of the message, on its view key: in order, never a tally after the decision. */
