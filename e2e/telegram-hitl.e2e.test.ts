@@ -546,6 +546,45 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
     expect((await pressesLogged(runId, 1))[0]?.owner).toBe("anna");
   });
 
+  it("coalesces a burst of votes into tally edits at most one a second", async () => {
+    const { message } = await ask({
+      subject: "Burst",
+      options: ["A", "B"],
+      quorum: 50,
+    });
+    const crowd = Array.from({ length: 12 }, (_, i) =>
+      person(54_000 + i, `crowd${i}`, `Crowd ${i}`, "en"),
+    );
+    const ids = await Promise.all(
+      crowd.map((p, i) => press(message, i % 3 === 0 ? "B" : "A", p)),
+    );
+    await Promise.all(ids.map(toast));
+    await eventually("the tally to count all twelve", async () =>
+      (await current(message.message_id)).text.includes("A — 8 · B — 4"),
+    );
+    const res = await fetch(
+      `${sandbox.info.telegram.api_root}/_emulator/bots/${sandbox.info.telegram.token.split(":")[0]}/calls`,
+    );
+    const { result } = (await res.json()) as {
+      result: {
+        method: string;
+        params: Record<string, unknown>;
+        time: number;
+      }[];
+    };
+    const edits = result
+      .filter(
+        (c) =>
+          c.method === "editMessageText" &&
+          Number(c.params.message_id) === message.message_id,
+      )
+      .map((c) => c.time);
+    expect(edits.length).toBeGreaterThan(0);
+    expect(edits.length).toBeLessThan(crowd.length);
+    for (let i = 1; i < edits.length; i++)
+      expect(edits[i]! - edits[i - 1]!).toBeGreaterThanOrEqual(950);
+  });
+
   it("answers every press of a busy group pressing at once, counts each person once and takes one decision", async () => {
     const { runId, message } = await ask({
       subject: "Busy group",

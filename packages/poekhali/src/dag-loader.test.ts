@@ -140,6 +140,12 @@ describe("loadDags", () => {
       ),
     );
     writeFileSync(
+      join(own, "e_ours_hitl.ts"),
+      [...head, `export const hitl = ${object("telegram_hitl")};`, ""].join(
+        "\n",
+      ),
+    );
+    writeFileSync(
       join(own, "f_dag_named_like_service.ts"),
       [
         ...head,
@@ -165,6 +171,11 @@ describe("loadDags", () => {
         path: join(own, "e_ours.ts"),
         error:
           'Restate service "telegram_router" exported by e_ours.ts has the name of one of poekhali\'s own services; rename it',
+      },
+      {
+        path: join(own, "e_ours_hitl.ts"),
+        error:
+          'Restate service "telegram_hitl" exported by e_ours_hitl.ts has the name of one of poekhali\'s own services; rename it',
       },
       {
         path: join(own, "f_dag_named_like_service.ts"),

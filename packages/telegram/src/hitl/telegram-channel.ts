@@ -76,7 +76,7 @@ export function telegramChannel(
     settings: template(
       (values: Omit<TelegramChannelSettings, "conn_id">) => ({
         conn_id: connId,
-        ...values,
+        ...checkedSettings(values),
       }),
       given,
     ),
@@ -97,4 +97,36 @@ export function telegramChannel(
       };
     },
   };
+}
+
+const isStrings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === "string");
+
+/**
+ * The settings when each is what the `telegram_hitl` object can count by, else a `TypeError` naming the setting:
+ * thrown when the task parks, so a bad conf fails the task with its reason rather than posting nothing.
+ */
+export function checkedSettings(
+  values: Omit<TelegramChannelSettings, "conn_id">,
+): Omit<TelegramChannelSettings, "conn_id"> {
+  const fail = (what: string, value: unknown): never => {
+    throw new TypeError(
+      `telegramChannel: ${what}, not ${JSON.stringify(value)}`,
+    );
+  };
+  const { quorum, veto, language } = values;
+  if (!Number.isInteger(quorum) || quorum < 1)
+    fail("quorum must be a whole number of at least 1", quorum);
+  if (!isStrings(veto)) fail("veto must be a list of options", veto);
+  if (!isStrings(values.allowed_usernames))
+    fail(
+      "allowedUsernames must be a list of usernames",
+      values.allowed_usernames,
+    );
+  const ids: unknown = values.allowed_user_ids;
+  if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id)))
+    fail("allowedUserIds must be a list of Telegram user ids", ids);
+  if (language !== "ru" && language !== "en")
+    fail('language must be "ru" or "en"', language);
+  return values;
 }
