@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { HITLOperator, dag, task, type HITLResult } from "@poekhali/core";
+import {
+  HITLOperator,
+  dag,
+  task,
+  type HITLParam,
+  type HITLResult,
+} from "@poekhali/core";
 import {
   TELEGRAM_HITL_NAME,
   hitlKey,
@@ -22,7 +28,11 @@ const params = z.object({ escalate_to: z.string().default("") });
 const asking = (
   id: string,
   channel: (p: { escalate_to: string }) => TelegramChannelOptions,
-  more: { responseTimeout?: string; defaults?: string[] } = {},
+  more: {
+    responseTimeout?: string;
+    defaults?: string[];
+    params?: Record<string, HITLParam>;
+  } = {},
 ) =>
   dag({ id, schedule: null, params }, ({ params: p }) => {
     const ask = new HITLOperator({
@@ -36,6 +46,7 @@ const asking = (
       ],
       ...(more.responseTimeout && { responseTimeout: more.responseTimeout }),
       ...(more.defaults && { defaults: more.defaults }),
+      ...(more.params && { params: more.params }),
     });
     task({ taskId: "done" }, ({ answer }: { answer: HITLResult }) => answer, {
       answer: ask.output,
@@ -64,6 +75,11 @@ const dags = [
     defaults: ["Reject"],
   }),
   asking("tg_timeout_fail", () => ({}), { responseTimeout: "2s" }),
+  asking("tg_form_timeout", () => ({}), {
+    responseTimeout: "3s",
+    defaults: ["Reject"],
+    params: { reason: { value: "n/a", schema: { type: "string" } } },
+  }),
 ];
 
 describe("HITL requests in Telegram: reminders, escalation and the timeout on durable timers", () => {
@@ -275,5 +291,32 @@ describe("HITL requests in Telegram: reminders, escalation and the timeout on du
         m.text.includes("Timed out without an answer") &&
         m.reply_markup === undefined,
     );
+  });
+
+  it("ends a form under way when the timeout decides, telling the decider", async () => {
+    const { vera } = s.people;
+    const { request } = await ask("tg_form_timeout", "form_timeout_1");
+    await s.press(request.message_id, "Approve", vera);
+    const prompt = await s.waitForMessage(
+      "the form's prompt",
+      (m) =>
+        m.reply_to_message?.message_id === request.message_id &&
+        m.force_reply !== undefined,
+    );
+    await s.waitForMessage(
+      "the decider to hear the timeout decided",
+      (m) =>
+        m.reply_to_message?.message_id === prompt.message_id &&
+        m.text ===
+          "No need to answer the form any more:\n⏱ Timed out, the defaults apply: Reject",
+    );
+    await s.runs.finished("tg_form_timeout", "form_timeout_1");
+    expect(
+      (await s.xcom("tg_form_timeout", "form_timeout_1", "done")).value,
+    ).toMatchObject({
+      chosenOptions: ["Reject"],
+      paramsInput: { reason: "n/a" },
+      timedout: true,
+    });
   });
 });

@@ -15,8 +15,8 @@ import type {
 import type { PressEvent } from "../updates/press.js";
 import { fieldValue, keptValue } from "./form-value.js";
 import { TELEGRAM_HITL_NAME } from "./hitl-callback.js";
-import type { PostedRequest } from "./hitl-state.js";
-import type { HitlLanguage } from "./hitl-texts.js";
+import type { KeptDecision, PostedRequest } from "./hitl-state.js";
+import { decisionLine, type HitlLanguage } from "./hitl-texts.js";
 import {
   fieldPromptText,
   formMootText,
@@ -242,11 +242,13 @@ async function courtesy(
 
 /**
  * Ends a form in progress because the request was decided or closed another way (the web answered first, the
- * timeout applied the defaults, the run was cancelled): its watch goes, and the decider is told no answer is needed.
+ * timeout applied the defaults, the run was cancelled): its watch goes, and the decider is told no answer is needed,
+ * and what became of the request.
  */
 export async function endForm(
   ctx: restate.ObjectContext,
   hookFor: (botId: number) => TelegramHook,
+  decision: KeptDecision,
 ): Promise<void> {
   const form = await ctx.get<FormState>(FORM);
   const request = await ctx.get<PostedRequest>("request");
@@ -258,7 +260,7 @@ export async function endForm(
     .unwatch(form.watch);
   await courtesy(ctx, hook, "tell the decider the form is moot", {
     chatId: request.chat_id,
-    text: formMootText(form.language),
+    text: `${formMootText(form.language)}\n${decisionLine(form.language, decision)}`,
     replyToMessageId: form.prompt_id,
   });
 }

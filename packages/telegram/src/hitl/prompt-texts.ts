@@ -105,11 +105,11 @@ export function invalidReplyText(why: string, language: HitlLanguage): string {
     : `Not taken: ${html(why)}.`;
 }
 
-/** Tells the decider the form is moot: the request was decided elsewhere meanwhile. */
+/** Tells the decider the form is moot (the request was decided or closed another way); the decision follows. */
 export function formMootText(language: HitlLanguage): string {
   return language === "ru"
-    ? "Запрос уже решён в другом месте; отвечать больше не нужно."
-    : "The request was decided elsewhere; no need to answer any more.";
+    ? "Отвечать на вопросы формы больше не нужно:"
+    : "No need to answer the form any more:";
 }
 
 /** The form's input field placeholder (at most 64 characters). */

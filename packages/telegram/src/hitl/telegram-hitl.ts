@@ -473,7 +473,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
             response: decision.response,
             ...(decision.closed ? { closed: decision.closed } : {}),
           });
-          await endForm(ctx, hookFor);
+          await endForm(ctx, hookFor, decision);
         },
       ),
 
