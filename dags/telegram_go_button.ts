@@ -21,6 +21,10 @@ export type TgActionsRow = {
   reporter_name: string;
 };
 
+/** A Telegram chat id param: the numeric id as text (a group's is negative). */
+export const chatIdParam = () =>
+  z.string().regex(/^-?\d+$/, "must be a numeric chat id");
+
 /**
  * The airflow101 DAG: post «Поехали» to the group, wait until someone presses it, write the press to
  * Airtable's `tg_actions`. Manual only; every param can be overridden with `conf` when triggering.
@@ -33,10 +37,7 @@ export const telegramGoButton = dag(
     schedule: null,
     tags: ["airflow101", "telegram", "airtable"],
     params: z.object({
-      chat_id: z
-        .string()
-        .regex(/^-?\d+$/, "must be a numeric chat id")
-        .optional(),
+      chat_id: chatIdParam().optional(),
       text: z
         .string()
         .min(1)

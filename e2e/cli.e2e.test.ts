@@ -13,8 +13,12 @@ describe("the poekhali CLI without a running app", () => {
   it("lists the DAGs folder's DAGs, as a table, JSON or plain lines", async () => {
     const asJson = await cli(["dags", "list", "-o", "json"], offline);
     expect(asJson.code).toBe(0);
-    // The course DAG, and the same DAG written with Airflow's TypeScript SDK API.
+    // The Telegram approval, the course DAG, and the course DAG written with Airflow's TypeScript SDK API.
     expect(JSON.parse(asJson.out)).toEqual([
+      expect.objectContaining({
+        dag_id: "telegram_approval",
+        fileloc: join(ROOT, "dags", "telegram_approval.ts"),
+      }),
       expect.objectContaining({
         dag_id: "telegram_go_button",
         fileloc: join(ROOT, "dags", "telegram_go_button.ts"),
@@ -25,7 +29,7 @@ describe("the poekhali CLI without a running app", () => {
       }),
     ]);
     const plain = await cli(["dags", "list", "--output", "plain"], offline);
-    expect(plain.out.split("\t")[0]).toBe("telegram_go_button");
+    expect(plain.out.split("\t")[0]).toBe("telegram_approval");
   });
 
   it("shows a DAG as Graphviz DOT and lists its tasks upstream first", async () => {
@@ -45,7 +49,7 @@ describe("the poekhali CLI without a running app", () => {
     const dag = await cli(["dags", "show", "telegram_go_buton"], offline);
     expect(dag.code).toBe(2);
     expect(dag.err).toContain(
-      'no DAG "telegram_go_buton" in the DAGs folder; there are: telegram_go_button, telegram_go_button_sdk',
+      'no DAG "telegram_go_buton" in the DAGs folder; there are: telegram_approval, telegram_go_button, telegram_go_button_sdk',
     );
     const format = await cli(["dags", "list", "-o", "yaml"], offline);
     expect(format.code).toBe(2);
@@ -68,6 +72,9 @@ describe("the poekhali CLI", () => {
   it("lists DAGs", async () => {
     const { code, out } = await cli(["dags", "list", ...url]);
     expect(code).toBe(0);
+    expect(out).toMatch(
+      /^telegram_approval +\| \S+dags\/telegram_approval\.ts +\| telegram,airtable,hitl/m,
+    );
     expect(out).toMatch(
       /^telegram_go_button +\| \S+dags\/telegram_go_button\.ts +\| airflow101,telegram,airtable/m,
     );

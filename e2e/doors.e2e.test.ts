@@ -168,6 +168,7 @@ describe("an app on 0.0.0.0 with a password", () => {
       headers: bearer,
     });
     expect(dags.dags.map((d) => d.dag_id)).toEqual([
+      "telegram_approval",
       "telegram_go_button",
       "telegram_go_button_sdk",
     ]);

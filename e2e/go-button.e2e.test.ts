@@ -325,14 +325,16 @@ describe("telegram_go_button in sandbox mode", () => {
       "/api/v2/dags",
       DAGCollectionResponse,
     );
-    // The course DAG, and the same DAG written with Airflow's TypeScript SDK API (its own e2e: go-button-sdk).
+    // The course DAG, the same DAG written with Airflow's TypeScript SDK API (its own e2e: go-button-sdk), and the
+    // Telegram approval (its own e2e: telegram-approval).
     expect(dags.map((d) => d.dag_id)).toEqual([
+      "telegram_approval",
       "telegram_go_button",
       "telegram_go_button_sdk",
     ]);
-    expect(total_entries).toBe(2);
+    expect(total_entries).toBe(3);
     // `schedule: null` is Airflow's NullTimetable.
-    expect(dags[0]!.timetable_description).toBe(
+    expect(dags[1]!.timetable_description).toBe(
       "Never, external triggers only",
     );
     const details = await v2Get(

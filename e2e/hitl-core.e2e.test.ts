@@ -19,6 +19,7 @@ import {
   template,
   type HITLAnswer,
   type HITLDecision,
+  type HITLParam,
   type HITLResult,
 } from "@poekhali/core";
 import {
@@ -74,6 +75,29 @@ const deploy = dag(
   },
 );
 
+/** A choice whose form asks for a note only when the run's conf says so: its params read conf. */
+const form = dag(
+  {
+    id: "hitl_core_form",
+    schedule: null,
+    params: z.object({ ask_note: z.boolean().default(false) }),
+  },
+  ({ params }) => {
+    new HITLOperator({
+      taskId: "pick",
+      subject: "Pick one",
+      options: ["a", "b"],
+      params: template(
+        ({ ask }: { ask: boolean }): Record<string, HITLParam> =>
+          ask
+            ? { note: { value: "", schema: { type: "string", maxLength: 10 } } }
+            : {},
+        { ask: params.ask_note },
+      ),
+    });
+  },
+);
+
 describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl object", () => {
   let stack: TemporaryRestate;
   const runs = dagRunClient(() => stack.ingress);
@@ -97,6 +121,7 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
     stack = await startTemporaryRestate("poekhali-hitl-core-");
     await stack.deploy([
       dagWorkflow(deploy, { connections: new StaticConnections([]) }),
+      dagWorkflow(form, { connections: new StaticConnections([]) }),
       airflowHitl,
       listener,
     ]);
@@ -272,5 +297,71 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
     expect(
       await answer("core_3", { ...forged, chosen_options: ["Reject"] }),
     ).toMatchObject({ ok: true });
+  });
+
+  it("asks for the form fields the run's conf calls for, and takes their answers", async () => {
+    const formOf = (runId: string) =>
+      clients
+        .connect({ url: stack.ingress.url })
+        .objectClient(AIRFLOW_HITL, hitlObjectKey("hitl_core_form", runId));
+    /** Answers as the web tier does, signed. */
+    const answerForm = (runId: string, given: HITLAnswer) =>
+      formOf(runId).answerSigned(
+        signCall(
+          HITL_ANSWER_PURPOSE,
+          hitlObjectKey("hitl_core_form", runId),
+          given,
+        ),
+      );
+    const entryOf = (runId: string) =>
+      eventually(`pick of ${runId} to be asked`, async () => {
+        const s = await runs.status("hitl_core_form", runId);
+        const entry = await formOf(runId).entry({ task_id: "pick" });
+        return s && taskStatesOf(s).pick === "awaiting_input" && entry
+          ? entry
+          : undefined;
+      });
+    await runs.start("hitl_core_form", "form_with", { ask_note: true });
+    await runs.start("hitl_core_form", "form_without", { ask_note: false });
+    expect((await entryOf("form_with")).request.params).toEqual({
+      note: {
+        value: "",
+        description: null,
+        schema: { type: "string", maxLength: 10 },
+        source: "task",
+      },
+    });
+    expect((await entryOf("form_without")).request.params).toEqual({});
+    // The field is checked as a declared one is: a value too long is refused, a good one lands in params_input.
+    expect(
+      await answerForm("form_with", {
+        task_id: "pick",
+        chosen_options: ["a"],
+        params_input: { note: "far too long a note" },
+        user: { id: "1", name: "anna" },
+        channel: "api",
+      }),
+    ).toMatchObject({ ok: false, status: 422 });
+    expect(
+      await answerForm("form_with", {
+        task_id: "pick",
+        chosen_options: ["a"],
+        params_input: { note: "ok" },
+        user: { id: "1", name: "anna" },
+        channel: "api",
+      }),
+    ).toMatchObject({ ok: true, response: { params_input: { note: "ok" } } });
+    expect(
+      await answerForm("form_without", {
+        task_id: "pick",
+        chosen_options: ["b"],
+        params_input: { note: "ok" },
+        user: { id: "1", name: "anna" },
+        channel: "api",
+      }),
+    ).toMatchObject({ ok: false, status: 422 });
+    expect(
+      taskStatesOf(await runs.finished("hitl_core_form", "form_with")).pick,
+    ).toBe("success");
   });
 });

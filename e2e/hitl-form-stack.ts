@@ -6,6 +6,10 @@ import {
 import * as clients from "@restatedev/restate-sdk-clients";
 import {
   AIRFLOW_HITL,
+  HITL_ANSWER_PURPOSE,
+  INTERNAL_KEY_ENV,
+  signCall,
+  type HITLAnswer,
   EVENT_LOG_KEY,
   EVENT_LOG_NAME,
   RestateIngress,
@@ -68,6 +72,8 @@ export interface ShownMessage {
  * address, as a restarted worker process would come back.
  */
 export async function startHitlFormStack(prefix: string, dags: Dag[]) {
+  // This process is both the web tier and the worker: they share the key the web tier signs its answers with.
+  process.env[INTERNAL_KEY_ENV] ??= "hitl-form-stack-internal-key";
   const restate: TemporaryRestate = await startTemporaryRestate(prefix);
   const telegram = await TelegramEmulator.start();
   const bot = telegram.createBot({ username: "hitl_form_bot" });
@@ -228,9 +234,20 @@ export async function startHitlFormStack(prefix: string, dags: Dag[]) {
         throw new Error(`message refused: ${JSON.stringify(res.body)}`);
       return res.body.result.message_id;
     },
-    /** The run's `airflow_hitl` object, as channels and the REST API reach it. */
-    hitl: (dagId: string, runId: string) =>
-      client().objectClient(AIRFLOW_HITL, hitlObjectKey(dagId, runId)),
+    /** The run's `airflow_hitl` object, as the REST API reaches it: its answers signed as the web tier signs them. */
+    hitl: (dagId: string, runId: string) => {
+      const object = client().objectClient(
+        AIRFLOW_HITL,
+        hitlObjectKey(dagId, runId),
+      );
+      return {
+        entry: (input: { task_id: string }) => object.entry(input),
+        answer: (given: HITLAnswer) =>
+          object.answerSigned(
+            signCall(HITL_ANSWER_PURPOSE, hitlObjectKey(dagId, runId), given),
+          ),
+      };
+    },
     /** A task's output, as the run's XCom keeps it. */
     xcom: (dagId: string, runId: string, taskId: string) =>
       ingress.call<{ value: unknown }>(

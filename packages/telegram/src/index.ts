@@ -92,6 +92,7 @@ export {
   type ButtonPressTaskArgs,
   type TelegramTaskOptions,
 } from "./airflow/telegram-tasks.js";
+export { inTelegram } from "./airflow/in-telegram.js";
 
 // Updates: ingestion and routing
 export {

@@ -38,6 +38,9 @@ export {
   type OperatorInputs,
 } from "./operator-task.js";
 
+// poekhali's channels for `hitl(...)`/`approval(...)`: the request put to a chat too (`inTelegram` wraps this)
+export { withHITLChannels, hitlChannelsOf } from "./hitl/hitl-channels.js";
+
 // Inside a running task
 export { getContext, getClient, type TaskContext } from "./task-scope.js";
 export type {

@@ -39,8 +39,11 @@ export interface HITLTaskOptions extends BaseTaskOptions {
   readonly body?: Arg<string | null>;
   /** Who may answer; anyone when empty. */
   readonly assignedUsers?: readonly HITLUser[];
-  /** Form fields the person fills in, by name: their answers are the result's `paramsInput`. */
-  readonly params?: Readonly<Record<string, HITLParam>>;
+  /**
+   * Form fields the person fills in, by name: their answers are the result's `paramsInput`. They may read conf
+   * (a form field only some runs ask for), and are then checked when the task parks.
+   */
+  readonly params?: Arg<Readonly<Record<string, HITLParam>>>;
   /** How long to wait for an answer; forever when absent. Then the defaults apply, or the task fails. */
   readonly responseTimeout?: Arg<Duration | null>;
   /** More channels to tell the decision (a chat message to edit): each gets an `HITLDecision`. */
@@ -65,6 +68,8 @@ export interface HITLArgs {
   readonly subject: string;
   readonly body: string | null;
   readonly inputs: Record<string, Json>;
+  /** The form fields, resolved. */
+  readonly params: Readonly<Record<string, HITLParam>>;
   /** Each channel's settings, resolved, in the order of `channels`. */
   readonly channels: Json[];
 }
@@ -110,6 +115,20 @@ function choiceProblem(choice: Choice): string | null {
   return null;
 }
 
+/** What is wrong with a request's form fields, or null. */
+function paramsProblem(params: unknown): string | null {
+  if (typeof params !== "object" || params === null || Array.isArray(params))
+    return "params must be an object of { value, description?, schema? } by name";
+  for (const [name, param] of Object.entries(params)) {
+    if (typeof param !== "object" || param === null || !("value" in param))
+      return `param ${JSON.stringify(name)} must be { value, description?, schema? }`;
+    const { schema, value } = param as HITLParam;
+    const why = checkParamValue(schema ?? {}, value);
+    if (why) return `the value of param ${JSON.stringify(name)} ${why}`;
+  }
+  return null;
+}
+
 /**
  * Common ground of {@link HITLOperator} and `ApprovalOperator`: the task writes its request to the run's `airflow_hitl`
  * object and parks in `awaiting_input`, holding no worker, until a person answers through the REST API (or another
@@ -127,7 +146,8 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   readonly defaults: Arg<readonly string[] | null>;
   readonly multiple: Arg<boolean>;
   readonly assignedUsers: readonly HITLUser[];
-  readonly params: Readonly<Record<string, HITLParam>>;
+  /** The form fields as given: an object, or where the run reads them from. */
+  readonly params: Arg<Readonly<Record<string, HITLParam>>>;
   readonly notify: readonly DeferTarget[];
   readonly channels: readonly HITLChannel[];
 
@@ -146,6 +166,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
         choice: template((c: Choice) => c, choice as Args<Choice>),
         subject: options.subject,
         body: options.body ?? null,
+        params: options.params ?? {},
         // A template, so that each input is resolved and each task it names becomes an upstream edge.
         inputs: template(
           (values: Record<string, Json>) => values,
@@ -180,9 +201,9 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
         fail(
           `assigned user ${JSON.stringify(user)} must be { id, name } with a non-empty id`,
         );
-    for (const [name, param] of Object.entries(options.params ?? {})) {
-      const why = checkParamValue(param.schema ?? {}, param.value);
-      if (why) fail(`the value of param ${JSON.stringify(name)} ${why}`);
+    if (!isLate(options.params)) {
+      const why = paramsProblem(options.params ?? {});
+      if (why) fail(why);
     }
     this.options = choice.options;
     this.defaults = choice.defaults;
@@ -191,7 +212,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
       id: u.id,
       name: u.name,
     }));
-    this.params = { ...(options.params ?? {}) };
+    this.params = options.params ?? {};
     this.notify = [...(options.notify ?? [])];
     this.channels = [...(options.channels ?? [])];
   }
@@ -205,7 +226,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
   }
 
   override defer(args: HITLArgs, context: DeferContext): void {
-    const why = choiceProblem(args.choice);
+    const why = choiceProblem(args.choice) ?? paramsProblem(args.params);
     if (why) throw new Error(why);
     const { subject, body } = this.render(args, context);
     if (typeof subject !== "string" || subject.length === 0)
@@ -226,7 +247,7 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
       options: [...args.choice.options],
       defaults: args.choice.defaults ? [...args.choice.defaults] : null,
       multiple: args.choice.multiple,
-      params: serializeParams(this.params),
+      params: serializeParams(args.params),
       assigned_users: this.assignedUsers.map((u) => ({ ...u })),
       trigger_id: context.triggerId,
       deadline: context.deadline,

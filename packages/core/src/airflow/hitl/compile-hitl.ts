@@ -11,6 +11,7 @@ import type { Arg } from "../../xcom.js";
 import { RunTaskClient } from "../task-client.js";
 import { runInTaskScope } from "../task-scope.js";
 import type { HITLTask, HITLText } from "./spec.js";
+import { hitlChannelsOf } from "./hitl-channels.js";
 
 /** Renders a request's text from the task's inputs, inside the SDK's task scope so that `getContext()` works. */
 function renderText(
@@ -78,6 +79,8 @@ export function compileHitlTask(
     body: typeof spec.body === "string" ? spec.body : null,
     assignedUsers: spec.assignedUsers,
     params: spec.params,
+    // Where else the request is put (a Telegram chat), when a provider wrapped the task: `withHITLChannels`.
+    channels: hitlChannelsOf(spec),
     ...(spec.responseTimeout !== undefined && {
       responseTimeout: `${spec.responseTimeout}s`,
     }),

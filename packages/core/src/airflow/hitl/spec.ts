@@ -186,13 +186,20 @@ function checked(
   return given;
 }
 
-function make<TArgs extends object | void>(
+/**
+ * A frozen `hitl(...)`/`approval(...)` task of these fields, with `extra` (symbol-keyed additions such as its channels)
+ * carried along unseen by the SDK's API.
+ */
+export function makeHITLTask<TArgs extends object | void>(
   fields: Omit<HITLTask<TArgs>, typeof TYPES>,
+  extra: PropertyDescriptorMap = {},
 ): HITLTask<TArgs> {
   const task = { ...fields };
-  Object.defineProperty(task, HITL, { value: true });
+  Object.defineProperties(task, { ...extra, [HITL]: { value: true } });
   return Object.freeze(task);
 }
+
+const make = makeHITLTask;
 
 /**
  * A task that asks a person to choose (Airflow's `HITLOperator`): pass it to `dag.task(id, ...)` in place of a
