@@ -34,11 +34,25 @@ const shipForm = dag({ id: "tg_form", schedule: null }, () => {
   });
 });
 
+/** The same form, which only the web's admin may answer (Airflow's assigned users). */
+const adminsForm = dag({ id: "tg_form_admins", schedule: null }, () => {
+  new HITLOperator({
+    taskId: "ask",
+    subject: "Admins: ship the release?",
+    options: ["Approve", "Reject"],
+    assignedUsers: [{ id: "admin", name: "admin" }],
+    params: {
+      reason: { value: "none given", schema: { type: "string" } },
+    },
+    channels: [telegramChannel()],
+  });
+});
+
 describe("HITL form fields answered in Telegram as replies (ForceReply)", () => {
   let s: HitlFormStack;
 
   beforeAll(async () => {
-    s = await startHitlFormStack("poekhali-hitl-form-", [shipForm]);
+    s = await startHitlFormStack("poekhali-hitl-form-", [shipForm, adminsForm]);
   });
   afterAll(async () => {
     await s?.stop();
@@ -213,5 +227,29 @@ describe("HITL form fields answered in Telegram as replies (ForceReply)", () => 
         m.text.includes("admin") &&
         m.reply_markup === undefined,
     );
+  });
+
+  it("asks no fields of someone whose answer could not be taken, and tells them why", async () => {
+    const { anna } = s.people;
+    const before = await lastId();
+    await s.runs.start("tg_form_admins", "admins_1");
+    const request = await s.waitForMessage(
+      "the request message",
+      (m) =>
+        m.message_id > before &&
+        m.text.includes("Admins: ship the release?") &&
+        m.reply_markup !== undefined,
+    );
+    expect(
+      await s.answerOf(await s.press(request.message_id, "Approve", anna)),
+    ).toBe(
+      "Ответ не принят: User=anna (id=1001) is not a respondent for the task.",
+    );
+    // The toast comes after any prompt would have been sent: there is none.
+    expect(
+      (await s.messages()).filter(
+        (m) => m.reply_to_message?.message_id === request.message_id,
+      ),
+    ).toEqual([]);
   });
 });

@@ -61,6 +61,17 @@ const asking = dag(
   },
 );
 
+/** A request only the web's admin may answer (Airflow's assigned users name the API's users, not Telegram's). */
+const assigned = dag({ id: "t_hitl_assigned", schedule: null }, () => {
+  new HITLOperator({
+    taskId: "ask",
+    subject: "Admins only",
+    options: ["Approve", "Reject"],
+    assignedUsers: [{ id: "admin", name: "admin" }],
+    channels: [telegramChannel()],
+  });
+});
+
 const ANNA = {
   id: 1001,
   username: "anna",
@@ -83,6 +94,7 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     stack = await startTemporaryRestate("poekhali-tg-hitl-");
     await stack.deploy([
       dagWorkflow(asking, { connections }),
+      dagWorkflow(assigned, { connections }),
       airflowHitl,
       eventLogObject,
       telegramHitl({ hookFor: () => hook }),
@@ -173,6 +185,21 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     const counted = await press(message, 1, BORIS);
     await deliver();
     expect(await toast(counted.callback_query_id)).toBe("Принято: Reject");
+    const taken = await runs.finished("t_hitl_object", "late_1");
+    expect(taken.dag_run.state).toBe("success");
+    expect(
+      await stack.ingress.call<{ value: unknown }>(
+        { service: "t_hitl_object", handler: "xcom", key: "late_1" },
+        { task_id: "ask" },
+      ),
+    ).toMatchObject({
+      value: {
+        chosenOptions: ["Reject"],
+        paramsInput: {},
+        respondedByUser: { id: String(BORIS.id), name: "Борис" },
+        timedout: false,
+      },
+    });
     const log = await logged("late_1", 2);
     expect(log.map((e) => [e.event, e.owner, e.task_id, e.try_number])).toEqual(
       [
@@ -278,5 +305,22 @@ describe("the telegram_hitl object on a real restate-server, presses handed over
     expect(
       (await messages()).some((m) => m.text.startsWith("Bad quorum")),
     ).toBe(false);
+  });
+
+  it("tells the presser why when airflow_hitl refuses the Telegram answer, and keeps the request open", async () => {
+    await runs.start("t_hitl_assigned", "assigned_1");
+    const message = await request("Admins only");
+    const pressed = await press(message, 0, ANNA);
+    await deliver();
+    expect(await toast(pressed.callback_query_id)).toBe(
+      `The answer was not taken: User=anna (id=${ANNA.id}) is not a respondent for the task.`,
+    );
+    expect(
+      (await runs.status("t_hitl_assigned", "assigned_1"))?.dag_run.state,
+    ).toBe("running");
+    expect(
+      (await messages()).find((m) => m.message_id === message.message_id)
+        ?.reply_markup,
+    ).toBeDefined();
   });
 });

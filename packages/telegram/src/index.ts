@@ -56,8 +56,8 @@ export {
   TELEGRAM_HITL,
   type TelegramHitlObject,
   type TelegramHitlOptions,
-  type PressOutcome,
 } from "./hitl/telegram-hitl.js";
+export { type PressOutcome } from "./hitl/hitl-event-log.js";
 export {
   HITL_TEXTS,
   decisionLine,
@@ -128,13 +128,6 @@ export {
   type TelegramRouterOptions,
 } from "./updates/router.js";
 export { ROUTER_NAME, type Watch } from "./updates/watch.js";
-export {
-  pressAllowed,
-  pressReplies,
-  type AllowedPressers,
-  type MessageRef,
-  type PressRepliesOptions,
-} from "./updates/press-replies.js";
 export {
   telegramMessages,
   receivedMessage,

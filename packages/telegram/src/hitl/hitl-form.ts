@@ -1,7 +1,10 @@
 import * as restate from "@restatedev/restate-sdk";
 import {
+  AIRFLOW_HITL,
   EVENT_LOG,
   EVENT_LOG_KEY,
+  hitlObjectKey,
+  isAssigned,
   type HITLUser,
   type Json,
 } from "@poekhali/core";
@@ -78,16 +81,30 @@ export async function formInProgress(
  * Where a request with `params` goes once a choice wins, instead of being answered at once: asks the decider for
  * the first field as a reply to the request (a selective ForceReply mentioning them); {@link takeFormReply} takes
  * the replies and answers once every field is in. Resolves with the toast for the deciding press. A second win
- * while a form runs keeps the first decider's form.
+ * while a form runs keeps the first decider's form. When the answer could not be taken anyway (the decider is not
+ * one of the task's assigned users, or the request no longer waits), nobody is asked: `answerNow` answers at once
+ * and says why it was refused.
  */
 export async function startFormFlow(
   ctx: restate.ObjectContext,
   hookFor: (botId: number) => TelegramHook,
   start: FormStart,
+  answerNow: (paramsInput: Record<string, Json>) => Promise<string>,
 ): Promise<string> {
   const running = await ctx.get<FormState>(FORM);
   if (running)
     return formPendingText(running.chosen, running.user.name, start.language);
+  const { request } = start;
+  const entry = await ctx
+    .objectClient(AIRFLOW_HITL, hitlObjectKey(request.dag_id, request.run_id))
+    .entry({ task_id: request.task_id });
+  if (
+    entry?.request.trigger_id !== request.trigger_id ||
+    entry.response ||
+    entry.closed ||
+    !isAssigned(entry.request, start.user)
+  )
+    return answerNow({});
   const form = {
     chosen: start.chosen,
     user: start.user,

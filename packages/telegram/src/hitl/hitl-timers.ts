@@ -54,12 +54,15 @@ export function checkTimerSettings(settings: TelegramChannelSettings): void {
 /**
  * Schedules the request's reminder and escalation as delayed calls of this `telegram_hitl` key — durable timers in
  * Restate, which survive restarts of the worker and of Restate —, counted from when the request was stored. `open`
- * calls it once, right after the request's message is posted.
+ * calls it once, after posting the request's message; a request decided before it was posted gets none.
  */
 export async function scheduleTimers(
   ctx: restate.ObjectContext,
   open: HITLOpen,
 ): Promise<void> {
+  // Only for a request this key has posted: not one decided before it could be.
+  const posted = await ctx.get<PostedRequest>("request");
+  if (posted?.trigger_id !== open.request.trigger_id) return;
   const settings = open.settings as unknown as TelegramChannelSettings;
   const now = await ctx.date.now();
   const delay = (after: string | number) =>

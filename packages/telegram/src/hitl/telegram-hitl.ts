@@ -1,7 +1,5 @@
 import {
   AIRFLOW_HITL,
-  EVENT_LOG,
-  EVENT_LOG_KEY,
   hitlObjectKey,
   type HITLDecision,
   type HITLOpen,
@@ -9,16 +7,15 @@ import {
   type Json,
 } from "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import type { PressEvent } from "../updates/press.js";
 import { pressAllowed, pressReplies } from "../updates/press-replies.js";
 import {
   hitlKey,
-  hitlNonce,
   parseHitlCallbackData,
   TELEGRAM_HITL_NAME,
 } from "./hitl-callback.js";
+import { recordPress, type PressOutcome } from "./hitl-event-log.js";
 import {
   endForm,
   startFormFlow,
@@ -32,12 +29,8 @@ import {
   type HitlTimer,
 } from "./hitl-timers.js";
 import type { WatchedMessage } from "../updates/message-watch.js";
-import {
-  keyboardProblem,
-  requestKeyboard,
-  requestText,
-  type RequestView,
-} from "./hitl-message.js";
+import { postRequest } from "./hitl-post.js";
+import { requestKeyboard, requestText } from "./hitl-message.js";
 import type { KeptDecision, PostedRequest, Show } from "./hitl-state.js";
 import {
   decisionLine,
@@ -52,7 +45,6 @@ import {
   type Voter,
   type Votes,
 } from "./hitl-votes.js";
-import type { TelegramChannelSettings } from "./telegram-channel.js";
 
 /** Options of {@link telegramHitl}. */
 export interface TelegramHitlOptions {
@@ -60,10 +52,6 @@ export interface TelegramHitlOptions {
   hookFor(botId: number): TelegramHook;
   readonly log?: (message: string) => void;
 }
-
-/** What became of a press, as its event-log entry names it (`hitl.press.<outcome>`). */
-export type PressOutcome =
-  "counted" | "refused" | "duplicate" | "late" | "after_decision";
 
 /** The tally is edited at most once per this long, coalescing the votes in between (Telegram's edit limits). */
 const REFRESH_MS = 1_000;
@@ -89,36 +77,6 @@ export function telegramHitl(options: TelegramHitlOptions) {
     hookFor: (botId) => options.hookFor(botId),
     log,
   });
-
-  /** One event-log entry for a press on the request. */
-  function record(
-    ctx: restate.ObjectContext,
-    request: PostedRequest,
-    event: PressEvent,
-    outcome: PressOutcome,
-    option: string,
-    chosen?: readonly string[],
-  ): void {
-    ctx.objectSendClient(EVENT_LOG, EVENT_LOG_KEY).record({
-      when: event.received_at,
-      event: `hitl.press.${outcome}`,
-      owner: event.from.username ?? event.from.first_name,
-      dag_id: request.dag_id,
-      run_id: request.run_id,
-      task_id: request.task_id,
-      map_index: -1,
-      try_number: request.try_number,
-      logical_date: null,
-      extra: JSON.stringify({
-        option,
-        ...(chosen ? { chosen: [...chosen] } : {}),
-        chat_id: event.chat_id,
-        message_id: event.message_id,
-        user_id: event.from.id,
-        update_id: event.update_id,
-      }),
-    });
-  }
 
   /** Queues an edit of the message on its view key, numbered so that an older edit never replaces a newer one. */
   async function show(
@@ -234,13 +192,12 @@ export function telegramHitl(options: TelegramHitlOptions) {
     const finish = (paramsInput: Record<string, Json>) =>
       conclude(ctx, request, chosen, user, paramsInput, language);
     if (Object.keys(request.params).length > 0)
-      return startFormFlow(ctx, hookFor, {
-        request,
-        press: event,
-        chosen,
-        user,
-        language,
-      });
+      return startFormFlow(
+        ctx,
+        hookFor,
+        { request, press: event, chosen, user, language },
+        finish,
+      );
     return finish({});
   }
 
@@ -257,7 +214,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
     const label = button === "s" ? "submit" : (option ?? String(button));
     const refuse = async (text: string, outcome: PressOutcome) => {
       await answer(ctx, event, text);
-      record(ctx, request, event, outcome, label);
+      recordPress(ctx, request, event, outcome, label);
     };
     // A button the request does not have (a submit without `multiple`, an index past the options): a forged press.
     if (button === "s" ? !multiple : option === undefined)
@@ -285,7 +242,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
       toast = t.counted(chosen);
     }
     ctx.set<Votes>("votes", { ...votes, [id]: voter });
-    record(
+    recordPress(
       ctx,
       request,
       event,
@@ -297,12 +254,10 @@ export function telegramHitl(options: TelegramHitlOptions) {
       option === undefined || !multiple
         ? winner({ ...votes, [id]: voter }, voter, request.rule)
         : null;
-    if (won) {
-      const told = await decide(ctx, request, event, won);
-      if (told !== null) await answer(ctx, event, told);
-      return;
-    }
-    await answer(ctx, event, toast);
+    const told = won ? await decide(ctx, request, event, won) : toast;
+    if (told !== null) await answer(ctx, event, told);
+    // Decided: the message becomes the decision. Otherwise (no winner yet, or the answer refused) the vote shows.
+    if (await ctx.get<KeptDecision>("decision")) return;
     // The tally is drawn again once the burst settles: one edit per REFRESH_MS at most, whatever the presses.
     if (!(await ctx.get<boolean>("refresh_pending"))) {
       ctx.set("refresh_pending", true);
@@ -310,78 +265,6 @@ export function telegramHitl(options: TelegramHitlOptions) {
         .objectSendClient(TELEGRAM_HITL, ctx.key)
         .refresh(restate.rpc.sendOpts({ delay: REFRESH_MS }));
     }
-  }
-
-  /** Posts the request to its chat with a button per option, once; remembers the message. */
-  async function post(
-    ctx: restate.ObjectContext,
-    open: HITLOpen,
-  ): Promise<void> {
-    // Posted already (a retried open), or decided before it could be posted: nothing to ask.
-    const asked = await ctx.get<PostedRequest>("request");
-    if (asked || (await ctx.get<KeptDecision>("decision"))) return;
-    const settings = open.settings as unknown as TelegramChannelSettings;
-    const [bot = "", chatId = ""] = ctx.key.split(":");
-    const botId = Number(bot);
-    const hook = options.hookFor(botId);
-    const nonce = hitlNonce(hook, open.request.trigger_id);
-    if (hitlKey(botId, chatId, nonce) !== ctx.key)
-      throw new restate.TerminalError(
-        `the request of ${open.request.task_id} (${open.dag_id}/${open.run_id}) belongs to another key than ${ctx.key}`,
-      );
-    const { request } = open;
-    const view: RequestView = {
-      subject: request.subject,
-      body: request.body,
-      options: request.options,
-      multiple: request.multiple,
-      quorum: settings.quorum,
-      language: settings.language,
-    };
-    const problem = keyboardProblem(view);
-    if (problem)
-      throw new restate.TerminalError(
-        `cannot put ${request.task_id} of ${open.dag_id}/${open.run_id} to Telegram: ${problem}; answer it through the REST API`,
-      );
-    // A retried send may post a second copy: its presses are answered as stale and its buttons removed.
-    const messageId = await ctx.run("post the request", async () => {
-      try {
-        const sent = await hook.sendMessage({
-          chatId,
-          text: requestText(view, {}),
-          parseMode: "HTML",
-          replyMarkup: requestKeyboard(view, nonce, {}),
-        });
-        return sent.message_id;
-      } catch (error) {
-        if (error instanceof TelegramError && !error.retryable)
-          throw new restate.TerminalError(
-            `Telegram refused the request of ${request.task_id}: ${error.message}`,
-          );
-        throw error;
-      }
-    });
-    ctx.set<PostedRequest>("request", {
-      dag_id: open.dag_id,
-      run_id: open.run_id,
-      task_id: request.task_id,
-      try_number: request.try_number,
-      trigger_id: request.trigger_id,
-      deadline: request.deadline,
-      created_at: open.created_at,
-      params: request.params,
-      view,
-      rule: { quorum: settings.quorum, veto: settings.veto },
-      allowed: {
-        allowed_usernames: settings.allowed_usernames,
-        allowed_user_ids: settings.allowed_user_ids,
-      },
-      bot_id: botId,
-      chat_id: chatId,
-      message_id: messageId,
-      nonce,
-    });
-    await scheduleTimers(ctx, open);
   }
 
   return restate.object({
@@ -409,30 +292,30 @@ export function telegramHitl(options: TelegramHitlOptions) {
         const seen = (await ctx.get<number[]>("seen")) ?? [];
         if (seen.includes(event.update_id)) {
           // Telegram (or a second poll) delivered the update again: it was answered and counted the first time.
-          record(ctx, request, event, "duplicate", label);
+          recordPress(ctx, request, event, "duplicate", label);
           return;
         }
         ctx.set("seen", [...seen, event.update_id].slice(-MAX_SEEN));
         const decision = await ctx.get<KeptDecision>("decision");
         if (decision) {
           await answer(ctx, event, decisionLine(language, decision));
-          record(ctx, request, event, "after_decision", label);
+          recordPress(ctx, request, event, "after_decision", label);
           if (event.message_id !== request.message_id) await tidy(ctx, event);
           return;
         }
         if (event.message_id !== request.message_id) {
           await answer(ctx, event, t.stale);
-          record(ctx, request, event, "refused", label);
+          recordPress(ctx, request, event, "refused", label);
           return tidy(ctx, event);
         }
         if (request.deadline !== null && event.received_at > request.deadline) {
           await answer(ctx, event, t.late);
-          record(ctx, request, event, "late", label);
+          recordPress(ctx, request, event, "late", label);
           return;
         }
         if (!pressAllowed(request.allowed, event.from)) {
           await answer(ctx, event, t.notForYou);
-          record(ctx, request, event, "refused", label);
+          recordPress(ctx, request, event, "refused", label);
           return;
         }
         await vote(ctx, request, event, data.button);
@@ -441,7 +324,10 @@ export function telegramHitl(options: TelegramHitlOptions) {
       /** The `airflow_hitl` object stored a request naming this chat: post it, with a button per option. */
       open: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        (ctx: restate.ObjectContext, open: HITLOpen) => post(ctx, open),
+        async (ctx: restate.ObjectContext, open: HITLOpen) => {
+          await postRequest(ctx, (botId) => options.hookFor(botId), open);
+          await scheduleTimers(ctx, open);
+        },
       ),
 
       /** Draws the tally again after a burst of votes (a delayed self-send, so edits stay within Telegram's limits). */
