@@ -147,17 +147,28 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
       ["ask", ["record"]],
       ["record", []],
     ]);
-    // The DAG list links it, and its page lists each param with its type, default and what it does.
+    // The DAG list links it, and its page's trigger form has a labelled field per param, with what it does.
     expect(await (await fetch(app.url)).text()).toContain(
       `href="/dags/${DAG}"`,
     );
     const page = await (await fetch(`${app.url}/dags/${DAG}`)).text();
+    for (const name of Object.keys(details.params ?? {}))
+      expect(page).toMatch(
+        new RegExp(
+          `data-param="${name}"[^>]*>(<label[^>]*>(<input[^>]*> )?|<legend>)${name}[ <]`,
+        ),
+      );
+    // A nullable param is edited as its value (left empty, it keeps its null default), not as raw JSON.
     expect(page).toContain(
-      '<tr><td><code>chat_id</code></td><td class="muted">string | null</td><td><code>null</code></td><td class="muted">The chat to ask in; TELEGRAM_CHAT_ID&#39;s when null</td></tr>',
+      '<label for="param-chat_id">chat_id</label><input id="param-chat_id" type="text"',
     );
     expect(page).toContain(
-      '<tr><td><code>defaults</code></td><td class="muted">string[] | null</td>',
+      "The chat to ask in; TELEGRAM_CHAT_ID&#39;s when null Optional: left empty, it is not sent.",
     );
+    expect(page).toMatch(
+      /id="param-remind_after-hint">[^<]*A duration such as <code>90s<\/code>/,
+    );
+    expect(page).toMatch(/<fieldset class="field" data-param="defaults"/);
   });
 
   it("writes one row for an Approve pressed in the chat: the presser, hitl:Approve, when it was decided", async () => {

@@ -101,7 +101,8 @@ describe("the DAG list and the DAG page in Chromium", () => {
     const page = await context.newPage();
     await page.goto(app.url);
     const rows = page.locator("tr[data-dag-row]");
-    expect(await rows.count()).toBe(2);
+    // telegram_go_button, its SDK twin and telegram_approval.
+    expect(await rows.count()).toBe(3);
     expect(await scrollsSideways(page)).toBe(false);
     // Every Trigger button is within the phone's width.
     for (const box of await Promise.all(
@@ -119,10 +120,14 @@ describe("the DAG list and the DAG page in Chromium", () => {
     await expect
       .poll(() => page.locator("tr[data-dag-row]:visible").count())
       .toBe(1);
-    await page.getByLabel("Search by id or tag").fill("airtable");
+    await page.getByLabel("Search by id or tag").fill("airflow101");
     await expect
       .poll(() => page.locator("tr[data-dag-row]:visible").count())
       .toBe(2);
+    await page.getByLabel("Search by id or tag").fill("hitl");
+    await expect
+      .poll(() => page.locator("tr[data-dag-row]:visible").count())
+      .toBe(1);
     await page.getByLabel("Search by id or tag").fill("");
 
     const toggle = page.getByRole("switch", {

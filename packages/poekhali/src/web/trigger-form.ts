@@ -10,6 +10,21 @@ interface ParamSchema {
   default?: unknown;
   description?: string;
   "x-duration"?: { min: string; max: string };
+  /** A nullable param (`z.string().nullable()`): its alternatives, one of them `{ type: "null" }`. */
+  anyOf?: ParamSchema[];
+}
+
+/**
+ * A nullable param read as its non-null alternative, with its own default and description: the form edits the value,
+ * and a field left empty is not sent, so the param keeps its null default.
+ */
+function unwrapNullable(p: ParamSchema): ParamSchema & { nullable?: true } {
+  const others = p.anyOf?.filter((a) => a.type !== "null") ?? [];
+  if (!p.anyOf || others.length !== 1 || others.length === p.anyOf.length)
+    return p;
+  const outer = { ...p };
+  delete outer.anyOf;
+  return { ...others[0], ...outer, nullable: true };
 }
 
 /** How the form edits one param; the script reads `data-kind` to build the conf. */
@@ -44,10 +59,11 @@ function listItem(name: string, value: string, kind: string): string {
 <button type="button" class="secondary" data-remove-item>Remove</button></li>`;
 }
 
-function field(name: string, p: ParamSchema): string {
+function field(name: string, given: ParamSchema): string {
+  const p = unwrapNullable(given);
   const id = fieldId(name);
   const kind = kindOf(p);
-  const hasDefault = "default" in p;
+  const hasDefault = "default" in p && !(p.nullable && p.default === null);
   const about = [
     p.description ? esc(p.description) : "",
     p["x-duration"]
