@@ -24,10 +24,11 @@ import { eventually } from "./harness.js";
 async function limitedStack(
   writer: Omit<AirtableWriterOptions, "hookFor" | "log"> = {},
   tables?: TableSchema[],
+  penaltyMs = 3_000,
 ) {
   // A 429 closes the base for 3 s instead of 30 s: long enough to see, short enough for main to finish failing.
   const stack = await startAirtableStack({
-    rateLimit: { penaltyMs: 3_000 },
+    rateLimit: { penaltyMs },
     ...(tables ? { tables } : {}),
   });
   const worker = await serveWorker(
@@ -228,7 +229,11 @@ describe("a read of a table's schema past its age", () => {
 describe("schema checks queued while the base is closed", () => {
   let stack: AirtableStack;
   let stop: () => Promise<void>;
-  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  // Closed long enough that the 45 runs have started and their checks wait on it even on a loaded machine (CI
+  // once took more than 3 s to start them, and the writer then found the base open again).
+  beforeAll(
+    async () => ({ stack, stop } = await limitedStack({}, undefined, 12_000)),
+  );
   afterAll(() => stop?.());
 
   it("share one metadata request once it opens, however many are waiting", async () => {

@@ -299,6 +299,34 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
     ).toMatchObject({ ok: true });
   });
 
+  it("takes no decision resolved on its awakeable from outside, even by someone who learnt its id", async () => {
+    await runs.start("hitl_core_deploy", "core_4");
+    const asked = await waiting("core_4", "sign_off");
+    // Restate resolves any awakeable whose id it is given, through its public ingress.
+    const forged = await fetch(
+      `${stack.ingress.url}/restate/awakeables/${asked.request.trigger_id}/resolve`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          chosen_options: ["Approve"],
+          params_input: {},
+          responded_at: new Date().toISOString(),
+          responded_by_user: { id: "admin", name: "admin" },
+          timedout: false,
+          channel: "api",
+        }),
+      },
+    );
+    expect(forged.ok).toBe(true);
+    const ended = await runs.finished("hitl_core_deploy", "core_4");
+    // The task fails rather than take a decision nobody made; nothing downstream runs on it.
+    expect(taskStatesOf(ended).sign_off).toBe("failed");
+    expect(taskStatesOf(ended).go).not.toBe("success");
+    const entry = await hitlOf("core_4").entry({ task_id: "sign_off" });
+    expect(entry?.response).toBeNull();
+  });
+
   it("asks for the form fields the run's conf calls for, and takes their answers", async () => {
     const formOf = (runId: string) =>
       clients

@@ -1,7 +1,12 @@
 import * as restate from "@restatedev/restate-sdk";
 import { checkAnswer, defaultAnswer } from "./hitl-answer.js";
 import type { HITLOpen } from "./hitl-channel.js";
-import { verifyCall, type SignedCall } from "../internal-key.js";
+import {
+  internalKey,
+  signCall,
+  verifyCall,
+  type SignedCall,
+} from "../internal-key.js";
 import {
   hitlStateKey,
   type HITLAnswer,
@@ -45,6 +50,23 @@ async function take(
   return result;
 }
 
+/** What the payload that wakes a task is signed for (see {@link wakePayload}). */
+export const HITL_WAKE_PURPOSE = "hitl-wake";
+
+/**
+ * The decision as it wakes the task, signed with the internal key when one is set: an awakeable can be resolved by
+ * anyone who learns its id through Restate's public `/restate/awakeables/<id>/resolve`, and the task takes only a
+ * decision this object made (see `HITLTask`).
+ */
+export function wakePayload(response: HITLResponse): HITLResponse {
+  const key = internalKey();
+  if (!key) return response;
+  return {
+    ...response,
+    signature: signCall(HITL_WAKE_PURPOSE, "", response, key).signature,
+  } as HITLResponse;
+}
+
 /** Records the decision, wakes the task (unless it asked on its timeout) and tells the other channels. */
 function decide(
   ctx: restate.ObjectContext,
@@ -54,7 +76,7 @@ function decide(
 ): void {
   const { request } = entry;
   ctx.set<HITLEntry>(hitlStateKey(request.task_id), { ...entry, response });
-  if (wake) ctx.resolveAwakeable(request.trigger_id, response);
+  if (wake) ctx.resolveAwakeable(request.trigger_id, wakePayload(response));
   tell(ctx, request, { response });
 }
 
@@ -170,13 +192,13 @@ export const airflowHitl = restate.object({
         const key = hitlStateKey(close.task_id);
         const entry = await ctx.get<HITLEntry>(key);
         if (!entry) return null;
-        if (entry.response) return entry.response;
+        if (entry.response) return wakePayload(entry.response);
         if (entry.closed) return null;
         if (close.reason === "timeout") {
           const fallback = defaultAnswer(entry.request, await now(ctx));
           if (fallback?.ok) {
             decide(ctx, entry, fallback.response, false);
-            return fallback.response;
+            return wakePayload(fallback.response);
           }
         }
         ctx.set<HITLEntry>(key, { ...entry, closed: close.reason });

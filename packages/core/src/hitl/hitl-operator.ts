@@ -19,7 +19,12 @@ import {
 } from "../xcom.js";
 import { isParamRef } from "../params.js";
 import { handlerTarget } from "../handler-target.js";
-import { AIRFLOW_HITL, type HITLClose } from "./hitl-object.js";
+import {
+  AIRFLOW_HITL,
+  HITL_WAKE_PURPOSE,
+  type HITLClose,
+} from "./hitl-object.js";
+import { internalKey, verifyCall } from "../internal-key.js";
 import {
   hitlObjectKey,
   type HITLParam,
@@ -314,7 +319,23 @@ export abstract class HITLTask<O extends Json> extends DeferrableSensor<
 
   /** The answer as the task passes it on: the SDK's camelCase `HITLResult`. */
   protected result(event: Json): HITLResult {
-    const r = event as unknown as HITLResponse;
+    const { signature, ...r } = event as unknown as HITLResponse & {
+      signature?: string;
+    };
+    // Only a decision the airflow_hitl object made wakes the task: not one resolved on its awakeable from outside.
+    const key = internalKey();
+    if (
+      key &&
+      !verifyCall(
+        HITL_WAKE_PURPOSE,
+        "",
+        { payload: r, signature: signature ?? "" },
+        key,
+      )
+    )
+      throw new Error(
+        "the answer that woke this task was not made by poekhali's airflow_hitl object (its signature does not verify); nothing was taken",
+      );
     return {
       chosenOptions: [...r.chosen_options],
       paramsInput: { ...r.params_input },
