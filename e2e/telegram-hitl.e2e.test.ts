@@ -304,11 +304,12 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
     });
   });
 
-  it("lets a person toggle several options (shown with ✓) and confirm them with submit", async () => {
+  it("lets a sole allowed voter toggle several options (shown with ✓) and confirm them with submit", async () => {
     const { runId, message } = await ask({
       subject: "Pick regions",
       options: ["eu", "us", "asia"],
       multiple: true,
+      allowed_usernames: ["anna"],
     });
     expect(
       message.reply_markup?.inline_keyboard.flat().map((b) => b.text),

@@ -174,7 +174,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
     log(
       `airflow_hitl refused ${ctx.key}'s answer (${result.status}): ${detail}`,
     );
-    return `${t.refused}: ${detail}`.slice(0, 200);
+    return `${t.refused}: ${detail}`;
   }
 
   /** A counted vote won: the form flow runs first when the request has fields, else the answer goes at once. */
@@ -252,7 +252,13 @@ export function telegramHitl(options: TelegramHitlOptions) {
     );
     const won =
       option === undefined || !multiple
-        ? winner({ ...votes, [id]: voter }, voter, request.rule)
+        ? winner(
+            options,
+            { ...votes, [id]: voter },
+            voter,
+            request.rule,
+            multiple,
+          )
         : null;
     const told = won ? await decide(ctx, request, event, won) : toast;
     if (told !== null) await answer(ctx, event, told);
@@ -342,7 +348,12 @@ export function telegramHitl(options: TelegramHitlOptions) {
             ctx,
             request,
             requestText(request.view, votes),
-            requestKeyboard(request.view, request.nonce, votes),
+            requestKeyboard(
+              request.view,
+              request.nonce,
+              votes,
+              request.allowed,
+            ),
             false,
           );
         },
