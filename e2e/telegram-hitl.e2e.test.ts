@@ -399,7 +399,8 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
       (await pressesLogged(runId, 2)).map((e) => [e.event, e.owner]),
     ).toEqual([
       ["hitl.press.counted", "anna"],
-      ["hitl.press.counted", "boris"],
+      // Boris's press reached the quorum, but the web had decided first: logged as what it became.
+      ["hitl.press.after_decision", "boris"],
     ]);
   });
 
@@ -547,7 +548,7 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
     expect((await pressesLogged(runId, 1))[0]?.owner).toBe("anna");
   });
 
-  it("coalesces each burst of votes into one tally edit, edits at least a second apart", async () => {
+  it("coalesces each burst of votes into one tally edit, edits at least three seconds apart in a group", async () => {
     const { message } = await ask({
       subject: "Burst",
       options: ["A", "B"],
@@ -588,8 +589,10 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
     // About one edit per wave (a wave spread past a second on a busy machine may take two), never one per vote.
     expect(edits.length).toBeGreaterThanOrEqual(3);
     expect(edits.length).toBeLessThan(crowd.length);
+    // The sandbox chat is a group (its id starts with "-"): about 20 messages a minute, so one edit per 3 s at most.
+    expect(String(sandbox.info.telegram.chat_id)).toMatch(/^-/);
     for (let i = 1; i < edits.length; i++)
-      expect(edits[i]! - edits[i - 1]!).toBeGreaterThanOrEqual(950);
+      expect(edits[i]! - edits[i - 1]!).toBeGreaterThanOrEqual(2_950);
   });
 
   it("answers every press of a busy group pressing at once, counts each person once and takes one decision", async () => {
