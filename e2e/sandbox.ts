@@ -50,6 +50,7 @@ export async function sandboxOf(app: AppUnderTest) {
       error_code?: number;
       times?: number;
       description?: string;
+      retry_after?: number;
     }): Promise<void> {
       const res = await postJson(`${bot}/faults`, body);
       if (res.status !== 200)

@@ -144,6 +144,16 @@ describe("HITL form fields answered in Telegram as replies (ForceReply)", () => 
         m.reply_markup === undefined,
     );
 
+    // Boris's press during the form changed no vote: it is logged as after the decision, not counted.
+    expect(
+      (await s.events("form_1"))
+        .filter((e) => e.event.startsWith("hitl.press."))
+        .map((e) => [e.event, e.owner]),
+    ).toEqual([
+      ["hitl.press.counted", "anna"],
+      ["hitl.press.after_decision", "Boris"],
+    ]);
+
     // Every reply taken is one event-log entry; boris's and the stray message are none.
     const replies = await eventually("three reply entries", async () => {
       const found = (await s.events("form_1")).filter((e) =>
@@ -251,5 +261,52 @@ describe("HITL form fields answered in Telegram as replies (ForceReply)", () => 
         (m) => m.reply_to_message?.message_id === request.message_id,
       ),
     ).toEqual([]);
+    // The press reached the quorum, but its answer was refused (403): logged as refused, not counted.
+    const presses = await eventually("the press in the event log", async () => {
+      const found = (await s.events("admins_1")).filter((e) =>
+        e.event.startsWith("hitl.press."),
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(presses.map((e) => [e.event, e.owner])).toEqual([
+      ["hitl.press.refused", "anna"],
+    ]);
+  });
+
+  it("ends the form, leaving the request open, when Telegram refuses a field's prompt for good", async () => {
+    const { anna, boris, vera } = s.people;
+    const start = await lastId();
+    await s.runs.start("tg_form", "form_refused");
+    const request = await requestOf(start);
+    const kicked = {
+      method: "sendMessage",
+      error_code: 403,
+      description: "Forbidden: bot was kicked from the supergroup chat",
+    };
+    // The first prompt is refused: the deciding press is told why, and the form does not hold the request.
+    s.telegram.injectFault(s.bot.id, kicked);
+    expect(
+      await s.answerOf(await s.press(request.message_id, "Approve", anna)),
+    ).toMatch(/^Не удалось спросить «count»: .*Forbidden.*Запрос открыт/);
+    expect(
+      await s.answerOf(await s.press(request.message_id, "Approve", boris)),
+    ).toBe("Chosen: Approve. Boris, answer the form's questions in the chat");
+    const first = await promptAfter("boris's first prompt", request.message_id);
+    expect(first.text).toContain("count (1/2)");
+    // The second prompt is refused after a good reply: the decider hears why, and the next winner is asked afresh.
+    s.telegram.injectFault(s.bot.id, kicked);
+    const reply = await s.say(boris, "3", first.message_id);
+    const told = await s.waitForMessage(
+      "the decider told the form stopped",
+      (m) => m.reply_to_message?.message_id === reply,
+    );
+    expect(told.text).toMatch(/^Could not ask for «reason»: .*Forbidden/);
+    expect(
+      await s.answerOf(await s.press(request.message_id, "Approve", vera)),
+    ).toBe("Chosen: Approve. vera_k, answer the form's questions in the chat");
+    const entry = await s.hitl("tg_form", "form_refused").entry({
+      task_id: "ask",
+    });
+    expect(entry?.response ?? null).toBeNull();
   });
 });

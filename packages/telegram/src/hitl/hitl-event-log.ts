@@ -8,26 +8,28 @@ export type PressOutcome =
   "counted" | "refused" | "duplicate" | "late" | "after_decision";
 
 /**
- * One entry of Airflow's event log for a press on a request: the presser as `owner`, the task's ids, and `extra`
- * with the option (and the person's choice when counted), the message and the update.
+ * One entry of Airflow's event log for a press on a request: the presser as `owner`, the task's ids (none for a
+ * press that came before the request was stored), and `extra` with the option (and the person's choice when
+ * counted), the message, the update and, when given, why it was refused (`reason`).
  */
 export function recordPress(
   ctx: restate.ObjectContext,
-  request: PostedRequest,
+  request: PostedRequest | null,
   event: PressEvent,
   outcome: PressOutcome,
   option: string,
   chosen?: readonly string[],
+  reason?: string,
 ): void {
   ctx.objectSendClient(EVENT_LOG, EVENT_LOG_KEY).record({
     when: event.received_at,
     event: `hitl.press.${outcome}`,
     owner: event.from.username ?? event.from.first_name,
-    dag_id: request.dag_id,
-    run_id: request.run_id,
-    task_id: request.task_id,
-    map_index: -1,
-    try_number: request.try_number,
+    dag_id: request?.dag_id ?? null,
+    run_id: request?.run_id ?? null,
+    task_id: request?.task_id ?? null,
+    map_index: request ? -1 : null,
+    try_number: request?.try_number ?? null,
     logical_date: null,
     extra: JSON.stringify({
       option,
@@ -36,6 +38,7 @@ export function recordPress(
       message_id: event.message_id,
       user_id: event.from.id,
       update_id: event.update_id,
+      ...(reason ? { reason } : {}),
     }),
   });
 }

@@ -1,4 +1,4 @@
-import * as restate from "@restatedev/restate-sdk";
+import type * as restate from "@restatedev/restate-sdk";
 import {
   AIRFLOW_HITL,
   EVENT_LOG,
@@ -22,6 +22,7 @@ import type { KeptDecision, PostedRequest } from "./hitl-state.js";
 import { decisionLine, type HitlLanguage } from "./hitl-texts.js";
 import {
   fieldPromptText,
+  formFailedText,
   formMootText,
   formPendingText,
   formStartedText,
@@ -77,6 +78,17 @@ export async function formInProgress(
   return Boolean(await ctx.get<FormState>(FORM));
 }
 
+/** What a press is told while a form is in progress here (a choice won, its decider fills in the fields), or null. */
+export async function formPendingFor(
+  ctx: restate.ObjectContext,
+  language: HitlLanguage,
+): Promise<string | null> {
+  const running = await ctx.get<FormState>(FORM);
+  return running
+    ? formPendingText(running.chosen, running.user.name, language)
+    : null;
+}
+
 /**
  * Where a request with `params` goes once a choice wins, instead of being answered at once: asks the decider for
  * the first field as a reply to the request (a selective ForceReply mentioning them); {@link takeFormReply} takes
@@ -113,18 +125,23 @@ export async function startFormFlow(
     index: 0,
     values: {},
   };
-  await ask(ctx, hookFor(start.request.bot_id), start.request, form);
-  return formStartedText(form.chosen, form.user.name, start.language);
+  const failed = await ask(ctx, hookFor(start.request.bot_id), request, form);
+  return failed ?? formStartedText(form.chosen, form.user.name, start.language);
 }
 
-/** Asks the form's current field (after `before`, a word on the last reply) and waits for the decider's reply. */
+/**
+ * Asks the form's current field (after `before`, a word on the last reply) and waits for the decider's reply.
+ * Resolves with null, or, when Telegram refuses the prompt for good (the bot left the chat), with why: the form is
+ * then over (state and watch gone) and the request stays open, as Airflow leaves a request nobody answered, for
+ * another press, the web or the timeout; its fields are never half-sent as an answer.
+ */
 async function ask(
   ctx: restate.ObjectContext,
   hook: TelegramHook,
   request: PostedRequest,
-  form: Omit<FormState, "prompt_id" | "watch">,
+  form: Omit<FormState, "prompt_id" | "watch"> & { readonly watch?: string },
   before?: string,
-): Promise<void> {
+): Promise<string | null> {
   const fields = Object.keys(request.params);
   const name = fields[form.index] ?? "";
   const param = request.params[name];
@@ -141,7 +158,7 @@ async function ask(
     form.language,
   );
   const text = before ? `${before}\n${question}` : question;
-  const promptId = await ctx.run(`ask for form field «${name}»`, async () => {
+  const sent = await ctx.run(`ask for form field «${name}»`, async () => {
     try {
       const sent = await hook.sendMessage({
         chatId: request.chat_id,
@@ -154,16 +171,23 @@ async function ask(
           input_field_placeholder: placeholderText(name, form.language),
         },
       });
-      return sent.message_id;
+      return { id: sent.message_id, refused: null };
     } catch (error) {
-      // Telegram refusing the prompt for good (the bot left the chat) is not retried forever; the web can answer.
+      // Telegram refusing the prompt for good is not retried forever, nor left to hold the form's place.
       if (error instanceof TelegramError && !error.retryable)
-        throw new restate.TerminalError(
-          `Telegram refused the form's prompt for «${name}» of ${request.task_id}: ${error.message}`,
-        );
+        return { id: 0, refused: error.message };
       throw error;
     }
   });
+  if (sent.refused !== null) {
+    ctx.clear(FORM);
+    if (form.watch)
+      ctx
+        .objectSendClient(Messages, chatKey(request.bot_id, request.chat_id))
+        .unwatch(form.watch);
+    return formFailedText(name, sent.refused, form.language);
+  }
+  const promptId = sent.id;
   const watch = `${ctx.key}:form:${promptId}`;
   const now = await ctx.date.now();
   const left =
@@ -186,6 +210,7 @@ async function ask(
         key: ctx.key,
       },
     });
+  return null;
 }
 
 /**
@@ -221,17 +246,33 @@ export async function takeFormReply(
       ? { ok: true as const, value: kept }
       : fieldValue(message.text, param?.schema ?? {}, form.language);
   record(ctx, request, form, watched, name, read.ok ? "accepted" : "invalid");
-  if (!read.ok)
-    return ask(
-      ctx,
-      hook,
-      request,
-      form,
-      invalidReplyText(read.why, form.language),
-    );
+  const next =
+    read.ok && form.index + 1 >= fields.length
+      ? null
+      : await ask(
+          ctx,
+          hook,
+          request,
+          read.ok
+            ? {
+                ...form,
+                index: form.index + 1,
+                values: { ...form.values, [name]: read.value },
+              }
+            : form,
+          read.ok ? undefined : invalidReplyText(read.why, form.language),
+        );
+  if (!read.ok || form.index + 1 < fields.length) {
+    // The prompt was refused for good: the form is over, and the decider is told why (if Telegram lets us).
+    if (next !== null)
+      await courtesy(ctx, hook, "tell the decider the form stopped", {
+        chatId: request.chat_id,
+        text: next,
+        replyToMessageId: message.message_id,
+      });
+    return;
+  }
   const values = { ...form.values, [name]: read.value };
-  if (form.index + 1 < fields.length)
-    return ask(ctx, hook, request, { ...form, index: form.index + 1, values });
   ctx.clear(FORM);
   const told = await conclude(request, form, values);
   await courtesy(ctx, hook, "tell the decider the answer", {

@@ -1,4 +1,5 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
+import type { AllowedPressers } from "../updates/press-replies.js";
 import { hitlCallbackData } from "./hitl-callback.js";
 import { HITL_TEXTS, type HitlLanguage } from "./hitl-texts.js";
 import { tally, type Votes } from "./hitl-votes.js";
@@ -39,18 +40,31 @@ function perRow(options: readonly string[]): number {
   return longest <= 10 ? 3 : longest <= 20 ? 2 : 1;
 }
 
+/** Whether exactly one person may vote (one allowed user id or username): only then is a shared keyboard theirs. */
+export function soleVoter(allowed: AllowedPressers): boolean {
+  return (
+    (allowed.allowed_usernames ?? []).length +
+      (allowed.allowed_user_ids ?? []).length ===
+    1
+  );
+}
+
 /**
- * The request's keyboard: one button per option (wrapped into rows), a ✓ on options someone has toggled and, past a
- * quorum of one, how many chose each; for `multiple`, a submit button on its own row.
+ * The request's keyboard: one button per option (wrapped into rows) and, past a quorum of one, how many chose each;
+ * for `multiple`, a submit button on its own row, and a ✓ on the options toggled only when `allowed` names a sole
+ * voter (everyone sees the same keyboard, so several people's ✓ would mix; the toast tells each their own).
  */
 export function requestKeyboard(
   view: RequestView,
   nonce: string,
   votes: Votes,
+  allowed: AllowedPressers = {},
 ): InlineKeyboardMarkup {
   const counts = tally(view.options, votes);
   const marked = new Set(
-    view.multiple ? Object.values(votes).flatMap((v) => v.draft) : [],
+    view.multiple && soleVoter(allowed)
+      ? Object.values(votes).flatMap((v) => v.draft)
+      : [],
   );
   const buttons: InlineKeyboardButton[] = view.options.map((option, i) => ({
     text: `${marked.has(option) ? "✓ " : ""}${option}${view.quorum > 1 ? ` · ${counts[option] ?? 0}` : ""}`,
@@ -84,14 +98,20 @@ export function requestText(
           .map((o) => `${o} — ${counts[o] ?? 0}`)
           .join(" · ")}`
       : "");
-  // Telegram's limit counts the text as shown: the body gives way, so that the subject and the tally always show.
-  const room = MAX_TEXT - [...view.subject].length - [...tail].length - 4;
-  const chars = [...(view.body ?? "")];
-  const body =
-    chars.length > room
-      ? `${chars.slice(0, Math.max(0, room - 1)).join("")}…`
-      : chars.join("");
-  const head = `<b>${escapeHtml(view.subject)}</b>`;
-  const end = tail ? `\n\n${escapeHtml(tail)}` : "";
+  // Telegram's limit counts the text as shown. The subject keeps at most a quarter, the tally (99 long options
+  // make it longer than the limit) what is left of the rest, and the body gives way first.
+  const subject = cut(view.subject, MAX_TEXT / 4);
+  const shownTail = cut(tail, MAX_TEXT - [...subject].length - 4);
+  const room = MAX_TEXT - [...subject].length - [...shownTail].length - 4;
+  const body = cut(view.body ?? "", room);
+  const head = `<b>${escapeHtml(subject)}</b>`;
+  const end = shownTail ? `\n\n${escapeHtml(shownTail)}` : "";
   return `${head}${body ? `\n\n${escapeHtml(body)}` : ""}${end}`;
+}
+
+/** The text cut to at most `max` characters (as Telegram counts them), ending with … when cut. */
+function cut(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  return max <= 0 ? "" : `${chars.slice(0, max - 1).join("")}…`;
 }

@@ -11,7 +11,7 @@ export interface Voter {
 /** The people who pressed, by Telegram user id: one entry per person, so each person's latest choice counts once. */
 export type Votes = Record<string, Voter>;
 
-/** What makes a choice win: `quorum` distinct people chose it, or one chose a `veto` option. */
+/** What makes a choice win: `quorum` distinct people chose an option, or one chose a `veto` option. */
 export interface VoteRule {
   readonly quorum: number;
   readonly veto: readonly string[];
@@ -34,22 +34,26 @@ export function tally(
 }
 
 /**
- * The choice that wins after `voter` changed theirs: theirs when it holds a veto option, else the one `quorum`
- * people share (the same option; for `multiple`, the same set); null while nothing has won.
+ * The choice that wins after `voter` changed theirs: theirs when it holds a veto option; else, for one option, that
+ * option once `quorum` distinct people chose it; for `multiple`, every option that `quorum` distinct people chose
+ * (each counted per option, as the tally shows), once at least one has. Null while nothing has won.
  */
 export function winner(
+  options: readonly string[],
   votes: Votes,
   voter: Voter,
   rule: VoteRule,
+  multiple = false,
 ): string[] | null {
   const choice = voter.choice;
   if (!choice || choice.length === 0) return null;
   if (choice.some((o) => rule.veto.includes(o))) return choice;
-  const key = choiceKey(choice);
-  const same = Object.values(votes).filter(
-    (v) => v.choice && choiceKey(v.choice) === key,
-  ).length;
-  return same >= Math.max(1, rule.quorum) ? choice : null;
+  const counts = tally(options, votes);
+  const quorum = Math.max(1, rule.quorum);
+  const won = (multiple ? options : choice).filter(
+    (o) => (counts[o] ?? 0) >= quorum,
+  );
+  return won.length > 0 ? won : null;
 }
 
 /** Toggles an option in a draft, keeping the request's order of options. */

@@ -98,6 +98,22 @@ export function formPendingText(
   return [...text].slice(0, 200).join("");
 }
 
+/**
+ * Why the form stopped before it was filled in: Telegram refused to ask a field for good (the bot may not write to
+ * the chat). The request stays open: another press, the web or the timeout decides it.
+ */
+export function formFailedText(
+  field: string,
+  why: string,
+  language: HitlLanguage,
+): string {
+  const text =
+    language === "ru"
+      ? `Не удалось спросить «${field}»: ${why}. Запрос открыт — ответьте снова или в веб-интерфейсе`
+      : `Could not ask for «${field}»: ${why}. The request stays open: answer again or on the web`;
+  return [...text].slice(0, 200).join("");
+}
+
 /** Says why a reply was not taken, before the field is asked again (HTML). */
 export function invalidReplyText(why: string, language: HitlLanguage): string {
   return language === "ru"

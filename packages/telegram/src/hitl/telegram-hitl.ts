@@ -18,6 +18,7 @@ import {
 import { recordPress, type PressOutcome } from "./hitl-event-log.js";
 import {
   endForm,
+  formPendingFor,
   startFormFlow,
   takeFormReply,
   type FormState,
@@ -46,6 +47,12 @@ import {
   type Votes,
 } from "./hitl-votes.js";
 
+/** What a deciding press is told, and what it became in the event log. */
+interface Concluded {
+  readonly told: string;
+  readonly outcome: PressOutcome;
+}
+
 /** Options of {@link telegramHitl}. */
 export interface TelegramHitlOptions {
   /** The hook of a bot, by its id (keys name bots by id, never by token). */
@@ -53,13 +60,19 @@ export interface TelegramHitlOptions {
   readonly log?: (message: string) => void;
 }
 
-/** The tally is edited at most once per this long, coalescing the votes in between (Telegram's edit limits). */
-const REFRESH_MS = 1_000;
+/**
+ * The tally is edited at most once per this long, coalescing the votes in between (Telegram's limits): about 20
+ * messages a minute in a group (a chat id starting with "-"), about one a second in a private chat.
+ */
+export function refreshMs(chatId: string): number {
+  return chatId.startsWith("-") ? 3_000 : 1_000;
+}
 /** Update ids remembered to drop a re-delivered press: enough for any burst Telegram may send again. */
 const MAX_SEEN = 200;
 
 /** The key the message's edits queue on: apart from the presses, so that a slow edit never delays a press's answer. */
-const viewKey = (key: string) => `${key}:view`;
+const VIEW = ":view";
+const viewKey = (key: string) => `${key}${VIEW}`;
 
 /**
  * Puts a HITL request to a Telegram chat and counts its presses, one virtual-object key per request message
@@ -124,7 +137,8 @@ export function telegramHitl(options: TelegramHitlOptions) {
 
   /**
    * Sends the winning choice to the run's `airflow_hitl` object as the Telegram user's answer, and says what the
-   * decider is told: taken, or (when the web or the timeout answered first) what was decided instead.
+   * decider is told (taken, or, when the web or the timeout answered first, what was decided instead) and what the
+   * deciding press became: counted, `after_decision` (decided elsewhere first) or `refused` (403/422, or stale).
    */
   async function conclude(
     ctx: restate.ObjectContext,
@@ -133,7 +147,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
     user: HITLUser,
     paramsInput: Record<string, Json>,
     language: HitlLanguage,
-  ): Promise<string> {
+  ): Promise<Concluded> {
     const t = HITL_TEXTS[language];
     const hitl = ctx.objectClient(
       AIRFLOW_HITL,
@@ -149,7 +163,7 @@ export function telegramHitl(options: TelegramHitlOptions) {
     });
     if (result.ok) {
       await settle(ctx, { response: result.response });
-      return t.taken(chosen);
+      return { told: t.taken(chosen), outcome: "counted" };
     }
     if (result.status === 409) {
       // Answered first elsewhere (the web, the timeout) or closed: tell the decision, which is on its way here too.
@@ -163,9 +177,12 @@ export function telegramHitl(options: TelegramHitlOptions) {
           ...(entry.closed ? { closed: entry.closed } : {}),
         };
         await settle(ctx, decision);
-        return decisionLine(language, decision);
+        return {
+          told: decisionLine(language, decision),
+          outcome: "after_decision",
+        };
       }
-      return t.stale;
+      return { told: t.stale, outcome: "refused" };
     }
     const detail =
       typeof result.detail === "string"
@@ -174,31 +191,46 @@ export function telegramHitl(options: TelegramHitlOptions) {
     log(
       `airflow_hitl refused ${ctx.key}'s answer (${result.status}): ${detail}`,
     );
-    return `${t.refused}: ${detail}`.slice(0, 200);
+    return { told: `${t.refused}: ${detail}`, outcome: "refused" };
   }
 
-  /** A counted vote won: the form flow runs first when the request has fields, else the answer goes at once. */
-  function decide(
+  /**
+   * A counted vote won: the form flow runs first when the request has fields (the press stays counted), else the
+   * answer goes at once and the press becomes what the answer made of it.
+   */
+  async function decide(
     ctx: restate.ObjectContext,
     request: PostedRequest,
     event: PressEvent,
     chosen: string[],
-  ): Promise<string | null> {
+  ): Promise<Concluded> {
     const language = languageOf(event.from.language_code);
     const user: HITLUser = {
       id: String(event.from.id),
       name: event.from.username ?? event.from.first_name,
     };
-    const finish = (paramsInput: Record<string, Json>) =>
-      conclude(ctx, request, chosen, user, paramsInput, language);
-    if (Object.keys(request.params).length > 0)
-      return startFormFlow(
+    let outcome: PressOutcome = "counted";
+    const finish = async (paramsInput: Record<string, Json>) => {
+      const concluded = await conclude(
         ctx,
-        hookFor,
-        { request, press: event, chosen, user, language },
-        finish,
+        request,
+        chosen,
+        user,
+        paramsInput,
+        language,
       );
-    return finish({});
+      outcome = concluded.outcome;
+      return concluded.told;
+    };
+    if (Object.keys(request.params).length === 0)
+      return conclude(ctx, request, chosen, user, {}, language);
+    const told = await startFormFlow(
+      ctx,
+      hookFor,
+      { request, press: event, chosen, user, language },
+      finish,
+    );
+    return { told, outcome };
   }
 
   /** Counts an allowed press on the live message; answers it and logs it. */
@@ -219,6 +251,12 @@ export function telegramHitl(options: TelegramHitlOptions) {
     // A button the request does not have (a submit without `multiple`, an index past the options): a forged press.
     if (button === "s" ? !multiple : option === undefined)
       return refuse(t.stale, "refused");
+    // A choice already won and its decider is filling in the form: the votes stand as they won.
+    const pending = await formPendingFor(
+      ctx,
+      languageOf(event.from.language_code),
+    );
+    if (pending !== null) return refuse(pending, "after_decision");
     const votes = (await ctx.get<Votes>("votes")) ?? {};
     const id = String(event.from.id);
     const name = event.from.username ?? event.from.first_name;
@@ -242,28 +280,37 @@ export function telegramHitl(options: TelegramHitlOptions) {
       toast = t.counted(chosen);
     }
     ctx.set<Votes>("votes", { ...votes, [id]: voter });
+    const won =
+      option === undefined || !multiple
+        ? winner(
+            options,
+            { ...votes, [id]: voter },
+            voter,
+            request.rule,
+            multiple,
+          )
+        : null;
+    // Logged once the answer is known: a deciding press the answer refused, or that came second, is not "counted".
+    const { told, outcome } = won
+      ? await decide(ctx, request, event, won)
+      : { told: toast, outcome: "counted" as const };
     recordPress(
       ctx,
       request,
       event,
-      "counted",
+      outcome,
       label,
       option !== undefined && multiple ? voter.draft : (voter.choice ?? []),
     );
-    const won =
-      option === undefined || !multiple
-        ? winner({ ...votes, [id]: voter }, voter, request.rule)
-        : null;
-    const told = won ? await decide(ctx, request, event, won) : toast;
-    if (told !== null) await answer(ctx, event, told);
+    await answer(ctx, event, told);
     // Decided: the message becomes the decision. Otherwise (no winner yet, or the answer refused) the vote shows.
     if (await ctx.get<KeptDecision>("decision")) return;
-    // The tally is drawn again once the burst settles: one edit per REFRESH_MS at most, whatever the presses.
+    // The tally is drawn again once the burst settles: one edit per refreshMs at most, whatever the presses.
     if (!(await ctx.get<boolean>("refresh_pending"))) {
       ctx.set("refresh_pending", true);
       ctx
         .objectSendClient(TELEGRAM_HITL, ctx.key)
-        .refresh(restate.rpc.sendOpts({ delay: REFRESH_MS }));
+        .refresh(restate.rpc.sendOpts({ delay: refreshMs(request.chat_id) }));
     }
   }
 
@@ -284,7 +331,20 @@ export function telegramHitl(options: TelegramHitlOptions) {
         const language = languageOf(event.from.language_code);
         const t = HITL_TEXTS[language];
         const request = await ctx.get<PostedRequest>("request");
-        if (!request) return void (await answer(ctx, event, t.notReady));
+        if (!request) {
+          // Before the request is stored there are no task ids to log it under; the entry says why it was refused.
+          await answer(ctx, event, t.notReady);
+          const label = data.button === "s" ? "submit" : String(data.button);
+          return recordPress(
+            ctx,
+            null,
+            event,
+            "refused",
+            label,
+            undefined,
+            "not_ready",
+          );
+        }
         const label =
           data.button === "s"
             ? "submit"
@@ -342,7 +402,12 @@ export function telegramHitl(options: TelegramHitlOptions) {
             ctx,
             request,
             requestText(request.view, votes),
-            requestKeyboard(request.view, request.nonce, votes),
+            requestKeyboard(
+              request.view,
+              request.nonce,
+              votes,
+              request.allowed,
+            ),
             false,
           );
         },
@@ -371,15 +436,17 @@ export function telegramHitl(options: TelegramHitlOptions) {
             ctx,
             hookFor,
             watched,
-            (request, form: FormState, paramsInput) =>
-              conclude(
-                ctx,
-                request,
-                form.chosen,
-                form.user,
-                paramsInput,
-                form.language,
-              ),
+            async (request, form: FormState, paramsInput) =>
+              (
+                await conclude(
+                  ctx,
+                  request,
+                  form.chosen,
+                  form.user,
+                  paramsInput,
+                  form.language,
+                )
+              ).told,
           ),
       ),
 
@@ -397,13 +464,30 @@ export function telegramHitl(options: TelegramHitlOptions) {
           escalate(ctx, { hookFor, log }, timer),
       ),
 
-      /** One edit of the message, on its view key: in order, never a tally after the decision. */
+      /** The number of the latest edit the request's key has queued (read by its view key, without its lock). */
+      latest: restate.handlers.object.shared(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectSharedContext): Promise<number> =>
+          (await ctx.get<number>("seq")) ?? 0,
+      ),
+
+      /**
+       * One edit of the message, on its view key: in order, never a tally after the decision, and only the latest
+       * (a tally with a newer edit queued behind it is dropped, so a backlog after a 429 never replays stale tallies
+       * and the decision's edit is the next one made).
+       */
       show: restate.handlers.object.exclusive(
         { ingressPrivate: true },
         async (ctx: restate.ObjectContext, show: Show): Promise<void> => {
           if (await ctx.get<boolean>("final")) return;
           if (!show.final && show.seq <= ((await ctx.get<number>("seq")) ?? 0))
             return;
+          if (!show.final && ctx.key.endsWith(VIEW)) {
+            const latest = await ctx
+              .objectClient(TELEGRAM_HITL, ctx.key.slice(0, -VIEW.length))
+              .latest();
+            if (show.seq < latest) return;
+          }
           ctx.set("seq", show.seq);
           if (show.final) ctx.set("final", true);
           await edit(

@@ -39,6 +39,17 @@ export function pressAllowed(
   );
 }
 
+/** Telegram's limit on the text of a callback query's answer (a toast), in characters. */
+const MAX_TOAST = 200;
+
+/** A toast's text cut to Telegram's 200 characters (ending with … when cut), which it would refuse otherwise. */
+export function toastText(text: string): string {
+  const chars = [...text];
+  return chars.length <= MAX_TOAST
+    ? text
+    : `${chars.slice(0, MAX_TOAST - 1).join("")}…`;
+}
+
 /** Whether `signature` is the bot's over `text` for `purpose`; false for an unknown bot or a missing signature. */
 export function signedByBot(
   hookFor: (botId: number) => Pick<TelegramHook, "verify">,
@@ -77,7 +88,10 @@ export function pressReplies(options: PressRepliesOptions) {
         "answer the press",
         async () => {
           try {
-            await hook.answerCallbackQuery(event.callback_query_id, text);
+            await hook.answerCallbackQuery(
+              event.callback_query_id,
+              toastText(text),
+            );
           } catch (error) {
             // An expired or already answered query is Telegram's refusal, not ours to retry.
             if (error instanceof TelegramError && !error.retryable)
