@@ -1,9 +1,10 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
 import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TelegramEmulator } from "@poekhali/emulators";
+import { launchChromium } from "./chromium.js";
 
 const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const WAIT = { timeout: 15_000 };
@@ -16,14 +17,7 @@ describe("the sandbox chat page answers a ForceReply as a Telegram app does", ()
     await mkdir(SCREENSHOTS, { recursive: true });
     [emu, browser] = await Promise.all([
       TelegramEmulator.start(),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      }),
+      launchChromium(),
     ]);
   });
   afterAll(async () => {

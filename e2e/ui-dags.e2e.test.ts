@@ -1,9 +1,10 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { startSandbox } from "@poekhali/emulators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
+import { launchChromium } from "./chromium.js";
 
 const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const DAG = "telegram_go_button";
@@ -67,14 +68,7 @@ describe("the DAG list and the DAG page in Chromium", () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ REPORTER_NAME: "e2e-ui-dags" }),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      }),
+      launchChromium(),
     ]);
   });
   afterAll(async () => {
@@ -362,14 +356,7 @@ describe("the trigger form in live mode", () => {
         AIRTABLE_TABLE: airtable.table,
         AIRTABLE_ENDPOINT_URL: airtable.endpoint_url,
       }),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      }),
+      launchChromium(),
     ]);
   });
   afterAll(async () => {

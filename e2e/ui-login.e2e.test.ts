@@ -1,8 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
+import { launchChromium } from "./chromium.js";
 
 const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const PASSWORD = "e2e ui password";
@@ -16,14 +17,7 @@ describe("the web UI in Chromium with a password set", () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ POEKHALI_AUTH_PASSWORD: PASSWORD }),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      }),
+      launchChromium(),
     ]);
   }, 120_000);
   afterAll(async () => {

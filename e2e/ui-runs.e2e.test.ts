@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DAGRunResponse,
@@ -24,6 +24,7 @@ import {
   trigger,
 } from "./sandbox.js";
 import { v2Get } from "./v2-answer.js";
+import { launchChromium } from "./chromium.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
@@ -131,14 +132,7 @@ describe("the run page, actions and required actions", () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ REPORTER_NAME: "e2e-ui-runs", POEKHALI_DAGS_FOLDER: dags }),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      }),
+      launchChromium(),
     ]);
   });
   afterAll(async () => {

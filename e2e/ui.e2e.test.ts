@@ -1,7 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import {
-  chromium,
   type Browser,
   type BrowserContext,
   type Locator,
@@ -10,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type AppUnderTest } from "./harness.js";
 import { sandboxOf } from "./sandbox.js";
+import { launchChromium } from "./chromium.js";
 
 const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const TASKS = ["check_table", "send_button", "wait_for_press", "write_row"];
@@ -54,14 +54,7 @@ describe("the web UI in Chromium", () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     [app, browser] = await Promise.all([
       startApp({ REPORTER_NAME: "e2e-ui" }),
-      chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-        ],
-      }),
+      launchChromium(),
     ]);
     context = await browser.newContext({
       viewport: { width: 1100, height: 700 },
