@@ -9,9 +9,8 @@ import { parseArgs } from "node:util";
 import { startSandbox } from "@poekhali/emulators";
 import { telegramApproval } from "../dags/telegram_approval.js";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
-import { startWorker } from "../packages/poekhali/src/worker/worker.js";
+import { sandboxWorker } from "./sandbox-worker.js";
 import { percentile, printComparison } from "./stats.js";
 
 const { values } = parseArgs({
@@ -30,27 +29,10 @@ const sandbox = await startSandbox();
 const { telegram, airtable } = sandbox.info;
 const stack = await startTemporaryRestate("poekhali-bench-hitl-");
 const { server, ingress } = stack;
-const worker = await startWorker({
-  versions: [
-    { hash: "000000000001", dags: [telegramApproval, telegramGoButton] },
-  ],
-  telegram: {
-    token: telegram.token,
-    chatId: telegram.chat_id,
-    apiRoot: telegram.api_root,
-  },
-  airtable: {
-    token: airtable.token,
-    baseId: airtable.base_id,
-    table: airtable.table,
-    endpointUrl: airtable.endpoint_url,
-  },
-  ingressUrl: server.ingressUrl,
-  adminUrl: server.adminUrl,
-  host: "127.0.0.1",
-  port: await choosePort(0),
-  log: () => undefined,
-});
+const worker = await sandboxWorker(sandbox.info, server, [
+  telegramApproval,
+  telegramGoButton,
+]);
 
 type Button = { text: string; callback_data?: string };
 type Msg = {

@@ -19,9 +19,8 @@ import {
   type Watch,
 } from "@poekhali/telegram";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
-import { startWorker } from "../packages/poekhali/src/worker/worker.js";
+import { sandboxWorker } from "./sandbox-worker.js";
 import { printComparison, summary } from "./stats.js";
 
 const { values } = parseArgs({
@@ -103,26 +102,12 @@ const baseline = restate.workflow({
 
 const stack = await startTemporaryRestate("poekhali-bench-press-");
 const { server, ingress } = stack;
-const worker = await startWorker({
-  versions: [{ hash: "000000000001", dags: [telegramGoButton] }],
-  telegram: {
-    token: telegram.token,
-    chatId: telegram.chat_id,
-    apiRoot: telegram.api_root,
-  },
-  airtable: {
-    token: airtable.token,
-    baseId: airtable.base_id,
-    table: airtable.table,
-    endpointUrl: airtable.endpoint_url,
-  },
-  ingressUrl: server.ingressUrl,
-  adminUrl: server.adminUrl,
-  host: "127.0.0.1",
-  port: await choosePort(0),
-  log: () => undefined,
-  extraServices: [baseline],
-});
+const worker = await sandboxWorker(
+  sandbox.info,
+  server,
+  [telegramGoButton],
+  [baseline],
+);
 try {
   await server.register(worker.deployments[0]!);
   const rows = () => sandbox.airtable.records(airtable.base_id, airtable.table);

@@ -279,24 +279,9 @@ export class DagRuns {
         else entry.tis = JSON.parse(row.value_utf8) as TaskInstance[];
         kept.set(row.run_id, entry);
       }
-    const runs = rows.map((row): RunSnapshot => {
-      const entry = kept.get(row.run_id);
-      const state =
-        row.status === "completed" || !entry?.run
-          ? stateOf(row)
-          : entry.run.state;
-      return {
-        dag_id: dag.id,
-        run_id: row.run_id,
-        invocation_id: row.id,
-        state,
-        conf: entry?.run?.conf ?? {},
-        created_at: isoOf(row.created_at),
-        start_date: entry?.run?.start_date ?? null,
-        end_date: entry?.run?.end_date ?? null,
-        task_instances: entry?.tis ?? null,
-      };
-    });
+    const runs = rows.map((row) =>
+      snapshotOf(dag.id, row, kept.get(row.run_id)),
+    );
     return { runs, total, counts };
   }
 
@@ -399,22 +384,7 @@ export class DagRuns {
       const id = `${row.dag_id}\u0000${row.run_id}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      const entry = kept.get(id);
-      const fromRow = stateOf(row);
-      // The invocation's end is the final word: a run stopped before it saved its end still ended.
-      const state =
-        row.status === "completed" || !entry?.run ? fromRow : entry.run.state;
-      snapshots.push({
-        dag_id: row.dag_id,
-        run_id: row.run_id,
-        invocation_id: row.id,
-        state,
-        conf: entry?.run?.conf ?? {},
-        created_at: isoOf(row.created_at),
-        start_date: entry?.run?.start_date ?? null,
-        end_date: entry?.run?.end_date ?? null,
-        task_instances: entry?.tis ?? null,
-      });
+      snapshots.push(snapshotOf(row.dag_id, row, kept.get(id)));
     }
     return snapshots;
   }
@@ -635,3 +605,25 @@ function stateOf(row: {
 
 const isoOf = (value: string | number | null) =>
   new Date(value ?? 0).toISOString();
+
+/** A run as its `run` invocation and its kept `dag_run` / `task_instances` state tell it together. */
+function snapshotOf(
+  dagId: string,
+  row: InvocationRow & { id: string },
+  kept: { run?: DagRun; tis?: TaskInstance[] } | undefined,
+): RunSnapshot {
+  // The invocation's end is the final word: a run stopped before it saved its end still ended.
+  const state =
+    row.status === "completed" || !kept?.run ? stateOf(row) : kept.run.state;
+  return {
+    dag_id: dagId,
+    run_id: row.run_id,
+    invocation_id: row.id,
+    state,
+    conf: kept?.run?.conf ?? {},
+    created_at: isoOf(row.created_at),
+    start_date: kept?.run?.start_date ?? null,
+    end_date: kept?.run?.end_date ?? null,
+    task_instances: kept?.tis ?? null,
+  };
+}

@@ -1,0 +1,38 @@
+import type { Dag } from "@poekhali/core";
+import type { SandboxInfo } from "@poekhali/emulators";
+import { choosePort } from "../packages/poekhali/src/ports.js";
+import type { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
+import {
+  startWorker,
+  type WorkerOptions,
+} from "../packages/poekhali/src/worker/worker.js";
+
+/** A worker serving these DAGs against the sandbox's emulators and this restate-server, quiet, on a free port. */
+export async function sandboxWorker(
+  info: SandboxInfo,
+  server: RestateServer,
+  dags: Dag[],
+  extraServices?: WorkerOptions["extraServices"],
+) {
+  const { telegram, airtable } = info;
+  return startWorker({
+    versions: [{ hash: "000000000001", dags }],
+    telegram: {
+      token: telegram.token,
+      chatId: telegram.chat_id,
+      apiRoot: telegram.api_root,
+    },
+    airtable: {
+      token: airtable.token,
+      baseId: airtable.base_id,
+      table: airtable.table,
+      endpointUrl: airtable.endpoint_url,
+    },
+    ingressUrl: server.ingressUrl,
+    adminUrl: server.adminUrl,
+    host: "127.0.0.1",
+    port: await choosePort(0),
+    log: () => undefined,
+    ...(extraServices ? { extraServices } : {}),
+  });
+}
