@@ -25,6 +25,29 @@ export type TgActionsRow = {
 export const chatIdParam = () =>
   z.string().regex(/^-?\d+$/, "must be a numeric chat id");
 
+/** The params of the airflow101 DAG, shared by its `dag()` and SDK versions: a bad conf is refused at trigger time. */
+export const GO_BUTTON_PARAMS = {
+  chat_id: chatIdParam().optional(),
+  text: z
+    .string()
+    .min(1)
+    .max(4096)
+    .default("Нажмите «Поехали», когда будете готовы"),
+  button_text: z.string().min(1).max(64).default("Поехали"),
+  // 1 s … 366 d: a shorter wait cannot be pressed in time, a longer one is a typo.
+  timeout: durationParam({ min: "1s", max: "366d" }).default("6h"),
+  soft_fail: z.boolean().default(false),
+  allowed_usernames: z.array(z.string().min(1)).default([]),
+  event_type: z
+    .string()
+    .min(1)
+    .default(process.env.EVENT_TYPE?.trim() || "button_press"),
+  reporter_name: z
+    .string()
+    .min(1)
+    .default(process.env.REPORTER_NAME?.trim() || "poekhali"),
+};
+
 /**
  * The airflow101 DAG: post «Поехали» to the group, wait until someone presses it, write the press to
  * Airtable's `tg_actions`. Manual only; every param can be overridden with `conf` when triggering.
@@ -36,27 +59,7 @@ export const telegramGoButton = dag(
       "Posts a «Поехали» button to a Telegram chat, waits for a press and writes it to Airtable",
     schedule: null,
     tags: ["airflow101", "telegram", "airtable"],
-    params: z.object({
-      chat_id: chatIdParam().optional(),
-      text: z
-        .string()
-        .min(1)
-        .max(4096)
-        .default("Нажмите «Поехали», когда будете готовы"),
-      button_text: z.string().min(1).max(64).default("Поехали"),
-      // 1 s … 366 d: a shorter wait cannot be pressed in time, a longer one is a typo.
-      timeout: durationParam({ min: "1s", max: "366d" }).default("6h"),
-      soft_fail: z.boolean().default(false),
-      allowed_usernames: z.array(z.string().min(1)).default([]),
-      event_type: z
-        .string()
-        .min(1)
-        .default(process.env.EVENT_TYPE?.trim() || "button_press"),
-      reporter_name: z
-        .string()
-        .min(1)
-        .default(process.env.REPORTER_NAME?.trim() || "poekhali"),
-    }),
+    params: z.object(GO_BUTTON_PARAMS),
   },
   ({ params }) => {
     // First, before Telegram is touched: the table must have every column the row fills, with the right types.

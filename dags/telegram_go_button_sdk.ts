@@ -1,5 +1,3 @@
-import { z } from "zod";
-import { durationParam } from "@poekhali/core";
 import { Dag, param } from "@poekhali/core/airflow";
 import {
   displayName,
@@ -12,7 +10,7 @@ import {
   upsertAirtableRecord,
   TG_ACTIONS_FIELDS,
 } from "@poekhali/airtable";
-import type { TgActionsRow } from "./telegram_go_button.js";
+import { GO_BUTTON_PARAMS, type TgActionsRow } from "./telegram_go_button.js";
 
 /**
  * The airflow101 DAG of `telegram_go_button.ts`, written with Airflow's TypeScript SDK API: the same params, tasks
@@ -23,30 +21,7 @@ export const telegramGoButtonSdk = new Dag("telegram_go_button_sdk", {
     "Posts a «Поехали» button to a Telegram chat, waits for a press and writes it to Airtable (TypeScript SDK API)",
   tags: ["airflow101", "telegram", "airtable"],
   // poekhali's typed params (zod), as telegram_go_button declares them: a bad conf is refused at trigger time.
-  params: {
-    chat_id: z
-      .string()
-      .regex(/^-?\d+$/, "must be a numeric chat id")
-      .optional(),
-    text: z
-      .string()
-      .min(1)
-      .max(4096)
-      .default("Нажмите «Поехали», когда будете готовы"),
-    button_text: z.string().min(1).max(64).default("Поехали"),
-    // 1 s … 366 d: a shorter wait cannot be pressed in time, a longer one is a typo.
-    timeout: durationParam({ min: "1s", max: "366d" }).default("6h"),
-    soft_fail: z.boolean().default(false),
-    allowed_usernames: z.array(z.string().min(1)).default([]),
-    event_type: z
-      .string()
-      .min(1)
-      .default(process.env.EVENT_TYPE?.trim() || "button_press"),
-    reporter_name: z
-      .string()
-      .min(1)
-      .default(process.env.REPORTER_NAME?.trim() || "poekhali"),
-  },
+  params: GO_BUTTON_PARAMS,
 });
 
 const dag = telegramGoButtonSdk;
