@@ -376,7 +376,7 @@ describe("request signing and an external Restate: refusals", () => {
       );
       const none = await cli(["worker"], { POEKHALI_HOME: home });
       expect(none.err).toContain(
-        "configuration error: RESTATE_ADMIN_URL: and RESTATE_INGRESS_URL are required by poekhali worker",
+        "configuration error: RESTATE_ADMIN_URL: is required by poekhali worker, with RESTATE_INGRESS_URL",
       );
     } finally {
       rmSync(home, { recursive: true, force: true });
