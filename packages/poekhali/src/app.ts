@@ -142,6 +142,7 @@ export async function up(
       restate = config.externalRestate;
       admin = new RestateAdmin(restate.adminUrl);
       requireIdentityKeys(config.workerHost, config.identityKeys);
+      await admin.reachable();
       // Someone else runs that Restate: it going away is a worker's retry, not this process's end.
       failed = new Promise<Error>(() => undefined);
       log(

@@ -68,9 +68,11 @@ export async function startWorkerRole(
   requireIdentityKeys(config.workerHost, identityKeys);
   let wanted = options.versions;
   if (!wanted) {
+    const admin = new RestateAdmin(restate.adminUrl);
+    await admin.reachable();
     const current = snapshotDags(config.dagsFolder);
     const inFlight = await versionsInFlight(
-      new RestateAdmin(restate.adminUrl),
+      admin,
       config.dagsFolder,
       current.hash,
     );
