@@ -347,6 +347,17 @@ describe("request signing and an external Restate: refusals", () => {
     );
   });
 
+  it("refuses to register without the workers' URL, naming --worker-url and POEKHALI_WORKER_URL", async () => {
+    const { code, out, err } = await cli(["register"], {
+      RESTATE_ADMIN_URL: "http://127.0.0.1:9",
+    });
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain(
+      "poekhali register needs the workers' URL: --worker-url URL or POEKHALI_WORKER_URL",
+    );
+  });
+
   it("names the missing half of an external Restate, and a bad URL", async () => {
     const home = mkdtempSync(join(tmpdir(), "poekhali-roles-home-"));
     try {
