@@ -227,4 +227,27 @@ describe("resolveConfig", () => {
       expect(bad.message).not.toContain("s3cret-pass");
     }
   });
+
+  it("names POEKHALI_WORKER_HOST when it is not an address or host name", () => {
+    for (const host of [
+      "http://0.0.0.0",
+      "127.0.0.1:9080",
+      "worker host",
+      "[::]",
+    ]) {
+      const bad = failure({ POEKHALI_WORKER_HOST: host });
+      expect(bad.variable).toBe("POEKHALI_WORKER_HOST");
+      expect(bad.message).toContain("must be an IP address or host name");
+    }
+    for (const host of [
+      "::",
+      "::1",
+      "10.0.0.7",
+      "worker-1.internal",
+      "localhost",
+    ])
+      expect(
+        resolveConfig({ POEKHALI_WORKER_HOST: host }, "/srv").workerHost,
+      ).toBe(host);
+  });
 });

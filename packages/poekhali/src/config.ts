@@ -185,7 +185,15 @@ const schema = z.object({
   POEKHALI_HOME: text(".poekhali"),
   POEKHALI_DAGS_FOLDER: text("dags"),
   POEKHALI_WORKER_PORT: port(9080),
-  POEKHALI_WORKER_HOST: text("127.0.0.1"),
+  // Checked here, so that a typo is named instead of failing later as a bare ENOTFOUND or EADDRNOTAVAIL.
+  POEKHALI_WORKER_HOST: text("127.0.0.1").pipe(
+    z
+      .string()
+      .regex(
+        /^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/,
+        "must be an IP address or host name of this machine (no scheme or port), e.g. 127.0.0.1, 0.0.0.0 or ::",
+      ),
+  ),
   POEKHALI_WORKER_URL: optionalUrl("http://worker.internal:9080"),
   RESTATE_ADMIN_URL: optionalUrl("http://restate.internal:9070"),
   RESTATE_INGRESS_URL: optionalUrl("http://restate.internal:8080"),

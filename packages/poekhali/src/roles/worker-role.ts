@@ -103,5 +103,18 @@ export async function startWorkerRole(
     updates: config.updates.mode,
     identityKeys,
     log,
+  }).catch((error: unknown) => {
+    // A host name that does not resolve, or an address this machine does not have: name the setting, not errno.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (
+      code === "EADDRNOTAVAIL" ||
+      code === "ENOTFOUND" ||
+      code === "EAI_AGAIN"
+    )
+      throw new ConfigError(
+        "POEKHALI_WORKER_HOST",
+        `(${config.workerHost}) is not an address of this machine (${code}): bind 127.0.0.1, 0.0.0.0 or one of its own addresses`,
+      );
+    throw error;
   });
 }
