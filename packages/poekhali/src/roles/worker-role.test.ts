@@ -6,12 +6,42 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { resolveConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { identityKey } from "../restate/identity-key.js";
-import { startWorkerRole } from "./worker-role.js";
+import { requireWorkerUrl, startWorkerRole } from "./worker-role.js";
 
 const EXTERNAL = {
   RESTATE_ADMIN_URL: "http://restate.internal:9070",
   RESTATE_INGRESS_URL: "http://restate.internal:8080",
 };
+
+describe("requireWorkerUrl", () => {
+  it("asks for POEKHALI_WORKER_URL when a wildcard-bound worker is registered with an external Restate", () => {
+    for (const host of ["0.0.0.0", "::"]) {
+      const config = resolveConfig({ ...EXTERNAL, POEKHALI_WORKER_HOST: host });
+      expect(() => requireWorkerUrl(config)).toThrow(ConfigError);
+      expect(() => requireWorkerUrl(config)).toThrow(/^POEKHALI_WORKER_URL: /);
+    }
+  });
+
+  it("lets the worker's own address be registered when it is a real one, or when up runs its own Restate", () => {
+    expect(() =>
+      requireWorkerUrl(
+        resolveConfig({
+          ...EXTERNAL,
+          POEKHALI_WORKER_HOST: "0.0.0.0",
+          POEKHALI_WORKER_URL: "http://worker.internal:9080",
+        }),
+      ),
+    ).not.toThrow();
+    expect(() =>
+      requireWorkerUrl(
+        resolveConfig({ ...EXTERNAL, POEKHALI_WORKER_HOST: "10.1.2.3" }),
+      ),
+    ).not.toThrow();
+    expect(() =>
+      requireWorkerUrl(resolveConfig({ POEKHALI_WORKER_HOST: "0.0.0.0" })),
+    ).not.toThrow();
+  });
+});
 
 describe("startWorkerRole", () => {
   const work = mkdtempSync(join(tmpdir(), "poekhali-worker-role-"));
