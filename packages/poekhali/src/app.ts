@@ -63,14 +63,10 @@ export async function up(
     rmSync(join(config.home, "pids.json"), { force: true });
   };
   try {
-    const { workerPort, telegramEmulatorPort, airtableEmulatorPort, ...ports } =
+    const { workerPort, telegramEmulatorPort, airtableEmulatorPort } =
       await rememberedPorts(
         config.home,
         {
-          // With an external Restate these go unused: 0 asks for nothing in particular.
-          ingressPort: config.externalRestate ? 0 : config.restate.ingressPort,
-          adminPort: config.externalRestate ? 0 : config.restate.adminPort,
-          nodePort: config.externalRestate ? 0 : config.restate.nodePort,
           workerPort: config.workerPort,
           // The sandbox pages keep their addresses across restarts, so an open chat page goes on working.
           telegramEmulatorPort: 0,
@@ -78,9 +74,8 @@ export async function up(
         },
         host,
         (name, from, to) =>
-          // A sandbox page at a new address is no news worth a warning, nor is an unused port.
+          // A sandbox page at a new address is no news worth a warning.
           !name.endsWith("EmulatorPort") &&
-          !(config.externalRestate && name !== "workerPort") &&
           log(
             `[app] WARNING: ${name} ${from} is taken, using ${to}. ` +
               (name === "workerPort"
@@ -150,6 +145,18 @@ export async function up(
         `[app] using the Restate at ${restate.adminUrl} (admin) and ${restate.ingressUrl} (ingress); starting none`,
       );
     } else {
+      // Asked only for the embedded server: with an external Restate, the ones remembered for it stay as they are.
+      const ports = await rememberedPorts(
+        config.home,
+        {
+          ingressPort: config.restate.ingressPort,
+          adminPort: config.restate.adminPort,
+          nodePort: config.restate.nodePort,
+        },
+        host,
+        (name, from, to) =>
+          log(`[app] WARNING: ${name} ${from} is taken, using ${to}.`),
+      );
       const key = identityKey(config.home);
       ownKeys = [key.publicKey];
       const server = await RestateServer.start({
