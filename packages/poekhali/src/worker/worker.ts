@@ -33,6 +33,7 @@ import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";
 import { OWN_SERVICE_NAMES } from "../own-services.js";
 import type { RestateDefinition } from "../restate-definition.js";
+import { versionRoute } from "./version-route.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -152,8 +153,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     throw new Error("a worker needs at least one version of the DAGs to serve");
   const served = await serveEndpoint(
     (req, res) => {
-      const hash = /^\/v\/([0-9a-f]{12})\//.exec(req.url)?.[1];
-      const endpoint = endpoints.get(hash ?? current.hash);
+      const { hash, endpoint } = versionRoute(req.url, endpoints, current.hash);
       if (endpoint) return endpoint(req, res);
       res
         .writeHead(404, { "content-type": "text/plain" })
