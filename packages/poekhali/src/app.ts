@@ -232,6 +232,8 @@ export async function up(
           deployment: config.workerUrl
             ? deploymentOf(config.workerUrl, current.hash)
             : (deployments[0] ?? ""),
+          // One machine, in development: a provider upgrade under unchanged DAG files replaces the deployment.
+          force: true,
           log,
         });
         ready = true;

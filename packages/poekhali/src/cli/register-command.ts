@@ -4,13 +4,15 @@ import { ConfigError } from "../errors.js";
 import { UsageError } from "./usage-error.js";
 
 /** Help for `poekhali register`. */
-export const REGISTER_HELP = `Usage: poekhali register [--worker-url URL]
+export const REGISTER_HELP = `Usage: poekhali register [--worker-url URL] [--force]
 
 Registers the current DAG code version's deployment, URL/v/<hash>, with the Restate at RESTATE_ADMIN_URL, and
 exits 0 once Restate has discovered it. URL is where Restate reaches the workers: one worker, or a load balancer
 before several (--worker-url, else POEKHALI_WORKER_URL). The hash is that of POEKHALI_DAGS_FOLDER as it is now:
 changed DAG code is a new deployment, and runs parked on an earlier one keep it (workers serve both versions);
-the same URI with changed handlers (a provider upgrade under unchanged DAG files) is replaced, with a warning.
+the same URI serving other services or handlers (a provider upgrade under unchanged DAG files) is refused, exit 1,
+unless --force: then it is replaced, with a warning, and runs parked on it may fail to resume. Any other refusal by
+Restate (the workers unreachable, a signature or key mismatch) is never forced past.
 
 Prints one JSON line on stdout: {"role":"register","deployment":"…"}`;
 
@@ -23,6 +25,7 @@ export async function registerCommand(
     args: argv,
     options: {
       "worker-url": { type: "string" },
+      force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -61,6 +64,7 @@ export async function registerCommand(
   await registerRole({
     adminUrl: config.externalRestate.adminUrl,
     deployment,
+    force: values.force,
     log,
   });
   print(JSON.stringify({ role: "register", deployment }));

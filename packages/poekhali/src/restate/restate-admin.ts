@@ -80,19 +80,53 @@ export class RestateAdmin {
       );
   }
 
-  /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
+  /**
+   * Registers a deployment. `force` replaces one at the same URI with changed code; `dryRun` only discovers what
+   * the URI serves now. Restate 1.7 answers a URI it already has with 200 and the deployment it keeps, without
+   * rediscovering it (see `registerCurrent`).
+   */
   async register(
     uri: string,
-    options: { force?: boolean } = {},
-  ): Promise<void> {
+    options: { force?: boolean; dryRun?: boolean } = {},
+  ): Promise<RegisteredDeployment> {
     const res = await fetch(`${this.adminUrl}/deployments`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ uri, force: options.force ?? false }),
+      body: JSON.stringify({
+        uri,
+        force: options.force ?? false,
+        ...(options.dryRun ? { dry_run: true } : {}),
+      }),
     });
     if (!res.ok)
       throw new SupervisorError(
         `Restate refused to register ${uri} (${res.status}): ${await res.text()}`,
       );
+    const body = (await res.json()) as {
+      services?: {
+        name: string;
+        ty: string;
+        handlers?: { name: string }[];
+      }[];
+    };
+    return {
+      created: res.status === 201,
+      services: (body.services ?? []).map((s) => ({
+        name: s.name,
+        type: s.ty,
+        handlers: (s.handlers ?? []).map((h) => h.name),
+      })),
+    };
   }
+}
+
+/** What Restate answered a registration with. */
+export interface RegisteredDeployment {
+  /** 201: a URI Restate did not have; 200: one it had, answered with what it keeps (or, dry, what it found). */
+  readonly created: boolean;
+  readonly services: readonly {
+    readonly name: string;
+    readonly type: string;
+    readonly handlers: readonly string[];
+  }[];
 }
