@@ -59,6 +59,7 @@ export async function benchParked(
           ],
           env: {
             ...process.env,
+            RESTATE_LOGGING: "WARN",
             PARKED_WORKER: JSON.stringify({
               info: sandbox.info,
               ingressUrl: server.ingressUrl,
@@ -157,8 +158,8 @@ export async function benchParked(
 
     // The burst: every button pressed once, by a person of its own, `concurrency` presses in flight at a time.
     const messages = await pool(chats, concurrency, async (chat) => {
-      const res = await fetch(
-        `${telegram.api_root}/_emulator/chats/${chat}/messages`,
+      const res = await retried(() =>
+        fetch(`${telegram.api_root}/_emulator/chats/${chat}/messages`),
       );
       const { result } = (await res.json()) as {
         result: { message_id: number; reply_markup?: unknown }[];
@@ -170,15 +171,17 @@ export async function benchParked(
     const burstStart = Date.now();
     const pressed = await pool(chats, concurrency, async (chat, i) => {
       const at = Date.now();
-      const res = await fetch(`${telegram.api_root}/_emulator/press`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          chat_id: chat,
-          message_id: messages[i],
-          from: { id: 7_000_000 + i, username: `park_${i}`, first_name: "P" },
+      const res = await retried(() =>
+        fetch(`${telegram.api_root}/_emulator/press`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            chat_id: chat,
+            message_id: messages[i],
+            from: { id: 7_000_000 + i, username: `park_${i}`, first_name: "P" },
+          }),
         }),
-      });
+      );
       const { callback_query_id } = (await res.json()) as {
         callback_query_id: string;
       };
@@ -297,6 +300,20 @@ function workerHeap(child: ChildProcess): Promise<{
 }
 
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/**
+ * A request to the emulator, tried again when its connection was reset: on a loaded machine a kept-alive
+ * connection may close under a request, which then never reached the emulator.
+ */
+async function retried(request: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
 
 /** Runs `work` over `items`, `limit` at a time. */
 async function pool<T, R>(

@@ -57,6 +57,8 @@ export class UpdatePoller {
   #held: AbortController | undefined;
   #gained = deferred();
   #expiry: NodeJS.Timeout | undefined;
+  /** When the lease was last asked for (the ask in flight, when the lease runs out). */
+  #renewing = 0;
   /** Problems already reported since polling last worked: each is said once. */
   readonly #reported = new Set<string>();
 
@@ -99,17 +101,20 @@ export class UpdatePoller {
     while (!this.#stop.signal.aborted) {
       // The lease runs from when Restate granted it, some time before the answer arrives: count from the ask.
       const asked = Date.now();
+      this.#renewing = asked;
       try {
         const answer = await this.#lease.acquire();
         failures = 0;
         if (answer.held) {
           clearTimeout(this.#expiry);
+          const tookMs = Date.now() - asked;
           this.#expiry = setTimeout(
-            () => this.#lose("its lease ran out before it could renew it"),
-            Math.max(
-              0,
-              ttlMs - Math.min(1_000, ttlMs / 10) - (Date.now() - asked),
-            ),
+            () =>
+              this.#lose(
+                `its lease ran out before Restate answered a renewal (asked ${((Date.now() - this.#renewing) / 1000).toFixed(1)} s ago; ` +
+                  `the lease lasts ${ttlMs / 1000} s): Restate or this worker is overloaded`,
+              ),
+            Math.max(0, ttlMs - Math.min(1_000, ttlMs / 10) - tookMs),
           );
           if (!this.polling) {
             standingBy = undefined;
