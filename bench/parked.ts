@@ -140,7 +140,8 @@ export async function benchParked(
     );
     const heap = await workerHeap(child!);
     print(
-      `  worker heap after a full GC: ${mb(heap.heapUsed)} MB used, ${mb(heap.external)} MB external (RSS ${mb(heap.rss)} MB)`,
+      `  worker heap after a full GC: ${mb(heap.heapUsed)} MB used, ${mb(heap.external)} MB external (RSS ${mb(heap.rss)} MB); ` +
+        `its event loop while parking: p99 delay ${heap.loopDelayP99Ms.toFixed(0)} ms, max ${heap.loopDelayMaxMs.toFixed(0)} ms`,
     );
     print(
       `  disk under the Restate home: ${(diskBytes(stack.home) / 2 ** 20).toFixed(0)} MB`,
@@ -252,8 +253,10 @@ export async function benchParked(
       written.length === runs && users.size === runs && chatIds.size === runs;
     const rowsPerSecond =
       (written.length * 1000) / Math.max(1, lastRow - firstRow);
+    const drained = await workerHeap(child!);
     print(
-      `  drained: every run ended ${(drainMs / 1000).toFixed(1)} s after the burst began; RSS ${rss()}`,
+      `  drained: every run ended ${(drainMs / 1000).toFixed(1)} s after the burst began; RSS ${rss()}; ` +
+        `the worker's event loop meanwhile: p99 delay ${drained.loopDelayP99Ms.toFixed(0)} ms, max ${drained.loopDelayMaxMs.toFixed(0)} ms`,
     );
     const rowsLine =
       `  rows: ${written.length} for ${runs} runs (${runs - users.size} lost, ${written.length - users.size} doubled): ` +
@@ -277,19 +280,19 @@ export async function benchParked(
   }
 }
 
+/** What the worker says of its memory and event loop (see parked-worker.ts). */
+interface WorkerMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+}
+
 /** The worker's memory right after a full garbage collection, asked over IPC. */
-function workerHeap(child: ChildProcess): Promise<{
-  rss: number;
-  heapUsed: number;
-  external: number;
-}> {
+function workerHeap(child: ChildProcess): Promise<WorkerMemory> {
   return new Promise((resolve) => {
-    const listen = (m: {
-      type?: string;
-      rss: number;
-      heapUsed: number;
-      external: number;
-    }) => {
+    const listen = (m: WorkerMemory & { type?: string }) => {
       if (m.type !== "memory") return;
       child.off("message", listen);
       resolve(m);
