@@ -113,6 +113,7 @@ export {
 // Runs on Restate
 export {
   dagWorkflow,
+  DAG_INACTIVITY_TIMEOUT_MS,
   type DagWorkflow,
   type DagRunInput,
   type DagRunResult,
