@@ -6,6 +6,7 @@ const HELP = `poekhali — Airflow-style DAGs on Restate
 
 Usage:
   poekhali up                     start restate-server, the worker and the web UI (the sandbox without TELEGRAM_BOT_TOKEN)
+  poekhali cluster                a 3-node Restate cluster, 2 workers and a web tier on loopback (a test tool)
   poekhali emulators              start the Telegram and Airtable emulators; print where they listen (one JSON line)
   poekhali dags list|trigger|runs DAGs and their runs, through the running app's REST API
   poekhali tasks states|test      a run's task states; run one task here without Restate
@@ -30,6 +31,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "up":
       return (await import("./cli/up-command.js")).upCommand(rest, print);
+    case "cluster":
+      return (await import("./cli/cluster-command.js")).clusterCommand(
+        rest,
+        print,
+      );
     case "emulators": {
       if (rest.includes("--help") || rest.includes("-h")) {
         print(
