@@ -1,7 +1,6 @@
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { SupervisorError } from "../errors.js";
 import { choosePort } from "../ports.js";
-import { IDENTITY_PRIVATE_KEY_ENV } from "./identity-key.js";
 import { RestateAdmin } from "./restate-admin.js";
 import { RestateServer } from "./restate-server.js";
 
@@ -55,7 +54,6 @@ export function clusterNodeEnv(options: {
   readonly id: number;
   readonly nodes: number;
   readonly metadataAddresses: readonly string[];
-  readonly identityKeyFile?: string | undefined;
   readonly memory?: string | undefined;
 }): Record<string, string> {
   return {
@@ -67,9 +65,6 @@ export function clusterNodeEnv(options: {
     RESTATE_BIFROST__DEFAULT_PROVIDER: "replicated",
     RESTATE_DEFAULT_REPLICATION: String(clusterReplication(options.nodes)),
     RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE: options.memory ?? "256MiB",
-    ...(options.identityKeyFile
-      ? { [IDENTITY_PRIVATE_KEY_ENV]: resolve(options.identityKeyFile) }
-      : {}),
   };
 }
 
@@ -177,10 +172,12 @@ export class RestateCluster {
           metadataAddresses: this.#ports.map(
             (p) => `http://${this.#host}:${p.nodePort}/`,
           ),
-          identityKeyFile: this.#options.identityKeyFile,
           memory: this.#options.memory,
         }),
       },
+      ...(this.#options.identityKeyFile
+        ? { identityKeyFile: this.#options.identityKeyFile }
+        : {}),
     });
     this.#servers[id - 1] = server;
     return server;

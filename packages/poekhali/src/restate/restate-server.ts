@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
 import { portIsFree } from "../ports.js";
 import { waitFor } from "../wait-for.js";
+import { IDENTITY_PRIVATE_KEY_ENV } from "./identity-key.js";
 import { RestateAdmin } from "./restate-admin.js";
 
 const WATCHDOG = fileURLToPath(
@@ -32,6 +33,8 @@ export interface RestateServerOptions {
   readonly nodePort: number;
   /** RocksDB's memory cap; 512 MiB by default (uncapped, an idle server holds ~265 MiB more). */
   readonly memory?: string;
+  /** The request-identity private key (see `identityKey`): the server signs every request to the workers with it. */
+  readonly identityKeyFile?: string;
 }
 
 /** The path of the `restate-server` binary that npm installed for this platform. */
@@ -133,6 +136,9 @@ export class RestateServer extends RestateAdmin {
           RESTATE_DEFAULT_NUM_PARTITIONS: "4",
           RESTATE_DISABLE_TELEMETRY: "true",
           RESTATE_LOG_FORMAT: "compact",
+          ...(options.identityKeyFile
+            ? { [IDENTITY_PRIVATE_KEY_ENV]: resolve(options.identityKeyFile) }
+            : {}),
           ...options.node?.env,
         },
       },

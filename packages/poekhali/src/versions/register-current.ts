@@ -1,5 +1,5 @@
 import { SupervisorError } from "../errors.js";
-import type { RestateServer } from "../restate/restate-server.js";
+import type { RestateAdmin } from "../restate/restate-admin.js";
 
 /**
  * Registers the current version's deployment. The same URI with other handlers means the providers' or core's
@@ -7,7 +7,7 @@ import type { RestateServer } from "../restate/restate-server.js";
  * since runs parked on it may no longer replay.
  */
 export async function registerCurrent(
-  restate: RestateServer,
+  restate: RestateAdmin,
   uri: string,
   log: (line: string) => void,
 ): Promise<void> {

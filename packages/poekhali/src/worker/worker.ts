@@ -58,6 +58,8 @@ export interface WorkerOptions {
   readonly extraServices?: EndpointOptions["services"];
   /** TELEGRAM_UPDATES: `webhook` means the app receives updates, and this worker does not poll. */
   readonly updates?: "poll" | "webhook";
+  /** Restate's request-identity public keys (`publickeyv1_…`): when given, only requests signed with one are served. */
+  readonly identityKeys?: readonly string[];
 }
 
 /** A running worker: the Restate endpoint (HTTP/2 cleartext) and the bot's update poller. */
@@ -138,6 +140,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           ...((v.services ?? []) as EndpointOptions["services"]),
           ...(options.extraServices ?? []),
         ],
+        // Unsigned requests are refused with 401 before any handler runs.
+        ...(options.identityKeys?.length
+          ? { identityKeys: [...options.identityKeys] }
+          : {}),
       }),
     ]),
   );
@@ -165,7 +171,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           webhook: WebhookSettings.fromConnection(
             connections.get("telegram_default"),
           ),
-          workerId: `${hostname()}:${options.port}`,
+          workerId: `${hostname()}:${new URL(served.url).port}`,
           allowedUpdates: INGESTED_UPDATES,
           log: (m) => options.log(`telegram poller: ${m}`),
         });
