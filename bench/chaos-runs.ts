@@ -130,38 +130,40 @@ export async function driveRun(
       ? run.state
       : undefined;
   };
-  while (state === undefined && Date.now() < target.deadline) {
-    const press = await until(
-      target,
-      `a press on run ${runId}'s button`,
-      async () => {
-        const res = await fetch(`${target.telegramApiRoot}/_emulator/press`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            chat_id: Number(target.chatId),
-            message_id: messageId,
-            from: {
-              id: 50_000 + i,
-              username: chaosUser(i),
-              first_name: `Chaos ${i}`,
-            },
-          }),
-        });
-        return res.ok
-          ? ((await res.json()) as { callback_query_id: string })
-              .callback_query_id
-          : undefined;
-      },
-    );
-    if (press === undefined) break;
+  const press = async () => {
+    const res = await fetch(`${target.telegramApiRoot}/_emulator/press`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        chat_id: Number(target.chatId),
+        message_id: messageId,
+        from: {
+          id: 50_000 + i,
+          username: chaosUser(i),
+          first_name: `Chaos ${i}`,
+        },
+      }),
+    });
+    // Refused once the run has taken a press and removed the button: then only its state is awaited.
+    return res.ok
+      ? ((await res.json()) as { callback_query_id: string }).callback_query_id
+      : undefined;
+  };
+  while (Date.now() < target.deadline) {
+    state = await final().catch(() => undefined);
+    if (state !== undefined) break;
+    const pressed = await press().catch(() => undefined);
+    if (pressed === undefined) {
+      await sleep(1_000);
+      continue;
+    }
     const pressedAt = Date.now();
     // Answered (and not "not ready"), or the run is over; else, after a while, press again.
     for (;;) {
       state = await final().catch(() => undefined);
       if (state !== undefined || Date.now() > target.deadline) break;
       const answer = await fetch(
-        `${target.telegramApiRoot}/_emulator/callback_answers/${press}`,
+        `${target.telegramApiRoot}/_emulator/callback_answers/${pressed}`,
       )
         .then((r) => r.json() as Promise<{ result: { text?: string } | null }>)
         .catch(() => ({ result: null }));

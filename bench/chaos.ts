@@ -132,7 +132,11 @@ try {
   const unfinished = states.filter((s) => s === "unfinished").length;
   const failed = states.filter((s) => s === "failed").length;
   if (unfinished || failed)
-    log(`[chaos] ${unfinished} run(s) unfinished, ${failed} failed`);
+    log(
+      `[chaos] ${unfinished} run(s) unfinished, ${failed} failed: ${states
+        .flatMap((s, i) => (s === "success" ? [] : [`chaos_${i} ${s}`]))
+        .join(", ")}`,
+    );
   log(`[chaos] ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   exitCode = lost || duplicated || success !== RUNS ? 1 : 0;
   await cluster.stop();
