@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { startCluster } from "../packages/poekhali/src/cluster/start-cluster.js";
 import { chaosMonkey } from "./chaos-monkey.js";
 import {
+  chaosRunId,
   chaosUser,
   driveRun,
   messageIndex,
@@ -134,7 +135,7 @@ try {
   if (unfinished || failed)
     log(
       `[chaos] ${unfinished} run(s) unfinished, ${failed} failed: ${states
-        .flatMap((s, i) => (s === "success" ? [] : [`chaos_${i} ${s}`]))
+        .flatMap((s, i) => (s === "success" ? [] : [`${chaosRunId(i)} ${s}`]))
         .join(", ")}`,
     );
   log(`[chaos] ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
