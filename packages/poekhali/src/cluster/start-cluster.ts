@@ -6,7 +6,7 @@ import { INTERNAL_KEY_ENV } from "@poekhali/core";
 import { startSandbox, type Sandbox } from "@poekhali/emulators";
 import { INTERNAL_KEY_FILE, keptSecret } from "../api/auth/auth-secret.js";
 import { SupervisorError } from "../errors.js";
-import { choosePort } from "../ports.js";
+import { rememberedPorts } from "../ports.js";
 import { IDENTITY_KEYS_ENV, identityKey } from "../restate/identity-key.js";
 import { RestateCluster } from "../restate/restate-cluster.js";
 import { RoleProcess } from "./role-process.js";
@@ -107,8 +107,28 @@ export async function startCluster(
       );
   };
   try {
+    // Ports chosen once per home and kept: a later start on the same home finds its nodes, its deployment URL
+    // (which Restate keeps, with runs parked on it) and its sandbox pages where they were.
+    const stateDir = join(home, "cluster");
+    mkdirSync(stateDir, { recursive: true });
+    const wanted: Record<string, number> = {
+      telegram: 0,
+      airtable: 0,
+      ingressProxy: 0,
+      adminProxy: 0,
+      deploymentProxy: 0,
+      web: 0,
+    };
+    for (let i = 1; i <= options.nodes; i++)
+      for (const kind of ["ingress", "admin", "node"])
+        wanted[`n${i}${kind}`] = 0;
+    for (let i = 1; i <= options.workers; i++) wanted[`worker${i}`] = 0;
+    const ports = await rememberedPorts(stateDir, wanted, host);
+    const port = (name: string) => ports[name] as number;
     const sandbox = await startSandbox({
       host,
+      telegramPort: port("telegram"),
+      airtablePort: port("airtable"),
       airtableRateLimit: false,
       stateDir: join(home, "sandbox"),
     });
@@ -119,17 +139,22 @@ export async function startCluster(
       nodes: options.nodes,
       host,
       identityKeyFile: key.privateKeyPemPath,
+      ports: Array.from({ length: options.nodes }, (_, i) => ({
+        ingressPort: port(`n${i + 1}ingress`),
+        adminPort: port(`n${i + 1}admin`),
+        nodePort: port(`n${i + 1}node`),
+      })),
     });
     cleanups.push(() => restate.stop());
     // The roles reach the cluster through proxies that skip a dead node, as a load balancer before them would.
     const ingress = await tcpRoundRobin({
       host,
-      port: 0,
+      port: port("ingressProxy"),
       upstreams: restate.nodes.map((n) => n.ingressPort),
     });
     const admin = await tcpRoundRobin({
       host,
-      port: 0,
+      port: port("adminProxy"),
       upstreams: restate.nodes.map((n) => n.adminPort),
     });
     cleanups.push(
@@ -166,12 +191,9 @@ export async function startCluster(
       RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
     });
 
-    const workerPorts: number[] = [];
-    for (let i = 0; i < options.workers; i++) {
-      let port = await choosePort(0, host);
-      while (workerPorts.includes(port)) port = await choosePort(0, host);
-      workerPorts.push(port);
-    }
+    const workerPorts = Array.from({ length: options.workers }, (_, i) =>
+      port(`worker${i + 1}`),
+    );
     const workers: (RoleProcess | undefined)[] = workerPorts.map(
       () => undefined,
     );
@@ -194,7 +216,7 @@ export async function startCluster(
     await Promise.all(workerPorts.map((_, i) => startWorker(i + 1)));
     const deploymentProxy: TcpRoundRobin = await tcpRoundRobin({
       host,
-      port: 0,
+      port: port("deploymentProxy"),
       upstreams: workerPorts,
     });
     cleanups.push(() => deploymentProxy.close());
@@ -203,8 +225,7 @@ export async function startCluster(
     options.log(`[cluster] registered ${registered}`);
 
     let web: RoleProcess | undefined;
-    let webPort = await choosePort(0, host);
-    while (workerPorts.includes(webPort)) webPort = await choosePort(0, host);
+    const webPort = port("web");
     const startWeb = async () => {
       web = await RoleProcess.start({
         args: ["web"],

@@ -15,6 +15,8 @@ export interface RestateClusterOptions {
   readonly name?: string;
   /** The request-identity private key every node signs its requests to the workers with. */
   readonly identityKeyFile?: string;
+  /** Each node's ports, as a restart in the same home needs them back; free ones when left out. */
+  readonly ports?: readonly RestateNodePorts[];
   /** RocksDB's memory cap per node; 256 MiB by default (three nodes share the machine). */
   readonly memory?: string;
 }
@@ -107,8 +109,12 @@ export class RestateCluster {
       taken.add(port);
       return port;
     };
-    const ports: RestateNodePorts[] = [];
-    for (let i = 0; i < options.nodes; i++)
+    if (options.ports && options.ports.length !== options.nodes)
+      throw new SupervisorError(
+        `ports for ${options.ports.length} node(s) were given for a cluster of ${options.nodes}`,
+      );
+    const ports: RestateNodePorts[] = [...(options.ports ?? [])];
+    for (let i = ports.length; i < options.nodes; i++)
       ports.push({
         ingressPort: await free(),
         adminPort: await free(),
