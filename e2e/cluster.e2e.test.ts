@@ -6,46 +6,73 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ClusterInfo } from "../packages/poekhali/src/cluster/start-cluster.js";
 import { cli } from "./cli-process.js";
 import { alive, eventually } from "./harness.js";
+import { expectClusterShape, pidsOf } from "./cluster-info.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const LAST_LINE =
-  /^runs (\d+), success (\d+), rows (\d+), lost (\d+), duplicated (\d+), kills (\d+)$/;
+const RUNS = "/api/v2/dags/telegram_go_button/dagRuns";
 
-/** Every process id cluster.json names (the supervisor's, each role's and each watchdog's). */
-const pidsOf = (info: ClusterInfo) =>
-  info.processes.flatMap((p) =>
-    [p.pid, p.watchdog_pid].filter(
-      (pid): pid is number => typeof pid === "number",
-    ),
-  );
+/** The sandbox chat's id, from its page's URL in cluster.json. */
+const chatOf = (info: ClusterInfo) =>
+  /\/chats\/(-?\d+)$/.exec(info.emulators.chat_page)?.[1] ?? "";
 
-/** What cluster.json must say of a cluster of 3 nodes, 2 workers and a web tier, whatever its ports. */
-function expectClusterShape(info: ClusterInfo, home: string) {
-  expect(info.home).toBe(home);
-  expect(info.processes.map((p) => `${p.role} ${p.id}`)).toEqual([
-    "supervisor 1",
-    "restate-node 1",
-    "restate-node 2",
-    "restate-node 3",
-    "worker 1",
-    "worker 2",
-    "web 1",
-  ]);
-  const ports = info.processes.flatMap((p) =>
-    Object.entries(p)
-      .filter(([key]) => key.endsWith("port"))
-      .map(([, value]) => value),
+/** The id of the message with a button showing `text`, if the chat has it. */
+async function messageId(
+  info: ClusterInfo,
+  text: string,
+): Promise<number | undefined> {
+  const res = await fetch(
+    `${info.emulators.telegram_api_root}/_emulator/chats/${chatOf(info)}/messages`,
   );
-  // 5 of the supervisor's (3 proxies, 2 emulators), 3 per node, 1 per worker, 1 of the web tier: all different.
-  expect(ports).toHaveLength(5 + 9 + 2 + 1);
-  expect(ports.every((p) => Number.isInteger(p) && (p as number) > 0)).toBe(
-    true,
+  const { result } = (await res.json()) as {
+    result: { message_id: number; text: string; reply_markup?: unknown }[];
+  };
+  return result.find((m) => m.text === text && m.reply_markup)?.message_id;
+}
+
+/** `poekhali cluster` in a child process on `home`, once it has printed its web URL; `stop()` is Ctrl-C. */
+async function clusterCli(home: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, "packages/poekhali/bin/poekhali.js"),
+      "cluster",
+      "--nodes",
+      "3",
+      "--workers",
+      "2",
+    ],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: home, POEKHALI_HOME: home },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
-  expect(new Set(ports).size).toBe(ports.length);
-  expect(info.web_url).toBe(info.processes.at(-1)?.url);
-  expect(info.deployment).toMatch(
-    new RegExp(`^${info.deployment_proxy.url}/v/[0-9a-f]+$`),
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
   );
+  const url = await eventually(
+    "the cluster to print its web URL",
+    () => {
+      if (child.exitCode !== null)
+        throw new Error(`poekhali cluster exited (${child.exitCode}):\n${out}`);
+      return /poekhali cluster is up: (http:\/\/\S+)/.exec(out)?.[1];
+    },
+    150_000,
+  ).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+  return {
+    url,
+    pid: child.pid,
+    async stop(): Promise<number | null> {
+      if (child.exitCode === null) child.kill("SIGINT");
+      return exited;
+    },
+  };
 }
 
 describe("poekhali cluster", () => {
@@ -60,52 +87,21 @@ describe("poekhali cluster", () => {
     expect(err).toContain('--nodes must be a whole number, 1 or more; got "0"');
   });
 
-  it("starts 3 nodes, 2 workers and a web tier, lists them in cluster.json, serves, and stops them all on Ctrl-C", async () => {
+  it("starts 3 nodes, 2 workers and a web tier, lists them in cluster.json, serves, stops them all on Ctrl-C, and comes back on the same home", async () => {
     const home = mkdtempSync(join(tmpdir(), "poekhali-cluster-cli-"));
     homes.push(home);
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, "packages/poekhali/bin/poekhali.js"),
-        "cluster",
-        "--nodes",
-        "3",
-        "--workers",
-        "2",
-      ],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: home, POEKHALI_HOME: home },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.once("exit", (code) => resolve(code)),
-    );
+    const first = await clusterCli(home);
+    let info: ClusterInfo;
     try {
-      const url = await eventually(
-        "the cluster to print its web URL",
-        () => {
-          if (child.exitCode !== null)
-            throw new Error(
-              `poekhali cluster exited (${child.exitCode}):\n${out}`,
-            );
-          return /poekhali cluster is up: (http:\/\/\S+)/.exec(out)?.[1];
-        },
-        150_000,
-      );
-      const info = JSON.parse(
+      info = JSON.parse(
         readFileSync(join(home, "cluster.json"), "utf8"),
       ) as ClusterInfo;
       expectClusterShape(info, home);
-      expect(info.web_url).toBe(url);
-      expect(info.processes[0]?.pid).toBe(child.pid);
+      expect(info.web_url).toBe(first.url);
+      expect(info.processes[0]?.pid).toBe(first.pid);
       expect(pidsOf(info).every(alive)).toBe(true);
       // The web tier lists the DAGs the workers serve, through the cluster.
-      const dags = (await (await fetch(`${url}/api/v2/dags`)).json()) as {
+      const dags = (await (await fetch(`${first.url}/api/v2/dags`)).json()) as {
         dags: { dag_id: string }[];
       };
       expect(dags.dags.map((d) => d.dag_id)).toContain("telegram_go_button");
@@ -121,79 +117,63 @@ describe("poekhali cluster", () => {
         };
         expect(deployments.map((d) => d.uri)).toEqual([info.deployment]);
       }
-
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
-      expect(pidsOf(info).filter(alive)).toEqual([]);
+      // A run parked when the cluster stops.
+      const trigger = await fetch(`${first.url}${RUNS}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          dag_run_id: "parked_1",
+          conf: { text: "parked across a restart" },
+        }),
+      });
+      expect(trigger.status).toBe(200);
+      await eventually("the run's button", () =>
+        messageId(info, "parked across a restart"),
+      );
     } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      expect(await first.stop()).toBe(0);
     }
-  }, 240_000);
+    expect(pidsOf(info).filter(alive)).toEqual([]);
 
-  it("npm run chaos: 30 runs through kills of a node, a worker and the web tier, none lost, none doubled", async () => {
-    const home = mkdtempSync(join(tmpdir(), "poekhali-chaos-e2e-"));
-    homes.push(home);
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "bench/chaos.ts",
-        "--runs",
-        "30",
-        "--minutes",
-        "0.5",
-        "--nodes",
-        "3",
-        "--workers",
-        "2",
-        "--home",
-        home,
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: home,
-          NODE_OPTIONS: process.env.NODE_OPTIONS ?? "",
+    // Again on the same home: the same ports (the deployment URL Restate keeps), and the parked run goes on.
+    const second = await clusterCli(home);
+    try {
+      const again = JSON.parse(
+        readFileSync(join(home, "cluster.json"), "utf8"),
+      ) as ClusterInfo;
+      const withoutPids = (i: ClusterInfo) =>
+        i.processes.map((p) =>
+          Object.fromEntries(
+            Object.entries(p).filter(([key]) => !key.endsWith("pid")),
+          ),
+        );
+      expect(withoutPids(again)).toEqual(withoutPids(info));
+      const message = await eventually("the run's button", () =>
+        messageId(again, "parked across a restart"),
+      );
+      const press = await fetch(
+        `${again.emulators.telegram_api_root}/_emulator/press`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            chat_id: Number(chatOf(again)),
+            message_id: message,
+            from: { id: 1001, username: "anna", first_name: "Анна" },
+          }),
         },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) =>
-      child.once("exit", (c) => resolve(c)),
-    );
-    const lines = out.trim().split("\n");
-    const last = LAST_LINE.exec(lines.at(-1) ?? "");
-    expect(last, out).not.toBeNull();
-    const [, runs, success, rows, lost, duplicated, kills] = last!.map(Number);
-    expect({ runs, success, rows, lost, duplicated }, out).toEqual({
-      runs: 30,
-      success: 30,
-      rows: 30,
-      lost: 0,
-      duplicated: 0,
-    });
-    expect(code, out).toBe(0);
-    const tally = /\[chaos\] kills: (\d+) node, (\d+) worker, (\d+) web/.exec(
-      out,
-    );
-    expect(tally, out).not.toBeNull();
-    const [, node, worker, web] = tally!.map(Number);
-    expect(Math.min(node!, worker!, web!), out).toBeGreaterThanOrEqual(1);
-    expect(kills).toBe(node! + worker! + web!);
-    // The last cluster.json, written after the last restart: every process listed, and none left running.
-    const info = JSON.parse(
-      readFileSync(join(home, "cluster.json"), "utf8"),
-    ) as ClusterInfo;
-    expectClusterShape(info, home);
-    expect(
-      pidsOf(info)
-        .filter((pid) => pid !== info.processes[0]?.pid)
-        .filter(alive),
-    ).toEqual([]);
+      );
+      expect(press.status).toBe(200);
+      await eventually(
+        "the parked run to succeed",
+        async () => {
+          const res = await fetch(`${second.url}${RUNS}/parked_1`);
+          return ((await res.json()) as { state?: string }).state === "success";
+        },
+        60_000,
+      );
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
   }, 300_000);
 });
