@@ -87,7 +87,7 @@ describe("poekhali cluster", () => {
     expect(err).toContain('--nodes must be a whole number, 1 or more; got "0"');
   });
 
-  it("starts 3 nodes, 2 workers and a web tier, lists them in cluster.json, serves, stops them all on Ctrl-C, and comes back on the same home", async () => {
+  it("starts 3 nodes, 2 workers and a web tier, lists them in cluster.json, serves, refuses a second start beside it, stops them all on Ctrl-C, and comes back on the same home", async () => {
     const home = mkdtempSync(join(tmpdir(), "poekhali-cluster-cli-"));
     homes.push(home);
     const first = await clusterCli(home);
@@ -117,6 +117,15 @@ describe("poekhali cluster", () => {
         };
         expect(deployments.map((d) => d.uri)).toEqual([info.deployment]);
       }
+      // A second start on the same home is refused: the nodes hold its data directories.
+      const second = await cli(["cluster"], {
+        HOME: home,
+        POEKHALI_HOME: home,
+      });
+      expect(second.code).toBe(1);
+      expect(second.err).toContain(
+        `a cluster is already running on ${home} (pid ${first.pid})`,
+      );
       // A run parked when the cluster stops.
       const trigger = await fetch(`${first.url}${RUNS}`, {
         method: "POST",

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { INTERNAL_KEY_ENV } from "@poekhali/core";
 import { startSandbox, type Sandbox } from "@poekhali/emulators";
 import { INTERNAL_KEY_FILE, keptSecret } from "../api/auth/auth-secret.js";
 import { SupervisorError } from "../errors.js";
+import { alive, commandLine } from "../leftovers.js";
 import { rememberedPorts } from "../ports.js";
 import { IDENTITY_KEYS_ENV, identityKey } from "../restate/identity-key.js";
 import { RestateCluster } from "../restate/restate-cluster.js";
@@ -99,8 +100,11 @@ export async function startCluster(
   const host = "127.0.0.1";
   const home = resolve(options.home);
   mkdirSync(home, { recursive: true });
+  refuseSecondStart(home);
   const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const cleanup of cleanups.splice(0).reverse())
       await cleanup().catch((e: unknown) =>
         options.log(`[cluster] while stopping: ${String(e)}`),
@@ -194,12 +198,24 @@ export async function startCluster(
     const workerPorts = Array.from({ length: options.workers }, (_, i) =>
       port(`worker${i + 1}`),
     );
+    // A role that dies unasked stays down (this is a test tool): say so, with where its log is.
+    const diedAlone = (
+      role: RoleProcess,
+      name: string,
+      current: () => boolean,
+    ) =>
+      void role.exited.then((code) => {
+        if (!stopping && current())
+          options.log(
+            `[cluster] ${name} exited on its own (code ${code}); see ${join(home, "logs")}`,
+          );
+      });
     const workers: (RoleProcess | undefined)[] = workerPorts.map(
       () => undefined,
     );
     const startWorker = async (id: number) => {
       const port = workerPorts[id - 1] as number;
-      workers[id - 1] = await RoleProcess.start({
+      const worker = await RoleProcess.start({
         args: ["worker"],
         role: "worker",
         env: {
@@ -209,6 +225,8 @@ export async function startCluster(
         },
         logFile: join(home, "logs", `worker-${id}.log`),
       });
+      workers[id - 1] = worker;
+      diedAlone(worker, `worker ${id}`, () => workers[id - 1] === worker);
     };
     cleanups.push(() =>
       Promise.all(workers.map(async (w) => w?.stop())).then(() => undefined),
@@ -227,7 +245,7 @@ export async function startCluster(
     let web: RoleProcess | undefined;
     const webPort = port("web");
     const startWeb = async () => {
-      web = await RoleProcess.start({
+      const started = await RoleProcess.start({
         args: ["web"],
         role: "web",
         env: {
@@ -237,6 +255,8 @@ export async function startCluster(
         },
         logFile: join(home, "logs", "web-1.log"),
       });
+      web = started;
+      diedAlone(started, "web 1", () => web === started);
     };
     cleanups.push(async () => web?.stop());
     await startWeb();
@@ -315,12 +335,14 @@ export async function startCluster(
         if (role === "node") await restate.kill(id);
         else if (role === "worker") {
           checkId(role, id, workers.length);
-          await workers[id - 1]?.kill();
+          const worker = workers[id - 1];
           workers[id - 1] = undefined;
+          await worker?.kill();
         } else {
           checkId(role, id, 1);
-          await web?.kill();
+          const killed = web;
           web = undefined;
+          await killed?.kill();
         }
         save();
       },
@@ -341,6 +363,29 @@ export async function startCluster(
     await stop();
     throw error;
   }
+}
+
+/** Throws when a cluster started on this home still runs: its nodes hold the data directories. */
+function refuseSecondStart(home: string): void {
+  let pid: unknown;
+  try {
+    const info = JSON.parse(
+      readFileSync(join(home, "cluster.json"), "utf8"),
+    ) as Partial<ClusterInfo>;
+    pid = info.processes?.find((p) => p.role === "supervisor")?.pid;
+  } catch {
+    return;
+  }
+  // A pid may have been reused since: only a process whose command line names a cluster start is taken for one.
+  if (
+    typeof pid === "number" &&
+    pid !== process.pid &&
+    alive(pid) &&
+    /poekhali\.js cluster|chaos/.test(commandLine(pid))
+  )
+    throw new SupervisorError(
+      `a cluster is already running on ${home} (pid ${pid}); stop it first, or use another POEKHALI_HOME`,
+    );
 }
 
 /** Runs `poekhali register --worker-url URL` and returns the deployment it registered. */
