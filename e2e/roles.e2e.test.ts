@@ -347,6 +347,17 @@ describe("request signing and an external Restate: refusals", () => {
     );
   });
 
+  it("refuses to register without the workers' URL, naming --worker-url and POEKHALI_WORKER_URL", async () => {
+    const { code, out, err } = await cli(["register"], {
+      RESTATE_ADMIN_URL: "http://127.0.0.1:9",
+    });
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain(
+      "poekhali register needs the workers' URL: --worker-url URL or POEKHALI_WORKER_URL",
+    );
+  });
+
   it("names the missing half of an external Restate, and a bad URL", async () => {
     const home = mkdtempSync(join(tmpdir(), "poekhali-roles-home-"));
     try {
@@ -376,7 +387,7 @@ describe("request signing and an external Restate: refusals", () => {
       );
       const none = await cli(["worker"], { POEKHALI_HOME: home });
       expect(none.err).toContain(
-        "configuration error: RESTATE_ADMIN_URL: and RESTATE_INGRESS_URL are required by poekhali worker",
+        "configuration error: RESTATE_ADMIN_URL: is required by poekhali worker, with RESTATE_INGRESS_URL",
       );
     } finally {
       rmSync(home, { recursive: true, force: true });

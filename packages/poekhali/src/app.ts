@@ -18,7 +18,7 @@ import { RestateServer } from "./restate/restate-server.js";
 import { loadDagCode } from "./roles/dag-code.js";
 import { deploymentOf, registerRole } from "./roles/register-role.js";
 import { startWebRole } from "./roles/web-role.js";
-import { requireIdentityKeys } from "./roles/worker-role.js";
+import { requireIdentityKeys, requireWorkerUrl } from "./roles/worker-role.js";
 import { WorkerProcess } from "./worker/worker-process.js";
 import { versionsInFlight } from "./versions/versions-in-flight.js";
 
@@ -142,6 +142,8 @@ export async function up(
       restate = config.externalRestate;
       admin = new RestateAdmin(restate.adminUrl);
       requireIdentityKeys(config.workerHost, config.identityKeys);
+      requireWorkerUrl(config);
+      await admin.reachable();
       // Someone else runs that Restate: it going away is a worker's retry, not this process's end.
       failed = new Promise<Error>(() => undefined);
       log(

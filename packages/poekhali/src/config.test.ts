@@ -207,4 +207,47 @@ describe("resolveConfig", () => {
       "RESTATE_IDENTITY_KEYS",
     );
   });
+
+  it("refuses a URL with a user name or password, naming the variable and echoing neither", () => {
+    for (const variable of [
+      "RESTATE_ADMIN_URL",
+      "RESTATE_INGRESS_URL",
+      "POEKHALI_WORKER_URL",
+      "TELEGRAM_API_ROOT",
+      "TELEGRAM_WEBHOOK_URL",
+      "AIRTABLE_ENDPOINT_URL",
+    ]) {
+      const bad = failure({
+        RESTATE_ADMIN_URL: "http://restate.internal:9070",
+        RESTATE_INGRESS_URL: "http://restate.internal:8080",
+        [variable]: "https://ops:s3cret-pass@restate.internal:9070",
+      });
+      expect(bad.variable).toBe(variable);
+      expect(bad.message).toContain("must not contain a user name or password");
+      expect(bad.message).not.toContain("s3cret-pass");
+    }
+  });
+
+  it("names POEKHALI_WORKER_HOST when it is not an address or host name", () => {
+    for (const host of [
+      "http://0.0.0.0",
+      "127.0.0.1:9080",
+      "worker host",
+      "[::]",
+    ]) {
+      const bad = failure({ POEKHALI_WORKER_HOST: host });
+      expect(bad.variable).toBe("POEKHALI_WORKER_HOST");
+      expect(bad.message).toContain("must be an IP address or host name");
+    }
+    for (const host of [
+      "::",
+      "::1",
+      "10.0.0.7",
+      "worker-1.internal",
+      "localhost",
+    ])
+      expect(
+        resolveConfig({ POEKHALI_WORKER_HOST: host }, "/srv").workerHost,
+      ).toBe(host);
+  });
 });

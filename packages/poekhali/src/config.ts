@@ -89,11 +89,19 @@ const port = (fallback: number) =>
         .min(0, "must be 0-65535")
         .max(65535, "must be 0-65535"),
     );
+/** Whether a URL carries a user name or password: fetch refuses those, and pages and logs would show them. */
+const hasCredentials = (v: string) => {
+  const u = URL.parse(v);
+  return u !== null && (u.username !== "" || u.password !== "");
+};
+const NO_CREDENTIALS =
+  "must not contain a user name or password (user:pass@): they would be shown on pages and in logs";
 const url = (fallback: string) =>
   z
     .string()
     .default(fallback)
     .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))
+    .refine((v) => !hasCredentials(v), NO_CREDENTIALS)
     .transform((v) => v.replace(/\/+$/, ""));
 const optionalUrl = (example: string) =>
   z
@@ -106,6 +114,7 @@ const optionalUrl = (example: string) =>
           protocol: /^https?$/,
           error: `must be an http(s) URL, e.g. ${example}`,
         })
+        .refine((v) => !hasCredentials(v), NO_CREDENTIALS)
         .transform((v) => v.replace(/\/+$/, ""))
         .optional(),
     );
@@ -145,6 +154,7 @@ const schema = z.object({
         error:
           "must be an http(s) URL, e.g. https://example.com/telegram/webhook",
       })
+      .refine((v) => !hasCredentials(v), NO_CREDENTIALS)
       .optional(),
   ),
   TELEGRAM_WEBHOOK_SECRET: optional.pipe(
@@ -175,7 +185,15 @@ const schema = z.object({
   POEKHALI_HOME: text(".poekhali"),
   POEKHALI_DAGS_FOLDER: text("dags"),
   POEKHALI_WORKER_PORT: port(9080),
-  POEKHALI_WORKER_HOST: text("127.0.0.1"),
+  // Checked here, so that a typo is named instead of failing later as a bare ENOTFOUND or EADDRNOTAVAIL.
+  POEKHALI_WORKER_HOST: text("127.0.0.1").pipe(
+    z
+      .string()
+      .regex(
+        /^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/,
+        "must be an IP address or host name of this machine (no scheme or port), e.g. 127.0.0.1, 0.0.0.0 or ::",
+      ),
+  ),
   POEKHALI_WORKER_URL: optionalUrl("http://worker.internal:9080"),
   RESTATE_ADMIN_URL: optionalUrl("http://restate.internal:9070"),
   RESTATE_INGRESS_URL: optionalUrl("http://restate.internal:8080"),

@@ -1,8 +1,27 @@
 import { SupervisorError } from "../errors.js";
+import { waitFor } from "../wait-for.js";
 
 /** A client of restate-server's admin API: SQL introspection, cancel, purge, deployments. */
 export class RestateAdmin {
   constructor(readonly adminUrl: string) {}
+
+  /**
+   * Waits until the admin API answers its health check: a role may start before the Restate it uses. Fails naming
+   * RESTATE_ADMIN_URL's address after `timeoutMs`.
+   */
+  async reachable(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `the Restate admin API at ${this.adminUrl}`,
+      timeoutMs,
+      async () =>
+        (await fetch(`${this.adminUrl}/health`).catch(() => null))?.ok === true,
+      250,
+    ).catch(() => {
+      throw new SupervisorError(
+        `cannot reach Restate's admin API at ${this.adminUrl} (RESTATE_ADMIN_URL): no healthy answer within ${timeoutMs / 1000} s`,
+      );
+    });
+  }
 
   /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …), riding out a partition leader change. */
   async query<Row>(sql: string): Promise<Row[]> {

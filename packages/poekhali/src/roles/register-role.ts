@@ -20,9 +20,7 @@ export async function registerRole(options: {
   readonly deployment: string;
   readonly log: (line: string) => void;
 }): Promise<void> {
-  await registerCurrent(
-    new RestateAdmin(options.adminUrl),
-    options.deployment,
-    options.log,
-  );
+  const admin = new RestateAdmin(options.adminUrl);
+  await admin.reachable();
+  await registerCurrent(admin, options.deployment, options.log);
 }

@@ -6,7 +6,7 @@ export function requiredRestate(config: AppConfig, role: string): RestateUrls {
   if (!config.externalRestate)
     throw new ConfigError(
       "RESTATE_ADMIN_URL",
-      `and RESTATE_INGRESS_URL are required by poekhali ${role}: the admin API (9070) and ingress (8080) of the Restate it works with`,
+      `is required by poekhali ${role}, with RESTATE_INGRESS_URL: the admin API (9070) and ingress (8080) of the Restate it works with`,
     );
   return config.externalRestate;
 }

@@ -39,6 +39,28 @@ export function requireIdentityKeys(
     );
 }
 
+/** Whether a bind address listens on every interface (0.0.0.0, ::): no address Restate could call it back at. */
+export function isWildcard(host: string): boolean {
+  return ["0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0"].includes(host);
+}
+
+/**
+ * Refuses a worker bound to a wildcard address that an external Restate should register: it would be told to call
+ * http://0.0.0.0:9080, which reaches nothing from another machine.
+ */
+export function requireWorkerUrl(config: AppConfig): void {
+  if (
+    config.externalRestate &&
+    isWildcard(config.workerHost) &&
+    !config.workerUrl
+  )
+    throw new ConfigError(
+      "POEKHALI_WORKER_URL",
+      `is required when POEKHALI_WORKER_HOST (${config.workerHost}) is a wildcard address and Restate runs elsewhere ` +
+        "(RESTATE_ADMIN_URL): the address the Restate server reaches the worker(s) at, e.g. http://worker.internal:9080",
+    );
+}
+
 /**
  * The worker role (`poekhali worker`, and the worker process of `poekhali up`): serves the Restate endpoint for the
  * current DAG code and every version runs still wait on, and polls Telegram unless TELEGRAM_UPDATES=webhook. It keeps
@@ -68,9 +90,11 @@ export async function startWorkerRole(
   requireIdentityKeys(config.workerHost, identityKeys);
   let wanted = options.versions;
   if (!wanted) {
+    const admin = new RestateAdmin(restate.adminUrl);
+    await admin.reachable();
     const current = snapshotDags(config.dagsFolder);
     const inFlight = await versionsInFlight(
-      new RestateAdmin(restate.adminUrl),
+      admin,
       config.dagsFolder,
       current.hash,
     );
@@ -101,5 +125,18 @@ export async function startWorkerRole(
     updates: config.updates.mode,
     identityKeys,
     log,
+  }).catch((error: unknown) => {
+    // A host name that does not resolve, or an address this machine does not have: name the setting, not errno.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (
+      code === "EADDRNOTAVAIL" ||
+      code === "ENOTFOUND" ||
+      code === "EAI_AGAIN"
+    )
+      throw new ConfigError(
+        "POEKHALI_WORKER_HOST",
+        `(${config.workerHost}) is not an address of this machine (${code}): bind 127.0.0.1, 0.0.0.0 or one of its own addresses`,
+      );
+    throw error;
   });
 }
