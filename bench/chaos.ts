@@ -4,7 +4,7 @@
 //   runs N, success N, rows N, lost 0, duplicated 0, kills K
 // and the exit code is 1 when a run is lost, unfinished or doubled.
 // Usage: npm run chaos [-- --runs 200 --minutes 3 --nodes 3 --workers 2 --home DIR]
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -50,6 +50,18 @@ const KILLS_EACH = Math.floor(number("kills-each", values["kills-each"], 0));
 const DRAIN_MS = number("drain-minutes", values["drain-minutes"], 0) * 60_000;
 
 const ownHome = values.home === undefined;
+// Runs have fixed ids (chaos_<i>) and rows are counted per user: an earlier session's runs and rows in a reused
+// home would count as this one's.
+if (
+  values.home !== undefined &&
+  existsSync(values.home) &&
+  readdirSync(values.home).length > 0
+) {
+  console.error(
+    `chaos: --home ${resolve(values.home)} is not empty; give an empty or new directory (runs of an earlier session would count as this one's)`,
+  );
+  process.exit(2);
+}
 const home = resolve(
   values.home ?? mkdtempSync(join(tmpdir(), "poekhali-chaos-")),
 );
@@ -67,6 +79,10 @@ const cluster = await startCluster({
   log: () => undefined,
 });
 let exitCode = 1;
+// What the summary line says; filled in as the counts come, so that a failure half-way still prints it.
+const summary = { success: 0, rows: 0, lost: RUNS, duplicated: 0, kills: 0 };
+const summaryLine = () =>
+  `runs ${RUNS}, success ${summary.success}, rows ${summary.rows}, lost ${summary.lost}, duplicated ${summary.duplicated}, kills ${summary.kills}`;
 try {
   const info = cluster.info();
   log(
@@ -89,11 +105,19 @@ try {
     downMs: [500, 3_000],
     log,
   });
+  // A monkey that fails (a restart that never comes up) must end the chaos with the summary, not crash it.
+  let monkeyError: Error | undefined;
+  const asError = (error: unknown) =>
+    error instanceof Error ? error : new Error(String(error));
+  const monkeyDone = monkey.done.catch((error: unknown) => {
+    monkeyError = asError(error);
+  });
   // The runs start spread over the chaos phase, so that kills land while runs are at every stage.
   const runs: Promise<ChaosRunState>[] = [];
   for (let i = 0; i < RUNS; i++) {
     const due = startedAt + (CHAOS_MS * i) / RUNS;
     if (due > Date.now()) await sleep(due - Date.now());
+    if (monkeyError !== undefined) break;
     runs.push(driveRun(target, messages, i));
   }
   const minKills = () => {
@@ -103,11 +127,15 @@ try {
   // Keep killing until the chaos phase is over and each kind has had its kills.
   while (
     (Date.now() < chaosEnd || minKills() < KILLS_EACH) &&
-    Date.now() < target.deadline
+    Date.now() < target.deadline &&
+    monkeyError === undefined
   )
-    await Promise.race([sleep(500), monkey.done]);
-  await monkey.stop();
+    await Promise.race([sleep(500), monkeyDone]);
+  await monkey.stop().catch((error: unknown) => {
+    monkeyError ??= asError(error);
+  });
   const { total, kills } = monkey.tally();
+  summary.kills = total;
   log(
     `[chaos] kills: ${kills.node} node, ${kills.worker} worker, ${kills.web} web; waiting for the runs to end`,
   );
@@ -130,6 +158,7 @@ try {
     duplicated += Math.max(0, n - 1);
   }
   const success = states.filter((s) => s === "success").length;
+  Object.assign(summary, { success, rows: rows.length, lost, duplicated });
   const unfinished = states.filter((s) => s === "unfinished").length;
   const failed = states.filter((s) => s === "failed").length;
   if (unfinished || failed)
@@ -139,16 +168,18 @@ try {
         .join(", ")}`,
     );
   log(`[chaos] ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+  if (monkeyError !== undefined) throw monkeyError;
   exitCode = lost || duplicated || success !== RUNS ? 1 : 0;
   await cluster.stop();
   if (ownHome) rmSync(home, { recursive: true, force: true });
-  console.log(
-    `runs ${RUNS}, success ${success}, rows ${rows.length}, lost ${lost}, duplicated ${duplicated}, kills ${total}`,
-  );
 } catch (error) {
+  exitCode = 1;
   console.error(
     `chaos: ${error instanceof Error ? error.message : String(error)}`,
   );
-  await cluster.stop();
+  await cluster.stop().catch((e: unknown) => {
+    console.error(`chaos: while stopping the cluster: ${String(e)}`);
+  });
 }
+console.log(summaryLine());
 process.exit(exitCode);

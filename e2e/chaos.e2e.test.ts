@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,6 +15,33 @@ describe("npm run chaos, short", () => {
   const homes: string[] = [];
   afterAll(() => {
     for (const home of homes) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("npm run chaos refuses a --home that is not empty, naming it, before it starts anything", async () => {
+    const home = mkdtempSync(join(tmpdir(), "poekhali-chaos-used-"));
+    homes.push(home);
+    writeFileSync(join(home, "cluster.json"), "{}\n");
+    const { code, stderr } = await new Promise<{
+      code: number | null;
+      stderr: string;
+    }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ["--import", "tsx", "bench/chaos.ts", "--runs", "1", "--home", home],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: home,
+            NODE_OPTIONS: process.env.NODE_OPTIONS ?? "",
+          },
+        },
+        (_error, _stdout, stderr) =>
+          resolve({ code: child.exitCode, stderr: String(stderr) }),
+      );
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`--home ${home} is not empty`);
   });
 
   it("npm run chaos: 30 runs through kills of a node, a worker and the web tier, none lost, none doubled", async () => {
