@@ -34,6 +34,17 @@ describe("a cluster node's settings, as restate-server reads them", () => {
       expect(dumpedConfig(env(id))).toMatch(/^auto-provision = false$/m);
   });
 
+  it("has one replication setting, default-replication (log and partitions, at provisioning), and no snapshot repository", () => {
+    const dumped = dumpedConfig(env(1));
+    // restate-server 1.7 has no separate partition-replication key: default-replication is the only one.
+    expect(dumped.match(/^[\w-]*replication[\w-]* = .*$/gm)).toEqual([
+      "default-replication = 2",
+    ]);
+    // No worker.snapshots.destination: partitions are not snapshotted to an object store, so the log is not trimmed.
+    expect(dumped).toMatch(/^\[worker\.snapshots\]\nnum-retained = 1\n\n/m);
+    expect(dumped).not.toMatch(/^destination = /m);
+  });
+
   it("keeps one copy when there are too few nodes for one to die", () => {
     expect([1, 2, 3, 5].map(clusterReplication)).toEqual([1, 1, 2, 2]);
   });
