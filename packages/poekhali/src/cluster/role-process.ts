@@ -31,6 +31,8 @@ export interface RoleProcessOptions {
   readonly role: string;
   /** The process's whole environment. */
   readonly env: NodeJS.ProcessEnv;
+  /** Its working directory: not the supervisor's, whose `.env` the role would read (see loadDotEnv). */
+  readonly cwd: string;
   /** Its stdout and stderr are appended here. */
   readonly logFile: string;
   readonly readyTimeoutMs?: number;
@@ -41,7 +43,7 @@ export interface RoleProcessOptions {
  * however this one ends; `start` resolves with the ready line it prints, `kill` SIGKILLs it as a crash would.
  *
  * @example
- * const worker = await RoleProcess.start({ args: ["worker"], role: "worker", env, logFile: "logs/worker-1.log" });
+ * const worker = await RoleProcess.start({ args: ["worker"], role: "worker", cwd: home, env, logFile: "logs/worker-1.log" });
  */
 export class RoleProcess {
   readonly ready: RoleReady;
@@ -73,6 +75,7 @@ export class RoleProcess {
         execArgv: [],
         // Its own process group: Ctrl-C reaches the supervisor, which stops the roles in order.
         detached: true,
+        cwd: options.cwd,
         env: options.env,
       },
     );

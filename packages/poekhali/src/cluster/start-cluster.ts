@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { fork } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +15,9 @@ import { tcpRoundRobin, type TcpRoundRobin } from "./tcp-round-robin.js";
 
 const POEKHALI = fileURLToPath(
   new URL("../../bin/poekhali.js", import.meta.url),
+);
+const WATCHDOG = fileURLToPath(
+  new URL("../../bin/watchdog.js", import.meta.url),
 );
 
 /** What {@link startCluster} starts. */
@@ -218,6 +221,7 @@ export async function startCluster(
       const worker = await RoleProcess.start({
         args: ["worker"],
         role: "worker",
+        cwd: stateDir,
         env: {
           ...roleEnv(join(home, `worker-${id}`)),
           POEKHALI_WORKER_HOST: host,
@@ -239,7 +243,7 @@ export async function startCluster(
     });
     cleanups.push(() => deploymentProxy.close());
     const deploymentUrl = `http://${host}:${deploymentProxy.port}`;
-    const registered = await register(deploymentUrl, roleEnv(home));
+    const registered = await register(deploymentUrl, roleEnv(home), stateDir);
     options.log(`[cluster] registered ${registered}`);
 
     let web: RoleProcess | undefined;
@@ -248,6 +252,7 @@ export async function startCluster(
       const started = await RoleProcess.start({
         args: ["web"],
         role: "web",
+        cwd: stateDir,
         env: {
           ...roleEnv(join(home, "web-1")),
           POEKHALI_HOST: host,
@@ -388,27 +393,54 @@ function refuseSecondStart(home: string): void {
     );
 }
 
-/** Runs `poekhali register --worker-url URL` and returns the deployment it registered. */
-function register(workerUrl: string, env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * Runs `poekhali register --worker-url URL` under a watchdog (so that it does not outlive a killed supervisor) in
+ * `cwd` (not the supervisor's, whose `.env` it would read) and returns the deployment it registered.
+ */
+function register(
+  workerUrl: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [POEKHALI, "register", "--worker-url", workerUrl],
-      { env, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const line = stdout
-          .split("\n")
-          .find((l) => l.startsWith('{"role":"register"'));
-        if (error || !line) {
-          reject(
-            new SupervisorError(
-              `poekhali register --worker-url ${workerUrl} failed: ${stderr.trim() || error?.message}`,
-            ),
-          );
-          return;
-        }
-        resolve((JSON.parse(line) as { deployment: string }).deployment);
+    const child = fork(
+      WATCHDOG,
+      [
+        "5000",
+        process.execPath,
+        POEKHALI,
+        "register",
+        "--worker-url",
+        workerUrl,
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+        execArgv: [],
+        detached: true,
+        cwd,
+        env,
       },
     );
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGTERM"), 120_000);
+    // "close", not "exit": the output is all read by then.
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout
+        .split("\n")
+        .find((l) => l.startsWith('{"role":"register"'));
+      if (code !== 0 || !line) {
+        reject(
+          new SupervisorError(
+            `poekhali register --worker-url ${workerUrl} failed (${signal ?? `code ${code}`}): ${stderr.trim() || "no output"}`,
+          ),
+        );
+        return;
+      }
+      resolve((JSON.parse(line) as { deployment: string }).deployment);
+    });
   });
 }
