@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -29,8 +29,8 @@ async function messageId(
   return result.find((m) => m.text === text && m.reply_markup)?.message_id;
 }
 
-/** `poekhali cluster` in a child process on `home`, once it has printed its web URL; `stop()` is Ctrl-C. */
-async function clusterCli(home: string) {
+/** `poekhali cluster` in a child process on `home` (run in `cwd`), once it has printed its web URL; `stop()` is Ctrl-C. */
+async function clusterCli(home: string, cwd = ROOT) {
   const child = spawn(
     process.execPath,
     [
@@ -42,8 +42,13 @@ async function clusterCli(home: string) {
       "2",
     ],
     {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: home, POEKHALI_HOME: home },
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: home,
+        POEKHALI_HOME: home,
+        POEKHALI_DAGS_FOLDER: join(ROOT, "dags"),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -72,6 +77,11 @@ async function clusterCli(home: string) {
       if (child.exitCode === null) child.kill("SIGINT");
       return exited;
     },
+    /** SIGKILLs the supervisor alone, as a crash would. */
+    async kill(): Promise<void> {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
   };
 }
 
@@ -87,7 +97,7 @@ describe("poekhali cluster", () => {
     expect(err).toContain('--nodes must be a whole number, 1 or more; got "0"');
   });
 
-  it("starts 3 nodes, 2 workers and a web tier, lists them in cluster.json, serves, refuses a second start beside it, stops them all on Ctrl-C, and comes back on the same home", async () => {
+  it("starts 3 nodes, 2 workers and a web tier, lists them in cluster.json, serves, refuses a second start beside it, stops them all on Ctrl-C, comes back on the same home, and again right after a SIGKILL of its supervisor", async () => {
     const home = mkdtempSync(join(tmpdir(), "poekhali-cluster-cli-"));
     homes.push(home);
     const first = await clusterCli(home);
@@ -144,8 +154,13 @@ describe("poekhali cluster", () => {
     }
     expect(pidsOf(info).filter(alive)).toEqual([]);
 
-    // Again on the same home: the same ports (the deployment URL Restate keeps), and the parked run goes on.
-    const second = await clusterCli(home);
+    // Again on the same home: the same ports (the deployment URL Restate keeps), and the parked run goes on. It
+    // runs in a directory whose .env asks for webhook mode: the roles must not read it (they would not poll).
+    const userDir = mkdtempSync(join(tmpdir(), "poekhali-cluster-cwd-"));
+    homes.push(userDir);
+    writeFileSync(join(userDir, ".env"), "TELEGRAM_UPDATES=webhook\n");
+    const second = await clusterCli(home, userDir);
+    let secondInfo: ClusterInfo;
     try {
       const again = JSON.parse(
         readFileSync(join(home, "cluster.json"), "utf8"),
@@ -156,6 +171,7 @@ describe("poekhali cluster", () => {
             Object.entries(p).filter(([key]) => !key.endsWith("pid")),
           ),
         );
+      secondInfo = again;
       expect(withoutPids(again)).toEqual(withoutPids(info));
       const message = await eventually("the run's button", () =>
         messageId(again, "parked across a restart"),
@@ -182,7 +198,23 @@ describe("poekhali cluster", () => {
         60_000,
       );
     } finally {
-      expect(await second.stop()).toBe(0);
+      // The supervisor dies outright: its nodes and roles are left in their shutdown grace.
+      await second.kill();
     }
-  }, 300_000);
+    // A start right away stops them and comes up on the same ports.
+    const third = await clusterCli(home);
+    try {
+      const again = JSON.parse(
+        readFileSync(join(home, "cluster.json"), "utf8"),
+      ) as ClusterInfo;
+      expect(again.deployment_proxy).toEqual(secondInfo.deployment_proxy);
+      expect(
+        pidsOf(secondInfo).filter((pid) => pid !== second.pid && alive(pid)),
+      ).toEqual([]);
+      const res = await fetch(`${third.url}${RUNS}/parked_1`);
+      expect(((await res.json()) as { state?: string }).state).toBe("success");
+    } finally {
+      expect(await third.stop()).toBe(0);
+    }
+  }, 420_000);
 });

@@ -10,6 +10,7 @@ import { alive, commandLine } from "../leftovers.js";
 import { rememberedPorts } from "../ports.js";
 import { IDENTITY_KEYS_ENV, identityKey } from "../restate/identity-key.js";
 import { RestateCluster } from "../restate/restate-cluster.js";
+import { clusterStateDir, stopClusterLeftovers } from "./cluster-leftovers.js";
 import { RoleProcess } from "./role-process.js";
 import { tcpRoundRobin, type TcpRoundRobin } from "./tcp-round-robin.js";
 
@@ -104,6 +105,9 @@ export async function startCluster(
   const home = resolve(options.home);
   mkdirSync(home, { recursive: true });
   refuseSecondStart(home);
+  // A supervisor killed outright leaves its nodes and roles in their shutdown grace, holding ports and data.
+  const stopped = await stopClusterLeftovers(home);
+  if (stopped) options.log(`[cluster] ${stopped}`);
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {
@@ -116,7 +120,7 @@ export async function startCluster(
   try {
     // Ports chosen once per home and kept: a later start on the same home finds its nodes, its deployment URL
     // (which Restate keeps, with runs parked on it) and its sandbox pages where they were.
-    const stateDir = join(home, "cluster");
+    const stateDir = clusterStateDir(home);
     mkdirSync(stateDir, { recursive: true });
     const wanted: Record<string, number> = {
       telegram: 0,
