@@ -9,6 +9,7 @@ Usage:
   poekhali worker                 past one machine: serve the Restate endpoint only (any number, one deployment URL)
   poekhali register               register the current DAG code's deployment with RESTATE_ADMIN_URL
   poekhali web                    serve the web UI, REST API and Telegram webhook only
+  poekhali cluster                a 3-node Restate cluster, 2 workers and a web tier on loopback (a test tool)
   poekhali emulators              start the Telegram and Airtable emulators; print where they listen (one JSON line)
   poekhali dags list|trigger|runs DAGs and their runs, through the running app's REST API
   poekhali tasks states|test      a run's task states; run one task here without Restate
@@ -33,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "up":
       return (await import("./cli/up-command.js")).upCommand(rest, print);
+    case "cluster":
+      return (await import("./cli/cluster-command.js")).clusterCommand(
+        rest,
+        print,
+      );
     case "worker":
       return (await import("./cli/worker-command.js")).workerCommand(
         rest,

@@ -20,6 +20,13 @@ const STOP_GRACE_MS = 10_000;
 export interface RestateServerOptions {
   /** Data and logs go under `<home>/restate` and `<home>/logs`. */
   readonly home: string;
+  /** One node of a cluster: its name, data directory and log file, and the cluster's settings (see restate-cluster.ts). */
+  readonly node?: {
+    readonly name: string;
+    readonly dataDir: string;
+    readonly logFile: string;
+    readonly env: Readonly<Record<string, string>>;
+  };
   readonly host?: string;
   readonly ingressPort: number;
   readonly adminPort: number;
@@ -79,10 +86,13 @@ export class RestateServer extends RestateAdmin {
   static async start(options: RestateServerOptions): Promise<RestateServer> {
     const host = options.host ?? "127.0.0.1";
     // Absolute, so that the command line names this home (see leftovers.ts).
-    const dataDir = join(resolve(options.home), "restate");
-    const logDir = join(options.home, "logs");
+    const dataDir = resolve(
+      options.node?.dataDir ?? join(options.home, "restate"),
+    );
+    const logFile =
+      options.node?.logFile ?? join(options.home, "logs", "restate.log");
     mkdirSync(dataDir, { recursive: true });
-    mkdirSync(logDir, { recursive: true });
+    mkdirSync(dirname(logFile), { recursive: true });
     // Whoever answers on these ports would pass the health checks below in our server's stead.
     for (const [name, port] of [
       ["ingress", options.ingressPort],
@@ -94,7 +104,7 @@ export class RestateServer extends RestateAdmin {
           `restate-server's ${name} port ${host}:${port} is in use by another program`,
         );
     }
-    const log = openSync(join(logDir, "restate.log"), "a");
+    const log = openSync(logFile, "a");
     const child = fork(
       WATCHDOG,
       [
@@ -114,7 +124,7 @@ export class RestateServer extends RestateAdmin {
           PATH: process.env.PATH ?? "",
           HOME: process.env.HOME ?? options.home,
           // A fixed node name: the store is bound to it, and the hostname may change.
-          RESTATE_NODE_NAME: "poekhali",
+          RESTATE_NODE_NAME: options.node?.name ?? "poekhali",
           RESTATE_LISTEN_MODE: "tcp",
           RESTATE_BIND_ADDRESS: `${host}:${options.nodePort}`,
           RESTATE_ADVERTISED_ADDRESS: `http://${host}:${options.nodePort}/`,
@@ -129,6 +139,7 @@ export class RestateServer extends RestateAdmin {
           ...(options.identityKeyFile
             ? { [IDENTITY_PRIVATE_KEY_ENV]: resolve(options.identityKeyFile) }
             : {}),
+          ...options.node?.env,
         },
       },
     );
@@ -142,7 +153,7 @@ export class RestateServer extends RestateAdmin {
     void server.#exited.then(
       (code) =>
         (failed ??= new SupervisorError(
-          `restate-server exited with code ${code}; see ${join(logDir, "restate.log")}`,
+          `restate-server exited with code ${code}; see ${logFile}`,
         )),
     );
     await waitFor("restate-server to answer", 60_000, async () => {
