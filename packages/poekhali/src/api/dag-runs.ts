@@ -257,7 +257,6 @@ export class DagRuns {
   /**
    * One page of these DAGs' runs in the order asked (then oldest first, by DAG id and run id, for stable pages),
    * filtered by state and run id, paged and counted in Restate's SQL; the page's runs come with their kept state.
-   * A key invoked twice (a run started again after a clear) is its first invocation, as {@link snapshots} has it.
    */
   async pageOf(dagIds: readonly string[], query: RunQuery): Promise<RunPage> {
     const counts: Record<DagRunState, number> = {
@@ -271,10 +270,10 @@ export class DagRuns {
     const patterns = query.runIdLike?.length
       ? `AND (${query.runIdLike.map((p) => `target_service_key ILIKE ${sql(p)}`).join(" OR ")})`
       : "";
-    // One row per run: its first `run` invocation.
+    // A workflow key has one `run` invocation: Restate attaches a second submit of the key to the first. Made
+    // unique with a window instead, these queries cost about twice as much (5,000 runs: ~50 vs ~75-125 ms).
     const runs =
-      `(SELECT target_service_name AS dag_id, target_service_key AS run_id, id, status, completion_result, created_at, ` +
-      `ROW_NUMBER() OVER (PARTITION BY target_service_name, target_service_key ORDER BY created_at) AS nth ` +
+      `(SELECT target_service_name AS dag_id, target_service_key AS run_id, id, status, completion_result, created_at ` +
       `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names}) ${patterns})`;
     const states = query.states?.length ? query.states : null;
     const filter = states
@@ -290,7 +289,7 @@ export class DagRuns {
     ].join(", ");
     const [rows, groups] = await Promise.all([
       this.introspection.query<SnapshotRow>(
-        `SELECT dag_id, run_id, id, status, completion_result, created_at FROM ${runs} WHERE nth = 1 ${filter} ` +
+        `SELECT dag_id, run_id, id, status, completion_result, created_at FROM ${runs} WHERE TRUE ${filter} ` +
           `ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(query.limit))} OFFSET ${Math.max(0, Math.floor(query.offset))}`,
       ),
       this.introspection.query<{
@@ -298,7 +297,7 @@ export class DagRuns {
         completion_result: string | null;
         n: number | string;
       }>(
-        `SELECT status, completion_result, COUNT(*) AS n FROM ${runs} WHERE nth = 1 GROUP BY status, completion_result`,
+        `SELECT status, completion_result, COUNT(*) AS n FROM ${runs} GROUP BY status, completion_result`,
       ),
     ]);
     for (const g of groups) counts[stateOf(g)] += Number(g.n);
