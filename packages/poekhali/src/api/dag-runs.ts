@@ -279,14 +279,16 @@ export class DagRuns {
     const filter = states
       ? `AND (${states.map((s) => STATE_SQL[s]).join(" OR ")})`
       : "";
+    // Then oldest first, by DAG id and run id, for stable pages; a key already ordered by is not sorted on again.
+    const asked = query.order ?? [];
     const order = [
-      ...(query.order ?? []).map(
-        (o) => `${o.key} ${o.descending ? "DESC" : "ASC"}`,
-      ),
-      "created_at ASC",
-      "dag_id ASC",
-      "run_id ASC",
-    ].join(", ");
+      ...asked,
+      ...(["created_at", "dag_id", "run_id"] as const)
+        .filter((key) => !asked.some((o) => o.key === key))
+        .map((key) => ({ key, descending: false })),
+    ]
+      .map((o) => `${o.key} ${o.descending ? "DESC" : "ASC"}`)
+      .join(", ");
     const [rows, groups] = await Promise.all([
       this.introspection.query<SnapshotRow>(
         `SELECT dag_id, run_id, id, status, completion_result, created_at FROM ${runs} WHERE TRUE ${filter} ` +
