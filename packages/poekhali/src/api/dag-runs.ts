@@ -69,7 +69,7 @@ export interface RunQuery {
   readonly offset: number;
   /** Runs in any of these states; all runs when absent or empty. */
   readonly states?: readonly DagRunState[] | null | undefined;
-  /** Runs whose id matches any of these SQL `ILIKE` patterns; all runs when absent or empty. */
+  /** Runs whose id matches any of these SQL `ILIKE` patterns; all runs when absent, none when empty. */
   readonly runIdLike?: readonly string[] | null | undefined;
   /** The order: when Restate took the run (Airflow's `id`), its DAG id or its run id. */
   readonly order?: readonly {
@@ -267,9 +267,12 @@ export class DagRuns {
     };
     if (dagIds.length === 0) return { runs: [], total: 0, counts };
     const names = dagIds.map(sql).join(", ");
-    const patterns = query.runIdLike?.length
-      ? `AND (${query.runIdLike.map((p) => `target_service_key ILIKE ${sql(p)}`).join(" OR ")})`
-      : "";
+    // An empty list is a pattern with no terms (`|`, spaces): it matches no run, as Airflow's pattern match does.
+    const patterns = !query.runIdLike
+      ? ""
+      : query.runIdLike.length === 0
+        ? "AND FALSE"
+        : `AND (${query.runIdLike.map((p) => `target_service_key ILIKE ${sql(p)}`).join(" OR ")})`;
     // A workflow key has one `run` invocation: Restate attaches a second submit of the key to the first. Made
     // unique with a window instead, these queries cost about twice as much (5,000 runs: ~50 vs ~75-125 ms).
     const runs =

@@ -140,6 +140,10 @@ describe("GET /api/v2/dags/{dag_id}/dagRuns pages in Restate's SQL", () => {
       "~/dagRuns?state=running",
       "~/dagRuns?run_id_pattern=R-1%25|r-2&order_by=run_id",
       "~/dagRuns?run_id_pattern=r-_5",
+      // Patterns with no terms match no run on either path.
+      "~/dagRuns?run_id_pattern=%7C",
+      "~/dagRuns?run_id_pattern=%20%20",
+      "~/dagRuns?run_id_pattern=%20%7C%20%7C",
       "~/dagRuns?dag_id_pattern=broken&limit=3",
       "~/dagRuns?run_type=manual&limit=2&offset=20",
       "~/dagRuns?offset=100",
@@ -149,6 +153,12 @@ describe("GET /api/v2/dags/{dag_id}/dagRuns pages in Restate's SQL", () => {
       const inMemory = await get(`/api/v2/dags/${q}&${memory}`);
       expect(inSql, q).toEqual(inMemory);
     }
+    for (const pattern of ["%7C", "%20%20", "%20%7C%20%7C"])
+      expect(
+        (await get(`/api/v2/dags/~/dagRuns?run_id_pattern=${pattern}`))
+          .total_entries,
+        pattern,
+      ).toBe(0);
     // The batch list takes the same path.
     const batch = await api.request(`${HOST}/api/v2/dags/~/dagRuns/list`, {
       method: "POST",
