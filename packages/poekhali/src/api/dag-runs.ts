@@ -680,14 +680,14 @@ const isoOf = (value: string | number | null) =>
   new Date(value ?? 0).toISOString();
 
 /** A run as its `run` invocation and its kept `dag_run` / `task_instances` state tell it together. */
-function snapshotOf(
+export function snapshotOf(
   dagId: string,
   row: InvocationRow & { id: string },
   kept: { run?: DagRun; tis?: TaskInstance[] } | undefined,
 ): RunSnapshot {
-  // The invocation's end is the final word: a run stopped before it saved its end still ended.
-  const state =
-    row.status === "completed" || !kept?.run ? stateOf(row) : kept.run.state;
+  // The state is the invocation's alone, as the SQL state filter and counts read it: a run that saved its end but
+  // has not returned yet (or is retrying after) is still running, and every list, count and page agrees on it.
+  const state = stateOf(row);
   return {
     dag_id: dagId,
     run_id: row.run_id,
