@@ -1,12 +1,17 @@
 // How fast the DAG page and the DAG list answer when one DAG has many runs (10,000 by default): the grid is paged and
 // filtered in Restate's SQL, so its first page, its last page and a filtered page should cost about the same.
-// Usage: npm run bench:ui-grid [-- --runs 10000]
+// The REST API's run list (`GET /api/v2/dags/{id}/dagRuns`) is timed the same way, paged in SQL and, for comparison,
+// read in memory. Usage: npm run bench:ui-grid [-- --runs 10000]
 import "@poekhali/core";
 import { parseArgs } from "node:util";
 import { StaticConnections, dag, dagWorkflow, task } from "@poekhali/core";
 import { DagRuns } from "../packages/poekhali/src/api/dag-runs.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { webPages } from "../packages/poekhali/src/web/pages.js";
+import { ApiState } from "../packages/poekhali/src/api/api-state.js";
+import { EventLog } from "../packages/poekhali/src/api/event-log.js";
+import { Variables } from "../packages/poekhali/src/api/variables.js";
+import { v2Api } from "../packages/poekhali/src/api/v2/v2-api.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "10000" } },
@@ -52,11 +57,22 @@ try {
     runs,
     nav: { restateUi: "http://localhost/ui/" },
   });
+  const api = v2Api({
+    dags: new Map([[grid.id, grid]]),
+    runs,
+    state: ApiState.open(stack.home),
+    source: { folder: "/dags", files: new Map() },
+    ready: () => true,
+    importErrors: [],
+    loadedAt: new Date().toISOString(),
+    variables: new Variables(stack.ingress.url, stack.server),
+    eventLog: new EventLog(stack.ingress.url, stack.server),
+  });
   const time = async (label: string, path: string) => {
     const samples: number[] = [];
     for (let i = 0; i < 7; i++) {
       const t = performance.now();
-      const res = await app.request(path);
+      const res = await (path.startsWith("/api/") ? api : app).request(path);
       if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
       await res.text();
       samples.push(performance.now() - t);
@@ -80,6 +96,19 @@ try {
     `${"for comparison: every run read at once".padEnd(44)} ${(performance.now() - everything).toFixed(0)} ms (what /api/v2's dagRuns list reads, then pages)`,
   );
   await time("DAG list refresh (/ui/dags)", "/ui/dags");
+  // The REST API's run list, paged in SQL; `conf_contains` (every conf holds "{") forces reading every run.
+  const list = "/api/v2/dags/bench_grid/dagRuns";
+  await time("API run list, first 50", `${list}?limit=50`);
+  await time("API run list, newest 50", `${list}?limit=50&order_by=-id`);
+  await time(
+    `API run list, offset ${Math.max(0, RUNS - 50)}`,
+    `${list}?limit=50&offset=${Math.max(0, RUNS - 50)}`,
+  );
+  await time("API run list, only failed", `${list}?state=failed`);
+  await time(
+    "for comparison: API run list read in memory",
+    `${list}?limit=50&conf_contains=%7B`,
+  );
 } finally {
   await stack.stop();
 }

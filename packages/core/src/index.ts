@@ -89,6 +89,7 @@ export {
 } from "./hitl/approval-operator.js";
 export {
   hitlObjectKey,
+  hitlStateKey,
   type HITLAnswer,
   type HITLAnswerResult,
   type HITLDecision,
