@@ -1,7 +1,8 @@
 // How fast the DAG page and the DAG list answer when one DAG has many runs (10,000 by default): the grid is paged and
 // filtered in Restate's SQL, so its first page, its last page and a filtered page should cost about the same.
 // The REST API's run list (`GET /api/v2/dags/{id}/dagRuns`) is timed the same way, paged in SQL and, for comparison,
-// read in memory. Usage: npm run bench:ui-grid [-- --runs 10000]
+// read in memory; then a page's kept state read with one `service_key IN (…)` query against one `service_key =` per run.
+// Usage: npm run bench:ui-grid [-- --runs 10000]
 import "@poekhali/core";
 import { parseArgs } from "node:util";
 import { StaticConnections, dag, dagWorkflow, task } from "@poekhali/core";
@@ -108,6 +109,50 @@ try {
   await time(
     "for comparison: API run list read in memory",
     `${list}?limit=50&conf_contains=%7B`,
+  );
+  // A page's kept state, 50 runs: one `service_key IN (…)` query against one `service_key =` query per run.
+  const keys = Array.from(
+    { length: Math.min(50, RUNS) },
+    (_, i) => `'run_${String(RUNS - 1 - i).padStart(6, "0")}'`,
+  );
+  const stateRead = `SELECT service_key, key, value_utf8 FROM state WHERE service_name = 'bench_grid' AND key IN ('dag_run', 'task_instances')`;
+  const timeQuery = async (label: string, query: string) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      await stack.server.query(query);
+      samples.push(performance.now() - t);
+    }
+    samples.sort((a, b) => a - b);
+    console.log(
+      `${label.padEnd(44)} median ${samples[3]!.toFixed(0)} ms, max ${samples[6]!.toFixed(0)} ms`,
+    );
+  };
+  await timeQuery(
+    "page state, 50 runs, service_key IN (…)",
+    `${stateRead} AND service_key IN (${keys.join(", ")})`,
+  );
+  await timeQuery(
+    "page state, 50 runs, UNION ALL of service_key =",
+    keys.map((k) => `${stateRead} AND service_key = ${k}`).join(" UNION ALL "),
+  );
+  await timeQuery(
+    "one run's state, service_key =",
+    `${stateRead} AND service_key = ${keys[0]}`,
+  );
+  const parallel: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    await Promise.all(
+      keys.map((k) =>
+        stack.server.query(`${stateRead} AND service_key = ${k}`),
+      ),
+    );
+    parallel.push(performance.now() - t);
+  }
+  parallel.sort((a, b) => a - b);
+  console.log(
+    `${"page state, 50 runs, 50 queries in parallel".padEnd(44)} median ${parallel[3]!.toFixed(0)} ms, max ${parallel[6]!.toFixed(0)} ms`,
   );
 } finally {
   await stack.stop();

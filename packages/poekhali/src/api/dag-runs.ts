@@ -312,6 +312,8 @@ export class DagRuns {
     );
     const kept = new Map<string, { run?: DagRun; tis?: TaskInstance[] }>();
     if (rows.length > 0)
+      // One `IN` query: on Restate 1.7.12 a `service_key =` query per run costs about as much each as this one does
+      // for the whole page (docs/benchmarks.md, bench:ui-grid), so splitting it made a page 6-35 times slower.
       for (const row of await this.introspection.query<StateRow>(
         `SELECT service_name AS dag_id, service_key AS run_id, key, value_utf8 FROM state ` +
           `WHERE service_name IN (${[...new Set(rows.map((r) => r.dag_id))].map(sql).join(", ")}) ` +
