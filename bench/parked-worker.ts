@@ -5,36 +5,22 @@ import "@poekhali/core";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { SandboxInfo } from "@poekhali/emulators";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
-import { choosePort } from "../packages/poekhali/src/ports.js";
-import { startWorker } from "../packages/poekhali/src/worker/worker.js";
+import { sandboxWorker } from "./sandbox-worker.js";
 
 const { info, ingressUrl, adminUrl } = JSON.parse(
   process.env.PARKED_WORKER ?? "{}",
 ) as { info: SandboxInfo; ingressUrl: string; adminUrl: string };
-const { telegram, airtable } = info;
-const worker = await startWorker({
-  versions: [{ hash: "000000000001", dags: [telegramGoButton] }],
-  telegram: {
-    token: telegram.token,
-    chatId: telegram.chat_id,
-    apiRoot: telegram.api_root,
-  },
-  airtable: {
-    token: airtable.token,
-    baseId: airtable.base_id,
-    table: airtable.table,
-    endpointUrl: airtable.endpoint_url,
-  },
-  ingressUrl,
-  adminUrl,
-  host: "127.0.0.1",
-  port: await choosePort(0),
+const worker = await sandboxWorker(
+  info,
+  { ingressUrl, adminUrl },
+  [telegramGoButton],
+  undefined,
   // What goes wrong is worth seeing in a benchmark's output; the rest is noise.
-  log: (line) => {
+  (line) => {
     if (/could not|gave up|failed|stopped polling|lease/i.test(line))
       process.stderr.write(`[worker] ${line}\n`);
   },
-});
+);
 process.send?.({
   type: "ready",
   url: worker.url,

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSandbox } from "@poekhali/emulators";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import { pool, until } from "./concurrency.js";
 import { percentile } from "./stats.js";
 
 /** What a bench:parked run is asked to do. */
@@ -315,38 +316,6 @@ async function retried(request: () => Promise<Response>): Promise<Response> {
     } catch (error) {
       if (attempt >= 3) throw error;
     }
-  }
-}
-
-/** Runs `work` over `items`, `limit` at a time. */
-async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++)
-        out[i] = await work(items[i]!, i);
-    }),
-  );
-  return out;
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  ms: number,
-  every = 100,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, every));
   }
 }
 
