@@ -27,6 +27,7 @@ import {
   sensorsParked,
   trigger,
 } from "./sandbox.js";
+import { sandboxEnv } from "../packages/poekhali/src/sandbox-env.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DAG_HASH = hashDags(join(ROOT, "dags"));
@@ -43,21 +44,13 @@ function roleEnv(
   sandbox: Sandbox,
   home: string,
 ): Record<string, string> {
-  const t = sandbox.info.telegram;
-  const a = sandbox.info.airtable;
   return {
     POEKHALI_HOME: home,
     RESTATE_ADMIN_URL: restate.server.adminUrl,
     RESTATE_INGRESS_URL: restate.server.ingressUrl,
     RESTATE_IDENTITY_KEYS: restate.identityKey?.publicKey ?? "",
     POEKHALI_INTERNAL_KEY: "roles-e2e-internal-key",
-    TELEGRAM_BOT_TOKEN: t.token,
-    TELEGRAM_CHAT_ID: t.chat_id,
-    TELEGRAM_API_ROOT: t.api_root,
-    AIRTABLE_TOKEN: a.token,
-    AIRTABLE_BASE_ID: a.base_id,
-    AIRTABLE_TABLE: a.table,
-    AIRTABLE_ENDPOINT_URL: a.endpoint_url,
+    ...sandboxEnv(sandbox.info),
     REPORTER_NAME: "e2e-reporter",
     POEKHALI_WORKER_PORT: "0",
     POEKHALI_PORT: "0",

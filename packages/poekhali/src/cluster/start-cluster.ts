@@ -13,6 +13,7 @@ import { RestateCluster } from "../restate/restate-cluster.js";
 import { clusterStateDir, stopClusterLeftovers } from "./cluster-leftovers.js";
 import { RoleProcess } from "./role-process.js";
 import { tcpRoundRobin, type TcpRoundRobin } from "./tcp-round-robin.js";
+import { sandboxEnv } from "../sandbox-env.js";
 
 const POEKHALI = fileURLToPath(
   new URL("../../bin/poekhali.js", import.meta.url),
@@ -191,13 +192,7 @@ export async function startCluster(
         process.env[INTERNAL_KEY_ENV],
       ),
       [IDENTITY_KEYS_ENV]: key.publicKey,
-      TELEGRAM_BOT_TOKEN: t.token,
-      TELEGRAM_CHAT_ID: t.chat_id,
-      TELEGRAM_API_ROOT: t.api_root,
-      AIRTABLE_TOKEN: a.token,
-      AIRTABLE_BASE_ID: a.base_id,
-      AIRTABLE_TABLE: a.table,
-      AIRTABLE_ENDPOINT_URL: a.endpoint_url,
+      ...sandboxEnv(sandbox.info),
       // The SDK logs every invocation at INFO; the logs would be mostly that.
       RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
     });
