@@ -12,6 +12,8 @@ import {
 import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
 import { EVENT_LOG_NAME } from "@poekhali/core";
+import { DAG_STATE_NAME } from "./api-state/dag-state-object.js";
+import { RUN_RECORD_NAME } from "./api-state/run-record-object.js";
 
 /**
  * The names of the Restate services poekhali's worker serves beside the DAGs: a DAG file may not export a service
@@ -29,4 +31,6 @@ export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   AIRFLOW_VARIABLE_NAME,
   AIRFLOW_HITL_NAME,
   EVENT_LOG_NAME,
+  DAG_STATE_NAME,
+  RUN_RECORD_NAME,
 ]);

@@ -110,6 +110,10 @@ export async function listRuns(
     dags.map((d) => d.id),
     query,
   );
+  const records = await options.state.runs(
+    [...new Set(page.runs.map((r) => r.dag_id))],
+    page.runs.map((r) => r.run_id),
+  );
   return {
     dag_runs: page.runs.flatMap((snapshot) => {
       const dag = options.dags.get(snapshot.dag_id);
@@ -117,7 +121,7 @@ export async function listRuns(
         ? [
             dagRunResponse(dag, {
               snapshot,
-              record: options.state.run(dag.id, snapshot.run_id),
+              record: records.get(dag.id)?.get(snapshot.run_id),
             }),
           ]
         : [];

@@ -16,6 +16,7 @@ import {
   type Ordering,
 } from "./list-query.js";
 import { changeRun, refuseWhileGoing } from "./run-changes.js";
+import { unrecordedRun } from "../api-state.js";
 import {
   clearTaskInstancesBody,
   patchTaskInstanceBody,
@@ -297,18 +298,13 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
       );
     }
     if (applies("note")) {
-      const record = facts.record ?? {
-        logical_date: null,
-        run_after: facts.snapshot.created_at,
-        queued_at: facts.snapshot.created_at,
-        triggered_by: null,
-        triggering_user_name: null,
-        note: null,
-      };
-      options.state.setRun(dag.id, facts.snapshot.run_id, {
-        ...record,
-        task_notes: { ...record.task_notes, [ti.task_id]: body.note ?? null },
-      });
+      await options.state.setTaskNote(
+        dag.id,
+        facts.snapshot.run_id,
+        ti.task_id,
+        body.note ?? null,
+        unrecordedRun(facts.snapshot),
+      );
     }
     await recordAction(c, options, {
       event: "patch_task_instance",
