@@ -306,4 +306,24 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
       ).status,
     ).toBe(200);
   });
+
+  // After the test above: the worker it started is registered.
+  it("stops an instance whose POEKHALI_INTERNAL_KEY is not the worker's, naming it, and leaves its api-state.json", async () => {
+    const dir = home();
+    writeFileSync(
+      join(dir, API_STATE_FILE),
+      JSON.stringify({ paused: { [GO]: true } }),
+    );
+    const started = await cli(["web"], {
+      ...env,
+      POEKHALI_HOME: dir,
+      POEKHALI_INTERNAL_KEY: "not-the-workers-internal-key",
+    });
+    expect(started.code).not.toBe(0);
+    expect(started.out).toBe("");
+    expect(started.err).toContain(
+      "the worker's POEKHALI_INTERNAL_KEY is not this web tier's",
+    );
+    expect(existsSync(join(dir, API_STATE_FILE))).toBe(true);
+  });
 });
