@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import * as clients from "@restatedev/restate-sdk-clients";
 import { INTERNAL_KEY_ENV } from "@poekhali/core";
 import type { ApiState, RunRecord } from "./api-state.js";
+import { retryPassing } from "./ingress-retry.js";
 
 /** The file in POEKHALI_HOME where web tiers before Restate kept paused DAGs, run notes and trigger details. */
 export const API_STATE_FILE = "api-state.json";
@@ -46,12 +46,6 @@ const shape = (
     );
   });
 
-/** Whether waiting can help: the objects are not served yet (404), or Restate is starting or out of reach. */
-const passing = (error: unknown) =>
-  error instanceof clients.HttpCallError
-    ? error.status === 404 || error.status >= 500
-    : error instanceof TypeError; // fetch's "fetch failed"
-
 /**
  * Moves an old `POEKHALI_HOME/api-state.json` (paused DAGs, run notes, trigger details) into Restate, once: pauses
  * first, then run records, each only where Restate has none yet (so an import run twice, or racing a change made
@@ -84,26 +78,27 @@ export async function importApiStateFile(
       `${file} is not the JSON poekhali wrote ("paused" and "runs" must be objects); ` +
         "restore it from a backup, or remove it to start with no DAG paused and no run notes",
     );
-  const deadline = Date.now() + (options.timeoutMs ?? Infinity);
   let told = false;
-  const patiently = async <T>(call: () => Promise<T>): Promise<T> => {
-    for (let delay = 100; ; delay = Math.min(2_000, delay * 2)) {
-      try {
-        return await call();
-      } catch (error) {
-        if (error instanceof clients.HttpCallError && error.status === 403)
-          throw new Error(
-            `Restate refused the import of ${file}: the worker's ${INTERNAL_KEY_ENV} is not this web tier's`,
-            { cause: error },
-          );
-        if (!passing(error) || Date.now() + delay > deadline) throw error;
-        if (!told)
-          log(
-            `importing ${file} into Restate waits for the worker's deployment (poekhali register): ${error instanceof Error ? error.message : String(error)}`,
-          );
-        told = true;
-        await sleep(delay);
-      }
+  const patiently = async <T>(call: () => PromiseLike<T>): Promise<T> => {
+    try {
+      return await retryPassing(
+        call,
+        options.timeoutMs ?? Infinity,
+        (error) => {
+          if (!told)
+            log(
+              `importing ${file} into Restate waits for the worker's deployment (poekhali register): ${error instanceof Error ? error.message : String(error)}`,
+            );
+          told = true;
+        },
+      );
+    } catch (error) {
+      if (error instanceof clients.HttpCallError && error.status === 403)
+        throw new Error(
+          `Restate refused the import of ${file}: the worker's ${INTERNAL_KEY_ENV} is not this web tier's`,
+          { cause: error },
+        );
+      throw error;
     }
   };
   let pauses = 0;

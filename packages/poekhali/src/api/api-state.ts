@@ -16,10 +16,17 @@ import {
   type RunRecord,
 } from "../api-state/run-record-object.js";
 import type { Introspection } from "./dag-runs.js";
+import { retryPassing } from "./ingress-retry.js";
 
 export type { RunRecord } from "../api-state/run-record-object.js";
 
 const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * How long a change waits out Restate failing over or restarting. Every handler sets a value, so a change made again
+ * after an unclear failure changes nothing more; a trigger whose run started is not answered 500 for its record.
+ */
+const WRITE_PATIENCE_MS = 20_000;
 
 /**
  * Paused DAGs, and trigger details and notes of runs: what the REST API keeps beyond the runs' workflows, in
@@ -63,9 +70,13 @@ export class ApiState {
 
   /** Pauses or unpauses a DAG, durably, for every web instance. */
   async setPaused(dagId: string, paused: boolean): Promise<void> {
-    await this.#ingress
-      .objectClient(DAG_STATE, dagId)
-      .setPaused(signCall(DAG_STATE_PURPOSE, dagId, { paused }));
+    await retryPassing(
+      () =>
+        this.#ingress
+          .objectClient(DAG_STATE, dagId)
+          .setPaused(signCall(DAG_STATE_PURPOSE, dagId, { paused })),
+      WRITE_PATIENCE_MS,
+    );
   }
 
   /** Sets the pause an old `api-state.json` kept, unless the DAG has one already. */
@@ -125,7 +136,10 @@ export class ApiState {
 
   /** Records (or replaces) what the API knows of a run. */
   async setRun(dagId: string, runId: string, record: RunRecord): Promise<void> {
-    await this.#run(dagId, runId).record(this.#sign(dagId, runId, record));
+    await retryPassing(
+      () => this.#run(dagId, runId).record(this.#sign(dagId, runId, record)),
+      WRITE_PATIENCE_MS,
+    );
   }
 
   /** Sets a run's note, on `fallback` when the API recorded nothing of the run. */
@@ -135,8 +149,12 @@ export class ApiState {
     note: string | null,
     fallback: RunRecord,
   ): Promise<RunRecord> {
-    return await this.#run(dagId, runId).setNote(
-      this.#sign(dagId, runId, { note, fallback }),
+    return await retryPassing(
+      () =>
+        this.#run(dagId, runId).setNote(
+          this.#sign(dagId, runId, { note, fallback }),
+        ),
+      WRITE_PATIENCE_MS,
     );
   }
 
@@ -148,14 +166,21 @@ export class ApiState {
     note: string | null,
     fallback: RunRecord,
   ): Promise<RunRecord> {
-    return await this.#run(dagId, runId).setTaskNote(
-      this.#sign(dagId, runId, { task_id: taskId, note, fallback }),
+    return await retryPassing(
+      () =>
+        this.#run(dagId, runId).setTaskNote(
+          this.#sign(dagId, runId, { task_id: taskId, note, fallback }),
+        ),
+      WRITE_PATIENCE_MS,
     );
   }
 
   /** Forgets a deleted run. */
   async deleteRun(dagId: string, runId: string): Promise<void> {
-    await this.#run(dagId, runId).forget(this.#sign(dagId, runId, null));
+    await retryPassing(
+      () => this.#run(dagId, runId).forget(this.#sign(dagId, runId, null)),
+      WRITE_PATIENCE_MS,
+    );
   }
 
   /** Keeps a record from an old `api-state.json`, unless the run has one already; whether it was kept. */
