@@ -21,13 +21,8 @@ export interface ApiStateImport {
   readonly kept: number;
 }
 
-/** What the import may wait for, and how it waits. */
-export interface ApiStateImportOptions {
-  /** How long the import waits for the worker to serve the objects before it gives up (ms); default: for ever. */
-  readonly timeoutMs?: number;
-  /** Calls at once while records are imported. */
-  readonly concurrency?: number;
-}
+// Calls at once while run records are imported: a big file goes quicker, without flooding the ingress.
+const IMPORT_CONCURRENCY = 16;
 
 const shape = (
   kept: unknown,
@@ -60,7 +55,6 @@ export async function importApiStateFile(
   home: string,
   state: Pick<ApiState, "importPaused" | "importRun">,
   log: (line: string) => void,
-  options: ApiStateImportOptions = {},
 ): Promise<ApiStateImport | null> {
   const file = join(home, API_STATE_FILE);
   if (!existsSync(file)) return null;
@@ -81,17 +75,14 @@ export async function importApiStateFile(
   let told = false;
   const patiently = async <T>(call: () => PromiseLike<T>): Promise<T> => {
     try {
-      return await retryPassing(
-        call,
-        options.timeoutMs ?? Infinity,
-        (error) => {
-          if (!told)
-            log(
-              `importing ${file} into Restate waits for the worker's deployment (poekhali register): ${error instanceof Error ? error.message : String(error)}`,
-            );
-          told = true;
-        },
-      );
+      // For as long as it takes: serving before the pauses are in Restate would let a paused DAG take a trigger.
+      return await retryPassing(call, Infinity, (error) => {
+        if (!told)
+          log(
+            `importing ${file} into Restate waits for the worker's deployment (poekhali register): ${error instanceof Error ? error.message : String(error)}`,
+          );
+        told = true;
+      });
     } catch (error) {
       if (error instanceof clients.HttpCallError && error.status === 403)
         throw new Error(
@@ -128,9 +119,7 @@ export async function importApiStateFile(
       else already += 1;
     }
   };
-  await Promise.all(
-    Array.from({ length: options.concurrency ?? 16 }, importer),
-  );
+  await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, importer));
   renameSync(file, join(home, IMPORTED_API_STATE_FILE));
   log(
     `imported ${file} into Restate: ${pauses} pause(s) and ${runs} run record(s) (${already} already there, left ` +
