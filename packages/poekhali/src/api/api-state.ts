@@ -17,10 +17,9 @@ import {
 } from "../api-state/run-record-object.js";
 import type { Introspection } from "./dag-runs.js";
 import { retryPassing } from "./ingress-retry.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 export type { RunRecord } from "../api-state/run-record-object.js";
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * How long a change waits out Restate failing over or restarting. Every handler sets a value, so a change made again
