@@ -1,14 +1,16 @@
 import * as restate from "@restatedev/restate-sdk";
-import { verifyCall, type SignedCall } from "@poekhali/core";
+import {
+  CHANGE_IDEMPOTENCY_RETENTION,
+  checkChange,
+  unstamped,
+  type SignedChange,
+} from "./signed-change.js";
 
 /** The Restate name of the object that keeps what the REST API knows of a run beyond its workflow's state. */
 export const RUN_RECORD_NAME = "poekhali_run_record";
 
 /** The state key of a run's record; the web tier reads it through Restate's SQL `state` table, never by a call. */
 export const RUN_RECORD_STATE_KEY = "record";
-
-/** What a signed call to this object is signed for (with the object key as its scope). */
-export const RUN_RECORD_PURPOSE = "run-record";
 
 /** The object key of one run's record: a DAG id never holds a `/`, so the key names one run. */
 export const runRecordKey = (dagId: string, runId: string) =>
@@ -41,18 +43,13 @@ export interface TaskNoteChange extends RunNoteChange {
   readonly task_id: string;
 }
 
-const refuse = () =>
-  new restate.TerminalError(
-    "The run record change was not signed by this deployment's web tier.",
-    { errorCode: 403 },
-  );
-
-/** The record kept, after checking that the web tier signed the call for this run. */
+/** The record kept, after checking that the web tier signed the call for this handler and this run. */
 async function signedRecord(
   ctx: restate.ObjectContext,
-  call: SignedCall<unknown>,
+  handler: string,
+  call: SignedChange<unknown>,
 ): Promise<RunRecord | null> {
-  if (!verifyCall(RUN_RECORD_PURPOSE, ctx.key, call)) throw refuse();
+  await checkChange(ctx, RUN_RECORD_NAME, handler, call);
   return await ctx.get<RunRecord>(RUN_RECORD_STATE_KEY);
 }
 
@@ -60,27 +57,38 @@ async function signedRecord(
  * A run's trigger details and notes (Airflow's DagRun row: `run_after`, `triggering_user_name`, `note`, task
  * instance notes), one object key per run, so that every web instance reads and changes the same record. Notes are
  * changed inside the object, one change at a time per run, so two instances editing the run and a task's note at
- * once keep both. Every handler takes only calls the web tier signed with POEKHALI_INTERNAL_KEY for this run.
+ * once keep both. Every handler takes only calls the web tier signed with POEKHALI_INTERNAL_KEY for this handler and
+ * this run, within minutes.
  */
 export const runRecordObject = restate.object({
   name: RUN_RECORD_NAME,
   description:
     "What the REST API keeps of a run beyond its workflow: trigger details and notes, shared by every web instance",
   handlers: {
-    /** Records (or replaces) what the API knows of the run, as when it starts it. */
+    /**
+     * Records what the API knows of a run it started. Notes set meanwhile (through another instance, between the
+     * run's start and this record) are kept: the trigger's own note only fills a note nobody set.
+     */
     record: async (
       ctx: restate.ObjectContext,
-      call: SignedCall<RunRecord>,
+      call: SignedChange<RunRecord>,
     ): Promise<void> => {
-      await signedRecord(ctx, call);
-      ctx.set<RunRecord>(RUN_RECORD_STATE_KEY, call.payload);
+      const kept = await signedRecord(ctx, "record", call);
+      const trigger = unstamped<RunRecord>(call.payload);
+      const taskNotes = { ...trigger.task_notes, ...kept?.task_notes };
+      ctx.set<RunRecord>(RUN_RECORD_STATE_KEY, {
+        ...trigger,
+        note: kept?.note ?? trigger.note,
+        ...(Object.keys(taskNotes).length > 0 ? { task_notes: taskNotes } : {}),
+      });
     },
     /** Sets the run's note and answers the record now. */
     setNote: async (
       ctx: restate.ObjectContext,
-      call: SignedCall<RunNoteChange>,
+      call: SignedChange<RunNoteChange>,
     ): Promise<RunRecord> => {
-      const kept = (await signedRecord(ctx, call)) ?? call.payload.fallback;
+      const kept =
+        (await signedRecord(ctx, "setNote", call)) ?? call.payload.fallback;
       const record = { ...kept, note: call.payload.note };
       ctx.set<RunRecord>(RUN_RECORD_STATE_KEY, record);
       return record;
@@ -88,9 +96,10 @@ export const runRecordObject = restate.object({
     /** Sets one task instance's note and answers the record now. */
     setTaskNote: async (
       ctx: restate.ObjectContext,
-      call: SignedCall<TaskNoteChange>,
+      call: SignedChange<TaskNoteChange>,
     ): Promise<RunRecord> => {
-      const kept = (await signedRecord(ctx, call)) ?? call.payload.fallback;
+      const kept =
+        (await signedRecord(ctx, "setTaskNote", call)) ?? call.payload.fallback;
       const record = {
         ...kept,
         task_notes: {
@@ -104,9 +113,9 @@ export const runRecordObject = restate.object({
     /** Forgets a deleted run. */
     forget: async (
       ctx: restate.ObjectContext,
-      call: SignedCall<null>,
+      call: SignedChange<object>,
     ): Promise<void> => {
-      await signedRecord(ctx, call);
+      await signedRecord(ctx, "forget", call);
       ctx.clearAll();
     },
     /**
@@ -115,16 +124,23 @@ export const runRecordObject = restate.object({
      */
     importRecord: async (
       ctx: restate.ObjectContext,
-      call: SignedCall<RunRecord>,
+      call: SignedChange<RunRecord>,
     ): Promise<boolean> => {
-      if ((await signedRecord(ctx, call)) !== null) return false;
-      ctx.set<RunRecord>(RUN_RECORD_STATE_KEY, call.payload);
+      if ((await signedRecord(ctx, "importRecord", call)) !== null)
+        return false;
+      ctx.set<RunRecord>(
+        RUN_RECORD_STATE_KEY,
+        unstamped<RunRecord>(call.payload),
+      );
       return true;
     },
   },
-  // The state is what matters, and the event log says who changed what: a kept journal per change would be one more
-  // row in Restate for every trigger, for a day.
-  options: { journalRetention: 0 },
+  // The state is what matters, and the event log says who changed what: no journal is kept; a change's result is
+  // kept only as long as a retry of it may come (see CHANGE_IDEMPOTENCY_RETENTION).
+  options: {
+    journalRetention: 0,
+    idempotencyRetention: CHANGE_IDEMPOTENCY_RETENTION,
+  },
 });
 
 /** The run record object's Restate definition type, for typed clients. */

@@ -1,11 +1,11 @@
 import * as clients from "@restatedev/restate-sdk-clients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signCall } from "@poekhali/core";
 import {
   DAG_STATE,
-  DAG_STATE_PURPOSE,
+  DAG_STATE_NAME,
   dagStateObject,
 } from "../api-state/dag-state-object.js";
+import { signChange } from "../api-state/signed-change.js";
 import {
   startTemporaryRestate,
   type TemporaryRestate,
@@ -32,7 +32,9 @@ describe("retryPassing waits out what passes and gives up on a refusal", () => {
       () =>
         ingress
           .objectClient(DAG_STATE, "r_dag")
-          .setPaused(signCall(DAG_STATE_PURPOSE, "r_dag", { paused: true })),
+          .setPaused(
+            signChange(DAG_STATE_NAME, "setPaused", "r_dag", { paused: true }),
+          ),
       30_000,
       (error) => failures.push(error),
     );
@@ -50,9 +52,10 @@ describe("retryPassing waits out what passes and gives up on a refusal", () => {
     await expect(
       retryPassing(() => {
         tries += 1;
-        return ingress
-          .objectClient(DAG_STATE, "r_dag")
-          .setPaused({ payload: { paused: false }, signature: "forged" });
+        return ingress.objectClient(DAG_STATE, "r_dag").setPaused({
+          payload: { paused: false, issued_at: Date.now() },
+          signature: "forged",
+        });
       }, 30_000),
     ).rejects.toMatchObject({ status: 403 });
     expect(tries).toBe(1);

@@ -183,7 +183,8 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
     try {
       const run = await options.runs.trigger(dag, runId, conf);
       const now = new Date().toISOString();
-      await options.state.setRun(dag.id, runId, {
+      // Best-effort: the run has started, and a client retrying a 500 would start another.
+      await options.state.recordTrigger(dag.id, runId, {
         logical_date: null,
         run_after: now,
         queued_at: now,

@@ -71,8 +71,11 @@ export async function startWebRole(options: WebRoleOptions): Promise<WebRole> {
     }),
   );
   const runs = new DagRuns(ingress, admin);
-  const apiState = new ApiState(restate.ingressUrl, admin);
-  // Before this instance serves anything: a DAG the old file kept paused is paused in Restate before any trigger.
+  const apiState = new ApiState(restate.ingressUrl, admin, { log });
+  // Before this instance serves anything: a key the workers refuse would fail every pause, note and trigger record,
+  // so such an instance does not start (waiting while no deployment serves the objects yet).
+  await apiState.checkKey(log);
+  // Then a DAG the old file kept paused is paused in Restate before any trigger.
   await importApiStateFile(config.home, apiState, log);
   web.route(
     "/",

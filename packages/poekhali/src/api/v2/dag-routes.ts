@@ -104,7 +104,7 @@ export function dagRoutes(options: V2Options): Hono<V2Env> {
   app.get("/api/v2/dags/:dag_id/details", async (c) => {
     const dag = dagOr404(options, c.req.param("dag_id"));
     const [runs, paused] = await Promise.all([
-      runFacts(options, [dag]),
+      runFacts(options, [dag], undefined, { records: false }),
       options.state.isPaused(dag.id),
     ]);
     const active = runs.filter((r) =>
@@ -117,13 +117,14 @@ export function dagRoutes(options: V2Options): Hono<V2Env> {
     const dag = dagOr404(options, c.req.param("dag_id"));
     checkMask(c.req.queries("update_mask"));
     const body = parseOrThrow("body", dagPatchBody, c.get("body"));
-    await options.state.setPaused(dag.id, body.is_paused);
+    // Answered as the object set it: a read of Restate's SQL right after might not show the change yet.
+    const paused = await options.state.setPaused(dag.id, body.is_paused);
     await recordAction(c, options, {
       event: "patch_dag",
       dag_id: dag.id,
       extra: body,
     });
-    return c.json(await view(dag.id));
+    return c.json(dagResponse(dag, paused, options.source));
   });
 
   app.get("/api/v2/dags/:dag_id/tasks", (c) => {

@@ -110,10 +110,8 @@ export async function listRuns(
     dags.map((d) => d.id),
     query,
   );
-  const records = await options.state.runs(
-    [...new Set(page.runs.map((r) => r.dag_id))],
-    page.runs.map((r) => r.run_id),
-  );
+  // The records of the page's runs only, by their exact keys.
+  const records = await options.state.runsOf(page.runs);
   return {
     dag_runs: page.runs.flatMap((snapshot) => {
       const dag = options.dags.get(snapshot.dag_id);

@@ -164,7 +164,8 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
             : null,
       partition_key: body.partition_key ?? null,
     };
-    await options.state.setRun(dag.id, runId, record);
+    // Best-effort: the run has started, and a client retrying a 500 would start another.
+    await options.state.recordTrigger(dag.id, runId, record);
     const snapshot = {
       dag_id: dag.id,
       run_id: runId,
@@ -340,8 +341,9 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
         },
       );
     }
+    let noted: RunRecord | undefined;
     if (applies("note")) {
-      await options.state.setRunNote(
+      noted = await options.state.setRunNote(
         dag.id,
         runId,
         body.note ?? null,
@@ -354,7 +356,9 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       run_id: runId,
       extra: body,
     });
-    return c.json(dagRunResponse(dag, await runOr404(options, dag, runId)));
+    const now = await runOr404(options, dag, runId);
+    // The note as the object set it: a read of Restate's SQL right after might not show it yet.
+    return c.json(dagRunResponse(dag, noted ? { ...now, record: noted } : now));
   });
 
   app.delete(`${base}/:dag_run_id`, async (c) => {

@@ -16,7 +16,7 @@ import {
   type Ordering,
 } from "./list-query.js";
 import { changeRun, refuseWhileGoing } from "./run-changes.js";
-import { unrecordedRun } from "../api-state.js";
+import { unrecordedRun, type RunRecord } from "../api-state.js";
 import {
   clearTaskInstancesBody,
   patchTaskInstanceBody,
@@ -297,8 +297,9 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
         true,
       );
     }
+    let noted: RunRecord | undefined;
     if (applies("note")) {
-      await options.state.setTaskNote(
+      noted = await options.state.setTaskNote(
         dag.id,
         facts.snapshot.run_id,
         ti.task_id,
@@ -314,7 +315,9 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
       map_index: -1,
       extra: body,
     });
-    const after = await runOr404(options, dag, facts.snapshot.run_id);
+    const read = await runOr404(options, dag, facts.snapshot.run_id);
+    // The note as the object set it: a read of Restate's SQL right after might not show it yet.
+    const after = noted ? { ...read, record: noted } : read;
     const changed = taskInstancesOf(dag, after.snapshot).filter((t) =>
       marked.has(t.task_id),
     );

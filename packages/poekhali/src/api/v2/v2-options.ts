@@ -49,6 +49,7 @@ export async function runFacts(
   options: V2Options,
   dags: readonly Dag[],
   runId?: string,
+  { records: withRecords = true }: { readonly records?: boolean } = {},
 ): Promise<(RunFacts & { dag: Dag })[]> {
   const ids = dags.map((d) => d.id);
   const [snapshots, records]: [
@@ -56,7 +57,10 @@ export async function runFacts(
     Map<string, Map<string, RunRecord>>,
   ] = await Promise.all([
     options.runs.snapshots(ids, runId),
-    options.state.runs(ids, runId === undefined ? undefined : [runId]),
+    // Callers that never look at a record (counts, details) do not read every record of their DAGs.
+    withRecords
+      ? options.state.runs(ids, runId === undefined ? undefined : [runId])
+      : new Map<string, Map<string, RunRecord>>(),
   ]);
   return snapshots.flatMap((snapshot) => {
     const dag = options.dags.get(snapshot.dag_id);
