@@ -179,7 +179,7 @@ export async function importApiStateFile(
   const parsed = parseKept(kept);
   if ("problems" in parsed)
     throw new Error(
-      `${file} is not the JSON poekhali wrote, and nothing of it was imported:\n` +
+      `${file} is not the JSON poekhali wrote (nothing of it was imported):\n` +
         parsed.problems
           .slice(0, 20)
           .map((p) => `  - ${p}`)
