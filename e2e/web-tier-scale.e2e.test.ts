@@ -1,4 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSandbox, type Sandbox } from "@poekhali/emulators";
@@ -7,6 +13,8 @@ import {
   API_STATE_FILE,
   IMPORTED_API_STATE_FILE,
 } from "../packages/poekhali/src/api/api-state-file.js";
+import { DAG_STATE_NAME } from "../packages/poekhali/src/api-state/dag-state-object.js";
+import { signChange } from "../packages/poekhali/src/api-state/signed-change.js";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import {
   startTemporaryRestate,
@@ -290,6 +298,30 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
       );
       expect(forgedTrigger.status, url).toBe(403);
     }
+    // The same page sending straight to Restate's ingress (which answers any origin's CORS preflight): unsigned, or
+    // with a real signature of the web tier for another handler (importPaused's, the same payload), refused by the
+    // worker process.
+    const ingress = `${restate.server.ingressUrl}/${DAG_STATE_NAME}/${GO}/setPaused`;
+    for (const body of [
+      { payload: { paused: true, issued_at: Date.now() } },
+      signChange(
+        DAG_STATE_NAME,
+        "importPaused",
+        GO,
+        { paused: true },
+        env.POEKHALI_INTERNAL_KEY,
+      ),
+    ]) {
+      const forged = await fetch(ingress, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          origin: "https://evil.example",
+        },
+        body: JSON.stringify(body),
+      });
+      expect(forged.status).toBe(403);
+    }
     expect((await api(b, "GET", `/api/v2/dags/${GO}`)).body.is_paused).toBe(
       false,
     );
@@ -325,5 +357,42 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
       "the worker's POEKHALI_INTERNAL_KEY is not this web tier's",
     );
     expect(existsSync(join(dir, API_STATE_FILE))).toBe(true);
+  });
+
+  // After the first test: the worker it started is registered.
+  it("stops an instance whose POEKHALI_INTERNAL_KEY is not the worker's even with no api-state.json, before it listens", async () => {
+    const started = await cli(["web"], {
+      ...env,
+      POEKHALI_HOME: home(),
+      POEKHALI_INTERNAL_KEY: "a-typo-in-the-internal-key",
+    });
+    expect(started.code).not.toBe(0);
+    expect(started.out).toBe("");
+    expect(started.err).toContain(
+      "the worker's POEKHALI_INTERNAL_KEY is not this web tier's",
+    );
+    expect(started.err).not.toContain("a-typo-in-the-internal-key");
+  });
+
+  it("starts two instances on one home at once, both importing its api-state.json, keeping one backup", async () => {
+    const dir = home();
+    writeFileSync(
+      join(dir, API_STATE_FILE),
+      JSON.stringify({ paused: { [APPROVAL]: true } }),
+    );
+    const spawned = [0, 1].map(() =>
+      spawnRole<{ url: string }>(["web"], { ...env, POEKHALI_HOME: dir }),
+    );
+    for (const one of spawned) roles.push({ ...one, ready: undefined });
+    const urls = await Promise.all(
+      spawned.map(async (one) => (await one.ready).url),
+    );
+    for (const url of urls)
+      expect(
+        (await api(url, "GET", `/api/v2/dags/${APPROVAL}`)).body.is_paused,
+      ).toBe(true);
+    expect(
+      readdirSync(dir).filter((f) => f.startsWith(API_STATE_FILE)),
+    ).toEqual([IMPORTED_API_STATE_FILE]);
   });
 });
