@@ -73,17 +73,16 @@ export class ApiState {
    * worker refuses the signature.
    */
   async checkKey(log: (line: string) => void): Promise<void> {
-    const call = signChange(
-      DAG_STATE_NAME,
-      "check",
-      KEY_CHECK_KEY,
-      {},
-      this.#key,
-    );
     await untilServed(
       "checking POEKHALI_INTERNAL_KEY with the workers",
       DAG_STATE_NAME,
-      () => this.#ingress.objectClient(DAG_STATE, KEY_CHECK_KEY).check(call),
+      // Signed afresh for each try: waiting for the deployment may take longer than a signature is valid.
+      () =>
+        this.#ingress
+          .objectClient(DAG_STATE, KEY_CHECK_KEY)
+          .check(
+            signChange(DAG_STATE_NAME, "check", KEY_CHECK_KEY, {}, this.#key),
+          ),
       log,
     );
   }
