@@ -211,14 +211,14 @@ describe("the update poller under a slow Restate", () => {
 
   it("drops the hand-overs still in flight when it loses its lease", async () => {
     let leaseAsks = 0;
-    // The first ask for the lease goes through, every later one is held past the lease; the batch's hand-over
-    // is held for a minute, so it is still in flight when the lease runs out.
+    // The first ask for the lease goes through, every later one is held past the lease; the press's hand-over (a
+    // lone update goes straight to its router) is held for a minute, so it is still in flight when the lease runs out.
     const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
       if (path.includes("telegram_poll_lease/"))
         return {
           delayMs: path.endsWith("/acquire") && leaseAsks++ > 0 ? 60_000 : 0,
         };
-      return { delayMs: path.includes("/handOver/") ? 60_000 : 0 };
+      return { delayMs: path.includes("/press/") ? 60_000 : 0 };
     });
     closers.push(() => slow.close());
     const hook = new TelegramHook({
@@ -251,13 +251,11 @@ describe("the update poller under a slow Restate", () => {
       15_000,
     );
     await eventually(
-      "the batch's hand-over in flight to be dropped",
-      () => slow.abandoned.some((path) => path.includes("/handOver/")),
+      "the press's hand-over in flight to be dropped",
+      () => slow.abandoned.some((path) => path.includes("/press/")),
       5_000,
     );
-    expect(slow.abandoned.some((path) => path.includes("/handOver/"))).toBe(
-      true,
-    );
+    expect(slow.abandoned.some((path) => path.includes("/press/"))).toBe(true);
   }, 60_000);
 
   /** Posts `count` messages with a button no run waits for (the router answers each press at once), and presses each. */
@@ -309,6 +307,24 @@ describe("the update poller under a slow Restate", () => {
       20_000,
     );
     expect(paths).toEqual(["/telegram_updates/handOver/send"]);
+  }, 60_000);
+
+  it("hands a lone press straight to its router, without the relay's hop", async () => {
+    const paths: string[] = [];
+    const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
+      if (!path.includes("telegram_poll_lease")) paths.push(path);
+      return {};
+    });
+    closers.push(() => slow.close());
+    const [press] = await pressOtherButtons(1, 8_250_000);
+    poller("lone", slow.url);
+    await eventually(
+      "the press to be answered",
+      async () => (await answerOf(press!)) !== null,
+      20_000,
+    );
+    expect(paths).toHaveLength(1);
+    expect(paths[0]).toMatch(/^\/telegram_router\/.+\/press\/send$/);
   }, 60_000);
 
   it("hands updates over one by one, and says so once, while Restate does not know the relay", async () => {

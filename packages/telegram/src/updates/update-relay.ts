@@ -115,7 +115,7 @@ function batchIdempotencyKey(
 
 /**
  * Hands a poll's batch to Restate in one request to {@link updateRelay}, which sends each update on to its consumer
- * in order; resolves once Restate has the batch. Where the relay is not deployed yet (Restate answers 404: a worker
+ * in order; resolves once Restate has the batch. A batch of one update is sent straight to its consumer. Where the relay is not deployed yet (Restate answers 404: a worker
  * of an older version registered), it falls back to handing the updates over one by one ({@link handOverUpdates}).
  */
 export async function relayUpdates(
@@ -133,6 +133,9 @@ export async function relayUpdates(
   });
   if (relayed.length === 0)
     return { handedOver: updates.length, relayed: true };
+  // A lone update goes straight to its consumer: through the relay it would take one hop more, for nothing.
+  if (relayed.length === 1)
+    return { ...(await handOverUpdates(updates, to, options)), relayed: true };
   try {
     await sendBatch(to.ingress, relayed, {
       idempotencyKey: batchIdempotencyKey(
