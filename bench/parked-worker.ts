@@ -5,6 +5,7 @@ import "@poekhali/core";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { SandboxInfo } from "@poekhali/emulators";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
+import { startCpuProfile } from "./cpu-profile.js";
 import { sandboxWorker } from "./sandbox-worker.js";
 
 const { info, ingressUrl, adminUrl } = JSON.parse(
@@ -47,6 +48,19 @@ process.on("message", (m: { type?: string }) => {
   });
   delay.reset();
 });
+// Asked by the bench with --profile: a CPU profile of the burst.
+let profile: Awaited<ReturnType<typeof startCpuProfile>> | undefined;
+process.on(
+  "message",
+  (m: { type?: string; action?: string; file?: string }) => {
+    if (m.type !== "profile") return;
+    void (async () => {
+      if (m.action === "start") profile = await startCpuProfile();
+      else if (m.file) await profile?.stop(m.file);
+      process.send?.({ type: `profile-${m.action}` });
+    })();
+  },
+);
 process.on("SIGTERM", () => {
   void worker.stop().finally(() => process.exit(0));
 });

@@ -8,6 +8,7 @@ import {
   POLL_LEASE_NAME,
   ROUTER_NAME,
   TELEGRAM_HITL_NAME,
+  UPDATE_RELAY_NAME,
 } from "@poekhali/telegram";
 import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
@@ -22,6 +23,7 @@ import { RUN_RECORD_NAME } from "./api-state/run-record-object.js";
 export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   ROUTER_NAME,
   POLL_LEASE_NAME,
+  UPDATE_RELAY_NAME,
   MESSAGES_NAME,
   TELEGRAM_HITL_NAME,
   RUN_RESTARTS_NAME,

@@ -15,6 +15,7 @@ import {
   UpdatePoller,
   WebhookSettings,
   pollLease,
+  updateRelay,
   telegramMessages,
   telegramRouter,
   telegramHitl,
@@ -91,6 +92,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       log: (m) => options.log(`telegram router: ${m}`),
     }),
     pollLease,
+    updateRelay,
+    updateRelay,
     telegramMessages({
       hookFor,
       log: (m) => options.log(`telegram messages: ${m}`),

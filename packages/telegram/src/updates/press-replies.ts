@@ -114,7 +114,7 @@ export function pressReplies(options: PressRepliesOptions) {
    * Telegram's refusal (the message is gone, too old to edit) is logged, not retried.
    */
   async function edit(
-    ctx: restate.ObjectContext,
+    ctx: restate.ObjectSharedContext,
     target: MessageRef,
     why: string,
     change: Omit<EditMessage, "chatId" | "messageId" | "signal"> = {},
