@@ -21,7 +21,7 @@ export const chaosUser = (i: number) => `chaos_user_${i}`;
 const RUNS_PATH = "/api/v2/dags/telegram_go_button/dagRuns";
 /** The router's answer to a press that came before the run was waiting for it: press again. */
 const NOT_READY = "Кнопка ещё не готова";
-/** How long a press may go unanswered before it is pressed again (a poller's lease runs out after 30 s). */
+/** How long a press may go unanswered before it is pressed again (a poller's lease runs out after 15 s). */
 const PRESS_PATIENCE_MS = 40_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

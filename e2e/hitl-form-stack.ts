@@ -122,7 +122,6 @@ export async function startHitlFormStack(prefix: string, dags: Dag[]) {
     telegramRouter({ hookFor }),
     pollLease,
     updateRelay,
-    updateRelay,
   ];
   const port = await choosePort(0);
   const ingress = new RestateIngress(restate.server.ingressUrl);

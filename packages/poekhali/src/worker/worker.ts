@@ -91,7 +91,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }),
     pollLease,
     updateRelay,
-    updateRelay,
     telegramMessages({
       hookFor,
       log: (m) => options.log(`telegram messages: ${m}`),
