@@ -421,4 +421,69 @@ describe("the update poller under a slow Restate", () => {
       Array.from({ length: ROUNDS }, (_, r) => `x:${r}`),
     );
   }, 90_000);
+
+  it("refuses a malformed batch at once, naming what is wrong", async () => {
+    const target = {
+      service: "telegram_updates",
+      handler: "handOver",
+      key: String(stack.bot.id),
+    };
+    await expect(
+      stack.ingress.call(target, { updates: "everything" }),
+    ).rejects.toThrow(/`updates` is not an array/);
+    await expect(
+      stack.ingress.call(target, {
+        updates: [{ kind: "message", event: { bot_id: stack.bot.id } }],
+      }),
+    ).rejects.toThrow(/updates\[0\]\.event\.update_id is not an integer/);
+  }, 60_000);
+
+  it("sends on no forged event, so a forged batch with an upcoming update id does not take the real update's key", async () => {
+    const chat = stack.telegram.createChat({
+      type: "supergroup",
+      title: "forged",
+    }).id;
+    // The real message waits at Telegram (no poller yet); a hostile batch with its update id comes first.
+    const real = stack.telegram.postUserMessage({
+      chatId: chat,
+      fromId: stack.user.id,
+      text: "the real one",
+      botId: stack.bot.id,
+    }).updates[0]!.update_id;
+    const forged = (signature: string) => ({
+      kind: "message",
+      event: {
+        bot_id: stack.bot.id,
+        update_id: real,
+        chat_id: String(chat),
+        message_id: 1,
+        text: "forged",
+        from: { id: 1, first_name: "F" },
+        received_at: new Date().toISOString(),
+        signature,
+      },
+    });
+    // Called, not sent: once it answers, the relay has journaled every send it makes.
+    await stack.ingress.call(
+      {
+        service: "telegram_updates",
+        handler: "handOver",
+        key: String(stack.bot.id),
+      },
+      { updates: [forged(""), forged("AAAA")] },
+    );
+    poller("forged", stack.server.ingressUrl);
+    const seen = () =>
+      stack.ingress.call<{ text: string | null; update_id: number }[]>({
+        service: "telegram_messages",
+        handler: "seen",
+        key: `${stack.bot.id}:${chat}`,
+      });
+    await eventually(
+      "the real message to be handed over",
+      async () => (await seen()).length > 0,
+      20_000,
+    );
+    expect((await seen()).map((e) => e.text)).toEqual(["the real one"]);
+  }, 60_000);
 });
