@@ -121,8 +121,7 @@ export async function startHitlFormStack(prefix: string, dags: Dag[]) {
     telegramMessages({ hookFor }),
     telegramRouter({ hookFor }),
     pollLease,
-    updateRelay,
-    updateRelay,
+    updateRelay({ hookFor }),
   ];
   const port = await choosePort(0);
   const ingress = new RestateIngress(restate.server.ingressUrl);

@@ -77,7 +77,7 @@ export async function startIngestStack() {
       await restateServer.deploy([
         router,
         pollLease,
-        updateRelay,
+        updateRelay({ hookFor: () => hook }),
         messageRecorder,
       ]);
     },

@@ -92,8 +92,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       log: (m) => options.log(`telegram router: ${m}`),
     }),
     pollLease,
-    updateRelay,
-    updateRelay,
+    updateRelay({
+      hookFor,
+      log: (m) => options.log(`telegram updates: ${m}`),
+    }),
     telegramMessages({
       hookFor,
       log: (m) => options.log(`telegram messages: ${m}`),

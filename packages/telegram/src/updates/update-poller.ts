@@ -80,8 +80,8 @@ export class UpdatePoller {
       options.ingress,
       options.hook.botId,
       workerId,
-      // 15 s: a crashed holder's presses wait at most this long. A 30 s lease was tried against renewals that Restate
-      // answered 10-15 s late under a 5,000-press burst and ran out as often (bench:parked), so it bought nothing.
+      // 15 s: 30 s ran out as often under the burst (renewals answered late either way) and doubles how long a
+      // crashed holder's bot goes unpolled.
       options.leaseMs ?? 15_000,
     );
   }
@@ -317,8 +317,12 @@ export class UpdatePoller {
 
 /** Renewals per lease length: a renewal answered up to 9/10 of the lease late (less a margin) still keeps it. */
 const RENEWALS_PER_LEASE = 10;
-/** Renewals waiting for Restate's answer at once, at most. */
-const MAX_RENEWALS_IN_FLIGHT = 8;
+/**
+ * Renewals waiting for Restate's answer at once, at most: one per period of a lease, so asks never skip a slot
+ * while the lease could still be kept. With a 15 s lease (renewed every 1.5 s, each grant counted 14 s from its ask)
+ * that keeps the lease while Restate answers up to ~12.5 s late; later than that it lapses whatever the cap.
+ */
+const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
 
 /** An update Restate did not take; it was not confirmed to Telegram. */
 class HandOverError extends Error {
