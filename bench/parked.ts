@@ -6,7 +6,8 @@
 // rest stay parked and are counted as such. Usage:
 // npm run bench:parked [-- --runs 100000 --burst 10000 --concurrency 256 --idle 10 --profile DIR]
 // (--profile: CPU profiles of the burst in both Node processes, to read with bench/profile-top.ts)
-import "@poekhali/core";
+import { INTERNAL_KEY_ENV } from "@poekhali/core";
+import { randomBytes } from "node:crypto";
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, lstatSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -59,6 +60,8 @@ export async function benchParked(
     );
   const sandbox = await startSandbox();
   const { telegram, airtable } = sandbox.info;
+  // The forked worker takes only requests signed with this key through the ingress, and inherits it.
+  process.env[INTERNAL_KEY_ENV] ??= randomBytes(32).toString("base64url");
   const stack = await startTemporaryRestate("poekhali-bench-parked-");
   const { server, ingress } = stack;
   let child: ChildProcess | undefined;

@@ -1,4 +1,5 @@
-import type { Dag } from "@poekhali/core";
+import { randomBytes } from "node:crypto";
+import { INTERNAL_KEY_ENV, type Dag } from "@poekhali/core";
 import type { SandboxInfo } from "@poekhali/emulators";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import {
@@ -15,6 +16,8 @@ export async function sandboxWorker(
   log: (line: string) => void = () => undefined,
 ) {
   const { telegram, airtable } = info;
+  // The worker takes only signed requests through the ingress; this process's RestateIngress signs with the same key.
+  process.env[INTERNAL_KEY_ENV] ??= randomBytes(32).toString("base64url");
   return startWorker({
     versions: [{ hash: "000000000001", dags }],
     telegram: {

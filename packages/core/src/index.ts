@@ -141,6 +141,13 @@ export {
   type SignedCall,
 } from "./internal-key.js";
 export {
+  INGRESS_SIGNATURE_HEADER,
+  ingressGate,
+  ingressRefusal,
+  ingressSignature,
+  signedIngressFetch,
+} from "./ingress-signature.js";
+export {
   eventLogObject,
   EVENT_LOG_PURPOSE,
   EVENT_LOG,

@@ -1,4 +1,5 @@
 import { PoekhaliError } from "./errors.js";
+import { signedIngressFetch } from "./ingress-signature.js";
 import type { Json } from "./json.js";
 
 /** Restate refused or could not take a request sent to its ingress. */
@@ -26,9 +27,15 @@ export interface SendAccepted {
   readonly status: "Accepted" | "PreviouslyAccepted";
 }
 
-/** A small client of Restate's HTTP ingress, for code outside a handler (ingesters, the REST API). */
+/**
+ * A small client of Restate's HTTP ingress, for code outside a handler (ingesters, the REST API). Its requests are
+ * signed with POEKHALI_INTERNAL_KEY when the process has one (see `signedIngressFetch`).
+ */
 export class RestateIngress {
-  constructor(readonly url: string) {}
+  readonly #fetch: typeof fetch;
+  constructor(readonly url: string) {
+    this.#fetch = signedIngressFetch(url);
+  }
 
   /**
    * Hands a request to Restate and returns once Restate has durably accepted it. Aborted by `signal`, it rejects at
@@ -44,7 +51,7 @@ export class RestateIngress {
     };
     if (options.idempotencyKey)
       headers["idempotency-key"] = options.idempotencyKey;
-    const res = await fetch(`${this.#path(target)}/send`, {
+    const res = await this.#fetch(`${this.#path(target)}/send`, {
       method: "POST",
       headers,
       body: JSON.stringify(payload),
@@ -66,7 +73,7 @@ export class RestateIngress {
       init.headers = { "content-type": "application/json" };
       init.body = JSON.stringify(payload);
     }
-    const res = await fetch(this.#path(target), init);
+    const res = await this.#fetch(this.#path(target), init);
     if (!res.ok) throw await this.#error(res, target);
     const text = await res.text();
     return (text ? JSON.parse(text) : null) as T;

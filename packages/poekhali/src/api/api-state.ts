@@ -18,6 +18,7 @@ import { signChange } from "../api-state/signed-change.js";
 import type { Introspection } from "./dag-runs.js";
 import { retryPassing, untilServed } from "./ingress-retry.js";
 import { sqlLiteral as sql } from "../restate/sql-literal.js";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 export type { RunRecord } from "../api-state/run-record-object.js";
 
@@ -62,7 +63,7 @@ export class ApiState {
     private readonly introspection: Pick<Introspection, "query">,
     options: ApiStateOptions = {},
   ) {
-    this.#ingress = clients.connect({ url: ingressUrl });
+    this.#ingress = connectIngress(ingressUrl);
     this.#key = options.key;
     this.#log = options.log ?? (() => {});
   }

@@ -1,4 +1,4 @@
-import * as clients from "@restatedev/restate-sdk-clients";
+import type * as clients from "@restatedev/restate-sdk-clients";
 import {
   AIRFLOW_XCOM_NAME,
   xcomObjectKey,
@@ -27,6 +27,7 @@ import {
 import { HitlRequests } from "./hitl-requests.js";
 import { telegramTallies, type TelegramTally } from "./telegram-tallies.js";
 import { sqlLiteral as sql } from "../restate/sql-literal.js";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 /** A run as the REST API shows it (Airflow's DAGRun). */
 export interface DagRunView {
@@ -152,7 +153,7 @@ export class DagRuns {
     private readonly ingress: RestateIngress,
     private readonly introspection: Introspection,
   ) {
-    this.#clients = clients.connect({ url: ingress.url });
+    this.#clients = connectIngress(ingress.url);
   }
 
   #run(dag: Dag, runId: string) {
@@ -522,8 +523,7 @@ export class DagRuns {
       .filter((ti) => ti.state === "scheduled")
       .map((ti) => ti.task_id);
     if (rerun.length > 0) await this.#forgetXComs(dag, runId, rerun);
-    const answer = await clients
-      .connect({ url: this.ingress.url })
+    const answer = await connectIngress(this.ingress.url)
       .objectClient<RunRestarts>(
         { name: RUN_RESTARTS_NAME },
         runRestartsKey(dag.id, runId),
@@ -612,8 +612,7 @@ export class DagRuns {
 
   /** Forgets what tasks of a run wrote under keys of their own (all of the run's when no task is named). */
   async #forgetXComs(dag: Dag, runId: string, taskIds?: string[]) {
-    await clients
-      .connect({ url: this.ingress.url })
+    await connectIngress(this.ingress.url)
       .objectClient<AirflowXComObject>(
         { name: AIRFLOW_XCOM_NAME },
         xcomObjectKey(dag.id, runId),

@@ -1,4 +1,4 @@
-import * as clients from "@restatedev/restate-sdk-clients";
+import type * as clients from "@restatedev/restate-sdk-clients";
 import {
   EVENT_LOG_ENTRY_PREFIX,
   EVENT_LOG_KEY,
@@ -11,6 +11,7 @@ import {
 } from "@poekhali/core";
 import type { Introspection } from "./dag-runs.js";
 import { sqlLiteral as sql } from "../restate/sql-literal.js";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 /** The text fields of an entry the log can narrow a listing by. */
 export type EventLogTextField =
@@ -30,7 +31,7 @@ export class EventLog {
     private readonly introspection: Pick<Introspection, "query">,
     private readonly log: (line: string) => void = () => {},
   ) {
-    this.#ingress = clients.connect({ url: ingressUrl });
+    this.#ingress = connectIngress(ingressUrl);
   }
 
   /**

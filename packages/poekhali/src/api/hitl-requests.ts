@@ -1,4 +1,3 @@
-import * as clients from "@restatedev/restate-sdk-clients";
 import {
   AIRFLOW_HITL,
   AIRFLOW_HITL_NAME,
@@ -12,6 +11,7 @@ import {
 } from "@poekhali/core";
 import type { Introspection } from "./dag-runs.js";
 import { sqlLiteral as sql } from "../restate/sql-literal.js";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 /** One task's request, with the run and task it belongs to. */
 export interface HitlRow {
@@ -82,8 +82,9 @@ export class HitlRequests {
   }
 
   #object(dagId: string, runId: string) {
-    return clients
-      .connect({ url: this.ingressUrl })
-      .objectClient(AIRFLOW_HITL, hitlObjectKey(dagId, runId));
+    return connectIngress(this.ingressUrl).objectClient(
+      AIRFLOW_HITL,
+      hitlObjectKey(dagId, runId),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import * as clients from "@restatedev/restate-sdk-clients";
+import type * as clients from "@restatedev/restate-sdk-clients";
 import type { StoredVariable } from "@poekhali/core";
 import {
   AIRFLOW_VARIABLE_NAME,
@@ -8,6 +8,7 @@ import {
 } from "@poekhali/core/airflow";
 import type { Introspection } from "./dag-runs.js";
 import { sqlLiteral as sql } from "../restate/sql-literal.js";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 const Variable: AirflowVariableObject = { name: AIRFLOW_VARIABLE_NAME };
 
@@ -27,7 +28,7 @@ export class Variables {
     ingressUrl: string,
     private readonly introspection: Pick<Introspection, "query">,
   ) {
-    this.#ingress = clients.connect({ url: ingressUrl });
+    this.#ingress = connectIngress(ingressUrl);
   }
 
   #object(key: string) {

@@ -1,5 +1,6 @@
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { DagRunStarter, DagRunStatus, DagWorkflow } from "@poekhali/core";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 /** Whether an ingress error says the DAG is not served at all (no such service). */
 const unknownService = (error: unknown) =>
@@ -10,7 +11,7 @@ const unknownService = (error: unknown) =>
  * (TriggerDagRunOperator); calls go through the DAG workflow's typed definition.
  */
 export function ingressRunStarter(ingressUrl: string): DagRunStarter {
-  const rs = clients.connect({ url: ingressUrl });
+  const rs = connectIngress(ingressUrl);
   const workflow = (dagId: string, runId: string) =>
     rs.workflowClient<DagWorkflow>({ name: dagId }, runId);
   const noDag = (dagId: string) =>

@@ -3,7 +3,7 @@ import {
   AIRFLOW_VARIABLE_NAME,
   type AirflowVariableObject,
 } from "@poekhali/core/airflow";
-import * as clients from "@restatedev/restate-sdk-clients";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 const Variable: AirflowVariableObject = { name: AIRFLOW_VARIABLE_NAME };
 
@@ -16,7 +16,7 @@ const Variable: AirflowVariableObject = { name: AIRFLOW_VARIABLE_NAME };
  * dagWorkflow(dag, { connections, variableStore: restateVariableStore("http://127.0.0.1:8080") });
  */
 export function restateVariableStore(ingressUrl: string): VariableStore {
-  const ingress = clients.connect({ url: ingressUrl });
+  const ingress = connectIngress(ingressUrl);
   const object = (key: string) => ingress.objectClient(Variable, key);
   return {
     async get(key) {

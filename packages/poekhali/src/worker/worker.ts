@@ -3,9 +3,11 @@ import { hostname } from "node:os";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import type { EndpointOptions } from "@restatedev/restate-sdk";
 import {
+  INTERNAL_KEY_ENV,
   RestateIngress,
   airflowHitl,
   dagWorkflow,
+  internalKey,
   type Dag,
   type TaskLogLine,
 } from "@poekhali/core";
@@ -37,6 +39,7 @@ import { dagStateObject } from "../api-state/dag-state-object.js";
 import { runRecordObject } from "../api-state/run-record-object.js";
 import type { RestateDefinition } from "../restate-definition.js";
 import { versionRoute } from "./version-route.js";
+import { ingressGated } from "./ingress-gated.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -76,6 +79,12 @@ export interface Worker {
 
 /** Serves every DAG's workflow, the DAG files' own services, the Telegram router, the HITL requests object and its Telegram channel, and polls the bot's updates into Restate. */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  // Restate's ingress answers every origin's CORS preflight: poekhali's handlers take only signed requests through it.
+  const key = internalKey();
+  if (!key)
+    throw new Error(
+      `${INTERNAL_KEY_ENV} is not set: the worker's handlers take only requests signed with it through Restate's ingress`,
+    );
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
   const taskLog = (line: TaskLogLine) =>
@@ -126,6 +135,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     throw new Error(
       `OWN_SERVICE_NAMES lacks ${unlisted.map((s) => s.name).join(", ")}`,
     );
+  const gatedShared = shared.map((s) => ingressGated(s, key));
   const xcomStore = restateXComStore(options.ingressUrl);
   const runs = ingressRunStarter(options.ingressUrl);
   const variableStore = restateVariableStore(options.ingressUrl);
@@ -137,15 +147,20 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       createEndpointHandler({
         services: [
           ...v.dags.map((d) =>
-            dagWorkflow(d, {
-              connections,
-              log: taskLog,
-              xcomStore,
-              variableStore,
-              runs,
-            }),
+            ingressGated(
+              dagWorkflow(d, {
+                connections,
+                log: taskLog,
+                xcomStore,
+                variableStore,
+                runs,
+              }),
+              key,
+            ),
           ),
-          ...shared,
+          ...gatedShared,
+          // A DAG file's own services and the extra ones are not gated: their handlers are meant to be called from
+          // outside (a user's doorbell, a benchmark's baseline), and guard themselves.
           // Definitions a DAG file made with its own copy of the SDK have the same shape; the endpoint reads only it.
           ...((v.services ?? []) as EndpointOptions["services"]),
           ...(options.extraServices ?? []),

@@ -4,7 +4,7 @@ import {
   xcomObjectKey,
   type AirflowXComObject,
 } from "@poekhali/core/airflow";
-import * as clients from "@restatedev/restate-sdk-clients";
+import { connectIngress } from "../restate/connect-ingress.js";
 
 const XCom: AirflowXComObject = {
   name: AIRFLOW_XCOM_NAME,
@@ -18,7 +18,7 @@ const XCom: AirflowXComObject = {
  * dagWorkflow(dag, { connections, xcomStore: restateXComStore("http://127.0.0.1:8080") });
  */
 export function restateXComStore(ingressUrl: string): XComStore {
-  const ingress = clients.connect({ url: ingressUrl });
+  const ingress = connectIngress(ingressUrl);
   const object = (l: XComLocator) =>
     ingress.objectClient(XCom, xcomObjectKey(l.dagId, l.runId));
   return {
