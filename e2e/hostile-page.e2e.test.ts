@@ -45,6 +45,7 @@ describe("a web page from another origin cannot act through Restate's ingress or
   let browser: Browser;
   let page: Page;
   let parkedRun: string;
+  let ports: { ingressPort: number; adminPort: number; nodePort: number };
 
   /** Runs `fetch(url, init)` inside the hostile page. */
   const fromPage = (url: string, init: RequestInit = {}): Promise<PageAnswer> =>
@@ -65,9 +66,9 @@ describe("a web page from another origin cannot act through Restate's ingress or
 
   beforeAll(async () => {
     app = await startApp();
-    const ports = JSON.parse(
+    ports = JSON.parse(
       readFileSync(join(app.home, "ports.json"), "utf8"),
-    ) as { ingressPort: number; adminPort: number };
+    ) as typeof ports;
     ingress = `http://127.0.0.1:${ports.ingressPort}`;
     admin = `http://127.0.0.1:${ports.adminPort}`;
     hostile = createServer((_, res) =>
@@ -233,6 +234,25 @@ describe("a web page from another origin cannot act through Restate's ingress or
       (r) => r.json() as Promise<{ deployments: unknown[] }>,
     );
     expect(after.deployments.length).toBe(before.deployments.length);
+  });
+
+  it("binds restate-server's ingress, admin and node ports to loopback only", () => {
+    // The kernel's table of listening TCP sockets: "0100007F:1F90" is 127.0.0.1:8080, state 0A is LISTEN.
+    const listening = ["/proc/net/tcp", "/proc/net/tcp6"].flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/))
+        .filter((cols) => cols[3] === "0A")
+        .map((cols) => {
+          const [addr = "", port = ""] = (cols[1] ?? "").split(":");
+          return { addr, port: parseInt(port, 16) };
+        }),
+    );
+    for (const port of [ports.ingressPort, ports.adminPort, ports.nodePort]) {
+      const bound = listening.filter((l) => l.port === port).map((l) => l.addr);
+      expect(bound, `port ${port}`).toEqual(["0100007F"]);
+    }
   });
 
   it("still runs what the user does through the REST API: the parked run is pressed through and cancelled", async () => {

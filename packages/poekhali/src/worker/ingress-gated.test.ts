@@ -1,0 +1,123 @@
+import * as restate from "@restatedev/restate-sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as clients from "@restatedev/restate-sdk-clients";
+import {
+  INGRESS_SIGNATURE_HEADER,
+  ingressSignature,
+  signedIngressFetch,
+} from "@poekhali/core";
+import { connectIngress } from "../restate/connect-ingress.js";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../restate/temporary-restate.js";
+import { ingressGated } from "./ingress-gated.js";
+
+const KEY = "ingress-gated-test-key";
+
+const box = restate.object({
+  name: "gated_box",
+  handlers: {
+    put: async (ctx: restate.ObjectContext, value: string): Promise<void> => {
+      ctx.set("value", value);
+      await Promise.resolve();
+    },
+    get: restate.handlers.object.shared(
+      async (ctx: restate.ObjectSharedContext): Promise<string | null> =>
+        ctx.get<string>("value"),
+    ),
+  },
+});
+type Box = typeof box;
+
+// An ungated service that reaches the box from inside Restate, as a DAG run reaches a Variable.
+const courier = restate.service({
+  name: "gated_courier",
+  handlers: {
+    deliver: async (ctx: restate.Context, value: string): Promise<string> => {
+      await ctx.objectClient<Box>({ name: "gated_box" }, "inner").put(value);
+      return (
+        (await ctx.objectClient<Box>({ name: "gated_box" }, "inner").get()) ??
+        ""
+      );
+    },
+  },
+});
+
+describe("ingressGated: a handler behind the gate runs for signed ingress requests and for other handlers only", () => {
+  let stack: TemporaryRestate;
+  let url: string;
+  const post = (path: string, body?: unknown, headers = {}) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  beforeAll(async () => {
+    stack = await startTemporaryRestate("poekhali-gate-");
+    url = stack.server.ingressUrl;
+    await stack.deploy([ingressGated(box, KEY), courier]);
+  });
+  afterAll(() => stack?.stop());
+
+  it("takes a call signed with the key, through the typed clients", async () => {
+    const client = connectIngress(url);
+    // connectIngress signs with the process's key: the unit tests' POEKHALI_INTERNAL_KEY is not this one.
+    const signed = clients
+      .connect({ url, fetch: signedIngressFetch(url, KEY) })
+      .objectClient<Box>({ name: "gated_box" }, "a/b Ж");
+    await signed.put("kept");
+    expect(await signed.get()).toBe("kept");
+    await expect(
+      client.objectClient<Box>({ name: "gated_box" }, "a/b Ж").get(),
+    ).rejects.toThrow(/not this worker's POEKHALI_INTERNAL_KEY/);
+  });
+
+  it("refuses an unsigned request with a 403 naming the header, before the handler runs", async () => {
+    const res = await post("/gated_box/x/put", "forged", {
+      origin: "https://evil.example",
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain(INGRESS_SIGNATURE_HEADER);
+    const read = await signedIngressFetch(url, KEY)(`${url}/gated_box/x/get`, {
+      method: "POST",
+    });
+    expect(await read.json()).toBeNull();
+  });
+
+  it("refuses a signature made for another path or another body", async () => {
+    const sign = signedIngressFetch(url, KEY);
+    const put = await sign(`${url}/gated_box/y/put`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify("a"),
+    });
+    expect(put.status).toBe(200);
+    await put.text();
+    // The signature that `put` of "a" to key y carried, sent again with another value, and to another key.
+    const captured = ingressSignature(
+      KEY,
+      "/gated_box/y/put",
+      JSON.stringify("a"),
+    );
+    for (const [path, body] of [
+      ["/gated_box/y/put", "b"],
+      ["/gated_box/z/put", "a"],
+    ] as const) {
+      const res = await post(path, body, {
+        [INGRESS_SIGNATURE_HEADER]: captured,
+      });
+      expect(res.status, path).toBe(403);
+      await res.text();
+    }
+    const kept = await sign(`${url}/gated_box/y/get`, { method: "POST" });
+    expect(await kept.json()).toBe("a");
+  });
+
+  it("lets another handler call it from inside Restate, though that handler was called unsigned", async () => {
+    const res = await post("/gated_courier/deliver", "from inside");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toBe("from inside");
+  });
+});
