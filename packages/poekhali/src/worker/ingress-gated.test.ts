@@ -11,7 +11,11 @@ import {
   startTemporaryRestate,
   type TemporaryRestate,
 } from "../restate/temporary-restate.js";
+import { createEndpointHandler } from "@restatedev/restate-sdk";
+import { choosePort } from "../ports.js";
+import { waitFor } from "../wait-for.js";
 import { ingressGated } from "./ingress-gated.js";
+import { serveEndpoint } from "./serve-endpoint.js";
 
 const KEY = "ingress-gated-test-key";
 
@@ -119,5 +123,68 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
     const res = await post("/gated_courier/deliver", "from inside");
     expect(res.status).toBe(200);
     expect(await res.json()).toBe("from inside");
+  });
+
+  it("lets a run parked before the gate existed resume behind it: the check is made when an invocation starts", async () => {
+    const parked = restate.workflow({
+      name: "gated_parked",
+      options: { inactivityTimeout: 200 },
+      handlers: {
+        run: async (ctx: restate.WorkflowContext): Promise<string> =>
+          `released with ${await ctx.promise<string>("go")}`,
+        release: restate.handlers.workflow.shared(
+          async (ctx: restate.WorkflowSharedContext, value: string) => {
+            await ctx.promise<string>("go").resolve(value);
+          },
+        ),
+      },
+    });
+    const port = await choosePort(0);
+    // The code before the gate: the run starts unsigned, as every run did, and suspends on its promise.
+    const before = await serveEndpoint(
+      createEndpointHandler({ services: [parked] }),
+      { port },
+    );
+    await stack.server.register(before.url);
+    const started = await post("/gated_parked/old/run/send", undefined, {
+      origin: "http://127.0.0.1:3000",
+    });
+    expect(started.status).toBe(202);
+    await started.text();
+    await waitFor("the old run to suspend", 20_000, async () => {
+      const [row] = await stack.server.query<{ status: string }>(
+        "SELECT status FROM sys_invocation WHERE target_service_name = 'gated_parked' AND target_service_key = 'old'",
+      );
+      return row?.status === "suspended";
+    });
+    await before.stop();
+    // The same deployment, now behind the gate (an upgrade of the worker under a parked run).
+    const after = await serveEndpoint(
+      createEndpointHandler({ services: [ingressGated(parked, KEY)] }),
+      { port },
+    );
+    try {
+      const sign = signedIngressFetch(url, KEY);
+      const released = await sign(`${url}/gated_parked/old/release`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify("the key"),
+      });
+      expect(released.status).toBe(200);
+      await released.text();
+      const output = await sign(
+        `${url}/restate/workflow/gated_parked/old/attach`,
+        { method: "GET" },
+      );
+      expect(await output.json()).toBe("released with the key");
+      // A new run started the same way is refused.
+      const fresh = await post("/gated_parked/new/run", undefined, {
+        origin: "http://127.0.0.1:3000",
+      });
+      expect(fresh.status).toBe(403);
+      await fresh.text();
+    } finally {
+      await after.stop();
+    }
   });
 });
