@@ -34,6 +34,8 @@ import {
   trigger,
 } from "./sandbox.js";
 import { v2Get } from "./v2-answer.js";
+import { signedIngressFetch } from "@poekhali/core";
+import { INTERNAL_KEY_FILE } from "../packages/poekhali/src/api/auth/auth-secret.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ANNA = { id: 41_001, username: "anna_h", first_name: "Анна" };
@@ -221,13 +223,26 @@ describe("buttons that tell the truth", () => {
       received_at: new Date().toISOString(),
       signature: "not-a-signature",
     };
-    // Called, not sent: the answer comes once the router has handled it.
-    const call = (handler: string, body: unknown) =>
-      fetch(`${router}/${handler}`, {
+    // Called, not sent: the answer comes once the router has handled it. Unsigned, the ingress gate refuses the
+    // call before the router sees it; signed with the app's internal key (as if it leaked), the call reaches the
+    // router, whose own check of the ingester's signature is the second layer tested here.
+    const appKey = readFileSync(
+      join(app.home, INTERNAL_KEY_FILE),
+      "utf8",
+    ).trim();
+    const post = (f: typeof fetch, handler: string, body: unknown) =>
+      f(`${router}/${handler}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       });
+    const call = (handler: string, body: unknown) =>
+      post(
+        signedIngressFetch(`http://127.0.0.1:${ingressPort}`, appKey),
+        handler,
+        body,
+      );
+    expect((await post(fetch, "press", forged)).status).toBe(403);
     expect((await call("press", forged)).status).toBe(200);
     expect((await taskStates(app, runId)).wait_for_press?.state).toBe(
       "deferred",
@@ -261,6 +276,7 @@ describe("buttons that tell the truth", () => {
       ...fields,
       signature: hook.sign("press", pressSigningText(fields)),
     };
+    expect((await post(fetch, "press", replayed)).status).toBe(403);
     expect((await call("press", replayed)).status).toBe(200);
     expect(
       (await messageById(otherMessage.message_id)).reply_markup,

@@ -18,6 +18,8 @@ import {
 import { RestateAdmin } from "../packages/poekhali/src/restate/restate-admin.js";
 import { runState, sandboxOf, trigger, type ChatMessage } from "./sandbox.js";
 import { v2Body, v2Get } from "./v2-answer.js";
+import { signedIngressFetch } from "@poekhali/core";
+import { INTERNAL_KEY_FILE } from "../packages/poekhali/src/api/auth/auth-secret.js";
 
 const DAG = "telegram_hitl_cases";
 
@@ -516,8 +518,14 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
     const { ingressPort } = JSON.parse(
       readFileSync(join(app.home, "ports.json"), "utf8"),
     ) as { ingressPort: number };
-    const call = (handler: string, body: unknown) =>
-      fetch(
+    // Unsigned, the ingress gate refuses a call before the object sees it; signed with the app's internal key (as if
+    // it leaked), the call reaches the object, whose own check of the ingester's signature is tested here.
+    const appKey = readFileSync(
+      join(app.home, INTERNAL_KEY_FILE),
+      "utf8",
+    ).trim();
+    const post = (f: typeof fetch, handler: string, body: unknown) =>
+      f(
         `http://127.0.0.1:${ingressPort}/telegram_hitl/${encodeURIComponent(key)}/${handler}`,
         {
           method: "POST",
@@ -525,6 +533,12 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
           body: JSON.stringify(body),
         },
       );
+    const signed = signedIngressFetch(
+      `http://127.0.0.1:${ingressPort}`,
+      appKey,
+    );
+    const call = (handler: string, body: unknown) =>
+      post(signed, handler, body);
     const forged = {
       update_id: 999_999,
       callback_query_id: "forged-1",
@@ -537,6 +551,7 @@ describe("a HITL request put to a Telegram chat (telegram_hitl), answered by pre
       signature: "not-a-signature",
     };
     // Called, not sent: the answer comes once the object has handled it.
+    expect((await post(fetch, "press", forged)).status).toBe(403);
     expect((await call("press", forged)).status).toBe(200);
     for (const handler of ["open", "decided", "refresh", "show", "latest"])
       expect((await call(handler, {})).status, handler).toBeGreaterThanOrEqual(
