@@ -102,7 +102,7 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
     // The signature that `put` of "a" to key y carried, sent again with another value, and to another key.
     const captured = ingressSignature(
       KEY,
-      "/gated_box/y/put",
+      { service: "gated_box", key: "y", handler: "put" },
       JSON.stringify("a"),
     );
     for (const [path, body] of [
@@ -117,6 +117,75 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
     }
     const kept = await sign(`${url}/gated_box/y/get`, { method: "POST" });
     expect(await kept.json()).toBe("a");
+  });
+
+  it("refuses a captured signature sent to another target under a spoofed x-restate-ingress-path header", async () => {
+    const sign = signedIngressFetch(url, KEY);
+    const put = await sign(`${url}/gated_box/spoof/put`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify("kept"),
+    });
+    expect(put.status).toBe(200);
+    await put.text();
+    // A signature of `get` on key `spoof` (empty body), replayed to `put` of another key with an empty body, the
+    // header naming the path it was made for: restate-server 1.7 passes the client's x-restate-* headers on.
+    const captured = ingressSignature(
+      KEY,
+      { service: "gated_box", key: "spoof", handler: "get" },
+      undefined,
+    );
+    const forged = await post("/gated_box/victim/put", undefined, {
+      [INGRESS_SIGNATURE_HEADER]: captured,
+      "x-restate-ingress-path": "/gated_box/spoof/get",
+    });
+    expect(forged.status).toBe(403);
+    await forged.text();
+    // The same signature on the target it was made for is taken.
+    const read = await post("/gated_box/spoof/get", undefined, {
+      [INGRESS_SIGNATURE_HEADER]: captured,
+    });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toBe("kept");
+  });
+
+  it("takes a signed send with a delay (send?delay=) through the typed clients", async () => {
+    const ingress = clients.connect({
+      url,
+      fetch: signedIngressFetch(url, KEY),
+    });
+    const sent = await ingress
+      .objectSendClient<Box>({ name: "gated_box" }, "later")
+      .put("delayed", clients.rpc.sendOpts({ delay: { milliseconds: 100 } }));
+    const box = ingress.objectClient<Box>({ name: "gated_box" }, "later");
+    await waitFor("the delayed put to land", 20_000, async () => {
+      const [row] = await stack.server.query<{ status: string }>(
+        `SELECT status FROM sys_invocation WHERE id = '${sent.invocationId}'`,
+      );
+      return row?.status === "completed";
+    });
+    expect(await box.get()).toBe("delayed");
+    const [row] = await stack.server.query<{ completion_result: string }>(
+      `SELECT completion_result FROM sys_invocation WHERE id = '${sent.invocationId}'`,
+    );
+    expect(row?.completion_result).toBe("success");
+  });
+
+  it("signs a Request given as input whole: its method, headers and body", async () => {
+    const sign = signedIngressFetch(url, KEY);
+    const put = await sign(
+      new Request(`${url}/gated_box/request/put`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify("from a Request"),
+      }),
+    );
+    expect(put.status).toBe(200);
+    await put.text();
+    const read = await sign(
+      new Request(`${url}/gated_box/request/get`, { method: "POST" }),
+    );
+    expect(await read.json()).toBe("from a Request");
   });
 
   it("lets another handler call it from inside Restate, though that handler was called unsigned", async () => {
