@@ -15,8 +15,8 @@ import {
 import { WEBHOOK_PATH, telegramWebhook } from "./telegram-webhook.js";
 
 const TOKEN = "424242:AAEwebhook-test-token-0123456789abcdef";
-const SECRET = "webhook-test-secret-0123456789abcdefghij";
 const BOT_ID = 424242;
+const SECRET = "webhook-test-secret-0123456789abcdefghij";
 
 /** A press on a message nobody waits on: the router answers it, or, here, only keeps it. */
 const update = (updateId: number) =>
@@ -60,7 +60,7 @@ describe("the webhook route", () => {
   const stored = async (updateId: number) =>
     (
       await restate.server.query<{ id: string }>(
-        `SELECT id FROM sys_invocation WHERE idempotency_key = '${updateIdempotencyKey(BOT_ID, updateId)}'`,
+        `SELECT id FROM sys_invocation WHERE idempotency_key = '${updateIdempotencyKey(new TelegramHook({ token: TOKEN, apiRoot: "http://127.0.0.1:9" }), updateId)}'`,
       )
     ).length;
 
@@ -104,6 +104,54 @@ describe("the webhook route", () => {
     );
     expect(res.status).toBe(200);
     expect(await stored(1)).toBe(1);
+  });
+
+  it("hands an update over under a key a web page cannot take first: the page's guess becomes another invocation", async () => {
+    const first = await routes.request(
+      withoutBodyStream(update(5), {
+        [SECRET_HEADER]: SECRET,
+        "content-length": String(Buffer.byteLength(update(5))),
+      }),
+    );
+    expect(first.status).toBe(200);
+    const [real] = await restate.server.query<{ target_service_key: string }>(
+      `SELECT target_service_key FROM sys_invocation WHERE idempotency_key LIKE 'telegram-update-${BOT_ID}-5-%'`,
+    );
+    const routerKey = real!.target_service_key;
+    // A page posts to the same router, unsigned, with the key an update id alone would give (the key before HMAC).
+    const squat = await fetch(
+      `${restate.server.ingressUrl}/telegram_router/${encodeURIComponent(routerKey)}/press/send`,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "idempotency-key": `telegram-update-${BOT_ID}-6`,
+        },
+        body: "{}",
+      },
+    );
+    expect(squat.status).toBe(202);
+    await squat.text();
+    const res = await routes.request(
+      withoutBodyStream(update(6), {
+        [SECRET_HEADER]: SECRET,
+        "content-length": String(Buffer.byteLength(update(6))),
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(await stored(6)).toBe(1);
+    const both = await restate.server.query<{ idempotency_key: string }>(
+      `SELECT idempotency_key FROM sys_invocation WHERE target_service_key = '${routerKey}' AND idempotency_key LIKE 'telegram-update-${BOT_ID}-6%'`,
+    );
+    expect(both.map((r) => r.idempotency_key).sort()).toEqual(
+      [
+        `telegram-update-${BOT_ID}-6`,
+        updateIdempotencyKey(
+          new TelegramHook({ token: TOKEN, apiRoot: "http://127.0.0.1:9" }),
+          6,
+        ),
+      ].sort(),
+    );
   });
 
   it("refuses a Content-Length over 1 MiB from the header alone (400), and stores nothing", async () => {

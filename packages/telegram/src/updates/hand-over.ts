@@ -74,9 +74,18 @@ export const INGESTED_UPDATES: readonly IngestedUpdateType[] = [
   "message",
 ];
 
-/** The idempotency key of an update in Restate: Telegram's retries and a second poll of it are taken once. */
-export function updateIdempotencyKey(botId: number, updateId: number): string {
-  return `telegram-update-${botId}-${updateId}`;
+/**
+ * The idempotency key of an update in Restate: Telegram's retries and a second poll of it are taken once. It ends in
+ * an HMAC with the bot's token, so that nobody without the token can guess it: Restate registers a key through its
+ * ingress before any handler (or the ingress gate) runs, and a web page that took a real update's key first would have
+ * that update dropped as already accepted.
+ */
+export function updateIdempotencyKey(
+  hook: Pick<TelegramHook, "botId" | "sign">,
+  updateId: number,
+): string {
+  const mac = hook.sign("update-key", String(hook.botId), String(updateId));
+  return `telegram-update-${hook.botId}-${updateId}-${mac.slice(0, 22)}`;
 }
 
 /** One update made ready for Restate: where it goes, what is sent, and its idempotency key. */
@@ -101,7 +110,7 @@ export function prepareUpdate(
 ): PreparedUpdate | null {
   const { hook, clock } = to;
   const botId = hook.botId;
-  const idempotencyKey = updateIdempotencyKey(botId, update.update_id);
+  const idempotencyKey = updateIdempotencyKey(hook, update.update_id);
   const query = update.callback_query;
   if (query?.message) {
     const unsigned: Omit<PressEvent, "signature"> = {

@@ -49,9 +49,12 @@ const Router: TelegramRouter = { name: ROUTER_NAME };
 const Messages: TelegramMessages = { name: MESSAGES_NAME };
 const TelegramHitl: TelegramHitlObject = { name: TELEGRAM_HITL_NAME };
 
-/** What the relay needs: the bot's hook, to check each event is signed by our ingester before it is sent on. */
+/**
+ * What the relay needs: the bot's hook, to check each event is signed by our ingester before it is sent on, and to
+ * make each update's idempotency key (see `updateIdempotencyKey`).
+ */
 export interface UpdateRelayOptions {
-  hookFor(botId: number): Pick<TelegramHook, "verify">;
+  hookFor(botId: number): Pick<TelegramHook, "verify" | "sign">;
   readonly log?: (message: string) => void;
 }
 
@@ -110,7 +113,10 @@ export function updateRelay(options: UpdateRelayOptions) {
               continue;
             }
             const idempotencyKey = updateIdempotencyKey(
-              event.bot_id,
+              {
+                botId: event.bot_id,
+                sign: (...parts) => hookFor(event.bot_id).sign(...parts),
+              },
               event.update_id,
             );
             if (update.kind === "message") {
@@ -191,14 +197,19 @@ function checkedBatch(input: unknown, key: string): RelayedUpdate[] {
 /** The relay's Restate definition type. */
 export type UpdateRelay = ReturnType<typeof updateRelay>;
 
-/** The idempotency key of a relayed batch: the same updates polled again are relayed once. */
+/**
+ * The idempotency key of a relayed batch: the same updates polled again are relayed once. Like an update's key, it
+ * ends in an HMAC with the bot's token, so that a web page cannot take it first.
+ */
 function batchIdempotencyKey(
-  botId: number,
+  hook: Pick<TelegramHook, "botId" | "sign">,
   first: number,
   last: number,
   count: number,
 ): string {
-  return `telegram-updates-${botId}-${first}-${last}-${count}`;
+  const range = [hook.botId, first, last, count].map(String);
+  const mac = hook.sign("batch-key", ...range).slice(0, 22);
+  return `telegram-updates-${range.join("-")}-${mac}`;
 }
 
 /**
@@ -226,7 +237,7 @@ export async function relayUpdates(
   try {
     await sendBatch(to.ingress, to.hook.botId, relayed, {
       idempotencyKey: batchIdempotencyKey(
-        to.hook.botId,
+        to.hook,
         first.update_id,
         last.update_id,
         relayed.length,
