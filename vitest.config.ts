@@ -8,6 +8,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // In-process tests play both the web tier and the worker, which share this key (see INTERNAL_KEY_ENV).
-    env: { POEKHALI_INTERNAL_KEY: "unit-tests-internal-key" },
+    env: { POEKHALI_INTERNAL_KEY: "unit-tests-internal-key-0123456789abcdef" },
   },
 });

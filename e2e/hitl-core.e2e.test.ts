@@ -117,7 +117,8 @@ describe("HITL tasks of poekhali's dag() API, answered through the airflow_hitl 
     );
 
   beforeAll(async () => {
-    process.env[INTERNAL_KEY_ENV] = "hitl-core-e2e-internal-key";
+    process.env[INTERNAL_KEY_ENV] =
+      "hitl-core-e2e-internal-key-0123456789abcdef";
     stack = await startTemporaryRestate("poekhali-hitl-core-");
     await stack.deploy([
       dagWorkflow(deploy, { connections: new StaticConnections([]) }),

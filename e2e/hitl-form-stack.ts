@@ -74,7 +74,8 @@ export interface ShownMessage {
  */
 export async function startHitlFormStack(prefix: string, dags: Dag[]) {
   // This process is both the web tier and the worker: they share the key the web tier signs its answers with.
-  process.env[INTERNAL_KEY_ENV] ??= "hitl-form-stack-internal-key";
+  process.env[INTERNAL_KEY_ENV] ??=
+    "hitl-form-stack-internal-key-0123456789abcdef";
   const restate: TemporaryRestate = await startTemporaryRestate(prefix);
   const telegram = await TelegramEmulator.start();
   const bot = telegram.createBot({ username: "hitl_form_bot" });

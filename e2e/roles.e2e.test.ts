@@ -49,7 +49,7 @@ function roleEnv(
     RESTATE_ADMIN_URL: restate.server.adminUrl,
     RESTATE_INGRESS_URL: restate.server.ingressUrl,
     RESTATE_IDENTITY_KEYS: restate.identityKey?.publicKey ?? "",
-    POEKHALI_INTERNAL_KEY: "roles-e2e-internal-key",
+    POEKHALI_INTERNAL_KEY: "roles-e2e-internal-key-0123456789abcdef",
     ...sandboxEnv(sandbox.info),
     REPORTER_NAME: "e2e-reporter",
     POEKHALI_WORKER_PORT: "0",

@@ -85,7 +85,7 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
       RESTATE_ADMIN_URL: restate.server.adminUrl,
       RESTATE_INGRESS_URL: restate.server.ingressUrl,
       RESTATE_IDENTITY_KEYS: restate.identityKey?.publicKey ?? "",
-      POEKHALI_INTERNAL_KEY: "web-tier-e2e-internal-key",
+      POEKHALI_INTERNAL_KEY: "web-tier-e2e-internal-key-0123456789abcdef",
       ...sandboxEnv(sandbox.info),
       POEKHALI_WORKER_PORT: "0",
       POEKHALI_PORT: "0",
@@ -349,7 +349,7 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
     const started = await cli(["web"], {
       ...env,
       POEKHALI_HOME: dir,
-      POEKHALI_INTERNAL_KEY: "not-the-workers-internal-key",
+      POEKHALI_INTERNAL_KEY: "not-the-workers-internal-key-0123456789abcdef",
     });
     expect(started.code).not.toBe(0);
     expect(started.out).toBe("");
@@ -364,14 +364,16 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
     const started = await cli(["web"], {
       ...env,
       POEKHALI_HOME: home(),
-      POEKHALI_INTERNAL_KEY: "a-typo-in-the-internal-key",
+      POEKHALI_INTERNAL_KEY: "a-typo-in-the-internal-key-0123456789abcdef",
     });
     expect(started.code).not.toBe(0);
     expect(started.out).toBe("");
     expect(started.err).toContain(
       "the worker's POEKHALI_INTERNAL_KEY is not this web tier's",
     );
-    expect(started.err).not.toContain("a-typo-in-the-internal-key");
+    expect(started.err).not.toContain(
+      "a-typo-in-the-internal-key-0123456789abcdef",
+    );
   });
 
   it("starts two instances on one home at once, both importing its api-state.json, keeping one backup", async () => {

@@ -138,6 +138,8 @@ export {
   internalKey,
   signCall,
   verifyCall,
+  internalKeyProblem,
+  MIN_INTERNAL_KEY_LENGTH,
   type SignedCall,
 } from "./internal-key.js";
 export {

@@ -1,7 +1,11 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import type { HooksProvider } from "@restatedev/restate-sdk";
-import { INTERNAL_KEY_ENV, internalKey } from "./internal-key.js";
+import {
+  INTERNAL_KEY_ENV,
+  internalKey,
+  internalKeyProblem,
+} from "./internal-key.js";
 import type { IngressTarget } from "./ingress.js";
 
 /** The request header that carries a call's signature through Restate's ingress to the handler. */
@@ -151,10 +155,9 @@ export function ingressRefusal(
  * restate.object({ name, handlers, options: { hooks: [ingressGate(key)] } });
  */
 export function ingressGate(key: string): HooksProvider {
-  if (!key)
-    throw new Error(
-      `${INTERNAL_KEY_ENV} is not set: the ingress gate has nothing to check signatures with`,
-    );
+  const problem = internalKeyProblem(key);
+  if (problem)
+    throw new Error(`${problem}: the ingress gate checks signatures with it`);
   return (hookContext) => {
     const { request } = hookContext;
     return {

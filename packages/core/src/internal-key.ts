@@ -3,8 +3,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 /**
  * The environment variable with the key the web tier signs its calls to the workers' public handlers with (like
  * Airflow's `internal_api_secret_key`). Restate's ingress answers any origin's CORS preflight, so without it any web
- * page the user opens could answer a request or write the event log in someone else's name. `poekhali up` makes a
- * fresh key for each start and hands it to its worker; a cluster sets the same value on every worker and web node.
+ * page the user opens could answer a request or write the event log in someone else's name. `poekhali up` keeps one
+ * key in POEKHALI_HOME/internal-key (mode 0600) and hands it to its worker, so that what was signed (queued ingress
+ * calls, parked runs' answers) still verifies after a restart; a cluster sets the same value on every worker and web node.
  */
 export const INTERNAL_KEY_ENV = "POEKHALI_INTERNAL_KEY";
 
@@ -18,6 +19,23 @@ const mac = (key: string, purpose: string, scope: string, payload: unknown) =>
   createHmac("sha256", key)
     .update(JSON.stringify([purpose, scope, payload]))
     .digest("base64url");
+
+/** The fewest characters a POEKHALI_INTERNAL_KEY may have: 32 random characters carry 128 bits or more. */
+export const MIN_INTERNAL_KEY_LENGTH = 32;
+
+/**
+ * Why `key` cannot sign calls (unset, or shorter than {@link MIN_INTERNAL_KEY_LENGTH}), naming POEKHALI_INTERNAL_KEY
+ * and never showing the key; null when it can. A short key can be guessed offline from one signed request.
+ */
+export function internalKeyProblem(key: string | undefined): string | null {
+  if (!key) return `${INTERNAL_KEY_ENV} is not set`;
+  if (key.length < MIN_INTERNAL_KEY_LENGTH)
+    return (
+      `${INTERNAL_KEY_ENV} is too short (${key.length} characters): use a random string of at least ` +
+      `${MIN_INTERNAL_KEY_LENGTH} characters (128 bits or more), e.g. the output of \`openssl rand -base64 32\``
+    );
+  return null;
+}
 
 /** The key this process signs and checks with, or undefined when none is set. */
 export function internalKey(

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { INTERNAL_KEY_ENV } from "@poekhali/core";
+import { INTERNAL_KEY_ENV, internalKeyProblem } from "@poekhali/core";
 import { startSandbox } from "@poekhali/emulators";
 import { INTERNAL_KEY_FILE, keptSecret } from "./api/auth/auth-secret.js";
 import type { SandboxInfo } from "./api/rest-api.js";
@@ -11,6 +11,7 @@ import type {
   TelegramConfig,
 } from "./config.js";
 import { stopLeftovers, writePids } from "./leftovers.js";
+import { ConfigError } from "./errors.js";
 import { rememberedPorts } from "./ports.js";
 import { identityKey } from "./restate/identity-key.js";
 import { RestateAdmin } from "./restate/restate-admin.js";
@@ -52,6 +53,13 @@ export async function up(
     INTERNAL_KEY_FILE,
     process.env[INTERNAL_KEY_ENV],
   );
+  // A configured key too short to resist guessing stops `up` here, before anything starts, not in the worker.
+  const weak = internalKeyProblem(process.env[INTERNAL_KEY_ENV]);
+  if (weak)
+    throw new ConfigError(
+      INTERNAL_KEY_ENV,
+      weak.slice(INTERNAL_KEY_ENV.length + 1),
+    );
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { INTERNAL_KEY_ENV } from "@poekhali/core";
+import { INTERNAL_KEY_ENV, internalKeyProblem } from "@poekhali/core";
 import {
   isLoopback,
   loadDotEnv,
@@ -73,6 +73,12 @@ export async function webCommand(
     throw new ConfigError(
       INTERNAL_KEY_ENV,
       "is required by the web tier: the same value as the workers', which check the web tier's signed calls with it",
+    );
+  const weak = internalKeyProblem(process.env[INTERNAL_KEY_ENV]);
+  if (weak)
+    throw new ConfigError(
+      INTERNAL_KEY_ENV,
+      weak.slice(INTERNAL_KEY_ENV.length + 1),
     );
   requireSharedWebSecrets(config);
   mkdirSync(config.home, { recursive: true });

@@ -17,7 +17,7 @@ import { waitFor } from "../wait-for.js";
 import { ingressGated } from "./ingress-gated.js";
 import { serveEndpoint } from "./serve-endpoint.js";
 
-const KEY = "ingress-gated-test-key";
+const KEY = "ingress-gated-test-key-0123456789abcdef";
 
 const box = restate.object({
   name: "gated_box",
@@ -186,6 +186,17 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
       new Request(`${url}/gated_box/request/get`, { method: "POST" }),
     );
     expect(await read.json()).toBe("from a Request");
+  });
+
+  it("refuses a key shorter than 32 characters, naming POEKHALI_INTERNAL_KEY and what is required, not the key", () => {
+    const weak = "k".repeat(31);
+    expect(() => ingressGated(box, weak)).toThrow(
+      /POEKHALI_INTERNAL_KEY is too short \(31 characters\): use a random string of at least 32 characters/,
+    );
+    expect(() => ingressGated(box, weak)).not.toThrow(weak);
+    expect(() => ingressGated(box, "")).toThrow(
+      /POEKHALI_INTERNAL_KEY is not set/,
+    );
   });
 
   it("lets another handler call it from inside Restate, though that handler was called unsigned", async () => {

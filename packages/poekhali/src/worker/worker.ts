@@ -3,11 +3,11 @@ import { hostname } from "node:os";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import type { EndpointOptions } from "@restatedev/restate-sdk";
 import {
-  INTERNAL_KEY_ENV,
   RestateIngress,
   airflowHitl,
   dagWorkflow,
   internalKey,
+  internalKeyProblem,
   type Dag,
   type TaskLogLine,
 } from "@poekhali/core";
@@ -81,9 +81,10 @@ export interface Worker {
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   // Restate's ingress answers every origin's CORS preflight: poekhali's handlers take only signed requests through it.
   const key = internalKey();
-  if (!key)
+  const problem = internalKeyProblem(key);
+  if (problem || !key)
     throw new Error(
-      `${INTERNAL_KEY_ENV} is not set: the worker's handlers take only requests signed with it through Restate's ingress`,
+      `${problem}: the worker's handlers take only requests signed with it through Restate's ingress`,
     );
   const connections = connectionsFrom(options.telegram, options.airtable);
   const hook = TelegramHook.fromConnection(connections.get("telegram_default"));
