@@ -169,45 +169,39 @@ describe("the update poller under a slow Restate", () => {
       );
   }, 60_000);
 
-  it("keeps its lease when every renewal takes 2.2 s of a 6 s lease", async () => {
+  /** A poller whose lease calls are each answered `delayMs` late keeps its 6 s lease (and polls) for 12 s. */
+  const keepsLeaseWhenRenewalsTake = async (name: string, delayMs: number) => {
     const slow = await startSlowIngress(
       stack.server.ingressUrl,
       ({ path }) => ({
-        delayMs: path.includes("telegram_poll_lease") ? 2_200 : 0,
+        delayMs: path.includes("telegram_poll_lease") ? delayMs : 0,
       }),
     );
     closers.push(() => slow.close());
-    const p = poller("slow-lease", slow.url, { leaseMs: 6_000 });
-    await eventually("the poller to hold the lease", () => p.polling, 10_000);
-    const since = lines.length;
-    // Four renewals' worth: a renewal asked a third of the lease after a slow answer lands after the lease ran out.
-    const until = Date.now() + 12_000;
-    while (Date.now() < until) {
-      expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    expect(p.polling).toBe(true);
-  }, 60_000);
-
-  it("keeps its lease when each renewal is answered later than the next one is due (3.5 s of a 6 s lease)", async () => {
-    const slow = await startSlowIngress(
-      stack.server.ingressUrl,
-      ({ path }) => ({
-        delayMs: path.includes("telegram_poll_lease") ? 3_500 : 0,
-      }),
-    );
-    closers.push(() => slow.close());
-    const p = poller("late-renewals", slow.url, { leaseMs: 6_000 });
+    const p = poller(name, slow.url, { leaseMs: 6_000 });
     await eventually("the poller to hold the lease", () => p.polling, 15_000);
     const since = lines.length;
-    // A renewal asked only once the last was answered is answered 7 s after the last grant: past the lease.
     const until = Date.now() + 12_000;
     while (Date.now() < until) {
       expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(p.polling).toBe(true);
-  }, 60_000);
+  };
+
+  // Four renewals' worth: a renewal asked a third of the lease after a slow answer lands after the lease ran out.
+  it(
+    "keeps its lease when every renewal takes 2.2 s of a 6 s lease",
+    () => keepsLeaseWhenRenewalsTake("slow-lease", 2_200),
+    60_000,
+  );
+
+  // A renewal asked only once the last was answered is answered 7 s after the last grant: past the lease.
+  it(
+    "keeps its lease when each renewal is answered later than the next one is due (3.5 s of a 6 s lease)",
+    () => keepsLeaseWhenRenewalsTake("late-renewals", 3_500),
+    60_000,
+  );
 
   it("drops the hand-overs still in flight when it loses its lease", async () => {
     let leaseAsks = 0;
