@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
+  linkSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -197,6 +199,39 @@ describe("an old POEKHALI_HOME/api-state.json is imported into Restate once, los
     expect(
       log.some((l) => l.includes("another instance moved the file aside")),
     ).toBe(true);
+  });
+
+  it("finishes moving the file aside for an instance killed while it did so, and leaves a running instance's move", async () => {
+    // The PID of a process that has exited: an instance killed between its claim and its backup.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    const claim = (dir: string, pid: number) =>
+      join(dir, `${API_STATE_FILE}.importing-${pid}`);
+    // Killed after the claim: the file is only under its claim.
+    const beforeLink = home();
+    writeFileSync(claim(beforeLink, dead), JSON.stringify(oldFile));
+    expect(
+      await importApiStateFile(beforeLink, state, (l) => log.push(l)),
+    ).toBeNull();
+    expect(readdirSync(beforeLink)).toEqual([IMPORTED_API_STATE_FILE]);
+    expect(
+      JSON.parse(
+        readFileSync(join(beforeLink, IMPORTED_API_STATE_FILE), "utf8"),
+      ),
+    ).toEqual(oldFile);
+    expect(log.join("\n")).toContain("finished moving");
+    // Killed after the backup was linked: the claim goes, and no second backup is made.
+    const afterLink = home();
+    writeFileSync(claim(afterLink, dead), JSON.stringify(oldFile));
+    linkSync(claim(afterLink, dead), join(afterLink, IMPORTED_API_STATE_FILE));
+    await importApiStateFile(afterLink, state, () => {});
+    expect(readdirSync(afterLink)).toEqual([IMPORTED_API_STATE_FILE]);
+    // The claim of an instance that runs (this one's parent) is its own to finish.
+    const running = home();
+    writeFileSync(claim(running, process.ppid), "{}");
+    await importApiStateFile(running, state, () => {});
+    expect(readdirSync(running)).toEqual([
+      `${API_STATE_FILE}.importing-${process.ppid}`,
+    ]);
   });
 
   it("never overwrites an earlier backup when the file comes back, and says an old web may still be running", async () => {

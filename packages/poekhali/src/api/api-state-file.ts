@@ -2,7 +2,9 @@ import {
   existsSync,
   linkSync,
   readFileSync,
+  readdirSync,
   renameSync,
+  statSync,
   unlinkSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -116,19 +118,11 @@ function parseKept(kept: unknown):
   return problems.length > 0 ? { problems } : { paused, runs };
 }
 
-/**
- * Moves the imported file aside, never over an earlier backup: claimed first by an atomic rename (so of two instances
- * importing at once, one moves it and the other finds it gone), then linked under the first free backup name.
- * Answers the backup's name, or null when another instance had moved it already.
- */
-function keepAsBackup(home: string, file: string): string | null {
-  const claim = join(home, `${API_STATE_FILE}.importing-${process.pid}`);
-  try {
-    renameSync(file, claim);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
+// The name an instance moves the imported file to before it links the backup: its own, by its PID.
+const CLAIM = /^api-state\.json\.importing-(\d+)$/;
+
+/** Links a claimed file under the first free backup name (never over an earlier backup), then unlinks the claim. */
+function linkAsBackup(home: string, claim: string): string {
   const stamp = new Date().toISOString().replaceAll(":", "-");
   for (let n = 0; ; n++) {
     const name =
@@ -143,6 +137,62 @@ function keepAsBackup(home: string, file: string): string | null {
     }
     unlinkSync(claim);
     return name;
+  }
+}
+
+/**
+ * Moves the imported file aside, never over an earlier backup: claimed first by an atomic rename (so of two instances
+ * importing at once, one moves it and the other finds it gone), then linked under the first free backup name.
+ * Answers the backup's name, or null when another instance had moved it already.
+ */
+function keepAsBackup(home: string, file: string): string | null {
+  const claim = join(home, `${API_STATE_FILE}.importing-${process.pid}`);
+  try {
+    renameSync(file, claim);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  return linkAsBackup(home, claim);
+}
+
+/** Whether a process with this PID runs (one we may not signal runs too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Finishes the move of an instance killed between claiming the imported file and unlinking its claim (SIGKILL, a
+ * power cut): the claim is made only once everything in it is in Restate, so it only has to become the backup it
+ * was on its way to be (or, when the backup link was made already, go). A claim whose instance still runs is left.
+ */
+function finishKilledMoves(home: string, log: (line: string) => void): void {
+  for (const name of readdirSync(home)) {
+    const pid = Number(CLAIM.exec(name)?.[1] ?? Number.NaN);
+    // Our own PID can only be a killed instance's that the system gave us again: we claim nothing before this runs.
+    if (Number.isNaN(pid) || (pid !== process.pid && running(pid))) continue;
+    const claim = join(home, name);
+    try {
+      const { ino, dev } = statSync(claim);
+      const linked = readdirSync(home).find((other) => {
+        if (!other.startsWith(IMPORTED_API_STATE_FILE)) return false;
+        const backup = statSync(join(home, other), { throwIfNoEntry: false });
+        return backup?.ino === ino && backup.dev === dev;
+      });
+      const backup = linked ?? linkAsBackup(home, claim);
+      if (linked) unlinkSync(claim);
+      log(
+        `finished moving ${join(home, API_STATE_FILE)} aside for an instance stopped while it did so: it is kept as ${backup}`,
+      );
+    } catch (error) {
+      // Another instance finished it at the same moment.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
   }
 }
 
@@ -164,6 +214,7 @@ export async function importApiStateFile(
   log: (line: string) => void,
 ): Promise<ApiStateImport | null> {
   const file = join(home, API_STATE_FILE);
+  finishKilledMoves(home, log);
   if (!existsSync(file)) return null;
   const what = `importing ${file} into Restate`;
   let kept: unknown;
