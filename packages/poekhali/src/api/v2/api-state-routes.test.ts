@@ -180,4 +180,59 @@ describe("the REST API's pauses, notes and trigger records through Restate's obj
     ).toBe(200);
     expect(queries.filter((q) => q.includes(RUN_RECORD_NAME))).toEqual([]);
   });
+
+  it("forgets, when it reads every run of the DAGs, the records of runs Restate no longer has once they are a day old", async () => {
+    const lines: string[] = [];
+    const state = new ApiState(restate.ingress.url, restate.server, {
+      log: (l) => lines.push(l),
+    });
+    const web = webApp(state);
+    const longAgo: RunRecord = {
+      logical_date: null,
+      run_after: "2026-01-01T00:00:00.000Z",
+      queued_at: "2026-01-01T00:00:00.000Z",
+      triggered_by: "rest_api",
+      triggering_user_name: "admin",
+      note: "its run was purged",
+    };
+    // A run that still exists, though its record is as old (started past the API, its record imported).
+    await restate.ingress.send(
+      { service: "st_second", handler: "run", key: "old_but_here" },
+      { conf: {} },
+    );
+    await waitFor("the old run to be listed", 20_000, async () => {
+      const run = await call(
+        web,
+        "GET",
+        "/api/v2/dags/st_second/dagRuns/old_but_here",
+      );
+      return run.status === 200;
+    });
+    for (const [dagId, runId, record] of [
+      ["st_first", "purged_run", longAgo],
+      ["st_second", "old_but_here", { ...longAgo, note: "still here" }],
+      // Not listed yet, as a run started a moment ago might not be.
+      [
+        "st_first",
+        "just_now",
+        { ...longAgo, queued_at: new Date().toISOString() },
+      ],
+    ] as const)
+      expect(await state.importRun(dagId, runId, record)).toBe(true);
+    await waitFor("the purged run's record to go", 20_000, async () => {
+      // A read of every run of the DAGs with their records (the paged run list reads only its page's).
+      expect(
+        (await call(web, "GET", "/api/v2/dags/~/dagRuns/~/taskInstances"))
+          .status,
+      ).toBe(200);
+      return (await state.run("st_first", "purged_run")) === undefined;
+    });
+    expect((await state.run("st_second", "old_but_here"))?.note).toBe(
+      "still here",
+    );
+    expect(await state.run("st_first", "just_now")).toBeDefined();
+    expect(lines.join("\n")).toMatch(
+      /forgot the records of \d+ run\(s\) Restate no longer has/,
+    );
+  });
 });
