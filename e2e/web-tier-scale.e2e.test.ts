@@ -399,7 +399,7 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
 
   it("imports the rest after it is killed in the middle of an import, doubling nothing, and keeps the file as the backup", async () => {
     const dir = home();
-    const COUNT = 2_000;
+    const COUNT = 1_000;
     const noteOf = (i: number) => `killed run ${i}`;
     const runs = Object.fromEntries(
       Array.from({ length: COUNT }, (_, i) => [
@@ -428,17 +428,14 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
     });
     roles.push({ ...first, ready: undefined });
     // It is killed before it listens: its ready line never comes.
-    const neverReady = first.ready.then(
-      () => "ready",
-      () => "killed",
-    );
+    first.ready.catch(() => undefined);
     await eventually(
       "the first records to be imported",
       async () => (await records()).length > 0,
       60_000,
     );
-    await first.stop("SIGKILL");
-    expect(await neverReady).toBe("killed");
+    expect(await first.stop("SIGKILL")).toBeNull();
+    expect(first.output()).not.toMatch(/^\{/m);
     expect((await records()).length).toBeLessThan(COUNT);
     expect(existsSync(join(dir, API_STATE_FILE))).toBe(true);
 
