@@ -56,8 +56,6 @@ export class ApiState {
   readonly #ingress: clients.Ingress;
   readonly #key: string | undefined;
   readonly #log: (line: string) => void;
-  /** Whether a sweep of gone runs' records is under way (see `forgetGone`). */
-  #sweeping = false;
 
   constructor(
     ingressUrl: string,
@@ -308,31 +306,6 @@ export class ApiState {
         ),
       WRITE_PATIENCE_MS,
     );
-  }
-
-  /**
-   * Forgets, in the background, records of runs that are gone (see `goneRecords`), at most a hundred per call and
-   * one sweep at a time per instance: the read that found them answers without waiting, and a failure is only told.
-   */
-  forgetGone(gone: readonly RunRef[]): void {
-    if (gone.length === 0 || this.#sweeping) return;
-    this.#sweeping = true;
-    void (async () => {
-      let forgotten = 0;
-      for (const { dag_id, run_id } of gone.slice(0, 100)) {
-        await this.deleteRun(dag_id, run_id);
-        forgotten += 1;
-      }
-      this.#log(
-        `forgot the records of ${forgotten} run(s) Restate no longer has (purged after their retention)`,
-      );
-    })()
-      .catch((error: unknown) =>
-        this.#log(
-          `could not forget the records of runs Restate no longer has: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      )
-      .finally(() => (this.#sweeping = false));
   }
 
   /** Keeps a record from an old `api-state.json`, unless the run has one already; whether it was kept. */

@@ -3,7 +3,6 @@ import type { ApiState, RunRecord } from "../api-state.js";
 import type { DagRuns, RunSnapshot } from "../dag-runs.js";
 import type { EventLog } from "../event-log.js";
 import type { Variables } from "../variables.js";
-import { goneRecords } from "../gone-records.js";
 import { V2Error } from "./v2-error.js";
 import type { DagSource, RunFacts } from "./views.js";
 
@@ -63,9 +62,6 @@ export async function runFacts(
       ? options.state.runs(ids, runId === undefined ? undefined : [runId])
       : new Map<string, Map<string, RunRecord>>(),
   ]);
-  // Every run of these DAGs was read with every record of theirs: records of runs Restate purged can go.
-  if (withRecords && runId === undefined)
-    options.state.forgetGone(goneRecords(records, snapshots, Date.now()));
   return snapshots.flatMap((snapshot) => {
     const dag = options.dags.get(snapshot.dag_id);
     return dag
