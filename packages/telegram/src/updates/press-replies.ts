@@ -1,6 +1,5 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
-import type { RunOptions } from "@restatedev/restate-sdk";
 import { TelegramError } from "../errors.js";
 import type { EditMessage, TelegramHook } from "../hooks/telegram-hook.js";
 import { pressSigningText, type PressEvent } from "./press.js";
@@ -127,36 +126,28 @@ export function pressReplies(options: PressRepliesOptions) {
 
   /**
    * Edits a message: replaces its text (and keyboard: none unless given), or, without a text, drops its keyboard.
-   * Telegram's refusal (the message is gone, too old to edit) is logged, not retried; other failures are retried
-   * as `retry` says (without end by default).
+   * Telegram's refusal (the message is gone, too old to edit) is logged, not retried.
    */
   async function edit(
     ctx: restate.ObjectSharedContext,
     target: MessageRef,
     why: string,
     change: Omit<EditMessage, "chatId" | "messageId" | "signal"> = {},
-    retry: RunOptions<void> = {},
   ): Promise<void> {
     const hook = options.hookFor(target.bot_id);
-    await ctx.run(
-      why,
-      async () => {
-        try {
-          await hook.editMessage({
-            chatId: target.chat_id,
-            messageId: target.message_id,
-            ...change,
-          });
-        } catch (error) {
-          if (error instanceof TelegramError && !error.retryable)
-            log(
-              `could not edit message ${target.message_id}: ${error.message}`,
-            );
-          else throw error;
-        }
-      },
-      retry,
-    );
+    await ctx.run(why, async () => {
+      try {
+        await hook.editMessage({
+          chatId: target.chat_id,
+          messageId: target.message_id,
+          ...change,
+        });
+      } catch (error) {
+        if (error instanceof TelegramError && !error.retryable)
+          log(`could not edit message ${target.message_id}: ${error.message}`);
+        else throw error;
+      }
+    });
   }
 
   /** Removes the buttons from a stray copy of the message (a retried send's), once. */

@@ -36,13 +36,6 @@ type Pending = PressEvent & { answered?: boolean };
 const FLUSH_AFTER_MS = 5_000;
 /** Early presses kept per button; more are answered at once and dropped. */
 const MAX_PENDING = 50;
-/** How long the keyboard of a taken press is tried to be removed before the run is woken with it there. */
-const REMOVE_FOR = { maxRetryDuration: 30_000 } as const;
-
-/** A taken press's keyboard to remove, and the run to wake with the press once it is gone. */
-type RemoveKeyboard = MessageRef & {
-  readonly wake?: { readonly trigger_id: string; readonly press: ButtonPress };
-};
 
 const TEXTS = {
   already: "Уже нажали",
@@ -107,17 +100,14 @@ export function telegramRouter(options: TelegramRouterOptions) {
     };
     ctx.set<Done>("done", { press });
     ctx.clear("watch");
-    if (watch.hide_keyboard === false)
-      return ctx.resolveAwakeable(watch.trigger_id, press);
+    ctx.resolveAwakeable(watch.trigger_id, press);
+    if (watch.hide_keyboard === false) return;
     // Off this key's critical path: later presses on the button (answered «Уже нажали») and a racing close do not
-    // wait behind Telegram's edit. The send is journaled, and removing a keyboard twice changes nothing. The run is
-    // woken once the keyboard is gone, not before: an edit the run makes next (a new keyboard on the same message)
-    // must land after the removal, or a removal retried late would take the new keyboard away.
+    // wait behind Telegram's edit. The send is journaled, and removing a keyboard twice changes nothing.
     ctx.objectSendClient(ROUTER, ctx.key).removeKeyboard({
       bot_id: event.bot_id,
       chat_id: event.chat_id,
       message_id: event.message_id,
-      wake: { trigger_id: watch.trigger_id, press },
     });
   }
 
@@ -259,28 +249,16 @@ export function telegramRouter(options: TelegramRouterOptions) {
       ),
 
       /**
-       * Removes the keyboard of the message whose press was taken, then wakes the run with the press. Shared: it runs
-       * beside the key's presses and closes, and in any order with them (a close's «нажатие не записано» edit drops
-       * the keyboard too). Tried for a bounded time: a Telegram that refuses it that long leaves the dead button
-       * (its presses are told it was taken) rather than hold the run.
+       * Removes the keyboard of the message whose press was taken. Shared: it runs beside the key's presses and
+       * closes, and in any order with them (a close's «нажатие не записано» edit drops the keyboard too).
        */
       removeKeyboard: restate.handlers.object.shared(
         { ingressPrivate: true },
         async (
           ctx: restate.ObjectSharedContext,
-          message: RemoveKeyboard,
+          message: MessageRef,
         ): Promise<void> => {
-          try {
-            await edit(ctx, message, "remove the keyboard", {}, REMOVE_FOR);
-          } catch (error) {
-            if (!(error instanceof restate.TerminalError)) throw error;
-            log(
-              `gave up removing the keyboard of message ${message.message_id}: ${error.message}`,
-            );
-          }
-          // Absent in a removal sent before the run was woken here (an older router's): that run is awake already.
-          if (message.wake)
-            ctx.resolveAwakeable(message.wake.trigger_id, message.wake.press);
+          await edit(ctx, message, "remove the keyboard");
         },
       ),
 
