@@ -12,7 +12,7 @@ import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import { RestateIngress } from "@poekhali/core";
 import { updateIdempotencyKey } from "@poekhali/telegram";
-import { testGate } from "../packages/poekhali/src/api/test-web-stack.js";
+import { testGate } from "../packages/poekhali/test/test-web-stack.js";
 import {
   WEBHOOK_PATH,
   telegramWebhook,

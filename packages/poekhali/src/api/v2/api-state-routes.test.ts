@@ -11,7 +11,7 @@ import {
   restApiOn,
   startApiStateRestate,
   testGate,
-} from "../test-web-stack.js";
+} from "../../../test/test-web-stack.js";
 
 const first = dag({ id: "st_first", schedule: null }, () => {
   task({ taskId: "one" }, () => 1, {});

@@ -4,7 +4,7 @@ import { ApiState } from "../api-state.js";
 import { DagRuns } from "../dag-runs.js";
 import { EventLog } from "../event-log.js";
 import { Variables } from "../variables.js";
-import { testGate } from "../test-web-stack.js";
+import { testGate } from "../../../test/test-web-stack.js";
 import * as contract from "./airflow-v2-contract.js";
 import { openApiRoutes, v2OpenApiDocument } from "./openapi.js";
 import { v2Api } from "./v2-api.js";

@@ -27,7 +27,7 @@ import {
   startApiStateRestate,
   testGate,
   type TestAnswer,
-} from "../test-web-stack.js";
+} from "../../../test/test-web-stack.js";
 import { v2Api } from "./v2-api.js";
 import * as clients from "@restatedev/restate-sdk-clients";
 import {

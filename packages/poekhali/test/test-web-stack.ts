@@ -1,18 +1,18 @@
 import type { EndpointOptions } from "@restatedev/restate-sdk";
 import type { Hono } from "hono";
-import { dagStateObject } from "../api-state/dag-state-object.js";
-import { runRecordObject } from "../api-state/run-record-object.js";
+import { dagStateObject } from "../src/api-state/dag-state-object.js";
+import { runRecordObject } from "../src/api-state/run-record-object.js";
 import {
   startTemporaryRestate,
   type TemporaryRestate,
-} from "../restate/temporary-restate.js";
-import { ApiState } from "./api-state.js";
-import { SimpleAuth } from "./auth/simple-auth.js";
-import { DagRuns } from "./dag-runs.js";
-import { EventLog } from "./event-log.js";
-import { gate } from "./gate.js";
-import type { RestApiOptions } from "./rest-api.js";
-import { Variables } from "./variables.js";
+} from "../src/restate/temporary-restate.js";
+import { ApiState } from "../src/api/api-state.js";
+import { SimpleAuth } from "../src/api/auth/simple-auth.js";
+import { DagRuns } from "../src/api/dag-runs.js";
+import { EventLog } from "../src/api/event-log.js";
+import { gate } from "../src/api/gate.js";
+import type { RestApiOptions } from "../src/api/rest-api.js";
+import { Variables } from "../src/api/variables.js";
 
 /** The auth secret of the tests' and benchmarks' gates (32 characters or more, as `SimpleAuth` asks). */
 export const TEST_AUTH_SECRET = "a-test-secret-of-at-least-32-characters";
