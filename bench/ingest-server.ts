@@ -11,8 +11,7 @@ import { parseArgs } from "node:util";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import { RestateIngress } from "@poekhali/core";
-import { SimpleAuth } from "../packages/poekhali/src/api/auth/simple-auth.js";
-import { gate } from "../packages/poekhali/src/api/gate.js";
+import { testGate } from "../packages/poekhali/test/test-web-stack.js";
 import {
   WEBHOOK_PATH,
   telegramWebhook,
@@ -41,19 +40,7 @@ const cpu = (req: IncomingMessage) => {
 let server: Server;
 if (values.side === "ours") {
   const app = new Hono();
-  app.route(
-    "/",
-    gate({
-      bindHost: "127.0.0.1",
-      allowedHosts: [],
-      auth: new SimpleAuth({
-        username: "admin",
-        password: undefined,
-        secret: "bench-ingest-auth-secret-of-32-characters",
-      }),
-      ownSecretPaths: [WEBHOOK_PATH],
-    }),
-  );
+  app.route("/", testGate({ ownSecretPaths: [WEBHOOK_PATH] }));
   app.route(
     "/",
     telegramWebhook({

@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
 } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -171,4 +172,26 @@ export function dagsFolder(
   for (const [name, from] of Object.entries(files))
     copyFileSync(join(ROOT, from), join(dags, name));
   return { dags, remove: () => rmSync(work, { recursive: true, force: true }) };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Fixed ports, as a user's .env has them, so that a second start must get the very same ones. */
+export async function fixedPorts(): Promise<Record<string, string>> {
+  const names = [
+    "POEKHALI_PORT",
+    "POEKHALI_WORKER_PORT",
+    "POEKHALI_RESTATE_INGRESS_PORT",
+    "POEKHALI_RESTATE_ADMIN_PORT",
+    "POEKHALI_RESTATE_NODE_PORT",
+  ];
+  const env: Record<string, string> = {};
+  for (const name of names) env[name] = String(await freePort());
+  return env;
 }

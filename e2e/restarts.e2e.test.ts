@@ -1,11 +1,17 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { alive, eventually, startApp, type AppUnderTest } from "./harness.js";
+import {
+  alive,
+  eventually,
+  fixedPorts,
+  startApp,
+  type AppUnderTest,
+} from "./harness.js";
 import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -27,28 +33,6 @@ async function start(env: Record<string, string>): Promise<AppUnderTest> {
   const app = await startApp(env);
   apps.push(app);
   return app;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Fixed ports, as a user's .env has them, so that a second start must get the very same ones. */
-async function fixedPorts(): Promise<Record<string, string>> {
-  const names = [
-    "POEKHALI_PORT",
-    "POEKHALI_WORKER_PORT",
-    "POEKHALI_RESTATE_INGRESS_PORT",
-    "POEKHALI_RESTATE_ADMIN_PORT",
-    "POEKHALI_RESTATE_NODE_PORT",
-  ];
-  const env: Record<string, string> = {};
-  for (const name of names) env[name] = String(await freePort());
-  return env;
 }
 
 /** Runs `poekhali up` that is expected to refuse to start, and returns its exit code and output. */

@@ -118,6 +118,37 @@ export function emulatorsOf(sb: Sandbox) {
         from,
       });
     },
+    /** Presses the button of `option` under a request (its label may carry a ✓ or a count); returns the callback's id. */
+    async pressOption(
+      message: ChatMessage,
+      option: string,
+      from: {
+        id: number;
+        username?: string;
+        first_name: string;
+        language_code?: string;
+      },
+    ): Promise<string> {
+      const button = message.reply_markup?.inline_keyboard
+        .flat()
+        .find(
+          (b) => b.text.replace(/^✓ /, "").replace(/ · \d+$/, "") === option,
+        );
+      if (!button?.callback_data)
+        throw new Error(`no button "${option}" under ${message.message_id}`);
+      const res = await postJson<{ ok: boolean; callback_query_id: string }>(
+        `${tg}/_emulator/press`,
+        {
+          chat_id: Number(sb.telegram.chat_id),
+          message_id: message.message_id,
+          callback_data: button.callback_data,
+          from,
+        },
+      );
+      if (res.status !== 200)
+        throw new Error(`pressing "${option}" answered ${res.status}`);
+      return res.body.callback_query_id;
+    },
     async callbackAnswer(id: string): Promise<{ text?: string } | null> {
       const res = await fetch(`${tg}/_emulator/callback_answers/${id}`);
       return ((await res.json()) as { result: { text?: string } | null })

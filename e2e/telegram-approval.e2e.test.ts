@@ -70,28 +70,8 @@ describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mod
     );
 
   /** Presses the button of `option` (its label may carry a ✓ or a count) as `who`; returns the callback's id. */
-  async function press(
-    message: ChatMessage,
-    option: string,
-    who: Person,
-  ): Promise<string> {
-    const button = message.reply_markup?.inline_keyboard
-      .flat()
-      .find((b) => b.text.replace(/^✓ /, "").replace(/ · \d+$/, "") === option);
-    if (!button?.callback_data)
-      throw new Error(`no button "${option}" under ${message.message_id}`);
-    const res = await postJson<{ ok: boolean; callback_query_id: string }>(
-      `${sandbox.info.telegram.api_root}/_emulator/press`,
-      {
-        chat_id: Number(sandbox.info.telegram.chat_id),
-        message_id: message.message_id,
-        callback_data: button.callback_data,
-        from: who,
-      },
-    );
-    expect(res.status).toBe(200);
-    return res.body.callback_query_id;
-  }
+  const press = (message: ChatMessage, option: string, who: Person) =>
+    sandbox.pressOption(message, option, who);
 
   /** The run's request as Airflow's API shows it, once answered. */
   async function answered(runId: string, dagId = DAG) {

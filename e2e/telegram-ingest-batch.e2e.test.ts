@@ -1,9 +1,43 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RestateIngress } from "@poekhali/core";
-import { TelegramHook, UpdatePoller } from "@poekhali/telegram";
+import * as restate from "@restatedev/restate-sdk";
+import {
+  ROUTER_NAME,
+  TelegramHook,
+  UpdatePoller,
+  buttonKey,
+  buttonRef,
+  callbackData,
+  hitlCallbackData,
+  telegramHitl,
+  type ButtonPress,
+  type TelegramRouter,
+} from "@poekhali/telegram";
 import { eventually } from "./harness.js";
 import { startSlowIngress } from "./slow-ingress.js";
 import { startIngestStack, type IngestStack } from "./telegram-ingest-stack.js";
+
+const Router: TelegramRouter = { name: ROUTER_NAME };
+
+/** A run's stand-in: parks on a button's router as the button-press sensor does, and answers with the press taken. */
+const buttonWatcher = restate.service({
+  name: "test_button_watcher",
+  handlers: {
+    wait: async (
+      ctx: restate.Context,
+      input: { key: string; message_id: number },
+    ): Promise<ButtonPress> => {
+      const { id, promise } = ctx.awakeable<ButtonPress>();
+      ctx.objectSendClient(Router, input.key).watch({
+        message_id: input.message_id,
+        trigger_id: id,
+        allowed_usernames: null,
+        answer_text: "Поехали!",
+      });
+      return promise;
+    },
+  },
+});
 
 // The poller against a Restate that answers slowly (a loaded server, a distant one): a proxy holds each request
 // before it reaches restate-server. One update at a time, a burst outlives Telegram's 15 s answer window.
@@ -169,45 +203,39 @@ describe("the update poller under a slow Restate", () => {
       );
   }, 60_000);
 
-  it("keeps its lease when every renewal takes 2.2 s of a 6 s lease", async () => {
+  /** A poller whose lease calls are each answered `delayMs` late keeps its 6 s lease (and polls) for 12 s. */
+  const keepsLeaseWhenRenewalsTake = async (name: string, delayMs: number) => {
     const slow = await startSlowIngress(
       stack.server.ingressUrl,
       ({ path }) => ({
-        delayMs: path.includes("telegram_poll_lease") ? 2_200 : 0,
+        delayMs: path.includes("telegram_poll_lease") ? delayMs : 0,
       }),
     );
     closers.push(() => slow.close());
-    const p = poller("slow-lease", slow.url, { leaseMs: 6_000 });
-    await eventually("the poller to hold the lease", () => p.polling, 10_000);
-    const since = lines.length;
-    // Four renewals' worth: a renewal asked a third of the lease after a slow answer lands after the lease ran out.
-    const until = Date.now() + 12_000;
-    while (Date.now() < until) {
-      expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    expect(p.polling).toBe(true);
-  }, 60_000);
-
-  it("keeps its lease when each renewal is answered later than the next one is due (3.5 s of a 6 s lease)", async () => {
-    const slow = await startSlowIngress(
-      stack.server.ingressUrl,
-      ({ path }) => ({
-        delayMs: path.includes("telegram_poll_lease") ? 3_500 : 0,
-      }),
-    );
-    closers.push(() => slow.close());
-    const p = poller("late-renewals", slow.url, { leaseMs: 6_000 });
+    const p = poller(name, slow.url, { leaseMs: 6_000 });
     await eventually("the poller to hold the lease", () => p.polling, 15_000);
     const since = lines.length;
-    // A renewal asked only once the last was answered is answered 7 s after the last grant: past the lease.
     const until = Date.now() + 12_000;
     while (Date.now() < until) {
       expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(p.polling).toBe(true);
-  }, 60_000);
+  };
+
+  // Four renewals' worth: a renewal asked a third of the lease after a slow answer lands after the lease ran out.
+  it(
+    "keeps its lease when every renewal takes 2.2 s of a 6 s lease",
+    () => keepsLeaseWhenRenewalsTake("slow-lease", 2_200),
+    60_000,
+  );
+
+  // A renewal asked only once the last was answered is answered 7 s after the last grant: past the lease.
+  it(
+    "keeps its lease when each renewal is answered later than the next one is due (3.5 s of a 6 s lease)",
+    () => keepsLeaseWhenRenewalsTake("late-renewals", 3_500),
+    60_000,
+  );
 
   it("drops the hand-overs still in flight when it loses its lease", async () => {
     let leaseAsks = 0;
@@ -421,6 +449,88 @@ describe("the update poller under a slow Restate", () => {
       Array.from({ length: ROUNDS }, (_, r) => `x:${r}`),
     );
   }, 90_000);
+
+  it("takes the first press on one button and tells later ones it was taken, although the batch before them cannot be relayed yet", async () => {
+    const hook = new TelegramHook({
+      token: stack.bot.token,
+      apiRoot: stack.telegram.apiRoot,
+    });
+    const chat = String(stack.chat.id);
+    const nonce = `order-${Date.now()}`;
+    const button = await hook.sendMessage({
+      chatId: chat,
+      text: "one button",
+      replyMarkup: {
+        inline_keyboard: [[{ text: "go", callback_data: callbackData(nonce) }]],
+      },
+    });
+    // A HITL request's button: its consumer, telegram_hitl, is not deployed yet, so the relay cannot finish the
+    // batch that holds its press (RT0018, retried) until it is.
+    const request = await hook.sendMessage({
+      chatId: chat,
+      text: "a request",
+      replyMarkup: {
+        inline_keyboard: [
+          [{ text: "yes", callback_data: hitlCallbackData("orderreq", 0) }],
+        ],
+      },
+    });
+    const press = async (messageId: number, userId: number) => {
+      const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          chat_id: stack.chat.id,
+          message_id: messageId,
+          from: { id: userId, first_name: `U${userId}` },
+        }),
+      });
+      return ((await res.json()) as { callback_query_id: string })
+        .callback_query_id;
+    };
+    await stack.deploy([buttonWatcher]);
+    const key = buttonKey(stack.bot.id, chat, buttonRef(nonce));
+    // The run's stand-in parks on the button, as the button-press sensor does, and answers with the press it took.
+    const taken = stack.ingress.call<ButtonPress>(
+      { service: "test_button_watcher", handler: "wait" },
+      { key, message_id: button.message_id },
+    );
+    await eventually("the watch to be registered", async () => {
+      const rows = await stack.server.query<{ n: number }>(
+        `SELECT count(*) AS n FROM state WHERE service_name = '${ROUTER_NAME}' AND service_key = '${key}' AND key = 'watch'`,
+      );
+      return (rows[0]?.n ?? 0) > 0 || undefined;
+    });
+    // The first batch: the request's press, then the first press on the button.
+    await press(request.message_id, 8_400_000);
+    const first = await press(button.message_id, 8_400_001);
+    poller("one-button", stack.server.ingressUrl);
+    // Handed over, the poller waits for more: the later presses come in a batch (a request) of their own.
+    await stack.telegram.whenPolling(stack.bot.id);
+    const later = [
+      await press(button.message_id, 8_400_002),
+      await press(button.message_id, 8_400_003),
+    ];
+    await eventually("Telegram to have no update left", async () =>
+      (await stack.pending()) === 0 ? true : undefined,
+    );
+    // Restate has both batches, and the first cannot be relayed yet: its press is not answered.
+    expect(await answerOf(first)).toBeNull();
+    // Now the relay can finish the first batch: the later one must have waited behind it.
+    await stack.deploy([telegramHitl({ hookFor: () => hook })]);
+    expect((await taken).user_id).toBe(8_400_001);
+    await eventually(
+      "every press on the button to be answered",
+      async () =>
+        (await Promise.all([first, ...later].map(answerOf))).every(
+          (a) => a !== null,
+        ) || undefined,
+      20_000,
+    );
+    expect((await answerOf(first))?.text).toBe("Поехали!");
+    for (const id of later)
+      expect((await answerOf(id))?.text).toBe("Уже нажали");
+  }, 60_000);
 
   it("refuses a malformed batch at once, naming what is wrong", async () => {
     const target = {

@@ -81,6 +81,10 @@ export async function startIngestStack() {
         messageRecorder,
       ]);
     },
+    /** Serves more services in a deployment of their own (a consumer deployed later, a test's own service). */
+    async deploy(services: Parameters<typeof restateServer.deploy>[0]) {
+      await restateServer.deploy(services);
+    },
     /** A user's message in the group, queued as a `message` update; resolves with its update id. */
     post(text: string): number {
       const posted = telegram.postUserMessage({

@@ -14,6 +14,7 @@ import {
   IMPORTED_API_STATE_FILE,
 } from "../packages/poekhali/src/api/api-state-file.js";
 import { DAG_STATE_NAME } from "../packages/poekhali/src/api-state/dag-state-object.js";
+import { RUN_RECORD_NAME } from "../packages/poekhali/src/api-state/run-record-object.js";
 import { signChange } from "../packages/poekhali/src/api-state/signed-change.js";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import {
@@ -397,4 +398,80 @@ describe("two poekhali web instances on one Restate agree on pauses, notes and t
       readdirSync(dir).filter((f) => f.startsWith(API_STATE_FILE)),
     ).toEqual([IMPORTED_API_STATE_FILE]);
   });
+
+  it("imports the rest after it is killed in the middle of an import, doubling nothing, and keeps the file as the backup", async () => {
+    const dir = home();
+    const COUNT = 1_000;
+    const noteOf = (i: number) => `killed run ${i}`;
+    const runs = Object.fromEntries(
+      Array.from({ length: COUNT }, (_, i) => [
+        `killed_${i}`,
+        {
+          logical_date: null,
+          run_after: "2026-01-01T00:00:00.000Z",
+          queued_at: "2026-01-01T00:00:00.000Z",
+          triggered_by: "rest_api",
+          triggering_user_name: "admin",
+          note: noteOf(i),
+        },
+      ]),
+    );
+    writeFileSync(
+      join(dir, API_STATE_FILE),
+      JSON.stringify({ paused: { [GO]: false }, runs: { [GO]: runs } }),
+    );
+    const records = () =>
+      restate.server.query<{ service_key: string; value_utf8: string }>(
+        `SELECT service_key, value_utf8 FROM state WHERE service_name = '${RUN_RECORD_NAME}' AND starts_with(service_key, '${GO}/killed_')`,
+      );
+    const first = spawnRole<{ url: string }>(["web"], {
+      ...env,
+      POEKHALI_HOME: dir,
+    });
+    roles.push({ ...first, ready: undefined });
+    // It is killed before it listens: its ready line never comes.
+    first.ready.catch(() => undefined);
+    await eventually(
+      "the first records to be imported",
+      async () => (await records()).length > 0,
+      60_000,
+    );
+    expect(await first.stop("SIGKILL")).toBeNull();
+    expect(first.output()).not.toMatch(/^\{/m);
+    expect((await records()).length).toBeLessThan(COUNT);
+    expect(existsSync(join(dir, API_STATE_FILE))).toBe(true);
+
+    const second = await startRole<{ url: string }>(["web"], {
+      ...env,
+      POEKHALI_HOME: dir,
+    });
+    roles.push(second);
+    // It imported what the first had not, and left what the first had (the pause among it) as it was.
+    const told =
+      /imported .*api-state\.json into Restate: (\d+) pause\(s\) and (\d+) run record\(s\) \((\d+) already there/.exec(
+        second.output(),
+      );
+    expect(told, second.output()).not.toBeNull();
+    const [pauses, imported, already] = told!.slice(1).map(Number);
+    expect(pauses).toBe(0);
+    expect(imported).toBeGreaterThan(0);
+    expect(imported! + already!).toBe(COUNT + 1);
+    // One record per run, each the file's.
+    const kept = await records();
+    expect(kept).toHaveLength(COUNT);
+    expect(new Set(kept.map((r) => r.service_key)).size).toBe(COUNT);
+    for (const row of kept) {
+      const i = Number(row.service_key.split("killed_")[1]);
+      expect(
+        (JSON.parse(row.value_utf8) as { note: string }).note,
+        row.service_key,
+      ).toBe(noteOf(i));
+    }
+    expect(
+      (await api(second.ready.url, "GET", `/api/v2/dags/${GO}`)).body.is_paused,
+    ).toBe(false);
+    expect(
+      readdirSync(dir).filter((f) => f.startsWith(API_STATE_FILE)),
+    ).toEqual([IMPORTED_API_STATE_FILE]);
+  }, 180_000);
 });

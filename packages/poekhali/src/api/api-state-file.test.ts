@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
+  linkSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -21,8 +23,12 @@ import {
 } from "../restate/temporary-restate.js";
 import {
   API_STATE_FILE,
+  CLAIM_HOST,
   IMPORTED_API_STATE_FILE,
+  claimName,
+  finishClaim,
   importApiStateFile,
+  linkAsBackup,
 } from "./api-state-file.js";
 import { ApiState, type RunRecord } from "./api-state.js";
 import { waitFor } from "../wait-for.js";
@@ -197,6 +203,74 @@ describe("an old POEKHALI_HOME/api-state.json is imported into Restate once, los
     expect(
       log.some((l) => l.includes("another instance moved the file aside")),
     ).toBe(true);
+  });
+
+  // The PID of a process that has exited: an instance killed between its claim and its backup.
+  const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid;
+
+  it("finishes moving the file aside for an instance on this host killed while it did so, claims old and new", async () => {
+    const dead = deadPid();
+    // Killed after the claim: the file is only under its claim (named with this host, or by an older poekhali
+    // with the PID alone).
+    for (const name of [
+      claimName(CLAIM_HOST, dead),
+      `${API_STATE_FILE}.importing-${dead}`,
+    ]) {
+      const beforeLink = home();
+      writeFileSync(join(beforeLink, name), JSON.stringify(oldFile));
+      expect(
+        await importApiStateFile(beforeLink, state, (l) => log.push(l)),
+      ).toBeNull();
+      expect(readdirSync(beforeLink)).toEqual([IMPORTED_API_STATE_FILE]);
+      expect(
+        JSON.parse(
+          readFileSync(join(beforeLink, IMPORTED_API_STATE_FILE), "utf8"),
+        ),
+      ).toEqual(oldFile);
+      expect(log.join("\n")).toContain("finished moving");
+    }
+    // Killed after the backup was linked: the claim goes, and no second backup is made.
+    const afterLink = home();
+    const claim = join(afterLink, claimName(CLAIM_HOST, dead));
+    writeFileSync(claim, JSON.stringify(oldFile));
+    linkSync(claim, join(afterLink, IMPORTED_API_STATE_FILE));
+    await importApiStateFile(afterLink, state, () => {});
+    expect(readdirSync(afterLink)).toEqual([IMPORTED_API_STATE_FILE]);
+  });
+
+  it("leaves the claim of an instance that runs on this host, and any claim made on another host", async () => {
+    const dead = deadPid();
+    const dir = home();
+    // This process's parent runs: its move is its own to finish, in either claim format.
+    const claims = [
+      claimName(CLAIM_HOST, process.ppid),
+      `${API_STATE_FILE}.importing-${process.ppid}`,
+      // Another host's PID cannot be checked from here, dead here or not.
+      claimName("other-host.example", dead),
+    ].sort();
+    for (const name of claims) writeFileSync(join(dir, name), "{}");
+    const lines: string[] = [];
+    await importApiStateFile(dir, state, (l) => lines.push(l));
+    expect(readdirSync(dir).sort()).toEqual(claims);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `left ${join(dir, claimName("other-host.example", dead))} alone: an instance on host other-host.example`,
+    );
+  });
+
+  it("takes a claim gone while it was being finished as finished by another instance", () => {
+    const dir = home();
+    expect(finishClaim(dir, claimName(CLAIM_HOST, deadPid()))).toBeNull();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("takes its own claim gone before it became the backup as moved aside by another instance", () => {
+    const dir = home();
+    // Another instance finished our claim (a PID it found dead on its host) between our rename and our link.
+    expect(
+      linkAsBackup(dir, join(dir, claimName(CLAIM_HOST, process.pid))),
+    ).toBeNull();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("never overwrites an earlier backup when the file comes back, and says an old web may still be running", async () => {

@@ -2,9 +2,12 @@ import {
   existsSync,
   linkSync,
   readFileSync,
+  readdirSync,
   renameSync,
+  statSync,
   unlinkSync,
 } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { DAG_STATE_NAME } from "../api-state/dag-state-object.js";
@@ -116,19 +119,27 @@ function parseKept(kept: unknown):
   return problems.length > 0 ? { problems } : { paused, runs };
 }
 
+/** This host's name as claims carry it (a file name: letters, digits, dots and dashes). */
+export const CLAIM_HOST =
+  hostname().replaceAll(/[^A-Za-z0-9.-]/g, "_") || "localhost";
+
+// The name an instance moves the imported file to before it links the backup: its own, by host and PID. A claim
+// with no host (`.importing-<pid>`) is from poekhali before claims named it, when one home was one host's.
+const CLAIM = /^api-state\.json\.importing-(?:(.+)-)?(\d+)$/;
+
+/** The name of the claim an instance with this PID on this host makes on the imported file before it keeps it as the backup. */
+export function claimName(host: string, pid: number): string {
+  return `${API_STATE_FILE}.importing-${host}-${pid}`;
+}
+
+const isGone = (error: unknown) =>
+  (error as NodeJS.ErrnoException).code === "ENOENT";
+
 /**
- * Moves the imported file aside, never over an earlier backup: claimed first by an atomic rename (so of two instances
- * importing at once, one moves it and the other finds it gone), then linked under the first free backup name.
- * Answers the backup's name, or null when another instance had moved it already.
+ * Links a claimed file under the first free backup name (never over an earlier backup), then unlinks the claim.
+ * Answers the backup's name, or null when the claim was gone before it was linked: another instance finished it.
  */
-function keepAsBackup(home: string, file: string): string | null {
-  const claim = join(home, `${API_STATE_FILE}.importing-${process.pid}`);
-  try {
-    renameSync(file, claim);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
+export function linkAsBackup(home: string, claim: string): string | null {
   const stamp = new Date().toISOString().replaceAll(":", "-");
   for (let n = 0; ; n++) {
     const name =
@@ -139,10 +150,94 @@ function keepAsBackup(home: string, file: string): string | null {
       linkSync(claim, join(home, name));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
+      if (isGone(error)) return null;
       throw error;
     }
-    unlinkSync(claim);
+    try {
+      unlinkSync(claim);
+    } catch (error) {
+      // Another instance finished the claim after our link: the file is kept under our link all the same.
+      if (!isGone(error)) throw error;
+    }
     return name;
+  }
+}
+
+/**
+ * Moves the imported file aside, never over an earlier backup: claimed first by an atomic rename (so of two instances
+ * importing at once, one moves it and the other finds it gone), then linked under the first free backup name.
+ * Answers the backup's name, or null when another instance had moved it already.
+ */
+function keepAsBackup(home: string, file: string): string | null {
+  const claim = join(home, claimName(CLAIM_HOST, process.pid));
+  try {
+    renameSync(file, claim);
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
+  }
+  return linkAsBackup(home, claim);
+}
+
+/** Whether a process with this PID runs on this host (one we may not signal runs too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Finishes one killed instance's claim in `home`: it becomes the backup it was on its way to be (or goes, when that
+ * backup was linked already). Answers the backup's name, or null when the claim was gone: another instance finished it.
+ */
+export function finishClaim(home: string, name: string): string | null {
+  const claim = join(home, name);
+  try {
+    const { ino, dev } = statSync(claim);
+    const linked = readdirSync(home).find((other) => {
+      if (!other.startsWith(IMPORTED_API_STATE_FILE)) return false;
+      const backup = statSync(join(home, other), { throwIfNoEntry: false });
+      return backup?.ino === ino && backup.dev === dev;
+    });
+    if (!linked) return linkAsBackup(home, claim);
+    unlinkSync(claim);
+    return linked;
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * Finishes the move of an instance on this host killed between claiming the imported file and unlinking its claim
+ * (SIGKILL, a power cut): the claim is made only once everything in it is in Restate, so it only has to become the
+ * backup. A claim whose instance still runs is left, and so is one made on another host sharing the home, whose
+ * process cannot be checked from here (logged).
+ */
+function finishKilledMoves(home: string, log: (line: string) => void): void {
+  for (const name of readdirSync(home)) {
+    const match = CLAIM.exec(name);
+    if (!match) continue;
+    const host = match[1] ?? CLAIM_HOST;
+    const pid = Number(match[2]);
+    if (host !== CLAIM_HOST) {
+      log(
+        `left ${join(home, name)} alone: an instance on host ${host} claimed it, and whether that instance still runs ` +
+          "cannot be checked from here; if it stays once that instance is stopped, it holds a file already " +
+          "imported into Restate: keep it under another name, or remove it",
+      );
+      continue;
+    }
+    // Our own PID can only be a killed instance's that the system gave us again: we claim nothing before this runs.
+    if (pid !== process.pid && running(pid)) continue;
+    const backup = finishClaim(home, name);
+    if (backup)
+      log(
+        `finished moving ${join(home, API_STATE_FILE)} aside for an instance stopped while it did so: it is kept as ${backup}`,
+      );
   }
 }
 
@@ -164,6 +259,7 @@ export async function importApiStateFile(
   log: (line: string) => void,
 ): Promise<ApiStateImport | null> {
   const file = join(home, API_STATE_FILE);
+  finishKilledMoves(home, log);
   if (!existsSync(file)) return null;
   const what = `importing ${file} into Restate`;
   let kept: unknown;

@@ -1,23 +1,17 @@
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StaticConnections, dag, dagWorkflow, task } from "@poekhali/core";
-import { dagStateObject } from "../../api-state/dag-state-object.js";
-import {
-  RUN_RECORD_NAME,
-  runRecordObject,
-} from "../../api-state/run-record-object.js";
-import {
-  startTemporaryRestate,
-  type TemporaryRestate,
-} from "../../restate/temporary-restate.js";
+import { RUN_RECORD_NAME } from "../../api-state/run-record-object.js";
+import type { TemporaryRestate } from "../../restate/temporary-restate.js";
 import { waitFor } from "../../wait-for.js";
 import { ApiState, type RunRecord, type RunRef } from "../api-state.js";
-import { SimpleAuth } from "../auth/simple-auth.js";
-import { DagRuns } from "../dag-runs.js";
-import { EventLog } from "../event-log.js";
-import { gate } from "../gate.js";
 import { restApi } from "../rest-api.js";
-import { Variables } from "../variables.js";
+import {
+  requestApp,
+  restApiOn,
+  startApiStateRestate,
+  testGate,
+} from "../../../test/test-web-stack.js";
 
 const first = dag({ id: "st_first", schedule: null }, () => {
   task({ taskId: "one" }, () => 1, {});
@@ -45,64 +39,29 @@ describe("the REST API's pauses, notes and trigger records through Restate's obj
 
   const webApp = (state: ApiState) => {
     const web = new Hono();
+    web.route("/", testGate());
     web.route(
       "/",
-      gate({
-        bindHost: "127.0.0.1",
-        allowedHosts: [],
-        auth: new SimpleAuth({
-          username: "admin",
-          password: undefined,
-          secret: "a-test-secret-of-at-least-32-characters",
+      restApi(
+        restApiOn(restate, {
+          dags: DAGS,
+          state,
+          source: { folder: "/dags", files: new Map() },
         }),
-        ownSecretPaths: [],
-      }),
-    );
-    web.route(
-      "/",
-      restApi({
-        dags: DAGS,
-        runs: new DagRuns(restate.ingress, restate.server),
-        ready: () => true,
-        state,
-        variables: new Variables(restate.ingress.url, restate.server),
-        eventLog: new EventLog(restate.ingress.url, restate.server),
-        source: { folder: "/dags", files: new Map() },
-      }),
+      ),
     );
     return web;
   };
-  const call = async (
-    web: Hono,
-    method: string,
-    path: string,
-    body?: unknown,
-  ) => {
-    const res = await web.request(`http://127.0.0.1${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : {
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify(body),
-          }),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      body: (text ? JSON.parse(text) : null) as Record<string, unknown>,
-    };
-  };
+  const call = (web: Hono, method: string, path: string, body?: unknown) =>
+    requestApp<Record<string, unknown>>(web, method, path, body);
 
   beforeAll(async () => {
-    restate = await startTemporaryRestate("poekhali-api-state-routes-");
-    await restate.deploy([
-      ...[...DAGS.values()].map((d) =>
+    ({ restate } = await startApiStateRestate(
+      "poekhali-api-state-routes-",
+      [...DAGS.values()].map((d) =>
         dagWorkflow(d, { connections: new StaticConnections([]) }),
       ),
-      dagStateObject,
-      runRecordObject,
-    ]);
+    ));
   }, 60_000);
   afterAll(async () => {
     await restate?.stop();

@@ -1,11 +1,10 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { ApiState } from "../api-state.js";
-import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
 import { EventLog } from "../event-log.js";
 import { Variables } from "../variables.js";
-import { gate } from "../gate.js";
+import { testGate } from "../../../test/test-web-stack.js";
 import * as contract from "./airflow-v2-contract.js";
 import { openApiRoutes, v2OpenApiDocument } from "./openapi.js";
 import { v2Api } from "./v2-api.js";
@@ -76,19 +75,7 @@ describe("the OpenAPI document of /api/v2", () => {
 
   it("is served at /api/v2/openapi.json and /openapi.json without a token, as Airflow serves its own", async () => {
     const web = new Hono();
-    web.route(
-      "/",
-      gate({
-        bindHost: "127.0.0.1",
-        allowedHosts: [],
-        auth: new SimpleAuth({
-          username: "admin",
-          password: "a password",
-          secret: "a-test-secret-of-at-least-32-characters",
-        }),
-        ownSecretPaths: [],
-      }),
-    );
+    web.route("/", testGate({ password: "a password" }));
     web.route("/", openApiRoutes());
     web.get("/api/v2/dags", (c) => c.json({ dags: [] }));
     for (const path of ["/api/v2/openapi.json", "/openapi.json"]) {

@@ -14,21 +14,20 @@ import {
   type Dag,
   type PokeSensorOptions,
 } from "@poekhali/core";
-import {
-  startTemporaryRestate,
-  type TemporaryRestate,
-} from "../../restate/temporary-restate.js";
+import type { TemporaryRestate } from "../../restate/temporary-restate.js";
 import { waitFor } from "../../wait-for.js";
 import { ApiState } from "../api-state.js";
-import { dagStateObject } from "../../api-state/dag-state-object.js";
-import { runRecordObject } from "../../api-state/run-record-object.js";
 import { signToken } from "../auth/jwt.js";
-import { SimpleAuth } from "../auth/simple-auth.js";
-import { DagRuns } from "../dag-runs.js";
 import { EventLog } from "../event-log.js";
-import { Variables } from "../variables.js";
-import { gate } from "../gate.js";
 import { restApi } from "../rest-api.js";
+import {
+  TEST_AUTH_SECRET,
+  requestApp,
+  restApiOn,
+  startApiStateRestate,
+  testGate,
+  type TestAnswer,
+} from "../../../test/test-web-stack.js";
 import { v2Api } from "./v2-api.js";
 import * as clients from "@restatedev/restate-sdk-clients";
 import {
@@ -116,7 +115,7 @@ const DAGS = new Map(
   [echo, failing, waiting, many].map((d) => [d.id, d] as const),
 );
 const HOST = "http://127.0.0.1";
-const SECRET = "a-test-secret-of-at-least-32-characters";
+const SECRET = TEST_AUTH_SECRET;
 
 /** Every v2 route (method and path pattern) that answered a request in these tests. */
 const answered = new Set<string>();
@@ -129,12 +128,7 @@ const recordRoutes = createMiddleware(async (c, next) => {
   if (route) answered.add(`${route.method} ${route.path}`);
 });
 
-type Answer = {
-  status: number;
-  type: string | null;
-  body: unknown;
-  headers: Headers;
-};
+type Answer = TestAnswer;
 
 // Before the block below: its last test checks that every /api/v2 route answered, these included.
 describe("/api/v2/variables keeps Airflow Variables in Restate, in Airflow 3's shapes", () => {
@@ -142,13 +136,11 @@ describe("/api/v2/variables keeps Airflow Variables in Restate, in Airflow 3's s
   let web: Hono;
 
   beforeAll(async () => {
-    restate = await startTemporaryRestate("poekhali-v2-variables-");
-    await restate.deploy([airflowVariable, dagStateObject, runRecordObject]);
-    web = webApp(
-      restate,
-      new ApiState(restate.ingress.url, restate.server),
-      undefined,
-    );
+    let state: ApiState;
+    ({ restate, state } = await startApiStateRestate("poekhali-v2-variables-", [
+      airflowVariable,
+    ]));
+    web = webApp(restate, state, undefined);
   }, 60_000);
   afterAll(async () => {
     await restate?.stop();
@@ -415,19 +407,18 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
   let state: ApiState;
 
   beforeAll(async () => {
-    restate = await startTemporaryRestate("poekhali-v2-api-");
-    await restate.deploy([
-      ...[...DAGS.values(), asking].map((d) =>
-        dagWorkflow(d, { connections: new StaticConnections([]) }),
-      ),
-      runRestarts({ admin: restate.server, ingress: restate.ingress }),
-      airflowHitl,
-      airflowXCom,
-      eventLogObject,
-      dagStateObject,
-      runRecordObject,
-    ]);
-    state = new ApiState(restate.ingress.url, restate.server);
+    ({ restate, state } = await startApiStateRestate(
+      "poekhali-v2-api-",
+      (r) => [
+        ...[...DAGS.values(), asking].map((d) =>
+          dagWorkflow(d, { connections: new StaticConnections([]) }),
+        ),
+        runRestarts({ admin: r.server, ingress: r.ingress }),
+        airflowHitl,
+        airflowXCom,
+        eventLogObject,
+      ],
+    ));
     web = webApp(restate, state, undefined);
   }, 60_000);
   afterAll(async () => {
@@ -1383,18 +1374,16 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     broken.use("*", recordRoutes);
     broken.route(
       "/",
-      restApi({
-        dags: DAGS,
-        runs: new DagRuns(restate.ingress, restate.server),
-        ready: () => true,
-        state,
-        variables: new Variables(restate.ingress.url, restate.server),
-        eventLog: new EventLog(restate.ingress.url, restate.server),
-        importErrors: [
-          { path: "/dags/a.ts", error: "SyntaxError: a" },
-          { path: "/dags/b.ts", error: "Error: b" },
-        ],
-      }),
+      restApi(
+        restApiOn(restate, {
+          dags: DAGS,
+          state,
+          importErrors: [
+            { path: "/dags/a.ts", error: "SyntaxError: a" },
+            { path: "/dags/b.ts", error: "Error: b" },
+          ],
+        }),
+      ),
     );
     const list = conform(
       v2.ImportErrorCollectionResponse,
@@ -1744,15 +1733,14 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
     const unlogged = new Hono();
     unlogged.route(
       "/",
-      restApi({
-        dags: DAGS,
-        runs: new DagRuns(restate.ingress, restate.server),
-        ready: () => true,
-        state,
-        variables: new Variables(restate.ingress.url, restate.server),
-        // Nothing listens there: every entry fails to reach Restate.
-        eventLog: new EventLog("http://127.0.0.1:1", restate.server),
-      }),
+      restApi(
+        restApiOn(restate, {
+          dags: DAGS,
+          state,
+          // Nothing listens there: every entry fails to reach Restate.
+          eventLog: new EventLog("http://127.0.0.1:1", restate.server),
+        }),
+      ),
     );
     const before = (await list("dag_id=v2_many")).total_entries;
     for (const paused of [true, false]) {
@@ -1806,15 +1794,10 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
 
   it("has answered through every /api/v2 route above", () => {
     const routes = v2Api({
-      dags: DAGS,
-      runs: new DagRuns(restate.ingress, restate.server),
-      state,
+      ...restApiOn(restate, { dags: DAGS, state }),
       source: { folder: "/dags", files: new Map() },
-      ready: () => true,
       importErrors: [],
       loadedAt: new Date().toISOString(),
-      variables: new Variables(restate.ingress.url, restate.server),
-      eventLog: new EventLog(restate.ingress.url, restate.server),
     })
       .routes.filter((r) => r.method !== "ALL")
       .map((r) => `${r.method} ${r.path}`);
@@ -1856,20 +1839,16 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
   const dags = new Map([[flaky.id, flaky]]);
 
   beforeAll(async () => {
-    restate = await startTemporaryRestate("poekhali-v2-clear-");
-    await restate.deploy([
-      dagWorkflow(flaky, { connections: new StaticConnections([]) }),
-      runRestarts({ admin: restate.server, ingress: restate.ingress }),
-      airflowXCom,
-      dagStateObject,
-      runRecordObject,
-    ]);
-    web = webApp(
-      restate,
-      new ApiState(restate.ingress.url, restate.server),
-      undefined,
-      dags,
-    );
+    let state: ApiState;
+    ({ restate, state } = await startApiStateRestate(
+      "poekhali-v2-clear-",
+      (r) => [
+        dagWorkflow(flaky, { connections: new StaticConnections([]) }),
+        runRestarts({ admin: r.server, ingress: r.ingress }),
+        airflowXCom,
+      ],
+    ));
+    web = webApp(restate, state, undefined, dags);
   }, 60_000);
   afterAll(async () => {
     await restate?.stop();
@@ -2169,38 +2148,24 @@ function webApp(
 ): Hono {
   const web = new Hono();
   web.use("*", recordRoutes);
+  web.route("/", testGate({ password }));
   web.route(
     "/",
-    gate({
-      bindHost: "127.0.0.1",
-      allowedHosts: [],
-      auth: new SimpleAuth({
-        username: "admin",
-        password,
-        secret: SECRET,
+    restApi(
+      restApiOn(restate, {
+        dags,
+        state,
+        source: {
+          folder: "/dags",
+          files: new Map(
+            [...dags.keys()].map((id) => [
+              id,
+              `/dags/${id.replace("v2_", "")}.ts`,
+            ]),
+          ),
+        },
       }),
-      ownSecretPaths: [],
-    }),
-  );
-  web.route(
-    "/",
-    restApi({
-      dags,
-      runs: new DagRuns(restate.ingress, restate.server),
-      ready: () => true,
-      state,
-      variables: new Variables(restate.ingress.url, restate.server),
-      eventLog: new EventLog(restate.ingress.url, restate.server),
-      source: {
-        folder: "/dags",
-        files: new Map(
-          [...dags.keys()].map((id) => [
-            id,
-            `/dags/${id.replace("v2_", "")}.ts`,
-          ]),
-        ),
-      },
-    }),
+    ),
   );
   return web;
 }
@@ -2215,22 +2180,13 @@ async function answer(res: Response): Promise<Answer> {
   };
 }
 
-async function request(
+function request(
   web: Hono,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<Answer> {
-  const res = await web.request(`${HOST}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        }),
-  });
-  return answer(res);
+  return requestApp(web, method, path, body);
 }
 
 /** The body, parsed by the contract schema, or a failure naming every field that does not conform. */
