@@ -9,7 +9,7 @@ import {
   ROUTER_NAME,
   TELEGRAM_HITL_NAME,
 } from "@poekhali/telegram";
-import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
+import { INBOX_NAME, RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
 import { EVENT_LOG_NAME } from "@poekhali/core";
 
@@ -24,6 +24,7 @@ export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   TELEGRAM_HITL_NAME,
   RUN_RESTARTS_NAME,
   WRITER_NAME,
+  INBOX_NAME,
   RECORD_WATCH_NAME,
   AIRFLOW_XCOM_NAME,
   AIRFLOW_VARIABLE_NAME,

@@ -11,15 +11,16 @@ import {
   type SchemaCheckResult,
 } from "../schema/check-table-schema.js";
 import {
-  WRITER_NAME,
+  INBOX_NAME,
+  inboxKey,
   type SchemaRequest,
   type SchemaResult,
 } from "../writers/writer-protocol.js";
-import type { AirtableWriter } from "../writers/airtable-writer.js";
+import type { AirtableWriterInbox } from "../writers/writer-inbox.js";
 import { writeTarget } from "./write-target.js";
 
-// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
-const Writer: AirtableWriter = { name: WRITER_NAME };
+// A typed stand-in for the inboxes' definition: its handler names are checked against theirs.
+const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
 
 /** Arguments of {@link AirtableSchemaCheckOperator}. */
 export interface SchemaCheckArgs {
@@ -77,7 +78,10 @@ export class AirtableSchemaCheckOperator extends DeferrableSensor<
         ]),
       ),
     };
-    context.send(handlerTarget(Writer, "enqueue", baseId), { ...request });
+    context.send(
+      handlerTarget(Inbox, "enqueue", inboxKey(baseId, request.trigger_id)),
+      { ...request },
+    );
   }
 
   override complete(event: SchemaResult): SchemaCheckResult {

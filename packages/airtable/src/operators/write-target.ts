@@ -7,14 +7,15 @@ import {
 } from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
 import {
-  WRITER_NAME,
+  INBOX_NAME,
+  inboxKey,
   type WriteMode,
   type WriteRequest,
 } from "../writers/writer-protocol.js";
-import type { AirtableWriter } from "../writers/airtable-writer.js";
+import type { AirtableWriterInbox } from "../writers/writer-inbox.js";
 
-// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
-const Writer: AirtableWriter = { name: WRITER_NAME };
+// A typed stand-in for the inboxes' definition: its handler names are checked against theirs.
+const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
 
 /** Where a task writes: the base from its connection, the table given or the connection's. */
 export function writeTarget(
@@ -53,5 +54,12 @@ export function enqueueWrite(
     records,
     mode,
   };
-  context.send(handlerTarget(Writer, "enqueue", target.baseId), { ...request });
+  context.send(
+    handlerTarget(
+      Inbox,
+      "enqueue",
+      inboxKey(target.baseId, request.trigger_id),
+    ),
+    { ...request },
+  );
 }

@@ -1,14 +1,15 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
 import {
-  WRITER_NAME,
+  INBOX_NAME,
+  inboxKey,
   type FindRequest,
   type FindResult,
 } from "../writers/writer-protocol.js";
-import type { AirtableWriter } from "../writers/airtable-writer.js";
+import type { AirtableWriterInbox } from "../writers/writer-inbox.js";
 
-// A typed stand-in for the writer's definition: the call below is checked against the writer's handlers.
-const Writer: AirtableWriter = { name: WRITER_NAME };
+// A typed stand-in for the inboxes' definition: the call below is checked against their handlers.
+const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
 
 /** The record watch's Restate name. */
 export const RECORD_WATCH_NAME = "airtable_record_watch";
@@ -30,7 +31,7 @@ export interface RecordWatch {
  * through the base's writer (so polls share its request budget), and wakes the sensor when one matches.
  *
  * @example
- * createEndpointHandler({ services: [airtableWriter({ hookFor }), airtableRecordWatch()] });
+ * createEndpointHandler({ services: [...airtableServices({ hookFor }), ...workflows] });
  */
 export function airtableRecordWatch() {
   return restate.service({
@@ -51,7 +52,9 @@ export function airtableRecordWatch() {
               table: watch.table,
               formula: watch.formula,
             };
-            ctx.objectSendClient(Writer, watch.base_id).enqueue(find);
+            ctx
+              .objectSendClient(Inbox, inboxKey(watch.base_id, find.trigger_id))
+              .enqueue(find);
             let found: FindResult;
             try {
               found = await reply.promise;

@@ -22,17 +22,14 @@ export class SchemaCache {
 
   /**
    * The read of this table, if one was made less than `maxAgeMs` ago and the columns the check wants fit it; reads
-   * the clock only when there is one. A read they do not fit is a schema error that someone may have fixed since:
-   * the table is read again rather than failing the run with what the base said minutes ago.
+   * the clock only when there is one.
    */
-  async fresh(
+  fresh(
     table: string,
     now: () => Promise<number>,
     expected?: ExpectedFields,
   ): Promise<TableSchemaRead | null> {
-    const read = (await this.#all())[table];
-    if (!read || (expected && !fits(read, expected))) return null;
-    return (await now()) - read.read_at < this.maxAgeMs ? read : null;
+    return recentSchemaRead(this.ctx, this.maxAgeMs, table, now, expected);
   }
 
   /** Keeps these reads, replacing older ones of the same tables and dropping any past their age. */
@@ -55,6 +52,24 @@ export class SchemaCache {
   async #all(): Promise<Record<string, TableSchemaRead>> {
     return (await this.ctx.get<Record<string, TableSchemaRead>>(KEY)) ?? {};
   }
+}
+
+/**
+ * The read of a table kept in the drain's state, if one was made less than `maxAgeMs` ago and the columns the check
+ * wants fit it; reads the clock only when there is one. A read they do not fit is a schema error that someone may
+ * have fixed since: the table is read again rather than failing the run with what the base said minutes ago. Shared
+ * handlers read it too, so that `enqueue` answers a check at once.
+ */
+export async function recentSchemaRead(
+  ctx: restate.ObjectSharedContext,
+  maxAgeMs: number,
+  table: string,
+  now: () => Promise<number>,
+  expected?: ExpectedFields,
+): Promise<TableSchemaRead | null> {
+  const read = (await ctx.get<Record<string, TableSchemaRead>>(KEY))?.[table];
+  if (!read || (expected && !fits(read, expected))) return null;
+  return (await now()) - read.read_at < maxAgeMs ? read : null;
 }
 
 /**

@@ -1,0 +1,166 @@
+// The backlog form of bench:airtable: N runs started as fast as Restate takes them, each handing one row to the
+// base's writer, and the writer's pace over time — does it write at Airtable's 5 requests/s from the first row, and
+// keep that pace however long its queue is?
+import type { AirtableStack } from "../e2e/airtable-stack.js";
+
+/** What the backlog run measured. */
+export interface BacklogResult {
+  readonly ok: boolean;
+}
+
+/** Rows and requests per second in a window of the run, from the emulator's own timestamps. */
+function rates(
+  rowTimes: readonly number[],
+  callTimes: readonly number[],
+  from: number,
+  to: number,
+): string {
+  const seconds = Math.max(0.001, (to - from) / 1000);
+  const inside = (t: number) => t >= from && t < to;
+  const rows = rowTimes.filter(inside).length;
+  const requests = callTimes.filter(inside).length;
+  return `${(rows / seconds).toFixed(1).padStart(5)} rows/s  ${(requests / seconds).toFixed(2).padStart(5)} req/s`;
+}
+
+/**
+ * Starts `backlog` runs of `at_upsert` (`concurrency` starts in flight), waits until every row is written or
+ * `maxSeconds` pass, and prints time to first row, the rate in the first, middle and last 30 s, and whether the rows
+ * are exact.
+ */
+export async function runBacklog(
+  stack: AirtableStack,
+  backlog: number,
+  concurrency: number,
+  maxSeconds: number,
+): Promise<BacklogResult> {
+  const CEILING = 50;
+  const press = (i: number) => ({
+    chat_id: "-1001234567890",
+    username: `backlog${i}`,
+    triggered_at: new Date(Date.UTC(2024, 0, 1) + i).toISOString(),
+  });
+  const failed: string[] = [];
+  let next = 0;
+  const t0 = Date.now();
+  let submittedAt = 0;
+  let rowsWhenSubmitted = 0;
+  const lane = async () => {
+    for (let i = next++; i < backlog; i = next++) {
+      try {
+        await stack.start("at_upsert", `backlog${i}`, press(i));
+      } catch (error) {
+        failed.push(
+          `backlog${i}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+  };
+  const submitting = Promise.all(
+    Array.from({ length: concurrency }, lane),
+  ).then(() => {
+    submittedAt = Date.now();
+    rowsWhenSubmitted = stack.rows().length;
+  });
+
+  // Progress every 10 s, so a slow writer shows itself while it runs.
+  const deadline = t0 + maxSeconds * 1000;
+  let lastPrint = t0;
+  let lastRows = 0;
+  // When the writer took its first request and its last (`received`; absent before the writer counted them).
+  let firstEnqueue: number | undefined;
+  let enqueuesThrough: number | undefined;
+  let lastReceived = 0;
+  let rowsWhenEnqueued = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const rows = stack.rows().length;
+    const now = Date.now();
+    const received = (await stack.writer()).received as number | undefined;
+    lastReceived = received ?? lastReceived;
+    if (received !== undefined && received > 0) firstEnqueue ??= now;
+    if (received !== undefined && received >= backlog && !enqueuesThrough) {
+      enqueuesThrough = now;
+      rowsWhenEnqueued = rows;
+    }
+    if (now - lastPrint >= 10_000) {
+      console.log(
+        `  t=${((now - t0) / 1000).toFixed(0).padStart(4)} s  rows ${String(rows).padStart(6)}  (+${((rows - lastRows) / ((now - lastPrint) / 1000)).toFixed(1)}/s)  requests taken by the writer ${lastReceived}${submittedAt ? "" : "  still starting runs"}`,
+      );
+      lastPrint = now;
+      lastRows = rows;
+    }
+    if (rows >= backlog || now > deadline) break;
+  }
+  await submitting;
+
+  const records = stack.rows();
+  const rowTimes = records
+    .map((r) => Date.parse(r.createdTime))
+    .sort((a, b) => a - b);
+  const calls = stack.calls().filter((c) => c.time >= t0);
+  const callTimes = calls.map((c) => c.time);
+  const r429 = calls.filter((c) => c.status === 429).length;
+  const first = rowTimes[0];
+  const last = rowTimes.at(-1);
+  const names = records.map((r) => String(r.fields.username));
+  const distinct = new Set(names);
+  const lost = backlog - distinct.size;
+  const duplicated = names.length - distinct.size;
+
+  console.log(
+    `\nAirtable backlog: ${backlog} rows from as many runs, ${concurrency} starts in flight, one base (emulator, rate limit on)`,
+  );
+  console.log(
+    `  runs started in      ${((submittedAt - t0) / 1000).toFixed(1)} s (rows written by then: ${rowsWhenSubmitted})`,
+  );
+  let sustained = 0;
+  if (first !== undefined && last !== undefined && last > first) {
+    console.log(
+      `  first row after      ${((first - t0) / 1000).toFixed(2)} s${firstEnqueue ? `, ${((first - firstEnqueue) / 1000).toFixed(2)} s after the writer was first seen holding a request (polled every 0.5 s)` : ""}`,
+    );
+    const span = Math.max(1, last - first);
+    sustained = ((records.length - 1) / span) * 1000;
+    const w = Math.min(30_000, span);
+    const mid = first + span / 2;
+    console.log(
+      `  first 30 s           ${rates(rowTimes, callTimes, first, first + w)}`,
+    );
+    console.log(
+      `  middle 30 s          ${rates(rowTimes, callTimes, mid - w / 2, mid + w / 2)}`,
+    );
+    console.log(
+      `  last 30 s            ${rates(rowTimes, callTimes, last - w, last + 1)}`,
+    );
+    console.log(
+      `  first → last row     ${sustained.toFixed(1)} rows/s (${((sustained / CEILING) * 100).toFixed(0)}% of the ${CEILING}/s ceiling) over ${(span / 1000).toFixed(0)} s`,
+    );
+  } else if (first !== undefined)
+    console.log(
+      `  first row after      ${((first - t0) / 1000).toFixed(2)} s, and no second`,
+    );
+  else console.log("  no row written");
+  if (enqueuesThrough)
+    console.log(
+      `  enqueues through     ${((enqueuesThrough - t0) / 1000).toFixed(1)} s (rows written by then: ${rowsWhenEnqueued})`,
+    );
+  console.log(`  rows written         ${records.length} of ${backlog}`);
+  console.log(`  429s received        ${r429}`);
+  console.log(`  rows lost            ${lost}`);
+  console.log(`  rows duplicated      ${duplicated}`);
+  console.log(
+    `  runs failed to start ${failed.length}${failed[0] ? ` (first: ${failed[0]})` : ""}`,
+  );
+  const firstRowSeconds = first === undefined ? Infinity : (first - t0) / 1000;
+  const ok =
+    sustained >= 0.95 * CEILING &&
+    firstRowSeconds <= 2 &&
+    r429 === 0 &&
+    lost === 0 &&
+    duplicated === 0 &&
+    failed.length === 0;
+  console.log(
+    `  target (>= 47.5 rows/s sustained, first row within 2 s, 0 × 429, 0 lost, 0 duplicated): ${ok ? "met" : "NOT met"}`,
+  );
+  if (process.env.BENCH_LOG) console.log(stack.logs.slice(-40).join("\n"));
+  return { ok };
+}
