@@ -161,6 +161,5 @@ export async function runBacklog(
   console.log(
     `  target (>= 47.5 rows/s sustained, first row within 2 s, 0 × 429, 0 lost, 0 duplicated): ${ok ? "met" : "NOT met"}`,
   );
-  if (process.env.BENCH_LOG) console.log(stack.logs.slice(-40).join("\n"));
   return { ok };
 }

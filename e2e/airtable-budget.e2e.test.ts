@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IngressError } from "@poekhali/core";
 import {
   AirtableHook,
+  INBOX_NAME,
   RECORD_WATCH_NAME,
   WRITER_NAME,
   type AirtableWriterOptions,
@@ -143,7 +144,7 @@ describe("a table's schema, read once for the runs that check it together", () =
     expect(metadataReads(stack.calls())).toHaveLength(2);
   });
 
-  it("keeps the writer's queue and the record watch out of Restate's ingress, and its stats in", async () => {
+  it("keeps the writer's inboxes, its drain and the record watch out of Restate's ingress, and its stats in", async () => {
     const refusal = (call: Promise<unknown>) =>
       call.then(
         () => "accepted",
@@ -151,9 +152,10 @@ describe("a table's schema, read once for the runs that check it together", () =
           error instanceof IngressError ? error.status : String(error),
       );
     const base = stack.target.baseId;
+    const inbox = `${base}/0`;
     const enqueue = await refusal(
       stack.ingress.send(
-        { service: WRITER_NAME, handler: "enqueue", key: base },
+        { service: INBOX_NAME, handler: "enqueue", key: inbox },
         {
           kind: "write",
           trigger_id: "sign_1fake",
@@ -169,6 +171,24 @@ describe("a table's schema, read once for the runs that check it together", () =
         null,
       ),
     );
+    const peek = await refusal(
+      stack.ingress.call(
+        { service: INBOX_NAME, handler: "peek", key: inbox },
+        { from: 0, max: 10 },
+      ),
+    );
+    const idle = await refusal(
+      stack.ingress.send(
+        { service: INBOX_NAME, handler: "idle", key: inbox },
+        { cursor: 0 },
+      ),
+    );
+    const cachedSchema = await refusal(
+      stack.ingress.call(
+        { service: WRITER_NAME, handler: "cachedSchema", key: base },
+        { table: "tg_actions" },
+      ),
+    );
     const watch = await refusal(
       stack.ingress.send(
         { service: RECORD_WATCH_NAME, handler: "watch" },
@@ -182,12 +202,16 @@ describe("a table's schema, read once for the runs that check it together", () =
         },
       ),
     );
-    expect({ enqueue, drain, watch }).toEqual({
+    const statuses = { enqueue, drain, peek, idle, cachedSchema, watch };
+    expect(statuses).toEqual({
       enqueue: expect.any(Number),
       drain: expect.any(Number),
+      peek: expect.any(Number),
+      idle: expect.any(Number),
+      cachedSchema: expect.any(Number),
       watch: expect.any(Number),
     });
-    for (const status of [enqueue, drain, watch])
+    for (const status of Object.values(statuses))
       expect(status as number).toBeGreaterThanOrEqual(400);
     expect(
       stack.rows().filter((r) => r.fields.username === "intruder"),
