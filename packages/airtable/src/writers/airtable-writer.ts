@@ -1,5 +1,4 @@
 import "@poekhali/core";
-import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import type { AirtableHook } from "../hooks/airtable-hook.js";
 import type {
@@ -17,6 +16,7 @@ import {
 } from "./pace.js";
 import { itemsOf, takeBatch } from "./queue.js";
 import { QueueStore, type Slot } from "./queue-store.js";
+import { SlotGate } from "./slot-gate.js";
 import {
   SchemaCache,
   answerFromCache,
@@ -27,6 +27,7 @@ import {
   INBOX_NAME,
   INBOX_SHARDS,
   NO_WRITER_STATS,
+  type InboxPage,
   WRITER_NAME,
   type WriterRequest,
   type WriterStats,
@@ -59,21 +60,45 @@ export type DrainCall = {
 
 // A typed stand-in for the inboxes' definition: the writer's calls to them are checked against their handlers.
 const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
+/** A look at the inboxes under way: the cursors it looked from, and what they answer. */
+type Look = {
+  readonly cursors: number[];
+  readonly pages: restate.RestatePromise<InboxPage[]>;
+};
+
+/** What a round came to: whether it sent anything, the base's next free slot, and when its last step ended. */
+type Round = {
+  readonly sent: boolean;
+  readonly nextAt: number;
+  readonly now: number;
+};
+
+/** What a round's step journals: the try's outcome (null when its slot was too far off to wait for), and when it ended. */
+type Step = {
+  readonly outcome: AttemptOutcome | null;
+  readonly endedAt: number;
+};
+
 const inboxOf = (ctx: { key: string }, shard: number) => `${ctx.key}/${shard}`;
 const SHARDS = Array.from({ length: INBOX_SHARDS }, (_, i) => i);
 
 /** Below this many places in its own queue, the writer takes more requests from the inboxes. */
-const REFILL_BELOW = 60;
-/** Most requests taken from one inbox at a time: a few full batches in all, and the writer's state stays small. */
-const REFILL_PER_INBOX = 10;
+const REFILL_BELOW = 100;
+/** Most requests taken from one inbox at a time: a round's full batches in all, and the writer's state stays small. */
+const REFILL_PER_INBOX = 15;
+/** A round sends the batches of this many seconds of the base's rate. */
+const ROUND_SLOTS = 2;
+/** Looks that find every inbox empty before the writer goes idle, and the time between them. */
+const QUIET_LOOKS = 5;
+const QUIET_MS = 500;
+/** Rounds one invocation sends before it hands over to the next: a journal of a few hundred entries at most. */
+const ROUNDS_PER_CALL = 8;
 /** How far the writer gets past what an inbox last forgot before it tells it to forget more. */
 const RELEASE_EVERY = 50;
 /** The writer wakes this early for a slot, to have its batches ready when the slot opens. */
 const EARLY_MS = 300;
-/** A first slot this close is waited for inside the step, in the process, rather than by a delayed message. */
-const SPIN_MS = 500;
-/** A round sends the batches whose slots open within this long. */
-const ROUND_MS = 1_500;
+/** A round sends the batches whose slots open within this long; the steps wait for them in the process. */
+const ROUND_MS = 2_500;
 
 /** A batch's step name, as a person reads it in the Restate UI journal. */
 function describe(ctx: { key: string }, batch: readonly Slot[]): string {
@@ -133,20 +158,28 @@ export function airtableWriter(options: AirtableWriterOptions) {
       awaitRows(ctx, request.trigger_id, first, items.length);
   }
 
-  /** Takes the inboxes' next requests into the writer's queue and lets the inboxes forget them. */
-  async function refill(
-    ctx: restate.ObjectContext,
-    queue: QueueStore,
-  ): Promise<void> {
+  /** Asks every inbox for its next requests past the writer's cursor in it. */
+  async function peekAll(ctx: restate.ObjectContext): Promise<Look> {
     const cursors = (await ctx.get<number[]>("cursors")) ?? SHARDS.map(() => 0);
     // Shared handlers: they read the inboxes while enqueues hold their locks, so the writer never queues behind them.
-    const pages = await restate.RestatePromise.all(
+    const pages = restate.RestatePromise.all(
       SHARDS.map((shard) =>
         ctx
           .objectClient(Inbox, inboxOf(ctx, shard))
           .peek({ from: cursors[shard] ?? 0, max: REFILL_PER_INBOX }),
       ),
     );
+    return { cursors, pages };
+  }
+
+  /** Takes what a look found into the writer's queue and lets the inboxes forget it; false when it found nothing. */
+  async function takeLook(
+    ctx: restate.ObjectContext,
+    queue: QueueStore,
+    look: Look,
+  ): Promise<boolean> {
+    const { cursors } = look;
+    const pages = await look.pages;
     const released = (await ctx.get<number[]>("released")) ?? [];
     let took = false;
     for (const [shard, page] of pages.entries()) {
@@ -165,30 +198,31 @@ export function airtableWriter(options: AirtableWriterOptions) {
       }
     }
     if (took) ctx.set("cursors", cursors);
+    return took;
   }
 
   /**
-   * Sends the next second's batches (one per free request slot, up to the base's rate), each at its own slot and all
-   * from this one invocation: its cost is spread over a second's requests, so the pace holds on a busy machine. False
-   * when the writer's queue is empty.
+   * Sends the next seconds' batches (one per request slot that opens within {@link ROUND_MS}), each in its own step
+   * at its own slot, all from this one invocation: its cost is spread over many requests, so the pace holds on a
+   * busy machine. Schedules the next round. False when the writer's queue is empty.
    */
   async function sendRound(
     ctx: restate.ObjectContext,
     queue: QueueStore,
-  ): Promise<boolean> {
+  ): Promise<Round | null> {
     let slots = await answerFromCache(
       ctx,
       queue,
       new SchemaCache(ctx, settings.schemaMaxAgeMs),
     );
     const batches: Slot[][] = [];
-    while (batches.length < limits.requestsPerSecond) {
+    while (batches.length < ROUND_SLOTS * limits.requestsPerSecond) {
       const items = takeBatch(slots.map((s) => s.item));
       if (items.length === 0) break;
       batches.push(slots.filter((s) => items.includes(s.item)));
       slots = slots.filter((s) => !items.includes(s.item));
     }
-    if (batches.length === 0) return false;
+    if (batches.length === 0) return null;
     let pace = (await ctx.get<Pace>("pace")) ?? FRESH_PACE;
     const stats = {
       ...NO_WRITER_STATS,
@@ -213,53 +247,46 @@ export function airtableWriter(options: AirtableWriterOptions) {
         (!fresh[i] ||
           batch.some((s) => s.item.kind === "row" && s.item.maybeWritten)),
     );
-    // Each batch's slot, planned from the latest starts: a retried create may look up before it creates, two requests.
-    const at: number[] = [];
-    let plan = pace;
-    for (const look of lookFirst) {
-      const n = look ? 2 : 1;
-      const slot = nextSlot(plan, limits, n);
-      at.push(slot);
-      plan = recordStarts(plan, Array<number>(n).fill(slot), limits);
-    }
-    const now = await ctx.date.now();
-    const first = at[0] ?? 0;
-    if (first - now > SPIN_MS) {
-      // Paused (a 429's penalty, a backoff): come back just before the base opens again.
-      drainLater(ctx, first - now - EARLY_MS);
-      return true;
-    }
-    const round = batches.filter((_, i) => (at[i] ?? 0) - now <= ROUND_MS);
-    const outcomes = await restate.RestatePromise.all(
-      round.map((batch, i) =>
-        ctx.run(what[i] ?? "write", async (): Promise<AttemptOutcome> => {
-          // A slot this close is met on time by waiting here: a durable timer's round trip would be late for it.
-          const wait = (at[i] ?? 0) - Date.now();
-          if (wait > 0) await delay(wait);
-          let hook: AirtableHook;
+    // The round's requests take their slots in this process, one at a time, from the real start times: a step that
+    // starts late (a busy machine) pushes the later ones back instead of crowding a second.
+    const gate = new SlotGate(pace, limits);
+    const steps = await restate.RestatePromise.all(
+      batches.map((batch, i) =>
+        ctx.run(what[i] ?? "write", async (): Promise<Step> => {
+          const requests = lookFirst[i] === true ? 2 : 1;
+          // Paused (a 429's penalty, a backoff), or past this round: left for a later round.
+          const answered = await gate.take(requests, ROUND_MS);
+          if (!answered) return { outcome: null, endedAt: Date.now() };
           try {
-            hook = options.hookFor(ctx.key);
-          } catch (error) {
-            return {
-              kind: "refused",
-              starts: [],
-              message: `no Airtable hook for base ${ctx.key}: ${error instanceof Error ? error.message : String(error)}`,
-            };
+            let hook: AirtableHook;
+            try {
+              hook = options.hookFor(ctx.key);
+            } catch (error) {
+              const message = `no Airtable hook for base ${ctx.key}: ${error instanceof Error ? error.message : String(error)}`;
+              return {
+                outcome: { kind: "refused", starts: [], message },
+                endedAt: Date.now(),
+              };
+            }
+            const outcome = await attempt(
+              hook,
+              batch.map((s) => s.item),
+              lookFirst[i] === true,
+            );
+            return { outcome, endedAt: Date.now() };
+          } finally {
+            answered();
           }
-          return attempt(
-            hook,
-            batch.map((s) => s.item),
-            lookFirst[i] === true,
-          );
         }),
       ),
     );
-    for (const [i, outcome] of outcomes.entries()) {
+    for (const [i, { outcome }] of steps.entries()) {
+      if (!outcome) continue;
       stats.requests += outcome.starts.length;
       pace = await applyOutcome(
         ctx,
         queue,
-        round[i] ?? [],
+        batches[i] ?? [],
         outcome,
         recordStarts(pace, outcome.starts, limits),
         stats,
@@ -268,17 +295,20 @@ export function airtableWriter(options: AirtableWriterOptions) {
     }
     ctx.set("pace", pace);
     ctx.set("stats", stats);
-    drainLater(
-      ctx,
-      Math.max(0, nextSlot(pace, limits) - (await ctx.date.now()) - EARLY_MS),
-    );
-    return true;
+    // The steps' own clock, journaled with them, stands for "now": no clock read of its own.
+    return {
+      sent: steps.some((step) => step.outcome !== null),
+      nextAt: nextSlot(pace, limits),
+      now: Math.max(...steps.map((step) => step.endedAt)),
+    };
   }
 
   /**
-   * One batch: takes the requests it was handed (or, short of work, the inboxes' next ones), sends a batch at the
-   * base's next free slot, and hands itself the rest; with nothing here and nothing in the inboxes, tells them it is
-   * idle.
+   * Rounds, one after the other in this invocation (the next round's look at the inboxes under way while a round's
+   * requests are, and the next round's first slot waited for in the process): the base gets its pace without a gap
+   * between rounds. Takes the requests it was handed first, without a look before them. After
+   * {@link ROUNDS_PER_CALL} rounds, or when the base is paused, hands itself the rest with a delayed message; with
+   * nothing here and nothing in the inboxes, tells them it is idle.
    */
   async function drain(
     ctx: restate.ObjectContext,
@@ -292,28 +322,51 @@ export function airtableWriter(options: AirtableWriterOptions) {
       if (await ctx.get<boolean>("active")) return;
       ctx.set("active", true);
     }
-    // Handed a request by an idle base: it goes out first, without a look at the inboxes before it.
-    let looked = false;
-    if (handed.length === 0 && (await queue.length()) < REFILL_BELOW) {
-      await refill(ctx, queue);
-      looked = true;
+    for (let round = 0; round < ROUNDS_PER_CALL; round++) {
+      const handedNow = round === 0 && handed.length > 0;
+      if (!handedNow && (await queue.length()) === 0) {
+        // Nothing to send: look first, and with nothing there either a few times over, go idle.
+        if (!(await takeLook(ctx, queue, await peekAll(ctx)))) {
+          const quiet = ((await ctx.get<number>("quiet")) ?? 0) + 1;
+          if (quiet >= QUIET_LOOKS) {
+            ctx.clear("quiet");
+            return goIdle(ctx);
+          }
+          // An inbox reads the idle message only after the enqueues queued before it: in a burst that is a while,
+          // and the requests it takes meanwhile would wait for it. Looking again a little later finds them.
+          ctx.set("quiet", quiet);
+          drainLater(ctx, QUIET_MS);
+          return;
+        }
+      }
+      if (await ctx.get<number>("quiet")) ctx.clear("quiet");
+      // Short of work for the next rounds: look while this round's requests are under way.
+      const ahead =
+        !handedNow && (await queue.length()) < REFILL_BELOW
+          ? await peekAll(ctx)
+          : null;
+      const sent = await sendRound(ctx, queue);
+      if (ahead) await takeLook(ctx, queue, ahead);
+      if (!sent) continue;
+      if (!sent.sent || round === ROUNDS_PER_CALL - 1) {
+        // Paused (a 429's penalty, a backoff), or this call did its share: come back just before the next slot.
+        drainLater(ctx, Math.max(0, sent.nextAt - sent.now - EARLY_MS));
+        return;
+      }
     }
-    let sent = await sendRound(ctx, queue);
-    if (!sent && !looked) {
-      await refill(ctx, queue);
-      sent = await sendRound(ctx, queue);
-    }
-    if (!sent) {
-      // Each inbox wakes the writer again if a request came in after the look.
-      ctx.clear("active");
-      const cursors = (await ctx.get<number[]>("cursors")) ?? [];
-      // An idle inbox forgets everything before the cursor.
-      ctx.set("released", cursors);
-      for (const shard of SHARDS)
-        ctx
-          .objectSendClient(Inbox, inboxOf(ctx, shard))
-          .idle({ cursor: cursors[shard] ?? 0 });
-    }
+    drainLater(ctx, 0);
+  }
+
+  /** Tells every inbox the writer is idle; each wakes it again if a request came in after its look. */
+  async function goIdle(ctx: restate.ObjectContext): Promise<void> {
+    ctx.clear("active");
+    const cursors = (await ctx.get<number[]>("cursors")) ?? [];
+    // An idle inbox forgets everything before the cursor.
+    ctx.set("released", cursors);
+    for (const shard of SHARDS)
+      ctx
+        .objectSendClient(Inbox, inboxOf(ctx, shard))
+        .idle({ cursor: cursors[shard] ?? 0 });
   }
 
   return restate.object({

@@ -1,6 +1,9 @@
 /** When the writer may send its next request to a base. */
 export interface Pace {
-  /** Start times (epoch ms) of the latest requests, oldest first, at most `requestsPerSecond` of them. */
+  /**
+   * When the latest requests were answered (epoch ms), oldest first, at most `requestsPerSecond` of them: Airtable
+   * counted each before then, so a second measured from these is never shorter at Airtable's end.
+   */
   readonly starts: number[];
   /** No request before this (a 429 penalty or a backoff); 0 when none. */
   readonly pausedUntil: number;

@@ -41,9 +41,14 @@ export async function attempt(
   lookFirst: boolean,
 ): Promise<AttemptOutcome> {
   const starts: number[] = [];
-  const timed = <T>(call: () => Promise<T>): Promise<T> => {
-    starts.push(Date.now());
-    return call();
+  // When each request's answer came (or it failed): Airtable counted it before then, however late it reached
+  // Airtable on a busy machine or network, so pacing from these never crowds Airtable's second.
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } finally {
+      starts.push(Date.now());
+    }
   };
   try {
     const head = batch[0];

@@ -98,27 +98,27 @@ export function airtableWriterInbox() {
           ctx: restate.ObjectSharedContext,
           range: { from: number; max: number },
         ): Promise<InboxPage> => {
-          const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
-          const seqs: number[] = [];
-          for (
-            let s = range.from;
-            s < meta.tail && seqs.length < range.max;
-            s++
-          )
-            seqs.push(s);
+          const seqs = Array.from(
+            { length: range.max },
+            (_, i) => range.from + i,
+          );
+          // One round trip: the tail and the places asked for together (places past the tail read as empty).
           // Lazy reads awaited together are joined by RestatePromise.all (Promise.all would await them one by one).
-          const requests = await restate.RestatePromise.all(
-            seqs.map(
+          const [meta, ...requests] = await restate.RestatePromise.all([
+            ctx.get<Meta>("meta") as restate.RestatePromise<Meta | null>,
+            ...seqs.map(
               (s) =>
                 ctx.get<WriterRequest>(
                   `inbox:${s}`,
                 ) as restate.RestatePromise<WriterRequest | null>,
             ),
-          );
+          ]);
+          const tail = meta?.tail ?? 0;
           const entries: InboxEntry[] = [];
           requests.forEach((request, i) => {
             const seq = seqs[i];
-            if (request && seq !== undefined) entries.push({ seq, request });
+            if (request && seq !== undefined && seq < tail)
+              entries.push({ seq, request });
           });
           return { entries };
         },

@@ -1,0 +1,54 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { nextSlot, type Pace, type PaceLimits } from "./pace.js";
+
+/**
+ * Hands out a base's request slots, in one process, to the steps of one round of the writer: one step at a time,
+ * each at the earliest moment the answers so far allow (a request goes a second after the answer to the one
+ * `requestsPerSecond` before it, so no second at Airtable's end holds more, however the requests were delayed on the
+ * way). The steps run side by side; one that is late pushes the later ones back rather than crowding a second.
+ */
+export class SlotGate {
+  readonly #pausedUntil: number;
+  /** When each of the latest requests was answered, or will be. */
+  #answers: Promise<number>[];
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    pace: Pace,
+    private readonly limits: PaceLimits,
+  ) {
+    this.#pausedUntil = pace.pausedUntil;
+    this.#answers = pace.starts.map((t) => Promise.resolve(t));
+  }
+
+  /**
+   * Waits for room for `requests` requests sent back to back and takes it, returning what to call once they are
+   * answered; null, without waiting, when that room opens more than `withinMs` from now (the base is paused, or the
+   * round is full).
+   */
+  take(requests: number, withinMs: number): Promise<(() => void) | null> {
+    const mine = this.#turn.then(async () => {
+      // Of the latest answers, the one this many back must be a second old when the new requests begin.
+      const keep = this.limits.requestsPerSecond - requests + 1;
+      const ref = this.#answers.at(-keep);
+      const starts = this.#answers.length >= keep && ref ? [await ref] : [];
+      const slot = nextSlot(
+        { starts, pausedUntil: this.#pausedUntil },
+        { ...this.limits, requestsPerSecond: 1 },
+        1,
+      );
+      const wait = slot - Date.now();
+      if (wait > withinMs) return null;
+      if (wait > 0) await delay(wait);
+      let answered!: () => void;
+      const at = new Promise<number>((resolve) => {
+        answered = () => resolve(Date.now());
+      });
+      for (let i = 0; i < requests; i++) this.#answers.push(at);
+      this.#answers = this.#answers.slice(-this.limits.requestsPerSecond);
+      return answered;
+    });
+    this.#turn = mine;
+    return mine;
+  }
+}
