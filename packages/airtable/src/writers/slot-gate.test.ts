@@ -23,6 +23,19 @@ describe("SlotGate", () => {
       expect(starts[i]! - starts[i - 5]!).toBeGreaterThanOrEqual(1_000);
   });
 
+  it("counts a second from a request's answer, so a late answer pushes the next slot back", async () => {
+    const gate = new SlotGate(FRESH_PACE, limits);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => gate.take(1, 2_500)),
+    );
+    const sixth = gate.take(1, 2_500);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answeredAt = Date.now();
+    for (const answered of answers) answered?.();
+    expect(await sixth).not.toBeNull();
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1_000);
+  });
+
   it("refuses at once a slot further off than the round, as when the base is paused", async () => {
     const gate = new SlotGate(
       { starts: [], pausedUntil: Date.now() + 30_000 },
