@@ -10,6 +10,7 @@ import { startSandbox } from "@poekhali/emulators";
 import { telegramApproval } from "../dags/telegram_approval.js";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import { pool, until } from "./concurrency.js";
 import { sandboxWorker } from "./sandbox-worker.js";
 import { percentile, printComparison } from "./stats.js";
 
@@ -64,35 +65,6 @@ const press = (
     ...(callbackData === undefined ? {} : { callback_data: callbackData }),
     from: { id: user, username: `voter_${user}`, first_name: "Voter" },
   });
-/** Runs `work` over `items`, `limit` at a time. */
-async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++)
-        out[i] = await work(items[i]!, i);
-    }),
-  );
-  return out;
-}
-const until = async <T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  ms = 600_000,
-): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 type Ti = { task_id: string; start_date: string | null; state: string };
 const status = (service: string, key: string) =>
   ingress.call<{ state: string; task_instances: Ti[] }>({

@@ -1,18 +1,18 @@
 import type { Dag } from "@poekhali/core";
 import type { SandboxInfo } from "@poekhali/emulators";
 import { choosePort } from "../packages/poekhali/src/ports.js";
-import type { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
 import {
   startWorker,
   type WorkerOptions,
 } from "../packages/poekhali/src/worker/worker.js";
 
-/** A worker serving these DAGs against the sandbox's emulators and this restate-server, quiet, on a free port. */
+/** A worker serving these DAGs against the sandbox's emulators and this restate-server, on a free port; quiet unless given a log. */
 export async function sandboxWorker(
   info: SandboxInfo,
-  server: RestateServer,
+  server: { readonly ingressUrl: string; readonly adminUrl: string },
   dags: Dag[],
   extraServices?: WorkerOptions["extraServices"],
+  log: (line: string) => void = () => undefined,
 ) {
   const { telegram, airtable } = info;
   return startWorker({
@@ -32,7 +32,7 @@ export async function sandboxWorker(
     adminUrl: server.adminUrl,
     host: "127.0.0.1",
     port: await choosePort(0),
-    log: () => undefined,
+    log,
     ...(extraServices ? { extraServices } : {}),
   });
 }

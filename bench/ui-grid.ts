@@ -1,5 +1,7 @@
 // How fast the DAG page and the DAG list answer when one DAG has many runs (10,000 by default): the grid is paged and
 // filtered in Restate's SQL, so its first page, its last page and a filtered page should cost about the same.
+// The REST API's run list (`GET /api/v2/dags/{id}/dagRuns`) is timed the same way, paged in SQL and, for comparison,
+// read in memory; then a page's kept state read with one `service_key IN (…)` query against one `service_key =` per run.
 // Usage: npm run bench:ui-grid [-- --runs 10000]
 import "@poekhali/core";
 import { parseArgs } from "node:util";
@@ -7,6 +9,10 @@ import { StaticConnections, dag, dagWorkflow, task } from "@poekhali/core";
 import { DagRuns } from "../packages/poekhali/src/api/dag-runs.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { webPages } from "../packages/poekhali/src/web/pages.js";
+import { ApiState } from "../packages/poekhali/src/api/api-state.js";
+import { EventLog } from "../packages/poekhali/src/api/event-log.js";
+import { Variables } from "../packages/poekhali/src/api/variables.js";
+import { v2Api } from "../packages/poekhali/src/api/v2/v2-api.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "10000" } },
@@ -52,11 +58,22 @@ try {
     runs,
     nav: { restateUi: "http://localhost/ui/" },
   });
+  const api = v2Api({
+    dags: new Map([[grid.id, grid]]),
+    runs,
+    state: ApiState.open(stack.home),
+    source: { folder: "/dags", files: new Map() },
+    ready: () => true,
+    importErrors: [],
+    loadedAt: new Date().toISOString(),
+    variables: new Variables(stack.ingress.url, stack.server),
+    eventLog: new EventLog(stack.ingress.url, stack.server),
+  });
   const time = async (label: string, path: string) => {
     const samples: number[] = [];
     for (let i = 0; i < 7; i++) {
       const t = performance.now();
-      const res = await app.request(path);
+      const res = await (path.startsWith("/api/") ? api : app).request(path);
       if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
       await res.text();
       samples.push(performance.now() - t);
@@ -80,6 +97,63 @@ try {
     `${"for comparison: every run read at once".padEnd(44)} ${(performance.now() - everything).toFixed(0)} ms (what /api/v2's dagRuns list reads, then pages)`,
   );
   await time("DAG list refresh (/ui/dags)", "/ui/dags");
+  // The REST API's run list, paged in SQL; `conf_contains` (every conf holds "{") forces reading every run.
+  const list = "/api/v2/dags/bench_grid/dagRuns";
+  await time("API run list, first 50", `${list}?limit=50`);
+  await time("API run list, newest 50", `${list}?limit=50&order_by=-id`);
+  await time(
+    `API run list, offset ${Math.max(0, RUNS - 50)}`,
+    `${list}?limit=50&offset=${Math.max(0, RUNS - 50)}`,
+  );
+  await time("API run list, only failed", `${list}?state=failed`);
+  await time(
+    "for comparison: API run list read in memory",
+    `${list}?limit=50&conf_contains=%7B`,
+  );
+  // A page's kept state, 50 runs: one `service_key IN (…)` query against one `service_key =` query per run.
+  const keys = Array.from(
+    { length: Math.min(50, RUNS) },
+    (_, i) => `'run_${String(RUNS - 1 - i).padStart(6, "0")}'`,
+  );
+  const stateRead = `SELECT service_key, key, value_utf8 FROM state WHERE service_name = 'bench_grid' AND key IN ('dag_run', 'task_instances')`;
+  const timeQuery = async (label: string, query: string) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      await stack.server.query(query);
+      samples.push(performance.now() - t);
+    }
+    samples.sort((a, b) => a - b);
+    console.log(
+      `${label.padEnd(44)} median ${samples[3]!.toFixed(0)} ms, max ${samples[6]!.toFixed(0)} ms`,
+    );
+  };
+  await timeQuery(
+    "page state, 50 runs, service_key IN (…)",
+    `${stateRead} AND service_key IN (${keys.join(", ")})`,
+  );
+  await timeQuery(
+    "page state, 50 runs, UNION ALL of service_key =",
+    keys.map((k) => `${stateRead} AND service_key = ${k}`).join(" UNION ALL "),
+  );
+  await timeQuery(
+    "one run's state, service_key =",
+    `${stateRead} AND service_key = ${keys[0]}`,
+  );
+  const parallel: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    await Promise.all(
+      keys.map((k) =>
+        stack.server.query(`${stateRead} AND service_key = ${k}`),
+      ),
+    );
+    parallel.push(performance.now() - t);
+  }
+  parallel.sort((a, b) => a - b);
+  console.log(
+    `${"page state, 50 runs, 50 queries in parallel".padEnd(44)} median ${parallel[3]!.toFixed(0)} ms, max ${parallel[6]!.toFixed(0)} ms`,
+  );
 } finally {
   await stack.stop();
 }

@@ -313,6 +313,9 @@ describe("the poekhali CLI", () => {
       ["emulators", "--help"],
       ["dags", "--help"],
       ["tasks", "--help"],
+      ["worker", "--help"],
+      ["web", "--help"],
+      ["register", "--help"],
     ]) {
       const { code, out } = await cli(args);
       expect(code).toBe(0);

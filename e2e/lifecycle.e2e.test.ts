@@ -6,6 +6,7 @@ import { startSandbox } from "@poekhali/emulators";
 import { describe, expect, it } from "vitest";
 import { alive, eventually, startApp } from "./harness.js";
 import { runState, sandboxOf, trigger } from "./sandbox.js";
+import { sandboxEnv } from "../packages/poekhali/src/sandbox-env.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -100,13 +101,7 @@ describe("poekhali up", () => {
     const external = await startSandbox();
     const { telegram, airtable } = external.info;
     const app = await startApp({
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_CHAT_ID: telegram.chat_id,
-      TELEGRAM_API_ROOT: telegram.api_root,
-      AIRTABLE_TOKEN: airtable.token,
-      AIRTABLE_BASE_ID: airtable.base_id,
-      AIRTABLE_TABLE: airtable.table,
-      AIRTABLE_ENDPOINT_URL: airtable.endpoint_url,
+      ...sandboxEnv(external.info),
       REPORTER_NAME: "live-reporter",
       EVENT_TYPE: "go_pressed",
     });

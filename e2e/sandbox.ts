@@ -39,6 +39,11 @@ export interface Row {
 /** Helpers over the sandbox of a running app. */
 export async function sandboxOf(app: AppUnderTest) {
   const { body: sb } = await app.json<Sandbox>("/api/v1/sandbox");
+  return emulatorsOf(sb);
+}
+
+/** Helpers over emulators the test started itself (`startSandbox(...).info`), as `sandboxOf` gives for an app's. */
+export function emulatorsOf(sb: Sandbox) {
   const tg = sb.telegram.api_root;
   const bot = `${tg}/_emulator/bots/${sb.telegram.token.split(":")[0] ?? ""}`;
   return {

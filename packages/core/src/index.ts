@@ -89,6 +89,7 @@ export {
 } from "./hitl/approval-operator.js";
 export {
   hitlObjectKey,
+  hitlStateKey,
   type HITLAnswer,
   type HITLAnswerResult,
   type HITLDecision,
@@ -113,6 +114,7 @@ export {
 // Runs on Restate
 export {
   dagWorkflow,
+  DAG_INACTIVITY_TIMEOUT_MS,
   type DagWorkflow,
   type DagRunInput,
   type DagRunResult,

@@ -29,6 +29,9 @@ export interface DagRunInput {
 
 const DAY_MS = 86_400_000;
 
+/** How long a DAG run waits on something still open (an awakeable, a timer, a call) before Restate suspends it. */
+export const DAG_INACTIVITY_TIMEOUT_MS = 2_000;
+
 /**
  * Compiles a DAG to a Restate workflow: one run is one workflow key (the `dag_run_id`),
  * each task one or more journaled steps, task states kept in the workflow's state.
@@ -54,8 +57,10 @@ export function dagWorkflow(dag: Dag, runtime: WorkerRuntime) {
     name: dag.id,
     description: dag.description,
     options: {
-      // A parked run holds an HTTP/2 stream until this passes, then suspends; keep it short.
-      inactivityTimeout: 5_000,
+      // A parked run holds an HTTP/2 stream, and the worker its journal, until this passes, then suspends: 2 s keeps
+      // a burst of parked runs from piling up in the worker (at 5 s, 5 s of triggers were open at once), while 1 s
+      // suspended so many runs waiting briefly on the Airtable writer that 5,000 at once had their streams cut.
+      inactivityTimeout: DAG_INACTIVITY_TIMEOUT_MS,
       // Steps that legitimately take long must still finish within this after a suspension request.
       abortTimeout: Math.max(120_000, longestStep + 60_000),
       workflowRetention: 30 * DAY_MS,

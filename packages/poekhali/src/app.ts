@@ -1,31 +1,25 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { serve, type ServerType } from "@hono/node-server";
-import { Hono } from "hono";
-import { INTERNAL_KEY_ENV, RestateIngress } from "@poekhali/core";
+import { INTERNAL_KEY_ENV } from "@poekhali/core";
 import { startSandbox } from "@poekhali/emulators";
-import { ApiState } from "./api/api-state.js";
-import {
-  authSecret,
-  INTERNAL_KEY_FILE,
-  keptSecret,
-} from "./api/auth/auth-secret.js";
-import { SimpleAuth } from "./api/auth/simple-auth.js";
-import { EventLog } from "./api/event-log.js";
-import { Variables } from "./api/variables.js";
-import { DagRuns } from "./api/dag-runs.js";
-import { gate } from "./api/gate.js";
-import { restApi, type SandboxInfo } from "./api/rest-api.js";
-import { WEBHOOK_PATH, telegramWebhook } from "./api/telegram-webhook.js";
-import type { AirtableConfig, AppConfig, TelegramConfig } from "./config.js";
-import { loadDags } from "./dag-loader.js";
+import { INTERNAL_KEY_FILE, keptSecret } from "./api/auth/auth-secret.js";
+import type { SandboxInfo } from "./api/rest-api.js";
+import type {
+  AirtableConfig,
+  AppConfig,
+  RestateUrls,
+  TelegramConfig,
+} from "./config.js";
 import { stopLeftovers, writePids } from "./leftovers.js";
-import { choosePort, rememberedPorts } from "./ports.js";
+import { rememberedPorts } from "./ports.js";
+import { identityKey } from "./restate/identity-key.js";
+import { RestateAdmin } from "./restate/restate-admin.js";
 import { RestateServer } from "./restate/restate-server.js";
-import { webPages } from "./web/pages.js";
+import { loadDagCode } from "./roles/dag-code.js";
+import { deploymentOf, registerRole } from "./roles/register-role.js";
+import { startWebRole } from "./roles/web-role.js";
+import { requireIdentityKeys, requireWorkerUrl } from "./roles/worker-role.js";
 import { WorkerProcess } from "./worker/worker-process.js";
-import { registerCurrent } from "./versions/register-current.js";
-import { snapshotDags } from "./versions/dag-versions.js";
 import { versionsInFlight } from "./versions/versions-in-flight.js";
 
 /** A running `poekhali up`. */
@@ -39,7 +33,10 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts everything `npm start` runs: emulators (sandbox), restate-server, the worker, the web app. */
+/**
+ * Starts everything `npm start` runs, on one machine: emulators (sandbox), restate-server (unless RESTATE_ADMIN_URL
+ * and RESTATE_INGRESS_URL name one run elsewhere), and the worker, register and web roles.
+ */
 export async function up(
   config: AppConfig,
   log: (line: string) => void,
@@ -66,13 +63,10 @@ export async function up(
     rmSync(join(config.home, "pids.json"), { force: true });
   };
   try {
-    const { workerPort, telegramEmulatorPort, airtableEmulatorPort, ...ports } =
+    const { workerPort, telegramEmulatorPort, airtableEmulatorPort } =
       await rememberedPorts(
         config.home,
         {
-          ingressPort: config.restate.ingressPort,
-          adminPort: config.restate.adminPort,
-          nodePort: config.restate.nodePort,
           workerPort: config.workerPort,
           // The sandbox pages keep their addresses across restarts, so an open chat page goes on working.
           telegramEmulatorPort: 0,
@@ -127,45 +121,73 @@ export async function up(
     }
 
     // The DAG code as it is now, kept by its hash, so that runs started on it can finish on it after edits.
-    const current = snapshotDags(config.dagsFolder);
-    const loaded = await loadDags(current.folder);
-    const { dags } = loaded;
-    // Name the user's files, not their snapshot copies.
-    const errors = loaded.errors.map((e) => ({
-      ...e,
-      path: e.path.replace(current.folder, config.dagsFolder),
-    }));
-    for (const e of errors)
-      log(`[app] could not load DAG file ${e.path}: ${e.error}`);
-    for (const warning of loaded.warnings) log(`[app] warning: ${warning}`);
-    log(
-      `[app] DAGs: ${[...dags.keys()].join(", ") || "none"} (from ${config.dagsFolder}, code version ${current.hash})`,
+    const code = await loadDagCode(config.dagsFolder, (line) =>
+      log(`[app] ${line}`),
     );
+    const { current } = code;
 
-    const restate = await RestateServer.start({
-      home: config.home,
-      host,
-      ...ports,
-    });
-    cleanups.push(() => restate.stop());
-    writePids(config.home, {
-      app: process.pid,
-      watchdog: restate.watchdogPid,
-      restate: restate.pid,
-    });
-    const failed = restate.exited.then(
-      (code) =>
-        new Error(
-          `restate-server stopped on its own (exit code ${code}); see ${join(config.home, "logs", "restate.log")}`,
-        ),
-    );
-    void failed.then((error) => !stopping && log(`[app] ${error.message}`));
-    log(
-      `[app] restate-server: ingress ${restate.ingressUrl}, admin ${restate.adminUrl} (UI ${restate.adminUrl}/ui/)`,
-    );
+    let restate: RestateUrls;
+    let admin: RestateAdmin;
+    let embedded: RestateServer | undefined;
+    // The embedded server signs its requests, and its worker serves nothing unsigned: no other local process can
+    // drive the worker's handlers (start runs, press buttons) behind Restate's back.
+    let ownKeys: string[] = [];
+    let failed: Promise<Error>;
+    if (config.externalRestate) {
+      restate = config.externalRestate;
+      admin = new RestateAdmin(restate.adminUrl);
+      requireIdentityKeys(config.workerHost, config.identityKeys);
+      requireWorkerUrl(config);
+      await admin.reachable();
+      // Someone else runs that Restate: it going away is a worker's retry, not this process's end.
+      failed = new Promise<Error>(() => undefined);
+      log(
+        `[app] using the Restate at ${restate.adminUrl} (admin) and ${restate.ingressUrl} (ingress); starting none`,
+      );
+    } else {
+      // Asked only for the embedded server: with an external Restate, the ones remembered for it stay as they are.
+      const ports = await rememberedPorts(
+        config.home,
+        {
+          ingressPort: config.restate.ingressPort,
+          adminPort: config.restate.adminPort,
+          nodePort: config.restate.nodePort,
+        },
+        host,
+        (name, from, to) =>
+          log(`[app] WARNING: ${name} ${from} is taken, using ${to}.`),
+      );
+      const key = identityKey(config.home);
+      ownKeys = [key.publicKey];
+      const server = await RestateServer.start({
+        home: config.home,
+        host,
+        ...ports,
+        identityKeyFile: key.privateKeyPemPath,
+      });
+      cleanups.push(() => server.stop());
+      embedded = server;
+      restate = { adminUrl: server.adminUrl, ingressUrl: server.ingressUrl };
+      admin = server;
+      writePids(config.home, {
+        app: process.pid,
+        watchdog: server.watchdogPid,
+        restate: server.pid,
+      });
+      failed = server.exited.then(
+        (code) =>
+          new Error(
+            `restate-server stopped on its own (exit code ${code}); see ${join(config.home, "logs", "restate.log")}`,
+          ),
+      );
+      void failed.then((error) => !stopping && log(`[app] ${error.message}`));
+      log(
+        `[app] restate-server: ingress ${server.ingressUrl}, admin ${server.adminUrl} (UI ${server.adminUrl}/ui/)`,
+      );
+    }
 
     const inFlight = await versionsInFlight(
-      restate,
+      admin,
       config.dagsFolder,
       current.hash,
     );
@@ -194,17 +216,26 @@ export async function up(
         REPORTER_NAME: config.reporterName,
         EVENT_TYPE: config.eventType,
         POEKHALI_DAGS_FOLDER: config.dagsFolder,
+        POEKHALI_WORKER_HOST: config.workerHost,
         POEKHALI_WORKER_PORT: String(workerPort),
         POEKHALI_DAG_VERSIONS: JSON.stringify([current, ...inFlight.versions]),
-        POEKHALI_RESTATE_INGRESS_PORT: String(ports.ingressPort),
-        POEKHALI_RESTATE_ADMIN_PORT: String(ports.adminPort),
+        RESTATE_ADMIN_URL: restate.adminUrl,
+        RESTATE_INGRESS_URL: restate.ingressUrl,
+        RESTATE_IDENTITY_KEYS: [...ownKeys, ...config.identityKeys].join(","),
         // The SDK logs every invocation at INFO; the UI's status polling alone would flood the terminal.
         RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
       },
       log,
       onReady: async ({ deployments }) => {
-        // Changed DAG code has a new URI, hence a new deployment; runs keep the one they started on.
-        await registerCurrent(restate, deployments[0] ?? "", log);
+        await registerRole({
+          adminUrl: restate.adminUrl,
+          deployment: config.workerUrl
+            ? deploymentOf(config.workerUrl, current.hash)
+            : (deployments[0] ?? ""),
+          // One machine, in development: a provider upgrade under unchanged DAG files replaces the deployment.
+          force: true,
+          log,
+        });
         ready = true;
         savePids();
       },
@@ -212,96 +243,30 @@ export async function up(
     cleanups.push(() => worker.stop());
     await worker.start();
 
-    const web = new Hono();
-    // First: host names, cross-site requests and credentials are checked before any route runs.
-    web.route(
-      "/",
-      gate({
-        bindHost: config.host,
-        allowedHosts: config.allowedHosts,
-        auth: new SimpleAuth({
-          username: config.auth.username,
-          password: config.auth.password,
-          secret: authSecret(config.home, config.auth.secret),
-        }),
-        ownSecretPaths: [WEBHOOK_PATH],
-      }),
-    );
-    const runs = new DagRuns(new RestateIngress(restate.ingressUrl), restate);
-    const apiState = ApiState.open(config.home);
-    web.route(
-      "/",
-      restApi({
-        dags,
-        runs,
-        ready: () => ready,
-        state: apiState,
-        source: {
-          folder: config.dagsFolder,
-          files: new Map(
-            [...loaded.files].map(([id, name]) => [
-              id,
-              join(config.dagsFolder, name),
-            ]),
-          ),
-        },
-        importErrors: errors,
-        variables: new Variables(restate.ingressUrl, restate),
-        eventLog: new EventLog(restate.ingressUrl, restate, log),
-        ...(sandboxInfo ? { sandbox: sandboxInfo } : {}),
-      }),
-    );
-    const webhook = telegramWebhook({
-      updates: config.updates,
-      live: config.mode === "live",
-      home: config.home,
+    const web = await startWebRole({
+      config,
+      restate,
+      code,
       telegram,
-      ingress: new RestateIngress(restate.ingressUrl),
+      ...(sandboxInfo && sandboxPages
+        ? { sandbox: { info: sandboxInfo, pages: sandboxPages } }
+        : {}),
+      ready: () => ready,
       log,
     });
-    web.route("/", webhook.routes);
-    web.route(
-      "/",
-      webPages({
-        dags,
-        runs,
-        paused: (dagId) => apiState.isPaused(dagId),
-        runNote: (dagId, runId) => apiState.run(dagId, runId)?.note ?? null,
-        // Live mode: a run's tasks post to the real Telegram chat and write to the real Airtable base.
-        confirm:
-          config.mode === "live"
-            ? () =>
-                "poekhali runs in live mode: this run posts to the real Telegram chat and writes to the real Airtable base configured for it."
-            : () => null,
-        nav: { restateUi: `${restate.adminUrl}/ui/`, ...sandboxPages },
-      }),
-    );
-    const port = await choosePort(config.port, config.host);
-    const server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: web.fetch, port, hostname: config.host }, () =>
-        resolve(s),
-      );
-      // "address in use" is a failed start, not a crash after "poekhali is up".
-      s.once("error", reject);
-    });
-    cleanups.push(
-      () => new Promise((resolve) => server.close(() => resolve())),
-    );
-    await webhook.register(
-      `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
-    );
+    cleanups.push(() => web.stop());
 
     function savePids() {
       writePids(config.home, {
         app: process.pid,
-        watchdog: restate.watchdogPid,
-        restate: restate.pid,
+        watchdog: embedded?.watchdogPid,
+        restate: embedded?.pid,
         worker: worker.pid,
       });
     }
     savePids();
     return {
-      url: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`,
+      url: web.url,
       restateAdminUrl: restate.adminUrl,
       sandbox: sandboxInfo,
       failed,

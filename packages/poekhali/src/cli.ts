@@ -6,6 +6,10 @@ const HELP = `poekhali — Airflow-style DAGs on Restate
 
 Usage:
   poekhali up                     start restate-server, the worker and the web UI (the sandbox without TELEGRAM_BOT_TOKEN)
+  poekhali worker                 past one machine: serve the Restate endpoint only (any number, one deployment URL)
+  poekhali register               register the current DAG code's deployment with RESTATE_ADMIN_URL
+  poekhali web                    serve the web UI, REST API and Telegram webhook only
+  poekhali cluster                a 3-node Restate cluster, 2 workers and a web tier on loopback (a test tool)
   poekhali emulators              start the Telegram and Airtable emulators; print where they listen (one JSON line)
   poekhali dags list|trigger|runs DAGs and their runs, through the running app's REST API
   poekhali tasks states|test      a run's task states; run one task here without Restate
@@ -30,6 +34,23 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "up":
       return (await import("./cli/up-command.js")).upCommand(rest, print);
+    case "cluster":
+      return (await import("./cli/cluster-command.js")).clusterCommand(
+        rest,
+        print,
+      );
+    case "worker":
+      return (await import("./cli/worker-command.js")).workerCommand(
+        rest,
+        print,
+      );
+    case "web":
+      return (await import("./cli/web-command.js")).webCommand(rest, print);
+    case "register":
+      return (await import("./cli/register-command.js")).registerCommand(
+        rest,
+        print,
+      );
     case "emulators": {
       if (rest.includes("--help") || rest.includes("-h")) {
         print(

@@ -166,4 +166,88 @@ describe("resolveConfig", () => {
     expect(secret.variable).toBe("POEKHALI_AUTH_SECRET");
     expect(secret.message).not.toContain("too-short-secret");
   });
+
+  it("takes an external Restate only as both RESTATE_ADMIN_URL and RESTATE_INGRESS_URL, naming the missing one", () => {
+    const config = resolveConfig(
+      {
+        RESTATE_ADMIN_URL: "http://restate.internal:9070/",
+        RESTATE_INGRESS_URL: "https://restate.internal:8080",
+      },
+      "/srv",
+    );
+    expect(config.externalRestate).toEqual({
+      adminUrl: "http://restate.internal:9070",
+      ingressUrl: "https://restate.internal:8080",
+    });
+    expect(resolveConfig({}, "/srv").externalRestate).toBeUndefined();
+    expect(
+      failure({ RESTATE_ADMIN_URL: "http://restate.internal:9070" }).variable,
+    ).toBe("RESTATE_INGRESS_URL");
+    expect(
+      failure({ RESTATE_INGRESS_URL: "http://restate.internal:8080" }).variable,
+    ).toBe("RESTATE_ADMIN_URL");
+    const bad = failure({
+      RESTATE_ADMIN_URL: "restate.internal:9070",
+      RESTATE_INGRESS_URL: "http://restate.internal:8080",
+    });
+    expect(bad.variable).toBe("RESTATE_ADMIN_URL");
+    expect(bad.message).toContain("must be an http(s) URL");
+  });
+
+  it("reads the worker's bind address and the identity keys it accepts", () => {
+    const key = "publickeyv1_AfQwmwfgEZhrWpvv8N52SHpRtZqGGaFr4AZN6qtYWSiY";
+    const config = resolveConfig(
+      { POEKHALI_WORKER_HOST: "0.0.0.0", RESTATE_IDENTITY_KEYS: key },
+      "/srv",
+    );
+    expect(config.workerHost).toBe("0.0.0.0");
+    expect(config.identityKeys).toEqual([key]);
+    expect(resolveConfig({}, "/srv").workerHost).toBe("127.0.0.1");
+    expect(failure({ RESTATE_IDENTITY_KEYS: "hunter2" }).variable).toBe(
+      "RESTATE_IDENTITY_KEYS",
+    );
+  });
+
+  it("refuses a URL with a user name or password, naming the variable and echoing neither", () => {
+    for (const variable of [
+      "RESTATE_ADMIN_URL",
+      "RESTATE_INGRESS_URL",
+      "POEKHALI_WORKER_URL",
+      "TELEGRAM_API_ROOT",
+      "TELEGRAM_WEBHOOK_URL",
+      "AIRTABLE_ENDPOINT_URL",
+    ]) {
+      const bad = failure({
+        RESTATE_ADMIN_URL: "http://restate.internal:9070",
+        RESTATE_INGRESS_URL: "http://restate.internal:8080",
+        [variable]: "https://ops:s3cret-pass@restate.internal:9070",
+      });
+      expect(bad.variable).toBe(variable);
+      expect(bad.message).toContain("must not contain a user name or password");
+      expect(bad.message).not.toContain("s3cret-pass");
+    }
+  });
+
+  it("names POEKHALI_WORKER_HOST when it is not an address or host name", () => {
+    for (const host of [
+      "http://0.0.0.0",
+      "127.0.0.1:9080",
+      "worker host",
+      "[::]",
+    ]) {
+      const bad = failure({ POEKHALI_WORKER_HOST: host });
+      expect(bad.variable).toBe("POEKHALI_WORKER_HOST");
+      expect(bad.message).toContain("must be an IP address or host name");
+    }
+    for (const host of [
+      "::",
+      "::1",
+      "10.0.0.7",
+      "worker-1.internal",
+      "localhost",
+    ])
+      expect(
+        resolveConfig({ POEKHALI_WORKER_HOST: host }, "/srv").workerHost,
+      ).toBe(host);
+  });
 });

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { parseIdentityKeys } from "./restate/identity-key.js";
 
 /** Telegram settings of a live (non-sandbox) run. */
 export interface TelegramConfig {
@@ -38,6 +39,12 @@ export interface AuthConfig {
   readonly secret: string | undefined;
 }
 
+/** Where a Restate runs: its admin API and its ingress. */
+export interface RestateUrls {
+  readonly adminUrl: string;
+  readonly ingressUrl: string;
+}
+
 /** Everything `poekhali up` needs, resolved once from the environment. */
 export interface AppConfig {
   /** `sandbox` when no TELEGRAM_BOT_TOKEN is set: local emulators stand in for Telegram and Airtable. */
@@ -46,6 +53,14 @@ export interface AppConfig {
   readonly host: string;
   readonly port: number;
   readonly workerPort: number;
+  /** POEKHALI_WORKER_HOST, the worker's bind address; beyond loopback it needs RESTATE_IDENTITY_KEYS. */
+  readonly workerHost: string;
+  /** POEKHALI_WORKER_URL: the address Restate reaches the worker(s) at, for `poekhali register`. */
+  readonly workerUrl: string | undefined;
+  /** RESTATE_ADMIN_URL and RESTATE_INGRESS_URL: a Restate run elsewhere; unset, `up` runs its own. */
+  readonly externalRestate: RestateUrls | undefined;
+  /** RESTATE_IDENTITY_KEYS: the `publickeyv1_…` keys a worker accepts request signatures of. */
+  readonly identityKeys: readonly string[];
   readonly restate: {
     readonly ingressPort: number;
     readonly adminPort: number;
@@ -74,12 +89,35 @@ const port = (fallback: number) =>
         .min(0, "must be 0-65535")
         .max(65535, "must be 0-65535"),
     );
+/** Whether a URL carries a user name or password: fetch refuses those, and pages and logs would show them. */
+const hasCredentials = (v: string) => {
+  const u = URL.parse(v);
+  return u !== null && (u.username !== "" || u.password !== "");
+};
+const NO_CREDENTIALS =
+  "must not contain a user name or password (user:pass@): they would be shown on pages and in logs";
 const url = (fallback: string) =>
   z
     .string()
     .default(fallback)
     .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))
+    .refine((v) => !hasCredentials(v), NO_CREDENTIALS)
     .transform((v) => v.replace(/\/+$/, ""));
+const optionalUrl = (example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .pipe(
+      z
+        .url({
+          protocol: /^https?$/,
+          error: `must be an http(s) URL, e.g. ${example}`,
+        })
+        .refine((v) => !hasCredentials(v), NO_CREDENTIALS)
+        .transform((v) => v.replace(/\/+$/, ""))
+        .optional(),
+    );
 const text = (fallback: string) =>
   z.string().trim().min(1, "must not be empty").default(fallback);
 const optional = z
@@ -116,6 +154,7 @@ const schema = z.object({
         error:
           "must be an http(s) URL, e.g. https://example.com/telegram/webhook",
       })
+      .refine((v) => !hasCredentials(v), NO_CREDENTIALS)
       .optional(),
   ),
   TELEGRAM_WEBHOOK_SECRET: optional.pipe(
@@ -146,6 +185,19 @@ const schema = z.object({
   POEKHALI_HOME: text(".poekhali"),
   POEKHALI_DAGS_FOLDER: text("dags"),
   POEKHALI_WORKER_PORT: port(9080),
+  // Checked here, so that a typo is named instead of failing later as a bare ENOTFOUND or EADDRNOTAVAIL.
+  POEKHALI_WORKER_HOST: text("127.0.0.1").pipe(
+    z
+      .string()
+      .regex(
+        /^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/,
+        "must be an IP address or host name of this machine (no scheme or port), e.g. 127.0.0.1, 0.0.0.0 or ::",
+      ),
+  ),
+  POEKHALI_WORKER_URL: optionalUrl("http://worker.internal:9080"),
+  RESTATE_ADMIN_URL: optionalUrl("http://restate.internal:9070"),
+  RESTATE_INGRESS_URL: optionalUrl("http://restate.internal:8080"),
+  RESTATE_IDENTITY_KEYS: z.string().optional(),
   POEKHALI_RESTATE_INGRESS_PORT: port(8080),
   POEKHALI_RESTATE_ADMIN_PORT: port(9070),
   POEKHALI_RESTATE_NODE_PORT: port(5122),
@@ -213,6 +265,21 @@ export function resolveConfig(
         "trigger and cancel runs. Set POEKHALI_AUTH_PASSWORD (and POEKHALI_AUTH_USERNAME, admin by default), " +
         "or bind POEKHALI_HOST=127.0.0.1",
     );
+  // Half an external Restate would have the roles talk to two servers, or to one that is not there.
+  if (
+    (e.RESTATE_ADMIN_URL === undefined) !==
+    (e.RESTATE_INGRESS_URL === undefined)
+  )
+    throw e.RESTATE_ADMIN_URL === undefined
+      ? new ConfigError(
+          "RESTATE_ADMIN_URL",
+          "is required with RESTATE_INGRESS_URL: the admin API (port 9070) of the same Restate",
+        )
+      : new ConfigError(
+          "RESTATE_INGRESS_URL",
+          "is required with RESTATE_ADMIN_URL: the ingress (port 8080) of the same Restate",
+        );
+  const identityKeys = parseIdentityKeys(e.RESTATE_IDENTITY_KEYS);
   const live = e.TELEGRAM_BOT_TOKEN !== undefined;
   let telegram: TelegramConfig | undefined;
   let airtable: AirtableConfig | undefined;
@@ -250,6 +317,13 @@ export function resolveConfig(
     host: e.POEKHALI_HOST,
     port: e.POEKHALI_PORT,
     workerPort: e.POEKHALI_WORKER_PORT,
+    workerHost: e.POEKHALI_WORKER_HOST,
+    workerUrl: e.POEKHALI_WORKER_URL,
+    externalRestate:
+      e.RESTATE_ADMIN_URL && e.RESTATE_INGRESS_URL
+        ? { adminUrl: e.RESTATE_ADMIN_URL, ingressUrl: e.RESTATE_INGRESS_URL }
+        : undefined,
+    identityKeys,
     restate: {
       ingressPort: e.POEKHALI_RESTATE_INGRESS_PORT,
       adminPort: e.POEKHALI_RESTATE_ADMIN_PORT,

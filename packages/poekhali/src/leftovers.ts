@@ -66,7 +66,8 @@ export async function stopLeftovers(home: string): Promise<string | undefined> {
   return `stopped what an earlier start on ${home} left running: ${found.map(([name, pid]) => `${name} (pid ${pid})`).join(", ")}`;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id runs (and is ours to signal). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -85,7 +86,7 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 /** A process's command line: /proc on Linux, ps elsewhere; "" when it cannot be read. */
-function commandLine(pid: number): string {
+export function commandLine(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
   } catch {

@@ -68,6 +68,7 @@ function systemPort(host: string): Promise<number> {
 /**
  * Chooses ports for the names asked with 0, and remembers them in `<home>/ports.json`: a restart with the same
  * home gets the same ports back while they are free, so Restate's deployments (URIs with ports) stay reachable.
+ * Names not asked keep their remembered ports in the file (e.g. Restate's, while `up` uses an external Restate).
  */
 export async function rememberedPorts<K extends string>(
   home: string,
@@ -80,7 +81,12 @@ export async function rememberedPorts<K extends string>(
     ? (JSON.parse(readFileSync(file, "utf8")) as Partial<Record<K, number>>)
     : {};
   const chosen = {} as Record<K, number>;
-  const taken = new Set<number>();
+  // Ports remembered for names not asked this time stay theirs: a later call (or start) gets them back.
+  const taken = new Set<number>(
+    Object.entries(kept)
+      .filter(([name]) => !(name in wanted))
+      .map(([, port]) => port as number),
+  );
   for (const name of Object.keys(wanted) as K[]) {
     const asked = wanted[name];
     const previous = kept[name];
@@ -99,6 +105,6 @@ export async function rememberedPorts<K extends string>(
     taken.add(port);
     chosen[name] = port;
   }
-  writeFileSync(file, `${JSON.stringify(chosen, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ ...kept, ...chosen }, null, 2)}\n`);
   return chosen;
 }

@@ -115,12 +115,20 @@ export {
 } from "./updates/webhook-settings.js";
 export {
   handOverUpdate,
+  prepareUpdate,
   updateIdempotencyKey,
   DEFAULT_ALLOWED_UPDATES,
   INGESTED_UPDATES,
   type IncomingUpdate,
   type IngestedUpdateType,
+  type PreparedUpdate,
+  type HandOverTo,
 } from "./updates/hand-over.js";
+export {
+  handOverUpdates,
+  HAND_OVER_CONCURRENCY,
+  type BatchHandOver,
+} from "./updates/hand-over-batch.js";
 export { ReceptionClock } from "./updates/reception-clock.js";
 export {
   MESSAGES_NAME,

@@ -11,13 +11,16 @@ import {
 } from "../worker/run-restarts.js";
 import {
   instancesOf,
+  logKey,
+  RUN_KEY,
+  TASK_INSTANCES_KEY,
+  xcomKey,
   type DagWorkflow,
   type Json,
   type RunResume,
   type Dag,
   type DagRun,
   type DagRunState,
-  type DagRunStatus,
   type RestateIngress,
   type TaskInstance,
 } from "@poekhali/core";
@@ -58,6 +61,21 @@ export interface RunSnapshot {
   readonly end_date: string | null;
   /** The task instances in DAG order; null before the run has started. */
   readonly task_instances: TaskInstance[] | null;
+}
+
+/** Which runs of {@link DagRuns.pageOf} a page holds, and in what order. */
+export interface RunQuery {
+  readonly limit: number;
+  readonly offset: number;
+  /** Runs in any of these states; all runs when absent or empty. */
+  readonly states?: readonly DagRunState[] | null | undefined;
+  /** Runs whose id matches any of these SQL `ILIKE` patterns; all runs when absent, none when empty. */
+  readonly runIdLike?: readonly string[] | null | undefined;
+  /** The order: when Restate took the run (Airflow's `id`), its DAG id or its run id. */
+  readonly order?: readonly {
+    readonly key: "created_at" | "dag_id" | "run_id";
+    readonly descending: boolean;
+  }[];
 }
 
 /** One page of a DAG's runs: the runs, how many the filter takes in all, and how many runs are in each state. */
@@ -126,17 +144,6 @@ const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 /** A typed stand-in for a DAG's workflow definition: one per DAG id, all with the handlers of `dagWorkflow`. */
 const workflowOf = (dag: Dag): DagWorkflow => ({ name: dag.id });
 
-/** Null when Restate answers 404 (no such run, or no such handler state yet), else the answer. */
-async function unlessMissing<T>(answer: PromiseLike<T>): Promise<T | null> {
-  try {
-    return (await answer) ?? null;
-  } catch (error) {
-    if (error instanceof clients.HttpCallError && error.status === 404)
-      return null;
-    throw error;
-  }
-}
-
 /** Triggers and reads DAG runs: each run is one Restate workflow keyed by its `dag_run_id`. */
 export class DagRuns {
   #hitl: HitlRequests | undefined;
@@ -193,16 +200,22 @@ export class DagRuns {
     };
   }
 
-  /** The run and its task instances, or null when there is no such run. */
+  /**
+   * The run and its task instances, or null when there is no such run. Read over Restate's SQL introspection, not
+   * by calling the workflow's `status` handler: a call would be an invocation Restate keeps for the workflow's
+   * journal retention (30 days), one more per page poll.
+   */
   async get(
     dag: Dag,
     runId: string,
   ): Promise<{ run: DagRunView; taskInstances: TaskInstance[] } | null> {
-    const status = await this.#status(dag, runId);
-    if (status)
+    const kept = await this.#kept(dag, runId, [RUN_KEY, TASK_INSTANCES_KEY]);
+    const run = kept.get(RUN_KEY) as DagRun | undefined;
+    if (run)
       return {
-        run: { ...status.dag_run },
-        taskInstances: status.task_instances,
+        run: { ...run },
+        taskInstances:
+          (kept.get(TASK_INSTANCES_KEY) as TaskInstance[] | undefined) ?? [],
       };
     // No state yet: the run is queued, failed before its first step, or does not exist.
     const rows = await this.#invocations(
@@ -235,54 +248,96 @@ export class DagRuns {
     dag: Dag,
     options: { limit: number; offset: number; states?: readonly DagRunState[] },
   ): Promise<RunPage> {
-    const states = options.states?.length ? options.states : null;
-    const filter = states
-      ? `AND (${states.map((s) => STATE_SQL[s]).join(" OR ")})`
-      : "";
-    const [rows, groups] = await Promise.all([
-      this.introspection.query<SnapshotRow>(
-        `SELECT target_service_key AS run_id, id, status, completion_result, created_at FROM sys_invocation ` +
-          `WHERE target_service_name = ${sql(dag.id)} AND target_handler_name = 'run' ${filter} ` +
-          `ORDER BY created_at DESC LIMIT ${Math.max(0, Math.floor(options.limit))} OFFSET ${Math.max(0, Math.floor(options.offset))}`,
-      ),
-      this.introspection.query<{
-        status: string;
-        completion_result: string | null;
-        n: number | string;
-      }>(
-        `SELECT status, completion_result, COUNT(*) AS n FROM sys_invocation ` +
-          `WHERE target_service_name = ${sql(dag.id)} AND target_handler_name = 'run' GROUP BY status, completion_result`,
-      ),
-    ]);
+    return this.pageOf([dag.id], {
+      ...options,
+      order: [{ key: "created_at", descending: true }],
+    });
+  }
+
+  /**
+   * One page of these DAGs' runs in the order asked (then oldest first, by DAG id and run id, for stable pages),
+   * filtered by state and run id, paged and counted in Restate's SQL; the page's runs come with their kept state.
+   */
+  async pageOf(dagIds: readonly string[], query: RunQuery): Promise<RunPage> {
     const counts: Record<DagRunState, number> = {
       queued: 0,
       running: 0,
       success: 0,
       failed: 0,
     };
+    if (dagIds.length === 0) return { runs: [], total: 0, counts };
+    const names = dagIds.map(sql).join(", ");
+    // An empty list is a pattern with no terms (`|`, spaces): it matches no run, as Airflow's pattern match does.
+    const patterns = !query.runIdLike
+      ? ""
+      : query.runIdLike.length === 0
+        ? "AND FALSE"
+        : `AND (${query.runIdLike.map((p) => `target_service_key ILIKE ${sql(p)}`).join(" OR ")})`;
+    // A workflow key has one `run` invocation: Restate attaches a second submit of the key to the first. Made
+    // unique with a window instead, these queries cost about twice as much (5,000 runs: ~50 vs ~75-125 ms).
+    const runs =
+      `(SELECT target_service_name AS dag_id, target_service_key AS run_id, id, status, completion_result, created_at ` +
+      `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names}) ${patterns})`;
+    const states = query.states?.length ? query.states : null;
+    const filter = states
+      ? `AND (${states.map((s) => STATE_SQL[s]).join(" OR ")})`
+      : "";
+    // Then oldest first, by DAG id and run id, for stable pages; a key already ordered by is not sorted on again.
+    const asked = query.order ?? [];
+    const order = [
+      ...asked,
+      ...(["created_at", "dag_id", "run_id"] as const)
+        .filter((key) => !asked.some((o) => o.key === key))
+        .map((key) => ({ key, descending: false })),
+    ]
+      .map((o) => `${o.key} ${o.descending ? "DESC" : "ASC"}`)
+      .join(", ");
+    const [rows, groups] = await Promise.all([
+      this.introspection.query<SnapshotRow>(
+        `SELECT dag_id, run_id, id, status, completion_result, created_at FROM ${runs} WHERE TRUE ${filter} ` +
+          `ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(query.limit))} OFFSET ${Math.max(0, Math.floor(query.offset))}`,
+      ),
+      this.introspection.query<{
+        status: string;
+        completion_result: string | null;
+        n: number | string;
+      }>(
+        `SELECT status, completion_result, COUNT(*) AS n FROM ${runs} GROUP BY status, completion_result`,
+      ),
+    ]);
     for (const g of groups) counts[stateOf(g)] += Number(g.n);
     const total = (states ?? DAG_RUN_STATES).reduce(
       (sum, s) => sum + counts[s],
       0,
     );
-    const keys = rows.map((r) => sql(r.run_id)).join(", ");
     const kept = new Map<string, { run?: DagRun; tis?: TaskInstance[] }>();
     if (rows.length > 0)
+      // One `IN` query: on Restate 1.7.12 a `service_key =` query per run costs about as much each as this one does
+      // for the whole page (docs/benchmarks.md, bench:ui-grid), so splitting it made a page 6-35 times slower.
       for (const row of await this.introspection.query<StateRow>(
-        `SELECT service_key AS run_id, key, value_utf8 FROM state WHERE service_name = ${sql(dag.id)} ` +
-          `AND key IN ('dag_run', 'task_instances') AND service_key IN (${keys})`,
+        `SELECT service_name AS dag_id, service_key AS run_id, key, value_utf8 FROM state ` +
+          `WHERE service_name IN (${[...new Set(rows.map((r) => r.dag_id))].map(sql).join(", ")}) ` +
+          `AND key IN ('dag_run', 'task_instances') AND service_key IN (${[...new Set(rows.map((r) => r.run_id))].map(sql).join(", ")})`,
       )) {
         if (row.value_utf8 === null) continue;
-        const entry = kept.get(row.run_id) ?? {};
+        const id = `${row.dag_id}\u0000${row.run_id}`;
+        const entry = kept.get(id) ?? {};
         if (row.key === "dag_run")
           entry.run = JSON.parse(row.value_utf8) as DagRun;
         else entry.tis = JSON.parse(row.value_utf8) as TaskInstance[];
-        kept.set(row.run_id, entry);
+        kept.set(id, entry);
       }
-    const runs = rows.map((row) =>
-      snapshotOf(dag.id, row, kept.get(row.run_id)),
-    );
-    return { runs, total, counts };
+    return {
+      runs: rows.map((row) =>
+        snapshotOf(
+          row.dag_id,
+          row,
+          kept.get(`${row.dag_id}\u0000${row.run_id}`),
+        ),
+      ),
+      total,
+      counts,
+    };
   }
 
   /** The last `limit` runs of each of these DAGs, newest first, with their states only (one SQL query). */
@@ -308,24 +363,28 @@ export class DagRuns {
     return byDag;
   }
 
-  /** A task's output (its XCom return_value), or null when it has produced none. */
+  /** A task's output (its XCom return_value), or null when it has produced none; read from the run's kept state. */
   async xcom(
     dag: Dag,
     runId: string,
     taskId: string,
   ): Promise<{ value: unknown } | null> {
-    return unlessMissing(this.#run(dag, runId).xcom({ task_id: taskId }));
+    const key = xcomKey(taskId);
+    const kept = await this.#kept(dag, runId, [key]);
+    return kept.has(key) ? { value: kept.get(key) ?? null } : null;
   }
 
-  /** A task try's kept log lines, or null when the run, task or try has none. */
+  /** A task try's kept log lines, or null when the run, task or try has none; read from the run's kept state. */
   async logs(
     dag: Dag,
     runId: string,
     taskId: string,
     tryNumber: number,
   ): Promise<string[] | null> {
-    return unlessMissing(
-      this.#run(dag, runId).logs({ task_id: taskId, try_number: tryNumber }),
+    const key = logKey(taskId, tryNumber);
+    return (
+      ((await this.#kept(dag, runId, [key])).get(key) as
+        string[] | undefined) ?? null
     );
   }
 
@@ -563,8 +622,24 @@ export class DagRuns {
       .forget(taskIds ? { taskIds } : {});
   }
 
-  async #status(dag: Dag, runId: string): Promise<DagRunStatus | null> {
-    return unlessMissing(this.#run(dag, runId).status());
+  /** These keys of a run's workflow state, as Restate's `state` table holds them (JSON), by key. */
+  async #kept(
+    dag: Dag,
+    runId: string,
+    keys: readonly string[],
+  ): Promise<Map<string, Json>> {
+    const rows = await this.introspection.query<{
+      key: string;
+      value_utf8: string | null;
+    }>(
+      `SELECT key, value_utf8 FROM state WHERE service_name = ${sql(dag.id)} AND service_key = ${sql(runId)} ` +
+        `AND key IN (${keys.map(sql).join(", ")})`,
+    );
+    const kept = new Map<string, Json>();
+    for (const row of rows)
+      if (row.value_utf8 !== null)
+        kept.set(row.key, JSON.parse(row.value_utf8) as Json);
+    return kept;
   }
 
   #invocations(dag: Dag, where: string, limit = 1): Promise<InvocationRow[]> {
@@ -607,14 +682,14 @@ const isoOf = (value: string | number | null) =>
   new Date(value ?? 0).toISOString();
 
 /** A run as its `run` invocation and its kept `dag_run` / `task_instances` state tell it together. */
-function snapshotOf(
+export function snapshotOf(
   dagId: string,
   row: InvocationRow & { id: string },
   kept: { run?: DagRun; tis?: TaskInstance[] } | undefined,
 ): RunSnapshot {
-  // The invocation's end is the final word: a run stopped before it saved its end still ended.
-  const state =
-    row.status === "completed" || !kept?.run ? stateOf(row) : kept.run.state;
+  // The state is the invocation's alone, as the SQL state filter and counts read it: a run that saved its end but
+  // has not returned yet (or is retrying after) is still running, and every list, count and page agrees on it.
+  const state = stateOf(row);
   return {
     dag_id: dagId,
     run_id: row.run_id,

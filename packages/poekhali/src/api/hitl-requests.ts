@@ -5,6 +5,7 @@ import {
   HITL_ANSWER_PURPOSE,
   signCall,
   hitlObjectKey,
+  hitlStateKey,
   type HITLAnswer,
   type HITLAnswerResult,
   type HITLEntry,
@@ -53,13 +54,20 @@ export class HitlRequests {
     });
   }
 
-  /** One task's request and answer, or null when the task asked nothing (yet). */
+  /**
+   * One task's request and answer, or null when the task asked nothing (yet). Read over SQL, not through the
+   * object's `entry` handler, so that a page's poll is no invocation for Restate to keep.
+   */
   async get(
     dagId: string,
     runId: string,
     taskId: string,
   ): Promise<HITLEntry | null> {
-    return this.#object(dagId, runId).entry({ task_id: taskId });
+    const [row] = await this.introspection.query<{ value_utf8: string | null }>(
+      `SELECT value_utf8 FROM state WHERE service_name = ${sql(AIRFLOW_HITL_NAME)} ` +
+        `AND service_key = ${sql(hitlObjectKey(dagId, runId))} AND key = ${sql(hitlStateKey(taskId))}`,
+    );
+    return row?.value_utf8 ? (JSON.parse(row.value_utf8) as HITLEntry) : null;
   }
 
   /** Answers a request: the first valid answer wakes the task; the object refuses the rest (409, 403, 422). */

@@ -1,8 +1,27 @@
 import { SupervisorError } from "../errors.js";
+import { waitFor } from "../wait-for.js";
 
 /** A client of restate-server's admin API: SQL introspection, cancel, purge, deployments. */
 export class RestateAdmin {
   constructor(readonly adminUrl: string) {}
+
+  /**
+   * Waits until the admin API answers its health check: a role may start before the Restate it uses. Fails naming
+   * RESTATE_ADMIN_URL's address after `timeoutMs`.
+   */
+  async reachable(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      `the Restate admin API at ${this.adminUrl}`,
+      timeoutMs,
+      async () =>
+        (await fetch(`${this.adminUrl}/health`).catch(() => null))?.ok === true,
+      250,
+    ).catch(() => {
+      throw new SupervisorError(
+        `cannot reach Restate's admin API at ${this.adminUrl} (RESTATE_ADMIN_URL): no healthy answer within ${timeoutMs / 1000} s`,
+      );
+    });
+  }
 
   /** Runs a SQL query over the admin API (`sys_invocation`, `state`, …), riding out a partition leader change. */
   async query<Row>(sql: string): Promise<Row[]> {
@@ -61,19 +80,53 @@ export class RestateAdmin {
       );
   }
 
-  /** Registers (or refreshes) a deployment; `force` replaces one at the same URI with changed code. */
+  /**
+   * Registers a deployment. `force` replaces one at the same URI with changed code; `dryRun` only discovers what
+   * the URI serves now. Restate 1.7 answers a URI it already has with 200 and the deployment it keeps, without
+   * rediscovering it (see `registerCurrent`).
+   */
   async register(
     uri: string,
-    options: { force?: boolean } = {},
-  ): Promise<void> {
+    options: { force?: boolean; dryRun?: boolean } = {},
+  ): Promise<RegisteredDeployment> {
     const res = await fetch(`${this.adminUrl}/deployments`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ uri, force: options.force ?? false }),
+      body: JSON.stringify({
+        uri,
+        force: options.force ?? false,
+        ...(options.dryRun ? { dry_run: true } : {}),
+      }),
     });
     if (!res.ok)
       throw new SupervisorError(
         `Restate refused to register ${uri} (${res.status}): ${await res.text()}`,
       );
+    const body = (await res.json()) as {
+      services?: {
+        name: string;
+        ty: string;
+        handlers?: { name: string }[];
+      }[];
+    };
+    return {
+      created: res.status === 201,
+      services: (body.services ?? []).map((s) => ({
+        name: s.name,
+        type: s.ty,
+        handlers: (s.handlers ?? []).map((h) => h.name),
+      })),
+    };
   }
+}
+
+/** What Restate answered a registration with. */
+export interface RegisteredDeployment {
+  /** 201: a URI Restate did not have; 200: one it had, answered with what it keeps (or, dry, what it found). */
+  readonly created: boolean;
+  readonly services: readonly {
+    readonly name: string;
+    readonly type: string;
+    readonly handlers: readonly string[];
+  }[];
 }

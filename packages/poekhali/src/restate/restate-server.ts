@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
 import { portIsFree } from "../ports.js";
 import { waitFor } from "../wait-for.js";
+import { IDENTITY_PRIVATE_KEY_ENV } from "./identity-key.js";
 import { RestateAdmin } from "./restate-admin.js";
 
 const WATCHDOG = fileURLToPath(
@@ -19,12 +20,21 @@ const STOP_GRACE_MS = 10_000;
 export interface RestateServerOptions {
   /** Data and logs go under `<home>/restate` and `<home>/logs`. */
   readonly home: string;
+  /** One node of a cluster: its name, data directory and log file, and the cluster's settings (see restate-cluster.ts). */
+  readonly node?: {
+    readonly name: string;
+    readonly dataDir: string;
+    readonly logFile: string;
+    readonly env: Readonly<Record<string, string>>;
+  };
   readonly host?: string;
   readonly ingressPort: number;
   readonly adminPort: number;
   readonly nodePort: number;
   /** RocksDB's memory cap; 512 MiB by default (uncapped, an idle server holds ~265 MiB more). */
   readonly memory?: string;
+  /** The request-identity private key (see `identityKey`): the server signs every request to the workers with it. */
+  readonly identityKeyFile?: string;
 }
 
 /** The path of the `restate-server` binary that npm installed for this platform. */
@@ -76,10 +86,13 @@ export class RestateServer extends RestateAdmin {
   static async start(options: RestateServerOptions): Promise<RestateServer> {
     const host = options.host ?? "127.0.0.1";
     // Absolute, so that the command line names this home (see leftovers.ts).
-    const dataDir = join(resolve(options.home), "restate");
-    const logDir = join(options.home, "logs");
+    const dataDir = resolve(
+      options.node?.dataDir ?? join(options.home, "restate"),
+    );
+    const logFile =
+      options.node?.logFile ?? join(options.home, "logs", "restate.log");
     mkdirSync(dataDir, { recursive: true });
-    mkdirSync(logDir, { recursive: true });
+    mkdirSync(dirname(logFile), { recursive: true });
     // Whoever answers on these ports would pass the health checks below in our server's stead.
     for (const [name, port] of [
       ["ingress", options.ingressPort],
@@ -91,7 +104,7 @@ export class RestateServer extends RestateAdmin {
           `restate-server's ${name} port ${host}:${port} is in use by another program`,
         );
     }
-    const log = openSync(join(logDir, "restate.log"), "a");
+    const log = openSync(logFile, "a");
     const child = fork(
       WATCHDOG,
       [
@@ -111,7 +124,7 @@ export class RestateServer extends RestateAdmin {
           PATH: process.env.PATH ?? "",
           HOME: process.env.HOME ?? options.home,
           // A fixed node name: the store is bound to it, and the hostname may change.
-          RESTATE_NODE_NAME: "poekhali",
+          RESTATE_NODE_NAME: options.node?.name ?? "poekhali",
           RESTATE_LISTEN_MODE: "tcp",
           RESTATE_BIND_ADDRESS: `${host}:${options.nodePort}`,
           RESTATE_ADVERTISED_ADDRESS: `http://${host}:${options.nodePort}/`,
@@ -123,6 +136,10 @@ export class RestateServer extends RestateAdmin {
           RESTATE_DEFAULT_NUM_PARTITIONS: "4",
           RESTATE_DISABLE_TELEMETRY: "true",
           RESTATE_LOG_FORMAT: "compact",
+          ...(options.identityKeyFile
+            ? { [IDENTITY_PRIVATE_KEY_ENV]: resolve(options.identityKeyFile) }
+            : {}),
+          ...options.node?.env,
         },
       },
     );
@@ -136,7 +153,7 @@ export class RestateServer extends RestateAdmin {
     void server.#exited.then(
       (code) =>
         (failed ??= new SupervisorError(
-          `restate-server exited with code ${code}; see ${join(logDir, "restate.log")}`,
+          `restate-server exited with code ${code}; see ${logFile}`,
         )),
     );
     await waitFor("restate-server to answer", 60_000, async () => {

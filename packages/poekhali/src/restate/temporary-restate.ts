@@ -11,6 +11,7 @@ import {
   type ServedEndpoint,
 } from "../worker/serve-endpoint.js";
 import { choosePort } from "../ports.js";
+import { identityKey, type IdentityKey } from "./identity-key.js";
 import { RestateServer } from "./restate-server.js";
 
 /** A restate-server on free ports with a data directory of its own, removed by `stop()`. */
@@ -19,6 +20,8 @@ export interface TemporaryRestate {
   readonly home: string;
   readonly server: RestateServer;
   readonly ingress: RestateIngress;
+  /** The server's request-identity key pair, when it was started with `{ signed: true }`. */
+  readonly identityKey: IdentityKey | undefined;
   /** Serves services on a free port and registers them as a deployment; `stop()` closes them too. */
   deploy(
     services: EndpointOptions["services"],
@@ -36,22 +39,33 @@ export interface TemporaryRestate {
  */
 export async function startTemporaryRestate(
   prefix = "poekhali-restate-",
+  options: {
+    /** Sign every request to the deployments with a key generated in its home (see `identityKey`). */
+    readonly signed?: boolean;
+  } = {},
 ): Promise<TemporaryRestate> {
   const home = mkdtempSync(join(tmpdir(), prefix));
+  const key = options.signed ? identityKey(home) : undefined;
   const server = await RestateServer.start({
     home,
     ingressPort: await choosePort(0),
     adminPort: await choosePort(0),
     nodePort: await choosePort(0),
+    ...(key ? { identityKeyFile: key.privateKeyPemPath } : {}),
   });
   const endpoints: ServedEndpoint[] = [];
   return {
     home,
     server,
     ingress: new RestateIngress(server.ingressUrl),
-    async deploy(services, options = {}) {
+    identityKey: key,
+    async deploy(services, endpointOptions = {}) {
       const endpoint = await serveEndpoint(
-        createEndpointHandler({ ...options, services }),
+        createEndpointHandler({
+          ...(key ? { identityKeys: [key.publicKey] } : {}),
+          ...endpointOptions,
+          services,
+        }),
         { port: await choosePort(0) },
       );
       endpoints.push(endpoint);

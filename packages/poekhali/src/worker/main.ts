@@ -1,37 +1,20 @@
-// The worker process: `poekhali up` forks it with a resolved environment and restarts it if it dies.
+// The worker process of `poekhali up`: forked with a resolved environment, restarted by the app if it dies.
 import { resolveConfig } from "../config.js";
-import { loadDags } from "../dag-loader.js";
-import { snapshotDags, type DagVersion } from "../versions/dag-versions.js";
-import { startWorker, type ServedVersion } from "./worker.js";
+import { requiredRestate } from "../roles/required-restate.js";
+import { startWorkerRole } from "../roles/worker-role.js";
+import type { DagVersion } from "../versions/dag-versions.js";
 
 const log = (line: string) => process.stdout.write(`[worker] ${line}\n`);
 
 const config = resolveConfig();
-if (!config.telegram || !config.airtable)
-  throw new Error("the worker needs Telegram and Airtable settings");
-// The app says which versions to serve (current first); run alone, the worker serves the folder as it is now.
-const wanted = process.env.POEKHALI_DAG_VERSIONS
+// The app says which versions to serve (current first), as it found them when it started.
+const versions = process.env.POEKHALI_DAG_VERSIONS
   ? (JSON.parse(process.env.POEKHALI_DAG_VERSIONS) as DagVersion[])
-  : [snapshotDags(config.dagsFolder)];
-const versions: ServedVersion[] = [];
-for (const version of wanted) {
-  const { dags, services, errors } = await loadDags(version.folder);
-  for (const e of errors) log(`could not load ${e.path}: ${e.error}`);
-  versions.push({
-    hash: version.hash,
-    dags: [...dags.values()],
-    services: [...services.values()],
-  });
-}
-const worker = await startWorker({
-  versions,
-  telegram: config.telegram,
-  airtable: config.airtable,
-  ingressUrl: `http://127.0.0.1:${config.restate.ingressPort}`,
-  adminUrl: `http://127.0.0.1:${config.restate.adminPort}`,
-  host: "127.0.0.1",
-  port: config.workerPort,
-  updates: config.updates.mode,
+  : undefined;
+const worker = await startWorkerRole({
+  config,
+  restate: requiredRestate(config, "up's worker"),
+  ...(versions ? { versions } : {}),
   log,
 });
 process.send?.({

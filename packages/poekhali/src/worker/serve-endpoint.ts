@@ -4,6 +4,7 @@ import {
   type Http2ServerResponse,
   type ServerHttp2Session,
 } from "node:http2";
+import type { Socket } from "node:net";
 
 /** A Restate endpoint listening on HTTP/2 cleartext, as restate-server calls it. */
 export interface ServedEndpoint {
@@ -30,17 +31,28 @@ export async function serveEndpoint(
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, host, resolve);
   });
+  // Port 0 asks for a free port: name the one actually taken.
+  const address = server.address();
+  const port =
+    typeof address === "object" && address ? address.port : options.port;
   return {
-    url: `http://${host}:${options.port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     stop() {
       const closed = new Promise<void>((resolve) =>
         server.close(() => resolve()),
       );
       for (const session of sessions) session.destroy();
+      // A session destroyed mid-stream can leave its socket open (seen with Node 20), which holds `close` forever.
+      for (const socket of sockets) socket.destroy();
       return closed;
     },
   };

@@ -33,6 +33,7 @@ import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";
 import { OWN_SERVICE_NAMES } from "../own-services.js";
 import type { RestateDefinition } from "../restate-definition.js";
+import { versionRoute } from "./version-route.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -58,6 +59,8 @@ export interface WorkerOptions {
   readonly extraServices?: EndpointOptions["services"];
   /** TELEGRAM_UPDATES: `webhook` means the app receives updates, and this worker does not poll. */
   readonly updates?: "poll" | "webhook";
+  /** Restate's request-identity public keys (`publickeyv1_…`): when given, only requests signed with one are served. */
+  readonly identityKeys?: readonly string[];
 }
 
 /** A running worker: the Restate endpoint (HTTP/2 cleartext) and the bot's update poller. */
@@ -138,6 +141,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           ...((v.services ?? []) as EndpointOptions["services"]),
           ...(options.extraServices ?? []),
         ],
+        // Unsigned requests are refused with 401 before any handler runs.
+        ...(options.identityKeys?.length
+          ? { identityKeys: [...options.identityKeys] }
+          : {}),
       }),
     ]),
   );
@@ -146,8 +153,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     throw new Error("a worker needs at least one version of the DAGs to serve");
   const served = await serveEndpoint(
     (req, res) => {
-      const hash = /^\/v\/([0-9a-f]{12})\//.exec(req.url)?.[1];
-      const endpoint = endpoints.get(hash ?? current.hash);
+      const { hash, endpoint } = versionRoute(req.url, endpoints, current.hash);
       if (endpoint) return endpoint(req, res);
       res
         .writeHead(404, { "content-type": "text/plain" })
@@ -165,7 +171,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           webhook: WebhookSettings.fromConnection(
             connections.get("telegram_default"),
           ),
-          workerId: `${hostname()}:${options.port}`,
+          workerId: `${hostname()}:${new URL(served.url).port}`,
           allowedUpdates: INGESTED_UPDATES,
           log: (m) => options.log(`telegram poller: ${m}`),
         });

@@ -1,4 +1,9 @@
-import { handlerTarget, type RestateIngress } from "@poekhali/core";
+import {
+  handlerTarget,
+  type IngressTarget,
+  type Json,
+  type RestateIngress,
+} from "@poekhali/core";
 import {
   chatKey,
   messageSigningText,
@@ -74,22 +79,25 @@ export function updateIdempotencyKey(botId: number, updateId: number): string {
   return `telegram-update-${botId}-${updateId}`;
 }
 
+/** One update made ready for Restate: where it goes, what is sent, and its idempotency key. */
+export interface PreparedUpdate {
+  readonly update_id: number;
+  readonly target: IngressTarget;
+  readonly payload: Json;
+  readonly idempotencyKey: string;
+}
+
 /**
- * Hands one update to Restate and resolves once Restate has durably accepted it: a callback query goes to the
- * router of its message (a HITL request's button to its `telegram_hitl` object), a message to {@link MESSAGES_NAME} of its chat. Other updates (and callback queries of
- * inline messages, messages without a sender) have no consumer and resolve with `false`.
+ * Makes one update ready for Restate: a callback query goes to the router of its button (a HITL request's button
+ * to its `telegram_hitl` object), a message to {@link MESSAGES_NAME} of its chat, each stamped and signed. Other
+ * updates (and callback queries of inline messages, messages without a sender) have no consumer: null. Stamps in
+ * the order of the calls, so prepare a batch's updates in Telegram's order.
  */
-export async function handOverUpdate(
+export function prepareUpdate(
   update: IncomingUpdate,
-  to: {
-    /** The bot's hook: its id names the update's consumer, and its token signs a press or message for its consumer. */
-    readonly hook: Pick<TelegramHook, "botId" | "sign">;
-    readonly ingress: RestateIngress;
-    /** Stamps the update when it is handed over: one stamp per update, never two alike in a chat. */
-    readonly clock: ReceptionClock;
-  },
-): Promise<boolean> {
-  const { hook, ingress, clock } = to;
+  to: Pick<HandOverTo, "hook" | "clock">,
+): PreparedUpdate | null {
+  const { hook, clock } = to;
   const botId = hook.botId;
   const idempotencyKey = updateIdempotencyKey(botId, update.update_id);
   const query = update.callback_query;
@@ -110,18 +118,18 @@ export async function handOverUpdate(
     };
     // A request's button goes to the `telegram_hitl` object of its request, any other to the router of its button.
     const hitl = parseHitlCallbackData(event.data);
-    await ingress.send(
-      hitl
+    return {
+      update_id: update.update_id,
+      target: hitl
         ? handlerTarget(
             TelegramHitl,
             "press",
             hitlKey(botId, event.chat_id, hitl.nonce),
           )
         : handlerTarget(Router, "press", pressKey(event)),
-      { ...event, from: { ...event.from } },
-      { idempotencyKey },
-    );
-    return true;
+      payload: { ...event, from: { ...event.from } },
+      idempotencyKey,
+    };
   }
   const message = update.message;
   if (message?.from) {
@@ -135,19 +143,43 @@ export async function handOverUpdate(
       reply_to_message_id: message.reply_to_message?.message_id ?? null,
       received_at: clock.stamp(String(message.chat.id)),
     };
-    const key = chatKey(botId, event.chat_id);
     const signed: SignedMessageEvent = {
       ...event,
       signature: hook.sign("message", messageSigningText(event)),
     };
-    await ingress.send(
-      handlerTarget(Messages, "message", key),
-      { ...signed, from: { ...signed.from } },
-      { idempotencyKey },
-    );
-    return true;
+    return {
+      update_id: update.update_id,
+      target: handlerTarget(Messages, "message", chatKey(botId, event.chat_id)),
+      payload: { ...signed, from: { ...signed.from } },
+      idempotencyKey,
+    };
   }
-  return false;
+  return null;
+}
+
+/** What handing updates over needs. */
+export interface HandOverTo {
+  /** The bot's hook: its id names the update's consumer, and its token signs a press or message for its consumer. */
+  readonly hook: Pick<TelegramHook, "botId" | "sign">;
+  readonly ingress: RestateIngress;
+  /** Stamps the update when it is handed over: one stamp per update, never two alike in a chat. */
+  readonly clock: ReceptionClock;
+}
+
+/**
+ * Hands one update to Restate and resolves once Restate has durably accepted it (see {@link prepareUpdate} for
+ * where it goes); resolves with `false` for an update that has no consumer.
+ */
+export async function handOverUpdate(
+  update: IncomingUpdate,
+  to: HandOverTo,
+): Promise<boolean> {
+  const prepared = prepareUpdate(update, to);
+  if (!prepared) return false;
+  await to.ingress.send(prepared.target, prepared.payload, {
+    idempotencyKey: prepared.idempotencyKey,
+  });
+  return true;
 }
 
 function sender(user: User): PressEvent["from"] {

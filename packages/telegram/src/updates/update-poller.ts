@@ -4,9 +4,9 @@ import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
   DEFAULT_ALLOWED_UPDATES,
-  handOverUpdate,
   type IngestedUpdateType,
 } from "./hand-over.js";
+import { handOverUpdates } from "./hand-over-batch.js";
 import { PollLeaseClient } from "./poll-lease.js";
 import { ReceptionClock } from "./reception-clock.js";
 import type { WebhookSettings } from "./webhook-settings.js";
@@ -27,6 +27,8 @@ export interface UpdatePollerOptions {
    * `telegram_messages` object is deployed: until then Restate refuses messages and every update waits.
    */
   readonly allowedUpdates?: readonly IngestedUpdateType[];
+  /** How many consumers' updates are handed to Restate at once (each consumer's in order); 32 by default. */
+  readonly handOverConcurrency?: number;
   /** Long-poll length; must stay well under Restate's and proxies' timeouts. 25 s by default. */
   readonly timeoutSeconds?: number;
   readonly log?: (message: string) => void;
@@ -55,6 +57,8 @@ export class UpdatePoller {
   #held: AbortController | undefined;
   #gained = deferred();
   #expiry: NodeJS.Timeout | undefined;
+  /** When the lease was last asked for (the ask in flight, when the lease runs out). */
+  #renewing = 0;
   /** Problems already reported since polling last worked: each is said once. */
   readonly #reported = new Set<string>();
 
@@ -95,19 +99,22 @@ export class UpdatePoller {
     let standingBy: string | undefined;
     let failures = 0;
     while (!this.#stop.signal.aborted) {
+      // The lease runs from when Restate granted it, some time before the answer arrives: count from the ask.
+      const asked = Date.now();
+      this.#renewing = asked;
       try {
-        // The lease runs from when Restate granted it, some time before the answer arrives: count from the ask.
-        const asked = Date.now();
         const answer = await this.#lease.acquire();
         failures = 0;
         if (answer.held) {
           clearTimeout(this.#expiry);
+          const tookMs = Date.now() - asked;
           this.#expiry = setTimeout(
-            () => this.#lose("its lease ran out before it could renew it"),
-            Math.max(
-              0,
-              ttlMs - Math.min(1_000, ttlMs / 10) - (Date.now() - asked),
-            ),
+            () =>
+              this.#lose(
+                `its lease ran out before Restate answered a renewal (asked ${((Date.now() - this.#renewing) / 1000).toFixed(1)} s ago; ` +
+                  `the lease lasts ${ttlMs / 1000} s): Restate or this worker is overloaded`,
+              ),
+            Math.max(0, ttlMs - Math.min(1_000, ttlMs / 10) - tookMs),
           );
           if (!this.polling) {
             standingBy = undefined;
@@ -137,8 +144,12 @@ export class UpdatePoller {
         }
       }
       // Unanswered (e.g. at start-up, before the worker is registered), ask again soon rather than a renewal away.
+      // Renewals keep their cadence from the ask, not the answer: under load an answer takes seconds, and waiting a
+      // third of the lease after a slow answer let the lease run out between two renewals.
       await pause(
-        failures > 0 ? Math.min(ttlMs / 3, 100 * 2 ** failures) : ttlMs / 3,
+        failures > 0
+          ? Math.min(ttlMs / 3, 100 * 2 ** failures)
+          : Math.max(0, ttlMs / 3 - (Date.now() - asked)),
         this.#stop.signal,
       );
     }
@@ -176,7 +187,7 @@ export class UpdatePoller {
     }
   }
 
-  /** One long poll, then each update handed to Restate before the offset moves past it. */
+  /** One long poll, then its updates handed to Restate before the offset moves past them. */
   async #round(signal: AbortSignal): Promise<void> {
     const { hook, ingress } = this.#options;
     const allowedUpdates = [
@@ -190,20 +201,16 @@ export class UpdatePoller {
       },
       signal,
     );
-    for (const update of updates) {
-      // A lost lease leaves the rest to the next holder, which gets them again from Telegram.
-      if (signal.aborted) return;
-      try {
-        await handOverUpdate(update, {
-          hook,
-          ingress,
-          clock: this.#clock,
-        });
-      } catch (error) {
-        throw new HandOverError(update.update_id, error);
-      }
-      this.#offset = update.update_id + 1;
-    }
+    // Many consumers at once, each consumer's updates in order: one at a time, a burst outlives Telegram's 15 s.
+    const batch = await handOverUpdates(
+      updates,
+      { hook, ingress, clock: this.#clock },
+      { concurrency: this.#options.handOverConcurrency, signal },
+    );
+    const last = updates[batch.handedOver - 1];
+    if (last) this.#offset = last.update_id + 1;
+    if (batch.failed)
+      throw new HandOverError(batch.failed.updateId, batch.failed.error);
   }
 
   /** Says once, with cause and fix, that a webhook is set: Telegram refuses to be polled until it is deleted. */

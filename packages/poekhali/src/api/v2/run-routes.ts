@@ -19,14 +19,9 @@ import {
   dagRunsBatchBody,
   triggerBody,
 } from "./run-bodies.js";
-import {
-  RUN_ORDER,
-  filterRuns,
-  publicRun,
-  type Bounds,
-  type RunFilter,
-} from "./run-filter.js";
+import { RUN_ORDER, type Bounds, type RunFilter } from "./run-filter.js";
 import { recordAction } from "./record-action.js";
+import { listRuns } from "./run-pages.js";
 import { V2Error, invalidParam, parseOrThrow } from "./v2-error.js";
 import {
   dagOr404,
@@ -216,11 +211,17 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       duration: bounds((op) => durationParam(c, `duration_${op}`)),
       confContains: c.req.query("conf_contains") || null,
     };
-    const runs = filterRuns(await runFacts(options, dags), filter, order);
-    return c.json({
-      dag_runs: runs.slice(offset, offset + limit).map(publicRun),
-      total_entries: runs.length,
-    });
+    return c.json(
+      await listRuns(options, {
+        dags,
+        filter,
+        order,
+        offset,
+        limit,
+        runIdPattern: c.req.query("run_id_pattern"),
+        triggeringUserPattern: c.req.query("triggering_user_name_pattern"),
+      }),
+    );
   });
 
   app.post(`${base}/list`, async (c) => {
@@ -266,13 +267,15 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       confContains: body.conf_contains ?? null,
     };
     const order = ordering([body.order_by ?? "id"], RUN_ORDER);
-    const runs = filterRuns(await runFacts(options, dags), filter, order);
-    return c.json({
-      dag_runs: runs
-        .slice(body.page_offset, body.page_offset + body.page_limit)
-        .map(publicRun),
-      total_entries: runs.length,
-    });
+    return c.json(
+      await listRuns(options, {
+        dags,
+        filter,
+        order,
+        offset: body.page_offset,
+        limit: body.page_limit,
+      }),
+    );
   });
 
   app.get(`${base}/:dag_run_id`, async (c) => {

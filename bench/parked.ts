@@ -1,0 +1,382 @@
+// Parked runs at scale: N runs of `telegram_go_button` (each in a chat of its own) triggered in the sandbox and left
+// waiting for their press; then what they cost (RSS of restate-server, the worker and this process, which holds the
+// emulators; disk under the Restate home; idle CPU), and a burst in which every button is pressed: presses answered
+// per second, the share answered within Telegram's 15 s, time to drain and rows per second, and whether the rows are
+// exact. Usage: npm run bench:parked [-- --runs 100000 --concurrency 256 --idle 10]
+import "@poekhali/core";
+import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync, lstatSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startSandbox } from "@poekhali/emulators";
+import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import { pool, until } from "./concurrency.js";
+import { percentile } from "./stats.js";
+
+/** What a bench:parked run is asked to do. */
+export interface ParkedOptions {
+  readonly runs: number;
+  /** How many triggers, and how many presses, are in flight at once (people press independently). */
+  readonly concurrency: number;
+  /** How long idle CPU is measured with every run parked, in seconds. */
+  readonly idleSeconds: number;
+  readonly print: (line: string) => void;
+}
+
+/** The figures a bench:parked run printed, for tests that check them. */
+export interface ParkedResult {
+  readonly parked: number;
+  readonly answeredInWindow: number;
+  readonly rows: number;
+  readonly exact: boolean;
+  /** The printed line about rows (it says `exact` or `NOT exact`). */
+  readonly rowsLine: string;
+}
+
+const WORKER = fileURLToPath(new URL("./parked-worker.ts", import.meta.url));
+/** Telegram refuses an answer to a callback query this long after the press (the emulator does the same). */
+const ANSWER_WINDOW_MS = 15_000;
+
+/** Runs the benchmark and prints its figures; the caller decides what to do with them. */
+export async function benchParked(
+  options: ParkedOptions,
+): Promise<ParkedResult> {
+  const { runs, concurrency, print } = options;
+  const sandbox = await startSandbox();
+  const { telegram, airtable } = sandbox.info;
+  const stack = await startTemporaryRestate("poekhali-bench-parked-");
+  const { server, ingress } = stack;
+  let child: ChildProcess | undefined;
+  try {
+    const worker = await new Promise<{ pid: number; deployments: string[] }>(
+      (resolve, reject) => {
+        child = fork(WORKER, [], {
+          execArgv: [
+            "--expose-gc",
+            "--conditions=poekhali-source",
+            "--import",
+            import.meta.resolve("tsx"),
+          ],
+          env: {
+            ...process.env,
+            RESTATE_LOGGING: "WARN",
+            PARKED_WORKER: JSON.stringify({
+              info: sandbox.info,
+              ingressUrl: server.ingressUrl,
+              adminUrl: server.adminUrl,
+            }),
+          },
+          // Its stdout is the SDK's log of every invocation; what goes wrong comes on stderr.
+          stdio: ["ignore", "ignore", "inherit", "ipc"],
+        });
+        child.once("exit", (code) =>
+          reject(new Error(`the worker exited (${code}) before it served`)),
+        );
+        child.on("message", (m: { type?: string; deployments?: string[] }) => {
+          if (m.type === "ready" && child?.pid)
+            resolve({ pid: child.pid, deployments: m.deployments ?? [] });
+        });
+      },
+    );
+    await server.register(worker.deployments[0]!);
+    const restatePid = server.pid;
+    if (restatePid === undefined)
+      throw new Error("restate-server did not say its process id");
+    const processes = {
+      "restate-server": restatePid,
+      worker: worker.pid,
+      "bench (emulators)": process.pid,
+    };
+    const rss = () =>
+      Object.entries(processes)
+        .map(([name, pid]) => `${name} ${rssMb(pid)} MB`)
+        .join(", ");
+    const totalRss = () =>
+      Object.values(processes).reduce((sum, pid) => sum + rssMb(pid), 0);
+    print(
+      `bench:parked — ${runs} runs of telegram_go_button, ${concurrency} at a time; ${new Date().toISOString()}`,
+    );
+    print(`  before: RSS ${rss()}; total ${totalRss()} MB`);
+
+    // Park N runs, each in a group of its own (Telegram limits a bot to about 20 messages a minute per group).
+    const chats = Array.from(
+      { length: runs },
+      (_, i) =>
+        sandbox.telegram.createChat({ type: "supergroup", title: `park ${i}` })
+          .id,
+    );
+    const parkStart = Date.now();
+    await pool(chats, concurrency, (chat, i) =>
+      ingress.send(
+        { service: "telegram_go_button", handler: "run", key: `p${i}` },
+        { conf: { chat_id: String(chat), text: `park ${i}`, timeout: "6h" } },
+      ),
+    );
+    const triggeredMs = Date.now() - parkStart;
+    const suspended = async () =>
+      (
+        await server.query<{ n: number }>(
+          "SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = 'telegram_go_button' AND status = 'suspended'",
+        )
+      )[0]?.n ?? 0;
+    let parked = 0;
+    await until(
+      "every run to be parked (suspended in Restate)",
+      async () => {
+        parked = Number(await suspended());
+        return parked >= runs ? true : undefined;
+      },
+      Math.max(600_000, runs * 20),
+      1_000,
+    );
+    const parkMs = Date.now() - parkStart;
+    print(
+      `  parked: ${parked} runs suspended in Restate after ${(parkMs / 1000).toFixed(1)} s ` +
+        `(${((runs * 1000) / parkMs).toFixed(0)} runs/s; triggers sent in ${(triggeredMs / 1000).toFixed(1)} s)`,
+    );
+    const parkedRss = totalRss();
+    print(
+      `  RSS with ${runs} parked: ${rss()}; total ${parkedRss} MB (${((parkedRss * 1000) / runs).toFixed(1)} MB per 1,000 parked, base included)`,
+    );
+    const heap = await workerHeap(child!);
+    print(
+      `  worker heap after a full GC: ${mb(heap.heapUsed)} MB used, ${mb(heap.external)} MB external (RSS ${mb(heap.rss)} MB); ` +
+        `its event loop while parking: p99 delay ${heap.loopDelayP99Ms.toFixed(0)} ms, max ${heap.loopDelayMaxMs.toFixed(0)} ms`,
+    );
+    print(
+      `  disk under the Restate home: ${(diskBytes(stack.home) / 2 ** 20).toFixed(0)} MB`,
+    );
+    const cpu = await idleCpu(processes, options.idleSeconds * 1000);
+    print(
+      `  idle CPU over ${options.idleSeconds} s, every run parked: ${Object.entries(
+        cpu,
+      )
+        .map(([name, pct]) => `${name} ${pct.toFixed(1)} %`)
+        .join(", ")}; total ${Object.values(cpu)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(1)} % of one core`,
+    );
+
+    // The burst: every button pressed once, by a person of its own, `concurrency` presses in flight at a time.
+    const messages = await pool(chats, concurrency, async (chat) => {
+      const res = await retried(() =>
+        fetch(`${telegram.api_root}/_emulator/chats/${chat}/messages`),
+      );
+      const { result } = (await res.json()) as {
+        result: { message_id: number; reply_markup?: unknown }[];
+      };
+      const m = result.find((x) => x.reply_markup);
+      if (!m) throw new Error(`chat ${chat} has no button`);
+      return m.message_id;
+    });
+    const burstStart = Date.now();
+    const pressed = await pool(chats, concurrency, async (chat, i) => {
+      const at = Date.now();
+      const res = await retried(() =>
+        fetch(`${telegram.api_root}/_emulator/press`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            chat_id: chat,
+            message_id: messages[i],
+            from: { id: 7_000_000 + i, username: `park_${i}`, first_name: "P" },
+          }),
+        }),
+      );
+      const { callback_query_id } = (await res.json()) as {
+        callback_query_id: string;
+      };
+      return { at, id: callback_query_id };
+    });
+    const sentMs = Date.now() - burstStart;
+    const botId = Number(telegram.token.split(":")[0]);
+    // Each press is answered once, within Telegram's window or never (a late answer is refused, as Telegram does).
+    const answers = () => {
+      const times = new Map<string, number>();
+      for (const c of sandbox.telegram.calls(botId, "answerCallbackQuery"))
+        if (c.ok) times.set(String(c.params.callback_query_id), c.time);
+      return times;
+    };
+    const lastPress = Math.max(...pressed.map((p) => p.at));
+    const answered = await until(
+      "every press to be answered or past Telegram's window",
+      () => {
+        const times = answers();
+        return pressed.every((p) => times.has(p.id)) ||
+          Date.now() > lastPress + ANSWER_WINDOW_MS + 1_000
+          ? times
+          : undefined;
+      },
+      Math.max(600_000, runs * 20),
+    );
+    const latencies = pressed
+      .filter((p) => answered.has(p.id))
+      .map((p) => answered.get(p.id)! - p.at);
+    const lastAnswer = Math.max(
+      burstStart,
+      ...pressed.map((p) => answered.get(p.id) ?? 0),
+    );
+    const answeredMs = Math.max(1, lastAnswer - burstStart);
+    print(
+      `  burst: ${runs} presses sent in ${(sentMs / 1000).toFixed(1)} s; ${latencies.length} answered in ${(answeredMs / 1000).toFixed(1)} s ` +
+        `(${((latencies.length * 1000) / answeredMs).toFixed(0)} presses/s); within Telegram's 15 s: ` +
+        `${((100 * latencies.length) / runs).toFixed(1)} %; press -> answer p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
+    );
+
+    // Every run writes one row; the writer keeps the base under Airtable's 5 requests/s (10 rows a request).
+    const rows = () =>
+      sandbox.airtable
+        .records(airtable.base_id, airtable.table)
+        .filter((r) => String(r.fields.username).startsWith("park_"));
+    const done = async () =>
+      Number(
+        (
+          await server.query<{ n: number }>(
+            "SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = 'telegram_go_button' AND status = 'completed'",
+          )
+        )[0]?.n ?? 0,
+      );
+    await until(
+      "every run to end",
+      async () => ((await done()) >= runs ? true : undefined),
+      Math.max(600_000, runs * 100),
+      1_000,
+    );
+    const drainMs = Date.now() - burstStart;
+    const written = rows();
+    const created = written.map((r) => Date.parse(r.createdTime));
+    const firstRow = Math.min(...created);
+    const lastRow = Math.max(...created);
+    const users = new Set(written.map((r) => String(r.fields.username)));
+    const chatIds = new Set(written.map((r) => String(r.fields.chat_id)));
+    const exact =
+      written.length === runs && users.size === runs && chatIds.size === runs;
+    const rowsPerSecond =
+      (written.length * 1000) / Math.max(1, lastRow - firstRow);
+    const drained = await workerHeap(child!);
+    print(
+      `  drained: every run ended ${(drainMs / 1000).toFixed(1)} s after the burst began; RSS ${rss()}; ` +
+        `the worker's event loop meanwhile: p99 delay ${drained.loopDelayP99Ms.toFixed(0)} ms, max ${drained.loopDelayMaxMs.toFixed(0)} ms`,
+    );
+    const rowsLine =
+      `  rows: ${written.length} for ${runs} runs (${runs - users.size} lost, ${written.length - users.size} doubled): ` +
+      `${exact ? "exact" : "NOT exact"}; ${rowsPerSecond.toFixed(1)} rows/s (${rowsPerSecond >= 47.5 ? "≥" : "<"} 95 % of 50 rows/s)`;
+    print(rowsLine);
+    return {
+      parked,
+      answeredInWindow: latencies.length,
+      rows: written.length,
+      exact,
+      rowsLine,
+    };
+  } finally {
+    if (child?.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await stack.stop();
+    await sandbox.close();
+  }
+}
+
+/** What the worker says of its memory and event loop (see parked-worker.ts). */
+interface WorkerMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+}
+
+/** The worker's memory right after a full garbage collection, asked over IPC. */
+function workerHeap(child: ChildProcess): Promise<WorkerMemory> {
+  return new Promise((resolve) => {
+    const listen = (m: WorkerMemory & { type?: string }) => {
+      if (m.type !== "memory") return;
+      child.off("message", listen);
+      resolve(m);
+    };
+    child.on("message", listen);
+    child.send({ type: "memory" });
+  });
+}
+
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/**
+ * A request to the emulator, tried again when its connection was reset: on a loaded machine a kept-alive
+ * connection may close under a request, which then never reached the emulator.
+ */
+async function retried(request: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/** A process's resident set, from /proc (Linux), in MiB. */
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Math.round(Number(kb ?? 0) / 1024);
+}
+
+/** Bytes a directory's files take on disk (allocated blocks, as `du` counts them). */
+function diskBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = lstatSync(path);
+    total += stat.blocks * 512;
+    if (stat.isDirectory()) total += diskBytes(path);
+  }
+  return total;
+}
+
+/** CPU time of each process over `ms`, as a percentage of one core (utime + stime from /proc). */
+async function idleCpu(
+  processes: Record<string, number>,
+  ms: number,
+): Promise<Record<string, number>> {
+  const ticks = (pid: number) => {
+    // Fields after the command (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const before = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [name, ticks(pid)]),
+  );
+  const started = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const elapsed = (Date.now() - started) / 1000;
+  // Linux counts CPU time in clock ticks of 1/100 s (USER_HZ).
+  return Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [
+      name,
+      (ticks(pid) - before[name]!) / elapsed,
+    ]),
+  );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string", default: "100000" },
+      concurrency: { type: "string", default: "256" },
+      idle: { type: "string", default: "10" },
+    },
+  });
+  const result = await benchParked({
+    runs: Number(values.runs),
+    concurrency: Number(values.concurrency),
+    idleSeconds: Number(values.idle),
+    print: (line) => console.log(line),
+  });
+  process.exitCode = result.exact ? 0 : 1;
+}

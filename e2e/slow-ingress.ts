@@ -1,0 +1,65 @@
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the proxy does with one request: hold it this long first, and answer 503 itself instead of forwarding. */
+export interface SlowRule {
+  readonly delayMs?: number;
+  readonly refuse?: boolean;
+}
+
+/**
+ * An HTTP proxy in front of Restate's ingress that holds requests before forwarding them, as a loaded or distant
+ * Restate answers: a real network hop with latency, not a stub (every request still reaches restate-server).
+ */
+export async function startSlowIngress(
+  target: string,
+  rule: (request: { path: string; body: string }) => SlowRule,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await read(req);
+      const path = req.url ?? "/";
+      const { delayMs = 0, refuse = false } = rule({ path, body });
+      if (delayMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (refuse) {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "refused by the test's proxy" }));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const name of ["content-type", "idempotency-key"]) {
+        const value = req.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      const answer = await fetch(`${target}${path}`, {
+        method: req.method ?? "GET",
+        headers,
+        ...(req.method === "GET" || req.method === "HEAD" ? {} : { body }),
+      });
+      res.writeHead(answer.status, {
+        "content-type":
+          answer.headers.get("content-type") ?? "application/json",
+      });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    })().catch((error: unknown) => {
+      res.writeHead(502).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function read(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
