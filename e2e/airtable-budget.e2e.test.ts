@@ -144,7 +144,7 @@ describe("a table's schema, read once for the runs that check it together", () =
     expect(metadataReads(stack.calls())).toHaveLength(2);
   });
 
-  it("keeps the writer's inboxes, its drain and the record watch out of Restate's ingress, and its stats in", async () => {
+  it("keeps the writer's enqueue, pump and drain, its inboxes and the record watch out of Restate's ingress, and its stats in", async () => {
     const refusal = (call: Promise<unknown>) =>
       call.then(
         () => "accepted",
@@ -169,6 +169,24 @@ describe("a table's schema, read once for the runs that check it together", () =
       stack.ingress.send(
         { service: WRITER_NAME, handler: "drain", key: base },
         null,
+      ),
+    );
+    const pump = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "pump", key: base },
+        { wake: true },
+      ),
+    );
+    const writerEnqueue = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "enqueue", key: base },
+        {
+          kind: "write",
+          trigger_id: "sign_1fake",
+          table: "tg_actions",
+          records: [press("intruder", 999)],
+          mode: { kind: "upsert", fieldsToMergeOn: ["chat_id"] },
+        },
       ),
     );
     const peek = await refusal(
@@ -202,10 +220,21 @@ describe("a table's schema, read once for the runs that check it together", () =
         },
       ),
     );
-    const statuses = { enqueue, drain, peek, idle, cachedSchema, watch };
+    const statuses = {
+      enqueue,
+      writerEnqueue,
+      drain,
+      pump,
+      peek,
+      idle,
+      cachedSchema,
+      watch,
+    };
     expect(statuses).toEqual({
       enqueue: expect.any(Number),
+      writerEnqueue: expect.any(Number),
       drain: expect.any(Number),
+      pump: expect.any(Number),
       peek: expect.any(Number),
       idle: expect.any(Number),
       cachedSchema: expect.any(Number),

@@ -62,7 +62,7 @@ export {
   airtableWriter,
   type AirtableWriter,
   type AirtableWriterOptions,
-  type DrainCall,
+  type PumpCall,
 } from "./writers/airtable-writer.js";
 export {
   airtableWriterInbox,

@@ -11,16 +11,15 @@ import {
   type SchemaCheckResult,
 } from "../schema/check-table-schema.js";
 import {
-  INBOX_NAME,
-  inboxKey,
+  WRITER_NAME,
   type SchemaRequest,
   type SchemaResult,
 } from "../writers/writer-protocol.js";
-import type { AirtableWriterInbox } from "../writers/writer-inbox.js";
+import type { AirtableWriter } from "../writers/airtable-writer.js";
 import { writeTarget } from "./write-target.js";
 
-// A typed stand-in for the inboxes' definition: its handler names are checked against theirs.
-const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
+// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** Arguments of {@link AirtableSchemaCheckOperator}. */
 export interface SchemaCheckArgs {
@@ -78,10 +77,7 @@ export class AirtableSchemaCheckOperator extends DeferrableSensor<
         ]),
       ),
     };
-    context.send(
-      handlerTarget(Inbox, "enqueue", inboxKey(baseId, request.trigger_id)),
-      { ...request },
-    );
+    context.send(handlerTarget(Writer, "enqueue", baseId), { ...request });
   }
 
   override complete(event: SchemaResult): SchemaCheckResult {

@@ -7,15 +7,14 @@ import {
 } from "@poekhali/core";
 import type { Fields } from "../hooks/airtable-types.js";
 import {
-  INBOX_NAME,
-  inboxKey,
+  WRITER_NAME,
   type WriteMode,
   type WriteRequest,
 } from "../writers/writer-protocol.js";
-import type { AirtableWriterInbox } from "../writers/writer-inbox.js";
+import type { AirtableWriter } from "../writers/airtable-writer.js";
 
-// A typed stand-in for the inboxes' definition: its handler names are checked against theirs.
-const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
+// A typed stand-in for the writer's definition: its handler names are checked against the writer's.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** Where a task writes: the base from its connection, the table given or the connection's. */
 export function writeTarget(
@@ -54,12 +53,5 @@ export function enqueueWrite(
     records,
     mode,
   };
-  context.send(
-    handlerTarget(
-      Inbox,
-      "enqueue",
-      inboxKey(target.baseId, request.trigger_id),
-    ),
-    { ...request },
-  );
+  context.send(handlerTarget(Writer, "enqueue", target.baseId), { ...request });
 }

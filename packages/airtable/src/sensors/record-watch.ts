@@ -1,15 +1,14 @@
 import "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
 import {
-  INBOX_NAME,
-  inboxKey,
+  WRITER_NAME,
   type FindRequest,
   type FindResult,
 } from "../writers/writer-protocol.js";
-import type { AirtableWriterInbox } from "../writers/writer-inbox.js";
+import type { AirtableWriter } from "../writers/airtable-writer.js";
 
-// A typed stand-in for the inboxes' definition: the call below is checked against their handlers.
-const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
+// A typed stand-in for the writer's definition: the call below is checked against the writer's handlers.
+const Writer: AirtableWriter = { name: WRITER_NAME };
 
 /** The record watch's Restate name. */
 export const RECORD_WATCH_NAME = "airtable_record_watch";
@@ -31,7 +30,7 @@ export interface RecordWatch {
  * through the base's writer (so polls share its request budget), and wakes the sensor when one matches.
  *
  * @example
- * createEndpointHandler({ services: [...airtableServices({ hookFor }), ...workflows] });
+ * createEndpointHandler({ services: [airtableWriter({ hookFor }), airtableRecordWatch()] });
  */
 export function airtableRecordWatch() {
   return restate.service({
@@ -52,9 +51,7 @@ export function airtableRecordWatch() {
               table: watch.table,
               formula: watch.formula,
             };
-            ctx
-              .objectSendClient(Inbox, inboxKey(watch.base_id, find.trigger_id))
-              .enqueue(find);
+            ctx.objectSendClient(Writer, watch.base_id).enqueue(find);
             let found: FindResult;
             try {
               found = await reply.promise;

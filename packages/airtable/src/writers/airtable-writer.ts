@@ -6,29 +6,20 @@ import type {
   TableSchemaRead,
 } from "../schema/check-table-schema.js";
 import type { AirtableWriterInbox } from "./writer-inbox.js";
-import { applyOutcome, awaitRows } from "./drain-outcome.js";
-import {
-  FRESH_PACE,
-  nextSlot,
-  recordStarts,
-  type Pace,
-  type PaceLimits,
-} from "./pace.js";
-import { itemsOf, takeBatch } from "./queue.js";
-import { QueueStore, type Slot } from "./queue-store.js";
-import { SlotGate } from "./slot-gate.js";
-import {
-  SchemaCache,
-  answerFromCache,
-  recentSchemaRead,
-} from "./schema-cache.js";
-import { attempt, type AttemptOutcome } from "./write-attempt.js";
+import { awaitRows } from "./drain-outcome.js";
+import { legacyDrain, type LegacyDrainDeps } from "./legacy-drain.js";
+import type { Pace, PaceLimits } from "./pace.js";
+import { itemsOf } from "./queue.js";
+import { QueueStore } from "./queue-store.js";
+import { recentSchemaRead } from "./schema-cache.js";
+import { sendRound, type RoundDeps } from "./writer-round.js";
 import {
   INBOX_NAME,
   INBOX_SHARDS,
   NO_WRITER_STATS,
   type InboxPage,
   WRITER_NAME,
+  inboxKey,
   type WriterRequest,
   type WriterStats,
   type WriterStatus,
@@ -50,13 +41,17 @@ export interface AirtableWriterOptions {
 }
 
 /**
- * What an inbox sends the writer: a wake-up (`wake`), with the request of an inbox that was empty; the writer's own
- * delayed messages to itself carry nothing.
+ * What `pump` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty; a wake that
+ * comes back to see whether the chain it found still runs (`watch`); the writer's own delayed messages carry nothing.
  */
-export type DrainCall = {
+export type PumpCall = {
   readonly wake?: boolean;
+  readonly watch?: boolean;
   readonly requests?: WriterRequest[];
 } | null;
+
+/** When the writer's chain of delayed messages last ran (`at`) and is due to run again (`next`), epoch ms. */
+type Beat = { readonly at: number; readonly next: number };
 
 // A typed stand-in for the inboxes' definition: the writer's calls to them are checked against their handlers.
 const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
@@ -66,19 +61,6 @@ type Look = {
   readonly pages: restate.RestatePromise<InboxPage[]>;
 };
 
-/** What a round came to: whether it sent anything, the base's next free slot, and when its last step ended. */
-type Round = {
-  readonly sent: boolean;
-  readonly nextAt: number;
-  readonly now: number;
-};
-
-/** What a round's step journals: the try's outcome (null when its slot was too far off to wait for), and when it ended. */
-type Step = {
-  readonly outcome: AttemptOutcome | null;
-  readonly endedAt: number;
-};
-
 const inboxOf = (ctx: { key: string }, shard: number) => `${ctx.key}/${shard}`;
 const SHARDS = Array.from({ length: INBOX_SHARDS }, (_, i) => i);
 
@@ -86,8 +68,6 @@ const SHARDS = Array.from({ length: INBOX_SHARDS }, (_, i) => i);
 const REFILL_BELOW = 100;
 /** Most requests taken from one inbox at a time: a round's full batches in all, and the writer's state stays small. */
 const REFILL_PER_INBOX = 15;
-/** A round sends the batches of this many seconds of the base's rate. */
-const ROUND_SLOTS = 2;
 /** Looks that find every inbox empty before the writer goes idle, and the time between them. */
 const QUIET_LOOKS = 5;
 const QUIET_MS = 500;
@@ -97,27 +77,20 @@ const ROUNDS_PER_CALL = 8;
 const RELEASE_EVERY = 50;
 /** The writer wakes this early for a slot, to have its batches ready when the slot opens. */
 const EARLY_MS = 300;
-/** A round sends the batches whose slots open within this long; the steps wait for them in the process. */
-const ROUND_MS = 2_500;
-
-/** A batch's step name, as a person reads it in the Restate UI journal. */
-function describe(ctx: { key: string }, batch: readonly Slot[]): string {
-  const head = batch[0]?.item;
-  return head?.kind === "schema"
-    ? `read the schema of base ${ctx.key}`
-    : head?.kind === "find"
-      ? `look up records of ${head.table}`
-      : `write ${batch.length} row(s) to ${head?.table ?? "?"}`;
-}
+/**
+ * A chain whose next message is this late is taken for dead (failed for good, killed or cancelled): a wake takes
+ * over. Far above a busy machine's delay of a message, far below a run's patience.
+ */
+export const STALE_MS = 5_000;
 
 /**
  * One writer per Airtable base (a Restate virtual object keyed by base id), the only way poekhali's tasks reach a
- * base: runs leave rows, look-ups and schema checks in the base's inboxes ({@link airtableWriterInbox}) and park on
- * an awakeable; the writer takes them, batches rows of concurrent runs up to 10 per request, answers schema checks
- * from a recent read of the table (one read shared by every run asking meanwhile), keeps the base under 5 requests
- * per second, sits out a 429's penalty, retries 5xx and network errors with backoff, and wakes each run with its
- * answer. The inboxes are other objects, so the writer's pace never waits behind the runs' enqueues: only its own
- * delayed messages and the inboxes' wake-ups call its exclusive handler.
+ * base: runs send their rows, look-ups and schema checks to its `enqueue`, which hands each to one of the base's
+ * inboxes ({@link airtableWriterInbox}), and park on an awakeable; the writer takes them, batches rows of concurrent
+ * runs up to 10 per request, answers schema checks from a recent read of the table (one read shared by every run
+ * asking meanwhile), keeps the base under 5 requests per second, sits out a 429's penalty, retries 5xx and network
+ * errors with backoff, and wakes each run with its answer. The inboxes are other objects, so the writer's pace never
+ * waits behind the runs' enqueues: only its own delayed messages and the inboxes' wake-ups call its `pump`.
  *
  * @example
  * createEndpointHandler({ services: [...airtableServices({ hookFor: () => hook }), ...workflows] });
@@ -132,19 +105,54 @@ export function airtableWriter(options: AirtableWriterOptions) {
     schemaMaxAgeMs: options.schemaMaxAgeMs ?? 5 * 60_000,
     log: options.log ?? (() => undefined),
   };
+  const round: RoundDeps = {
+    limits,
+    settings,
+    hookFor: (baseId) => options.hookFor(baseId),
+  };
 
-  // A delayed message to itself, one batch per invocation: each journal stays short, however long the backlog.
-  const drainLater = (ctx: restate.ObjectContext, after: number) =>
+  // A delayed message to itself: each journal stays short, however long the backlog.
+  const send = (
+    ctx: restate.ObjectContext,
+    method: "pump" | "drain",
+    parameter: PumpCall,
+    delay: number,
+  ) =>
     ctx.genericSend({
       service: WRITER_NAME,
-      method: "drain",
+      method,
       key: ctx.key,
-      parameter: null,
-      delay: after,
+      parameter,
+      delay,
       inputSerde: restate.serde.json,
     });
+  const beat = (ctx: restate.ObjectContext, at: number, next: number) =>
+    ctx.set<Beat>("beat", { at, next });
+  /** Hands itself the rest after `delay` ms, and says when it will be back. */
+  const pumpLater = (
+    ctx: restate.ObjectContext,
+    now: number,
+    delay: number,
+  ) => {
+    send(ctx, "pump", null, delay);
+    beat(ctx, now, now + delay);
+  };
 
-  /** Puts a request's items at the end of the drain's own queue. */
+  const legacy: LegacyDrainDeps = {
+    limits,
+    settings,
+    hookFor: (baseId) => options.hookFor(baseId),
+    drainLater: (ctx, delay) => send(ctx, "drain", null, delay),
+    beat,
+    async handOver(ctx) {
+      // The old chain's queue is empty: the inboxes filled meanwhile are the new chain's to read.
+      if (await ctx.get<boolean>("active")) return;
+      ctx.set("active", true);
+      pumpLater(ctx, await ctx.date.now(), 0);
+    },
+  };
+
+  /** Puts a request's items at the end of the writer's own queue. */
   async function take(
     ctx: restate.ObjectContext,
     queue: QueueStore,
@@ -202,105 +210,42 @@ export function airtableWriter(options: AirtableWriterOptions) {
   }
 
   /**
-   * Sends the next seconds' batches (one per request slot that opens within {@link ROUND_MS}), each in its own step
-   * at its own slot, all from this one invocation: its cost is spread over many requests, so the pace holds on a
-   * busy machine. Schedules the next round. False when the writer's queue is empty.
+   * Whether a wake-up starts (or takes over) the base's chain: yes when none runs; when one does (today's `active`
+   * or, from before the inboxes, `draining`), only if its next message is over {@link STALE_MS} late. Otherwise it
+   * comes back later to look again, so a chain that died with every inbox waiting for it is still taken over.
    */
-  async function sendRound(
+  async function claimChain(
     ctx: restate.ObjectContext,
-    queue: QueueStore,
-  ): Promise<Round | null> {
-    let slots = await answerFromCache(
-      ctx,
-      queue,
-      new SchemaCache(ctx, settings.schemaMaxAgeMs),
-    );
-    const batches: Slot[][] = [];
-    while (batches.length < ROUND_SLOTS * limits.requestsPerSecond) {
-      const items = takeBatch(slots.map((s) => s.item));
-      if (items.length === 0) break;
-      batches.push(slots.filter((s) => items.includes(s.item)));
-      slots = slots.filter((s) => !items.includes(s.item));
+    watch: boolean,
+  ): Promise<boolean> {
+    const [active, draining] = await restate.RestatePromise.all([
+      ctx.get<boolean>("active") as restate.RestatePromise<boolean | null>,
+      ctx.get<boolean>("draining") as restate.RestatePromise<boolean | null>,
+    ]);
+    if (!active && !draining) {
+      // A watch that finds the base idle has nothing to look after: the inboxes wake the writer themselves.
+      if (watch) return false;
+      ctx.set("active", true);
+      return true;
     }
-    if (batches.length === 0) return null;
-    let pace = (await ctx.get<Pace>("pace")) ?? FRESH_PACE;
-    const stats = {
-      ...NO_WRITER_STATS,
-      ...(await ctx.get<WriterStats>("stats")),
-    };
-    const what = batches.map((batch) => describe(ctx, batch));
-    const creates = batches.map((batch) => {
-      const head = batch[0]?.item;
-      return head?.kind === "row" && head.mode.kind === "create";
-    });
-    // Run only on a first execution: replayed after a crash, they leave `fresh` false and the create looks first.
-    const fresh = batches.map(() => false);
-    const claims = batches.flatMap((_, i) =>
-      creates[i]
-        ? [ctx.run(`claim: ${what[i]}`, () => void (fresh[i] = true))]
-        : [],
-    );
-    if (claims.length > 0) await restate.RestatePromise.all(claims);
-    const lookFirst = batches.map(
-      (batch, i) =>
-        creates[i] === true &&
-        (!fresh[i] ||
-          batch.some((s) => s.item.kind === "row" && s.item.maybeWritten)),
-    );
-    // The round's requests take their slots in this process, one at a time, from the real start times: a step that
-    // starts late (a busy machine) pushes the later ones back instead of crowding a second.
-    const gate = new SlotGate(pace, limits);
-    const steps = await restate.RestatePromise.all(
-      batches.map((batch, i) =>
-        ctx.run(what[i] ?? "write", async (): Promise<Step> => {
-          const requests = lookFirst[i] === true ? 2 : 1;
-          // Paused (a 429's penalty, a backoff), or past this round: left for a later round.
-          const answered = await gate.take(requests, ROUND_MS);
-          if (!answered) return { outcome: null, endedAt: Date.now() };
-          try {
-            let hook: AirtableHook;
-            try {
-              hook = options.hookFor(ctx.key);
-            } catch (error) {
-              const message = `no Airtable hook for base ${ctx.key}: ${error instanceof Error ? error.message : String(error)}`;
-              return {
-                outcome: { kind: "refused", starts: [], message },
-                endedAt: Date.now(),
-              };
-            }
-            const outcome = await attempt(
-              hook,
-              batch.map((s) => s.item),
-              lookFirst[i] === true,
-            );
-            return { outcome, endedAt: Date.now() };
-          } finally {
-            answered();
-          }
-        }),
-      ),
-    );
-    for (const [i, { outcome }] of steps.entries()) {
-      if (!outcome) continue;
-      stats.requests += outcome.starts.length;
-      pace = await applyOutcome(
-        ctx,
-        queue,
-        batches[i] ?? [],
-        outcome,
-        recordStarts(pace, outcome.starts, limits),
-        stats,
-        settings,
+    const now = await ctx.date.now();
+    const last = await ctx.get<Beat>("beat");
+    if (last && now > last.next + STALE_MS) {
+      settings.log(
+        `base ${ctx.key}: the writer's chain was due ${Math.round((now - last.next) / 1000)} s ago and did not come; taking over`,
       );
+      ctx.clear("draining");
+      ctx.set("active", true);
+      beat(ctx, now, now);
+      return true;
     }
-    ctx.set("pace", pace);
-    ctx.set("stats", stats);
-    // The steps' own clock, journaled with them, stands for "now": no clock read of its own.
-    return {
-      sent: steps.some((step) => step.outcome !== null),
-      nextAt: nextSlot(pace, limits),
-      now: Math.max(...steps.map((step) => step.endedAt)),
-    };
+    // A chain never seen to beat (left by the writer before the inboxes): from now on it has STALE_MS to show up.
+    if (!last) beat(ctx, now, now);
+    if (watch || !(await ctx.get<boolean>("watching"))) {
+      ctx.set("watching", true);
+      send(ctx, "pump", { wake: true, watch: true }, STALE_MS + 1_000);
+    }
+    return false;
   }
 
   /**
@@ -310,20 +255,19 @@ export function airtableWriter(options: AirtableWriterOptions) {
    * {@link ROUNDS_PER_CALL} rounds, or when the base is paused, hands itself the rest with a delayed message; with
    * nothing here and nothing in the inboxes, tells them it is idle.
    */
-  async function drain(
+  async function pump(
     ctx: restate.ObjectContext,
-    call: DrainCall,
+    call: PumpCall,
   ): Promise<void> {
     const queue = new QueueStore(ctx);
     const handed = call?.requests ?? [];
     for (const request of handed) await take(ctx, queue, request);
-    if (call?.wake) {
-      // One chain of delayed messages at a time: an inbox's wake-up while it runs only adds to its queue.
-      if (await ctx.get<boolean>("active")) return;
-      ctx.set("active", true);
-    }
-    for (let round = 0; round < ROUNDS_PER_CALL; round++) {
-      const handedNow = round === 0 && handed.length > 0;
+    if (call?.watch) ctx.clear("watching");
+    // One chain of delayed messages at a time: a wake-up while it runs only adds to its queue.
+    if (call?.wake && !(await claimChain(ctx, call.watch === true))) return;
+    let now: number | undefined;
+    for (let r = 0; r < ROUNDS_PER_CALL; r++) {
+      const handedNow = r === 0 && handed.length > 0;
       if (!handedNow && (await queue.length()) === 0) {
         // Nothing to send: look first, and with nothing there either a few times over, go idle.
         if (!(await takeLook(ctx, queue, await peekAll(ctx)))) {
@@ -335,8 +279,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
           // An inbox reads the idle message only after the enqueues queued before it: in a burst that is a while,
           // and the requests it takes meanwhile would wait for it. Looking again a little later finds them.
           ctx.set("quiet", quiet);
-          drainLater(ctx, QUIET_MS);
-          return;
+          return pumpLater(ctx, now ?? (await ctx.date.now()), QUIET_MS);
         }
       }
       if (await ctx.get<number>("quiet")) ctx.clear("quiet");
@@ -345,21 +288,22 @@ export function airtableWriter(options: AirtableWriterOptions) {
         !handedNow && (await queue.length()) < REFILL_BELOW
           ? await peekAll(ctx)
           : null;
-      const sent = await sendRound(ctx, queue);
+      const sent = await sendRound(ctx, queue, round);
       if (ahead) await takeLook(ctx, queue, ahead);
       if (!sent) continue;
-      if (!sent.sent || round === ROUNDS_PER_CALL - 1) {
+      now = sent.now;
+      if (!sent.sent || r === ROUNDS_PER_CALL - 1) {
         // Paused (a 429's penalty, a backoff), or this call did its share: come back just before the next slot.
-        drainLater(ctx, Math.max(0, sent.nextAt - sent.now - EARLY_MS));
-        return;
+        return pumpLater(ctx, now, Math.max(0, sent.nextAt - now - EARLY_MS));
       }
     }
-    drainLater(ctx, 0);
+    pumpLater(ctx, now ?? (await ctx.date.now()), 0);
   }
 
   /** Tells every inbox the writer is idle; each wakes it again if a request came in after its look. */
   async function goIdle(ctx: restate.ObjectContext): Promise<void> {
     ctx.clear("active");
+    ctx.clear("beat");
     const cursors = (await ctx.get<number[]>("cursors")) ?? [];
     // An idle inbox forgets everything before the cursor.
     ctx.set("released", cursors);
@@ -374,11 +318,34 @@ export function airtableWriter(options: AirtableWriterOptions) {
     description:
       "Every request poekhali's runs make to one Airtable base, within its rate limit: rows batched and written once, schema reads shared",
     handlers: {
-      /** Sends the next batch when the base has a free request slot, then hands itself the rest. */
+      /**
+       * Hands a run's rows, a sensor's look-up or a schema check to one of the base's inboxes; the run parks on
+       * `trigger_id` until answered. Shared: it holds no lock, so a burst of runs never queues behind the writer.
+       */
+      enqueue: restate.handlers.object.shared(
+        { ingressPrivate: true },
+        (
+          ctx: restate.ObjectSharedContext,
+          request: WriterRequest,
+        ): Promise<void> => {
+          ctx
+            .objectSendClient(Inbox, inboxKey(ctx.key, request.trigger_id))
+            .enqueue(request);
+          return Promise.resolve();
+        },
+      ),
+
+      /** Sends the batches of the next seconds at the base's pace, then hands itself the rest. */
+      pump: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        (ctx: restate.ObjectContext, call: PumpCall): Promise<void> =>
+          pump(ctx, call),
+      ),
+
+      /** The writer before the inboxes: finishes the queue a base was upgraded with, then hands over to `pump`. */
       drain: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        (ctx: restate.ObjectContext, call: DrainCall): Promise<void> =>
-          drain(ctx, call),
+        (ctx: restate.ObjectContext): Promise<void> => legacyDrain(ctx, legacy),
       ),
 
       /** A recent read of a table's schema that fits the check, or null: lets an inbox answer a check at once. */
@@ -400,23 +367,27 @@ export function airtableWriter(options: AirtableWriterOptions) {
       /** How this base's writer is doing: counters, requests taken and waiting, and the pause in force. */
       stats: restate.handlers.object.shared(
         async (ctx: restate.ObjectSharedContext): Promise<WriterStatus> => {
-          const [stats, head, tail, cursors, pace] = await Promise.all([
-            ctx.get<WriterStats>("stats"),
-            ctx.get<number>("head"),
-            ctx.get<number>("tail"),
-            ctx.get<number[]>("cursors"),
-            ctx.get<Pace>("pace"),
-          ]);
+          const [stats, head, tail, cursors, pace] =
+            await restate.RestatePromise.all([
+              ctx.get<WriterStats>(
+                "stats",
+              ) as restate.RestatePromise<WriterStats | null>,
+              ctx.get<number>("head") as restate.RestatePromise<number | null>,
+              ctx.get<number>("tail") as restate.RestatePromise<number | null>,
+              ctx.get<number[]>("cursors") as restate.RestatePromise<
+                number[] | null
+              >,
+              ctx.get<Pace>("pace") as restate.RestatePromise<Pace | null>,
+            ]);
           const counts = await restate.RestatePromise.all(
             SHARDS.map((shard) =>
               ctx.objectClient(Inbox, inboxOf(ctx, shard)).counts(),
             ),
           );
-          const sum = (f: (c: (typeof counts)[number]) => number) =>
-            counts.reduce((total, c) => total + f(c), 0);
-          const waiting = sum(
-            (c) => c.tail - (cursors?.[counts.indexOf(c)] ?? 0),
-          );
+          const sum = (
+            f: (c: (typeof counts)[number], shard: number) => number,
+          ) => counts.reduce((total, c, shard) => total + f(c, shard), 0);
+          const waiting = sum((c, shard) => c.tail - (cursors?.[shard] ?? 0));
           const all = { ...NO_WRITER_STATS, ...stats };
           return {
             stats: {
@@ -430,6 +401,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
         },
       ),
     },
+    // Lazy: a call gets only the keys it reads, not its whole queue (eager state grows with the queue).
+    options: { enableLazyState: true },
   });
 }
 

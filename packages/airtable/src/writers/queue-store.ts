@@ -1,4 +1,4 @@
-import type * as restate from "@restatedev/restate-sdk";
+import * as restate from "@restatedev/restate-sdk";
 import type { QueuedItem } from "./queue.js";
 
 /** A queued item with its place in the queue. */
@@ -27,13 +27,25 @@ export class QueueStore {
 
   /** The oldest items still queued, in order; moves the head past places already emptied. */
   async window(): Promise<Slot[]> {
-    let head = (await this.ctx.get<number>("head")) ?? 0;
-    const tail = (await this.ctx.get<number>("tail")) ?? 0;
+    // Read together, in the order the writer before lazy state read them one by one (its journals replay alike):
+    // with lazy state each read is a round trip to Restate.
+    const [first, last] = await this.#all<number>(["head", "tail"]);
+    let head = first ?? 0;
+    const tail = last ?? 0;
     const slots: Slot[] = [];
-    for (let seq = head; seq < tail && seq < head + WINDOW; seq++) {
-      const item = await this.ctx.get<QueuedItem>(`item:${seq}`);
-      if (item) slots.push({ seq, item });
-      else if (slots.length === 0) head = seq + 1;
+    // The window ends WINDOW places past the head, and the head moves past empty places at its front: read what
+    // the window holds, then what it grew by, until it holds no more.
+    for (let next = head; next < Math.min(tail, head + WINDOW);) {
+      const seqs: number[] = [];
+      for (; next < Math.min(tail, head + WINDOW); next++) seqs.push(next);
+      const items = await this.#all<QueuedItem>(
+        seqs.map((seq) => `item:${seq}`),
+      );
+      seqs.forEach((seq, i) => {
+        const item = items[i];
+        if (item) slots.push({ seq, item });
+        else if (slots.length === 0) head = seq + 1;
+      });
     }
     this.ctx.set("head", head);
     return slots;
@@ -51,9 +63,16 @@ export class QueueStore {
 
   /** How many places are between head and tail (emptied ones past the head included). */
   async length(): Promise<number> {
-    return (
-      ((await this.ctx.get<number>("tail")) ?? 0) -
-      ((await this.ctx.get<number>("head")) ?? 0)
+    const [tail, head] = await this.#all<number>(["tail", "head"]);
+    return (tail ?? 0) - (head ?? 0);
+  }
+
+  /** Reads these keys in one round trip. */
+  #all<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    return restate.RestatePromise.all(
+      keys.map(
+        (key) => this.ctx.get<T>(key) as restate.RestatePromise<T | null>,
+      ),
     );
   }
 }

@@ -1,6 +1,17 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { nextSlot, type Pace, type PaceLimits } from "./pace.js";
 
+/** Options of a {@link SlotGate}. */
+export interface SlotGateOptions {
+  /**
+   * The round is being tried again after an attempt that may have sent requests no answer of which was recorded: the
+   * first slot is a second (and the margin) after the retry began.
+   */
+  readonly retried?: boolean;
+  /** Aborted when this attempt of the round is over (`ctx.request().attemptCompletedSignal`): no slot after that. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Hands out a base's request slots, in one process, to the steps of one round of the writer: one step at a time,
  * each at the earliest moment the answers so far allow (a request goes a second after the answer to the one
@@ -13,12 +24,20 @@ export class SlotGate {
   #answers: Promise<number>[];
   #turn: Promise<unknown> = Promise.resolve();
 
+  readonly #retried: boolean;
+  readonly #signal: AbortSignal | undefined;
+  /** On a retried round, no request before this: a second after the retry took its first slot. */
+  #floor: number | undefined;
+
   constructor(
     pace: Pace,
     private readonly limits: PaceLimits,
+    options: SlotGateOptions = {},
   ) {
     this.#pausedUntil = pace.pausedUntil;
     this.#answers = pace.starts.map((t) => Promise.resolve(t));
+    this.#retried = options.retried ?? false;
+    this.#signal = options.signal;
   }
 
   /**
@@ -37,9 +56,14 @@ export class SlotGate {
         { ...this.limits, requestsPerSecond: 1 },
         1,
       );
-      const wait = slot - Date.now();
-      if (wait > withinMs) return null;
+      // A retry cannot know when the attempt before it sent what it sent: at most a second's worth, all before now.
+      if (this.#retried)
+        this.#floor ??= Date.now() + 1000 + this.limits.marginMs;
+      const wait = Math.max(slot, this.#floor ?? 0) - Date.now();
+      if (wait > withinMs || this.#signal?.aborted) return null;
       if (wait > 0) await delay(wait);
+      // An attempt cut off meanwhile (Restate retries the round elsewhere) sends nothing more.
+      if (this.#signal?.aborted) return null;
       let answered!: () => void;
       const at = new Promise<number>((resolve) => {
         answered = () => resolve(Date.now());

@@ -82,7 +82,7 @@ export function airtableWriterInbox() {
             ctx.set("meta", meta);
             ctx
               .objectSendClient(Writer, baseId)
-              .drain({ wake: true, requests: [request] });
+              .pump({ wake: true, requests: [request] });
             return;
           }
           ctx.set(`inbox:${meta.tail}`, request);
@@ -152,7 +152,7 @@ export function airtableWriterInbox() {
           if (meta.tail > at.cursor)
             ctx
               .objectSendClient(Writer, parseInboxKey(ctx.key).baseId)
-              .drain({ wake: true });
+              .pump({ wake: true });
           else meta.armed = false;
           ctx.set("meta", meta);
         },
