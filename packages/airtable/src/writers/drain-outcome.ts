@@ -144,8 +144,12 @@ export async function applyOutcome(
         await new SchemaCache(ctx, schemaMaxAgeMs).forget(batch[0].item.table);
       // Rows only: the schema checks of a batch shared one request, and its refusal is the answer to every one of
       // them (sent again, they would be refused again, forever).
-      if (batch.length > 1 && batch[0]?.item.kind === "row") {
-        // One bad row fails the whole request: send each alone so that only its own run fails.
+      if (
+        batch.length > 1 &&
+        batch.some(({ item }) => item.kind === "row" && !item.solo)
+      ) {
+        // One bad row fails the whole request: send each run's rows apart so that only its own run fails. A batch
+        // of solo rows is one run's request, refused whole: that run fails, none of its rows written.
         for (const { item } of batch) if (item.kind === "row") item.solo = true;
         queue.update(batch);
         return pace;

@@ -35,10 +35,24 @@ describe("takeBatch", () => {
     expect(takeBatch(rows(3, "t", true))).toHaveLength(1);
   });
 
-  it("sends a row marked solo alone", () => {
+  it("sends a row marked solo with no other request's rows", () => {
     const queue = rows(3);
     (queue[0] as { solo: boolean }).solo = true;
-    expect(takeBatch(queue)).toHaveLength(1);
+    (queue[1] as { solo: boolean }).solo = true;
+    expect(takeBatch(queue)).toEqual([queue[0]]);
+  });
+
+  it("sends the rows of a request marked solo together, and only them", () => {
+    const request = itemsOf({
+      kind: "write",
+      trigger_id: "many",
+      table: "t",
+      records: [1, 2, 3].map((i) => ({ chat_id: "1", username: `m${i}` })),
+      mode,
+    });
+    const queue = [...rows(2), ...request, ...rows(2, "t", false, 2)];
+    for (const item of queue) (item as { solo: boolean }).solo = true;
+    expect(takeBatch(queue.slice(2))).toEqual(request);
   });
 
   it("answers every waiting schema check, of any table, with one read of the base's schema", () => {

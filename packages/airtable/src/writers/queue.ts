@@ -15,7 +15,10 @@ export interface QueuedRow {
   attempts: number;
   /** A try may have reached Airtable without us seeing the answer: look before creating. */
   maybeWritten: boolean;
-  /** Sent alone, because a batch holding it was refused and the culprit must be found. */
+  /**
+   * Sent with no other request's rows, because a batch holding it was refused and the culprit must be found: its
+   * request's rows go together, so a request Airtable refuses is refused whole, none of its rows written.
+   */
   solo: boolean;
 }
 
@@ -92,14 +95,15 @@ function identity(row: QueuedRow): string {
 /**
  * Picks the next request's items: the oldest item; with a schema check, every schema check waiting (one read of the
  * base's schema answers them all, whatever their table); with a row, up to 9 more rows of any run for the same table
- * and mode (never two with the same identity, which one upsert could not tell apart).
+ * and mode (never two with the same identity, which one upsert could not tell apart); with a row marked solo, only
+ * rows of its own request.
  */
 export function takeBatch(queue: readonly QueuedItem[]): QueuedItem[] {
   const head = queue[0];
   if (!head) return [];
   if (head.kind === "schema")
     return queue.filter((item) => item.kind === "schema");
-  if (head.kind === "find" || head.solo) return [head];
+  if (head.kind === "find") return [head];
   const key = `${head.table}\u0000${JSON.stringify(head.mode)}`;
   const seen = new Set<string>();
   const batch: QueuedRow[] = [];
@@ -107,7 +111,8 @@ export function takeBatch(queue: readonly QueuedItem[]): QueuedItem[] {
     if (batch.length === MAX_BATCH) break;
     if (
       item.kind !== "row" ||
-      item.solo ||
+      item.solo !== head.solo ||
+      (head.solo && item.trigger !== head.trigger) ||
       `${item.table}\u0000${JSON.stringify(item.mode)}` !== key
     )
       continue;
