@@ -45,4 +45,30 @@ describe("SlotGate", () => {
     expect(await gate.take(1, 2_500)).toBeNull();
     expect(Date.now() - asked).toBeLessThan(500);
   });
+
+  it("waits a second on a retried round before its first request, whatever the pace kept says", async () => {
+    const gate = new SlotGate(FRESH_PACE, limits, { retried: true });
+    const asked = Date.now();
+    const answered = await gate.take(1, 2_500);
+    expect(answered).not.toBeNull();
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(1_000 + limits.marginMs);
+    answered?.();
+    // Then the base's pace as usual: the next four go at once.
+    const next = Date.now();
+    for (let i = 0; i < 4; i++) (await gate.take(1, 2_500))?.();
+    expect(Date.now() - next).toBeLessThan(500);
+  });
+
+  it("hands out no slot once its attempt is over, even to a step already waiting", async () => {
+    const attempt = new AbortController();
+    const gate = new SlotGate(FRESH_PACE, limits, { signal: attempt.signal });
+    const first = await Promise.all(
+      Array.from({ length: 5 }, () => gate.take(1, 2_500)),
+    );
+    for (const answered of first) answered?.();
+    const waiting = gate.take(1, 2_500);
+    attempt.abort();
+    expect(await waiting).toBeNull();
+    expect(await gate.take(1, 2_500)).toBeNull();
+  });
 });
