@@ -139,12 +139,38 @@ export async function runBacklog(
       `  first row after      ${((first - t0) / 1000).toFixed(2)} s, and no second`,
     );
   else console.log("  no row written");
+  // Airtable's own view of the pace: how long every 5 requests took, arrival to arrival. The writer paces from
+  // answers, so this is a second plus the margin plus a request's round trip at best; more is time between rounds.
+  const answered = calls
+    .filter((c) => c.status !== 429)
+    .map((c) => c.time)
+    .sort((a, b) => a - b);
+  const fives = answered
+    .slice(5)
+    .map((t, i) => t - (answered[i] ?? t))
+    .sort((a, b) => a - b);
+  const pct = (p: number) => fives[Math.floor((fives.length - 1) * p)] ?? 0;
+  if (fives.length > 0)
+    console.log(
+      `  5 requests took      p10 ${pct(0.1)} ms, p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms (arrival to arrival)`,
+    );
   if (enqueuesThrough)
     console.log(
       `  enqueues through     ${((enqueuesThrough - t0) / 1000).toFixed(1)} s (rows written by then: ${rowsWhenEnqueued})`,
     );
   console.log(`  rows written         ${records.length} of ${backlog}`);
   console.log(`  429s received        ${r429}`);
+  const first429 = calls.findIndex((c) => c.status === 429);
+  if (first429 >= 0) {
+    const at = calls[first429]?.time ?? 0;
+    // What crowded the base: the requests of the second before the first 429, by arrival.
+    console.log(
+      `  before the first 429 ${calls
+        .slice(Math.max(0, first429 - 8), first429 + 1)
+        .map((c) => `${c.time - at} ms ${c.status}`)
+        .join(", ")}`,
+    );
+  }
   console.log(`  rows lost            ${lost}`);
   console.log(`  rows duplicated      ${duplicated}`);
   console.log(

@@ -78,8 +78,11 @@ export async function applyOutcome(
       stats.rows += batch.length;
       for (const [i, { item }] of batch.entries()) {
         const record = outcome.records[i];
-        if (item.kind === "row" && record)
-          await settleRow(ctx, item.trigger, item.index, record);
+        if (item.kind !== "row" || !record) continue;
+        // A run of one row is woken at once: no read of a request's results it does not have (a round trip each).
+        if (item.rows === 1)
+          ctx.resolveAwakeable(item.trigger, { records: [record] });
+        else await settleRow(ctx, item.trigger, item.index, record);
       }
       queue.remove(batch.map((s) => s.seq));
       return pace;

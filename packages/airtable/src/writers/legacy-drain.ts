@@ -9,7 +9,7 @@ import {
   type PaceLimits,
 } from "./pace.js";
 import { takeBatch } from "./queue.js";
-import { QueueStore } from "./queue-store.js";
+import { LEGACY_WINDOW, QueueStore } from "./queue-store.js";
 import { SchemaCache, answerFromCache } from "./schema-cache.js";
 import { attempt, type AttemptOutcome } from "./write-attempt.js";
 import { NO_WRITER_STATS, type WriterStats } from "./writer-protocol.js";
@@ -46,6 +46,7 @@ export async function legacyDrain(
     ctx,
     queue,
     new SchemaCache(ctx, settings.schemaMaxAgeMs),
+    LEGACY_WINDOW,
   );
   const batchItems = takeBatch(slots.map((s) => s.item));
   const batch = slots.filter((s) => batchItems.includes(s.item));

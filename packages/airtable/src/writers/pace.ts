@@ -34,7 +34,10 @@ export function nextSlot(pace: Pace, limits: PaceLimits, requests = 1): number {
   return Math.max(window, pace.pausedUntil);
 }
 
-/** Records requests that started at these times. */
+/**
+ * Records requests answered at these times, keeping the latest by time: a round's batches are applied in their own
+ * order, which is not the order their answers came in.
+ */
 export function recordStarts(
   pace: Pace,
   starts: readonly number[],
@@ -42,7 +45,9 @@ export function recordStarts(
 ): Pace {
   return {
     ...pace,
-    starts: [...pace.starts, ...starts].slice(-limits.requestsPerSecond),
+    starts: [...pace.starts, ...starts]
+      .sort((a, b) => a - b)
+      .slice(-limits.requestsPerSecond),
   };
 }
 

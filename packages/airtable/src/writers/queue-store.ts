@@ -7,8 +7,8 @@ export interface Slot {
   readonly item: QueuedItem;
 }
 
-/** How many places past the head one drain looks at for rows to batch. */
-const WINDOW = 40;
+/** How many places past the head the writer before the inboxes looked at for rows to batch (its `drain` still does). */
+export const LEGACY_WINDOW = 40;
 
 /**
  * A base's queue in the writer's state, one key per item (`item:<seq>`) between `head` and `tail`: appending costs
@@ -25,19 +25,19 @@ export class QueueStore {
     return tail;
   }
 
-  /** The oldest items still queued, in order; moves the head past places already emptied. */
-  async window(): Promise<Slot[]> {
+  /** The oldest items still queued, up to `size` places past the head, in order; moves the head past emptied places. */
+  async window(size: number): Promise<Slot[]> {
     // Read together, in the order the writer before lazy state read them one by one (its journals replay alike):
     // with lazy state each read is a round trip to Restate.
     const [first, last] = await this.#all<number>(["head", "tail"]);
     let head = first ?? 0;
     const tail = last ?? 0;
     const slots: Slot[] = [];
-    // The window ends WINDOW places past the head, and the head moves past empty places at its front: read what
+    // The window ends `size` places past the head, and the head moves past empty places at its front: read what
     // the window holds, then what it grew by, until it holds no more.
-    for (let next = head; next < Math.min(tail, head + WINDOW);) {
+    for (let next = head; next < Math.min(tail, head + size);) {
       const seqs: number[] = [];
-      for (; next < Math.min(tail, head + WINDOW); next++) seqs.push(next);
+      for (; next < Math.min(tail, head + size); next++) seqs.push(next);
       const items = await this.#all<QueuedItem>(
         seqs.map((seq) => `item:${seq}`),
       );

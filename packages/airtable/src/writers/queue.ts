@@ -8,6 +8,8 @@ export interface QueuedRow {
   readonly trigger: string;
   /** Its place in its request's records. */
   readonly index: number;
+  /** How many rows its request has; absent on rows queued by the writer before the inboxes. */
+  readonly rows?: number;
   readonly table: string;
   readonly mode: WriteMode;
   readonly fields: Fields;
@@ -72,6 +74,7 @@ export function itemsOf(request: WriterRequest): QueuedItem[] {
     kind: "row",
     trigger: request.trigger_id,
     index,
+    rows: request.records.length,
     table: request.table,
     mode: request.mode,
     fields,

@@ -80,9 +80,10 @@ export async function answerFromCache(
   ctx: restate.ObjectContext,
   queue: QueueStore,
   cache: SchemaCache,
+  window: number,
 ): Promise<Slot[]> {
   for (;;) {
-    const slots = await queue.window();
+    const slots = await queue.window(window);
     if (!slots.some((s) => s.item.kind === "schema")) return slots;
     // One journaled clock read per look, and none when no table has a read to compare.
     let at: Promise<number> | undefined;

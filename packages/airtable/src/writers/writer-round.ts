@@ -8,7 +8,7 @@ import {
   type Pace,
   type PaceLimits,
 } from "./pace.js";
-import { takeBatch } from "./queue.js";
+import { MAX_BATCH, takeBatch } from "./queue.js";
 import type { QueueStore, Slot } from "./queue-store.js";
 import { SchemaCache, answerFromCache } from "./schema-cache.js";
 import { SlotGate } from "./slot-gate.js";
@@ -86,6 +86,8 @@ export async function sendRound(
     ctx,
     queue,
     new SchemaCache(ctx, settings.schemaMaxAgeMs),
+    // Enough places for every batch of the round to be full.
+    ROUND_SLOTS * limits.requestsPerSecond * MAX_BATCH,
   );
   const batches = planRound(slots, ROUND_SLOTS * limits.requestsPerSecond);
   if (batches.length === 0) return null;
