@@ -335,9 +335,14 @@ export function airtableWriter(options: AirtableWriterOptions) {
         },
       ),
 
-      /** Sends the batches of the next seconds at the base's pace, then hands itself the rest. */
+      /**
+       * Sends the batches of the next seconds at the base's pace, then hands itself the rest. Its state comes with
+       * the call (eager): the writer's own queue holds a few rounds' requests (the backlog waits in the inboxes), and
+       * every read of it would otherwise be a round trip through a partition busy with the runs' enqueues (measured:
+       * 35 rows/s instead of 31 on a 5,000-run backlog).
+       */
       pump: restate.handlers.object.exclusive(
-        { ingressPrivate: true },
+        { ingressPrivate: true, enableLazyState: false },
         (ctx: restate.ObjectContext, call: PumpCall): Promise<void> =>
           pump(ctx, call),
       ),
@@ -401,7 +406,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
         },
       ),
     },
-    // Lazy: a call gets only the keys it reads, not its whole queue (eager state grows with the queue).
+    // Lazy for every handler but `pump`: `enqueue`, `cachedSchema` and `stats` are called often and read a key or
+    // two, and `drain` may run on a queue of thousands left by the writer before the inboxes.
     options: { enableLazyState: true },
   });
 }
