@@ -11,9 +11,9 @@ import { choosePort } from "../packages/poekhali/src/ports.js";
 import { startAirtableStack, type AirtableStack } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
 
-// The writer as main had it before the inboxes (one object, `enqueue` exclusive, `drain` one batch per call): runs
-// parked on it, and its queue, must come through an upgrade to this tree's writer.
-const BEFORE_INBOXES = "main";
+// The writer as main had it before the inboxes (db017ea: one object, `enqueue` exclusive, `drain` one batch per
+// call): runs parked on it, and its queue, must come through an upgrade to this tree's writer.
+const BEFORE_INBOXES = "db017eaa3420e7a2b809940154f873789ba1f448";
 const ROOT = new URL("..", import.meta.url).pathname;
 
 type Airtable = typeof newAirtable;
