@@ -8,7 +8,7 @@ import {
   type Pace,
   type PaceLimits,
 } from "./pace.js";
-import { takeBatch } from "./queue.js";
+import { legacyTakeBatch } from "./legacy-take-batch.js";
 import { LEGACY_WINDOW, QueueStore } from "./queue-store.js";
 import { SchemaCache, answerFromCache } from "./schema-cache.js";
 import { attempt, type AttemptOutcome } from "./write-attempt.js";
@@ -48,7 +48,7 @@ export async function legacyDrain(
     new SchemaCache(ctx, settings.schemaMaxAgeMs),
     LEGACY_WINDOW,
   );
-  const batchItems = takeBatch(slots.map((s) => s.item));
+  const batchItems = legacyTakeBatch(slots.map((s) => s.item));
   const batch = slots.filter((s) => batchItems.includes(s.item));
   const head = batchItems[0];
   if (!head) {
