@@ -17,26 +17,50 @@ const row = (username: string, chat_id: unknown = "-300") => ({
   reporter_name: "e2e",
 });
 
-/** A stack whose worker reaches Airtable only while `up()` says so: nothing listens at the other address. */
-async function switchableStack() {
+/**
+ * How the worker's hook reaches Airtable: `up`; `down` (nothing listens at its address: network errors); `hold`
+ * (each call waits before it is sent, and fails once the test lets it go); `holdAnswer` (each call is sent and
+ * answered, and the answer waits, then is lost, as when the worker dies after Airtable applied a write).
+ */
+type Reach = "up" | "down" | "hold" | "holdAnswer";
+
+/** A stack whose worker reaches Airtable as `reach` says at the moment of each call. */
+async function switchableStack(dags = [rawRowsDag]) {
   const stack = await startAirtableStack();
   const down = `http://127.0.0.1:${await choosePort(0)}`;
   const good = new AirtableHook(stack.target);
   const dead = new AirtableHook({ ...stack.target, endpointUrl: down });
-  let reachable = true;
-  // Each call goes to the hook of the moment: the writer asks `hookFor` once per request.
+  let reach: Reach = "up";
+  /** Calls waiting (held) and calls that reached the hook while held, so a test can await them. */
+  let held = 0;
+  let letGo!: () => void;
+  let lost = new Promise<void>((resolve) => (letGo = resolve));
   const hook = new Proxy(good, {
     get(_, name) {
-      const target = reachable ? good : dead;
+      const target = reach === "down" ? dead : good;
       const value: unknown = Reflect.get(target, name, target);
-      return typeof value === "function"
-        ? (value as (...args: unknown[]) => unknown).bind(target)
-        : value;
+      if (typeof value !== "function") return value;
+      const call = (...args: unknown[]) =>
+        (value as (...a: unknown[]) => unknown).apply(target, args);
+      if (reach === "hold")
+        return async () => {
+          held++;
+          await lost;
+          throw new Error("held call dropped by the test");
+        };
+      if (reach === "holdAnswer")
+        return async (...args: unknown[]) => {
+          await call(...args);
+          held++;
+          await lost;
+          throw new Error("answer lost by the test");
+        };
+      return call;
     },
   });
   const worker = await serveWorker(
     stack.target,
-    [rawRowsDag],
+    dags,
     await choosePort(0),
     (line) => stack.logs.push(line),
     hook,
@@ -45,9 +69,36 @@ async function switchableStack() {
   await stack.server.register(worker.url);
   return {
     stack,
-    setReachable: (up: boolean) => void (reachable = up),
-    stop: async () => (await worker.stop(), await stack.stop()),
+    setReach: (to: Reach) => void (reach = to),
+    /** How many calls have been held so far. */
+    held: () => held,
+    /** Fails every call held so far (their invocation is gone by then). */
+    drop() {
+      letGo();
+      lost = new Promise<void>((resolve) => (letGo = resolve));
+    },
+    stop: async () => (letGo(), await worker.stop(), await stack.stop()),
   };
+}
+
+/** Kills the writer's running `pump` (its chain) through Restate's admin API, as an operator would; its id. */
+async function killRunningPump(stack: AirtableStack): Promise<string> {
+  const [running] = await stack.server.query<{ id: string }>(
+    `SELECT id FROM sys_invocation WHERE target_service_name = '${WRITER_NAME}' AND target_handler_name = 'pump' AND status IN ('running', 'backing-off')`,
+  );
+  if (!running) throw new Error("no running pump to kill");
+  const res = await fetch(
+    `${stack.server.adminUrl}/invocations/${encodeURIComponent(running.id)}/kill`,
+    { method: "PATCH" },
+  );
+  expect(res.status).toBeLessThan(300);
+  await eventually(`the pump ${running.id} to be gone`, async () => {
+    const [row] = await stack.server.query<{ status: string }>(
+      `SELECT status FROM sys_invocation WHERE id = '${running.id}'`,
+    );
+    return !row || row.status === "completed";
+  });
+  return running.id;
 }
 
 /** The usernames of the rows in the writer's own queue, in its order. */
@@ -73,7 +124,7 @@ describe("the Airtable writer takes a run's rows all or none", () => {
     stop = s.stop;
     const { stack } = s;
     // Airtable unreachable: the rows gather in the writer's queue, the 8 first, then the run of 4.
-    s.setReachable(false);
+    s.setReach("down");
     const others = ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"];
     await Promise.all(
       others.map((u) => stack.start("at_raw_rows", u, { records: [row(u)] })),
@@ -90,7 +141,7 @@ describe("the Airtable writer takes a run's rows all or none", () => {
       return q.length === 12 ? q : undefined;
     });
     expect(queued.slice(8)).toEqual(["m1", "m2", "m3", "m4"]);
-    s.setReachable(true);
+    s.setReach("up");
 
     expect((await stack.finished("at_raw_rows", "many")).dag_run.state).toBe(
       "failed",
@@ -104,5 +155,43 @@ describe("the Airtable writer takes a run's rows all or none", () => {
       .map((r) => String(r.fields.username))
       .sort();
     expect(names).toEqual(others);
+  }, 120_000);
+});
+
+describe("the Airtable writer's chain, killed while every inbox waits for it", () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(() => stop?.());
+
+  it("is taken over again and again, with no new run to wake the writer: the queued rows are written once", async () => {
+    const s = await switchableStack();
+    stop = s.stop;
+    const { stack } = s;
+    const names = ["k1", "k2", "k3", "k4", "k5", "k6"];
+    s.setReach("hold");
+    await Promise.all(
+      names.map((u) => stack.start("at_raw_rows", u, { records: [row(u)] })),
+    );
+    // Twice: the chain dies in a round, a watch takes over, and the chain that took over dies too.
+    for (let kill = 1; kill <= 2; kill++) {
+      await eventually(`round ${kill} to be under way`, () => s.held() >= kill);
+      await killRunningPump(stack);
+      s.drop();
+      if (kill === 1)
+        await eventually("a watch to take the base over", () =>
+          stack.logs.some((l) => l.includes("did not come; taking over")),
+        );
+    }
+    // Nothing new is enqueued: only a watch armed by the last takeover can bring the rows out.
+    s.setReach("up");
+    for (const u of names)
+      expect(
+        (await stack.finished("at_raw_rows", u, 60_000)).dag_run.state,
+      ).toBe("success");
+    expect(
+      stack
+        .rows()
+        .map((r) => String(r.fields.username))
+        .sort(),
+    ).toEqual(names);
   }, 120_000);
 });

@@ -13,10 +13,14 @@ import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
 import { recentSchemaRead } from "./schema-cache.js";
 import { sendRound, type RoundDeps } from "./writer-round.js";
+
+export { STALE_MS } from "./writer-protocol.js";
 import {
   INBOX_NAME,
   INBOX_SHARDS,
   NO_WRITER_STATS,
+  STALE_MS,
+  type ChainState,
   type InboxPage,
   WRITER_NAME,
   inboxKey,
@@ -77,11 +81,6 @@ const ROUNDS_PER_CALL = 8;
 const RELEASE_EVERY = 50;
 /** The writer wakes this early for a slot, to have its batches ready when the slot opens. */
 const EARLY_MS = 300;
-/**
- * A chain whose next message is this late is taken for dead (failed for good, killed or cancelled): a wake takes
- * over. Far above a busy machine's delay of a message, far below a run's patience.
- */
-export const STALE_MS = 5_000;
 
 /**
  * One writer per Airtable base (a Restate virtual object keyed by base id), the only way poekhali's tasks reach a
@@ -367,6 +366,29 @@ export function airtableWriter(options: AirtableWriterOptions) {
             () => ctx.date.now(),
             check.expected,
           ),
+      ),
+
+      /**
+       * Whether the base's chain should be running and when it is next due: an armed inbox checks on it now and then,
+       * and wakes the writer to take over a chain that died (killed, cancelled: its own delayed messages die with it).
+       */
+      chain: restate.handlers.object.shared(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectSharedContext): Promise<ChainState> => {
+          const [active, draining, last] = await restate.RestatePromise.all([
+            ctx.get<boolean>("active") as restate.RestatePromise<
+              boolean | null
+            >,
+            ctx.get<boolean>("draining") as restate.RestatePromise<
+              boolean | null
+            >,
+            ctx.get<Beat>("beat") as restate.RestatePromise<Beat | null>,
+          ]);
+          return {
+            running: active === true || draining === true,
+            next: last?.next ?? null,
+          };
+        },
       ),
 
       /** How this base's writer is doing: counters, requests taken and waiting, and the pause in force. */

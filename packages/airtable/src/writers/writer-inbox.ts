@@ -3,6 +3,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { AirtableWriter } from "./airtable-writer.js";
 import {
   INBOX_NAME,
+  STALE_MS,
   WRITER_NAME,
   parseInboxKey,
   type InboxCounts,
@@ -13,6 +14,11 @@ import {
 
 // A typed stand-in for the writer's definition: the inbox's calls to it are checked against its handlers.
 const Writer: AirtableWriter = { name: WRITER_NAME };
+// The inbox's own definition, for its delayed check on itself.
+const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
+
+/** How often an armed inbox checks on the writer's chain: a dead chain is taken over within twice this. */
+const CHECK_MS = STALE_MS + 1_000;
 
 /** An inbox's small state, one key: one read per enqueue. */
 type Meta = {
@@ -22,6 +28,8 @@ type Meta = {
   released: number;
   /** The writer was woken and has not said it is idle since. */
   armed: boolean;
+  /** A `check` on the writer's chain is on its way (absent in inboxes from before checks). */
+  checking?: boolean;
   received: number;
   schemaHits: number;
 };
@@ -45,6 +53,18 @@ const NO_META: Meta = {
  * createEndpointHandler({ services: [...airtableServices({ hookFor: () => hook }), ...workflows] });
  */
 export function airtableWriterInbox() {
+  /**
+   * Arms this inbox's check on the writer's chain, once: while the inbox is armed nothing else wakes the writer, and
+   * the chain's own messages (its watch included) die with it when it is killed.
+   */
+  const armCheck = (ctx: restate.ObjectContext, meta: Meta) => {
+    if (meta.checking) return;
+    meta.checking = true;
+    ctx
+      .objectSendClient(Inbox, ctx.key)
+      .check(restate.rpc.sendOpts({ delay: CHECK_MS }));
+  };
+
   return restate.object({
     name: INBOX_NAME,
     description:
@@ -79,6 +99,7 @@ export function airtableWriterInbox() {
           if (!meta.armed) {
             // This inbox is empty and the writer may be idle: the request goes straight to it, one hop fewer.
             meta.armed = true;
+            armCheck(ctx, meta);
             ctx.set("meta", meta);
             ctx
               .objectSendClient(Writer, baseId)
@@ -87,6 +108,7 @@ export function airtableWriterInbox() {
           }
           ctx.set(`inbox:${meta.tail}`, request);
           meta.tail++;
+          armCheck(ctx, meta);
           ctx.set("meta", meta);
         },
       ),
@@ -154,6 +176,31 @@ export function airtableWriterInbox() {
               .objectSendClient(Writer, parseInboxKey(ctx.key).baseId)
               .pump({ wake: true });
           else meta.armed = false;
+          ctx.set("meta", meta);
+        },
+      ),
+
+      /**
+       * While armed, looks every {@link CHECK_MS} at the writer's chain, and wakes the writer (which takes over) when
+       * the chain should be running and is over {@link STALE_MS} late: a chain killed while every inbox is armed is
+       * still taken over, with no new run to wake it.
+       */
+      check: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext): Promise<void> => {
+          const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
+          meta.checking = false;
+          if (meta.armed) {
+            const { baseId } = parseInboxKey(ctx.key);
+            const chain = await ctx.objectClient(Writer, baseId).chain();
+            const now = await ctx.date.now();
+            if (
+              chain.running &&
+              (chain.next === null || now > chain.next + STALE_MS)
+            )
+              ctx.objectSendClient(Writer, baseId).pump({ wake: true });
+            armCheck(ctx, meta);
+          }
           ctx.set("meta", meta);
         },
       ),

@@ -143,3 +143,15 @@ export type WriterStatus = {
   /** Epoch ms until which the base is paused (rate-limit penalty or backoff); 0 when it is not. */
   readonly pausedUntil: number;
 };
+
+/**
+ * A writer's chain whose next message is this late is taken for dead (failed for good, killed or cancelled): a wake
+ * takes over. Far above a busy machine's delay of a message, far below a run's patience.
+ */
+export const STALE_MS = 5_000;
+
+/** What the writer's shared `chain` handler answers an inbox checking on it: whether a chain should be running, and when it is next due (epoch ms; null when it never beat). */
+export type ChainState = {
+  readonly running: boolean;
+  readonly next: number | null;
+};
