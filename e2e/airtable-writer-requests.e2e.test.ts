@@ -195,3 +195,37 @@ describe("the Airtable writer's chain, killed while every inbox waits for it", (
     ).toEqual(names);
   }, 120_000);
 });
+
+describe("the Airtable writer, killed after Airtable answered a create", () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(() => stop?.());
+
+  it("looks the rows up in the next round instead of creating them again: each row once", async () => {
+    const s = await switchableStack();
+    stop = s.stop;
+    const { stack } = s;
+    // The create reaches Airtable and is answered; the answer never reaches the journal.
+    s.setReach("holdAnswer");
+    await Promise.all(
+      ["d1", "d2"].map((u) =>
+        stack.start("at_raw_rows", u, { records: [row(u)] }),
+      ),
+    );
+    await eventually("a create answered and held", () => s.held() >= 1);
+    const written = stack.rows().map((r) => String(r.fields.username));
+    expect(written.length).toBeGreaterThan(0);
+    await killRunningPump(stack);
+    s.drop();
+    s.setReach("up");
+    for (const u of ["d1", "d2"])
+      expect(
+        (await stack.finished("at_raw_rows", u, 60_000)).dag_run.state,
+      ).toBe("success");
+    expect(
+      stack
+        .rows()
+        .map((r) => String(r.fields.username))
+        .sort(),
+    ).toEqual(["d1", "d2"]);
+  }, 120_000);
+});

@@ -12,7 +12,7 @@ import type { Pace, PaceLimits } from "./pace.js";
 import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
 import { recentSchemaRead } from "./schema-cache.js";
-import { sendRound, type RoundDeps } from "./writer-round.js";
+import { ROUND_OPEN, sendRound, type RoundDeps } from "./writer-round.js";
 
 export { STALE_MS } from "./writer-protocol.js";
 import {
@@ -188,11 +188,20 @@ export function airtableWriter(options: AirtableWriterOptions) {
     const { cursors } = look;
     const pages = await look.pages;
     const released = (await ctx.get<number[]>("released")) ?? [];
+    // A look cut off between taking requests and moving the cursors past them (killed, cancelled): the next look
+    // finds them again, and must not queue them twice (a second create of the same rows).
+    const held = (await ctx.get<boolean>("taking"))
+      ? new Set(
+          (await queue.window(await queue.length())).map((s) => s.item.trigger),
+        )
+      : new Set<string>();
+    if (pages.some((page) => page.entries.length > 0)) ctx.set("taking", true);
     let took = false;
     for (const [shard, page] of pages.entries()) {
       const last = page.entries.at(-1);
       if (!last) continue;
-      for (const { request } of page.entries) await take(ctx, queue, request);
+      for (const { request } of page.entries)
+        if (!held.has(request.trigger_id)) await take(ctx, queue, request);
       cursors[shard] = last.seq + 1;
       took = true;
       // Now and then, not at every look: each release is an invocation in the line of the inbox's enqueues.
@@ -204,7 +213,10 @@ export function airtableWriter(options: AirtableWriterOptions) {
         ctx.set("released", released);
       }
     }
-    if (took) ctx.set("cursors", cursors);
+    if (took) {
+      ctx.set("cursors", cursors);
+      ctx.clear("taking");
+    }
     return took;
   }
 
@@ -235,6 +247,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
       );
       ctx.clear("draining");
       ctx.set("active", true);
+      // Whatever the dead chain sent may have been written without its answer applied: look before creating.
+      ctx.set(ROUND_OPEN, true);
       beat(ctx, now, now);
       return true;
     }

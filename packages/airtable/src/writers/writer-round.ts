@@ -20,6 +20,12 @@ export const ROUND_SLOTS = 2;
 /** A round sends the batches whose slots open within this long; the steps wait for them in the process. */
 export const ROUND_MS = 2_500;
 
+/**
+ * The writer's state key set while a round's answers may be out and not yet applied: a round that finds it set
+ * looks rows up before creating them (and a chain that takes over sets it, for whatever the dead chain sent).
+ */
+export const ROUND_OPEN = "roundOpen";
+
 /** What a round needs of the writer it runs in. */
 export interface RoundDeps {
   readonly limits: PaceLimits;
@@ -95,6 +101,9 @@ export async function sendRound(
     ctx.get<Pace>("pace") as restate.RestatePromise<Pace | null>,
     ctx.get<WriterStats>("stats") as restate.RestatePromise<WriterStats | null>,
   ]);
+  // A round of an invocation that was killed or cancelled (or a chain taken over) may have had answers it never
+  // applied: this round's creates look their rows up first.
+  const unfinished = (await ctx.get<boolean>(ROUND_OPEN)) === true;
   let pace = stored ?? FRESH_PACE;
   const stats = { ...NO_WRITER_STATS, ...kept };
   const what = batches.map((batch) => describe(ctx, batch));
@@ -114,12 +123,13 @@ export async function sendRound(
       claimedAt + ROUND_MS + 1000 + limits.marginMs,
     ),
   });
+  ctx.set(ROUND_OPEN, true);
   const lookFirst = batches.map((batch) =>
     batch.some(
       (s) =>
         s.item.kind === "row" &&
         s.item.mode.kind === "create" &&
-        (!first || s.item.maybeWritten),
+        (!first || unfinished || s.item.maybeWritten),
     ),
   );
   // The round's requests take their slots in this process, one at a time, from the real answer times: a step that
@@ -173,6 +183,7 @@ export async function sendRound(
   }
   ctx.set("pace", pace);
   ctx.set("stats", stats);
+  ctx.clear(ROUND_OPEN);
   // The steps' own clock, journaled with them, stands for "now": no clock read of its own.
   return {
     sent: steps.some((step) => step.outcome !== null),
