@@ -71,4 +71,26 @@ describe("SlotGate", () => {
     expect(await waiting).toBeNull();
     expect(await gate.take(1, 2_500)).toBeNull();
   });
+
+  it("hands out no slot after a step is paused (a 429 or a 5xx), even to steps already waiting for theirs", async () => {
+    const gate = new SlotGate(FRESH_PACE, limits);
+    const first = await Promise.all(
+      Array.from({ length: 5 }, () => gate.take(1, 2_500)),
+    );
+    expect(first.every((answered) => answered !== null)).toBe(true);
+    // The sixth waits a second for its slot; meanwhile one of the first five is answered with a 429.
+    const waiting = gate.take(1, 2_500);
+    for (const answered of first) answered?.();
+    gate.pause(Infinity);
+    const asked = Date.now();
+    expect(await waiting).toBeNull();
+    expect(await gate.take(1, 2_500)).toBeNull();
+    expect(Date.now() - asked).toBeLessThan(2_000);
+  });
+
+  it("pauses until a time: no slot before it within the round", async () => {
+    const gate = new SlotGate(FRESH_PACE, limits);
+    gate.pause(Date.now() + 30_000);
+    expect(await gate.take(1, 2_500)).toBeNull();
+  });
 });

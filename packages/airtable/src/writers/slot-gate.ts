@@ -19,7 +19,7 @@ export interface SlotGateOptions {
  * way). The steps run side by side; one that is late pushes the later ones back rather than crowding a second.
  */
 export class SlotGate {
-  readonly #pausedUntil: number;
+  #pausedUntil: number;
   /** When each of the latest requests was answered, or will be. */
   #answers: Promise<number>[];
   #turn: Promise<unknown> = Promise.resolve();
@@ -38,6 +38,15 @@ export class SlotGate {
     this.#answers = pace.starts.map((t) => Promise.resolve(t));
     this.#retried = options.retried ?? false;
     this.#signal = options.signal;
+  }
+
+  /**
+   * Pauses the base from now to `until` (epoch ms; `Infinity` for the rest of the round): a step answered with a 429
+   * or a 5xx stops the round's later steps, even those already waiting for their slot, from sending into the penalty
+   * or the outage. The round's outcome sets the base's real pause.
+   */
+  pause(until: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, until);
   }
 
   /**
@@ -62,8 +71,9 @@ export class SlotGate {
       const wait = Math.max(slot, this.#floor ?? 0) - Date.now();
       if (wait > withinMs || this.#signal?.aborted) return null;
       if (wait > 0) await delay(wait);
-      // An attempt cut off meanwhile (Restate retries the round elsewhere) sends nothing more.
-      if (this.#signal?.aborted) return null;
+      // An attempt cut off meanwhile (Restate retries the round elsewhere) sends nothing more; nor does a round
+      // that met a 429 or a 5xx meanwhile.
+      if (this.#signal?.aborted || Date.now() < this.#pausedUntil) return null;
       let answered!: () => void;
       const at = new Promise<number>((resolve) => {
         answered = () => resolve(Date.now());

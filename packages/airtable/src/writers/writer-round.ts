@@ -161,6 +161,9 @@ export async function sendRound(
             batch.map((s) => s.item),
             lookFirst[i] === true,
           );
+          // Airtable's penalty or an outage: the round's later steps keep their batches for a later round.
+          if (outcome.kind === "rate-limited" || outcome.kind === "transient")
+            gate.pause(Infinity);
           return { outcome, endedAt: Date.now() };
         } finally {
           answered();
