@@ -8,6 +8,8 @@ import { StaticConnections, dag, dagWorkflow, task } from "@poekhali/core";
 import * as newAirtable from "@poekhali/airtable";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { choosePort } from "../packages/poekhali/src/ports.js";
+import { airtableUpgradeWarnings } from "../packages/poekhali/src/restate/airtable-upgrade-check.js";
+import { RestateAdmin } from "../packages/poekhali/src/restate/restate-admin.js";
 import { startAirtableStack, type AirtableStack } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
 
@@ -186,4 +188,65 @@ describe("upgrading the Airtable writer under a backlog", () => {
       await after.stop();
     }
   }, 300_000);
+
+  it("warns, before registering new code, of an enqueue of the old writer caught writing inline, naming the base", async () => {
+    const other = await startAirtableStack();
+    let letGo!: () => void;
+    const blocked = new Promise<void>((resolve) => (letGo = resolve));
+    let calls = 0;
+    // Every call of the old writer's hook waits: its `enqueue` on an idle base sends inline, and stays in flight.
+    const good = new old.AirtableHook(other.target);
+    const hook = new Proxy(good, {
+      get(_, name) {
+        const value: unknown = Reflect.get(good, name, good);
+        if (typeof value !== "function") return value;
+        return async () => {
+          calls++;
+          await blocked;
+          throw new Error("held by the test");
+        };
+      },
+    });
+    const connections = new StaticConnections([
+      {
+        connId: "airtable_default",
+        connType: "airtable",
+        host: other.target.endpointUrl,
+        password: other.target.token,
+        extra: { base_id: other.target.baseId, table: "tg_actions" },
+      },
+    ]);
+    const worker = await serveEndpoint(
+      restate.createEndpointHandler({
+        services: [
+          ...old.airtableServices({ hookFor: () => hook }),
+          dagWorkflow(pressDag(old), { connections }),
+        ],
+      }),
+      { port: await choosePort(0) },
+    );
+    try {
+      await other.server.register(worker.url);
+      const admin = new RestateAdmin(other.server.adminUrl);
+      expect(await airtableUpgradeWarnings(admin)).toEqual([]);
+      await other.start("at_upgrade", "inline", {
+        username: "inline",
+        triggered_at: "2024-01-04T00:00:00.000Z",
+      });
+      await eventually("the old enqueue to call Airtable", () => calls > 0);
+      const warnings = await eventually("the warning", async () => {
+        const lines = await airtableUpgradeWarnings(admin);
+        return lines.length > 0 ? lines : undefined;
+      });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(
+        `1 Airtable write(s) of base ${other.target.baseId} started on the writer before the inboxes`,
+      );
+      expect(warnings[0]).toContain("docs/operations.md");
+    } finally {
+      letGo();
+      await worker.stop();
+      await other.stop();
+    }
+  }, 120_000);
 });
