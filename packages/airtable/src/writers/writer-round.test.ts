@@ -38,4 +38,14 @@ describe("planRound", () => {
       batches.map((batch) => batch.map((s) => s.item.trigger).join()),
     ).toEqual(["m,m,m", "o1", "o2"]);
   });
+
+  it("puts a run of 4 rows behind 8 others whole into the round's next batch, never part of it beside them", () => {
+    const others = Array.from({ length: 8 }, (_, i) => request(`o${i}`, 1));
+    const slots = slotsOf(...others, request("m", 4), request("late", 1));
+    const batches = planRound(slots, 10);
+    expect(batches.map((batch) => batch.map((s) => s.item.trigger))).toEqual([
+      [...others.map((o) => o[0]!.trigger), "late"],
+      ["m", "m", "m", "m"],
+    ]);
+  });
 });
