@@ -13,8 +13,6 @@ import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
 import { recentSchemaRead } from "./schema-cache.js";
 import { ROUND_OPEN, sendRound, type RoundDeps } from "./writer-round.js";
-
-export { STALE_MS } from "./writer-protocol.js";
 import {
   INBOX_NAME,
   INBOX_SHARDS,
@@ -28,6 +26,8 @@ import {
   type WriterStats,
   type WriterStatus,
 } from "./writer-protocol.js";
+
+export { STALE_MS } from "./writer-protocol.js";
 
 /** Options of {@link airtableWriter}. */
 export interface AirtableWriterOptions {
