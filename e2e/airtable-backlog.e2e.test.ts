@@ -68,8 +68,15 @@ describe("the Airtable writer under a backlog of runs", () => {
     const writes = calls.filter((c) => c.method === "PATCH");
     expect(writes[0]!.time).toBeLessThan(enqueued.at);
     expect(enqueued.rows).toBeGreaterThan(0);
-    // The writer's own count agrees: each run's row written once, none refused.
-    const { stats } = await stack.writer();
+    // The writer's own count agrees once it has stored its last round's answers: each row once, none refused.
+    const { stats } = await eventually(
+      "the writer to count every row",
+      async () => {
+        const status = await stack.writer();
+        return status.stats.rows >= RUNS ? status : undefined;
+      },
+      60_000,
+    );
     expect(stats.rows).toBe(RUNS);
     expect(stats.refused).toBe(0);
     // Every run finished (the last to start, as a sample: the rows above are every run's).
