@@ -12,7 +12,12 @@ import type { Pace, PaceLimits } from "./pace.js";
 import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
 import { recentSchemaRead } from "./schema-cache.js";
-import { ROUND_OPEN, sendRound, type RoundDeps } from "./writer-round.js";
+import {
+  ROUND_MS,
+  ROUND_OPEN,
+  sendRound,
+  type RoundDeps,
+} from "./writer-round.js";
 import {
   INBOX_NAME,
   INBOX_SHARDS,
@@ -305,6 +310,9 @@ export function airtableWriter(options: AirtableWriterOptions) {
       if (ahead) await takeLook(ctx, queue, ahead);
       if (!sent) continue;
       now = sent.now;
+      // The chain is alive while its rounds go on: an inbox's check must not take a long call for a dead chain
+      // (every wake it sent would queue before the chain's next call, each with the writer's state).
+      beat(ctx, now, now + ROUND_MS);
       if (!sent.sent || r === ROUNDS_PER_CALL - 1) {
         // Paused (a 429's penalty, a backoff), or this call did its share: come back just before the next slot.
         return pumpLater(ctx, now, Math.max(0, sent.nextAt - now - EARLY_MS));
