@@ -342,17 +342,28 @@ export function airtableWriter(options: AirtableWriterOptions) {
       /**
        * Hands a run's rows, a sensor's look-up or a schema check to one of the base's inboxes; the run parks on
        * `trigger_id` until answered. Shared: it holds no lock, so a burst of runs never queues behind the writer.
+       * A schema check that a recent read answers is answered here: a burst of runs starting at once (each checks the
+       * table first) would otherwise queue, one at a time, in eight inboxes (measured: ~1.5 checks/s with 100,000).
        */
       enqueue: restate.handlers.object.shared(
         { ingressPrivate: true },
-        (
+        async (
           ctx: restate.ObjectSharedContext,
           request: WriterRequest,
         ): Promise<void> => {
+          if (request.kind === "schema") {
+            const read = await recentSchemaRead(
+              ctx,
+              settings.schemaMaxAgeMs,
+              request.table,
+              () => ctx.date.now(),
+              request.expected,
+            );
+            if (read) return ctx.resolveAwakeable(request.trigger_id, read);
+          }
           ctx
             .objectSendClient(Inbox, inboxKey(ctx.key, request.trigger_id))
             .enqueue(request);
-          return Promise.resolve();
         },
       ),
 
