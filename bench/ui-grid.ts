@@ -61,7 +61,7 @@ try {
   const api = v2Api({
     dags: new Map([[grid.id, grid]]),
     runs,
-    state: ApiState.open(stack.home),
+    state: new ApiState(stack.ingress.url, stack.server),
     source: { folder: "/dags", files: new Map() },
     ready: () => true,
     importErrors: [],

@@ -120,7 +120,57 @@ describe("telegram_go_button in sandbox mode", () => {
     const rows = await sandbox.rows();
     expect(rows).toHaveLength(2);
     expect(rows[1]!.fields.username).toBe("anna");
+    // The held removal lands after the second press's answer: no button is left for the next test to find.
+    await eventually(
+      "the keyboard to be removed",
+      async () =>
+        (await sandbox.messages()).find(
+          (m) => m.message_id === message.message_id,
+        )?.reply_markup === undefined,
+    );
   });
+
+  it("answers a later press on the button while Telegram still holds the first press's keyboard removal", async () => {
+    const runId = await trigger(app, { conf: { text: "held removal" } });
+    const message = await sandbox.messageWithButton("held removal");
+    // The keyboard removal is held longer than the wait below: the router must not answer presses behind it.
+    const botId = sandbox.info.telegram.token.split(":")[0]!;
+    await postJson(
+      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId}/faults`,
+      { method: "editMessageReplyMarkup", delay_ms: 20_000 },
+    );
+    await sandbox.press(message.message_id, {
+      id: 1003,
+      username: "vera",
+      first_name: "Вера",
+    });
+    expect(await runState(app, runId, ["success", "failed"])).toBe("success");
+    const second = await sandbox.press(message.message_id, {
+      id: 1004,
+      first_name: "Глеб",
+    });
+    const answer = await eventually(
+      "the second press to be answered",
+      () =>
+        sandbox
+          .callbackAnswer(second.body.callback_query_id)
+          .then((a) => a ?? undefined),
+      20_000,
+    );
+    expect(answer.text).toBe("Уже нажали");
+    // The removal is still held: the answer did not wait for it.
+    const keyboard = async () =>
+      (await sandbox.messages()).find(
+        (m) => m.message_id === message.message_id,
+      )?.reply_markup;
+    expect(await keyboard()).toBeDefined();
+    // Then it lands, and no button is left for the next test to find.
+    await eventually(
+      "the keyboard to be removed",
+      async () => (await keyboard()) === undefined,
+      40_000,
+    );
+  }, 90_000);
 
   it("answers a press on a message no run watches, and writes nothing", async () => {
     // A message with a poekhali-looking button that no run sent, as a stale or forged one would be.
@@ -166,6 +216,7 @@ describe("telegram_go_button in sandbox mode", () => {
     expect(rows.map((r) => r.fields.username)).toEqual([
       "anna",
       "anna",
+      "vera",
       "Борис",
     ]);
   });

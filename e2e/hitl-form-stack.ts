@@ -27,6 +27,7 @@ import {
   TelegramHook,
   UpdatePoller,
   pollLease,
+  updateRelay,
   telegramHitl,
   telegramMessages,
   telegramRouter,
@@ -120,6 +121,7 @@ export async function startHitlFormStack(prefix: string, dags: Dag[]) {
     telegramMessages({ hookFor }),
     telegramRouter({ hookFor }),
     pollLease,
+    updateRelay({ hookFor }),
   ];
   const port = await choosePort(0);
   const ingress = new RestateIngress(restate.server.ingressUrl);

@@ -20,6 +20,21 @@ export async function startRole<Ready>(
   args: string[],
   env: Record<string, string>,
 ): Promise<RoleProcess<Ready>> {
+  const role = spawnRole<Ready>(args, env);
+  return { ...role, ready: await role.ready };
+}
+
+/** A role process spawned, whose ready line is still to come: what it does before it is ready can be watched. */
+export interface SpawnedRole<Ready> extends Omit<RoleProcess<Ready>, "ready"> {
+  /** Resolves with its ready line; rejects (and kills it) when it exits first or prints none within 90 s. */
+  readonly ready: Promise<Ready>;
+}
+
+/** Spawns the `poekhali` CLI as {@link startRole} does, without waiting for its ready line. */
+export function spawnRole<Ready>(
+  args: string[],
+  env: Record<string, string>,
+): SpawnedRole<Ready> {
   const child = spawn(
     process.execPath,
     [join(ROOT, "packages/poekhali/bin/poekhali.js"), ...args],
@@ -42,7 +57,7 @@ export async function startRole<Ready>(
   );
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  const ready = await eventually(
+  const ready = eventually(
     `poekhali ${args.join(" ")} to print its ready line`,
     () => {
       if (exitCode !== undefined)

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** What the proxy does with one request: hold it this long first, and answer 503 itself instead of forwarding. */
+/** What the proxy does with one request: hold it this long first, and answer 503 (or `status`) itself instead of forwarding. */
 export interface SlowRule {
   readonly delayMs?: number;
   readonly refuse?: boolean;
+  /** The status of the refusal; 503 unless given (404: Restate does not know the service). */
+  readonly status?: number;
 }
 
 /**
@@ -14,16 +16,29 @@ export interface SlowRule {
 export async function startSlowIngress(
   target: string,
   rule: (request: { path: string; body: string }) => SlowRule,
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<{
+  url: string;
+  /** Requests whose client hung up before the proxy answered (an aborted fetch), by path. */
+  abandoned: string[];
+  close(): Promise<void>;
+}> {
+  const abandoned: string[] = [];
   const server = createServer((req, res) => {
+    res.once("close", () => {
+      if (!res.writableFinished) abandoned.push(req.url ?? "/");
+    });
     void (async () => {
       const body = await read(req);
       const path = req.url ?? "/";
-      const { delayMs = 0, refuse = false } = rule({ path, body });
+      const {
+        delayMs = 0,
+        refuse = false,
+        status = 503,
+      } = rule({ path, body });
       if (delayMs > 0)
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (refuse) {
-        res.writeHead(503, { "content-type": "application/json" });
+        res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify({ message: "refused by the test's proxy" }));
         return;
       }
@@ -50,6 +65,7 @@ export async function startSlowIngress(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    abandoned,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -113,10 +113,11 @@ describe("the update poller under a slow Restate", () => {
     const slow = await startSlowIngress(
       stack.server.ingressUrl,
       ({ path, body }) => {
-        // The first hand-over of chat 2's 6th message is refused: the updates after it must wait, and come again.
+        // The first hand-over of chat 2's 6th message (the batch that holds it) is refused: the updates after it
+        // must wait, and come again.
         if (
           !refusedOnce &&
-          path.includes("/message/") &&
+          !path.includes("telegram_poll_lease") &&
           body.includes('"text":"2:5"')
         ) {
           refusedOnce = true;
@@ -186,5 +187,303 @@ describe("the update poller under a slow Restate", () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(p.polling).toBe(true);
+  }, 60_000);
+
+  it("keeps its lease when each renewal is answered later than the next one is due (3.5 s of a 6 s lease)", async () => {
+    const slow = await startSlowIngress(
+      stack.server.ingressUrl,
+      ({ path }) => ({
+        delayMs: path.includes("telegram_poll_lease") ? 3_500 : 0,
+      }),
+    );
+    closers.push(() => slow.close());
+    const p = poller("late-renewals", slow.url, { leaseMs: 6_000 });
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    const since = lines.length;
+    // A renewal asked only once the last was answered is answered 7 s after the last grant: past the lease.
+    const until = Date.now() + 12_000;
+    while (Date.now() < until) {
+      expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(p.polling).toBe(true);
+  }, 60_000);
+
+  it("drops the hand-overs still in flight when it loses its lease", async () => {
+    let leaseAsks = 0;
+    // The first ask for the lease goes through, every later one is held past the lease; the press's hand-over (a
+    // lone update goes through the relay too) is held for a minute, so it is still in flight when the lease runs out.
+    const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
+      if (path.includes("telegram_poll_lease/"))
+        return {
+          delayMs: path.endsWith("/acquire") && leaseAsks++ > 0 ? 60_000 : 0,
+        };
+      return { delayMs: path.includes("/handOver/") ? 60_000 : 0 };
+    });
+    closers.push(() => slow.close());
+    const hook = new TelegramHook({
+      token: stack.bot.token,
+      apiRoot: stack.telegram.apiRoot,
+    });
+    const sent = await hook.sendMessage({
+      chatId: String(stack.chat.id),
+      text: "held press",
+      replyMarkup: {
+        inline_keyboard: [[{ text: "press", callback_data: "other" }]],
+      },
+    });
+    await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        chat_id: stack.chat.id,
+        message_id: sent.message_id,
+        from: { id: 8_100_000, first_name: "P" },
+      }),
+    });
+    const since = lines.length;
+    poller("loses-lease", slow.url, { leaseMs: 3_000 });
+    await eventually(
+      "the lease to run out",
+      () =>
+        lines.slice(since).some((l) => l.includes("stopped polling")) ||
+        undefined,
+      15_000,
+    );
+    await eventually(
+      "the press's hand-over in flight to be dropped",
+      () => slow.abandoned.some((path) => path.includes("/handOver/")),
+      5_000,
+    );
+    expect(slow.abandoned.some((path) => path.includes("/handOver/"))).toBe(
+      true,
+    );
+  }, 60_000);
+
+  /** Posts `count` messages with a button no run waits for (the router answers each press at once), and presses each. */
+  async function pressOtherButtons(count: number, from: number) {
+    const hook = new TelegramHook({
+      token: stack.bot.token,
+      apiRoot: stack.telegram.apiRoot,
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const m = await hook.sendMessage({
+        chatId: String(stack.chat.id),
+        text: `button ${from + i}`,
+        replyMarkup: {
+          inline_keyboard: [[{ text: "press", callback_data: "other" }]],
+        },
+      });
+      const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          chat_id: stack.chat.id,
+          message_id: m.message_id,
+          from: { id: from + i, first_name: "P" },
+        }),
+      });
+      ids.push(
+        ((await res.json()) as { callback_query_id: string }).callback_query_id,
+      );
+    }
+    return ids;
+  }
+
+  it("hands a poll's batch of presses to Restate in one request, and each reaches its router", async () => {
+    const paths: string[] = [];
+    const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
+      if (!path.includes("telegram_poll_lease")) paths.push(path);
+      return {};
+    });
+    closers.push(() => slow.close());
+    const presses = await pressOtherButtons(20, 8_200_000);
+    poller("relay", slow.url);
+    await eventually(
+      "every press to be answered",
+      async () =>
+        (await Promise.all(presses.map((id) => answerOf(id)))).every(
+          (a) => a !== null,
+        ),
+      20_000,
+    );
+    expect(paths).toEqual([`/telegram_updates/${stack.bot.id}/handOver/send`]);
+  }, 60_000);
+
+  it("hands a lone press through the bot's relay too, so it cannot overtake the batch before it", async () => {
+    const paths: string[] = [];
+    const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
+      if (!path.includes("telegram_poll_lease")) paths.push(path);
+      return {};
+    });
+    closers.push(() => slow.close());
+    const [press] = await pressOtherButtons(1, 8_250_000);
+    poller("lone", slow.url);
+    await eventually(
+      "the press to be answered",
+      async () => (await answerOf(press!)) !== null,
+      20_000,
+    );
+    expect(paths).toEqual([`/telegram_updates/${stack.bot.id}/handOver/send`]);
+  }, 60_000);
+
+  it("hands updates over one by one, and says so once, while Restate does not know the relay", async () => {
+    const paths: string[] = [];
+    const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
+      if (path.includes("telegram_poll_lease")) return {};
+      paths.push(path);
+      return path.startsWith("/telegram_updates/")
+        ? { refuse: true, status: 404 }
+        : {};
+    });
+    closers.push(() => slow.close());
+    const presses = await pressOtherButtons(3, 8_300_000);
+    const since = lines.length;
+    poller("no-relay", slow.url);
+    await eventually(
+      "every press to be answered",
+      async () =>
+        (await Promise.all(presses.map((id) => answerOf(id)))).every(
+          (a) => a !== null,
+        ),
+      20_000,
+    );
+    expect(paths.filter((p) => p.startsWith("/telegram_router/"))).toHaveLength(
+      3,
+    );
+    expect(
+      lines
+        .slice(since)
+        .filter((l) => l.includes("does not know telegram_updates")),
+    ).toHaveLength(1);
+  }, 60_000);
+
+  it("keeps a chat's messages in Telegram's order across many requests: a lone update never overtakes the batch before it", async () => {
+    const chat = stack.telegram.createChat({
+      type: "supergroup",
+      title: "across requests",
+    }).id;
+    const filler = stack.telegram.createChat({
+      type: "supergroup",
+      title: "filler",
+    }).id;
+    const post = (chatId: number, text: string) =>
+      stack.telegram.postUserMessage({
+        chatId,
+        fromId: stack.user.id,
+        text,
+        botId: stack.bot.id,
+      });
+    const ROUNDS = 12;
+    // An even round is a batch of 40 other messages with the chat's message last (the relay's slowest send); an odd
+    // round is the chat's next message alone. Each round is posted while the previous round's hand-over is held at
+    // the proxy, so each comes back in a getUpdates response of its own and goes to Restate in a request of its own.
+    const postRound = (round: number) => {
+      if (round % 2 === 0)
+        for (let i = 0; i < 40; i++) post(filler, `f:${round}:${i}`);
+      post(chat, `x:${round}`);
+    };
+    const posted = new Set<number>([0]);
+    const requests: number[] = [];
+    const slow = await startSlowIngress(
+      stack.server.ingressUrl,
+      ({ path, body }) => {
+        if (path.includes("telegram_poll_lease")) return {};
+        const round = /"text":"x:(\d+)"/.exec(body)?.[1];
+        if (round === undefined) return {};
+        requests.push(Number(round));
+        const next = Number(round) + 1;
+        if (next < ROUNDS && !posted.has(next)) {
+          posted.add(next);
+          postRound(next);
+        }
+        return { delayMs: 150 };
+      },
+    );
+    closers.push(() => slow.close());
+    postRound(0);
+    poller("rounds", slow.url);
+    const seen = () =>
+      stack.ingress.call<{ text: string | null }[]>({
+        service: "telegram_messages",
+        handler: "seen",
+        key: `${stack.bot.id}:${chat}`,
+      });
+    await eventually(
+      "every round's message to be handed over",
+      async () => (await seen()).length >= ROUNDS,
+      40_000,
+    );
+    // Every round went to Restate in a request of its own.
+    expect(new Set(requests).size).toBe(ROUNDS);
+    expect((await seen()).map((e) => e.text)).toEqual(
+      Array.from({ length: ROUNDS }, (_, r) => `x:${r}`),
+    );
+  }, 90_000);
+
+  it("refuses a malformed batch at once, naming what is wrong", async () => {
+    const target = {
+      service: "telegram_updates",
+      handler: "handOver",
+      key: String(stack.bot.id),
+    };
+    await expect(
+      stack.ingress.call(target, { updates: "everything" }),
+    ).rejects.toThrow(/`updates` is not an array/);
+    await expect(
+      stack.ingress.call(target, {
+        updates: [{ kind: "message", event: { bot_id: stack.bot.id } }],
+      }),
+    ).rejects.toThrow(/updates\[0\]\.event\.update_id is not an integer/);
+  }, 60_000);
+
+  it("sends on no forged event, so a forged batch with an upcoming update id does not take the real update's key", async () => {
+    const chat = stack.telegram.createChat({
+      type: "supergroup",
+      title: "forged",
+    }).id;
+    // The real message waits at Telegram (no poller yet); a hostile batch with its update id comes first.
+    const real = stack.telegram.postUserMessage({
+      chatId: chat,
+      fromId: stack.user.id,
+      text: "the real one",
+      botId: stack.bot.id,
+    }).updates[0]!.update_id;
+    const forged = (signature: string) => ({
+      kind: "message",
+      event: {
+        bot_id: stack.bot.id,
+        update_id: real,
+        chat_id: String(chat),
+        message_id: 1,
+        text: "forged",
+        from: { id: 1, first_name: "F" },
+        received_at: new Date().toISOString(),
+        signature,
+      },
+    });
+    // Called, not sent: once it answers, the relay has journaled every send it makes.
+    await stack.ingress.call(
+      {
+        service: "telegram_updates",
+        handler: "handOver",
+        key: String(stack.bot.id),
+      },
+      { updates: [forged(""), forged("AAAA")] },
+    );
+    poller("forged", stack.server.ingressUrl);
+    const seen = () =>
+      stack.ingress.call<{ text: string | null; update_id: number }[]>({
+        service: "telegram_messages",
+        handler: "seen",
+        key: `${stack.bot.id}:${chat}`,
+      });
+    await eventually(
+      "the real message to be handed over",
+      async () => (await seen()).length > 0,
+      20_000,
+    );
+    expect((await seen()).map((e) => e.text)).toEqual(["the real one"]);
   }, 60_000);
 });

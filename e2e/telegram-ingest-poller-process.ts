@@ -26,9 +26,14 @@ class FreezingIngress extends RestateIngress {
     options: { idempotencyKey?: string } = {},
   ): Promise<SendAccepted> {
     await super.send(target, payload, options);
-    process.stdout.write(
-      `HANDED ${(payload as { update_id: number }).update_id}\n`,
-    );
+    // A relayed batch (every update goes through the bot's relay) or, on the fallback, one update.
+    const { updates } = payload as {
+      updates?: { event: { update_id: number } }[];
+    };
+    const ids = updates
+      ? updates.map((u) => u.event.update_id)
+      : [(payload as { update_id: number }).update_id];
+    for (const id of ids) process.stdout.write(`HANDED ${id}\n`);
     return new Promise<never>(() => undefined);
   }
 }

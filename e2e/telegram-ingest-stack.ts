@@ -5,6 +5,7 @@ import {
   MESSAGES_NAME,
   TelegramHook,
   pollLease,
+  updateRelay,
   telegramRouter,
   type MessageEvent,
 } from "@poekhali/telegram";
@@ -32,7 +33,8 @@ export const messageRecorder = restate.object({
 
 /**
  * A restate-server, a Telegram emulator with one bot and a group, and an endpoint serving the router and the poll
- * lease (and, once `deployMessages` is called, the message recorder) — everything an ingester talks to.
+ * lease (and, once `deployMessages` is called, the message recorder and the update relay) — everything an ingester
+ * talks to.
  */
 export async function startIngestStack() {
   const restateServer = await startTemporaryRestate("poekhali-ingest-");
@@ -46,6 +48,7 @@ export async function startIngestStack() {
     apiRoot: telegram.apiRoot,
   });
   const router = telegramRouter({ hookFor: () => hook });
+  // No relay yet: it is deployed with all of its consumers (as the worker serves them), here by `deployMessages`.
   await restateServer.deploy([router, pollLease]);
   const control = async <T>(
     path: string,
@@ -71,7 +74,12 @@ export async function startIngestStack() {
     ingress,
     /** Serves the message recorder in a second deployment, as when the text-message sensor ships. */
     async deployMessages() {
-      await restateServer.deploy([router, pollLease, messageRecorder]);
+      await restateServer.deploy([
+        router,
+        pollLease,
+        updateRelay({ hookFor: () => hook }),
+        messageRecorder,
+      ]);
     },
     /** A user's message in the group, queued as a `message` update; resolves with its update id. */
     post(text: string): number {

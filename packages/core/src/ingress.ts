@@ -30,11 +30,14 @@ export interface SendAccepted {
 export class RestateIngress {
   constructor(readonly url: string) {}
 
-  /** Hands a request to Restate and returns once Restate has durably accepted it. */
+  /**
+   * Hands a request to Restate and returns once Restate has durably accepted it. Aborted by `signal`, it rejects at
+   * once; Restate may or may not have taken the request (send it again with the same idempotency key to be sure).
+   */
   async send(
     target: IngressTarget,
     payload: Json,
-    options: { idempotencyKey?: string } = {},
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<SendAccepted> {
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -45,14 +48,20 @@ export class RestateIngress {
       method: "POST",
       headers,
       body: JSON.stringify(payload),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     if (!res.ok) throw await this.#error(res, target);
     return (await res.json()) as SendAccepted;
   }
 
-  /** Calls a handler and waits for its answer. */
-  async call<T>(target: IngressTarget, payload?: Json): Promise<T> {
+  /** Calls a handler and waits for its answer, or until `signal` aborts the wait. */
+  async call<T>(
+    target: IngressTarget,
+    payload?: Json,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const init: RequestInit = { method: "POST" };
+    if (options.signal) init.signal = options.signal;
     if (payload !== undefined) {
       init.headers = { "content-type": "application/json" };
       init.body = JSON.stringify(payload);

@@ -8,10 +8,13 @@ import {
   POLL_LEASE_NAME,
   ROUTER_NAME,
   TELEGRAM_HITL_NAME,
+  UPDATE_RELAY_NAME,
 } from "@poekhali/telegram";
 import { INBOX_NAME, RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
 import { EVENT_LOG_NAME } from "@poekhali/core";
+import { DAG_STATE_NAME } from "./api-state/dag-state-object.js";
+import { RUN_RECORD_NAME } from "./api-state/run-record-object.js";
 
 /**
  * The names of the Restate services poekhali's worker serves beside the DAGs: a DAG file may not export a service
@@ -20,6 +23,7 @@ import { EVENT_LOG_NAME } from "@poekhali/core";
 export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   ROUTER_NAME,
   POLL_LEASE_NAME,
+  UPDATE_RELAY_NAME,
   MESSAGES_NAME,
   TELEGRAM_HITL_NAME,
   RUN_RESTARTS_NAME,
@@ -30,4 +34,6 @@ export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   AIRFLOW_VARIABLE_NAME,
   AIRFLOW_HITL_NAME,
   EVENT_LOG_NAME,
+  DAG_STATE_NAME,
+  RUN_RECORD_NAME,
 ]);

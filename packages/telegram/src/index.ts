@@ -129,6 +129,14 @@ export {
   HAND_OVER_CONCURRENCY,
   type BatchHandOver,
 } from "./updates/hand-over-batch.js";
+export {
+  updateRelay,
+  relayUpdates,
+  UPDATE_RELAY_NAME,
+  type UpdateRelay,
+  type RelayedUpdate,
+  type RelayedBatch,
+} from "./updates/update-relay.js";
 export { ReceptionClock } from "./updates/reception-clock.js";
 export {
   MESSAGES_NAME,

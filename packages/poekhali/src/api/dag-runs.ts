@@ -26,6 +26,7 @@ import {
 } from "@poekhali/core";
 import { HitlRequests } from "./hitl-requests.js";
 import { telegramTallies, type TelegramTally } from "./telegram-tallies.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 /** A run as the REST API shows it (Airflow's DAGRun). */
 export interface DagRunView {
@@ -138,8 +139,6 @@ interface InvocationRow {
   completion_result: string | null;
   created_at: string | number | null;
 }
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** A typed stand-in for a DAG's workflow definition: one per DAG id, all with the handlers of `dagWorkflow`. */
 const workflowOf = (dag: Dag): DagWorkflow => ({ name: dag.id });

@@ -10,14 +10,13 @@ import {
   type EventLogRecord,
 } from "@poekhali/core";
 import type { Introspection } from "./dag-runs.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 /** The text fields of an entry the log can narrow a listing by. */
 export type EventLogTextField =
   "dag_id" | "run_id" | "task_id" | "owner" | "event";
 
 const Log: EventLogObject = { name: EVENT_LOG_NAME };
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * Airflow's event log as the REST API writes and reads it: entries are sent one-way to Restate's

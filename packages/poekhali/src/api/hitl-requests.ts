@@ -11,6 +11,7 @@ import {
   type HITLEntry,
 } from "@poekhali/core";
 import type { Introspection } from "./dag-runs.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 /** One task's request, with the run and task it belongs to. */
 export interface HitlRow {
@@ -19,8 +20,6 @@ export interface HitlRow {
   readonly task_id: string;
   readonly entry: HITLEntry;
 }
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** The requests of human-in-the-loop tasks, kept by the `airflow_hitl` object (one key per DAG run), and their answers. */
 export class HitlRequests {

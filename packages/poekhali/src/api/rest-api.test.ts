@@ -14,6 +14,8 @@ import {
 } from "../restate/temporary-restate.js";
 import { waitFor } from "../wait-for.js";
 import { ApiState } from "./api-state.js";
+import { dagStateObject } from "../api-state/dag-state-object.js";
+import { runRecordObject } from "../api-state/run-record-object.js";
 import { DagRuns } from "./dag-runs.js";
 import { eventLogObject } from "@poekhali/core";
 import { EventLog } from "./event-log.js";
@@ -62,6 +64,8 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
     await restate.deploy([
       dagWorkflow(echo, { connections: new StaticConnections([]) }),
       eventLogObject,
+      dagStateObject,
+      runRecordObject,
     ]);
     runs = new DagRuns(restate.ingress, restate.server);
     app = new Hono();
@@ -71,7 +75,7 @@ describe("the REST API refuses bad input with a 4xx, and runs nothing", () => {
         dags: new Map([[echo.id, echo]]),
         runs,
         ready: () => true,
-        state: ApiState.open(restate.home),
+        state: new ApiState(restate.ingress.url, restate.server),
         variables: new Variables(restate.ingress.url, restate.server),
         eventLog: new EventLog(restate.ingress.url, restate.server),
       }),

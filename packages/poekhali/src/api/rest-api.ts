@@ -34,7 +34,7 @@ export interface RestApiOptions {
   readonly runs: DagRuns;
   /** True once the worker is registered and a run can start. */
   readonly ready: () => boolean;
-  /** Paused DAGs and what the API recorded of runs, kept in POEKHALI_HOME. */
+  /** Paused DAGs and what the API recorded of runs, kept in Restate for every web instance. */
   readonly state: ApiState;
   /** The DAGs folder and the file of each DAG (for v2's `fileloc`); the folder alone when not given. */
   readonly source?: DagSource;
@@ -126,16 +126,17 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
       : c.json({ status: "starting" }, 503),
   );
 
-  app.get("/api/v1/dags", (c) => {
+  app.get("/api/v1/dags", async (c) => {
+    const paused = await options.state.pausedOf([...options.dags.keys()]);
     const dags = [...options.dags.values()].map((d) =>
-      dagView(d, options.state.isPaused(d.id)),
+      dagView(d, paused.has(d.id)),
     );
     return c.json({ dags, total_entries: dags.length });
   });
 
-  app.get("/api/v1/dags/:dag_id", (c) => {
+  app.get("/api/v1/dags/:dag_id", async (c) => {
     const dag = c.get("dag");
-    return c.json(dagView(dag, options.state.isPaused(dag.id)));
+    return c.json(dagView(dag, await options.state.isPaused(dag.id)));
   });
 
   app.get("/api/v1/dags/:dag_id/dagRuns", async (c) => {
@@ -156,7 +157,7 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
         `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`,
       );
     }
-    if (options.state.isPaused(dag.id))
+    if (await options.state.isPaused(dag.id))
       return problem(
         c,
         409,
@@ -182,7 +183,8 @@ export function restApi(options: RestApiOptions): Hono<DagEnv> {
     try {
       const run = await options.runs.trigger(dag, runId, conf);
       const now = new Date().toISOString();
-      options.state.setRun(dag.id, runId, {
+      // Best-effort: the run has started, and a client retrying a 500 would start another.
+      await options.state.recordTrigger(dag.id, runId, {
         logical_date: null,
         run_after: now,
         queued_at: now,

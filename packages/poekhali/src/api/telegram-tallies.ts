@@ -5,6 +5,7 @@ import {
   type Votes,
 } from "@poekhali/telegram";
 import type { Introspection } from "./dag-runs.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 /** Where a HITL request stands in a Telegram chat: how many people chose each option, and what decides. */
 export interface TelegramTally {
@@ -23,8 +24,6 @@ export interface TelegramTally {
   /** Who may vote in the chat (@usernames, user ids); empty: everyone in it. */
   readonly voters: readonly string[];
 }
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * The vote tallies of the HITL requests put to Telegram chats (the `telegram_hitl` object's `request` and `votes`

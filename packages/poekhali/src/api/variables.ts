@@ -7,6 +7,7 @@ import {
   type VariableChange,
 } from "@poekhali/core/airflow";
 import type { Introspection } from "./dag-runs.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 const Variable: AirflowVariableObject = { name: AIRFLOW_VARIABLE_NAME };
 
@@ -14,8 +15,6 @@ const Variable: AirflowVariableObject = { name: AIRFLOW_VARIABLE_NAME };
 export interface KeyedVariable extends StoredVariable {
   readonly key: string;
 }
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /**
  * Airflow Variables as the REST API reads and changes them: each one a key of Restate's `airflow_variable` object,

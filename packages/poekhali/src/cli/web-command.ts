@@ -15,8 +15,11 @@ export const WEB_HELP = `Usage: poekhali web
 Serves the web UI, the REST API (/api/v2) and the Telegram webhook only, on POEKHALI_HOST:POEKHALI_PORT, talking
 to the Restate at RESTATE_ADMIN_URL / RESTATE_INGRESS_URL; the workers run elsewhere (\`poekhali worker\`). In
 webhook mode (TELEGRAM_UPDATES=webhook) any number of web instances can take the bot's updates: give them all the
-same TELEGRAM_WEBHOOK_URL (your load balancer) and TELEGRAM_WEBHOOK_SECRET (required). The UI keeps paused DAGs,
-run notes and trigger details in POEKHALI_HOME/api-state.json: run one UI instance.
+same TELEGRAM_WEBHOOK_URL (your load balancer) and TELEGRAM_WEBHOOK_SECRET (required). Paused DAGs, run notes and
+trigger details are kept in Restate, so any number of instances serve the UI and the REST API alike. Before it
+listens, an instance checks that the workers take its signed calls (a POEKHALI_INTERNAL_KEY they refuse stops it)
+and imports an old POEKHALI_HOME/api-state.json into Restate (then kept as api-state.json.imported); until the
+worker's deployment is registered, both wait.
 
 When it listens, it prints one JSON line on stdout:
   {"role":"web","url":"http://h:p"}

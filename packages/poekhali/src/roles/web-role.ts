@@ -2,6 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { RestateIngress } from "@poekhali/core";
 import { ApiState } from "../api/api-state.js";
+import { importApiStateFile } from "../api/api-state-file.js";
 import { authSecret } from "../api/auth/auth-secret.js";
 import { SimpleAuth } from "../api/auth/simple-auth.js";
 import { DagRuns } from "../api/dag-runs.js";
@@ -70,7 +71,12 @@ export async function startWebRole(options: WebRoleOptions): Promise<WebRole> {
     }),
   );
   const runs = new DagRuns(ingress, admin);
-  const apiState = ApiState.open(config.home);
+  const apiState = new ApiState(restate.ingressUrl, admin, { log });
+  // Before this instance serves anything: a key the workers refuse would fail every pause, note and trigger record,
+  // so such an instance does not start (waiting while no deployment serves the objects yet).
+  await apiState.checkKey(log);
+  // Then a DAG the old file kept paused is paused in Restate before any trigger.
+  await importApiStateFile(config.home, apiState, log);
   web.route(
     "/",
     restApi({
@@ -107,8 +113,9 @@ export async function startWebRole(options: WebRoleOptions): Promise<WebRole> {
     webPages({
       dags: code.dags,
       runs,
-      paused: (dagId) => apiState.isPaused(dagId),
-      runNote: (dagId, runId) => apiState.run(dagId, runId)?.note ?? null,
+      paused: (dagIds) => apiState.pausedOf(dagIds),
+      runNote: async (dagId, runId) =>
+        (await apiState.run(dagId, runId))?.note ?? null,
       // Live mode: a run's tasks post to the real Telegram chat and write to the real Airtable base.
       confirm:
         config.mode === "live"

@@ -18,10 +18,10 @@ export interface WebPagesOptions {
   readonly dags: ReadonlyMap<string, Dag>;
   readonly runs: DagRuns;
   readonly nav: NavLinks;
-  /** Whether a DAG is paused (kept by the REST API); none is when absent. */
-  readonly paused?: (dagId: string) => boolean;
+  /** Which of these DAGs are paused (kept by the REST API); none is when absent. */
+  readonly paused?: (dagIds: readonly string[]) => Promise<ReadonlySet<string>>;
   /** A run's note, kept by the REST API; none when absent. */
-  readonly runNote?: (dagId: string, runId: string) => string | null;
+  readonly runNote?: (dagId: string, runId: string) => Promise<string | null>;
   /** What a person confirms before a run of this DAG starts (it talks to a live service), or null to ask nothing. */
   readonly confirm?: (dag: Dag) => string | null;
 }
@@ -63,22 +63,23 @@ function gridQuery(c: Context): GridQuery | string {
 export function webPages(options: WebPagesOptions): Hono {
   const app = new Hono();
   const { nav } = options;
-  const paused = options.paused ?? (() => false);
+  const paused = options.paused ?? (() => Promise.resolve(new Set<string>()));
   const confirm = options.confirm ?? (() => null);
   const dags = () => [...options.dags.values()];
 
   async function summaries(): Promise<Map<string, DagSummary>> {
     const list = dags();
-    const latest = await options.runs.latest(
-      list.map((d) => d.id),
-      LAST_RUNS,
-    );
+    const ids = list.map((d) => d.id);
+    const [latest, pausedNow] = await Promise.all([
+      options.runs.latest(ids, LAST_RUNS),
+      paused(ids),
+    ]);
     return new Map(
       list.map((d) => [
         d.id,
         {
           dag_id: d.id,
-          is_paused: paused(d.id),
+          is_paused: pausedNow.has(d.id),
           last_runs: latest.get(d.id) ?? [],
         },
       ]),
@@ -121,7 +122,10 @@ export function webPages(options: WebPagesOptions): Hono {
         ),
         400,
       );
-    const { page, selected } = await gridData(dag, query);
+    const [{ page, selected }, pausedNow] = await Promise.all([
+      gridData(dag, query),
+      paused([dag.id]),
+    ]);
     return c.html(
       layout(
         dag.id,
@@ -130,7 +134,7 @@ export function webPages(options: WebPagesOptions): Hono {
           page,
           query,
           selected,
-          paused: paused(dag.id),
+          paused: pausedNow.has(dag.id),
           confirm: confirm(dag),
         }),
       ),
@@ -194,7 +198,10 @@ export function webPages(options: WebPagesOptions): Hono {
       return c.html(notFound(nav, `No DAG “${c.req.param("dag_id")}”`), 404);
     const runId = c.req.param("run_id");
     // Rendered with what is known now, so the page reads right before (and without) its script.
-    const { found, snapshot } = await runFactsOf(dag, runId);
+    const [{ found, snapshot }, note] = await Promise.all([
+      runFactsOf(dag, runId),
+      options.runNote?.(dag.id, runId) ?? null,
+    ]);
     const taskId = c.req.query("task");
     const html = taskId ? await panelOf(dag, runId, found, taskId) : null;
     return c.html(
@@ -206,7 +213,7 @@ export function webPages(options: WebPagesOptions): Hono {
           runId,
           found,
           nav,
-          note: options.runNote?.(dag.id, runId) ?? null,
+          note,
           restateLink: snapshot
             ? restateInvocationLink(nav.restateUi, snapshot.invocation_id)
             : null,

@@ -7,6 +7,7 @@ import {
   type RestateIngress,
 } from "@poekhali/core";
 import type { RestateAdmin } from "../restate/restate-admin.js";
+import { sqlLiteral as sql } from "../restate/sql-literal.js";
 
 /** The Restate name of the object that starts finished runs again. */
 export const RUN_RESTARTS_NAME = "poekhali_run_restarts";
@@ -34,8 +35,6 @@ export interface RestartRequest {
 export type RestartAnswer =
   | { readonly restarted: true; readonly invocation_id: string }
   | { readonly restarted: false; readonly reason: string };
-
-const sql = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** How long Restate may take to let go of a purged workflow key. */
 const FREE_KEY_MS = 30_000;

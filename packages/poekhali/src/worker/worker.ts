@@ -15,6 +15,7 @@ import {
   UpdatePoller,
   WebhookSettings,
   pollLease,
+  updateRelay,
   telegramMessages,
   telegramRouter,
   telegramHitl,
@@ -32,6 +33,8 @@ import { restateVariableStore } from "./variable-store.js";
 import { restateXComStore } from "./xcom-store.js";
 import { ingressRunStarter } from "./run-starter.js";
 import { OWN_SERVICE_NAMES } from "../own-services.js";
+import { dagStateObject } from "../api-state/dag-state-object.js";
+import { runRecordObject } from "../api-state/run-record-object.js";
 import type { RestateDefinition } from "../restate-definition.js";
 import { versionRoute } from "./version-route.js";
 
@@ -89,6 +92,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       log: (m) => options.log(`telegram router: ${m}`),
     }),
     pollLease,
+    updateRelay({
+      hookFor,
+      log: (m) => options.log(`telegram updates: ${m}`),
+    }),
     telegramMessages({
       hookFor,
       log: (m) => options.log(`telegram messages: ${m}`),
@@ -109,6 +116,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     airflowVariable,
     airflowHitl,
     eventLogObject,
+    dagStateObject,
+    runRecordObject,
   ];
   // The DAG loader refuses DAG files' services named like these: a service of ours missing from the list would let
   // a DAG file's service of the same name replace it without a word.

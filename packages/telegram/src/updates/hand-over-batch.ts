@@ -49,11 +49,15 @@ export async function handOverUpdates(
         // A lost lease leaves the rest to the next holder, which gets them again from Telegram.
         if (options.signal?.aborted) return;
         try {
+          // A send still in flight when the lease is lost is dropped too: waiting for it would hold the round (and
+          // the hand-over to the next holder) for as long as an overloaded Restate takes to answer.
           await to.ingress.send(item.target, item.payload, {
             idempotencyKey: item.idempotencyKey,
+            ...(options.signal ? { signal: options.signal } : {}),
           });
           done[index] = true;
         } catch (error) {
+          if (options.signal?.aborted) return;
           // Later updates of this consumer wait: handing them over now would overtake this one.
           errors.set(index, error);
           break;

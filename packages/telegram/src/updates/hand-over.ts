@@ -82,6 +82,8 @@ export function updateIdempotencyKey(botId: number, updateId: number): string {
 /** One update made ready for Restate: where it goes, what is sent, and its idempotency key. */
 export interface PreparedUpdate {
   readonly update_id: number;
+  /** What it is: a press (to a button's router or a HITL request) or a text message (to its chat's messages). */
+  readonly kind: "press" | "message";
   readonly target: IngressTarget;
   readonly payload: Json;
   readonly idempotencyKey: string;
@@ -120,6 +122,7 @@ export function prepareUpdate(
     const hitl = parseHitlCallbackData(event.data);
     return {
       update_id: update.update_id,
+      kind: "press",
       target: hitl
         ? handlerTarget(
             TelegramHitl,
@@ -149,6 +152,7 @@ export function prepareUpdate(
     };
     return {
       update_id: update.update_id,
+      kind: "message",
       target: handlerTarget(Messages, "message", chatKey(botId, event.chat_id)),
       payload: { ...signed, from: { ...signed.from } },
       idempotencyKey,

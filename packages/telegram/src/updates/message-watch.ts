@@ -130,13 +130,10 @@ export function telegramMessages(options: TelegramMessagesOptions) {
 
   /** Whether the message was handed over by our own ingester, which signs it with the bot's token. */
   function signed(event: MessageEvent, signature: unknown): boolean {
-    return signedByBot(
-      (botId) => options.hookFor(botId),
-      event.bot_id,
+    return messageSignedByBot((botId) => options.hookFor(botId), {
+      ...event,
       signature,
-      "message",
-      messageSigningText(event),
-    );
+    } as SignedMessageEvent);
   }
 
   function setWatchers(ctx: restate.ObjectContext, watchers: Watcher[]): void {
@@ -302,3 +299,18 @@ export function telegramMessages(options: TelegramMessagesOptions) {
 
 /** The Restate definition type of {@link telegramMessages}. */
 export type TelegramMessages = ReturnType<typeof telegramMessages>;
+
+/** Whether a message event carries our ingester's signature for this bot (what the chat's consumer checks). */
+export function messageSignedByBot(
+  hookFor: (botId: number) => Pick<TelegramHook, "verify">,
+  signedEvent: SignedMessageEvent,
+): boolean {
+  const { signature, ...event } = signedEvent;
+  return signedByBot(
+    hookFor,
+    event.bot_id,
+    signature,
+    "message",
+    messageSigningText(event),
+  );
+}

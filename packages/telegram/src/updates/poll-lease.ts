@@ -73,12 +73,13 @@ export class PollLeaseClient {
     return performance.now() < this.#heldUntil;
   }
 
-  /** Takes or renews the lease; resolves with Restate's answer. */
-  async acquire(): Promise<LeaseAnswer> {
+  /** Takes or renews the lease; resolves with Restate's answer (rejects when `signal` aborts the wait for it). */
+  async acquire(signal?: AbortSignal): Promise<LeaseAnswer> {
     const asked = performance.now();
     const answer = await this.ingress.call<LeaseAnswer>(
       handlerTarget(pollLease, "acquire", String(this.botId)),
       { holder: this.holder, ttl_ms: this.ttlMs },
+      signal ? { signal } : {},
     );
     this.#heldUntil = answer.held ? asked + this.ttlMs : 0;
     return answer;

@@ -68,6 +68,21 @@ export function signedByBot(
   }
 }
 
+/** Whether a press event carries our ingester's signature for this bot (what every press consumer checks). */
+export function pressSignedByBot(
+  hookFor: (botId: number) => Pick<TelegramHook, "verify">,
+  event: PressEvent,
+): boolean {
+  const { signature, ...rest } = event;
+  return signedByBot(
+    hookFor,
+    event.bot_id,
+    signature,
+    "press",
+    pressSigningText(rest),
+  );
+}
+
 /**
  * The journaled replies of an object that takes presses: answering a callback query, editing a message of its key,
  * tidying a stray copy of it, and telling our ingester's presses from anyone else's.
@@ -114,7 +129,7 @@ export function pressReplies(options: PressRepliesOptions) {
    * Telegram's refusal (the message is gone, too old to edit) is logged, not retried.
    */
   async function edit(
-    ctx: restate.ObjectContext,
+    ctx: restate.ObjectSharedContext,
     target: MessageRef,
     why: string,
     change: Omit<EditMessage, "chatId" | "messageId" | "signal"> = {},
@@ -148,14 +163,7 @@ export function pressReplies(options: PressRepliesOptions) {
 
   /** Whether the press was handed over by our own ingester, which signs it with the bot's token. */
   function signed(event: PressEvent): boolean {
-    const { signature, ...rest } = event;
-    return signedByBot(
-      (botId) => options.hookFor(botId),
-      event.bot_id,
-      signature,
-      "press",
-      pressSigningText(rest),
-    );
+    return pressSignedByBot((botId) => options.hookFor(botId), event);
   }
 
   /**

@@ -7,7 +7,11 @@ import {
   type ButtonPress,
   type PressEvent,
 } from "./press.js";
-import { pressAllowed, pressReplies } from "./press-replies.js";
+import {
+  pressAllowed,
+  pressReplies,
+  type MessageRef,
+} from "./press-replies.js";
 import {
   ROUTER_NAME,
   type Close,
@@ -77,12 +81,12 @@ export function telegramRouter(options: TelegramRouterOptions) {
     log,
   });
 
-  async function accept(
+  function accept(
     ctx: restate.ObjectContext,
     watch: Watch,
     event: PressEvent,
     answeredAt: string | null,
-  ): Promise<void> {
+  ): void {
     const press: ButtonPress = {
       chat_id: event.chat_id,
       message_id: event.message_id,
@@ -98,7 +102,13 @@ export function telegramRouter(options: TelegramRouterOptions) {
     ctx.clear("watch");
     ctx.resolveAwakeable(watch.trigger_id, press);
     if (watch.hide_keyboard === false) return;
-    await edit(ctx, event, "remove the keyboard");
+    // Off this key's critical path: later presses on the button (answered «Уже нажали») and a racing close do not
+    // wait behind Telegram's edit. The send is journaled, and removing a keyboard twice changes nothing.
+    ctx.objectSendClient(ROUTER, ctx.key).removeKeyboard({
+      bot_id: event.bot_id,
+      chat_id: event.chat_id,
+      message_id: event.message_id,
+    });
   }
 
   /** Answers a press according to the watch, and accepts it when it is the first valid one. */
@@ -120,7 +130,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
     if (!pressAllowed(watch, event.from))
       return void (await say(TEXTS.notAllowed));
     const answeredAt = await say(watch.answer_text);
-    await accept(ctx, watch, event, answeredAt);
+    accept(ctx, watch, event, answeredAt);
   }
 
   return restate.object({
@@ -235,6 +245,20 @@ export function telegramRouter(options: TelegramRouterOptions) {
               : `remove the keyboard (${close.reason})`,
             close.action === "expire" && close.text ? { text: close.text } : {},
           );
+        },
+      ),
+
+      /**
+       * Removes the keyboard of the message whose press was taken. Shared: it runs beside the key's presses and
+       * closes, and in any order with them (a close's «нажатие не записано» edit drops the keyboard too).
+       */
+      removeKeyboard: restate.handlers.object.shared(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectSharedContext,
+          message: MessageRef,
+        ): Promise<void> => {
+          await edit(ctx, message, "remove the keyboard");
         },
       ),
 

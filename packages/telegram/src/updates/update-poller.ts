@@ -6,8 +6,8 @@ import {
   DEFAULT_ALLOWED_UPDATES,
   type IngestedUpdateType,
 } from "./hand-over.js";
-import { handOverUpdates } from "./hand-over-batch.js";
-import { PollLeaseClient } from "./poll-lease.js";
+import { relayUpdates, UPDATE_RELAY_NAME } from "./update-relay.js";
+import { PollLeaseClient, type LeaseAnswer } from "./poll-lease.js";
 import { ReceptionClock } from "./reception-clock.js";
 import type { WebhookSettings } from "./webhook-settings.js";
 
@@ -20,7 +20,7 @@ export interface UpdatePollerOptions {
   readonly webhook?: WebhookSettings;
   /** This worker's name in the bot's poll lease: unique among live workers, safe to log. `<host>:<pid>` by default. */
   readonly workerId?: string;
-  /** How long the lease lasts unless renewed (it is renewed every third of that); 15 s by default. */
+  /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. */
   readonly leaseMs?: number;
   /**
    * The update types asked for; `["callback_query"]` by default. Add `"message"` only once the
@@ -57,8 +57,18 @@ export class UpdatePoller {
   #held: AbortController | undefined;
   #gained = deferred();
   #expiry: NodeJS.Timeout | undefined;
-  /** When the lease was last asked for (the ask in flight, when the lease runs out). */
-  #renewing = 0;
+  /** Until when (epoch ms) this worker counts the lease as its own, and when the ask that granted that was made. */
+  #heldUntil = 0;
+  #granted = 0;
+  /** Asks for the lease made and the latest one answered, by their order: renewals overlap. */
+  #asks = 0;
+  #answered = 0;
+  /** Asks that failed in a row. */
+  #failures = 0;
+  /** Who holds the lease while this worker stands by, once said. */
+  #standingBy: string | undefined;
+  /** Whether it was said that Restate has no relay yet (said once per poller). */
+  #saidNoRelay = false;
   /** Problems already reported since polling last worked: each is said once. */
   readonly #reported = new Set<string>();
 
@@ -70,6 +80,8 @@ export class UpdatePoller {
       options.ingress,
       options.hook.botId,
       workerId,
+      // 15 s: 30 s ran out as often under the burst (renewals answered late either way) and doubles how long a
+      // crashed holder's bot goes unpolled.
       options.leaseMs ?? 15_000,
     );
   }
@@ -93,71 +105,102 @@ export class UpdatePoller {
     if (this.#held) await this.#lease.release().catch(() => undefined);
   }
 
-  /** Takes the lease, renews it every third of its length, and notices when it is lost or runs out. */
+  /**
+   * Takes the lease and, while it is held, renews it every {@link RENEWALS_PER_LEASE}th of its length on a timer of
+   * its own, without waiting for the previous renewal's answer: under a burst Restate answers a renewal seconds
+   * late, and a renewal asked only once the last one was answered let the lease run out between the two. Standing
+   * by (or before the worker is registered), it asks one at a time.
+   */
   async #keepLease(): Promise<void> {
-    const { botId, holder, ttlMs } = this.#lease;
-    let standingBy: string | undefined;
-    let failures = 0;
+    const period = this.#lease.ttlMs / RENEWALS_PER_LEASE;
+    const inFlight = new Set<Promise<void>>();
     while (!this.#stop.signal.aborted) {
-      // The lease runs from when Restate granted it, some time before the answer arrives: count from the ask.
       const asked = Date.now();
-      this.#renewing = asked;
-      try {
-        const answer = await this.#lease.acquire();
-        failures = 0;
-        if (answer.held) {
-          clearTimeout(this.#expiry);
-          const tookMs = Date.now() - asked;
-          this.#expiry = setTimeout(
-            () =>
-              this.#lose(
-                `its lease ran out before Restate answered a renewal (asked ${((Date.now() - this.#renewing) / 1000).toFixed(1)} s ago; ` +
-                  `the lease lasts ${ttlMs / 1000} s): Restate or this worker is overloaded`,
-              ),
-            Math.max(0, ttlMs - Math.min(1_000, ttlMs / 10) - tookMs),
-          );
-          if (!this.polling) {
-            standingBy = undefined;
-            this.#held = new AbortController();
-            this.#log(
-              `polling bot ${botId} as ${holder}: this worker holds the bot's poll lease`,
-            );
-            this.#gained.resolve();
-          }
-        } else {
-          if (this.polling) this.#lose(`${answer.holder} took its lease`);
-          if (standingBy !== answer.holder)
-            this.#log(
-              `bot ${botId} is polled by ${answer.holder}; this worker stands by`,
-            );
-          standingBy = answer.holder;
-        }
-      } catch (error) {
-        if (this.#stop.signal.aborted) break;
-        if (failures++ === 0) {
-          this.#log(
-            `could not reach Restate for bot ${botId}'s poll lease (${message(error)}); ` +
-              (this.polling
-                ? "polling goes on until the lease runs out"
-                : "retrying"),
-          );
-        }
+      // A Restate that answers nothing at all must not pile asks up: a few in flight cover any slow answer.
+      if (inFlight.size < MAX_RENEWALS_IN_FLIGHT) {
+        const ask = this.#ask().finally(() => inFlight.delete(ask));
+        inFlight.add(ask);
+        // Not yet holding, an answer decides sooner than a period (a refusal at start-up is asked again at once),
+        // but a slow one must not hold the next ask back: the first renewals are due before it comes.
+        if (!this.polling)
+          await Promise.race([ask, pause(period, this.#stop.signal)]);
       }
-      // Unanswered (e.g. at start-up, before the worker is registered), ask again soon rather than a renewal away.
-      // Renewals keep their cadence from the ask, not the answer: under load an answer takes seconds, and waiting a
-      // third of the lease after a slow answer let the lease run out between two renewals.
+      // Unanswered (e.g. at start-up, before the worker is registered), ask again soon rather than a period away.
       await pause(
-        failures > 0
-          ? Math.min(ttlMs / 3, 100 * 2 ** failures)
-          : Math.max(0, ttlMs / 3 - (Date.now() - asked)),
+        this.#failures > 0 && !this.polling
+          ? Math.min(period, 100 * 2 ** this.#failures)
+          : Math.max(0, period - (Date.now() - asked)),
         this.#stop.signal,
       );
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** One ask for the lease; its answer extends the lease, grants it, or says who holds it instead. */
+  async #ask(): Promise<void> {
+    const { botId, holder, ttlMs } = this.#lease;
+    // The lease runs from when Restate granted it, some time after the ask: counting from the ask is the safe side.
+    const asked = Date.now();
+    const sequence = ++this.#asks;
+    let answer: LeaseAnswer;
+    try {
+      // A stop does not wait for a renewal that an overloaded Restate holds.
+      answer = await this.#lease.acquire(this.#stop.signal);
+    } catch (error) {
+      if (this.#stop.signal.aborted) return;
+      if (this.#failures++ === 0)
+        this.#log(
+          `could not reach Restate for bot ${botId}'s poll lease (${message(error)}); ` +
+            (this.polling
+              ? "polling goes on until the lease runs out"
+              : "retrying"),
+        );
+      return;
+    }
+    this.#failures = 0;
+    // Renewals overlap: an answer to an older ask than one already answered says nothing newer.
+    if (sequence < this.#answered) return;
+    this.#answered = sequence;
+    if (!answer.held) {
+      if (this.polling) this.#lose(`${answer.holder} took its lease`);
+      if (this.#standingBy !== answer.holder)
+        this.#log(
+          `bot ${botId} is polled by ${answer.holder}; this worker stands by`,
+        );
+      this.#standingBy = answer.holder;
+      return;
+    }
+    const until = asked + ttlMs - Math.min(1_000, ttlMs / 10);
+    // Granted, but answered so late that the lease, counted from the ask, is already over: the next ask decides.
+    if (until <= Date.now()) return;
+    if (until > this.#heldUntil) {
+      this.#heldUntil = until;
+      this.#granted = asked;
+      clearTimeout(this.#expiry);
+      this.#expiry = setTimeout(
+        () =>
+          this.#lose(
+            `its lease ran out before Restate answered a renewal (the last one granted was asked ` +
+              `${((Date.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s): ` +
+              "Restate or this worker is overloaded",
+          ),
+        Math.max(0, until - Date.now()),
+      );
+    }
+    if (!this.polling) {
+      this.#standingBy = undefined;
+      this.#held = new AbortController();
+      this.#log(
+        `polling bot ${botId} as ${holder}: this worker holds the bot's poll lease`,
+      );
+      this.#gained.resolve();
     }
   }
 
   #lose(why: string): void {
     if (!this.polling) return;
     clearTimeout(this.#expiry);
+    this.#heldUntil = 0;
     this.#held?.abort();
     this.#gained = deferred();
     this.#log(`stopped polling bot ${this.#lease.botId}: ${why}`);
@@ -201,12 +244,20 @@ export class UpdatePoller {
       },
       signal,
     );
-    // Many consumers at once, each consumer's updates in order: one at a time, a burst outlives Telegram's 15 s.
-    const batch = await handOverUpdates(
+    // The whole batch in one request to Restate's relay, which sends each update on in order: one request per
+    // update, even many at once, bounded a burst by Restate's ingress round trips.
+    const batch = await relayUpdates(
       updates,
       { hook, ingress, clock: this.#clock },
       { concurrency: this.#options.handOverConcurrency, signal },
     );
+    if (!batch.relayed && !this.#saidNoRelay) {
+      this.#saidNoRelay = true;
+      this.#log(
+        `Restate does not know ${UPDATE_RELAY_NAME} yet (the registered deployment is older than this worker): ` +
+          `bot ${this.#lease.botId}'s updates are handed over one by one until it is registered`,
+      );
+    }
     const last = updates[batch.handedOver - 1];
     if (last) this.#offset = last.update_id + 1;
     if (batch.failed)
@@ -263,6 +314,15 @@ export class UpdatePoller {
     this.#log(text);
   }
 }
+
+/** Renewals per lease length: a renewal answered up to 9/10 of the lease late (less a margin) still keeps it. */
+const RENEWALS_PER_LEASE = 10;
+/**
+ * Renewals waiting for Restate's answer at once, at most: one per period of a lease, so asks never skip a slot
+ * while the lease could still be kept. With a 15 s lease (renewed every 1.5 s, each grant counted 14 s from its ask)
+ * that keeps the lease while Restate answers up to ~12.5 s late; later than that it lapses whatever the cap.
+ */
+const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
 
 /** An update Restate did not take; it was not confirmed to Telegram. */
 class HandOverError extends Error {

@@ -41,16 +41,20 @@ function checkMask(mask: string[] | undefined) {
 
 /**
  * `/api/v2/dags`: list (limit, offset, order_by, tags, tags_match_mode, owners, dag_id_pattern, paused), one DAG,
- * its details, pausing and unpausing (kept in POEKHALI_HOME), and its tasks.
+ * its details, pausing and unpausing (kept in Restate, for every web instance), and its tasks.
  */
 export function dagRoutes(options: V2Options): Hono<V2Env> {
   const app = new Hono<V2Env>();
-  const view = (dagId: string) => {
+  const view = async (dagId: string) => {
     const dag = dagOr404(options, dagId);
-    return dagResponse(dag, options.state.isPaused(dag.id), options.source);
+    return dagResponse(
+      dag,
+      await options.state.isPaused(dag.id),
+      options.source,
+    );
   };
 
-  app.get("/api/v2/dags", (c) => {
+  app.get("/api/v2/dags", async (c) => {
     const { limit, offset } = pageParams(c);
     const order = ordering(c.req.queries("order_by") ?? ["dag_id"], DAG_ORDER);
     const tags = c.req.queries("tags") ?? [];
@@ -59,21 +63,27 @@ export function dagRoutes(options: V2Options): Hono<V2Env> {
     const idMatches = patternMatcher(c.req.query("dag_id_pattern"));
     const nameMatches = patternMatcher(c.req.query("dag_display_name_pattern"));
     const paused = boolParam(c, "paused");
-    const matching = [...options.dags.keys()].map(view).filter((d) => {
-      const names = d.tags.map((t) => t.name);
-      const tagged =
-        tags.length === 0 ||
-        (all
-          ? tags.every((t) => names.includes(t))
-          : tags.some((t) => names.includes(t)));
-      return (
-        tagged &&
-        (owners.length === 0 || owners.some((o) => d.owners.includes(o))) &&
-        idMatches(d.dag_id) &&
-        nameMatches(d.dag_display_name) &&
-        (paused === null || d.is_paused === paused)
-      );
-    });
+    const ids = [...options.dags.keys()];
+    const pausedNow = await options.state.pausedOf(ids);
+    const matching = ids
+      .map((id) =>
+        dagResponse(dagOr404(options, id), pausedNow.has(id), options.source),
+      )
+      .filter((d) => {
+        const names = d.tags.map((t) => t.name);
+        const tagged =
+          tags.length === 0 ||
+          (all
+            ? tags.every((t) => names.includes(t))
+            : tags.some((t) => names.includes(t)));
+        return (
+          tagged &&
+          (owners.length === 0 || owners.some((o) => d.owners.includes(o))) &&
+          idMatches(d.dag_id) &&
+          nameMatches(d.dag_display_name) &&
+          (paused === null || d.is_paused === paused)
+        );
+      });
     const sorted = sortBy(
       matching,
       order,
@@ -87,35 +97,34 @@ export function dagRoutes(options: V2Options): Hono<V2Env> {
     });
   });
 
-  app.get("/api/v2/dags/:dag_id", (c) => c.json(view(c.req.param("dag_id"))));
+  app.get("/api/v2/dags/:dag_id", async (c) =>
+    c.json(await view(c.req.param("dag_id"))),
+  );
 
   app.get("/api/v2/dags/:dag_id/details", async (c) => {
     const dag = dagOr404(options, c.req.param("dag_id"));
-    const runs = await runFacts(options, [dag]);
+    const [runs, paused] = await Promise.all([
+      runFacts(options, [dag], undefined, { records: false }),
+      options.state.isPaused(dag.id),
+    ]);
     const active = runs.filter((r) =>
       ["queued", "running"].includes(r.snapshot.state),
     ).length;
-    return c.json(
-      dagDetailsResponse(
-        dag,
-        options.state.isPaused(dag.id),
-        options.source,
-        active,
-      ),
-    );
+    return c.json(dagDetailsResponse(dag, paused, options.source, active));
   });
 
   app.patch("/api/v2/dags/:dag_id", async (c) => {
     const dag = dagOr404(options, c.req.param("dag_id"));
     checkMask(c.req.queries("update_mask"));
     const body = parseOrThrow("body", dagPatchBody, c.get("body"));
-    options.state.setPaused(dag.id, body.is_paused);
+    // Answered as the object set it: a read of Restate's SQL right after might not show the change yet.
+    const paused = await options.state.setPaused(dag.id, body.is_paused);
     await recordAction(c, options, {
       event: "patch_dag",
       dag_id: dag.id,
       extra: body,
     });
-    return c.json(view(dag.id));
+    return c.json(dagResponse(dag, paused, options.source));
   });
 
   app.get("/api/v2/dags/:dag_id/tasks", (c) => {

@@ -12,7 +12,7 @@ export function dagStatRoutes(options: V2Options): Hono<V2Env> {
     const dags = [...options.dags.values()]
       .filter((d) => !wanted?.length || wanted.includes(d.id))
       .sort((a, b) => a.id.localeCompare(b.id));
-    const runs = await runFacts(options, dags);
+    const runs = await runFacts(options, dags, undefined, { records: false });
     const stats = dags.map((dag) => ({
       dag_id: dag.id,
       dag_display_name: dag.id,

@@ -14,6 +14,8 @@ import {
 } from "../../restate/temporary-restate.js";
 import { waitFor } from "../../wait-for.js";
 import { ApiState } from "../api-state.js";
+import { dagStateObject } from "../../api-state/dag-state-object.js";
+import { runRecordObject } from "../../api-state/run-record-object.js";
 import { DagRuns, type Introspection } from "../dag-runs.js";
 import { EventLog } from "../event-log.js";
 import { Variables } from "../variables.js";
@@ -59,6 +61,8 @@ describe("GET /api/v2/dags/{dag_id}/dagRuns pages in Restate's SQL", () => {
       ),
       airflowVariable,
       eventLogObject,
+      dagStateObject,
+      runRecordObject,
     ]);
     // The real introspection, counting the rows it answers.
     const introspection: Introspection = {
@@ -77,7 +81,7 @@ describe("GET /api/v2/dags/{dag_id}/dagRuns pages in Restate's SQL", () => {
       v2Api({
         dags: DAGS,
         runs: new DagRuns(restate.ingress, introspection),
-        state: ApiState.open(restate.home),
+        state: new ApiState(restate.ingress.url, restate.server),
         source: { folder: "/dags", files: new Map() },
         ready: () => true,
         importErrors: [],

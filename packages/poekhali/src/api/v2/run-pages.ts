@@ -110,6 +110,8 @@ export async function listRuns(
     dags.map((d) => d.id),
     query,
   );
+  // The records of the page's runs only, by their exact keys.
+  const records = await options.state.runsOf(page.runs);
   return {
     dag_runs: page.runs.flatMap((snapshot) => {
       const dag = options.dags.get(snapshot.dag_id);
@@ -117,7 +119,7 @@ export async function listRuns(
         ? [
             dagRunResponse(dag, {
               snapshot,
-              record: options.state.run(dag.id, snapshot.run_id),
+              record: records.get(dag.id)?.get(snapshot.run_id),
             }),
           ]
         : [];

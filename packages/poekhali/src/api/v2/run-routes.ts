@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { ConfError, clearTasks, markTasks, type Dag } from "@poekhali/core";
 import { changeRun, refuseWhileGoing } from "./run-changes.js";
-import type { RunRecord } from "../api-state.js";
+import { unrecordedRun, type RunRecord } from "../api-state.js";
 import { RunExistsError } from "../dag-runs.js";
 import type { V2Env } from "./v2-options.js";
 import { runIdProblem } from "../run-id.js";
@@ -111,7 +111,7 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
     const dag = options.dags.get(dagId);
     if (!dag) throw new V2Error(404, `DAG with dag_id: '${dagId}' not found`);
     const body = parseOrThrow("body", triggerBody, c.get("body"));
-    if (options.state.isPaused(dag.id))
+    if (await options.state.isPaused(dag.id))
       throw new V2Error(
         409,
         `DAG with dag_id: '${dag.id}' is paused and starts no new runs; unpause it first (PATCH /api/v2/dags/${dag.id} {"is_paused": false})`,
@@ -164,7 +164,8 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
             : null,
       partition_key: body.partition_key ?? null,
     };
-    options.state.setRun(dag.id, runId, record);
+    // Best-effort: the run has started, and a client retrying a 500 would start another.
+    await options.state.recordTrigger(dag.id, runId, record);
     const snapshot = {
       dag_id: dag.id,
       run_id: runId,
@@ -340,19 +341,14 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
         },
       );
     }
+    let noted: RunRecord | undefined;
     if (applies("note")) {
-      const record: RunRecord = found.record ?? {
-        logical_date: null,
-        run_after: found.snapshot.created_at,
-        queued_at: found.snapshot.created_at,
-        triggered_by: null,
-        triggering_user_name: null,
-        note: null,
-      };
-      options.state.setRun(dag.id, runId, {
-        ...record,
-        note: body.note ?? null,
-      });
+      noted = await options.state.setRunNote(
+        dag.id,
+        runId,
+        body.note ?? null,
+        unrecordedRun(found.snapshot),
+      );
     }
     await recordAction(c, options, {
       event: "patch_dag_run",
@@ -360,7 +356,9 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
       run_id: runId,
       extra: body,
     });
-    return c.json(dagRunResponse(dag, await runOr404(options, dag, runId)));
+    const now = await runOr404(options, dag, runId);
+    // The note as the object set it: a read of Restate's SQL right after might not show it yet.
+    return c.json(dagRunResponse(dag, noted ? { ...now, record: noted } : now));
   });
 
   app.delete(`${base}/:dag_run_id`, async (c) => {
@@ -373,7 +371,7 @@ export function runRoutes(options: V2Options): Hono<V2Env> {
         `run '${runId}' is still ${found.snapshot.state}: set its state to "failed" (PATCH) first, then delete it`,
       );
     await options.runs.purge(dag, runId);
-    options.state.deleteRun(dag.id, runId);
+    await options.state.deleteRun(dag.id, runId);
     await recordAction(c, options, {
       event: "delete_dag_run",
       dag_id: dag.id,

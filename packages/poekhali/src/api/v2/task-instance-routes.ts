@@ -16,6 +16,7 @@ import {
   type Ordering,
 } from "./list-query.js";
 import { changeRun, refuseWhileGoing } from "./run-changes.js";
+import { unrecordedRun, type RunRecord } from "../api-state.js";
 import {
   clearTaskInstancesBody,
   patchTaskInstanceBody,
@@ -296,19 +297,15 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
         true,
       );
     }
+    let noted: RunRecord | undefined;
     if (applies("note")) {
-      const record = facts.record ?? {
-        logical_date: null,
-        run_after: facts.snapshot.created_at,
-        queued_at: facts.snapshot.created_at,
-        triggered_by: null,
-        triggering_user_name: null,
-        note: null,
-      };
-      options.state.setRun(dag.id, facts.snapshot.run_id, {
-        ...record,
-        task_notes: { ...record.task_notes, [ti.task_id]: body.note ?? null },
-      });
+      noted = await options.state.setTaskNote(
+        dag.id,
+        facts.snapshot.run_id,
+        ti.task_id,
+        body.note ?? null,
+        unrecordedRun(facts.snapshot),
+      );
     }
     await recordAction(c, options, {
       event: "patch_task_instance",
@@ -318,7 +315,9 @@ export function taskInstanceRoutes(options: V2Options): Hono<V2Env> {
       map_index: -1,
       extra: body,
     });
-    const after = await runOr404(options, dag, facts.snapshot.run_id);
+    const read = await runOr404(options, dag, facts.snapshot.run_id);
+    // The note as the object set it: a read of Restate's SQL right after might not show it yet.
+    const after = noted ? { ...read, record: noted } : read;
     const changed = taskInstancesOf(dag, after.snapshot).filter((t) =>
       marked.has(t.task_id),
     );

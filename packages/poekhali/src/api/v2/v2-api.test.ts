@@ -20,6 +20,8 @@ import {
 } from "../../restate/temporary-restate.js";
 import { waitFor } from "../../wait-for.js";
 import { ApiState } from "../api-state.js";
+import { dagStateObject } from "../../api-state/dag-state-object.js";
+import { runRecordObject } from "../../api-state/run-record-object.js";
 import { signToken } from "../auth/jwt.js";
 import { SimpleAuth } from "../auth/simple-auth.js";
 import { DagRuns } from "../dag-runs.js";
@@ -141,8 +143,12 @@ describe("/api/v2/variables keeps Airflow Variables in Restate, in Airflow 3's s
 
   beforeAll(async () => {
     restate = await startTemporaryRestate("poekhali-v2-variables-");
-    await restate.deploy([airflowVariable]);
-    web = webApp(restate, ApiState.open(restate.home), undefined);
+    await restate.deploy([airflowVariable, dagStateObject, runRecordObject]);
+    web = webApp(
+      restate,
+      new ApiState(restate.ingress.url, restate.server),
+      undefined,
+    );
   }, 60_000);
   afterAll(async () => {
     await restate?.stop();
@@ -418,8 +424,10 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       airflowHitl,
       airflowXCom,
       eventLogObject,
+      dagStateObject,
+      runRecordObject,
     ]);
-    state = ApiState.open(restate.home);
+    state = new ApiState(restate.ingress.url, restate.server);
     web = webApp(restate, state, undefined);
   }, 60_000);
   afterAll(async () => {
@@ -669,8 +677,12 @@ describe("/api/v2 answers in the shapes of Airflow 3's OpenAPI document", () => 
       { is_paused: true },
     );
     expect(paused.is_paused).toBe(true);
-    // Kept in the home folder: a restarted app reads it back.
-    expect(ApiState.open(restate.home).isPaused("v2_wait")).toBe(true);
+    // Kept in Restate: another web instance (or this one restarted) reads it back.
+    expect(
+      await new ApiState(restate.ingress.url, restate.server).isPaused(
+        "v2_wait",
+      ),
+    ).toBe(true);
     const list = await ok(
       v2.DAGCollectionResponse,
       "GET",
@@ -1849,8 +1861,15 @@ describe("/api/v2 clears and sets states of a finished run, which runs again fro
       dagWorkflow(flaky, { connections: new StaticConnections([]) }),
       runRestarts({ admin: restate.server, ingress: restate.ingress }),
       airflowXCom,
+      dagStateObject,
+      runRecordObject,
     ]);
-    web = webApp(restate, ApiState.open(restate.home), undefined, dags);
+    web = webApp(
+      restate,
+      new ApiState(restate.ingress.url, restate.server),
+      undefined,
+      dags,
+    );
   }, 60_000);
   afterAll(async () => {
     await restate?.stop();

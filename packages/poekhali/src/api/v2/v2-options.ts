@@ -1,5 +1,5 @@
 import type { Dag } from "@poekhali/core";
-import type { ApiState } from "../api-state.js";
+import type { ApiState, RunRecord } from "../api-state.js";
 import type { DagRuns, RunSnapshot } from "../dag-runs.js";
 import type { EventLog } from "../event-log.js";
 import type { Variables } from "../variables.js";
@@ -49,15 +49,29 @@ export async function runFacts(
   options: V2Options,
   dags: readonly Dag[],
   runId?: string,
+  { records: withRecords = true }: { readonly records?: boolean } = {},
 ): Promise<(RunFacts & { dag: Dag })[]> {
-  const snapshots: RunSnapshot[] = await options.runs.snapshots(
-    dags.map((d) => d.id),
-    runId,
-  );
+  const ids = dags.map((d) => d.id);
+  const [snapshots, records]: [
+    RunSnapshot[],
+    Map<string, Map<string, RunRecord>>,
+  ] = await Promise.all([
+    options.runs.snapshots(ids, runId),
+    // Callers that never look at a record (counts, details) do not read every record of their DAGs.
+    withRecords
+      ? options.state.runs(ids, runId === undefined ? undefined : [runId])
+      : new Map<string, Map<string, RunRecord>>(),
+  ]);
   return snapshots.flatMap((snapshot) => {
     const dag = options.dags.get(snapshot.dag_id);
     return dag
-      ? [{ dag, snapshot, record: options.state.run(dag.id, snapshot.run_id) }]
+      ? [
+          {
+            dag,
+            snapshot,
+            record: records.get(dag.id)?.get(snapshot.run_id),
+          },
+        ]
       : [];
   });
 }
