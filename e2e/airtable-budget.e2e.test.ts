@@ -126,6 +126,46 @@ describe("a table's schema, read once for the runs that check it together", () =
     expect(stats.schemaHits).toBe(19);
   });
 
+  it("counts the checks the writer's enqueue answers from a recent read, and its next round stores them", async () => {
+    const stored = async () => {
+      const [row] = await stack.server.query<{ value_utf8: string }>(
+        `SELECT value_utf8 FROM state WHERE service_name = '${WRITER_NAME}' AND service_key = '${stack.target.baseId}' AND key = 'stats'`,
+      );
+      return row
+        ? (JSON.parse(row.value_utf8) as { schemaHits: number }).schemaHits
+        : 0;
+    };
+    // A fresh read of the table (this run's, or the test before's): each check after it is answered by the shared
+    // `enqueue` itself.
+    await stack.start("at_check", "hit0");
+    await stack.finished("at_check", "hit0");
+    const reads = metadataReads(stack.calls()).length;
+    const hitsBefore = (await stack.writer()).stats.schemaHits;
+    // The writer's own count (the inboxes keep theirs).
+    const storedBefore = await stored();
+    for (const id of ["hit1", "hit2", "hit3"]) {
+      await stack.start("at_check", id);
+      expect((await stack.finished("at_check", id)).dag_run.state).toBe(
+        "success",
+      );
+    }
+    expect(metadataReads(stack.calls())).toHaveLength(reads);
+    expect((await stack.writer()).stats.schemaHits).toBe(hitsBefore + 3);
+
+    // A run that checks and writes: its check is one more hit, and its row's round collects them into the state.
+    await stack.start("at_check_write", "hit-write", press("hit-write", 0));
+    expect(
+      (await stack.finished("at_check_write", "hit-write")).dag_run.state,
+    ).toBe("success");
+    await eventually(
+      "the writer's stored stats to count the four hits",
+      // Four at least: hit0 too, when the read it found was the test before's.
+      async () => (await stored()) >= storedBefore + 4,
+    );
+    // Counted once: stored now, no longer among the process's uncollected.
+    expect((await stack.writer()).stats.schemaHits).toBe(hitsBefore + 4);
+  });
+
   it("reads the schema again after a write is refused over a column", async () => {
     await stack.start("at_check", "before-error");
     await stack.finished("at_check", "before-error");

@@ -12,6 +12,7 @@ import type { Pace, PaceLimits } from "./pace.js";
 import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
 import { recentSchemaRead } from "./schema-cache.js";
+import { SchemaHitTally } from "./schema-hit-tally.js";
 import {
   ROUND_MS,
   ROUND_OPEN,
@@ -109,9 +110,12 @@ export function airtableWriter(options: AirtableWriterOptions) {
     schemaMaxAgeMs: options.schemaMaxAgeMs ?? 5 * 60_000,
     log: options.log ?? (() => undefined),
   };
+  // Schema checks `enqueue` answers, counted in this process until a round collects them (it cannot write state).
+  const hits = new SchemaHitTally();
   const round: RoundDeps = {
     limits,
     settings,
+    hits,
     hookFor: (baseId) => options.hookFor(baseId),
   };
 
@@ -359,7 +363,11 @@ export function airtableWriter(options: AirtableWriterOptions) {
               () => ctx.date.now(),
               request.expected,
             );
-            if (read) return ctx.resolveAwakeable(request.trigger_id, read);
+            if (read) {
+              ctx.resolveAwakeable(request.trigger_id, read);
+              hits.add(ctx.key);
+              return;
+            }
           }
           ctx
             .objectSendClient(Inbox, inboxKey(ctx.key, request.trigger_id))
@@ -444,6 +452,12 @@ export function airtableWriter(options: AirtableWriterOptions) {
               ctx.objectClient(Inbox, inboxOf(ctx, shard)).counts(),
             ),
           );
+          // Checks `enqueue` answered in this process that no round has collected yet (another process's wait for
+          // a round there).
+          const uncollected = await ctx.run(
+            "count schema hits not collected",
+            () => hits.peek(ctx.key),
+          );
           const sum = (
             f: (c: (typeof counts)[number], shard: number) => number,
           ) => counts.reduce((total, c, shard) => total + f(c, shard), 0);
@@ -452,7 +466,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
           return {
             stats: {
               ...all,
-              schemaHits: all.schemaHits + sum((c) => c.schemaHits),
+              schemaHits:
+                all.schemaHits + uncollected + sum((c) => c.schemaHits),
             },
             received: sum((c) => c.received),
             queued: waiting + (tail ?? 0) - (head ?? 0),

@@ -11,6 +11,7 @@ import {
 import { MAX_BATCH, takeBatch } from "./queue.js";
 import type { QueueStore, Slot } from "./queue-store.js";
 import { SchemaCache, answerFromCache } from "./schema-cache.js";
+import type { SchemaHitTally } from "./schema-hit-tally.js";
 import { SlotGate } from "./slot-gate.js";
 import { attempt, type AttemptOutcome } from "./write-attempt.js";
 import { NO_WRITER_STATS, type WriterStats } from "./writer-protocol.js";
@@ -30,8 +31,13 @@ export const ROUND_OPEN = "roundOpen";
 export interface RoundDeps {
   readonly limits: PaceLimits;
   readonly settings: OutcomeSettings;
+  /** Schema checks the shared `enqueue` answered in this process: the round's claim collects them. */
+  readonly hits: SchemaHitTally;
   hookFor(baseId: string): AirtableHook;
 }
+
+/** What a round's claim journals: when it claimed, and the schema hits it collected (a bare time before hits). */
+type Claim = number | { readonly at: number; readonly hits: number };
 
 /** What a round came to: whether it sent anything, the base's next free slot, and when its last step ended. */
 export type Round = {
@@ -110,10 +116,13 @@ export async function sendRound(
   // Runs only on the round's first attempt: replayed after a crash, it leaves `first` false, so the steps still to
   // run wait a second for whatever the cut-off attempt sent, and a create looks its rows up before writing them.
   let first = false;
-  const claimedAt = await ctx.run("claim a round of requests", () => {
+  const claim = await ctx.run("claim a round of requests", (): Claim => {
     first = true;
-    return Date.now();
+    // Taken in the claim's own step: journaled with it, so a replay counts them once, with no step of their own.
+    return { at: Date.now(), hits: deps.hits.take(ctx.key) };
   });
+  const claimedAt = typeof claim === "number" ? claim : claim.at;
+  if (typeof claim !== "number") stats.schemaHits += claim.hits;
   // Until the round stores its answers: an invocation that takes over from a round that never ended waits out
   // everything it may have sent.
   ctx.set<Pace>("pace", {
