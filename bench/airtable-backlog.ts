@@ -22,6 +22,39 @@ function rates(
   return `${(rows / seconds).toFixed(1).padStart(5)} rows/s  ${(requests / seconds).toFixed(2).padStart(5)} req/s`;
 }
 
+/** What the writer, its inboxes and Restate hold for the base: printed with `--trace`, to see what a slow writer waits on. */
+async function trace(stack: AirtableStack): Promise<string> {
+  const base = stack.target.baseId;
+  const invocations = await stack.server.query<{
+    target: string;
+    status: string;
+    n: number;
+  }>(
+    `SELECT target_service_name || '/' || target_handler_name AS target, status, count(*) AS n FROM sys_invocation WHERE target_service_name LIKE 'airtable_writer%' GROUP BY target_service_name, target_handler_name, status ORDER BY target`,
+  );
+  const keys = await stack.server.query<{
+    service_key: string;
+    key: string;
+    value_utf8: string;
+  }>(
+    `SELECT service_key, key, value_utf8 FROM state WHERE service_name LIKE 'airtable_writer%' AND service_key LIKE '${base}%' AND key NOT LIKE 'item:%' AND key NOT LIKE 'inbox:%' AND key NOT LIKE 'request:%' AND key != 'schemas'`,
+  );
+  const now = Date.now();
+  const state = keys
+    .map((k) => {
+      const shard = k.service_key.slice(base.length) || "writer";
+      // Times as seconds from now, to read a late beat or a pause at a glance.
+      const value = k.value_utf8.replace(
+        /\b1\d{12}\b/g,
+        (t) => `${((Number(t) - now) / 1000).toFixed(1)}s`,
+      );
+      return `${shard} ${k.key}=${value}`;
+    })
+    .sort()
+    .join("\n      ");
+  return `    invocations: ${invocations.map((i) => `${i.target} ${i.status} ${i.n}`).join(", ")}\n      ${state}`;
+}
+
 /**
  * Starts `backlog` runs of `at_upsert` (`concurrency` starts in flight), waits until every row is written or
  * `maxSeconds` pass, and prints time to first row, the rate in the first, middle and last 30 s, and whether the rows
@@ -32,6 +65,7 @@ export async function runBacklog(
   backlog: number,
   concurrency: number,
   maxSeconds: number,
+  traceEverySeconds = 0,
 ): Promise<BacklogResult> {
   const CEILING = 50;
   const press = (i: number) => ({
@@ -66,6 +100,7 @@ export async function runBacklog(
   const deadline = t0 + maxSeconds * 1000;
   let lastPrint = t0;
   let lastRows = 0;
+  let lastTrace = t0;
   // When the writer took its first request and its last (`received`; absent before the writer counted them).
   let firstEnqueue: number | undefined;
   let enqueuesThrough: number | undefined;
@@ -88,6 +123,12 @@ export async function runBacklog(
       );
       lastPrint = now;
       lastRows = rows;
+    }
+    if (traceEverySeconds > 0 && now - lastTrace >= traceEverySeconds * 1000) {
+      lastTrace = now;
+      console.log(
+        `  t=${((now - t0) / 1000).toFixed(1)} s rows ${rows}\n${await trace(stack)}`,
+      );
     }
     if (rows >= backlog || now > deadline) break;
   }

@@ -2,7 +2,8 @@
 // N runs, C at a time, each writing one row, into the emulator with its real limits (5 req/s, then 429 for 30 s).
 // Usage: npm run bench:airtable [-- --rows 1000 --concurrency 200]
 // With --backlog N: N runs started as fast as Restate takes them, and the writer's pace over time (first row, first,
-// middle and last 30 s): npm run bench:airtable -- --backlog 20000 [--max-seconds 900]
+// middle and last 30 s): npm run bench:airtable -- --backlog 20000 [--max-seconds 900] [--trace S]
+// With --trace S: every S seconds, the writer's and inboxes' invocations by status and their small state keys.
 import { parseArgs } from "node:util";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import { upsertDag } from "../e2e/airtable-dags.js";
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "200" },
     backlog: { type: "string" },
     "max-seconds": { type: "string" },
+    trace: { type: "string" },
   },
 });
 const ROWS = Number(values.rows);
@@ -43,7 +45,13 @@ try {
     const maxSeconds = Number(
       values["max-seconds"] ?? Math.ceil((BACKLOG / CEILING) * 2 + 60),
     );
-    const { ok } = await runBacklog(stack, BACKLOG, CONCURRENCY, maxSeconds);
+    const { ok } = await runBacklog(
+      stack,
+      BACKLOG,
+      CONCURRENCY,
+      maxSeconds,
+      Number(values.trace ?? 0),
+    );
     process.exitCode = ok ? 0 : 1;
   } else await compare();
 
