@@ -39,7 +39,7 @@ export { STALE_MS } from "./writer-protocol.js";
 export interface AirtableWriterOptions {
   /** The hook of a base, by its id (the writer's keys name bases by id, never by token). */
   hookFor(baseId: string): AirtableHook;
-  /** Requests per second per base; Airtable's 5 by default. */
+  /** Requests per second per base, a whole number of at least 2; Airtable's 5 by default. */
   readonly requestsPerSecond?: number;
   /** Slack added to each one-second window against network jitter; 25 ms by default. */
   readonly marginMs?: number;
@@ -101,6 +101,12 @@ const EARLY_MS = 300;
  * createEndpointHandler({ services: [...airtableServices({ hookFor: () => hook }), ...workflows] });
  */
 export function airtableWriter(options: AirtableWriterOptions) {
+  const rps = options.requestsPerSecond;
+  // A create that looks its rows up first sends two requests back to back: a base must allow two in a second.
+  if (rps !== undefined && (!Number.isInteger(rps) || rps < 2))
+    throw new TypeError(
+      `airtableWriter: requestsPerSecond must be a whole number of at least 2 (a create that looks its rows up first sends 2 requests back to back), not ${rps}`,
+    );
   const limits: PaceLimits = {
     requestsPerSecond: options.requestsPerSecond ?? 5,
     marginMs: options.marginMs ?? 25,

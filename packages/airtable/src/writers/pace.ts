@@ -26,7 +26,7 @@ export interface PaceLimits {
  */
 export function nextSlot(pace: Pace, limits: PaceLimits, requests = 1): number {
   // Of the latest starts, this many may still be inside the second the new requests begin.
-  const keep = limits.requestsPerSecond - requests + 1;
+  const keep = Math.max(1, limits.requestsPerSecond - requests + 1);
   const window =
     pace.starts.length >= keep
       ? (pace.starts[pace.starts.length - keep] ?? 0) + 1000 + limits.marginMs

@@ -93,4 +93,57 @@ describe("SlotGate", () => {
     gate.pause(Date.now() + 30_000);
     expect(await gate.take(1, 2_500)).toBeNull();
   });
+
+  it("waits a second from the latest answer among all but the last requests, not the one so many back in send order", async () => {
+    const gate = new SlotGate(FRESH_PACE, limits);
+    const five = await Promise.all(
+      Array.from({ length: 5 }, () => gate.take(1, 2_500)),
+    );
+    // The first request sent is answered last (a slow round trip), 800 ms after the four after it.
+    for (const answered of five.slice(1)) answered?.();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    five[0]?.();
+    const firstAnswer = Date.now();
+    // A look-up and a create: two requests, so three of the five may share their second, and neither the first
+    // (answered last) nor the second may.
+    const pair = await gate.take(2, 2_500);
+    expect(pair).not.toBeNull();
+    expect(Date.now() - firstAnswer).toBeGreaterThanOrEqual(
+      1_000 + limits.marginMs - 5,
+    );
+  });
+
+  it("counts a request a step made beyond its room, so the next step waits a second from it too", async () => {
+    const gate = new SlotGate(FRESH_PACE, limits);
+    const three = await Promise.all(
+      Array.from({ length: 3 }, () => gate.take(1, 2_500)),
+    );
+    for (const answered of three) answered?.();
+    const threeAt = Date.now();
+    // The fourth step's write is refused over a value, and the hook reads the schema to name the type: 2 requests.
+    const fourth = await gate.take(1, 2_500);
+    expect(fourth).not.toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fourth?.(1);
+    // Five requests within this second already: the next waits a second from the first of them.
+    const fifth = await gate.take(1, 2_500);
+    expect(fifth).not.toBeNull();
+    expect(Date.now() - threeAt).toBeGreaterThanOrEqual(
+      1_000 + limits.marginMs - 5,
+    );
+  });
+
+  it("gives a base of 2 requests per second a look-up and a create in one second, then waits", async () => {
+    const gate = new SlotGate(FRESH_PACE, {
+      requestsPerSecond: 2,
+      marginMs: 25,
+    });
+    const first = await gate.take(2, 2_500);
+    expect(first).not.toBeNull();
+    first?.();
+    const answeredAt = Date.now();
+    const second = await gate.take(2, 2_500);
+    expect(second).not.toBeNull();
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1_020);
+  });
 });

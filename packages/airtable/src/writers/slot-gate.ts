@@ -20,7 +20,7 @@ export interface SlotGateOptions {
  */
 export class SlotGate {
   #pausedUntil: number;
-  /** When each of the latest requests was answered, or will be. */
+  /** When each request of the round (and the latest before it) was answered, or will be, in send order. */
   #answers: Promise<number>[];
   #turn: Promise<unknown> = Promise.resolve();
 
@@ -51,15 +51,22 @@ export class SlotGate {
 
   /**
    * Waits for room for `requests` requests sent back to back and takes it, returning what to call once they are
-   * answered; null, without waiting, when that room opens more than `withinMs` from now (the base is paused, or the
-   * round is full).
+   * answered (with how many requests the step made beyond those, if any); null, without waiting, when that room
+   * opens more than `withinMs` from now (the base is paused, or the round is full).
    */
-  take(requests: number, withinMs: number): Promise<(() => void) | null> {
+  take(
+    requests: number,
+    withinMs: number,
+  ): Promise<((extra?: number) => void) | null> {
     const mine = this.#turn.then(async () => {
-      // Of the latest answers, the one this many back must be a second old when the new requests begin.
-      const keep = this.limits.requestsPerSecond - requests + 1;
-      const ref = this.#answers.at(-keep);
-      const starts = this.#answers.length >= keep && ref ? [await ref] : [];
+      // Every answer but the latest `keep - 1` must be a second old when the new requests begin: the latest of
+      // them, not the one this many back in send order (answers may come back in another order than they went).
+      const keep = Math.max(1, this.limits.requestsPerSecond - requests + 1);
+      const earlier = this.#answers.slice(0, this.#answers.length - keep + 1);
+      const starts =
+        this.#answers.length >= keep
+          ? [Math.max(...(await Promise.all(earlier)))]
+          : [];
       const slot = nextSlot(
         { starts, pausedUntil: this.#pausedUntil },
         { ...this.limits, requestsPerSecond: 1 },
@@ -74,12 +81,20 @@ export class SlotGate {
       // An attempt cut off meanwhile (Restate retries the round elsewhere) sends nothing more; nor does a round
       // that met a 429 or a 5xx meanwhile.
       if (this.#signal?.aborted || Date.now() < this.#pausedUntil) return null;
-      let answered!: () => void;
+      let answered!: (extra?: number) => void;
       const at = new Promise<number>((resolve) => {
-        answered = () => resolve(Date.now());
+        answered = (extra = 0) => {
+          const now = Date.now();
+          resolve(now);
+          // Requests the step made beyond its room (the hook's read of a refused column's type): the later steps
+          // count a second from them too.
+          for (let i = 0; i < extra; i++)
+            this.#answers.push(Promise.resolve(now));
+        };
       });
+      // Every answer of the round is kept (a round has a few steps): one dropped while still pending could be the
+      // latest of those a new request must wait a second for.
       for (let i = 0; i < requests; i++) this.#answers.push(at);
-      this.#answers = this.#answers.slice(-this.limits.requestsPerSecond);
       return answered;
     });
     this.#turn = mine;

@@ -150,8 +150,15 @@ async function create(
       rows.map((r) => r.fields),
       identifyBy,
     );
+    // One page at most: the look-up has one request of room (a second page would be a request no slot was taken
+    // for). At most 10 rows' matches fit in it, unless the table already holds many copies of them.
     const candidates = await timed(() =>
-      hook.listRecords(table, formula ? { filterByFormula: formula } : {}),
+      hook.listRecords(
+        table,
+        formula
+          ? { filterByFormula: formula, pageSize: 100, maxRecords: 100 }
+          : {},
+      ),
     );
     rows.forEach((row, i) => {
       const match = candidates.find((c) =>

@@ -154,6 +154,7 @@ export async function sendRound(
         // Paused (a 429's penalty, a backoff), or past this round: left for a later round.
         const answered = await gate.take(requests, ROUND_MS);
         if (!answered) return { outcome: null, endedAt: Date.now() };
+        let extra = 0;
         try {
           let hook: AirtableHook;
           try {
@@ -173,9 +174,10 @@ export async function sendRound(
           // Airtable's penalty or an outage: the round's later steps keep their batches for a later round.
           if (outcome.kind === "rate-limited" || outcome.kind === "transient")
             gate.pause(Infinity);
+          extra = Math.max(0, outcome.starts.length - requests);
           return { outcome, endedAt: Date.now() };
         } finally {
-          answered();
+          answered(extra);
         }
       }),
     ),
