@@ -107,6 +107,38 @@ describe("one request budget per base, for every kind of request", () => {
   });
 });
 
+describe("the writer's stats while it writes", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  afterAll(() => stop?.());
+
+  it("reports no pause while its rounds send and no 429 came", async () => {
+    // 60 runs: 6 requests at 5/s, so a round is under way for a second or more while stats is read.
+    const ids = Array.from({ length: 60 }, (_, i) => `paced${i}`);
+    let latestPause = 0;
+    let reads = 0;
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const { pausedUntil } = await stack.writer();
+        latestPause = Math.max(latestPause, pausedUntil - Date.now());
+        reads++;
+      }
+    })();
+    await Promise.all(
+      ids.map((id, i) => stack.start("at_upsert", id, press(id, i))),
+    );
+    const states = await finishAll(stack, "at_upsert", ids);
+    done = true;
+    await watching;
+    expect(new Set(states)).toEqual(new Set(["success"]));
+    expect(stack.calls().filter((c) => c.status === 429)).toEqual([]);
+    expect(reads).toBeGreaterThan(5);
+    expect(latestPause).toBeLessThanOrEqual(0);
+  });
+});
+
 describe("a table's schema, read once for the runs that check it together", () => {
   let stack: AirtableStack;
   let stop: () => Promise<void>;

@@ -262,8 +262,10 @@ export function airtableWriter(options: AirtableWriterOptions) {
       );
       ctx.clear("draining");
       ctx.set("active", true);
-      // Whatever the dead chain sent may have been written without its answer applied: look before creating.
-      ctx.set(ROUND_OPEN, true);
+      // Whatever the dead chain sent may have been written without its answer applied: look before creating (a
+      // round it left open says so already, and until when it may send).
+      if (!(await ctx.get<boolean | number>(ROUND_OPEN)))
+        ctx.set(ROUND_OPEN, true);
       beat(ctx, now, now);
       return true;
     }

@@ -23,7 +23,9 @@ export const ROUND_MS = 2_500;
 
 /**
  * The writer's state key set while a round's answers may be out and not yet applied: a round that finds it set
- * looks rows up before creating them (and a chain that takes over sets it, for whatever the dead chain sent).
+ * looks rows up before creating them (and a chain that takes over sets it, for whatever the dead chain sent). It
+ * holds until when the open round may send (epoch ms; `true` when not known): a round that finds it sends nothing
+ * before then.
  */
 export const ROUND_OPEN = "roundOpen";
 
@@ -109,7 +111,10 @@ export async function sendRound(
   ]);
   // A round of an invocation that was killed or cancelled (or a chain taken over) may have had answers it never
   // applied: this round's creates look their rows up first.
-  const unfinished = (await ctx.get<boolean>(ROUND_OPEN)) === true;
+  const open = await ctx.get<boolean | number>(ROUND_OPEN);
+  const unfinished = open !== null && open !== false;
+  // Until when a round still open (cut off, or a dead chain's) may have sent: none of this round's requests before.
+  const claimedBefore = typeof open === "number" ? open : 0;
   let pace = stored ?? FRESH_PACE;
   const stats = { ...NO_WRITER_STATS, ...kept };
   const what = batches.map((batch) => describe(ctx, batch));
@@ -124,15 +129,11 @@ export async function sendRound(
   const claimedAt = typeof claim === "number" ? claim : claim.at;
   if (typeof claim !== "number") stats.schemaHits += claim.hits;
   // Until the round stores its answers: an invocation that takes over from a round that never ended waits out
-  // everything it may have sent.
-  ctx.set<Pace>("pace", {
-    ...pace,
-    pausedUntil: Math.max(
-      pace.pausedUntil,
-      claimedAt + ROUND_MS + 1000 + limits.marginMs,
-    ),
-  });
-  ctx.set(ROUND_OPEN, true);
+  // everything it may have sent. Kept apart from the base's pause, which `stats` reports: a round is not a pause.
+  ctx.set<number>(
+    ROUND_OPEN,
+    Math.max(claimedBefore, claimedAt + ROUND_MS + 1000 + limits.marginMs),
+  );
   const lookFirst = batches.map((batch) =>
     batch.some(
       (s) =>
@@ -143,10 +144,14 @@ export async function sendRound(
   );
   // The round's requests take their slots in this process, one at a time, from the real answer times: a step that
   // starts late (a busy machine) pushes the later ones back instead of crowding a second.
-  const gate = new SlotGate(pace, limits, {
-    retried: !first,
-    signal: ctx.request().attemptCompletedSignal,
-  });
+  const gate = new SlotGate(
+    { ...pace, pausedUntil: Math.max(pace.pausedUntil, claimedBefore) },
+    limits,
+    {
+      retried: !first,
+      signal: ctx.request().attemptCompletedSignal,
+    },
+  );
   const steps = await restate.RestatePromise.all(
     batches.map((batch, i) =>
       ctx.run(what[i] ?? "write", async (): Promise<Step> => {
