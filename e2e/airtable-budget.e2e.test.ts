@@ -380,6 +380,11 @@ describe("schema checks queued while the base is closed", () => {
     expect(stats.schemaReads + stats.schemaHits).toBeLessThanOrEqual(45);
     // The one 429 is the base the other program closed; the writer sat it out and met no other.
     expect(stats.rateLimited).toBe(1);
+    // The checks queued in the inboxes (one at a time each) without a call back to the writer apiece.
+    const asked = await stack.server.query<{ n: number }>(
+      `SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = '${WRITER_NAME}' AND target_handler_name = 'cachedSchema'`,
+    );
+    expect(Number(asked[0]?.n)).toBe(0);
   });
 });
 

@@ -401,7 +401,10 @@ export function airtableWriter(options: AirtableWriterOptions) {
         (ctx: restate.ObjectContext): Promise<void> => legacyDrain(ctx, legacy),
       ),
 
-      /** A recent read of a table's schema that fits the check, or null: lets an inbox answer a check at once. */
+      /**
+       * A recent read of a table's schema that fits the check, or null. Inboxes no longer ask (the writer's `enqueue`
+       * does, before the hand-off); kept for an inbox `enqueue` of an earlier build still in flight.
+       */
       cachedSchema: restate.handlers.object.shared(
         { ingressPrivate: true },
         (

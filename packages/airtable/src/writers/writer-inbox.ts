@@ -80,18 +80,10 @@ export function airtableWriterInbox() {
           const { baseId } = parseInboxKey(ctx.key);
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           meta.received++;
-          if (request.kind === "schema") {
-            // A recent read answers at once, without a request and without waiting for the queue.
-            const read = await ctx.objectClient(Writer, baseId).cachedSchema({
-              table: request.table,
-              ...(request.expected ? { expected: request.expected } : {}),
-            });
-            if (read) {
-              meta.schemaHits++;
-              ctx.set("meta", meta);
-              return ctx.resolveAwakeable(request.trigger_id, read);
-            }
-          }
+          // A schema check comes here only when the writer's `enqueue` found no recent read: no call back to the
+          // writer to ask again. Enqueues to one inbox run one at a time, and such a call, a round trip to the
+          // writer's partition (busy with every run's hand-off in a burst), would hold every enqueue behind it. A
+          // read made meanwhile answers the check at the head of the writer's queue, without a request.
           if (request.kind === "write" && request.records.length === 0) {
             ctx.set("meta", meta);
             return ctx.resolveAwakeable(request.trigger_id, { records: [] });
