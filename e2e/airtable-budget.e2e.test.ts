@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IngressError } from "@poekhali/core";
 import {
   AirtableHook,
+  INBOX_NAME,
   RECORD_WATCH_NAME,
   WRITER_NAME,
   type AirtableWriterOptions,
@@ -106,6 +107,38 @@ describe("one request budget per base, for every kind of request", () => {
   });
 });
 
+describe("the writer's stats while it writes", () => {
+  let stack: AirtableStack;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ stack, stop } = await limitedStack()));
+  afterAll(() => stop?.());
+
+  it("reports no pause while its rounds send and no 429 came", async () => {
+    // 60 runs: 6 requests at 5/s, so a round is under way for a second or more while stats is read.
+    const ids = Array.from({ length: 60 }, (_, i) => `paced${i}`);
+    let latestPause = 0;
+    let reads = 0;
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const { pausedUntil } = await stack.writer();
+        latestPause = Math.max(latestPause, pausedUntil - Date.now());
+        reads++;
+      }
+    })();
+    await Promise.all(
+      ids.map((id, i) => stack.start("at_upsert", id, press(id, i))),
+    );
+    const states = await finishAll(stack, "at_upsert", ids);
+    done = true;
+    await watching;
+    expect(new Set(states)).toEqual(new Set(["success"]));
+    expect(stack.calls().filter((c) => c.status === 429)).toEqual([]);
+    expect(reads).toBeGreaterThan(5);
+    expect(latestPause).toBeLessThanOrEqual(0);
+  });
+});
+
 describe("a table's schema, read once for the runs that check it together", () => {
   let stack: AirtableStack;
   let stop: () => Promise<void>;
@@ -123,6 +156,46 @@ describe("a table's schema, read once for the runs that check it together", () =
     const { stats } = await stack.writer();
     expect(stats.schemaReads).toBe(1);
     expect(stats.schemaHits).toBe(19);
+  });
+
+  it("counts the checks the writer's enqueue answers from a recent read, and its next round stores them", async () => {
+    const stored = async () => {
+      const [row] = await stack.server.query<{ value_utf8: string }>(
+        `SELECT value_utf8 FROM state WHERE service_name = '${WRITER_NAME}' AND service_key = '${stack.target.baseId}' AND key = 'stats'`,
+      );
+      return row
+        ? (JSON.parse(row.value_utf8) as { schemaHits: number }).schemaHits
+        : 0;
+    };
+    // A fresh read of the table (this run's, or the test before's): each check after it is answered by the shared
+    // `enqueue` itself.
+    await stack.start("at_check", "hit0");
+    await stack.finished("at_check", "hit0");
+    const reads = metadataReads(stack.calls()).length;
+    const hitsBefore = (await stack.writer()).stats.schemaHits;
+    // The writer's own count (the inboxes keep theirs).
+    const storedBefore = await stored();
+    for (const id of ["hit1", "hit2", "hit3"]) {
+      await stack.start("at_check", id);
+      expect((await stack.finished("at_check", id)).dag_run.state).toBe(
+        "success",
+      );
+    }
+    expect(metadataReads(stack.calls())).toHaveLength(reads);
+    expect((await stack.writer()).stats.schemaHits).toBe(hitsBefore + 3);
+
+    // A run that checks and writes: its check is one more hit, and its row's round collects them into the state.
+    await stack.start("at_check_write", "hit-write", press("hit-write", 0));
+    expect(
+      (await stack.finished("at_check_write", "hit-write")).dag_run.state,
+    ).toBe("success");
+    await eventually(
+      "the writer's stored stats to count the four hits",
+      // Four at least: hit0 too, when the read it found was the test before's.
+      async () => (await stored()) >= storedBefore + 4,
+    );
+    // Counted once: stored now, no longer among the process's uncollected.
+    expect((await stack.writer()).stats.schemaHits).toBe(hitsBefore + 4);
   });
 
   it("reads the schema again after a write is refused over a column", async () => {
@@ -143,7 +216,7 @@ describe("a table's schema, read once for the runs that check it together", () =
     expect(metadataReads(stack.calls())).toHaveLength(2);
   });
 
-  it("keeps the writer's queue and the record watch out of Restate's ingress, and its stats in", async () => {
+  it("keeps the writer's enqueue, pump and drain, its inboxes and the record watch out of Restate's ingress, and its stats in", async () => {
     const refusal = (call: Promise<unknown>) =>
       call.then(
         () => "accepted",
@@ -151,9 +224,10 @@ describe("a table's schema, read once for the runs that check it together", () =
           error instanceof IngressError ? error.status : String(error),
       );
     const base = stack.target.baseId;
+    const inbox = `${base}/0`;
     const enqueue = await refusal(
       stack.ingress.send(
-        { service: WRITER_NAME, handler: "enqueue", key: base },
+        { service: INBOX_NAME, handler: "enqueue", key: inbox },
         {
           kind: "write",
           trigger_id: "sign_1fake",
@@ -169,6 +243,42 @@ describe("a table's schema, read once for the runs that check it together", () =
         null,
       ),
     );
+    const pump = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "pump", key: base },
+        { wake: true },
+      ),
+    );
+    const writerEnqueue = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "enqueue", key: base },
+        {
+          kind: "write",
+          trigger_id: "sign_1fake",
+          table: "tg_actions",
+          records: [press("intruder", 999)],
+          mode: { kind: "upsert", fieldsToMergeOn: ["chat_id"] },
+        },
+      ),
+    );
+    const peek = await refusal(
+      stack.ingress.call(
+        { service: INBOX_NAME, handler: "peek", key: inbox },
+        { from: 0, max: 10 },
+      ),
+    );
+    const idle = await refusal(
+      stack.ingress.send(
+        { service: INBOX_NAME, handler: "idle", key: inbox },
+        { cursor: 0 },
+      ),
+    );
+    const cachedSchema = await refusal(
+      stack.ingress.call(
+        { service: WRITER_NAME, handler: "cachedSchema", key: base },
+        { table: "tg_actions" },
+      ),
+    );
     const watch = await refusal(
       stack.ingress.send(
         { service: RECORD_WATCH_NAME, handler: "watch" },
@@ -182,12 +292,27 @@ describe("a table's schema, read once for the runs that check it together", () =
         },
       ),
     );
-    expect({ enqueue, drain, watch }).toEqual({
+    const statuses = {
+      enqueue,
+      writerEnqueue,
+      drain,
+      pump,
+      peek,
+      idle,
+      cachedSchema,
+      watch,
+    };
+    expect(statuses).toEqual({
       enqueue: expect.any(Number),
+      writerEnqueue: expect.any(Number),
       drain: expect.any(Number),
+      pump: expect.any(Number),
+      peek: expect.any(Number),
+      idle: expect.any(Number),
+      cachedSchema: expect.any(Number),
       watch: expect.any(Number),
     });
-    for (const status of [enqueue, drain, watch])
+    for (const status of Object.values(statuses))
       expect(status as number).toBeGreaterThanOrEqual(400);
     expect(
       stack.rows().filter((r) => r.fields.username === "intruder"),
@@ -255,6 +380,11 @@ describe("schema checks queued while the base is closed", () => {
     expect(stats.schemaReads + stats.schemaHits).toBeLessThanOrEqual(45);
     // The one 429 is the base the other program closed; the writer sat it out and met no other.
     expect(stats.rateLimited).toBe(1);
+    // The checks queued in the inboxes (one at a time each) without a call back to the writer apiece.
+    const asked = await stack.server.query<{ n: number }>(
+      `SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = '${WRITER_NAME}' AND target_handler_name = 'cachedSchema'`,
+    );
+    expect(Number(asked[0]?.n)).toBe(0);
   });
 });
 

@@ -87,6 +87,22 @@ export const rawDag = dag(
   },
 );
 
+/** Several raw rows in one request, created: one bad row must fail the whole run and write none of its rows. */
+export const rawRowsDag = dag(
+  {
+    id: "at_raw_rows",
+    schedule: null,
+    params: z.object({ records: z.array(z.record(z.string(), z.any())) }),
+  },
+  ({ params }) => {
+    new AirtableCreateRecordsOperator({
+      taskId: "create_rows",
+      records: params.records,
+      identifyBy: ["username"],
+    });
+  },
+);
+
 /** The schema check first, then a task that runs only if it passed. */
 export const checkDag = dag({ id: "at_check", schedule: null }, () => {
   const checked = new AirtableSchemaCheckOperator({
@@ -147,6 +163,7 @@ export const AIRTABLE_DAGS = [
   upsertDag,
   createDag,
   rawDag,
+  rawRowsDag,
   checkDag,
   checkWriteDag,
   sensorDag,

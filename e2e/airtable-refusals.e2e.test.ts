@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TG_ACTIONS_TABLE } from "@poekhali/emulators";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
+import { eventually } from "./harness.js";
 import {
   serveWorker,
   startAirtableStack,
@@ -67,6 +68,47 @@ describe("Airtable refusals through the writer", () => {
         .map((r) => r.fields.username)
         .sort(),
     ).toEqual(["ok1", "ok2"]);
+  });
+
+  it("fails a run of several rows, one of them refused, writing none of its rows, and writes the other runs' rows once", async () => {
+    const row = (username: string, chat_id: unknown = "-200") => ({
+      ...good(username),
+      chat_id,
+    });
+    const refusedBefore = stack.calls().filter((c) => c.status === 422).length;
+    // Started together, so that their rows meet in one request first: its refusal sends each run's rows apart.
+    await Promise.all([
+      stack.start("at_raw_rows", "many", {
+        records: [row("m1"), row("m2"), row("m3", -200), row("m4")],
+      }),
+      ...["o1", "o2", "o3", "o4", "o5"].map((u) =>
+        stack.start("at_raw_rows", u, { records: [row(u)] }),
+      ),
+    ]);
+    expect((await stack.finished("at_raw_rows", "many")).dag_run.state).toBe(
+      "failed",
+    );
+    for (const u of ["o1", "o2", "o3", "o4", "o5"])
+      expect((await stack.finished("at_raw_rows", u)).dag_run.state).toBe(
+        "success",
+      );
+    await eventually(
+      "the writer to hold nothing more",
+      async () => (await stack.writer()).queued === 0,
+    );
+    const names = stack
+      .rows()
+      .map((r) => String(r.fields.username))
+      .filter((u) => /^[mo]\d$/.test(u))
+      .sort();
+    expect(names).toEqual(["o1", "o2", "o3", "o4", "o5"]);
+    // The shared request was refused, then the run's own four rows together: one request, refused once.
+    expect(
+      stack.calls().filter((c) => c.status === 422).length - refusedBefore,
+    ).toBe(2);
+    expect(await note("at_raw_rows", "many", "create_rows")).toContain(
+      'column "chat_id" is singleLineText and wants a string',
+    );
   });
 
   it("fails a run writing an unknown column with UNKNOWN_FIELD_NAME", async () => {

@@ -62,10 +62,21 @@ export {
   airtableWriter,
   type AirtableWriter,
   type AirtableWriterOptions,
+  type PumpCall,
 } from "./writers/airtable-writer.js";
+export {
+  airtableWriterInbox,
+  type AirtableWriterInbox,
+} from "./writers/writer-inbox.js";
 export { airtableServices } from "./writers/airtable-services.js";
 export {
+  INBOX_NAME,
+  INBOX_SHARDS,
   WRITER_NAME,
+  inboxKey,
+  type InboxCounts,
+  type InboxEntry,
+  type InboxPage,
   type FindRequest,
   type FindResult,
   type SchemaRequest,

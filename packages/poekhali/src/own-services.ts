@@ -10,7 +10,7 @@ import {
   TELEGRAM_HITL_NAME,
   UPDATE_RELAY_NAME,
 } from "@poekhali/telegram";
-import { RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
+import { INBOX_NAME, RECORD_WATCH_NAME, WRITER_NAME } from "@poekhali/airtable";
 import { RUN_RESTARTS_NAME } from "./worker/run-restarts.js";
 import { EVENT_LOG_NAME } from "@poekhali/core";
 import { DAG_STATE_NAME } from "./api-state/dag-state-object.js";
@@ -28,6 +28,7 @@ export const OWN_SERVICE_NAMES: ReadonlySet<string> = new Set([
   TELEGRAM_HITL_NAME,
   RUN_RESTARTS_NAME,
   WRITER_NAME,
+  INBOX_NAME,
   RECORD_WATCH_NAME,
   AIRFLOW_XCOM_NAME,
   AIRFLOW_VARIABLE_NAME,

@@ -3,13 +3,18 @@ import {
   airtableWriter,
   type AirtableWriterOptions,
 } from "./airtable-writer.js";
+import { airtableWriterInbox } from "./writer-inbox.js";
 
 /**
- * Every Restate service the Airtable provider's tasks talk to: the per-base writer and the record watch.
+ * Every Restate service the Airtable provider's tasks talk to: the per-base writer, its inboxes and the record watch.
  *
  * @example
  * createEndpointHandler({ services: [...airtableServices({ hookFor: () => hook }), ...workflows] });
  */
 export function airtableServices(options: AirtableWriterOptions) {
-  return [airtableWriter(options), airtableRecordWatch()] as const;
+  return [
+    airtableWriterInbox(),
+    airtableWriter(options),
+    airtableRecordWatch(),
+  ] as const;
 }

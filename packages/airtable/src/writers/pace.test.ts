@@ -13,6 +13,19 @@ describe("pace", () => {
     expect(nextSlot(pace, limits)).toBe(1000 + 1000 + 25);
   });
 
+  it("keeps the latest answers by time, whatever order a round's batches are applied in", () => {
+    // Ten batches of one round, applied in their own order; their answers came in another.
+    const answers = [
+      1434, 2493, 2539, 2509, 2229, 1445, 1160, 1219, 1435, 2256,
+    ];
+    const pace = answers.reduce(
+      (p, t) => recordStarts(p, [t], limits),
+      FRESH_PACE,
+    );
+    expect(pace.starts).toEqual([2229, 2256, 2493, 2509, 2539]);
+    expect(nextSlot(pace, limits)).toBe(2229 + 1000 + 25);
+  });
+
   it("holds a look-up and create pair until both fit in the window", () => {
     // Four requests at 0, 100, 200, 300 ms: one more fits at once, two only once the first has left the window.
     const pace = recordStarts(FRESH_PACE, [0, 100, 200, 300], limits);

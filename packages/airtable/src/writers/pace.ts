@@ -1,6 +1,9 @@
 /** When the writer may send its next request to a base. */
 export interface Pace {
-  /** Start times (epoch ms) of the latest requests, oldest first, at most `requestsPerSecond` of them. */
+  /**
+   * When the latest requests were answered (epoch ms), oldest first, at most `requestsPerSecond` of them: Airtable
+   * counted each before then, so a second measured from these is never shorter at Airtable's end.
+   */
   readonly starts: number[];
   /** No request before this (a 429 penalty or a backoff); 0 when none. */
   readonly pausedUntil: number;
@@ -23,7 +26,7 @@ export interface PaceLimits {
  */
 export function nextSlot(pace: Pace, limits: PaceLimits, requests = 1): number {
   // Of the latest starts, this many may still be inside the second the new requests begin.
-  const keep = limits.requestsPerSecond - requests + 1;
+  const keep = Math.max(1, limits.requestsPerSecond - requests + 1);
   const window =
     pace.starts.length >= keep
       ? (pace.starts[pace.starts.length - keep] ?? 0) + 1000 + limits.marginMs
@@ -31,7 +34,10 @@ export function nextSlot(pace: Pace, limits: PaceLimits, requests = 1): number {
   return Math.max(window, pace.pausedUntil);
 }
 
-/** Records requests that started at these times. */
+/**
+ * Records requests answered at these times, keeping the latest by time: a round's batches are applied in their own
+ * order, which is not the order their answers came in.
+ */
 export function recordStarts(
   pace: Pace,
   starts: readonly number[],
@@ -39,7 +45,9 @@ export function recordStarts(
 ): Pace {
   return {
     ...pace,
-    starts: [...pace.starts, ...starts].slice(-limits.requestsPerSecond),
+    starts: [...pace.starts, ...starts]
+      .sort((a, b) => a - b)
+      .slice(-limits.requestsPerSecond),
   };
 }
 

@@ -8,6 +8,8 @@ export interface QueuedRow {
   readonly trigger: string;
   /** Its place in its request's records. */
   readonly index: number;
+  /** How many rows its request has; absent on rows queued by the writer before the inboxes. */
+  readonly rows?: number;
   readonly table: string;
   readonly mode: WriteMode;
   readonly fields: Fields;
@@ -15,7 +17,10 @@ export interface QueuedRow {
   attempts: number;
   /** A try may have reached Airtable without us seeing the answer: look before creating. */
   maybeWritten: boolean;
-  /** Sent alone, because a batch holding it was refused and the culprit must be found. */
+  /**
+   * Sent with no other request's rows, because a batch holding it was refused and the culprit must be found: its
+   * request's rows go together, so a request Airtable refuses is refused whole, none of its rows written.
+   */
   solo: boolean;
 }
 
@@ -69,6 +74,7 @@ export function itemsOf(request: WriterRequest): QueuedItem[] {
     kind: "row",
     trigger: request.trigger_id,
     index,
+    rows: request.records.length,
     table: request.table,
     mode: request.mode,
     fields,
@@ -89,32 +95,61 @@ function identity(row: QueuedRow): string {
   );
 }
 
+/** A row's table and mode: only rows that agree on both share a request. */
+function batchKey(row: QueuedRow): string {
+  return `${row.table}\u0000${JSON.stringify(row.mode)}`;
+}
+
 /**
  * Picks the next request's items: the oldest item; with a schema check, every schema check waiting (one read of the
- * base's schema answers them all, whatever their table); with a row, up to 9 more rows of any run for the same table
- * and mode (never two with the same identity, which one upsert could not tell apart).
+ * base's schema answers them all, whatever their table); with a row, more rows for the same table and mode, up to 10
+ * (never two with the same identity, which one upsert could not tell apart); with a row marked solo, only rows of its
+ * own request. A run's rows are taken all or none: a run that does not fit whole waits for a later batch, so a
+ * refusal never leaves part of it written. A run of more than 10 rows cannot fit one request: it is split at 10, as
+ * before, and is not atomic.
  */
 export function takeBatch(queue: readonly QueuedItem[]): QueuedItem[] {
   const head = queue[0];
   if (!head) return [];
   if (head.kind === "schema")
     return queue.filter((item) => item.kind === "schema");
-  if (head.kind === "find" || head.solo) return [head];
-  const key = `${head.table}\u0000${JSON.stringify(head.mode)}`;
+  if (head.kind === "find") return [head];
+  const key = batchKey(head);
+  const fits = (item: QueuedItem): item is QueuedRow =>
+    item.kind === "row" &&
+    item.solo === head.solo &&
+    (!head.solo || item.trigger === head.trigger) &&
+    batchKey(item) === key;
+  // Each run's rows that could go in this batch, in queue order (a run's rows are queued together).
+  const runs = new Map<string, QueuedRow[]>();
+  for (const item of queue)
+    if (fits(item))
+      runs.set(item.trigger, [...(runs.get(item.trigger) ?? []), item]);
   const seen = new Set<string>();
   const batch: QueuedRow[] = [];
-  for (const item of queue) {
-    if (batch.length === MAX_BATCH) break;
+  const add = (row: QueuedRow) => {
+    seen.add(identity(row));
+    batch.push(row);
+  };
+  for (const [trigger, rows] of runs) {
+    if (trigger === head.trigger) {
+      // The oldest run always goes: whole when it fits, else (over 10 rows, or two rows one upsert cannot tell
+      // apart) its oldest rows that fit, as the writer before the inboxes took them.
+      for (const row of rows)
+        if (batch.length < MAX_BATCH && !seen.has(identity(row))) add(row);
+      continue;
+    }
+    // Not all of the run in view (the rest beyond the window), no room for all of it, or a row the batch cannot
+    // hold beside another: it waits, whole, for a later batch.
+    const ids = rows.map(identity);
     if (
-      item.kind !== "row" ||
-      item.solo ||
-      `${item.table}\u0000${JSON.stringify(item.mode)}` !== key
+      rows.length < (rows[0]?.rows ?? rows.length) ||
+      batch.length + rows.length > MAX_BATCH ||
+      new Set(ids).size < ids.length ||
+      ids.some((id) => seen.has(id))
     )
       continue;
-    const id = identity(item);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    batch.push(item);
+    for (const row of rows) add(row);
   }
   return batch;
 }

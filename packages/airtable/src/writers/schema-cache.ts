@@ -22,17 +22,14 @@ export class SchemaCache {
 
   /**
    * The read of this table, if one was made less than `maxAgeMs` ago and the columns the check wants fit it; reads
-   * the clock only when there is one. A read they do not fit is a schema error that someone may have fixed since:
-   * the table is read again rather than failing the run with what the base said minutes ago.
+   * the clock only when there is one.
    */
-  async fresh(
+  fresh(
     table: string,
     now: () => Promise<number>,
     expected?: ExpectedFields,
   ): Promise<TableSchemaRead | null> {
-    const read = (await this.#all())[table];
-    if (!read || (expected && !fits(read, expected))) return null;
-    return (await now()) - read.read_at < this.maxAgeMs ? read : null;
+    return recentSchemaRead(this.ctx, this.maxAgeMs, table, now, expected);
   }
 
   /** Keeps these reads, replacing older ones of the same tables and dropping any past their age. */
@@ -58,6 +55,24 @@ export class SchemaCache {
 }
 
 /**
+ * The read of a table kept in the drain's state, if one was made less than `maxAgeMs` ago and the columns the check
+ * wants fit it; reads the clock only when there is one. A read they do not fit is a schema error that someone may
+ * have fixed since: the table is read again rather than failing the run with what the base said minutes ago. Shared
+ * handlers read it too, so that `enqueue` answers a check at once.
+ */
+export async function recentSchemaRead(
+  ctx: restate.ObjectSharedContext,
+  maxAgeMs: number,
+  table: string,
+  now: () => Promise<number>,
+  expected?: ExpectedFields,
+): Promise<TableSchemaRead | null> {
+  const read = (await ctx.get<Record<string, TableSchemaRead>>(KEY))?.[table];
+  if (!read || (expected && !fits(read, expected))) return null;
+  return (await now()) - read.read_at < maxAgeMs ? read : null;
+}
+
+/**
  * The oldest items still queued, once schema checks that a recent read answers are answered and gone: a check
  * queued behind others when the read it waited for was made costs no request of its own.
  */
@@ -65,9 +80,10 @@ export async function answerFromCache(
   ctx: restate.ObjectContext,
   queue: QueueStore,
   cache: SchemaCache,
+  window: number,
 ): Promise<Slot[]> {
   for (;;) {
-    const slots = await queue.window();
+    const slots = await queue.window(window);
     if (!slots.some((s) => s.item.kind === "schema")) return slots;
     // One journaled clock read per look, and none when no table has a read to compare.
     let at: Promise<number> | undefined;

@@ -41,9 +41,14 @@ export async function attempt(
   lookFirst: boolean,
 ): Promise<AttemptOutcome> {
   const starts: number[] = [];
-  const timed = <T>(call: () => Promise<T>): Promise<T> => {
-    starts.push(Date.now());
-    return call();
+  // When each request's answer came (or it failed): Airtable counted it before then, however late it reached
+  // Airtable on a busy machine or network, so pacing from these never crowds Airtable's second.
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } finally {
+      starts.push(Date.now());
+    }
   };
   try {
     const head = batch[0];
@@ -145,8 +150,15 @@ async function create(
       rows.map((r) => r.fields),
       identifyBy,
     );
+    // One page at most: the look-up has one request of room (a second page would be a request no slot was taken
+    // for). At most 10 rows' matches fit in it, unless the table already holds many copies of them.
     const candidates = await timed(() =>
-      hook.listRecords(table, formula ? { filterByFormula: formula } : {}),
+      hook.listRecords(
+        table,
+        formula
+          ? { filterByFormula: formula, pageSize: 100, maxRecords: 100 }
+          : {},
+      ),
     );
     rows.forEach((row, i) => {
       const match = candidates.find((c) =>

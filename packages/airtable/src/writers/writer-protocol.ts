@@ -4,6 +4,31 @@ import type { TableSchemaRead } from "../schema/check-table-schema.js";
 /** The per-base writer's Restate name; its keys are base ids. */
 export const WRITER_NAME = "airtable_writer";
 
+/** The Restate name of the writer's inboxes, where runs enqueue; keyed `<base id>/<shard>` ({@link inboxKey}). */
+export const INBOX_NAME = "airtable_writer_inbox";
+
+/** How many inboxes a base has: enqueues to one key run one at a time, so a burst of runs spreads over these. */
+export const INBOX_SHARDS = 8;
+
+/** The inbox a run's request goes to: its base's, picked by the request's trigger id (FNV-1a), the same on replay. */
+export function inboxKey(baseId: string, triggerId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < triggerId.length; i++) {
+    hash ^= triggerId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${baseId}/${hash % INBOX_SHARDS}`;
+}
+
+/** The base and shard an inbox key names. */
+export function parseInboxKey(key: string): { baseId: string; shard: number } {
+  const at = key.lastIndexOf("/");
+  const shard = Number(key.slice(at + 1));
+  if (at < 1 || !Number.isInteger(shard) || shard < 0 || shard >= INBOX_SHARDS)
+    throw new Error(`not an Airtable writer inbox key: ${key}`);
+  return { baseId: key.slice(0, at), shard };
+}
+
 /** How a write finds the row it already wrote when it is tried again. */
 export type WriteMode =
   /** Airtable's upsert on 1-3 fields that identify the row. */
@@ -87,10 +112,46 @@ export const NO_WRITER_STATS: WriterStats = {
   schemaHits: 0,
 };
 
+/** One request waiting in a base's inbox, at its place. */
+export type InboxEntry = {
+  readonly seq: number;
+  readonly request: WriterRequest;
+};
+
+/** What an inbox answers the writer: its requests from a place on, oldest first. */
+export type InboxPage = {
+  readonly entries: InboxEntry[];
+};
+
+/** An inbox's counters, for the writer's `stats`. */
+export type InboxCounts = {
+  /** Requests its `enqueue` took. */
+  readonly received: number;
+  /** Schema checks it answered at once from a recent read. */
+  readonly schemaHits: number;
+  /** The place its next queued request will take. */
+  readonly tail: number;
+};
+
 /** What the writer's shared `stats` handler answers. */
 export type WriterStatus = {
   readonly stats: WriterStats;
+  /** Requests the base's inboxes took so far (answered at once from a recent schema read, or queued). */
+  readonly received: number;
+  /** Requests waiting in the inboxes, and rows, look-ups and schema checks the writer took and has not answered. */
   readonly queued: number;
   /** Epoch ms until which the base is paused (rate-limit penalty or backoff); 0 when it is not. */
   readonly pausedUntil: number;
+};
+
+/**
+ * A writer's chain whose next message is this late is taken for dead (failed for good, killed or cancelled): a wake
+ * takes over. Far above a busy machine's delay of a message, far below a run's patience.
+ */
+export const STALE_MS = 5_000;
+
+/** What the writer's shared `chain` handler answers an inbox checking on it: whether a chain should be running, and when it is next due (epoch ms; null when it never beat). */
+export type ChainState = {
+  readonly running: boolean;
+  readonly next: number | null;
 };

@@ -1,3 +1,4 @@
+import { airtableUpgradeWarnings } from "../restate/airtable-upgrade-check.js";
 import { RestateAdmin } from "../restate/restate-admin.js";
 import { versionPath } from "../versions/dag-versions.js";
 import { registerCurrent } from "../versions/register-current.js";
@@ -25,6 +26,13 @@ export async function registerRole(options: {
 }): Promise<void> {
   const admin = new RestateAdmin(options.adminUrl);
   await admin.reachable();
+  // Before registering: a forced registration replaces the deployment at the same URI, and with it the marker.
+  for (const line of await airtableUpgradeWarnings(admin).catch(
+    (error: unknown) => [
+      `could not check for Airtable writes in flight from before the inboxes: ${error instanceof Error ? error.message : String(error)}`,
+    ],
+  ))
+    options.log(line);
   await registerCurrent(admin, options.deployment, options.log, {
     force: options.force,
   });
