@@ -9,6 +9,7 @@ import {
 } from "@poekhali/core";
 import {
   INGESTED_UPDATES,
+  POLL_LEASE_NAME,
   TelegramHook,
   UpdatePoller,
   WebhookSettings,
@@ -18,14 +19,16 @@ const env = process.env;
 const token = env.BOT_TOKEN ?? "";
 const apiRoot = env.TELEGRAM_API_ROOT ?? "";
 
-/** The real ingress; when asked, it never returns from a send that Restate has accepted. */
+/** The real ingress; when asked, it never returns from a hand-over that Restate has accepted. */
 class FreezingIngress extends RestateIngress {
   override async send(
     target: IngressTarget,
     payload: Json,
     options: { idempotencyKey?: string } = {},
   ): Promise<SendAccepted> {
-    await super.send(target, payload, options);
+    const accepted = await super.send(target, payload, options);
+    // Asks for the poll lease are sent too; only hand-overs freeze.
+    if (target.service === POLL_LEASE_NAME) return accepted;
     // A relayed batch (every update goes through the bot's relay) or, on the fallback, one update.
     const { updates } = payload as {
       updates?: { event: { update_id: number } }[];

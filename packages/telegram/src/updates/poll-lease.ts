@@ -1,19 +1,35 @@
 import "@poekhali/core";
+import { randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import { handlerTarget, type RestateIngress } from "@poekhali/core";
 
 /** The Restate virtual object that grants the right to poll a bot, one key per bot id. */
 export const POLL_LEASE_NAME = "telegram_poll_lease";
 
-/** Who may poll a bot, and until when (epoch ms on the clock of the worker that granted it). */
+/** Who may poll a bot, and until when (epoch ms, counted from the ask that granted or renewed it). */
 export type Lease = { readonly holder: string; readonly expires_at: number };
 
 /** The answer to an `acquire`: whether the caller holds the lease now, and who does. */
 export type LeaseAnswer = Lease & { readonly held: boolean };
 
+/** An ask for the lease: who asks, for how long, and when it asked (epoch ms on the asker's clock). */
+export interface LeaseAsk {
+  readonly holder: string;
+  readonly ttl_ms: number;
+  /** When the ask was made; without it (a worker of an older version), the ask is judged when it runs. */
+  readonly asked_at?: number;
+}
+
 /**
  * Grants one worker at a time the right to long-poll a bot (Telegram allows one `getUpdates` consumer):
  * `acquire` takes a free or expired lease, or renews the caller's own; `release` gives it up.
+ *
+ * Each ask is judged at the moment it was made, not when Restate gets round to running it: under a burst an ask waits
+ * seconds in Restate's queues, and a renewal judged when it ran would have let the lease lapse although the holder
+ * asked in time. That is safe because one key's asks run in the order Restate took them: whoever asks to take the
+ * lease over runs after every renewal the holder got in before it, and is refused unless the latest of them is a whole
+ * lease older than its own ask. An ask is never judged later than it runs (a clock ahead gains nothing), so the
+ * workers' clocks must agree within the holder's margin (1 s of 15), as they must for any lease.
  *
  * @example
  * createEndpointHandler({ services: [telegramRouter(options), pollLease, ...workflows] });
@@ -23,18 +39,22 @@ export const pollLease = restate.object({
   description:
     "Which worker long-polls a Telegram bot (one per bot), and until when",
   handlers: {
-    /** Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from now. */
+    /** Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from the ask. */
     acquire: async (
       ctx: restate.ObjectContext,
-      request: { holder: string; ttl_ms: number },
+      request: LeaseAsk,
     ): Promise<LeaseAnswer> => {
+      const ask = checkedAsk(request, ctx.key);
       const now = await ctx.date.now();
+      const at = Math.min(ask.asked_at ?? now, now);
       const lease = await ctx.get<Lease>("lease");
-      if (lease && lease.holder !== request.holder && lease.expires_at > now)
+      if (lease && lease.holder !== ask.holder && lease.expires_at > at)
         return { ...lease, held: false };
+      // Renewals may run out of their asks' order (they overlap): an older one never shortens the lease.
+      const ownUntil = lease?.holder === ask.holder ? lease.expires_at : 0;
       const granted: Lease = {
-        holder: request.holder,
-        expires_at: now + request.ttl_ms,
+        holder: ask.holder,
+        expires_at: Math.max(ownUntil, at + ask.ttl_ms),
       };
       ctx.set("lease", granted);
       return { ...granted, held: true };
@@ -50,8 +70,43 @@ export const pollLease = restate.object({
   },
 });
 
+/** The ask, checked: a lease computed from a missing or non-numeric field would be garbage, so it is refused for good. */
+function checkedAsk(request: unknown, key: string): LeaseAsk {
+  const refuse = (what: string): never => {
+    throw new restate.TerminalError(
+      `${POLL_LEASE_NAME} ${key}: refused an ask for the lease: ${what}`,
+      { errorCode: 400 },
+    );
+  };
+  const r = request as Partial<Record<keyof LeaseAsk, unknown>> | null;
+  if (typeof r?.holder !== "string" || r.holder === "")
+    return refuse("`holder` is not a non-empty string");
+  if (
+    typeof r.ttl_ms !== "number" ||
+    !Number.isFinite(r.ttl_ms) ||
+    r.ttl_ms <= 0
+  )
+    return refuse("`ttl_ms` is not a positive number");
+  if (
+    r.asked_at !== undefined &&
+    (typeof r.asked_at !== "number" || !Number.isFinite(r.asked_at))
+  )
+    return refuse("`asked_at` is not a number of epoch milliseconds");
+  return r as LeaseAsk;
+}
+
 /** The lease object's Restate definition type. */
 export type PollLeaseObject = typeof pollLease;
+
+/** An ask Restate has taken: when it was made (on this worker's monotonic clock) and its answer to come. */
+export interface SentAsk {
+  /** `performance.now()` just before the ask was sent. */
+  readonly asked: number;
+  /** `performance.now()` once Restate had the ask, in its order among the key's asks. */
+  readonly accepted: number;
+  /** Restate's answer, once the ask has run (rejects when `signal` aborts the wait for it). */
+  answer(signal?: AbortSignal): Promise<LeaseAnswer>;
+}
 
 /**
  * A worker's side of the lease of one bot. It counts its lease from the moment it asked, on its own monotonic
@@ -68,20 +123,48 @@ export class PollLeaseClient {
     readonly ttlMs: number,
   ) {}
 
-  /** Whether this worker may poll now. */
+  /** Whether this worker may poll now (by the last answer of {@link acquire}). */
   get held(): boolean {
     return performance.now() < this.#heldUntil;
   }
 
-  /** Takes or renews the lease; resolves with Restate's answer (rejects when `signal` aborts the wait for it). */
-  async acquire(signal?: AbortSignal): Promise<LeaseAnswer> {
+  /**
+   * Hands an ask for the lease to Restate and resolves once Restate has taken it (rejects when `signal` aborts);
+   * its answer comes later, from {@link SentAsk.answer}.
+   */
+  async send(signal?: AbortSignal): Promise<SentAsk> {
     const asked = performance.now();
-    const answer = await this.ingress.call<LeaseAnswer>(
+    const ask = {
+      holder: this.holder,
+      ttl_ms: this.ttlMs,
+      asked_at: Date.now(),
+    } satisfies LeaseAsk;
+    const { invocationId } = await this.ingress.send(
       handlerTarget(pollLease, "acquire", String(this.botId)),
-      { holder: this.holder, ttl_ms: this.ttlMs },
-      signal ? { signal } : {},
+      ask,
+      {
+        // Restate keeps the answer of an ask with an idempotency key, so it can be waited for after the send.
+        idempotencyKey: `poll-lease-${this.botId}-${randomUUID()}`,
+        ...(signal ? { signal } : {}),
+      },
     );
-    this.#heldUntil = answer.held ? asked + this.ttlMs : 0;
+    const accepted = performance.now();
+    return {
+      asked,
+      accepted,
+      answer: (answerSignal?: AbortSignal) =>
+        this.ingress.attach<LeaseAnswer>(
+          invocationId,
+          answerSignal ? { signal: answerSignal } : {},
+        ),
+    };
+  }
+
+  /** Takes or renews the lease and waits for Restate's answer (rejects when `signal` aborts the wait for it). */
+  async acquire(signal?: AbortSignal): Promise<LeaseAnswer> {
+    const sent = await this.send(signal);
+    const answer = await sent.answer(signal);
+    this.#heldUntil = answer.held ? sent.asked + this.ttlMs : 0;
     return answer;
   }
 

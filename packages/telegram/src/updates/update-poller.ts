@@ -57,9 +57,11 @@ export class UpdatePoller {
   #held: AbortController | undefined;
   #gained = deferred();
   #expiry: NodeJS.Timeout | undefined;
-  /** Until when (epoch ms) this worker counts the lease as its own, and when the ask that granted that was made. */
+  /** Until when (`performance.now()`) this worker counts the lease as its own, and when the ask it counts from was made. */
   #heldUntil = 0;
   #granted = 0;
+  /** Asks Restate has taken and not yet answered. */
+  #queued = 0;
   /** Asks for the lease made and the latest one answered, by their order: renewals overlap. */
   #asks = 0;
   #answered = 0;
@@ -107,17 +109,20 @@ export class UpdatePoller {
 
   /**
    * Takes the lease and, while it is held, renews it every {@link RENEWALS_PER_LEASE}th of its length on a timer of
-   * its own, without waiting for the previous renewal's answer: under a burst Restate answers a renewal seconds
-   * late, and a renewal asked only once the last one was answered let the lease run out between the two. Standing
-   * by (or before the worker is registered), it asks one at a time.
+   * its own, without waiting for the previous renewal's answer. Standing by (or before the worker is registered), it
+   * asks one at a time. At most {@link MAX_RENEWALS_IN_FLIGHT} asks wait for an answer, and at most
+   * {@link MAX_RENEWALS_QUEUED} of them wait inside Restate: one key's asks run one after another, so more would only
+   * queue up there, delay every answer and, should this worker die, the takeover behind them.
    */
   async #keepLease(): Promise<void> {
     const period = this.#lease.ttlMs / RENEWALS_PER_LEASE;
     const inFlight = new Set<Promise<void>>();
     while (!this.#stop.signal.aborted) {
       const asked = Date.now();
-      // A Restate that answers nothing at all must not pile asks up: a few in flight cover any slow answer.
-      if (inFlight.size < MAX_RENEWALS_IN_FLIGHT) {
+      if (
+        inFlight.size < MAX_RENEWALS_IN_FLIGHT &&
+        this.#queued < MAX_RENEWALS_QUEUED
+      ) {
         const ask = this.#ask().finally(() => inFlight.delete(ask));
         inFlight.add(ask);
         // Not yet holding, an answer decides sooner than a period (a refusal at start-up is asked again at once),
@@ -136,16 +141,29 @@ export class UpdatePoller {
     await Promise.all(inFlight);
   }
 
-  /** One ask for the lease; its answer extends the lease, grants it, or says who holds it instead. */
+  /**
+   * One ask for the lease. Once Restate has taken it, an ask made while the lease is held and taken before the lease
+   * ran out extends it at once, without waiting for its answer (see {@link pollLease}: a worker asking to take over
+   * is judged after it, so it cannot be granted until a whole lease after this ask). Its answer, however late,
+   * grants the lease, or says who holds it instead.
+   */
   async #ask(): Promise<void> {
-    const { botId, holder, ttlMs } = this.#lease;
-    // The lease runs from when Restate granted it, some time after the ask: counting from the ask is the safe side.
-    const asked = Date.now();
+    const { botId, holder } = this.#lease;
     const sequence = ++this.#asks;
     let answer: LeaseAnswer;
+    let asked: number;
     try {
       // A stop does not wait for a renewal that an overloaded Restate holds.
-      answer = await this.#lease.acquire(this.#stop.signal);
+      const sent = await this.#lease.send(this.#stop.signal);
+      asked = sent.asked;
+      this.#queued++;
+      try {
+        if (this.polling && sent.accepted < this.#heldUntil)
+          this.#extend(sent.asked);
+        answer = await sent.answer(this.#stop.signal);
+      } finally {
+        this.#queued--;
+      }
     } catch (error) {
       if (this.#stop.signal.aborted) return;
       if (this.#failures++ === 0)
@@ -170,23 +188,8 @@ export class UpdatePoller {
       this.#standingBy = answer.holder;
       return;
     }
-    const until = asked + ttlMs - Math.min(1_000, ttlMs / 10);
     // Granted, but answered so late that the lease, counted from the ask, is already over: the next ask decides.
-    if (until <= Date.now()) return;
-    if (until > this.#heldUntil) {
-      this.#heldUntil = until;
-      this.#granted = asked;
-      clearTimeout(this.#expiry);
-      this.#expiry = setTimeout(
-        () =>
-          this.#lose(
-            `its lease ran out before Restate answered a renewal (the last one granted was asked ` +
-              `${((Date.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s): ` +
-              "Restate or this worker is overloaded",
-          ),
-        Math.max(0, until - Date.now()),
-      );
-    }
+    if (!this.#extend(asked)) return;
     if (!this.polling) {
       this.#standingBy = undefined;
       this.#held = new AbortController();
@@ -195,6 +198,32 @@ export class UpdatePoller {
       );
       this.#gained.resolve();
     }
+  }
+
+  /**
+   * Counts the lease as this worker's until a lease after `asked` (a `performance.now()`), less a margin for the
+   * clocks of other workers; false when that is already over.
+   */
+  #extend(asked: number): boolean {
+    const { ttlMs } = this.#lease;
+    const until = asked + ttlMs - Math.min(1_000, ttlMs / 10);
+    const now = performance.now();
+    if (until <= now) return false;
+    if (until > this.#heldUntil) {
+      this.#heldUntil = until;
+      this.#granted = asked;
+      clearTimeout(this.#expiry);
+      this.#expiry = setTimeout(
+        () =>
+          this.#lose(
+            `its lease ran out before Restate took a renewal (the last one taken in time was asked ` +
+              `${((performance.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s): ` +
+              "Restate or this worker is overloaded",
+          ),
+        until - now,
+      );
+    }
+    return true;
   }
 
   #lose(why: string): void {
@@ -318,11 +347,17 @@ export class UpdatePoller {
 /** Renewals per lease length: a renewal answered up to 9/10 of the lease late (less a margin) still keeps it. */
 const RENEWALS_PER_LEASE = 10;
 /**
- * Renewals waiting for Restate's answer at once, at most: one per period of a lease, so asks never skip a slot
- * while the lease could still be kept. With a 15 s lease (renewed every 1.5 s, each grant counted 14 s from its ask)
- * that keeps the lease while Restate answers up to ~12.5 s late; later than that it lapses whatever the cap.
+ * Asks waiting for Restate's answer at once, at most: one per period of a lease, so that a slow ingress (asks taken
+ * late) never makes asks skip a slot while the lease could still be kept.
  */
-const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
+export const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
+/**
+ * Asks Restate has taken and not yet answered, at most. One key's asks run one after another, each behind whatever
+ * else Restate runs, so under a burst a queue of them answers no faster, only later; and each taken in time already
+ * extends the lease. Two keep one queued while one runs: the lease holds while each ask runs within ~12 s of a 15 s
+ * lease, and a takeover after a crash waits behind two asks, not ten.
+ */
+export const MAX_RENEWALS_QUEUED = 2;
 
 /** An update Restate did not take; it was not confirmed to Telegram. */
 class HandOverError extends Error {

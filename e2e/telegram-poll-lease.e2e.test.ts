@@ -1,0 +1,190 @@
+import { createEndpointHandler } from "@restatedev/restate-sdk";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RestateIngress } from "@poekhali/core";
+import { TelegramEmulator } from "@poekhali/emulators";
+import {
+  MAX_RENEWALS_IN_FLIGHT,
+  MAX_RENEWALS_QUEUED,
+  POLL_LEASE_NAME,
+  TelegramHook,
+  UpdatePoller,
+  pollLease,
+} from "@poekhali/telegram";
+import { choosePort } from "../packages/poekhali/src/ports.js";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../packages/poekhali/src/restate/temporary-restate.js";
+import {
+  serveEndpoint,
+  type ServedEndpoint,
+} from "../packages/poekhali/src/worker/serve-endpoint.js";
+import { eventually } from "./harness.js";
+import { startSlowIngress } from "./slow-ingress.js";
+
+// The poll lease against a Restate that is kept busy: its deployment holds every invocation of the lease object for
+// a while before the handler sees it, as a worker whose event loop is busy with runs, or a server whose partition is
+// busy, does. Restate has taken each ask at once; it runs them one after another, as it runs one key's invocations.
+describe("the poll lease under a busy Restate", () => {
+  let restate: TemporaryRestate;
+  let endpoint: ServedEndpoint;
+  let telegram: TelegramEmulator;
+  let bot: { id: number; token: string };
+  /** How long the deployment holds each invocation of the lease object before running it. */
+  let leaseDelayMs = 0;
+  const lines: string[] = [];
+  const running: UpdatePoller[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  function poller(
+    name: string,
+    ingressUrl: string,
+    leaseMs: number,
+  ): UpdatePoller {
+    const p = new UpdatePoller({
+      hook: new TelegramHook({ token: bot.token, apiRoot: telegram.apiRoot }),
+      ingress: new RestateIngress(ingressUrl),
+      workerId: name,
+      leaseMs,
+      timeoutSeconds: 1,
+      log: (line) =>
+        lines.push(
+          `${((performance.now() - t0) / 1000).toFixed(1)} ${name}: ${line}`,
+        ),
+    });
+    running.push(p);
+    p.start();
+    return p;
+  }
+  const t0 = performance.now();
+  const said = (name: string, text: string, since = 0) =>
+    lines
+      .slice(since)
+      .some((l) => l.includes(` ${name}: `) && l.includes(text));
+  /** Asks for the lease that Restate has taken and not yet answered. */
+  const unanswered = async () =>
+    Number(
+      (
+        await restate.server.query<{ n: number }>(
+          `SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = '${POLL_LEASE_NAME}' AND status <> 'completed'`,
+        )
+      )[0]?.n ?? 0,
+    );
+
+  beforeAll(async () => {
+    restate = await startTemporaryRestate("poekhali-lease-");
+    const handler = createEndpointHandler({ services: [pollLease] });
+    endpoint = await serveEndpoint(
+      (req, res) => {
+        if (leaseDelayMs > 0 && req.url.includes(`/${POLL_LEASE_NAME}/`))
+          setTimeout(() => handler(req, res), leaseDelayMs);
+        else handler(req, res);
+      },
+      { port: await choosePort(0) },
+    );
+    await restate.server.register(endpoint.url);
+    telegram = await TelegramEmulator.start();
+    bot = telegram.createBot({ username: "lease_bot" });
+  });
+  afterEach(async () => {
+    for (const p of running.splice(0)) await p.stop();
+    for (const close of closers.splice(0)) await close();
+    leaseDelayMs = 0;
+    // Asks left from the test before (a stopped poller's last ones) must not hold the key for the next.
+    await eventually("the lease's queue to empty", async () =>
+      (await unanswered()) === 0 ? true : undefined,
+    );
+  });
+  afterAll(async () => {
+    await telegram?.close();
+    await endpoint?.stop();
+    await restate?.stop();
+  });
+
+  it("keeps its lease while Restate runs each ask 3.5 s late, one after another (a 6 s lease)", async () => {
+    const p = poller("busy", restate.server.ingressUrl, 6_000);
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    leaseDelayMs = 3_500;
+    const since = lines.length;
+    // Ten asks' worth of a busy Restate: asks judged when they run, or queued ten deep, let the lease lapse in this.
+    const until = Date.now() + 20_000;
+    while (Date.now() < until) {
+      expect(said("busy", "stopped polling", since)).toBe(false);
+      expect(p.polling).toBe(true);
+      // Restate never holds more than two of its asks: more would only delay every answer.
+      expect(await unanswered()).toBeLessThanOrEqual(MAX_RENEWALS_QUEUED);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }, 60_000);
+
+  it("keeps no more than 10 asks waiting for Restate at once", async () => {
+    // Every ask is held 20 s, then refused: none is answered while the poller asks every 0.3 s, and none reaches
+    // Restate to queue up ahead of the next test's.
+    const slow = await startSlowIngress(
+      restate.server.ingressUrl,
+      ({ path }) =>
+        path.includes(`/${POLL_LEASE_NAME}/`)
+          ? { delayMs: 20_000, refuse: true }
+          : {},
+      [`/${POLL_LEASE_NAME}/`],
+    );
+    closers.push(() => slow.close());
+    poller("unanswered", slow.url, 3_000);
+    await eventually(
+      "the poller to have 10 asks in flight",
+      () => slow.peak(`/${POLL_LEASE_NAME}/`) === MAX_RENEWALS_IN_FLIGHT,
+      10_000,
+    );
+    // Twice as long again: an eleventh ask would have been due six times over.
+    const until = Date.now() + 6_000;
+    while (Date.now() < until) {
+      expect(slow.peak(`/${POLL_LEASE_NAME}/`)).toBe(MAX_RENEWALS_IN_FLIGHT);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(MAX_RENEWALS_IN_FLIGHT).toBe(10);
+  }, 60_000);
+
+  it("never lets two poll at once, and a stand-by takes over about a lease after the holder is cut off", async () => {
+    // The holder reaches Restate through a proxy that can cut it off, as a crash would; the stand-by directly.
+    let cut = false;
+    const line = await startSlowIngress(restate.server.ingressUrl, () => ({
+      refuse: cut,
+    }));
+    closers.push(() => line.close());
+    const holder = poller("holder", line.url, 3_000);
+    await eventually("the holder to poll", () => holder.polling, 15_000);
+    leaseDelayMs = 1_000;
+    const standBy = poller("stand-by", restate.server.ingressUrl, 3_000);
+    await eventually(
+      "the stand-by to see who polls",
+      () => said("stand-by", "is polled by holder") || undefined,
+      15_000,
+    );
+    let both = 0;
+    const watch = setInterval(() => {
+      if (holder.polling && standBy.polling) both++;
+    }, 20);
+    try {
+      // While the holder's asks get through, however late they run, the stand-by stays out.
+      const until = Date.now() + 6_000;
+      while (Date.now() < until) {
+        expect(standBy.polling).toBe(false);
+        expect(holder.polling).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      cut = true;
+      const cutAt = Date.now();
+      await eventually("the holder to stop", () => !holder.polling, 10_000);
+      await eventually(
+        "the stand-by to take over",
+        () => standBy.polling,
+        20_000,
+      );
+      // A lease (3 s), a period, and the holder's last asks that Restate still runs (1 s each) before the stand-by's.
+      expect(Date.now() - cutAt).toBeLessThan(10_000);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(both).toBe(0);
+  }, 90_000);
+});
