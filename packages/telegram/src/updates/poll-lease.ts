@@ -16,8 +16,8 @@ export type LeaseAnswer = Lease & { readonly held: boolean };
 export interface LeaseAsk {
   readonly holder: string;
   readonly ttl_ms: number;
-  /** When the ask was made; without it (a worker of an older version), the ask is judged when it runs. */
-  readonly asked_at?: number;
+  /** When the ask was made: the ask is judged at that moment (or when it runs, if that is earlier). */
+  readonly asked_at: number;
 }
 
 /**
@@ -38,6 +38,12 @@ export const pollLease = restate.object({
   name: POLL_LEASE_NAME,
   description:
     "Which worker long-polls a Telegram bot (one per bot), and until when",
+  options: {
+    // Every ask carries an idempotency key so that its answer can be waited for after the send; one per 1.5 s, kept
+    // for Restate's default day, would be ~58,000 per bot. An answer is waited for from the moment it is asked.
+    idempotencyRetention: 10 * 60_000,
+    journalRetention: 0,
+  },
   handlers: {
     /** Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from the ask. */
     acquire: async (
@@ -46,7 +52,7 @@ export const pollLease = restate.object({
     ): Promise<LeaseAnswer> => {
       const ask = checkedAsk(request, ctx.key);
       const now = await ctx.date.now();
-      const at = Math.min(ask.asked_at ?? now, now);
+      const at = Math.min(ask.asked_at, now);
       const lease = await ctx.get<Lease>("lease");
       if (lease && lease.holder !== ask.holder && lease.expires_at > at)
         return { ...lease, held: false };
@@ -87,10 +93,14 @@ function checkedAsk(request: unknown, key: string): LeaseAsk {
     r.ttl_ms <= 0
   )
     return refuse("`ttl_ms` is not a positive number");
-  if (
-    r.asked_at !== undefined &&
-    (typeof r.asked_at !== "number" || !Number.isFinite(r.asked_at))
-  )
+  // A poller older than this object asks without it. Judged when it ran instead, its ask to take over could be
+  // granted while a holder that renews by asks Restate took in time still polls: it is refused, and that poller
+  // stands by until its worker is upgraded (its own lease runs out within one lease, as after a crash).
+  if (r.asked_at === undefined)
+    return refuse(
+      "`asked_at` is missing: the asking worker's poller is older than this lease object; upgrade that worker",
+    );
+  if (typeof r.asked_at !== "number" || !Number.isFinite(r.asked_at))
     return refuse("`asked_at` is not a number of epoch milliseconds");
   return r as LeaseAsk;
 }

@@ -109,20 +109,19 @@ export class UpdatePoller {
 
   /**
    * Takes the lease and, while it is held, renews it every {@link RENEWALS_PER_LEASE}th of its length on a timer of
-   * its own, without waiting for the previous renewal's answer. Standing by (or before the worker is registered), it
-   * asks one at a time. At most {@link MAX_RENEWALS_IN_FLIGHT} asks wait for an answer, and at most
-   * {@link MAX_RENEWALS_QUEUED} of them wait inside Restate: one key's asks run one after another, so more would only
-   * queue up there, delay every answer and, should this worker die, the takeover behind them.
+   * its own, without waiting for the previous renewal's answer (at most {@link MAX_RENEWALS_IN_FLIGHT} wait at once).
+   * While Restate holds asks it has taken but not yet run, a further one is sent only once the lease has less than
+   * {@link RENEW_WHEN_LEFT} of its length left: one key's asks run one after another, so more would only queue up
+   * there, and a stand-by's ask to take over after a crash would wait behind them all. Standing by (or before the
+   * worker is registered), it asks again once its last ask was answered, or a period later while Restate has not
+   * yet taken it.
    */
   async #keepLease(): Promise<void> {
     const period = this.#lease.ttlMs / RENEWALS_PER_LEASE;
     const inFlight = new Set<Promise<void>>();
     while (!this.#stop.signal.aborted) {
       const asked = Date.now();
-      if (
-        inFlight.size < MAX_RENEWALS_IN_FLIGHT &&
-        this.#queued < MAX_RENEWALS_QUEUED
-      ) {
+      if (inFlight.size < MAX_RENEWALS_IN_FLIGHT && this.#askDue()) {
         const ask = this.#ask().finally(() => inFlight.delete(ask));
         inFlight.add(ask);
         // Not yet holding, an answer decides sooner than a period (a refusal at start-up is asked again at once),
@@ -139,6 +138,18 @@ export class UpdatePoller {
       );
     }
     await Promise.all(inFlight);
+  }
+
+  /**
+   * Whether to ask now: always while Restate holds none of this worker's asks unanswered; while it does, standing by
+   * never (its answer decides), and holding only once the lease runs low.
+   */
+  #askDue(): boolean {
+    if (this.#queued === 0) return true;
+    return (
+      this.polling &&
+      this.#heldUntil - performance.now() <= this.#lease.ttlMs * RENEW_WHEN_LEFT
+    );
   }
 
   /**
@@ -348,16 +359,16 @@ export class UpdatePoller {
 const RENEWALS_PER_LEASE = 10;
 /**
  * Asks waiting for Restate's answer at once, at most: one per period of a lease, so that a slow ingress (asks taken
- * late) never makes asks skip a slot while the lease could still be kept.
+ * late) never makes asks skip a slot while the lease could still be kept, and a Restate that answers nothing does not
+ * pile asks up.
  */
 export const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
 /**
- * Asks Restate has taken and not yet answered, at most. One key's asks run one after another, each behind whatever
- * else Restate runs, so under a burst a queue of them answers no faster, only later; and each taken in time already
- * extends the lease. Two keep one queued while one runs: the lease holds while each ask runs within ~12 s of a 15 s
- * lease, and a takeover after a crash waits behind two asks, not ten.
+ * While Restate holds asks it has taken but not run, the next is sent once the lease has this share of its length
+ * left (6 s of 15): Restate then has that long to take it, and while it runs none of them, the asks it holds grow by
+ * one per ~9 s instead of one per 1.5 s, so the ten allowed keep the lease through ~90 s of such a stall.
  */
-export const MAX_RENEWALS_QUEUED = 2;
+const RENEW_WHEN_LEFT = 0.4;
 
 /** An update Restate did not take; it was not confirmed to Telegram. */
 class HandOverError extends Error {
