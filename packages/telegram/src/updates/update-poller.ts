@@ -62,6 +62,8 @@ export class UpdatePoller {
   #granted = 0;
   /** Asks Restate has taken and not yet answered. */
   #queued = 0;
+  /** When each ask still waiting for Restate to take it was sent (`performance.now()`). */
+  readonly #sending = new Set<number>();
   /** Asks for the lease made and the latest one answered, by their order: renewals overlap. */
   #asks = 0;
   #answered = 0;
@@ -165,7 +167,11 @@ export class UpdatePoller {
     let asked: number;
     try {
       // A stop does not wait for a renewal that an overloaded Restate holds.
-      const sent = await this.#lease.send(this.#stop.signal);
+      const sending = performance.now();
+      this.#sending.add(sending);
+      const sent = await this.#lease
+        .send(this.#stop.signal)
+        .finally(() => this.#sending.delete(sending));
       asked = sent.asked;
       this.#queued++;
       try {
@@ -228,13 +234,23 @@ export class UpdatePoller {
         () =>
           this.#lose(
             `its lease ran out before Restate took a renewal (the last one taken in time was asked ` +
-              `${((performance.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s): ` +
-              "Restate or this worker is overloaded",
+              `${((performance.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s; ` +
+              `${this.#waiting()}): Restate or this worker is overloaded`,
           ),
         until - now,
       );
     }
     return true;
+  }
+
+  /** What this worker's asks wait for, for the log: Restate to take them, or to run them. */
+  #waiting(): string {
+    const oldest = Math.min(...this.#sending);
+    const sending =
+      this.#sending.size === 0
+        ? "no ask waits to be taken"
+        : `${this.#sending.size} asks wait to be taken, the oldest sent ${((performance.now() - oldest) / 1000).toFixed(1)} s ago`;
+    return `${sending}, ${this.#queued} taken wait to run`;
   }
 
   #lose(why: string): void {
