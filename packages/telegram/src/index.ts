@@ -98,6 +98,7 @@ export { inTelegram } from "./airflow/in-telegram.js";
 export {
   UpdatePoller,
   MAX_RENEWALS_IN_FLIGHT,
+  MAX_RENEWALS_QUEUED,
   type UpdatePollerOptions,
 } from "./updates/update-poller.js";
 export {

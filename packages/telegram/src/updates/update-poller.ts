@@ -111,7 +111,8 @@ export class UpdatePoller {
 
   /**
    * Takes the lease and, while it is held, renews it every {@link RENEWALS_PER_LEASE}th of its length on a timer of
-   * its own, without waiting for the previous renewal's answer (at most {@link MAX_RENEWALS_IN_FLIGHT} wait at once).
+   * its own, without waiting for the previous renewal's answer (at most {@link MAX_RENEWALS_IN_FLIGHT} waiting to be
+   * taken by Restate, and {@link MAX_RENEWALS_QUEUED} taken and waiting to run).
    * While Restate holds asks it has taken but not yet run, a further one is sent only once the lease has less than
    * {@link RENEW_WHEN_LEFT} of its length left: one key's asks run one after another, so more would only queue up
    * there, and a stand-by's ask to take over after a crash would wait behind them all. Standing by (or before the
@@ -123,7 +124,11 @@ export class UpdatePoller {
     const inFlight = new Set<Promise<void>>();
     while (!this.#stop.signal.aborted) {
       const asked = Date.now();
-      if (inFlight.size < MAX_RENEWALS_IN_FLIGHT && this.#askDue()) {
+      if (
+        this.#sending.size < MAX_RENEWALS_IN_FLIGHT &&
+        this.#queued < MAX_RENEWALS_QUEUED &&
+        this.#askDue()
+      ) {
         const ask = this.#ask().finally(() => inFlight.delete(ask));
         inFlight.add(ask);
         // Not yet holding, an answer decides sooner than a period (a refusal at start-up is asked again at once),
@@ -374,17 +379,21 @@ export class UpdatePoller {
 /** Renewals per lease length: a renewal answered up to 9/10 of the lease late (less a margin) still keeps it. */
 const RENEWALS_PER_LEASE = 10;
 /**
- * Asks waiting for Restate's answer at once, at most: one per period of a lease, so that a slow ingress (asks taken
- * late) never makes asks skip a slot while the lease could still be kept, and a Restate that answers nothing does not
- * pile asks up.
+ * Asks sent and not yet taken by Restate, at most: one per period of a lease, so that a slow ingress never makes asks
+ * skip a slot while the lease could still be kept, and a Restate that takes nothing does not pile requests up.
  */
 export const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
 /**
- * While Restate holds asks it has taken but not run, the next is sent once the lease has this share of its length
- * left (6 s of 15): Restate then has that long to take it, and while it runs none of them, the asks it holds grow by
- * one per ~9 s instead of one per 1.5 s, so the ten allowed keep the lease through ~90 s of such a stall.
+ * Asks Restate has taken and not yet answered, at most. They wait for the bot's key one after another, so a
+ * stand-by's ask to take over after a crash waits behind them: under load that is up to this many asks' run times.
  */
-const RENEW_WHEN_LEFT = 0.4;
+export const MAX_RENEWALS_QUEUED = 2 * RENEWALS_PER_LEASE;
+/**
+ * While Restate holds asks it has taken but not run, the next is sent once the lease has this share of its length
+ * left (10.5 s of 15): Restate has that long (less the margin) to take it, and the asks it holds grow by one per
+ * ~3.5 s instead of one per 1.5 s, so the twenty allowed keep the lease through ~70 s in which Restate runs none.
+ */
+const RENEW_WHEN_LEFT = 0.7;
 
 /** An update Restate did not take; it was not confirmed to Telegram. */
 class HandOverError extends Error {
