@@ -63,7 +63,7 @@ export class UpdatePoller {
   /** Asks Restate has taken and not yet answered. */
   #queued = 0;
   /** When each ask still waiting for Restate to take it was sent (`performance.now()`). */
-  readonly #sending = new Set<number>();
+  readonly #sending = new Set<{ readonly at: number }>();
   /** Asks for the lease made and the latest one answered, by their order: renewals overlap. */
   #asks = 0;
   #answered = 0;
@@ -172,7 +172,7 @@ export class UpdatePoller {
     let asked: number;
     try {
       // A stop does not wait for a renewal that an overloaded Restate holds.
-      const sending = performance.now();
+      const sending = { at: performance.now() };
       this.#sending.add(sending);
       const sent = await this.#lease
         .send(this.#stop.signal)
@@ -250,7 +250,7 @@ export class UpdatePoller {
 
   /** What this worker's asks wait for, for the log: Restate to take them, or to run them. */
   #waiting(): string {
-    const oldest = Math.min(...this.#sending);
+    const oldest = Math.min(...[...this.#sending].map((s) => s.at));
     const sending =
       this.#sending.size === 0
         ? "no ask waits to be taken"
