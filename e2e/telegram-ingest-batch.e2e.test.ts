@@ -216,7 +216,7 @@ describe("the update poller under a slow Restate", () => {
     const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
       if (path.includes("telegram_poll_lease/"))
         return {
-          delayMs: path.includes("/acquire") && leaseAsks++ > 0 ? 60_000 : 0,
+          delayMs: path.includes("/ask/") && leaseAsks++ > 0 ? 60_000 : 0,
         };
       return { delayMs: path.includes("/handOver/") ? 60_000 : 0 };
     });

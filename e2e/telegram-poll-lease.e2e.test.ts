@@ -1,3 +1,4 @@
+import * as restate_ from "@restatedev/restate-sdk";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RestateIngress } from "@poekhali/core";
@@ -121,22 +122,78 @@ describe("the poll lease under a busy Restate", () => {
     expect(await unanswered()).toBeLessThanOrEqual(15);
   }, 60_000);
 
-  it("refuses an ask without its time, or with a malformed field, naming what is wrong", async () => {
-    const ask = (body: Record<string, unknown>) =>
+  it("refuses every ask by the older `acquire`, and an `ask` with a malformed field, naming what is wrong", async () => {
+    const ask = (handler: string, body: Record<string, unknown>) =>
       restate.ingress.call(
-        { service: POLL_LEASE_NAME, handler: "acquire", key: String(bot.id) },
+        { service: POLL_LEASE_NAME, handler, key: String(bot.id) },
         body as never,
       );
-    await expect(ask({ holder: "old", ttl_ms: 15_000 })).rejects.toThrow(
-      /`asked_at` is missing: the asking worker's poller is older/,
+    await expect(
+      ask("acquire", { holder: "old", ttl_ms: 15_000, asked_at: Date.now() }),
+    ).rejects.toThrow(/by `acquire`: the asking worker's poller is older/);
+    await expect(ask("ask", { holder: "x", ttl_ms: 15_000 })).rejects.toThrow(
+      /`asked_at` is not a number/,
     );
     await expect(
-      ask({ holder: "x", ttl_ms: "15s", asked_at: Date.now() }),
+      ask("ask", { holder: "x", ttl_ms: "15s", asked_at: Date.now() }),
     ).rejects.toThrow(/`ttl_ms` is not a positive number/);
     await expect(
-      ask({ holder: "", ttl_ms: 15_000, asked_at: Date.now() }),
+      ask("ask", { holder: "", ttl_ms: 15_000, asked_at: Date.now() }),
     ).rejects.toThrow(/`holder` is not a non-empty string/);
   });
+
+  it("stands by, saying so once, while the registered lease object is older (no `ask`), and polls once it is registered", async () => {
+    // A rolling upgrade between starting the new workers and `register`: Restate serves the older object, which judges
+    // an ask when it runs, so a new poller must not count on the asks it takes.
+    const older = await startTemporaryRestate("poekhali-lease-older-");
+    closers.push(() => older.stop());
+    await older.deploy([
+      restate_.object({
+        name: POLL_LEASE_NAME,
+        handlers: {
+          acquire: async (
+            ctx: restate_.ObjectContext,
+            ask: { holder: string; ttl_ms: number },
+          ) => {
+            const now = await ctx.date.now();
+            ctx.set("lease", {
+              holder: ask.holder,
+              expires_at: now + ask.ttl_ms,
+            });
+            return {
+              holder: ask.holder,
+              expires_at: now + ask.ttl_ms,
+              held: true,
+            };
+          },
+          release: () => Promise.resolve(),
+        },
+      }),
+    ]);
+    const p = poller("upgraded", older.server.ingressUrl, 3_000);
+    await eventually(
+      "the poller to say it stands by for the older object",
+      () =>
+        said("upgraded", `does not know ${POLL_LEASE_NAME}/ask yet`) ||
+        undefined,
+      15_000,
+    );
+    // Six periods of asking again: it never polls, and says it once, not once per ask.
+    const until = Date.now() + 2_000;
+    while (Date.now() < until) {
+      expect(p.polling).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const mine = lines.filter((l) => l.includes(" upgraded: "));
+    expect(mine.filter((l) => l.includes("/ask yet")).length).toBe(1);
+    expect(mine.some((l) => l.includes("could not reach Restate"))).toBe(false);
+    await older.deploy([pollLease]);
+    await eventually(
+      "the poller to poll once registered",
+      () => p.polling,
+      15_000,
+    );
+  }, 60_000);
 
   it("keeps no more than 10 asks waiting for Restate at once", async () => {
     // Once the poller holds the lease, every ask is held 20 s, then refused: none is answered while the holder asks

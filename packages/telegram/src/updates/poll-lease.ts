@@ -9,7 +9,7 @@ export const POLL_LEASE_NAME = "telegram_poll_lease";
 /** Who may poll a bot, and until when (epoch ms, counted from the ask that granted or renewed it). */
 export type Lease = { readonly holder: string; readonly expires_at: number };
 
-/** The answer to an `acquire`: whether the caller holds the lease now, and who does. */
+/** The answer to an `ask`: whether the caller holds the lease now, and who does. */
 export type LeaseAnswer = Lease & { readonly held: boolean };
 
 /** An ask for the lease: who asks, for how long, and when it asked (epoch ms on the asker's clock). */
@@ -22,14 +22,15 @@ export interface LeaseAsk {
 
 /**
  * Grants one worker at a time the right to long-poll a bot (Telegram allows one `getUpdates` consumer):
- * `acquire` takes a free or expired lease, or renews the caller's own; `release` gives it up.
+ * `ask` takes a free or expired lease, or renews the caller's own; `release` gives it up.
  *
  * Each ask is judged at the moment it was made, not when Restate gets round to running it: under a burst an ask waits
  * seconds in Restate's queues, and a renewal judged when it ran would have let the lease lapse although the holder
  * asked in time. That is safe because one key's asks run in the order Restate took them: whoever asks to take the
  * lease over runs after every renewal the holder got in before it, and is refused unless the latest of them is a whole
- * lease older than its own ask. An ask is never judged later than it runs (a clock ahead gains nothing), so the
- * workers' clocks must agree within the holder's margin (1 s of 15), as they must for any lease.
+ * lease older than its own ask. An ask is never judged later than it runs (a clock ahead gains nothing), so a
+ * holder's wall clock must not be behind the others' by more than its margin, min(1 s, a tenth of the lease).
+ * Never cancel or kill this object's invocations while a worker polls: the holder has counted on asks Restate took.
  *
  * @example
  * createEndpointHandler({ services: [telegramRouter(options), pollLease, ...workflows] });
@@ -45,11 +46,18 @@ export const pollLease = restate.object({
     journalRetention: 0,
   },
   handlers: {
-    /** Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from the ask. */
-    acquire: async (
+    /**
+     * Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from the ask. A handler of its
+     * own name, which no older release has: a poller of this release extends its lease as soon as Restate has taken
+     * an ask, which is safe only if that ask is judged at its `asked_at`. Sent to an older deployment (during a rolling
+     * upgrade, before `register`, or after a rollback) the ask is refused at the ingress, untaken, and the poller
+     * stands by, instead of counting on an ask that older code would judge when it runs.
+     */
+    ask: async (
       ctx: restate.ObjectContext,
       request: LeaseAsk,
     ): Promise<LeaseAnswer> => {
+      // Checked first: no older release has this handler, so no invocation of it journaled by other code can replay here.
       const ask = checkedAsk(request, ctx.key);
       const now = await ctx.date.now();
       const at = Math.min(ask.asked_at, now);
@@ -64,6 +72,21 @@ export const pollLease = restate.object({
       };
       ctx.set("lease", granted);
       return { ...granted, held: true };
+    },
+    /**
+     * The ask of pollers older than {@link pollLease}'s `ask`, always refused: judged when it ran, it could take the
+     * lease from a holder that still polls on asks Restate took in time. That poller stands by until it is upgraded.
+     */
+    acquire: async (ctx: restate.ObjectContext): Promise<LeaseAnswer> => {
+      // The same first steps as the older `acquire` (the time, then the lease), so that one of its invocations caught
+      // before it stored a lease replays here up to the refusal instead of failing on a journal mismatch.
+      await ctx.date.now();
+      await ctx.get<Lease>("lease");
+      throw new restate.TerminalError(
+        `${POLL_LEASE_NAME} ${ctx.key}: refused an ask for the lease by \`acquire\`: the asking worker's poller is ` +
+          "older than this lease object (it asks by `ask`); upgrade that worker",
+        { errorCode: 400 },
+      );
     },
     /** Gives the lease up if the caller holds it, so another worker polls at once. */
     release: async (
@@ -93,13 +116,6 @@ function checkedAsk(request: unknown, key: string): LeaseAsk {
     r.ttl_ms <= 0
   )
     return refuse("`ttl_ms` is not a positive number");
-  // A poller older than this object asks without it. Judged when it ran instead, its ask to take over could be
-  // granted while a holder that renews by asks Restate took in time still polls: it is refused, and that poller
-  // stands by until its worker is upgraded (its own lease runs out within one lease, as after a crash).
-  if (r.asked_at === undefined)
-    return refuse(
-      "`asked_at` is missing: the asking worker's poller is older than this lease object; upgrade that worker",
-    );
   if (typeof r.asked_at !== "number" || !Number.isFinite(r.asked_at))
     return refuse("`asked_at` is not a number of epoch milliseconds");
   return r as LeaseAsk;
@@ -150,7 +166,7 @@ export class PollLeaseClient {
       asked_at: Date.now(),
     } satisfies LeaseAsk;
     const { invocationId } = await this.ingress.send(
-      handlerTarget(pollLease, "acquire", String(this.botId)),
+      handlerTarget(pollLease, "ask", String(this.botId)),
       ask,
       {
         // Restate keeps the answer of an ask with an idempotency key, so it can be waited for after the send.

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { RestateIngress } from "@poekhali/core";
+import { IngressError, type RestateIngress } from "@poekhali/core";
 import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
@@ -7,7 +7,12 @@ import {
   type IngestedUpdateType,
 } from "./hand-over.js";
 import { relayUpdates, UPDATE_RELAY_NAME } from "./update-relay.js";
-import { PollLeaseClient, type LeaseAnswer } from "./poll-lease.js";
+import {
+  POLL_LEASE_NAME,
+  PollLeaseClient,
+  type LeaseAnswer,
+  type SentAsk,
+} from "./poll-lease.js";
 import { ReceptionClock } from "./reception-clock.js";
 import type { WebhookSettings } from "./webhook-settings.js";
 
@@ -71,6 +76,8 @@ export class UpdatePoller {
   #failures = 0;
   /** Who holds the lease while this worker stands by, once said. */
   #standingBy: string | undefined;
+  /** Whether it was said that Restate's deployment has no `ask` for the lease yet (said once per poller). */
+  #saidNoAsk = false;
   /** Whether it was said that Restate has no relay yet (said once per poller). */
   #saidNoRelay = false;
   /** Problems already reported since polling last worked: each is said once. */
@@ -168,35 +175,52 @@ export class UpdatePoller {
   async #ask(): Promise<void> {
     const { botId, holder } = this.#lease;
     const sequence = ++this.#asks;
-    let answer: LeaseAnswer;
-    let asked: number;
+    let sent: SentAsk;
     try {
       // A stop does not wait for a renewal that an overloaded Restate holds.
       const sending = { at: performance.now() };
       this.#sending.add(sending);
-      const sent = await this.#lease
+      sent = await this.#lease
         .send(this.#stop.signal)
         .finally(() => this.#sending.delete(sending));
-      asked = sent.asked;
-      this.#queued++;
-      try {
-        if (this.polling && sent.accepted < this.#heldUntil)
-          this.#extend(sent.asked);
-        answer = await sent.answer(this.#stop.signal);
-      } finally {
-        this.#queued--;
-      }
     } catch (error) {
       if (this.#stop.signal.aborted) return;
-      if (this.#failures++ === 0)
-        this.#log(
-          `could not reach Restate for bot ${botId}'s poll lease (${message(error)}); ` +
-            (this.polling
-              ? "polling goes on until the lease runs out"
-              : "retrying"),
-        );
+      if (error instanceof IngressError && error.status === 404) {
+        // The registered deployment is older than this worker: its lease object has no `ask` (it would judge an ask
+        // when it runs, so an ask it took must not extend this worker's lease). Nothing was taken; stand by and ask
+        // again every period until this worker's code is registered.
+        if (!this.#saidNoAsk) {
+          this.#saidNoAsk = true;
+          this.#log(
+            `Restate does not know ${POLL_LEASE_NAME}/ask yet (the registered deployment is older than this worker): ` +
+              `this worker stands by for bot ${botId} until its code is registered (${message(error)})`,
+          );
+        }
+        return;
+      }
+      this.#failed(error);
       return;
     }
+    let answer: LeaseAnswer;
+    this.#queued++;
+    try {
+      if (this.polling && sent.accepted < this.#heldUntil)
+        this.#extend(sent.asked);
+      answer = await sent.answer(this.#stop.signal);
+    } catch (error) {
+      if (this.#stop.signal.aborted) return;
+      // The lease may already count on this ask; an ask killed, cancelled or refused in Restate was never judged, so a
+      // stand-by's ask behind it may be granted: the lease is lost at once.
+      this.#lose(
+        `Restate did not answer its ask for the lease (${message(error)}); never cancel or kill ${POLL_LEASE_NAME} ` +
+          "invocations while a worker polls",
+      );
+      this.#failed(error);
+      return;
+    } finally {
+      this.#queued--;
+    }
+    const asked = sent.asked;
     this.#failures = 0;
     // Renewals overlap: an answer to an older ask than one already answered says nothing newer.
     if (sequence < this.#answered) return;
@@ -246,6 +270,17 @@ export class UpdatePoller {
       );
     }
     return true;
+  }
+
+  /** Says, once per run of failures, that an ask for the lease failed. */
+  #failed(error: unknown): void {
+    if (this.#failures++ === 0)
+      this.#log(
+        `could not reach Restate for bot ${this.#lease.botId}'s poll lease (${message(error)}); ` +
+          (this.polling
+            ? "polling goes on until the lease runs out"
+            : "retrying"),
+      );
   }
 
   /** What this worker's asks wait for, for the log: Restate to take them, or to run them. */
