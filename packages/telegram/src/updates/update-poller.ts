@@ -310,6 +310,15 @@ export class UpdatePoller {
       const held = this.#held;
       if (this.#stop.signal.aborted || !held || held.signal.aborted) continue;
       if (!checked) checked = await this.#checkWebhook();
+      // After a stall (GC, a busy event loop, SIGSTOP) the poll that ended during it is seen before the expiry timer
+      // fires: never send a getUpdates once the lease, counted on this worker's monotonic clock, is over.
+      if (performance.now() >= this.#heldUntil) {
+        this.#lose(
+          `its lease ran out before the next getUpdates (this worker stalled, or Restate took no renewal in time; ` +
+            `${this.#waiting()})`,
+        );
+        continue;
+      }
       const signal = AbortSignal.any([this.#stop.signal, held.signal]);
       try {
         await this.#round(signal);
