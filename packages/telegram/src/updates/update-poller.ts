@@ -25,7 +25,7 @@ export interface UpdatePollerOptions {
   readonly webhook?: WebhookSettings;
   /** This worker's name in the bot's poll lease: unique among live workers, safe to log. `<host>:<pid>` by default. */
   readonly workerId?: string;
-  /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. */
+  /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. The holder stops polling min(1 s, a tenth of it) early, its margin for clocks. */
   readonly leaseMs?: number;
   /**
    * The update types asked for; `["callback_query"]` by default. Add `"message"` only once the
@@ -434,8 +434,9 @@ export const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
 export const MAX_RENEWALS_QUEUED = 2 * RENEWALS_PER_LEASE;
 /**
  * While Restate holds asks it has taken but not run, the next is sent once the lease has this share of its length
- * left (10.5 s of 15): Restate has that long (less the margin) to take it, and the asks it holds grow by one per
- * ~3.5 s instead of one per 1.5 s, so the twenty allowed keep the lease through ~70 s in which Restate runs none.
+ * left (10.5 s of 15). Checked every 1.5 s tick, that is 4.5 s after the last ask taken, so Restate has 9.5 s (14 s
+ * counted, less 4.5 s) to take it, and the asks it holds grow by one per 4.5 s instead of one per 1.5 s: the twenty
+ * allowed keep the lease through about 90 s in which Restate runs none (then the cap forces a loss).
  */
 const RENEW_WHEN_LEFT = 0.7;
 
