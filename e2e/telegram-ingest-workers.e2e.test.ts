@@ -169,6 +169,10 @@ describe("pollers in several worker processes", () => {
   it("sends no getUpdates once its lease is over, even when its expiry timer has not fired yet (a stalled holder)", async () => {
     // 1 s long polls: the holder's poll in flight when it stalls ends (empty) before the stand-by takes over, so on
     // waking the holder first sees that answer, before its overdue expiry timer fires.
+    // The tests before leave a poller running: this one needs the two it starts alone.
+    for (const p of all)
+      if (p.child.pid && alive(p.child.pid) && p.child.signalCode === null)
+        await kill(p);
     const holder = await poller("stalled", { pollTimeoutSeconds: 1 });
     await eventually("the holder to poll", () => polls(holder), 30_000);
     const standBy = await poller("stand-by-late", { pollTimeoutSeconds: 1 });
