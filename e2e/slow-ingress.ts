@@ -16,15 +16,28 @@ export interface SlowRule {
 export async function startSlowIngress(
   target: string,
   rule: (request: { path: string; body: string }) => SlowRule,
+  /** Parts of paths whose open requests are counted (see `peak`). */
+  watch: readonly string[] = [],
 ): Promise<{
   url: string;
   /** Requests whose client hung up before the proxy answered (an aborted fetch), by path. */
   abandoned: string[];
+  /** The most requests whose path holds `part` (one of `watch`) that were open at once. */
+  peak(part: string): number;
   close(): Promise<void>;
 }> {
   const abandoned: string[] = [];
+  const open = new Map<string, number>(watch.map((part) => [part, 0]));
+  const peaks = new Map<string, number>(open);
   const server = createServer((req, res) => {
+    const counted = watch.filter((part) => (req.url ?? "/").includes(part));
+    for (const part of counted) {
+      const now = (open.get(part) ?? 0) + 1;
+      open.set(part, now);
+      peaks.set(part, Math.max(peaks.get(part) ?? 0, now));
+    }
     res.once("close", () => {
+      for (const part of counted) open.set(part, (open.get(part) ?? 1) - 1);
       if (!res.writableFinished) abandoned.push(req.url ?? "/");
     });
     void (async () => {
@@ -66,6 +79,11 @@ export async function startSlowIngress(
   return {
     url: `http://127.0.0.1:${port}`,
     abandoned,
+    peak: (part) => {
+      if (!peaks.has(part))
+        throw new Error(`the proxy does not count requests to ${part}`);
+      return peaks.get(part) ?? 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -244,7 +244,7 @@ describe("the update poller under a slow Restate", () => {
     const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
       if (path.includes("telegram_poll_lease/"))
         return {
-          delayMs: path.endsWith("/acquire") && leaseAsks++ > 0 ? 60_000 : 0,
+          delayMs: path.includes("/ask/") && leaseAsks++ > 0 ? 60_000 : 0,
         };
       return { delayMs: path.includes("/handOver/") ? 60_000 : 0 };
     });
@@ -322,7 +322,7 @@ describe("the update poller under a slow Restate", () => {
   it("hands a poll's batch of presses to Restate in one request, and each reaches its router", async () => {
     const paths: string[] = [];
     const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
-      if (!path.includes("telegram_poll_lease")) paths.push(path);
+      if (!isLeaseAsk(path)) paths.push(path);
       return {};
     });
     closers.push(() => slow.close());
@@ -342,7 +342,7 @@ describe("the update poller under a slow Restate", () => {
   it("hands a lone press through the bot's relay too, so it cannot overtake the batch before it", async () => {
     const paths: string[] = [];
     const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
-      if (!path.includes("telegram_poll_lease")) paths.push(path);
+      if (!isLeaseAsk(path)) paths.push(path);
       return {};
     });
     closers.push(() => slow.close());
@@ -359,7 +359,7 @@ describe("the update poller under a slow Restate", () => {
   it("hands updates over one by one, and says so once, while Restate does not know the relay", async () => {
     const paths: string[] = [];
     const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) => {
-      if (path.includes("telegram_poll_lease")) return {};
+      if (isLeaseAsk(path)) return {};
       paths.push(path);
       return path.startsWith("/telegram_updates/")
         ? { refuse: true, status: 404 }
@@ -597,3 +597,11 @@ describe("the update poller under a slow Restate", () => {
     expect((await seen()).map((e) => e.text)).toEqual(["the real one"]);
   }, 60_000);
 });
+
+/** A request of the poll lease: an ask (sent to the lease object), or the wait for its answer (Restate's attach). */
+function isLeaseAsk(path: string): boolean {
+  return (
+    path.includes("telegram_poll_lease") ||
+    path.startsWith("/restate/invocation/")
+  );
+}

@@ -1,9 +1,14 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alive, eventually } from "./harness.js";
 import { startIngestStack, type IngestStack } from "./telegram-ingest-stack.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
+/** A stalled poller process wakes once this file exists. */
+const stallFile = join(mkdtempSync(join(tmpdir(), "poekhali-stall-")), "wake");
 
 /** A poller process as every worker runs one; `output()` is everything it printed. */
 interface PollerProcess {
@@ -18,7 +23,10 @@ describe("pollers in several worker processes", () => {
 
   async function poller(
     name: string,
-    options: { freezeAfterHandover?: boolean } = {},
+    options: {
+      freezeAfterHandover?: boolean;
+      pollTimeoutSeconds?: number;
+    } = {},
   ): Promise<PollerProcess> {
     const child = spawn(
       process.execPath,
@@ -33,6 +41,8 @@ describe("pollers in several worker processes", () => {
           WORKER_ID: name,
           LEASE_MS: "3000",
           FREEZE_AFTER_HANDOVER: options.freezeAfterHandover ? "1" : "0",
+          STALL_UNTIL_FILE: stallFile,
+          POLL_TIMEOUT_SECONDS: String(options.pollTimeoutSeconds ?? 5),
         },
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -155,4 +165,58 @@ describe("pollers in several worker processes", () => {
     expect(seen.slice(before).map((e) => e.update_id)).toEqual([id]);
     for (const p of all) expect(p.output()).not.toContain(stack.bot.token);
   });
+
+  it("sends no getUpdates once its lease is over, even when its expiry timer has not fired yet (a stalled holder)", async () => {
+    // 1 s long polls: the holder's poll in flight when it stalls ends (empty) before the stand-by takes over, so on
+    // waking the holder first sees that answer, before its overdue expiry timer fires.
+    // The tests before leave a poller running: this one needs the two it starts alone.
+    for (const p of all)
+      if (p.child.pid && alive(p.child.pid) && p.child.signalCode === null)
+        await kill(p);
+    const holder = await poller("stalled", { pollTimeoutSeconds: 1 });
+    await eventually("the holder to poll", () => polls(holder), 30_000);
+    const standBy = await poller("stand-by-late", { pollTimeoutSeconds: 1 });
+    await eventually(
+      "the stand-by to stand by",
+      () => standBy.output().includes("this worker stands by"),
+      30_000,
+    );
+    holder.child.kill("SIGUSR2");
+    try {
+      await eventually(
+        "the stand-by to take over",
+        () => polls(standBy),
+        30_000,
+      );
+      // The stand-by's long poll waits at Telegram (the holder sends none while it stalls) when the holder wakes.
+      const before = stack.telegram.calls(stack.bot.id, "getUpdates").length;
+      await eventually(
+        "the stand-by to long-poll",
+        () => stack.telegram.calls(stack.bot.id, "getUpdates").length > before,
+        30_000,
+      );
+    } finally {
+      writeFileSync(stallFile, "");
+    }
+    await eventually(
+      "the holder to stop polling",
+      () => holder.output().includes(`stopped polling bot ${stack.bot.id}`),
+      30_000,
+    );
+    // Three more of the stand-by's 1 s polls: a getUpdates the holder sent on resuming would have ended one with 409.
+    const calls = stack.telegram.calls(stack.bot.id, "getUpdates").length;
+    await eventually(
+      "the stand-by to poll on",
+      () =>
+        stack.telegram.calls(stack.bot.id, "getUpdates").length >= calls + 3,
+      30_000,
+    );
+    console.log(
+      "HOLDER<<" + holder.output() + ">>STANDBY<<" + standBy.output() + ">>",
+    );
+    expect(holder.output()).not.toContain("Telegram refused getUpdates");
+    expect(standBy.output()).not.toContain("Telegram refused getUpdates");
+    await kill(holder);
+    await kill(standBy);
+  }, 120_000);
 });

@@ -79,6 +79,27 @@ export class RestateIngress {
     return (text ? JSON.parse(text) : null) as T;
   }
 
+  /**
+   * Waits for the answer of an invocation sent earlier (see {@link send}; with an idempotency key, Restate keeps it
+   * after it ends), or until `signal` aborts the wait.
+   */
+  async attach<T>(
+    invocationId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const res = await fetch(
+      `${this.url}/restate/invocation/${encodeURIComponent(invocationId)}/attach`,
+      options.signal ? { signal: options.signal } : {},
+    );
+    if (!res.ok)
+      throw await this.#error(res, {
+        service: "restate/invocation",
+        handler: `${invocationId}/attach`,
+      });
+    const text = await res.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
   #path(target: IngressTarget): string {
     const key =
       target.key === undefined ? "" : `/${encodeURIComponent(target.key)}`;

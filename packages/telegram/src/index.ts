@@ -97,6 +97,8 @@ export { inTelegram } from "./airflow/in-telegram.js";
 // Updates: ingestion and routing
 export {
   UpdatePoller,
+  MAX_RENEWALS_IN_FLIGHT,
+  MAX_RENEWALS_QUEUED,
   type UpdatePollerOptions,
 } from "./updates/update-poller.js";
 export {
@@ -106,6 +108,8 @@ export {
   type PollLeaseObject,
   type Lease,
   type LeaseAnswer,
+  type LeaseAsk,
+  type SentAsk,
 } from "./updates/poll-lease.js";
 export {
   WebhookSettings,

@@ -44,6 +44,10 @@ export async function startHttpServer(
     inflight.add(handled);
     void handled.finally(() => inflight.delete(handled));
   });
+  // Node closes a kept-alive connection after 5 s idle by default; a client that sends on it just then gets "socket
+  // hang up" or ECONNRESET, and on a loaded machine (late timers) that race hit hundreds of a burst's
+  // answerCallbackQuery calls, each then retried seconds later. Telegram's front keeps idle connections far longer.
+  server.keepAliveTimeout = 75_000;
   server.on("clientError", (_error, socket) => {
     socket.destroy();
   });

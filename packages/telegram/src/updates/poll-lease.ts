@@ -1,19 +1,36 @@
 import "@poekhali/core";
+import { randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import { handlerTarget, type RestateIngress } from "@poekhali/core";
 
 /** The Restate virtual object that grants the right to poll a bot, one key per bot id. */
 export const POLL_LEASE_NAME = "telegram_poll_lease";
 
-/** Who may poll a bot, and until when (epoch ms on the clock of the worker that granted it). */
+/** Who may poll a bot, and until when (epoch ms, counted from the ask that granted or renewed it). */
 export type Lease = { readonly holder: string; readonly expires_at: number };
 
-/** The answer to an `acquire`: whether the caller holds the lease now, and who does. */
+/** The answer to an `ask`: whether the caller holds the lease now, and who does. */
 export type LeaseAnswer = Lease & { readonly held: boolean };
+
+/** An ask for the lease: who asks, for how long, and when it asked (epoch ms on the asker's clock). */
+export interface LeaseAsk {
+  readonly holder: string;
+  readonly ttl_ms: number;
+  /** When the ask was made: the ask is judged at that moment (or when it runs, if that is earlier). */
+  readonly asked_at: number;
+}
 
 /**
  * Grants one worker at a time the right to long-poll a bot (Telegram allows one `getUpdates` consumer):
- * `acquire` takes a free or expired lease, or renews the caller's own; `release` gives it up.
+ * `ask` takes a free or expired lease, or renews the caller's own; `release` gives it up.
+ *
+ * Each ask is judged at the moment it was made, not when Restate gets round to running it: under a burst an ask waits
+ * seconds in Restate's queues, and a renewal judged when it ran would have let the lease lapse although the holder
+ * asked in time. That is safe because one key's asks run in the order Restate took them: whoever asks to take the
+ * lease over runs after every renewal the holder got in before it, and is refused unless the latest of them is a whole
+ * lease older than its own ask. An ask is never judged later than it runs (a clock ahead gains nothing), so a
+ * holder's wall clock must not be behind the others' by more than its margin, min(1 s, a tenth of the lease).
+ * Never cancel or kill this object's invocations while a worker polls: the holder has counted on asks Restate took.
  *
  * @example
  * createEndpointHandler({ services: [telegramRouter(options), pollLease, ...workflows] });
@@ -22,22 +39,54 @@ export const pollLease = restate.object({
   name: POLL_LEASE_NAME,
   description:
     "Which worker long-polls a Telegram bot (one per bot), and until when",
+  options: {
+    // Every ask carries an idempotency key so that its answer can be waited for after the send; one per 1.5 s, kept
+    // for Restate's default day, would be ~58,000 per bot. An answer is waited for from the moment it is asked.
+    idempotencyRetention: 10 * 60_000,
+    journalRetention: 0,
+  },
   handlers: {
-    /** Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from now. */
-    acquire: async (
+    /**
+     * Takes the lease when it is free, expired or already the caller's, for `ttl_ms` from the ask. A handler of its
+     * own name, which no older release has: a poller of this release extends its lease as soon as Restate has taken
+     * an ask, which is safe only if that ask is judged at its `asked_at`. Sent to an older deployment (during a rolling
+     * upgrade, before `register`, or after a rollback) the ask is refused at the ingress, untaken, and the poller
+     * stands by, instead of counting on an ask that older code would judge when it runs.
+     */
+    ask: async (
       ctx: restate.ObjectContext,
-      request: { holder: string; ttl_ms: number },
+      request: LeaseAsk,
     ): Promise<LeaseAnswer> => {
+      // Checked first: no older release has this handler, so no invocation of it journaled by other code can replay here.
+      const ask = checkedAsk(request, ctx.key);
       const now = await ctx.date.now();
+      const at = Math.min(ask.asked_at, now);
       const lease = await ctx.get<Lease>("lease");
-      if (lease && lease.holder !== request.holder && lease.expires_at > now)
+      if (lease && lease.holder !== ask.holder && lease.expires_at > at)
         return { ...lease, held: false };
+      // Renewals may run out of their asks' order (they overlap): an older one never shortens the lease.
+      const ownUntil = lease?.holder === ask.holder ? lease.expires_at : 0;
       const granted: Lease = {
-        holder: request.holder,
-        expires_at: now + request.ttl_ms,
+        holder: ask.holder,
+        expires_at: Math.max(ownUntil, at + ask.ttl_ms),
       };
       ctx.set("lease", granted);
       return { ...granted, held: true };
+    },
+    /**
+     * The ask of pollers older than {@link pollLease}'s `ask`, always refused: judged when it ran, it could take the
+     * lease from a holder that still polls on asks Restate took in time. That poller stands by until it is upgraded.
+     */
+    acquire: async (ctx: restate.ObjectContext): Promise<LeaseAnswer> => {
+      // The same first steps as the older `acquire` (the time, then the lease), so that one of its invocations caught
+      // before it stored a lease replays here up to the refusal instead of failing on a journal mismatch.
+      await ctx.date.now();
+      await ctx.get<Lease>("lease");
+      throw new restate.TerminalError(
+        `${POLL_LEASE_NAME} ${ctx.key}: refused an ask for the lease by \`acquire\`: the asking worker's poller is ` +
+          "older than this lease object (it asks by `ask`); upgrade that worker",
+        { errorCode: 400 },
+      );
     },
     /** Gives the lease up if the caller holds it, so another worker polls at once. */
     release: async (
@@ -50,8 +99,40 @@ export const pollLease = restate.object({
   },
 });
 
+/** The ask, checked: a lease computed from a missing or non-numeric field would be garbage, so it is refused for good. */
+function checkedAsk(request: unknown, key: string): LeaseAsk {
+  const refuse = (what: string): never => {
+    throw new restate.TerminalError(
+      `${POLL_LEASE_NAME} ${key}: refused an ask for the lease: ${what}`,
+      { errorCode: 400 },
+    );
+  };
+  const r = request as Partial<Record<keyof LeaseAsk, unknown>> | null;
+  if (typeof r?.holder !== "string" || r.holder === "")
+    return refuse("`holder` is not a non-empty string");
+  if (
+    typeof r.ttl_ms !== "number" ||
+    !Number.isFinite(r.ttl_ms) ||
+    r.ttl_ms <= 0
+  )
+    return refuse("`ttl_ms` is not a positive number");
+  if (typeof r.asked_at !== "number" || !Number.isFinite(r.asked_at))
+    return refuse("`asked_at` is not a number of epoch milliseconds");
+  return r as LeaseAsk;
+}
+
 /** The lease object's Restate definition type. */
 export type PollLeaseObject = typeof pollLease;
+
+/** An ask Restate has taken: when it was made (on this worker's monotonic clock) and its answer to come. */
+export interface SentAsk {
+  /** `performance.now()` just before the ask was sent. */
+  readonly asked: number;
+  /** `performance.now()` once Restate had the ask, in its order among the key's asks. */
+  readonly accepted: number;
+  /** Restate's answer, once the ask has run (rejects when `signal` aborts the wait for it). */
+  answer(signal?: AbortSignal): Promise<LeaseAnswer>;
+}
 
 /**
  * A worker's side of the lease of one bot. It counts its lease from the moment it asked, on its own monotonic
@@ -68,20 +149,48 @@ export class PollLeaseClient {
     readonly ttlMs: number,
   ) {}
 
-  /** Whether this worker may poll now. */
+  /** Whether this worker may poll now (by the last answer of {@link acquire}). */
   get held(): boolean {
     return performance.now() < this.#heldUntil;
   }
 
-  /** Takes or renews the lease; resolves with Restate's answer (rejects when `signal` aborts the wait for it). */
-  async acquire(signal?: AbortSignal): Promise<LeaseAnswer> {
+  /**
+   * Hands an ask for the lease to Restate and resolves once Restate has taken it (rejects when `signal` aborts);
+   * its answer comes later, from {@link SentAsk.answer}.
+   */
+  async send(signal?: AbortSignal): Promise<SentAsk> {
     const asked = performance.now();
-    const answer = await this.ingress.call<LeaseAnswer>(
-      handlerTarget(pollLease, "acquire", String(this.botId)),
-      { holder: this.holder, ttl_ms: this.ttlMs },
-      signal ? { signal } : {},
+    const ask = {
+      holder: this.holder,
+      ttl_ms: this.ttlMs,
+      asked_at: Date.now(),
+    } satisfies LeaseAsk;
+    const { invocationId } = await this.ingress.send(
+      handlerTarget(pollLease, "ask", String(this.botId)),
+      ask,
+      {
+        // Restate keeps the answer of an ask with an idempotency key, so it can be waited for after the send.
+        idempotencyKey: `poll-lease-${this.botId}-${randomUUID()}`,
+        ...(signal ? { signal } : {}),
+      },
     );
-    this.#heldUntil = answer.held ? asked + this.ttlMs : 0;
+    const accepted = performance.now();
+    return {
+      asked,
+      accepted,
+      answer: (answerSignal?: AbortSignal) =>
+        this.ingress.attach<LeaseAnswer>(
+          invocationId,
+          answerSignal ? { signal: answerSignal } : {},
+        ),
+    };
+  }
+
+  /** Takes or renews the lease and waits for Restate's answer (rejects when `signal` aborts the wait for it). */
+  async acquire(signal?: AbortSignal): Promise<LeaseAnswer> {
+    const sent = await this.send(signal);
+    const answer = await sent.answer(signal);
+    this.#heldUntil = answer.held ? sent.asked + this.ttlMs : 0;
     return answer;
   }
 

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { RestateIngress } from "@poekhali/core";
+import { IngressError, type RestateIngress } from "@poekhali/core";
 import { TelegramError } from "../errors.js";
 import type { TelegramHook } from "../hooks/telegram-hook.js";
 import {
@@ -7,7 +7,12 @@ import {
   type IngestedUpdateType,
 } from "./hand-over.js";
 import { relayUpdates, UPDATE_RELAY_NAME } from "./update-relay.js";
-import { PollLeaseClient, type LeaseAnswer } from "./poll-lease.js";
+import {
+  POLL_LEASE_NAME,
+  PollLeaseClient,
+  type LeaseAnswer,
+  type SentAsk,
+} from "./poll-lease.js";
 import { ReceptionClock } from "./reception-clock.js";
 import type { WebhookSettings } from "./webhook-settings.js";
 
@@ -20,7 +25,7 @@ export interface UpdatePollerOptions {
   readonly webhook?: WebhookSettings;
   /** This worker's name in the bot's poll lease: unique among live workers, safe to log. `<host>:<pid>` by default. */
   readonly workerId?: string;
-  /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. */
+  /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. The holder stops polling min(1 s, a tenth of it) early, its margin for clocks. */
   readonly leaseMs?: number;
   /**
    * The update types asked for; `["callback_query"]` by default. Add `"message"` only once the
@@ -57,9 +62,13 @@ export class UpdatePoller {
   #held: AbortController | undefined;
   #gained = deferred();
   #expiry: NodeJS.Timeout | undefined;
-  /** Until when (epoch ms) this worker counts the lease as its own, and when the ask that granted that was made. */
+  /** Until when (`performance.now()`) this worker counts the lease as its own, and when the ask it counts from was made. */
   #heldUntil = 0;
   #granted = 0;
+  /** Asks Restate has taken and not yet answered. */
+  #queued = 0;
+  /** When each ask still waiting for Restate to take it was sent (`performance.now()`). */
+  readonly #sending = new Set<{ readonly at: number }>();
   /** Asks for the lease made and the latest one answered, by their order: renewals overlap. */
   #asks = 0;
   #answered = 0;
@@ -67,6 +76,8 @@ export class UpdatePoller {
   #failures = 0;
   /** Who holds the lease while this worker stands by, once said. */
   #standingBy: string | undefined;
+  /** Whether it was said that Restate's deployment has no `ask` for the lease yet (said once per poller). */
+  #saidNoAsk = false;
   /** Whether it was said that Restate has no relay yet (said once per poller). */
   #saidNoRelay = false;
   /** Problems already reported since polling last worked: each is said once. */
@@ -107,17 +118,24 @@ export class UpdatePoller {
 
   /**
    * Takes the lease and, while it is held, renews it every {@link RENEWALS_PER_LEASE}th of its length on a timer of
-   * its own, without waiting for the previous renewal's answer: under a burst Restate answers a renewal seconds
-   * late, and a renewal asked only once the last one was answered let the lease run out between the two. Standing
-   * by (or before the worker is registered), it asks one at a time.
+   * its own, without waiting for the previous renewal's answer (at most {@link MAX_RENEWALS_IN_FLIGHT} waiting to be
+   * taken by Restate, and {@link MAX_RENEWALS_QUEUED} taken and waiting to run).
+   * While Restate holds asks it has taken but not yet run, a further one is sent only once the lease has less than
+   * {@link RENEW_WHEN_LEFT} of its length left: one key's asks run one after another, so more would only queue up
+   * there, and a stand-by's ask to take over after a crash would wait behind them all. Standing by (or before the
+   * worker is registered), it asks again once its last ask was answered, or a period later while Restate has not
+   * yet taken it.
    */
   async #keepLease(): Promise<void> {
     const period = this.#lease.ttlMs / RENEWALS_PER_LEASE;
     const inFlight = new Set<Promise<void>>();
     while (!this.#stop.signal.aborted) {
       const asked = Date.now();
-      // A Restate that answers nothing at all must not pile asks up: a few in flight cover any slow answer.
-      if (inFlight.size < MAX_RENEWALS_IN_FLIGHT) {
+      if (
+        this.#sending.size < MAX_RENEWALS_IN_FLIGHT &&
+        this.#queued < MAX_RENEWALS_QUEUED &&
+        this.#askDue()
+      ) {
         const ask = this.#ask().finally(() => inFlight.delete(ask));
         inFlight.add(ask);
         // Not yet holding, an answer decides sooner than a period (a refusal at start-up is asked again at once),
@@ -136,27 +154,73 @@ export class UpdatePoller {
     await Promise.all(inFlight);
   }
 
-  /** One ask for the lease; its answer extends the lease, grants it, or says who holds it instead. */
+  /**
+   * Whether to ask now: always while Restate holds none of this worker's asks unanswered; while it does, standing by
+   * never (its answer decides), and holding only once the lease runs low.
+   */
+  #askDue(): boolean {
+    if (this.#queued === 0) return true;
+    return (
+      this.polling &&
+      this.#heldUntil - performance.now() <= this.#lease.ttlMs * RENEW_WHEN_LEFT
+    );
+  }
+
+  /**
+   * One ask for the lease. Once Restate has taken it, an ask made while the lease is held and taken before the lease
+   * ran out extends it at once, without waiting for its answer (see {@link pollLease}: a worker asking to take over
+   * is judged after it, so it cannot be granted until a whole lease after this ask). Its answer, however late,
+   * grants the lease, or says who holds it instead.
+   */
   async #ask(): Promise<void> {
-    const { botId, holder, ttlMs } = this.#lease;
-    // The lease runs from when Restate granted it, some time after the ask: counting from the ask is the safe side.
-    const asked = Date.now();
+    const { botId, holder } = this.#lease;
     const sequence = ++this.#asks;
-    let answer: LeaseAnswer;
+    let sent: SentAsk;
     try {
       // A stop does not wait for a renewal that an overloaded Restate holds.
-      answer = await this.#lease.acquire(this.#stop.signal);
+      const sending = { at: performance.now() };
+      this.#sending.add(sending);
+      sent = await this.#lease
+        .send(this.#stop.signal)
+        .finally(() => this.#sending.delete(sending));
     } catch (error) {
       if (this.#stop.signal.aborted) return;
-      if (this.#failures++ === 0)
-        this.#log(
-          `could not reach Restate for bot ${botId}'s poll lease (${message(error)}); ` +
-            (this.polling
-              ? "polling goes on until the lease runs out"
-              : "retrying"),
-        );
+      if (error instanceof IngressError && error.status === 404) {
+        // The registered deployment is older than this worker: its lease object has no `ask` (it would judge an ask
+        // when it runs, so an ask it took must not extend this worker's lease). Nothing was taken; stand by and ask
+        // again every period until this worker's code is registered.
+        if (!this.#saidNoAsk) {
+          this.#saidNoAsk = true;
+          this.#log(
+            `Restate does not know ${POLL_LEASE_NAME}/ask yet (the registered deployment is older than this worker): ` +
+              `this worker stands by for bot ${botId} until its code is registered (${message(error)})`,
+          );
+        }
+        return;
+      }
+      this.#failed(error);
       return;
     }
+    let answer: LeaseAnswer;
+    this.#queued++;
+    try {
+      if (this.polling && sent.accepted < this.#heldUntil)
+        this.#extend(sent.asked);
+      answer = await sent.answer(this.#stop.signal);
+    } catch (error) {
+      if (this.#stop.signal.aborted) return;
+      // The lease may already count on this ask; an ask killed, cancelled or refused in Restate was never judged, so a
+      // stand-by's ask behind it may be granted: the lease is lost at once.
+      this.#lose(
+        `Restate did not answer its ask for the lease (${message(error)}); never cancel or kill ${POLL_LEASE_NAME} ` +
+          "invocations while a worker polls",
+      );
+      this.#failed(error);
+      return;
+    } finally {
+      this.#queued--;
+    }
+    const asked = sent.asked;
     this.#failures = 0;
     // Renewals overlap: an answer to an older ask than one already answered says nothing newer.
     if (sequence < this.#answered) return;
@@ -170,23 +234,8 @@ export class UpdatePoller {
       this.#standingBy = answer.holder;
       return;
     }
-    const until = asked + ttlMs - Math.min(1_000, ttlMs / 10);
     // Granted, but answered so late that the lease, counted from the ask, is already over: the next ask decides.
-    if (until <= Date.now()) return;
-    if (until > this.#heldUntil) {
-      this.#heldUntil = until;
-      this.#granted = asked;
-      clearTimeout(this.#expiry);
-      this.#expiry = setTimeout(
-        () =>
-          this.#lose(
-            `its lease ran out before Restate answered a renewal (the last one granted was asked ` +
-              `${((Date.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s): ` +
-              "Restate or this worker is overloaded",
-          ),
-        Math.max(0, until - Date.now()),
-      );
-    }
+    if (!this.#extend(asked)) return;
     if (!this.polling) {
       this.#standingBy = undefined;
       this.#held = new AbortController();
@@ -195,6 +244,53 @@ export class UpdatePoller {
       );
       this.#gained.resolve();
     }
+  }
+
+  /**
+   * Counts the lease as this worker's until a lease after `asked` (a `performance.now()`), less a margin for the
+   * clocks of other workers; false when that is already over.
+   */
+  #extend(asked: number): boolean {
+    const { ttlMs } = this.#lease;
+    const until = asked + ttlMs - Math.min(1_000, ttlMs / 10);
+    const now = performance.now();
+    if (until <= now) return false;
+    if (until > this.#heldUntil) {
+      this.#heldUntil = until;
+      this.#granted = asked;
+      clearTimeout(this.#expiry);
+      this.#expiry = setTimeout(
+        () =>
+          this.#lose(
+            `its lease ran out before Restate took a renewal (the last one taken in time was asked ` +
+              `${((performance.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s; ` +
+              `${this.#waiting()}): Restate or this worker is overloaded`,
+          ),
+        until - now,
+      );
+    }
+    return true;
+  }
+
+  /** Says, once per run of failures, that an ask for the lease failed. */
+  #failed(error: unknown): void {
+    if (this.#failures++ === 0)
+      this.#log(
+        `could not reach Restate for bot ${this.#lease.botId}'s poll lease (${message(error)}); ` +
+          (this.polling
+            ? "polling goes on until the lease runs out"
+            : "retrying"),
+      );
+  }
+
+  /** What this worker's asks wait for, for the log: Restate to take them, or to run them. */
+  #waiting(): string {
+    const oldest = Math.min(...[...this.#sending].map((s) => s.at));
+    const sending =
+      this.#sending.size === 0
+        ? "no ask waits to be taken"
+        : `${this.#sending.size} asks wait to be taken, the oldest sent ${((performance.now() - oldest) / 1000).toFixed(1)} s ago`;
+    return `${sending}, ${this.#queued} taken wait to run`;
   }
 
   #lose(why: string): void {
@@ -214,6 +310,15 @@ export class UpdatePoller {
       const held = this.#held;
       if (this.#stop.signal.aborted || !held || held.signal.aborted) continue;
       if (!checked) checked = await this.#checkWebhook();
+      // After a stall (GC, a busy event loop, SIGSTOP) the poll that ended during it is seen before the expiry timer
+      // fires: never send a getUpdates once the lease, counted on this worker's monotonic clock, is over.
+      if (performance.now() >= this.#heldUntil) {
+        this.#lose(
+          `its lease ran out before the next getUpdates (this worker stalled, or Restate took no renewal in time; ` +
+            `${this.#waiting()})`,
+        );
+        continue;
+      }
       const signal = AbortSignal.any([this.#stop.signal, held.signal]);
       try {
         await this.#round(signal);
@@ -318,11 +423,22 @@ export class UpdatePoller {
 /** Renewals per lease length: a renewal answered up to 9/10 of the lease late (less a margin) still keeps it. */
 const RENEWALS_PER_LEASE = 10;
 /**
- * Renewals waiting for Restate's answer at once, at most: one per period of a lease, so asks never skip a slot
- * while the lease could still be kept. With a 15 s lease (renewed every 1.5 s, each grant counted 14 s from its ask)
- * that keeps the lease while Restate answers up to ~12.5 s late; later than that it lapses whatever the cap.
+ * Asks sent and not yet taken by Restate, at most: one per period of a lease, so that a slow ingress never makes asks
+ * skip a slot while the lease could still be kept, and a Restate that takes nothing does not pile requests up.
  */
-const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
+export const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
+/**
+ * Asks Restate has taken and not yet answered, at most. They wait for the bot's key one after another, so a
+ * stand-by's ask to take over after a crash waits behind them: under load that is up to this many asks' run times.
+ */
+export const MAX_RENEWALS_QUEUED = 2 * RENEWALS_PER_LEASE;
+/**
+ * While Restate holds asks it has taken but not run, the next is sent once the lease has this share of its length
+ * left (10.5 s of 15). Checked every 1.5 s tick, that is 4.5 s after the last ask taken, so Restate has 9.5 s (14 s
+ * counted, less 4.5 s) to take it, and the asks it holds grow by one per 4.5 s instead of one per 1.5 s: the twenty
+ * allowed keep the lease through about 90 s in which Restate runs none (then the cap forces a loss).
+ */
+const RENEW_WHEN_LEFT = 0.7;
 
 /** An update Restate did not take; it was not confirmed to Telegram. */
 class HandOverError extends Error {

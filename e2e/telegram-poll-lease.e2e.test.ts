@@ -1,0 +1,310 @@
+import * as restate_ from "@restatedev/restate-sdk";
+import { createEndpointHandler } from "@restatedev/restate-sdk";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RestateIngress } from "@poekhali/core";
+import { TelegramEmulator } from "@poekhali/emulators";
+import {
+  MAX_RENEWALS_IN_FLIGHT,
+  MAX_RENEWALS_QUEUED,
+  POLL_LEASE_NAME,
+  TelegramHook,
+  UpdatePoller,
+  pollLease,
+} from "@poekhali/telegram";
+import { choosePort } from "../packages/poekhali/src/ports.js";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../packages/poekhali/src/restate/temporary-restate.js";
+import {
+  serveEndpoint,
+  type ServedEndpoint,
+} from "../packages/poekhali/src/worker/serve-endpoint.js";
+import { eventually } from "./harness.js";
+import { startSlowIngress } from "./slow-ingress.js";
+
+// The poll lease against a Restate that is kept busy: its deployment holds every invocation of the lease object for
+// a while before the handler sees it, as a worker whose event loop is busy with runs, or a server whose partition is
+// busy, does. Restate has taken each ask at once; it runs them one after another, as it runs one key's invocations.
+describe("the poll lease under a busy Restate", () => {
+  let restate: TemporaryRestate;
+  let endpoint: ServedEndpoint;
+  let telegram: TelegramEmulator;
+  let bot: { id: number; token: string };
+  /** How long the deployment holds each invocation of the lease object before running it. */
+  let leaseDelayMs = 0;
+  const lines: string[] = [];
+  const running: UpdatePoller[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  function poller(
+    name: string,
+    ingressUrl: string,
+    leaseMs: number,
+  ): UpdatePoller {
+    const p = new UpdatePoller({
+      hook: new TelegramHook({ token: bot.token, apiRoot: telegram.apiRoot }),
+      ingress: new RestateIngress(ingressUrl),
+      workerId: name,
+      leaseMs,
+      timeoutSeconds: 1,
+      log: (line) =>
+        lines.push(
+          `${((performance.now() - t0) / 1000).toFixed(1)} ${name}: ${line}`,
+        ),
+    });
+    running.push(p);
+    p.start();
+    return p;
+  }
+  const t0 = performance.now();
+  const said = (name: string, text: string, since = 0) =>
+    lines
+      .slice(since)
+      .some((l) => l.includes(` ${name}: `) && l.includes(text));
+  /** Asks for the lease that Restate has taken and not yet answered. */
+  const unanswered = async () =>
+    Number(
+      (
+        await restate.server.query<{ n: number }>(
+          `SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = '${POLL_LEASE_NAME}' AND status <> 'completed'`,
+        )
+      )[0]?.n ?? 0,
+    );
+
+  beforeAll(async () => {
+    restate = await startTemporaryRestate("poekhali-lease-");
+    const handler = createEndpointHandler({ services: [pollLease] });
+    endpoint = await serveEndpoint(
+      (req, res) => {
+        if (leaseDelayMs > 0 && req.url.includes(`/${POLL_LEASE_NAME}/`))
+          setTimeout(() => handler(req, res), leaseDelayMs);
+        else handler(req, res);
+      },
+      { port: await choosePort(0) },
+    );
+    await restate.server.register(endpoint.url);
+    telegram = await TelegramEmulator.start();
+    bot = telegram.createBot({ username: "lease_bot" });
+  });
+  afterEach(async () => {
+    // Asks still queued run at once, so that a stopping poller's release is not held behind them.
+    leaseDelayMs = 0;
+    for (const p of running.splice(0)) await p.stop();
+    for (const close of closers.splice(0)) await close();
+    // Asks left from the test before (a stopped poller's last ones) must not hold the key for the next.
+    await eventually("the lease's queue to empty", async () =>
+      (await unanswered()) === 0 ? true : undefined,
+    );
+  });
+  afterAll(async () => {
+    await telegram?.close();
+    await endpoint?.stop();
+    await restate?.stop();
+  });
+
+  it("keeps its lease while Restate runs each ask 8 s late, one after another (a 6 s lease)", async () => {
+    const p = poller("busy", restate.server.ingressUrl, 6_000);
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    leaseDelayMs = 8_000;
+    const since = lines.length;
+    // Each ask runs later than the lease lasts: judged when it ran, or waited for before the lease counts it, the
+    // lease lapses at once; main's poller lost it within the first 6 s of this.
+    const until = Date.now() + 20_000;
+    while (Date.now() < until) {
+      expect(said("busy", "stopped polling", since)).toBe(false);
+      expect(p.polling).toBe(true);
+      expect(await unanswered()).toBeLessThanOrEqual(MAX_RENEWALS_QUEUED);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // While Restate sat on its asks, the poller asked only as the lease ran low: at least two 0.6 s periods apart
+    // (0.9 - 0.7 of the lease after the last ask taken), so at most ~18 in the 20 s, of which the first two have run.
+    // Asked every period, the queue would have reached its cap of 20 within 12 s and stayed there; a loaded box only
+    // fires the timers later, which makes fewer asks.
+    expect(await unanswered()).toBeLessThan(MAX_RENEWALS_QUEUED);
+  }, 60_000);
+
+  it("refuses every ask by the older `acquire`, and an `ask` with a malformed field, naming what is wrong", async () => {
+    const ask = (handler: string, body: Record<string, unknown>) =>
+      restate.ingress.call(
+        { service: POLL_LEASE_NAME, handler, key: String(bot.id) },
+        body as never,
+      );
+    await expect(
+      ask("acquire", { holder: "old", ttl_ms: 15_000, asked_at: Date.now() }),
+    ).rejects.toThrow(/by `acquire`: the asking worker's poller is older/);
+    await expect(ask("ask", { holder: "x", ttl_ms: 15_000 })).rejects.toThrow(
+      /`asked_at` is not a number/,
+    );
+    await expect(
+      ask("ask", { holder: "x", ttl_ms: "15s", asked_at: Date.now() }),
+    ).rejects.toThrow(/`ttl_ms` is not a positive number/);
+    await expect(
+      ask("ask", { holder: "", ttl_ms: 15_000, asked_at: Date.now() }),
+    ).rejects.toThrow(/`holder` is not a non-empty string/);
+  });
+
+  it("stands by, saying so once, while the registered lease object is older (no `ask`), and polls once it is registered", async () => {
+    // A rolling upgrade between starting the new workers and `register`: Restate serves the older object, which judges
+    // an ask when it runs, so a new poller must not count on the asks it takes.
+    const older = await startTemporaryRestate("poekhali-lease-older-");
+    closers.push(() => older.stop());
+    await older.deploy([
+      restate_.object({
+        name: POLL_LEASE_NAME,
+        handlers: {
+          acquire: async (
+            ctx: restate_.ObjectContext,
+            ask: { holder: string; ttl_ms: number },
+          ) => {
+            const now = await ctx.date.now();
+            ctx.set("lease", {
+              holder: ask.holder,
+              expires_at: now + ask.ttl_ms,
+            });
+            return {
+              holder: ask.holder,
+              expires_at: now + ask.ttl_ms,
+              held: true,
+            };
+          },
+          release: () => Promise.resolve(),
+        },
+      }),
+    ]);
+    const p = poller("upgraded", older.server.ingressUrl, 3_000);
+    await eventually(
+      "the poller to say it stands by for the older object",
+      () =>
+        said("upgraded", `does not know ${POLL_LEASE_NAME}/ask yet`) ||
+        undefined,
+      15_000,
+    );
+    // Six periods of asking again: it never polls, and says it once, not once per ask.
+    const until = Date.now() + 2_000;
+    while (Date.now() < until) {
+      expect(p.polling).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const mine = lines.filter((l) => l.includes(" upgraded: "));
+    expect(mine.filter((l) => l.includes("/ask yet")).length).toBe(1);
+    expect(mine.some((l) => l.includes("could not reach Restate"))).toBe(false);
+    await older.deploy([pollLease]);
+    await eventually(
+      "the poller to poll once registered",
+      () => p.polling,
+      15_000,
+    );
+  }, 60_000);
+
+  it("keeps no more than 10 asks waiting for Restate at once", async () => {
+    // Once the poller holds the lease, every ask is held 20 s, then refused: none is answered while the holder asks
+    // every 0.3 s, and none reaches Restate to queue up ahead of the next test's.
+    let hold = false;
+    const slow = await startSlowIngress(
+      restate.server.ingressUrl,
+      ({ path }) =>
+        hold && path.includes(`/${POLL_LEASE_NAME}/`)
+          ? { delayMs: 20_000, refuse: true }
+          : {},
+      [`/${POLL_LEASE_NAME}/`],
+    );
+    closers.push(() => slow.close());
+    const p = poller("unanswered", slow.url, 3_000);
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    hold = true;
+    await eventually(
+      "the poller to have 10 asks in flight",
+      () => slow.peak(`/${POLL_LEASE_NAME}/`) >= MAX_RENEWALS_IN_FLIGHT,
+      10_000,
+    );
+    // Twice as long again: an eleventh ask would have been due six times over (and the lease ran out meanwhile).
+    const until = Date.now() + 6_000;
+    while (Date.now() < until) {
+      expect(slow.peak(`/${POLL_LEASE_NAME}/`)).toBe(MAX_RENEWALS_IN_FLIGHT);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(MAX_RENEWALS_IN_FLIGHT).toBe(10);
+    expect(said("unanswered", "stopped polling")).toBe(true);
+  }, 60_000);
+
+  it("never lets two poll at once, and a stand-by takes over about a lease after the holder is cut off", async () => {
+    // The holder reaches Restate through a proxy that can cut it off, as a crash would; the stand-by directly.
+    let cut = false;
+    const line = await startSlowIngress(restate.server.ingressUrl, () => ({
+      refuse: cut,
+    }));
+    closers.push(() => line.close());
+    const holder = poller("holder", line.url, 3_000);
+    await eventually("the holder to poll", () => holder.polling, 15_000);
+    leaseDelayMs = 1_000;
+    const standBy = poller("stand-by", restate.server.ingressUrl, 3_000);
+    await eventually(
+      "the stand-by to see who polls",
+      () => said("stand-by", "is polled by holder") || undefined,
+      15_000,
+    );
+    let both = 0;
+    const watch = setInterval(() => {
+      if (holder.polling && standBy.polling) both++;
+    }, 20);
+    try {
+      // While the holder's asks get through, however late they run, the stand-by stays out.
+      const until = Date.now() + 6_000;
+      while (Date.now() < until) {
+        expect(standBy.polling).toBe(false);
+        expect(holder.polling).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      cut = true;
+      const cutAt = Date.now();
+      // The holder's asks still queued for the bot run (1 s each, plus their overhead) before the stand-by's.
+      const queued = await unanswered();
+      await eventually("the holder to stop", () => !holder.polling, 10_000);
+      await eventually(
+        "the stand-by to take over",
+        () => standBy.polling,
+        60_000,
+      );
+      // A lease (3 s) and a period, or the drain of the holder's asks queued at the cut (up to 2 s each on a loaded
+      // box) and the stand-by's own ask and re-ask, whichever is longer.
+      expect(Date.now() - cutAt).toBeLessThan(
+        Math.max(3_000 + 300, (queued + 2) * 2_000) + 2_000,
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    expect(both).toBe(0);
+  }, 90_000);
+
+  it("refuses a stand-by whose ask runs after a renewal that ran longer than the lease (judged at the ask, not the run)", async () => {
+    const holder = poller("long-run", restate.server.ingressUrl, 3_000);
+    await eventually("the holder to poll", () => holder.polling, 15_000);
+    // Every run of the lease object takes 4 s, longer than the 3 s lease: the stand-by's ask waits between two of the
+    // holder's renewals and runs more than a lease after the earlier one. Judged when it ran it would be granted while
+    // the holder, whose later asks Restate took in time, still polls.
+    leaseDelayMs = 4_000;
+    const standBy = poller("behind", restate.server.ingressUrl, 3_000);
+    let both = 0;
+    const watch = setInterval(() => {
+      if (holder.polling && standBy.polling) both++;
+    }, 20);
+    try {
+      await eventually(
+        "the stand-by's ask to be answered",
+        () => said("behind", "is polled by long-run") || undefined,
+        30_000,
+      );
+      const until = Date.now() + 6_000;
+      while (Date.now() < until) {
+        expect(standBy.polling).toBe(false);
+        expect(holder.polling).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      clearInterval(watch);
+    }
+    expect(both).toBe(0);
+    expect(said("long-run", "Telegram refused getUpdates")).toBe(false);
+  }, 90_000);
+});
