@@ -84,6 +84,14 @@ describe("reading runs' state", () => {
       expect(answer, path).toMatch(/^200 /);
       first.set(path, answer);
     }
+    // The run's schema check woke the Airtable writer, whose chain looks at its inboxes for a few rounds before it
+    // goes idle: its own timers, not the reads'. Counted from when it is idle, as the poll lease is left out.
+    await eventually("the Airtable writer to go idle", async () => {
+      const [busy] = await query<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM sys_invocation WHERE target_service_name IN ('airtable_writer', 'airtable_writer_inbox') AND status <> 'completed'",
+      );
+      return Number(busy?.n) === 0;
+    });
     const before = await invocations();
     for (let i = 0; i < 200; i++) {
       const path = paths[i % paths.length] ?? run;
