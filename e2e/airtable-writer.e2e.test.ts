@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
@@ -16,22 +14,14 @@ const press = (i: number) => ({
 
 describe("the per-base Airtable writer on a real restate-server", () => {
   let stack: AirtableStack;
-  let worker: Awaited<ReturnType<typeof serveWorker>>;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    stack = await startAirtableStack({ rateLimit: true });
-    worker = await serveWorker(
-      stack.target,
-      AIRTABLE_DAGS,
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-    );
-    await stack.server.register(worker.url);
+    ({ stack, stop } = await startAirtableWorkerStack(AIRTABLE_DAGS, {
+      rateLimit: true,
+    }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await stack?.stop();
-  });
+  afterAll(() => stop?.());
 
   it("writes one row per run, typed per the spec, and reports its record id", async () => {
     await stack.start("at_upsert", "one", press(0));

@@ -1,14 +1,11 @@
 import * as restate_ from "@restatedev/restate-sdk";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RestateIngress } from "@poekhali/core";
 import { TelegramEmulator } from "@poekhali/emulators";
 import {
   MAX_RENEWALS_IN_FLIGHT,
   MAX_RENEWALS_QUEUED,
   POLL_LEASE_NAME,
-  TelegramHook,
-  UpdatePoller,
   pollLease,
 } from "@poekhali/telegram";
 import { choosePort } from "../packages/poekhali/src/ports.js";
@@ -21,6 +18,7 @@ import {
   type ServedEndpoint,
 } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { eventually } from "./harness.js";
+import { pollerFleet } from "./poller-fleet.js";
 import { startSlowIngress } from "./slow-ingress.js";
 
 // The poll lease against a Restate that is kept busy: its deployment holds every invocation of the lease object for
@@ -33,35 +31,14 @@ describe("the poll lease under a busy Restate", () => {
   let bot: { id: number; token: string };
   /** How long the deployment holds each invocation of the lease object before running it. */
   let leaseDelayMs = 0;
-  const lines: string[] = [];
-  const running: UpdatePoller[] = [];
   const closers: (() => Promise<void>)[] = [];
-
-  function poller(
-    name: string,
-    ingressUrl: string,
-    leaseMs: number,
-  ): UpdatePoller {
-    const p = new UpdatePoller({
-      hook: new TelegramHook({ token: bot.token, apiRoot: telegram.apiRoot }),
-      ingress: new RestateIngress(ingressUrl),
-      workerId: name,
-      leaseMs,
-      timeoutSeconds: 1,
-      log: (line) =>
-        lines.push(
-          `${((performance.now() - t0) / 1000).toFixed(1)} ${name}: ${line}`,
-        ),
-    });
-    running.push(p);
-    p.start();
-    return p;
-  }
-  const t0 = performance.now();
-  const said = (name: string, text: string, since = 0) =>
-    lines
-      .slice(since)
-      .some((l) => l.includes(` ${name}: `) && l.includes(text));
+  const fleet = pollerFleet(() => ({
+    token: bot.token,
+    apiRoot: telegram.apiRoot,
+  }));
+  const { lines, said } = fleet;
+  const poller = (name: string, ingressUrl: string, leaseMs: number) =>
+    fleet.start(name, ingressUrl, { leaseMs });
   /** Asks for the lease that Restate has taken and not yet answered. */
   const unanswered = async () =>
     Number(
@@ -90,7 +67,7 @@ describe("the poll lease under a busy Restate", () => {
   afterEach(async () => {
     // Asks still queued run at once, so that a stopping poller's release is not held behind them.
     leaseDelayMs = 0;
-    for (const p of running.splice(0)) await p.stop();
+    await fleet.stopAll();
     for (const close of closers.splice(0)) await close();
     // Asks left from the test before (a stopped poller's last ones) must not hold the key for the next.
     await eventually("the lease's queue to empty", async () =>
@@ -186,7 +163,7 @@ describe("the poll lease under a busy Restate", () => {
       expect(p.polling).toBe(false);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const mine = lines.filter((l) => l.includes(" upgraded: "));
+    const mine = lines.filter((l) => l.startsWith("upgraded: "));
     expect(mine.filter((l) => l.includes("/ask yet")).length).toBe(1);
     expect(mine.some((l) => l.includes("could not reach Restate"))).toBe(false);
     await older.deploy([pollLease]);
