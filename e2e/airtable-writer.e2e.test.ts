@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { choosePort, portIsFree } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
+  serveWorker,
   startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
@@ -101,5 +103,32 @@ describe("the per-base Airtable writer on a real restate-server", () => {
     expect(stack.logs.length).toBeGreaterThan(0);
     for (const line of stack.logs)
       expect(line).not.toContain(stack.target.token);
+  });
+});
+
+describe("the Airtable writer's requestsPerSecond, mistyped", () => {
+  it("stops the worker before it listens, naming the option and what it wants, for a value that is not a whole number", async () => {
+    // As a JavaScript DAG file or a value parsed from a setting hands it over: nothing checks the type before the writer.
+    for (const requestsPerSecond of [Number.NaN, Infinity, "5", 0.5]) {
+      const port = await choosePort(0);
+      await expect(
+        serveWorker(
+          {
+            endpointUrl: "http://127.0.0.1:9",
+            token: "patTypo.0123456789abcdef",
+            baseId: "appABCDEFGHIJKLMN",
+          },
+          AIRTABLE_DAGS,
+          port,
+          () => undefined,
+          undefined,
+          { requestsPerSecond: requestsPerSecond as number },
+        ),
+        String(requestsPerSecond),
+      ).rejects.toThrow(
+        /^airtableWriter: requestsPerSecond must be a whole number of at least 2 \(a create that looks its rows up first sends 2 requests back to back\), not /,
+      );
+      expect(await portIsFree(port, "127.0.0.1")).toBe(true);
+    }
   });
 });
