@@ -36,6 +36,22 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * Runs `check` (which asserts) every `everyMs` until `ms` have passed: for a state that must hold all along a
+ * window, such as a stand-by that must not poll, not just be reached once as {@link eventually} awaits.
+ */
+export async function throughout(
+  ms: number,
+  check: () => void | Promise<void>,
+  everyMs = 100,
+): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await check();
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
 /** A `poekhali up` child process in sandbox mode with its own home and free ports. */
 export interface AppUnderTest {
   readonly url: string;

@@ -11,7 +11,7 @@ import {
   type ButtonPress,
   type TelegramRouter,
 } from "@poekhali/telegram";
-import { eventually } from "./harness.js";
+import { eventually, throughout } from "./harness.js";
 import { pollerFleet } from "./poller-fleet.js";
 import { startSlowIngress } from "./slow-ingress.js";
 import { startIngestStack, type IngestStack } from "./telegram-ingest-stack.js";
@@ -205,11 +205,13 @@ describe("the update poller under a slow Restate", () => {
     const p = poller(name, slow.url, { leaseMs: 6_000 });
     await eventually("the poller to hold the lease", () => p.polling, 15_000);
     const since = lines.length;
-    const until = Date.now() + 12_000;
-    while (Date.now() < until) {
-      expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await throughout(
+      12_000,
+      () => {
+        expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
+      },
+      250,
+    );
     expect(p.polling).toBe(true);
   };
 

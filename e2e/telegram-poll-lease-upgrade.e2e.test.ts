@@ -7,7 +7,7 @@ import {
   startTemporaryRestate,
   type TemporaryRestate,
 } from "../packages/poekhali/src/restate/temporary-restate.js";
-import { eventually, sourceAt } from "./harness.js";
+import { eventually, sourceAt, throughout } from "./harness.js";
 import { pollerFleet } from "./poller-fleet.js";
 
 // The Telegram provider as main had it before the lease's `ask` (20338fe): its poller renews with `acquire`, which
@@ -140,12 +140,10 @@ describe("the poll lease in a mixed fleet, during an upgrade from `acquire` to `
         15_000,
       );
       // The older worker that asked only after the upgrade never polls, and says why.
-      const until = Date.now() + 2_000;
-      while (Date.now() < until) {
+      await throughout(2_000, () => {
         expect(laggard.polling).toBe(false);
         expect(upgraded.polling).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      });
       expect(
         olderLines.some(
           (l) =>
