@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirtableHook } from "@poekhali/airtable";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
@@ -14,21 +12,13 @@ const PENALTY_MS = 3_000;
 
 describe("a 429 from Airtable", () => {
   let stack: AirtableStack;
-  let worker: Awaited<ReturnType<typeof serveWorker>>;
+  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    stack = await startAirtableStack({ rateLimit: { penaltyMs: PENALTY_MS } });
-    worker = await serveWorker(
-      stack.target,
-      AIRTABLE_DAGS,
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-    );
-    await stack.server.register(worker.url);
+    ({ stack, stop } = await startAirtableWorkerStack(AIRTABLE_DAGS, {
+      rateLimit: { penaltyMs: PENALTY_MS },
+    }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await stack?.stop();
-  });
+  afterAll(() => stop?.());
 
   it("pauses the base for the penalty while runs wait, then completes every run", async () => {
     // Someone else spends the base's budget: past 5 requests in a second, Airtable closes it for 30 s.
