@@ -282,4 +282,44 @@ describe("the poll lease under a busy Restate", () => {
     expect(both).toBe(0);
     expect(said("long-run", "Telegram refused getUpdates")).toBe(false);
   }, 90_000);
+  it("refuses a released holder's asks made before its release, however late Restate runs them, and lets another take the lease at once", async () => {
+    const lease = (handler: string, body: Record<string, unknown>) =>
+      restate.ingress.call<{ held?: boolean; holder?: string }>(
+        { service: POLL_LEASE_NAME, handler, key: String(bot.id) },
+        body as never,
+      );
+    const t = Date.now();
+    const ask = (holder: string, askedAt: number) =>
+      lease("ask", { holder, ttl_ms: 15_000, asked_at: askedAt });
+    expect(await ask("leaving", t)).toMatchObject({
+      held: true,
+      holder: "leaving",
+    });
+    await lease("release", { holder: "leaving", released_at: t + 10 });
+    // An ask the stopping worker made before it let go (its send cut off by the stop), taken and run after the release.
+    expect(await ask("leaving", t + 5)).toMatchObject({ held: false });
+    // A worker restarted under the same name asks after the release: it may poll again.
+    expect(await ask("leaving", t + 20)).toMatchObject({ held: true });
+    await lease("release", { holder: "leaving", released_at: t + 30 });
+    expect(await ask("next", t + 40)).toMatchObject({
+      held: true,
+      holder: "next",
+    });
+    await lease("release", { holder: "next", released_at: t + 50 });
+  });
+
+  it("stops without waiting for its asks that Restate still holds (its release goes one way)", async () => {
+    const p = poller("stopping", restate.server.ingressUrl, 6_000);
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    leaseDelayMs = 8_000;
+    await eventually(
+      "asks to queue behind the slow lease object",
+      async () => ((await unanswered()) >= 2 ? true : undefined),
+      20_000,
+    );
+    const started = performance.now();
+    await fleet.stop(p);
+    // A release queued behind them as a call would wait 8 s for each; the poll round it ends lasts at most 1 s.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  }, 60_000);
 });
