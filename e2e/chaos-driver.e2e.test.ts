@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { chaosUser, driveRun, messageIndex } from "../bench/chaos-runs.js";
-import { alive, eventually, startApp, type AppUnderTest } from "./harness.js";
-import { sandboxOf } from "./sandbox.js";
+import { alive, eventually, type AppUnderTest } from "./harness.js";
+import { withSandboxApp, type SandboxHelpers } from "./sandbox.js";
 
 /**
  * The chaos driver against one `poekhali up`: a kill that cuts off a send's result makes Telegram post the run's
@@ -10,14 +10,8 @@ import { sandboxOf } from "./sandbox.js";
  */
 describe("the chaos driver", () => {
   let app: AppUnderTest;
-  let sandbox: Awaited<ReturnType<typeof sandboxOf>>;
-  beforeAll(async () => {
-    app = await startApp();
-    sandbox = await sandboxOf(app);
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
+  let sandbox: SandboxHelpers;
+  withSandboxApp((a, s) => ((app = a), (sandbox = s)));
 
   it("ends a run whose send step posted a stray copy, pressing the run's own message after the copy's answer", async () => {
     const log: string[] = [];
