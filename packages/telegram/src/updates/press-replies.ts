@@ -150,6 +150,34 @@ export function pressReplies(options: PressRepliesOptions) {
     });
   }
 
+  /**
+   * One journaled attempt to drop a message's keyboard within `withinMs`: true when it is done (or Telegram refused
+   * it for good, which no retry changes), false when Telegram did not answer in time, asked to wait (429) or could not
+   * be reached, so the caller hands the removal to a durable retry. Never holds its key longer than `withinMs`.
+   */
+  async function dropKeyboardAtOnce(
+    ctx: restate.ObjectContext,
+    target: MessageRef,
+    withinMs: number,
+  ): Promise<boolean> {
+    const hook = options.hookFor(target.bot_id);
+    return ctx.run("remove the keyboard at once", async () => {
+      try {
+        await hook.editMessage({
+          chatId: target.chat_id,
+          messageId: target.message_id,
+          // Also ends grammY's auto-retry waiting out a 429's retry_after.
+          signal: AbortSignal.timeout(withinMs),
+        });
+        return true;
+      } catch (error) {
+        if (!(error instanceof TelegramError) || error.retryable) return false;
+        log(`could not edit message ${target.message_id}: ${error.message}`);
+        return true;
+      }
+    });
+  }
+
   /** Removes the buttons from a stray copy of the message (a retried send's), once. */
   async function tidy(
     ctx: restate.ObjectContext,
@@ -186,5 +214,5 @@ export function pressReplies(options: PressRepliesOptions) {
     return true;
   }
 
-  return { answer, edit, tidy, admitted };
+  return { answer, edit, dropKeyboardAtOnce, tidy, admitted };
 }

@@ -34,6 +34,8 @@ type Pending = PressEvent & { answered?: boolean };
 
 /** How long early presses wait for their sensor before they are told to press again (Telegram allows ~15 s). */
 const FLUSH_AFTER_MS = 5_000;
+/** How long a taken press's key waits for Telegram to drop the keyboard before a durable retry takes it over. */
+const REMOVE_AT_ONCE_MS = 1_500;
 /** Early presses kept per button; more are answered at once and dropped. */
 const MAX_PENDING = 50;
 
@@ -76,17 +78,17 @@ export function telegramRouter(options: TelegramRouterOptions) {
   const log = options.log ?? (() => undefined);
   const alreadyText = options.alreadyPressedText ?? TEXTS.already;
 
-  const { answer, edit, tidy, admitted } = pressReplies({
+  const { answer, edit, dropKeyboardAtOnce, tidy, admitted } = pressReplies({
     hookFor: (botId) => options.hookFor(botId),
     log,
   });
 
-  function accept(
+  async function accept(
     ctx: restate.ObjectContext,
     watch: Watch,
     event: PressEvent,
     answeredAt: string | null,
-  ): void {
+  ): Promise<void> {
     const press: ButtonPress = {
       chat_id: event.chat_id,
       message_id: event.message_id,
@@ -102,35 +104,52 @@ export function telegramRouter(options: TelegramRouterOptions) {
     ctx.clear("watch");
     ctx.resolveAwakeable(watch.trigger_id, press);
     if (watch.hide_keyboard === false) return;
-    // Off this key's critical path: later presses on the button (answered «Уже нажали») and a racing close do not
-    // wait behind Telegram's edit. The send is journaled, and removing a keyboard twice changes nothing.
-    ctx.objectSendClient(ROUTER, ctx.key).removeKeyboard({
+    const message: MessageRef = {
       bot_id: event.bot_id,
       chat_id: event.chat_id,
       message_id: event.message_id,
-    });
+    };
+    // One bounded try here saves an invocation per press; later presses on the button (answered «Уже нажали») and a
+    // racing close wait for it at most REMOVE_AT_ONCE_MS. When Telegram is slow or busy (flood control asks for tens
+    // of seconds), the removal goes off this key's critical path to `removeKeyboard`, which Restate retries. Both
+    // are journaled, and removing a keyboard twice changes nothing.
+    if (await dropKeyboardAtOnce(ctx, message, REMOVE_AT_ONCE_MS)) return;
+    ctx.objectSendClient(ROUTER, ctx.key).removeKeyboard(message);
   }
 
-  /** Answers a press according to the watch, and accepts it when it is the first valid one. */
+  /**
+   * Answers a press according to the watch, and accepts it when it is the first valid one; `taken` says whether a
+   * press was taken already (the callers have read `done`, so it is not read again). Resolves with whether it is now.
+   */
   async function settle(
     ctx: restate.ObjectContext,
     watch: Watch,
     event: Pending,
-  ): Promise<void> {
+    taken: boolean,
+  ): Promise<boolean> {
     const say = (text: string) =>
       event.answered ? Promise.resolve(null) : answer(ctx, event, text);
-    if (await ctx.get<Done>("done")) return void (await say(alreadyText));
+    if (taken) {
+      await say(alreadyText);
+      return true;
+    }
     if (event.message_id !== watch.message_id) {
       await say(TEXTS.stale);
-      return tidy(ctx, event);
+      await tidy(ctx, event);
+      return false;
     }
     // The run stopped waiting: taking the press now would remove the button and record nothing.
-    if (watch.expires_at && event.received_at > watch.expires_at)
-      return void (await say(TEXTS.expired));
-    if (!pressAllowed(watch, event.from))
-      return void (await say(TEXTS.notAllowed));
+    if (watch.expires_at && event.received_at > watch.expires_at) {
+      await say(TEXTS.expired);
+      return false;
+    }
+    if (!pressAllowed(watch, event.from)) {
+      await say(TEXTS.notAllowed);
+      return false;
+    }
     const answeredAt = await say(watch.answer_text);
-    accept(ctx, watch, event, answeredAt);
+    await accept(ctx, watch, event, answeredAt);
+    return true;
   }
 
   return restate.object({
@@ -147,7 +166,9 @@ export function telegramRouter(options: TelegramRouterOptions) {
           ctx.set("watch", watch);
           const pending = (await ctx.get<Pending[]>("pending")) ?? [];
           ctx.clear("pending");
-          for (const event of pending) await settle(ctx, watch, event);
+          let taken = false;
+          for (const event of pending)
+            taken = await settle(ctx, watch, event, taken);
         },
       ),
 
@@ -173,7 +194,8 @@ export function telegramRouter(options: TelegramRouterOptions) {
           return;
         }
         const watch = await ctx.get<Watch>("watch");
-        if (watch) return settle(ctx, watch, event);
+        // `done` was read above: none taken yet.
+        if (watch) return void (await settle(ctx, watch, event, false));
         // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
         if (pending.length >= MAX_PENDING)

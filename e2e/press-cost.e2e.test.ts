@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandbox, type Sandbox } from "@poekhali/emulators";
+import { telegramGoButton } from "../dags/telegram_go_button.js";
+import {
+  startTemporaryRestate,
+  type TemporaryRestate,
+} from "../packages/poekhali/src/restate/temporary-restate.js";
+import type { Worker } from "../packages/poekhali/src/worker/worker.js";
+import { sandboxWorker } from "../bench/sandbox-worker.js";
+import { eventually } from "./harness.js";
+
+type ChatMessage = { message_id: number; reply_markup?: unknown };
+
+// What one press costs Restate: the router's invocations and their journal entries, counted in Restate's SQL. The
+// press rate under a burst is bound by this work (bench:parked), so each cut is pinned here.
+describe("the cost of a press", () => {
+  let sandbox: Sandbox;
+  let restate: TemporaryRestate;
+  let worker: Worker;
+  let botId: number;
+  let runs = 0;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    restate = await startTemporaryRestate("poekhali-press-cost-");
+    worker = await sandboxWorker(sandbox.info, restate.server, [
+      telegramGoButton,
+    ]);
+    await restate.server.register(worker.deployments[0]!);
+    botId = Number(sandbox.info.telegram.token.split(":")[0]);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await restate?.stop();
+    await sandbox?.close();
+  });
+
+  const query = <T>(sql: string) => restate.server.query<T>(sql);
+  const count = async (where: string) =>
+    Number(
+      (
+        await query<{ n: number }>(
+          `SELECT count(*) AS n FROM sys_invocation WHERE ${where}`,
+        )
+      )[0]?.n ?? 0,
+    );
+  const chatMessages = async (chat: number) => {
+    const res = await fetch(
+      `${sandbox.info.telegram.api_root}/_emulator/chats/${chat}/messages`,
+    );
+    return ((await res.json()) as { result: ChatMessage[] }).result;
+  };
+
+  /** Parks `n` runs, each in a chat of its own, and resolves with their chats and button messages. */
+  async function park(n: number) {
+    const first = runs;
+    runs += n;
+    const chats = Array.from(
+      { length: n },
+      (_, i) =>
+        sandbox.telegram.createChat({
+          type: "supergroup",
+          title: `c${first + i}`,
+        }).id,
+    );
+    await Promise.all(
+      chats.map((chat, i) =>
+        restate.ingress.send(
+          {
+            service: "telegram_go_button",
+            handler: "run",
+            key: `c${first + i}`,
+          },
+          { conf: { chat_id: String(chat), timeout: "1h" } },
+        ),
+      ),
+    );
+    await eventually(
+      "every run to wait for its press",
+      async () =>
+        (await count(
+          "target_service_name = 'telegram_router' AND target_handler_name = 'watch' AND status = 'completed'",
+        )) >= runs,
+      60_000,
+    );
+    return Promise.all(
+      chats.map(async (chat) => {
+        const message = (await chatMessages(chat)).find((m) => m.reply_markup);
+        if (!message) throw new Error(`chat ${chat} has no button`);
+        return { chat, message_id: message.message_id };
+      }),
+    );
+  }
+
+  /** Presses each button once and waits until every run ended and every keyboard is gone. */
+  async function pressAll(buttons: { chat: number; message_id: number }[]) {
+    const ids = await Promise.all(
+      buttons.map(async ({ chat, message_id }, i) => {
+        const res = await fetch(
+          `${sandbox.info.telegram.api_root}/_emulator/press`,
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              chat_id: chat,
+              message_id,
+              from: { id: 90_000 + runs * 10 + i, first_name: "P" },
+            }),
+          },
+        );
+        return ((await res.json()) as { callback_query_id: string })
+          .callback_query_id;
+      }),
+    );
+    await eventually(
+      "every pressed run to end",
+      async () =>
+        (await count(
+          "target_service_name = 'telegram_go_button' AND status = 'completed'",
+        )) >= runs,
+      60_000,
+    );
+    await eventually(
+      "every pressed button's keyboard to be removed",
+      async () => {
+        for (const { chat, message_id } of buttons) {
+          const message = (await chatMessages(chat)).find(
+            (m) => m.message_id === message_id,
+          );
+          if (message?.reply_markup) return false;
+        }
+        return true;
+      },
+      30_000,
+    );
+    // Each press answered once, and told it was taken.
+    const answers = sandbox.telegram
+      .calls(botId, "answerCallbackQuery")
+      .filter((c) => ids.includes(String(c.params.callback_query_id)));
+    expect(answers.map((c) => c.params.text)).toEqual(
+      ids.map(() => "Поехали!"),
+    );
+  }
+
+  it("takes a press in one router invocation: the keyboard goes within it, not in a call of its own", async () => {
+    const buttons = await park(3);
+    await pressAll(buttons);
+    const router = await query<{ handler: string; n: number }>(
+      "SELECT target_handler_name AS handler, count(*) AS n FROM sys_invocation WHERE target_service_name = 'telegram_router' GROUP BY target_handler_name",
+    );
+    const byHandler = Object.fromEntries(
+      router.map((r) => [r.handler, Number(r.n)]),
+    );
+    // main: press 3, removeKeyboard 3 (a second invocation per press).
+    expect(byHandler).toEqual({ watch: 3, press: 3 });
+    const entries = await query<{ n: number }>(
+      "SELECT count(*) AS n FROM sys_journal j JOIN sys_invocation i ON j.id = i.id WHERE i.target_service_name = 'telegram_router' AND i.target_handler_name = 'press'",
+    );
+    // main: 13 a press (and 4 more in its removeKeyboard); `done` is no longer read twice.
+    expect(Number(entries[0]?.n) / 3).toBe(12);
+  }, 120_000);
+
+  it("hands the keyboard to a durable retry when Telegram does not drop it at once", async () => {
+    const buttons = await park(1);
+    const removals = () =>
+      count(
+        "target_service_name = 'telegram_router' AND target_handler_name = 'removeKeyboard'",
+      );
+    expect(await removals()).toBe(0);
+    // Flood control: a 429 that asks for longer than the router's key waits.
+    sandbox.telegram.injectFault(botId, {
+      method: "editMessageReplyMarkup",
+      error_code: 429,
+      retry_after: 5,
+    });
+    await pressAll(buttons);
+    expect(await removals()).toBe(1);
+  }, 120_000);
+});
