@@ -133,11 +133,18 @@ describe("telegram_go_button in sandbox mode", () => {
   it("answers a later press on the button while Telegram still holds the first press's keyboard removal", async () => {
     const runId = await trigger(app, { conf: { text: "held removal" } });
     const message = await sandbox.messageWithButton("held removal");
-    // The keyboard removal is held longer than the wait below: the router must not answer presses behind it.
+    // The keyboard removal is held longer than the wait below, then refused: the router must not answer presses
+    // behind it. Twice: the router's bounded try at once (which gives up on it), then the durable retry it hands the
+    // removal to.
     const botId = sandbox.info.telegram.token.split(":")[0]!;
     await postJson(
       `${sandbox.info.telegram.api_root}/_emulator/bots/${botId}/faults`,
-      { method: "editMessageReplyMarkup", delay_ms: 20_000 },
+      {
+        method: "editMessageReplyMarkup",
+        delay_ms: 20_000,
+        error_code: 502,
+        times: 2,
+      },
     );
     await sandbox.press(message.message_id, {
       id: 1003,
