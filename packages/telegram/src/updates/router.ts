@@ -118,38 +118,28 @@ export function telegramRouter(options: TelegramRouterOptions) {
   }
 
   /**
-   * Answers a press according to the watch, and accepts it when it is the first valid one; `taken` says whether a
-   * press was taken already (the callers have read `done`, so it is not read again). Resolves with whether it is now.
+   * Answers a press according to the watch, and accepts it when it is the first valid one. Reads `done` again, as
+   * main's code did: a press journaled by an older version replays on this one with the same entries up to its answer.
    */
   async function settle(
     ctx: restate.ObjectContext,
     watch: Watch,
     event: Pending,
-    taken: boolean,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const say = (text: string) =>
       event.answered ? Promise.resolve(null) : answer(ctx, event, text);
-    if (taken) {
-      await say(alreadyText);
-      return true;
-    }
+    if (await ctx.get<Done>("done")) return void (await say(alreadyText));
     if (event.message_id !== watch.message_id) {
       await say(TEXTS.stale);
-      await tidy(ctx, event);
-      return false;
+      return tidy(ctx, event);
     }
     // The run stopped waiting: taking the press now would remove the button and record nothing.
-    if (watch.expires_at && event.received_at > watch.expires_at) {
-      await say(TEXTS.expired);
-      return false;
-    }
-    if (!pressAllowed(watch, event.from)) {
-      await say(TEXTS.notAllowed);
-      return false;
-    }
+    if (watch.expires_at && event.received_at > watch.expires_at)
+      return void (await say(TEXTS.expired));
+    if (!pressAllowed(watch, event.from))
+      return void (await say(TEXTS.notAllowed));
     const answeredAt = await say(watch.answer_text);
     await accept(ctx, watch, event, answeredAt);
-    return true;
   }
 
   return restate.object({
@@ -166,9 +156,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
           ctx.set("watch", watch);
           const pending = (await ctx.get<Pending[]>("pending")) ?? [];
           ctx.clear("pending");
-          let taken = false;
-          for (const event of pending)
-            taken = await settle(ctx, watch, event, taken);
+          for (const event of pending) await settle(ctx, watch, event);
         },
       ),
 
@@ -194,8 +182,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
           return;
         }
         const watch = await ctx.get<Watch>("watch");
-        // `done` was read above: none taken yet.
-        if (watch) return void (await settle(ctx, watch, event, false));
+        if (watch) return settle(ctx, watch, event);
         // The sensor has not parked yet: hold the press unanswered, so its answer can tell the truth.
         const pending = (await ctx.get<Pending[]>("pending")) ?? [];
         if (pending.length >= MAX_PENDING)
