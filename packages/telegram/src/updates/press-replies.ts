@@ -18,6 +18,44 @@ export interface MessageRef {
   readonly message_id: number;
 }
 
+/**
+ * One attempt to drop a message's keyboard, given up on after `withinMs`: true when it is done (or Telegram refused
+ * it for good, which no retry changes), false at once when Telegram asks to wait (a 429 is not waited out), fails
+ * or could not be reached, and false when it did not answer within `withinMs`. Logs why it gave up, once.
+ */
+export async function dropKeyboardOnce(
+  hook: TelegramHook,
+  target: MessageRef,
+  withinMs: number,
+  log: (message: string) => void,
+): Promise<boolean> {
+  const signal = AbortSignal.timeout(withinMs);
+  try {
+    await hook.editMessage({
+      chatId: target.chat_id,
+      messageId: target.message_id,
+      signal,
+      waitOutRateLimits: false,
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof TelegramError && !error.retryable) {
+      log(`could not edit message ${target.message_id}: ${error.message}`);
+      return true;
+    }
+    // The hook's errors carry no token; anything else is named only by its kind.
+    const why = signal.aborted
+      ? `no answer within ${withinMs} ms`
+      : error instanceof TelegramError
+        ? error.message
+        : `a ${error instanceof Error ? error.name : typeof error}`;
+    log(
+      `left the keyboard of message ${target.message_id} to removeKeyboard: ${why}`,
+    );
+    return false;
+  }
+}
+
 /** Who may press: by username (the @ optional, case-insensitive) or by id; anyone when both lists are empty. */
 export interface AllowedPressers {
   readonly allowed_usernames?: readonly string[] | null;
@@ -151,9 +189,8 @@ export function pressReplies(options: PressRepliesOptions) {
   }
 
   /**
-   * One journaled attempt to drop a message's keyboard within `withinMs`: true when it is done (or Telegram refused
-   * it for good, which no retry changes), false when Telegram did not answer in time, asked to wait (429) or could not
-   * be reached, so the caller hands the removal to a durable retry. Never holds its key longer than `withinMs`.
+   * {@link dropKeyboardOnce}, journaled: a replay takes its outcome. Holds the key at most about `withinMs`, as
+   * long as Telegram takes to answer or refuse once; false hands the removal to the caller's durable retry.
    */
   async function dropKeyboardAtOnce(
     ctx: restate.ObjectContext,
@@ -161,21 +198,9 @@ export function pressReplies(options: PressRepliesOptions) {
     withinMs: number,
   ): Promise<boolean> {
     const hook = options.hookFor(target.bot_id);
-    return ctx.run("remove the keyboard at once", async () => {
-      try {
-        await hook.editMessage({
-          chatId: target.chat_id,
-          messageId: target.message_id,
-          // Also ends grammY's auto-retry waiting out a 429's retry_after.
-          signal: AbortSignal.timeout(withinMs),
-        });
-        return true;
-      } catch (error) {
-        if (!(error instanceof TelegramError) || error.retryable) return false;
-        log(`could not edit message ${target.message_id}: ${error.message}`);
-        return true;
-      }
-    });
+    return ctx.run("remove the keyboard at once", () =>
+      dropKeyboardOnce(hook, target, withinMs, log),
+    );
   }
 
   /** Removes the buttons from a stray copy of the message (a retried send's), once. */
