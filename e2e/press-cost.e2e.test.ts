@@ -51,6 +51,48 @@ describe("the cost of a press", () => {
     return ((await res.json()) as { result: ChatMessage[] }).result;
   };
 
+  /** Journal entries of every router `press` invocation so far. */
+  const pressEntries = async () =>
+    Number(
+      (
+        await query<{ n: number }>(
+          "SELECT count(*) AS n FROM sys_journal j JOIN sys_invocation i ON j.id = i.id WHERE i.target_service_name = 'telegram_router' AND i.target_handler_name = 'press'",
+        )
+      )[0]?.n ?? 0,
+    );
+
+  /**
+   * The journaled outcome of each router press's keyboard try (its `Run` named "remove the keyboard at once" and
+   * the result its completion holds): true where the keyboard went within the press, false where it was handed on.
+   */
+  async function keyboardTries(): Promise<boolean[]> {
+    const rows = await query<{ id: string; entry_json: string }>(
+      "SELECT j.id, j.entry_json FROM sys_journal j JOIN sys_invocation i ON j.id = i.id WHERE i.target_service_name = 'telegram_router' AND i.target_handler_name = 'press' AND j.entry_type IN ('Command: Run', 'Notification: Run') ORDER BY j.id, j.index",
+    );
+    const runs = new Map<string, number>();
+    const results: boolean[] = [];
+    for (const row of rows) {
+      const entry = JSON.parse(row.entry_json) as {
+        Command?: { Run?: { completion_id: number; name: string } };
+        Notification?: {
+          Completion?: {
+            Run?: { completion_id: number; result: { Success?: number[] } };
+          };
+        };
+      };
+      const command = entry.Command?.Run;
+      if (command?.name === "remove the keyboard at once")
+        runs.set(row.id, command.completion_id);
+      const done = entry.Notification?.Completion?.Run;
+      if (done && runs.get(row.id) === done.completion_id)
+        results.push(
+          JSON.parse(Buffer.from(done.result.Success ?? []).toString()) ===
+            true,
+        );
+    }
+    return results;
+  }
+
   /** Parks `n` runs, each in a chat of its own, and resolves with their chats and button messages. */
   async function park(n: number) {
     const first = runs;
@@ -151,15 +193,21 @@ describe("the cost of a press", () => {
     const byHandler = Object.fromEntries(
       router.map((r) => [r.handler, Number(r.n)]),
     );
+    // On a loaded box a try can outlast its 1.5 s: that press hands its keyboard to `removeKeyboard`, as it should.
+    const tries = await keyboardTries();
+    expect(tries).toHaveLength(3);
+    const handedOn = tries.filter((removed) => !removed).length;
     // main: press 3, removeKeyboard 3 (a second invocation per press).
-    expect(byHandler).toEqual({ watch: 3, press: 3 });
-    const entries = await query<{ n: number }>(
-      "SELECT count(*) AS n FROM sys_journal j JOIN sys_invocation i ON j.id = i.id WHERE i.target_service_name = 'telegram_router' AND i.target_handler_name = 'press'",
-    );
+    expect(byHandler).toEqual({
+      watch: 3,
+      press: 3,
+      ...(handedOn > 0 ? { removeKeyboard: handedOn } : {}),
+    });
     // main: 13 a press (and 4 more in its removeKeyboard). The same 13 here: up to its answer a press's journal is
     // main's (`done` is read again in settle), so a press journaled by main replays on this code; only its tail
-    // differs, the try (a run and its result) instead of the one-way send.
-    expect(Number(entries[0]?.n) / 3).toBe(13);
+    // differs, the try (a run and its result) instead of the one-way send, which follows only a failed try (a command
+    // and the notification of its invocation's id).
+    expect(await pressEntries()).toBe(3 * 13 + 2 * handedOn);
   }, 120_000);
 
   it("hands the keyboard to a durable retry when Telegram does not drop it at once", async () => {
@@ -168,14 +216,21 @@ describe("the cost of a press", () => {
       count(
         "target_service_name = 'telegram_router' AND target_handler_name = 'removeKeyboard'",
       );
-    expect(await removals()).toBe(0);
-    // Flood control: a 429 that asks for longer than the router's key waits.
+    const removalsBefore = await removals();
+    const entriesBefore = await pressEntries();
+    const handedOn = async () =>
+      (await keyboardTries()).filter((removed) => !removed).length;
+    const handedOnBefore = await handedOn();
+    // Flood control: the try hands on at the first 429 (auto-retry would have held the key 5 s to wait it out).
     sandbox.telegram.injectFault(botId, {
       method: "editMessageReplyMarkup",
       error_code: 429,
       retry_after: 5,
     });
     await pressAll(buttons);
-    expect(await removals()).toBe(1);
+    expect(await removals()).toBe(removalsBefore + 1);
+    expect(await handedOn()).toBe(handedOnBefore + 1);
+    // The failed try's press: main's 13 entries, then the one-way send (2).
+    expect((await pressEntries()) - entriesBefore).toBe(15);
   }, 120_000);
 });
