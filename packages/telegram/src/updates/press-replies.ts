@@ -189,8 +189,8 @@ export function pressReplies(options: PressRepliesOptions) {
   }
 
   /**
-   * {@link dropKeyboardOnce}, journaled: a replay takes its outcome. Holds the key at most about `withinMs`, as
-   * long as Telegram takes to answer or refuse once; false hands the removal to the caller's durable retry.
+   * {@link dropKeyboardOnce}, journaled: a replay takes its outcome. Gives up on Telegram after `withinMs` (its key
+   * is held that long at most, plus the journaling); false hands the removal to the caller's durable retry.
    */
   async function dropKeyboardAtOnce(
     ctx: restate.ObjectContext,
