@@ -165,6 +165,18 @@ describe("a web page from another origin cannot act through Restate's ingress or
         })
       ).status,
     ).toBe(409);
+    // Two triggers of another taken id at once: one takes it back and starts the run, the other is told it exists.
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        postJson(`${app.url}/api/v2/dags/${GO}/dagRuns`, {
+          dag_run_id: "forged_simple",
+        }),
+      ),
+    );
+    expect(both.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    await sensorsParked(app, ["forged_simple"]);
+    // One button each for the two runs started, none for the forged calls.
+    expect((await sb.messages()).length).toBe(before + 2);
   });
 
   it("refuses a page's read, change and deletion of a Variable", async () => {
