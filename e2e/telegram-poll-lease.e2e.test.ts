@@ -1,6 +1,14 @@
 import * as restate_ from "@restatedev/restate-sdk";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  vi,
+} from "vitest";
 import { TelegramEmulator } from "@poekhali/emulators";
 import {
   MAX_RENEWALS_IN_FLIGHT,
@@ -254,6 +262,51 @@ describe("the poll lease under a busy Restate", () => {
     expect(both).toBe(0);
   }, 90_000);
 
+  it("never lets a holder whose clock is behind poll after the lease object let a stand-by take over, and it says why", async () => {
+    // The holder's wall clock is 2 s behind (a 3 s lease, 0.3 s margin): its asks are judged 2 s in the past, so the
+    // lease object lets the lease go about 1 s after its last ask, while it would count it for 2.7 s.
+    let cut = false;
+    const line = await startSlowIngress(restate.server.ingressUrl, () => ({
+      refuse: cut,
+    }));
+    closers.push(() => line.close());
+    const since = lines.length;
+    const holder = fleet.start("late-clock", line.url, {
+      leaseMs: 3_000,
+      wallClock: () => Date.now() - 2_000,
+    });
+    await eventually("the holder to poll", () => holder.polling, 15_000);
+    await eventually(
+      "the holder to say its clock is behind",
+      () =>
+        said("late-clock", "ms behind the worker that judged", since) ||
+        undefined,
+      15_000,
+    );
+    const standBy = poller("on-time", restate.server.ingressUrl, 3_000);
+    await eventually(
+      "the stand-by to see who polls",
+      () => said("on-time", "is polled by late-clock", since) || undefined,
+      15_000,
+    );
+    let both = 0;
+    const watch = setInterval(() => {
+      if (holder.polling && standBy.polling) both++;
+    }, 10);
+    try {
+      cut = true;
+      await eventually(
+        "the stand-by to take over",
+        () => standBy.polling,
+        30_000,
+      );
+      await eventually("the holder to stop", () => !holder.polling, 10_000);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(both).toBe(0);
+  }, 90_000);
+
   it("refuses a stand-by whose ask runs after a renewal that ran longer than the lease (judged at the ask, not the run)", async () => {
     const holder = poller("long-run", restate.server.ingressUrl, 3_000);
     await eventually("the holder to poll", () => holder.polling, 15_000);
@@ -306,6 +359,39 @@ describe("the poll lease under a busy Restate", () => {
       holder: "next",
     });
     await lease("release", { holder: "next", released_at: t + 50 });
+  });
+
+  it("answers with the judging worker's time, and says so when an ask is stamped ahead of it (judged no later than it runs)", async () => {
+    const warn = vi.spyOn(console, "warn");
+    try {
+      const ask = (holder: string, askedAt: number) =>
+        restate.ingress.call<{ held?: boolean; now?: number }>(
+          { service: POLL_LEASE_NAME, handler: "ask", key: String(bot.id) },
+          { holder, ttl_ms: 3_000, asked_at: askedAt },
+        );
+      const before = Date.now();
+      const answer = await ask("ahead", Date.now() + 60_000);
+      expect(answer.held).toBe(true);
+      expect(answer.now).toBeGreaterThanOrEqual(before);
+      expect(answer.now).toBeLessThanOrEqual(Date.now());
+      const said = warn.mock.calls.map((args) => args.join(" "));
+      expect(
+        said.some((line) =>
+          /ahead stamped its ask \d+ ms ahead of this worker's clock/.test(
+            line,
+          ),
+        ),
+      ).toBe(true);
+      // Judged when it ran, not a minute on: another worker takes the lease a lease later, not a minute later.
+      expect(await ask("after", Date.now())).toMatchObject({ held: false });
+      await eventually(
+        "another worker to take the lease a lease after the ask ran",
+        async () => ((await ask("after", Date.now())).held ? true : undefined),
+        15_000,
+      );
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it("stops without waiting for its asks that Restate still holds (its release goes one way)", async () => {

@@ -18,8 +18,22 @@ export type Lease = {
   readonly released_at?: number;
 };
 
-/** The answer to an `ask`: whether the caller holds the lease now, and who does. */
-export type LeaseAnswer = Lease & { readonly held: boolean };
+/**
+ * The answer to an `ask`: whether the caller holds the lease now, and who does; `now` is the wall clock (epoch ms)
+ * of the worker that judged it, absent from older lease objects, by which an asker can tell that its own clock is behind.
+ */
+export type LeaseAnswer = Lease & {
+  readonly held: boolean;
+  readonly now?: number;
+};
+
+/**
+ * How much earlier than a lease's end its holder stops polling: min(1 s, a tenth of the lease). Workers' wall clocks
+ * may differ by less than this without two of them ever polling at once.
+ */
+export function leaseMargin(ttlMs: number): number {
+  return Math.min(1_000, ttlMs / 10);
+}
 
 /** An ask for the lease: who asks, for how long, and when it asked (epoch ms on the asker's clock). */
 export interface LeaseAsk {
@@ -69,17 +83,25 @@ export const pollLease = restate.object({
       // Checked first: no older release has this handler, so no invocation of it journaled by other code can replay here.
       const ask = checkedAsk(request, ctx.key);
       const now = await ctx.date.now();
+      // An asker whose clock is ahead by more than the margin, and whose ask waited as long in Restate, would be judged
+      // later than it asked, which could take the lease from a holder that still counts it as its own: say so.
+      if (ask.asked_at > now + leaseMargin(ask.ttl_ms))
+        ctx.console.warn(
+          `${POLL_LEASE_NAME} ${ctx.key}: ${ask.holder} stamped its ask ${ask.asked_at - now} ms ahead of this worker's ` +
+            "clock; keep the workers' clocks in step (NTP): the lease is safe only while they differ by less than " +
+            `${leaseMargin(ask.ttl_ms)} ms`,
+        );
       const at = Math.min(ask.asked_at, now);
       const lease = await ctx.get<Lease>("lease");
       if (lease && lease.holder !== ask.holder && lease.expires_at > at)
-        return { ...lease, held: false };
+        return { ...lease, held: false, now };
       // An ask of a stopped worker that Restate took after its release: it no longer polls, so it gets nothing.
       if (
         lease?.holder === ask.holder &&
         lease.released_at !== undefined &&
         ask.asked_at <= lease.released_at
       )
-        return { ...lease, held: false };
+        return { ...lease, held: false, now };
       // Renewals may run out of their asks' order (they overlap): an older one never shortens the lease.
       const ownUntil = lease?.holder === ask.holder ? lease.expires_at : 0;
       const granted: Lease = {
@@ -87,7 +109,7 @@ export const pollLease = restate.object({
         expires_at: Math.max(ownUntil, at + ask.ttl_ms),
       };
       ctx.set("lease", granted);
-      return { ...granted, held: true };
+      return { ...granted, held: true, now };
     },
     /**
      * The ask of pollers older than {@link pollLease}'s `ask`, always refused: judged when it ran, it could take the
@@ -173,6 +195,8 @@ export class PollLeaseClient {
     /** This worker's name in the lease: unique among live workers, safe to log. */
     readonly holder: string,
     readonly ttlMs: number,
+    /** The wall clock asks and releases are stamped with (epoch ms); `Date.now` unless a test sets one that is off. */
+    readonly wallClock: () => number = Date.now,
   ) {}
 
   /** Whether this worker may poll now (by the last answer of {@link acquire}). */
@@ -189,7 +213,7 @@ export class PollLeaseClient {
     const ask = {
       holder: this.holder,
       ttl_ms: this.ttlMs,
-      asked_at: Date.now(),
+      asked_at: this.wallClock(),
     } satisfies LeaseAsk;
     const { invocationId } = await this.ingress.send(
       handlerTarget(pollLease, "ask", String(this.botId)),
@@ -229,7 +253,7 @@ export class PollLeaseClient {
     this.#heldUntil = 0;
     await this.ingress.send(
       handlerTarget(pollLease, "release", String(this.botId)),
-      { holder: this.holder, released_at: Date.now() },
+      { holder: this.holder, released_at: this.wallClock() },
       { signal: AbortSignal.timeout(timeoutMs) },
     );
   }

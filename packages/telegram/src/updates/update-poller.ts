@@ -8,6 +8,7 @@ import {
 } from "./hand-over.js";
 import { relayUpdates, UPDATE_RELAY_NAME } from "./update-relay.js";
 import {
+  leaseMargin,
   POLL_LEASE_NAME,
   PollLeaseClient,
   type LeaseAnswer,
@@ -34,6 +35,8 @@ export interface UpdatePollerOptions {
   readonly allowedUpdates?: readonly IngestedUpdateType[];
   /** How many consumers' updates are handed to Restate at once (each consumer's in order); 32 by default. */
   readonly handOverConcurrency?: number;
+  /** The wall clock the lease's asks are stamped with (epoch ms); `Date.now` unless a test sets one that is off. */
+  readonly wallClock?: () => number;
   /** Long-poll length; must stay well under Restate's and proxies' timeouts. 25 s by default. */
   readonly timeoutSeconds?: number;
   readonly log?: (message: string) => void;
@@ -74,6 +77,11 @@ export class UpdatePoller {
   #answered = 0;
   /** Asks that failed in a row. */
   #failures = 0;
+  /**
+   * How far this worker's wall clock was last seen behind the one that judged its ask (ms; 0 when within half the
+   * margin). Its asks are judged that much in the past, so it counts its lease that much shorter.
+   */
+  #behindMs = 0;
   /** Who holds the lease while this worker stands by, once said. */
   #standingBy: string | undefined;
   /** Whether it was said that Restate's deployment has no `ask` for the lease yet (said once per poller). */
@@ -94,6 +102,7 @@ export class UpdatePoller {
       // 15 s: 30 s ran out as often under the burst (renewals answered late either way) and doubles how long a
       // crashed holder's bot goes unpolled.
       options.leaseMs ?? 15_000,
+      options.wallClock,
     );
   }
 
@@ -225,6 +234,7 @@ export class UpdatePoller {
     // Renewals overlap: an answer to an older ask than one already answered says nothing newer.
     if (sequence < this.#answered) return;
     this.#answered = sequence;
+    this.#checkClock(answer);
     if (!answer.held) {
       if (this.polling) this.#lose(`${answer.holder} took its lease`);
       if (this.#standingBy !== answer.holder)
@@ -247,29 +257,67 @@ export class UpdatePoller {
   }
 
   /**
+   * Compares this worker's wall clock with the one that judged an ask (answers of older lease objects do not say).
+   * The answer's time was read before it came back, so the gap seen is at most how far behind this clock is: a clock
+   * behind by more than the margin would have this worker poll after the lease object let another take over. Seen
+   * behind by more than half the margin, the lease is counted that much shorter from now on (at worst this worker
+   * stops polling early, or never polls while it is far behind; another worker polls), and it says so.
+   */
+  #checkClock(answer: LeaseAnswer): void {
+    if (typeof answer.now !== "number") return;
+    const { ttlMs, botId } = this.#lease;
+    const seen = answer.now - this.#lease.wallClock();
+    const behind = seen > leaseMargin(ttlMs) / 2 ? Math.round(seen) : 0;
+    if (behind > 0 && this.#behindMs === 0)
+      this.#log(
+        `this worker's clock is at least ${behind} ms behind the worker that judged its ask for bot ${botId}'s poll ` +
+          `lease; it counts the lease that much shorter (the lease lasts ${ttlMs} ms) until the clocks agree: ` +
+          "keep the workers' clocks in step (NTP)",
+      );
+    else if (behind === 0 && this.#behindMs > 0)
+      this.#log(
+        `this worker's clock agrees again with the worker that judged its ask for bot ${botId}'s poll lease`,
+      );
+    if (behind > this.#behindMs && this.polling) {
+      // Already counted on the old figure: take the difference off at once.
+      const until = this.#heldUntil - (behind - this.#behindMs);
+      this.#behindMs = behind;
+      if (until <= performance.now())
+        return this.#lose(
+          `its clock is ${behind} ms behind the worker that judged its ask, more than the lease it had left`,
+        );
+      return this.#countUntil(until, this.#granted);
+    }
+    this.#behindMs = behind;
+  }
+
+  /**
    * Counts the lease as this worker's until a lease after `asked` (a `performance.now()`), less a margin for the
-   * clocks of other workers; false when that is already over.
+   * clocks of other workers and however far this worker's clock was seen behind; false when that is already over.
    */
   #extend(asked: number): boolean {
     const { ttlMs } = this.#lease;
-    const until = asked + ttlMs - Math.min(1_000, ttlMs / 10);
-    const now = performance.now();
-    if (until <= now) return false;
-    if (until > this.#heldUntil) {
-      this.#heldUntil = until;
-      this.#granted = asked;
-      clearTimeout(this.#expiry);
-      this.#expiry = setTimeout(
-        () =>
-          this.#lose(
-            `its lease ran out before Restate took a renewal (the last one taken in time was asked ` +
-              `${((performance.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s; ` +
-              `${this.#waiting()}): Restate or this worker is overloaded`,
-          ),
-        until - now,
-      );
-    }
+    const until = asked + ttlMs - leaseMargin(ttlMs) - this.#behindMs;
+    if (until <= performance.now()) return false;
+    if (until > this.#heldUntil) this.#countUntil(until, asked);
     return true;
+  }
+
+  /** Counts the lease as this worker's until `until`, from the ask made at `asked` (both `performance.now()`). */
+  #countUntil(until: number, asked: number): void {
+    const { ttlMs } = this.#lease;
+    this.#heldUntil = until;
+    this.#granted = asked;
+    clearTimeout(this.#expiry);
+    this.#expiry = setTimeout(
+      () =>
+        this.#lose(
+          `its lease ran out before Restate took a renewal (the last one taken in time was asked ` +
+            `${((performance.now() - this.#granted) / 1000).toFixed(1)} s ago; the lease lasts ${ttlMs / 1000} s; ` +
+            `${this.#waiting()}): Restate or this worker is overloaded`,
+        ),
+      until - performance.now(),
+    );
   }
 
   /** Says, once per run of failures, that an ask for the lease failed. */
