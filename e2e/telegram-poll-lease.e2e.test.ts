@@ -182,6 +182,43 @@ describe("the poll lease under a busy Restate", () => {
     );
   }, 60_000);
 
+  it("keeps its lease, and its asks counted, while their answers cannot be had for a while (Restate still runs them)", async () => {
+    // The holder's asks reach Restate, which runs each 1 s late; for 8 s every attach for an answer gets a proxy's 503,
+    // as after a network blip. Counted as gone, the asks would be asked again every period and pile up in Restate, and
+    // the holder would drop the lease at the first failed answer although Restate took its renewals in time.
+    let blip = false;
+    const line = await startSlowIngress(
+      restate.server.ingressUrl,
+      ({ path }) =>
+        blip && path.includes("/restate/invocation/") ? { refuse: true } : {},
+    );
+    closers.push(() => line.close());
+    const p = poller("blip", line.url, 6_000);
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    leaseDelayMs = 1_000;
+    const since = lines.length;
+    blip = true;
+    await throughout(
+      8_000,
+      async () => {
+        expect(said("blip", "stopped polling", since)).toBe(false);
+        expect(p.polling).toBe(true);
+        expect(await unanswered()).toBeLessThanOrEqual(MAX_RENEWALS_QUEUED);
+      },
+      250,
+    );
+    blip = false;
+    expect(said("blip", "stays counted and is asked for again", since)).toBe(
+      true,
+    );
+    await eventually(
+      "the answers to come again",
+      () => said("blip", "asks for the lease again", since) || undefined,
+      30_000,
+    );
+    expect(p.polling).toBe(true);
+  }, 90_000);
+
   it("keeps no more than 10 asks waiting for Restate at once", async () => {
     // Once the poller holds the lease, every ask is held 20 s, then refused: none is answered while the holder asks
     // every 0.3 s, and none reaches Restate to queue up ahead of the next test's.

@@ -75,6 +75,8 @@ export class UpdatePoller {
   /** Asks for the lease made and the latest one answered, by their order: renewals overlap. */
   #asks = 0;
   #answered = 0;
+  /** Whether answers of asks could not be had from Restate lately (said once until one comes). */
+  #attachFailing = false;
   /** Asks that failed in a row. */
   #failures = 0;
   /**
@@ -215,7 +217,7 @@ export class UpdatePoller {
     try {
       if (this.polling && sent.accepted < this.#heldUntil)
         this.#extend(sent.asked);
-      answer = await sent.answer(this.#stop.signal);
+      answer = await this.#answerOf(sent);
     } catch (error) {
       if (this.#stop.signal.aborted) return;
       // The lease may already count on this ask; an ask killed, cancelled or refused in Restate was never judged, so a
@@ -253,6 +255,46 @@ export class UpdatePoller {
         `polling bot ${botId} as ${holder}: this worker holds the bot's poll lease`,
       );
       this.#gained.resolve();
+    }
+  }
+
+  /**
+   * Waits for an ask's answer. While Restate cannot be reached for it, or a proxy answers 502–504, the ask is still in
+   * Restate and still counted (it runs, and may extend the lease, whatever this worker hears): it attaches again with
+   * backoff, for as long as Restate keeps the answer, rather than count it gone and ask again every period. Throws at
+   * once what says the ask itself failed (killed, cancelled, refused).
+   */
+  async #answerOf(sent: SentAsk): Promise<LeaseAnswer> {
+    const until = performance.now() + ANSWER_KEPT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await sent.answer(this.#stop.signal);
+        if (attempt > 0 && this.#attachFailing) {
+          this.#attachFailing = false;
+          this.#log(
+            `Restate answers bot ${this.#lease.botId}'s asks for the lease again`,
+          );
+        }
+        return answer;
+      } catch (error) {
+        const unreachable =
+          !(error instanceof IngressError) ||
+          (error.status >= 502 && error.status <= 504);
+        if (
+          this.#stop.signal.aborted ||
+          !unreachable ||
+          performance.now() >= until
+        )
+          throw error;
+        if (!this.#attachFailing) {
+          this.#attachFailing = true;
+          this.#log(
+            `could not get the answer of an ask for bot ${this.#lease.botId}'s poll lease (${message(error)}); ` +
+              "it stays counted and is asked for again",
+          );
+        }
+        await pause(Math.min(5_000, 100 * 2 ** attempt), this.#stop.signal);
+      }
     }
   }
 
@@ -480,6 +522,8 @@ export const MAX_RENEWALS_IN_FLIGHT = RENEWALS_PER_LEASE;
  * stand-by's ask to take over after a crash waits behind them: under load that is up to this many asks' run times.
  */
 export const MAX_RENEWALS_QUEUED = 2 * RENEWALS_PER_LEASE;
+/** How long an ask's answer is asked for again after Restate could not be reached: a little less than the lease object keeps it. */
+const ANSWER_KEPT_MS = 9 * 60_000;
 /**
  * While Restate holds asks it has taken but not run, the next is sent once the lease has this share of its length
  * left (10.5 s of 15). Checked every 1.5 s tick, that is 4.5 s after the last ask taken, so Restate has 9.5 s (14 s
