@@ -172,6 +172,7 @@ export async function up(
         host,
         ...ports,
         identityKeyFile: key.privateKeyPemPath,
+        log,
       });
       cleanups.push(() => server.stop());
       embedded = server;

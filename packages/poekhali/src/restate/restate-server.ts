@@ -6,12 +6,20 @@ import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
 import { portIsFree } from "../ports.js";
 import { waitFor } from "../wait-for.js";
+import {
+  MAX_SOCKET_PATH,
+  startAdminFront,
+  type AdminFront,
+} from "./admin-front.js";
 import { IDENTITY_PRIVATE_KEY_ENV } from "./identity-key.js";
 import { RestateAdmin } from "./restate-admin.js";
 
 const WATCHDOG = fileURLToPath(
   new URL("../../bin/watchdog.js", import.meta.url),
 );
+
+/** The node name of a server on its own: its store is bound to it, and the hostname may change. */
+const NODE_NAME = "poekhali";
 
 /** How long restate-server gets to stop after SIGTERM before SIGKILL, in milliseconds. */
 const STOP_GRACE_MS = 10_000;
@@ -35,6 +43,8 @@ export interface RestateServerOptions {
   readonly memory?: string;
   /** The request-identity private key (see `identityKey`): the server signs every request to the workers with it. */
   readonly identityKeyFile?: string;
+  /** Where a warning about the server's setup goes (the app's log). */
+  readonly log?: (line: string) => void;
 }
 
 /** The path of the `restate-server` binary that npm installed for this platform. */
@@ -68,6 +78,8 @@ export class RestateServer extends RestateAdmin {
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
   #pid: number | undefined;
+  /** What listens on the admin port when restate-server's own admin API is on a Unix socket (see admin-front.ts). */
+  #front: AdminFront | undefined;
 
   private constructor(
     child: ChildProcess,
@@ -93,6 +105,16 @@ export class RestateServer extends RestateAdmin {
       options.node?.logFile ?? join(options.home, "logs", "restate.log");
     mkdirSync(dataDir, { recursive: true });
     mkdirSync(dirname(logFile), { recursive: true });
+    // One node on its own: its admin API goes on a Unix socket, behind a front that checks the Host (a browser reaches
+    // any loopback TCP port by DNS rebinding). A cluster's nodes reach each other's admin over TCP: they keep it.
+    const socketPath = join(dataDir, NODE_NAME, "admin.sock");
+    const onSocket = !options.node && socketPath.length <= MAX_SOCKET_PATH;
+    if (!options.node && !onSocket)
+      options.log?.(
+        `[restate] WARNING: the home's path is too long for a Unix socket (${socketPath.length} > ${MAX_SOCKET_PATH} ` +
+          "characters), so Restate's admin API listens on its TCP port unguarded: a web page that rebinds its DNS " +
+          "name to 127.0.0.1 could reach it; use a shorter POEKHALI_HOME",
+      );
     // Whoever answers on these ports would pass the health checks below in our server's stead.
     for (const [name, port] of [
       ["ingress", options.ingressPort],
@@ -123,8 +145,7 @@ export class RestateServer extends RestateAdmin {
         env: {
           PATH: process.env.PATH ?? "",
           HOME: process.env.HOME ?? options.home,
-          // A fixed node name: the store is bound to it, and the hostname may change.
-          RESTATE_NODE_NAME: options.node?.name ?? "poekhali",
+          RESTATE_NODE_NAME: options.node?.name ?? NODE_NAME,
           RESTATE_LISTEN_MODE: "tcp",
           RESTATE_BIND_ADDRESS: `${host}:${options.nodePort}`,
           RESTATE_ADVERTISED_ADDRESS: `http://${host}:${options.nodePort}/`,
@@ -136,6 +157,7 @@ export class RestateServer extends RestateAdmin {
           RESTATE_DEFAULT_NUM_PARTITIONS: "4",
           RESTATE_DISABLE_TELEMETRY: "true",
           RESTATE_LOG_FORMAT: "compact",
+          ...(onSocket ? { RESTATE_ADMIN__LISTEN_MODE: "unix" } : {}),
           ...(options.identityKeyFile
             ? { [IDENTITY_PRIVATE_KEY_ENV]: resolve(options.identityKeyFile) }
             : {}),
@@ -156,6 +178,18 @@ export class RestateServer extends RestateAdmin {
           `restate-server exited with code ${code}; see ${logFile}`,
         )),
     );
+    if (onSocket) {
+      try {
+        server.#front = await startAdminFront({
+          host,
+          port: options.adminPort,
+          socketPath,
+        });
+      } catch (error) {
+        await server.stop();
+        throw error;
+      }
+    }
     await waitFor("restate-server to answer", 60_000, async () => {
       if (failed) throw failed;
       return (
@@ -196,16 +230,20 @@ export class RestateServer extends RestateAdmin {
 
   /** Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s (the watchdog sees to both). */
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null)
-      return;
-    this.#child.kill("SIGTERM");
-    // Should the watchdog itself hang, end both a little after its own deadline.
-    const timer = setTimeout(() => {
-      if (this.#pid !== undefined) killQuietly(this.#pid);
-      this.#child.kill("SIGKILL");
-    }, STOP_GRACE_MS + 5_000);
-    await this.#exited;
-    clearTimeout(timer);
+    try {
+      if (this.#child.exitCode !== null || this.#child.signalCode !== null)
+        return;
+      this.#child.kill("SIGTERM");
+      // Should the watchdog itself hang, end both a little after its own deadline.
+      const timer = setTimeout(() => {
+        if (this.#pid !== undefined) killQuietly(this.#pid);
+        this.#child.kill("SIGKILL");
+      }, STOP_GRACE_MS + 5_000);
+      await this.#exited;
+      clearTimeout(timer);
+    } finally {
+      await this.#front?.close();
+    }
   }
 }
 
