@@ -30,3 +30,42 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, every));
   }
 }
+
+/**
+ * Asks `count` every `every` ms until it reaches `target`; throws naming `what` only when the count has not grown for
+ * `stallMs` (a long run that keeps going is waited for, however long). Says how far it got every `reportMs`.
+ */
+export async function untilCount(
+  what: string,
+  count: () => Promise<number>,
+  target: number,
+  options: {
+    stallMs?: number;
+    every?: number;
+    reportMs?: number;
+    report?: (line: string) => void;
+  } = {},
+): Promise<number> {
+  const { stallMs = 300_000, every = 1_000, reportMs = 60_000 } = options;
+  const started = Date.now();
+  let best = -1;
+  let grewAt = started;
+  let reportedAt = started;
+  for (;;) {
+    const n = await count();
+    if (n >= target) return n;
+    const now = Date.now();
+    if (n > best) [best, grewAt] = [n, now];
+    if (now - grewAt > stallMs)
+      throw new Error(
+        `timed out waiting for ${what}: ${best} of ${target}, none more in ${Math.round(stallMs / 1000)} s`,
+      );
+    if (options.report && now - reportedAt >= reportMs) {
+      reportedAt = now;
+      options.report(
+        `  … ${n} of ${target} after ${Math.round((now - started) / 1000)} s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, every));
+  }
+}
