@@ -299,50 +299,110 @@ describe("the poll lease under a busy Restate", () => {
     expect(both).toBe(0);
   }, 90_000);
 
-  it("never lets a holder whose clock is behind poll after the lease object let a stand-by take over, and it says why", async () => {
-    // The holder's wall clock is 2 s behind (a 3 s lease, 0.3 s margin): its asks are judged 2 s in the past, so the
-    // lease object lets the lease go about 1 s after its last ask, while it would count it for 2.7 s.
-    let cut = false;
-    const line = await startSlowIngress(restate.server.ingressUrl, () => ({
-      refuse: cut,
-    }));
-    closers.push(() => line.close());
+  /**
+   * A holder whose clock is 1.2 s behind (a 3 s lease, 0.3 s margin), reaching Restate through a proxy that can hold
+   * the answers of its asks (`slowAnswers`) and cut it off (`cut`): its asks are judged 1.2 s in the past, so the lease
+   * object lets the lease go 1.8 s after its last ask, while it would count it for 2.7 s.
+   */
+  async function lateHolder(name: string) {
+    const line = { cut: false, slowAnswers: false };
+    const proxy = await startSlowIngress(
+      restate.server.ingressUrl,
+      ({ path }) =>
+        line.cut
+          ? { refuse: true }
+          : line.slowAnswers && path.includes("/restate/invocation/")
+            ? { delayMs: 1_900 }
+            : {},
+    );
+    closers.push(() => proxy.close());
     const since = lines.length;
-    const holder = fleet.start("late-clock", line.url, {
+    const holder = fleet.start(name, proxy.url, {
       leaseMs: 3_000,
-      wallClock: () => Date.now() - 2_000,
+      wallClock: () => Date.now() - 1_200,
     });
     await eventually("the holder to poll", () => holder.polling, 15_000);
     await eventually(
       "the holder to say its clock is behind",
-      () =>
-        said("late-clock", "ms behind the worker that judged", since) ||
-        undefined,
+      () => said(name, "ms behind the worker that judged", since) || undefined,
       15_000,
     );
-    const standBy = poller("on-time", restate.server.ingressUrl, 3_000);
+    const standBy = poller(
+      `${name}-stand-by`,
+      restate.server.ingressUrl,
+      3_000,
+    );
     await eventually(
       "the stand-by to see who polls",
-      () => said("on-time", "is polled by late-clock", since) || undefined,
+      () =>
+        said(`${name}-stand-by`, `is polled by ${name}`, since) || undefined,
       15_000,
     );
+    return { holder, standBy, line, since };
+  }
+
+  /** Cuts the holder off and counts the 10 ms ticks in which both polled until the stand-by took over and the holder stopped. */
+  async function cutAndCountOverlap(p: Awaited<ReturnType<typeof lateHolder>>) {
     let both = 0;
     const watch = setInterval(() => {
-      if (holder.polling && standBy.polling) both++;
+      if (p.holder.polling && p.standBy.polling) both++;
     }, 10);
     try {
-      cut = true;
+      p.line.cut = true;
       await eventually(
         "the stand-by to take over",
-        () => standBy.polling,
+        () => p.standBy.polling,
         30_000,
       );
-      await eventually("the holder to stop", () => !holder.polling, 10_000);
+      await eventually("the holder to stop", () => !p.holder.polling, 10_000);
     } finally {
       clearInterval(watch);
     }
-    expect(both).toBe(0);
+    return both;
+  }
+
+  it("never lets a holder whose clock is behind poll after the lease object let a stand-by take over, and it says why", async () => {
+    const late = await lateHolder("late-clock");
+    expect(await cutAndCountOverlap(late)).toBe(0);
   }, 90_000);
+
+  it("keeps counting a late clock's lease shorter while answers come slowly (a slow answer measures no clock)", async () => {
+    const late = await lateHolder("late-slow");
+    // Answers 1.9 s late would read the clock as on time: taken at face value, the holder would count its whole lease.
+    late.line.slowAnswers = true;
+    // Two answers at least come back slowly meanwhile.
+    await throughout(4_000, () => {
+      expect(said("late-slow", "agrees again", late.since)).toBe(false);
+      expect(late.holder.polling).toBe(true);
+    });
+    expect(await cutAndCountOverlap(late)).toBe(0);
+  }, 90_000);
+
+  it("still polls when the worker judging the asks has its clock far ahead of every poller (a gap it cannot place)", async () => {
+    // Both pollers' clocks read 5 s behind the judging worker's, which is as if that worker's ran 5 s ahead: the
+    // object's rule (an ask is judged no later than it runs) makes that harmless, so one of them must poll.
+    const since = lines.length;
+    const a = fleet.start("behind-a", restate.server.ingressUrl, {
+      leaseMs: 3_000,
+      wallClock: () => Date.now() - 5_000,
+    });
+    const b = fleet.start("behind-b", restate.server.ingressUrl, {
+      leaseMs: 3_000,
+      wallClock: () => Date.now() - 5_000,
+    });
+    await eventually(
+      "one of them to poll",
+      () => a.polling || b.polling,
+      15_000,
+    );
+    expect(
+      said("behind-a", "differ by", since) ||
+        said("behind-b", "differ by", since),
+    ).toBe(true);
+    await throughout(3_000, () => {
+      expect(a.polling && b.polling).toBe(false);
+    });
+  }, 60_000);
 
   it("refuses a stand-by whose ask runs after a renewal that ran longer than the lease (judged at the ask, not the run)", async () => {
     const holder = poller("long-run", restate.server.ingressUrl, 3_000);

@@ -236,7 +236,7 @@ export class UpdatePoller {
     // Renewals overlap: an answer to an older ask than one already answered says nothing newer.
     if (sequence < this.#answered) return;
     this.#answered = sequence;
-    this.#checkClock(answer);
+    this.#checkClock(answer, sent.asked);
     if (!answer.held) {
       if (this.polling) this.#lose(`${answer.holder} took its lease`);
       if (this.#standingBy !== answer.holder)
@@ -299,22 +299,31 @@ export class UpdatePoller {
   }
 
   /**
-   * Compares this worker's wall clock with the one that judged an ask (answers of older lease objects do not say).
-   * The answer's time was read before it came back, so the gap seen is at most how far behind this clock is: a clock
+   * Compares this worker's wall clock with the one that judged an ask (answers of older lease objects do not say),
+   * from an answer that came back within half the margin of the ask: the judging worker read its time somewhere in
+   * between, so a slow answer measures nothing (taken at face value it would hide a gap that is still there). A clock
    * behind by more than the margin would have this worker poll after the lease object let another take over. Seen
-   * behind by more than half the margin, the lease is counted that much shorter from now on (at worst this worker
-   * stops polling early, or never polls while it is far behind; another worker polls), and it says so.
+   * behind by more than half the margin, the lease is counted that much shorter until a prompt answer says otherwise,
+   * at most half the lease shorter: a gap that large may as well be the judging worker's clock running ahead, which
+   * the object's rule already makes harmless, and every worker would otherwise stop polling.
    */
-  #checkClock(answer: LeaseAnswer): void {
+  #checkClock(answer: LeaseAnswer, asked: number): void {
     if (typeof answer.now !== "number") return;
     const { ttlMs, botId } = this.#lease;
-    const seen = answer.now - this.#lease.wallClock();
-    const behind = seen > leaseMargin(ttlMs) / 2 ? Math.round(seen) : 0;
+    const margin = leaseMargin(ttlMs);
+    if (performance.now() - asked > margin / 2) return;
+    const seen = Math.round(answer.now - this.#lease.wallClock());
+    const cap = Math.floor(ttlMs / 2);
+    const behind = seen > margin / 2 ? Math.min(seen, cap) : 0;
     if (behind > 0 && this.#behindMs === 0)
       this.#log(
-        `this worker's clock is at least ${behind} ms behind the worker that judged its ask for bot ${botId}'s poll ` +
-          `lease; it counts the lease that much shorter (the lease lasts ${ttlMs} ms) until the clocks agree: ` +
-          "keep the workers' clocks in step (NTP)",
+        seen > cap
+          ? `this worker's clock and the clock of the worker that judged its ask for bot ${botId}'s poll lease differ ` +
+              `by ${seen} ms (this one behind, or that one ahead): it counts the lease ${cap} ms shorter (the lease ` +
+              `lasts ${ttlMs} ms); keep the workers' clocks in step (NTP)`
+          : `this worker's clock is at least ${behind} ms behind the worker that judged its ask for bot ${botId}'s ` +
+              `poll lease; it counts the lease that much shorter (the lease lasts ${ttlMs} ms) until the clocks ` +
+              "agree: keep the workers' clocks in step (NTP)",
       );
     else if (behind === 0 && this.#behindMs > 0)
       this.#log(
