@@ -32,8 +32,9 @@ export async function until<T>(
 }
 
 /**
- * Asks `count` every `every` ms until it reaches `target`; throws naming `what` only when the count has not grown for
- * `stallMs` (a long run that keeps going is waited for, however long). Says how far it got every `reportMs`.
+ * Asks `count` every `every` ms until it reaches `target`; throws naming `what` only when the count has not passed its
+ * best for `stallMs` (a long run that keeps going is waited for, however long; a count that drops and climbs back
+ * counts as no growth until it passes its best). Says how far it got every `reportMs`.
  */
 export async function untilCount(
   what: string,
@@ -52,7 +53,8 @@ export async function untilCount(
   let grewAt = started;
   let reportedAt = started;
   for (;;) {
-    const n = await count();
+    // A failed look (a server busy finding its partitions, a front answering 502) counts as no growth.
+    const n = await count().catch(() => -1);
     if (n >= target) return n;
     const now = Date.now();
     if (n > best) [best, grewAt] = [n, now];

@@ -2,6 +2,11 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { request } from "node:http";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { choosePort, portIsFree } from "../packages/poekhali/src/ports.js";
+import { RestateServer } from "../packages/poekhali/src/restate/restate-server.js";
 import {
   startTemporaryRestate,
   type TemporaryRestate,
@@ -156,6 +161,43 @@ describe("Restate's admin API against DNS rebinding", () => {
         })
       ).status,
     ).toBe(200);
+  });
+
+  it("refuses a second server on the same home, and the first keeps its admin API", async () => {
+    const ports = {
+      ingressPort: await choosePort(0),
+      adminPort: await choosePort(0),
+      nodePort: await choosePort(0),
+    };
+    await expect(
+      RestateServer.start({ home: restate.home, ...ports }),
+    ).rejects.toThrow(/already runs on .*admin socket .* answers/);
+    // Nothing of the refused one is left listening, and the first still answers through its own front.
+    for (const port of Object.values(ports))
+      expect(await portIsFree(port, "127.0.0.1")).toBe(true);
+    expect(
+      await restate.server.query("SELECT count(*) AS n FROM sys_deployment"),
+    ).toHaveLength(1);
+  });
+
+  it("leaves nothing listening when restate-server fails to start", async () => {
+    const home = mkdtempSync(join(tmpdir(), "poekhali-rebind-fail-"));
+    try {
+      const adminPort = await choosePort(0);
+      await expect(
+        RestateServer.start({
+          home,
+          ingressPort: await choosePort(0),
+          adminPort,
+          nodePort: await choosePort(0),
+          // restate-server stops at once: its request-identity key file does not exist.
+          identityKeyFile: join(home, "no-such-key.pem"),
+        }),
+      ).rejects.toThrow(/restate-server exited/);
+      expect(await portIsFree(adminPort, "127.0.0.1")).toBe(true);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it("gives a page rebound to 127.0.0.1 nothing, in Chromium", async () => {

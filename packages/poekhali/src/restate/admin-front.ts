@@ -2,9 +2,12 @@ import {
   Agent,
   createServer,
   request,
+  type IncomingHttpHeaders,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   type ServerResponse,
 } from "node:http";
+import { pipeline } from "node:stream";
 import { requestHostname } from "../api/allowed-hosts.js";
 import { SupervisorError } from "../errors.js";
 
@@ -13,6 +16,31 @@ export const MAX_SOCKET_PATH = 103;
 
 /** The names a loopback admin port is reached by: any other `Host` is a page that rebound its own name. */
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Headers of one hop (RFC 9110 §7.6.1), which a proxy does not pass on. */
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/** The headers that go on to the next hop: without the hop-by-hop ones, or those the `Connection` header names. */
+function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const named = String(headers.connection ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase());
+  return Object.fromEntries(
+    Object.entries(headers).filter(
+      ([name]) => !HOP_BY_HOP.includes(name) && !named.includes(name),
+    ),
+  );
+}
 
 /** The admin front that {@link startAdminFront} started. */
 export interface AdminFront {
@@ -23,10 +51,12 @@ export interface AdminFront {
 /**
  * Why a request must not reach Restate's admin API, or null when it may: its `Host` is not a loopback name (a page
  * whose DNS name was rebound to 127.0.0.1 sends its own name), or a browser sent it from another site. Tools that are
- * not browsers (the CLI, curl, the `restate` CLI, this app) send a loopback `Host` and no `Origin`.
+ * not browsers (the CLI, curl, the `restate` CLI, this app) send a loopback `Host` and no `Origin`; a browser that
+ * follows a link here (a top-level GET) is let in whatever site the link was on.
  */
 export function adminRefusal(
-  headers: IncomingMessage["headers"],
+  method: string,
+  headers: IncomingHttpHeaders,
 ): { status: 421 | 403; why: string } | null {
   const host = headers.host ?? "";
   const name = requestHostname(host);
@@ -35,6 +65,11 @@ export function adminRefusal(
       status: 421,
       why: `Restate's admin API answers only to 127.0.0.1, localhost and [::1], not to the host "${host.slice(0, 100)}"`,
     };
+  // Following a link (the web UI's «Restate UI») is a top-level GET: the page that made it can read nothing of it.
+  const navigation =
+    (method === "GET" || method === "HEAD") &&
+    headers["sec-fetch-mode"] === "navigate";
+  if (navigation) return null;
   if (headers["sec-fetch-site"] === "cross-site")
     return { status: 403, why: "a cross-site request (Sec-Fetch-Site)" };
   const origin = headers.origin;
@@ -67,7 +102,7 @@ export async function startAdminFront(options: {
 }): Promise<AdminFront> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const pass = (req: IncomingMessage, res: ServerResponse) => {
-    const refusal = adminRefusal(req.headers);
+    const refusal = adminRefusal(req.method ?? "GET", req.headers);
     if (refusal) {
       req.resume();
       res.writeHead(refusal.status, { "content-type": "application/json" });
@@ -80,11 +115,14 @@ export async function startAdminFront(options: {
         agent,
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        headers: endToEnd(req.headers),
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        // A server that stops mid-answer ends the client's answer too, rather than leave it waiting.
+        pipeline(answer, res, (error) => {
+          if (error) res.destroy(error);
+        });
       },
     );
     upstream.once("error", (error) => {

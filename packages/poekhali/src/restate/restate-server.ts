@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, openSync, closeSync } from "node:fs";
+import { request } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +127,11 @@ export class RestateServer extends RestateAdmin {
           `restate-server's ${name} port ${host}:${port} is in use by another program`,
         );
     }
+    // A second server on this home would take the socket over from the first (and then stop on the locked store).
+    if (onSocket && (await socketAnswers(socketPath)))
+      throw new SupervisorError(
+        `a restate-server already runs on ${dataDir}: its admin socket ${socketPath} answers`,
+      );
     const log = openSync(logFile, "a");
     const child = fork(
       WATCHDOG,
@@ -178,38 +184,38 @@ export class RestateServer extends RestateAdmin {
           `restate-server exited with code ${code}; see ${logFile}`,
         )),
     );
-    if (onSocket) {
-      try {
+    // Whatever fails from here stops the server and its front: nothing is left listening or running.
+    try {
+      if (onSocket)
         server.#front = await startAdminFront({
           host,
           port: options.adminPort,
           socketPath,
         });
-      } catch (error) {
-        await server.stop();
-        throw error;
-      }
+      await waitFor("restate-server to answer", 60_000, async () => {
+        if (failed) throw failed;
+        return (
+          (await fetch(`${server.adminUrl}/health`).catch(() => null))?.ok ===
+          true
+        );
+      });
+      // Healthy a moment before SQL works ("node lookup for partition 1 failed"): wait for that too.
+      await waitFor("restate-server's SQL introspection", 60_000, async () => {
+        if (failed) throw failed;
+        // A partitioned table: `SELECT 1` answers before partition lookups work, which is what the API needs.
+        return server.queryOnce("SELECT id FROM sys_invocation LIMIT 1").then(
+          () => true,
+          () => false,
+        );
+      });
+      await waitFor("restate-server's process id", 10_000, () => {
+        if (failed) throw failed;
+        return server.#pid !== undefined;
+      });
+    } catch (error) {
+      await server.stop();
+      throw error;
     }
-    await waitFor("restate-server to answer", 60_000, async () => {
-      if (failed) throw failed;
-      return (
-        (await fetch(`${server.adminUrl}/health`).catch(() => null))?.ok ===
-        true
-      );
-    });
-    // Healthy a moment before SQL works ("node lookup for partition 1 failed"): wait for that too.
-    await waitFor("restate-server's SQL introspection", 60_000, async () => {
-      if (failed) throw failed;
-      // A partitioned table: `SELECT 1` answers before partition lookups work, which is what the API needs.
-      return server.queryOnce("SELECT id FROM sys_invocation LIMIT 1").then(
-        () => true,
-        () => false,
-      );
-    });
-    await waitFor("restate-server's process id", 10_000, () => {
-      if (failed) throw failed;
-      return server.#pid !== undefined;
-    });
     return server;
   }
 
@@ -253,4 +259,20 @@ function killQuietly(pid: number): void {
   } catch {
     // Already gone.
   }
+}
+
+/** Whether something answers HTTP on the Unix socket `path` (a stale socket file of a dead server does not). */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      { socketPath: path, path: "/health", timeout: 2_000 },
+      (res) => {
+        res.resume();
+        resolve(true);
+      },
+    );
+    req.once("timeout", () => req.destroy());
+    req.once("error", () => resolve(false));
+    req.end();
+  });
 }
