@@ -51,13 +51,16 @@ export interface AirtableWriterOptions {
 }
 
 /**
- * What `pump` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty; a wake that
- * comes back to see whether the chain it found still runs (`watch`); the writer's own delayed messages carry nothing.
+ * What `pump` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty and the inbox's
+ * shard (the writer looks at it from then on; a wake without one, from an earlier build or a check, has it look at
+ * all); a wake that comes back to see whether the chain it found still runs (`watch`); the writer's own delayed
+ * messages carry nothing.
  */
 export type PumpCall = {
   readonly wake?: boolean;
   readonly watch?: boolean;
   readonly requests?: WriterRequest[];
+  readonly shard?: number;
 } | null;
 
 /** When the writer's chain of delayed messages last ran (`at`) and is due to run again (`next`), epoch ms. */
@@ -65,8 +68,9 @@ type Beat = { readonly at: number; readonly next: number };
 
 // A typed stand-in for the inboxes' definition: the writer's calls to them are checked against their handlers.
 const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
-/** A look at the inboxes under way: the cursors it looked from, and what they answer. */
+/** A look at the inboxes under way: the shards it looked at, the cursors it looked from, and what they answer. */
 type Look = {
+  readonly shards: number[];
   readonly cursors: number[];
   readonly pages: restate.RestatePromise<InboxPage[]>;
 };
@@ -78,8 +82,8 @@ const SHARDS = Array.from({ length: INBOX_SHARDS }, (_, i) => i);
 const REFILL_BELOW = 100;
 /** Most requests taken from one inbox at a time: a round's full batches in all, and the writer's state stays small. */
 const REFILL_PER_INBOX = 15;
-/** Looks that find every inbox empty before the writer goes idle, and the time between them. */
-const QUIET_LOOKS = 5;
+/** Looks that find every awake inbox empty before the writer goes idle, and the time between them. */
+const QUIET_LOOKS = 3;
 const QUIET_MS = 500;
 /** Rounds one invocation sends before it hands over to the next: a journal of a few hundred entries at most. */
 const ROUNDS_PER_CALL = 8;
@@ -180,18 +184,35 @@ export function airtableWriter(options: AirtableWriterOptions) {
       awaitRows(ctx, request.trigger_id, first, items.length);
   }
 
-  /** Asks every inbox for its next requests past the writer's cursor in it. */
+  /**
+   * The inboxes the writer looks at: those it has not told it is idle since they last woke it (an inbox it told hands
+   * its next request straight over, and says which it is). When the state does not say (a base new, or upgraded from
+   * a build that looked at all of them every time): none if no chain runs (an idle writer of that build had told
+   * every inbox), else all of them.
+   */
+  async function awakeShards(ctx: restate.ObjectContext): Promise<number[]> {
+    const awake = await ctx.get<number[]>("awake");
+    if (awake) return awake;
+    const [active, draining] = await restate.RestatePromise.all([
+      ctx.get<boolean>("active") as restate.RestatePromise<boolean | null>,
+      ctx.get<boolean>("draining") as restate.RestatePromise<boolean | null>,
+    ]);
+    return active || draining ? SHARDS : [];
+  }
+
+  /** Asks every awake inbox for its next requests past the writer's cursor in it. */
   async function peekAll(ctx: restate.ObjectContext): Promise<Look> {
     const cursors = (await ctx.get<number[]>("cursors")) ?? SHARDS.map(() => 0);
+    const shards = await awakeShards(ctx);
     // Shared handlers: they read the inboxes while enqueues hold their locks, so the writer never queues behind them.
     const pages = restate.RestatePromise.all(
-      SHARDS.map((shard) =>
+      shards.map((shard) =>
         ctx
           .objectClient(Inbox, inboxOf(ctx, shard))
           .peek({ from: cursors[shard] ?? 0, max: REFILL_PER_INBOX }),
       ),
     );
-    return { cursors, pages };
+    return { shards, cursors, pages };
   }
 
   /** Takes what a look found into the writer's queue and lets the inboxes forget it; false when it found nothing. */
@@ -200,7 +221,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     queue: QueueStore,
     look: Look,
   ): Promise<boolean> {
-    const { cursors } = look;
+    const { shards, cursors } = look;
     const pages = await look.pages;
     const released = (await ctx.get<number[]>("released")) ?? [];
     // A look cut off between taking requests and moving the cursors past them (killed, cancelled): the next look
@@ -212,7 +233,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
       : new Set<string>();
     if (pages.some((page) => page.entries.length > 0)) ctx.set("taking", true);
     let took = false;
-    for (const [shard, page] of pages.entries()) {
+    for (const [i, page] of pages.entries()) {
+      const shard = shards[i]!;
       const last = page.entries.at(-1);
       if (!last) continue;
       for (const { request } of page.entries)
@@ -262,6 +284,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
       );
       ctx.clear("draining");
       ctx.set("active", true);
+      // The dead chain may have stopped between telling an inbox it is idle and noting so: look at every inbox.
+      ctx.clear("awake");
       // Whatever the dead chain sent may have been written without its answer applied: look before creating (a
       // round it left open says so already, and until when it may send).
       if (!(await ctx.get<boolean | number>(ROUND_OPEN)))
@@ -292,6 +316,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     const queue = new QueueStore(ctx);
     const handed = call?.requests ?? [];
     for (const request of handed) await take(ctx, queue, request);
+    if (call?.wake && !call.watch) await wakeShard(ctx, call.shard);
     if (call?.watch) ctx.clear("watching");
     // One chain of delayed messages at a time: a wake-up while it runs only adds to its queue.
     if (call?.wake && !(await claimChain(ctx, call.watch === true))) return;
@@ -333,17 +358,46 @@ export function airtableWriter(options: AirtableWriterOptions) {
     pumpLater(ctx, now ?? (await ctx.date.now()), 0);
   }
 
-  /** Tells every inbox the writer is idle; each wakes it again if a request came in after its look. */
+  /**
+   * Notes that an inbox woke the writer: the next looks include it. A wake that names no inbox (an inbox of an
+   * earlier build, a check that found the chain dead) has the writer look at every inbox.
+   */
+  async function wakeShard(
+    ctx: restate.ObjectContext,
+    shard: number | undefined,
+  ): Promise<void> {
+    if (shard === undefined || !SHARDS.includes(shard))
+      return ctx.clear("awake");
+    const awake = await awakeShards(ctx);
+    if (!awake.includes(shard))
+      ctx.set(
+        "awake",
+        [...awake, shard].sort((a, b) => a - b),
+      );
+  }
+
+  /**
+   * Tells the awake inboxes the writer is idle; each wakes it again if a request came in after its look. The others
+   * were told before and have not woken it since: nothing to tell them, and nothing runs until a request comes.
+   */
   async function goIdle(ctx: restate.ObjectContext): Promise<void> {
-    ctx.clear("active");
-    ctx.clear("beat");
     const cursors = (await ctx.get<number[]>("cursors")) ?? [];
-    // An idle inbox forgets everything before the cursor.
-    ctx.set("released", cursors);
-    for (const shard of SHARDS)
+    const released = (await ctx.get<number[]>("released")) ?? [];
+    for (const shard of await awakeShards(ctx)) {
       ctx
         .objectSendClient(Inbox, inboxOf(ctx, shard))
         .idle({ cursor: cursors[shard] ?? 0 });
+      // An idle inbox forgets everything before the cursor.
+      released[shard] = cursors[shard] ?? 0;
+    }
+    ctx.set(
+      "released",
+      SHARDS.map((shard) => released[shard] ?? 0),
+    );
+    // Noted after the messages: a chain cut off between them looks at every inbox again (a takeover clears it).
+    ctx.set("awake", []);
+    ctx.clear("active");
+    ctx.clear("beat");
   }
 
   return restate.object({

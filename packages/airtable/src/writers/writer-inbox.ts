@@ -77,7 +77,7 @@ export function airtableWriterInbox() {
           ctx: restate.ObjectContext,
           request: WriterRequest,
         ): Promise<void> => {
-          const { baseId } = parseInboxKey(ctx.key);
+          const { baseId, shard } = parseInboxKey(ctx.key);
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           meta.received++;
           // A schema check comes here only when the writer's `enqueue` found no recent read: no call back to the
@@ -89,13 +89,14 @@ export function airtableWriterInbox() {
             return ctx.resolveAwakeable(request.trigger_id, { records: [] });
           }
           if (!meta.armed) {
-            // This inbox is empty and the writer may be idle: the request goes straight to it, one hop fewer.
+            // This inbox is empty and the writer may be idle: the request goes straight to it, one hop fewer, and the
+            // writer looks at this inbox from now on (until it says it is idle, it looks only at inboxes that woke it).
             meta.armed = true;
             armCheck(ctx, meta);
             ctx.set("meta", meta);
             ctx
               .objectSendClient(Writer, baseId)
-              .pump({ wake: true, requests: [request] });
+              .pump({ wake: true, requests: [request], shard });
             return;
           }
           ctx.set(`inbox:${meta.tail}`, request);
@@ -163,10 +164,9 @@ export function airtableWriterInbox() {
         ): Promise<void> => {
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           release(ctx, meta, at.cursor);
+          const { baseId, shard } = parseInboxKey(ctx.key);
           if (meta.tail > at.cursor)
-            ctx
-              .objectSendClient(Writer, parseInboxKey(ctx.key).baseId)
-              .pump({ wake: true });
+            ctx.objectSendClient(Writer, baseId).pump({ wake: true, shard });
           else meta.armed = false;
           ctx.set("meta", meta);
         },
