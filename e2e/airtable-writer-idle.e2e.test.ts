@@ -10,7 +10,7 @@ import {
 import { eventually } from "./harness.js";
 
 /** Most writer and inbox invocations one run's row may cost, from its hand-off until the writer is idle again. */
-const PER_QUIET_WRITE = 12;
+const PER_QUIET_WRITE = 16;
 /** How long the writer is watched once idle: past an inbox's check on the chain (6 s) and a watch (6 s), twice. */
 const QUIET_MS = 15_000;
 

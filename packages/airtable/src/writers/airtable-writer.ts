@@ -83,7 +83,7 @@ const REFILL_BELOW = 100;
 /** Most requests taken from one inbox at a time: a round's full batches in all, and the writer's state stays small. */
 const REFILL_PER_INBOX = 15;
 /** Looks that find every awake inbox empty before the writer goes idle, and the time between them. */
-const QUIET_LOOKS = 3;
+const QUIET_LOOKS = 5;
 const QUIET_MS = 500;
 /** Rounds one invocation sends before it hands over to the next: a journal of a few hundred entries at most. */
 const ROUNDS_PER_CALL = 8;
