@@ -200,10 +200,17 @@ export function airtableWriter(options: AirtableWriterOptions) {
     return active || draining ? SHARDS : [];
   }
 
-  /** Asks every awake inbox for its next requests past the writer's cursor in it. */
-  async function peekAll(ctx: restate.ObjectContext): Promise<Look> {
+  /**
+   * Asks inboxes for their next requests past the writer's cursor in each: every inbox while rounds go on (in a burst,
+   * an inbox's wake-up waits behind the chain's call, and its requests must not), only the awake ones when the writer
+   * has nothing left to send and looks before going idle.
+   */
+  async function peekAll(
+    ctx: restate.ObjectContext,
+    quiet: boolean,
+  ): Promise<Look> {
     const cursors = (await ctx.get<number[]>("cursors")) ?? SHARDS.map(() => 0);
-    const shards = await awakeShards(ctx);
+    const shards = quiet ? await awakeShards(ctx) : SHARDS;
     // Shared handlers: they read the inboxes while enqueues hold their locks, so the writer never queues behind them.
     const pages = restate.RestatePromise.all(
       shards.map((shard) =>
@@ -241,6 +248,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
         if (!held.has(request.trigger_id)) await take(ctx, queue, request);
       cursors[shard] = last.seq + 1;
       took = true;
+      // It holds requests: looked at until the writer tells it it is idle.
+      await wakeShard(ctx, shard);
       // Now and then, not at every look: each release is an invocation in the line of the inbox's enqueues.
       if (last.seq + 1 - (released[shard] ?? 0) >= RELEASE_EVERY) {
         ctx
@@ -325,7 +334,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
       const handedNow = r === 0 && handed.length > 0;
       if (!handedNow && (await queue.length()) === 0) {
         // Nothing to send: look first, and with nothing there either a few times over, go idle.
-        if (!(await takeLook(ctx, queue, await peekAll(ctx)))) {
+        if (!(await takeLook(ctx, queue, await peekAll(ctx, true)))) {
           const quiet = ((await ctx.get<number>("quiet")) ?? 0) + 1;
           if (quiet >= QUIET_LOOKS) {
             ctx.clear("quiet");
@@ -341,7 +350,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
       // Short of work for the next rounds: look while this round's requests are under way.
       const ahead =
         !handedNow && (await queue.length()) < REFILL_BELOW
-          ? await peekAll(ctx)
+          ? await peekAll(ctx, false)
           : null;
       const sent = await sendRound(ctx, queue, round);
       if (ahead) await takeLook(ctx, queue, ahead);
