@@ -21,6 +21,12 @@ export const chaosUser = (i: number) => `chaos_user_${i}`;
 const RUNS_PATH = "/api/v2/dags/telegram_go_button/dagRuns";
 /** The router's answer to a press that came before the run was waiting for it: press again. */
 const NOT_READY = "Кнопка ещё не готова";
+/**
+ * The router's answer to a press on a stray copy of the run's message (a send step run again after a kill cut off
+ * its result: Telegram posted twice) or on a button no run waits for; the copy's button then goes. A person presses
+ * the message that still has its button, and so does the driver.
+ */
+const STALE = "Эта кнопка больше не работает";
 /** How long a press may go unanswered before it is pressed again (a poller's lease runs out after 15 s). */
 const PRESS_PATIENCE_MS = 40_000;
 
@@ -63,8 +69,14 @@ export function messageIndex(target: ChaosTarget) {
             reply_markup?: unknown;
           }[];
         };
+        // Only messages that still have their button: a stray copy's is removed once pressed, and the run's
+        // message, posted after it, is the one to press.
+        const withButton = new Map<string, number>();
         for (const m of result)
-          if (m.reply_markup !== undefined) byText.set(m.text, m.message_id);
+          if (m.reply_markup !== undefined)
+            withButton.set(m.text, m.message_id);
+        byText.clear();
+        for (const [text, id] of withButton) byText.set(text, id);
       } catch {
         // The emulator runs in this process; a failed read is retried on the next tick.
       }
@@ -72,7 +84,7 @@ export function messageIndex(target: ChaosTarget) {
     }
   })();
   return {
-    /** The id of the message with a button showing `text`, once it is there. */
+    /** The id of the newest message showing `text` that still has its button, if any. */
     find: (text: string) => byText.get(text),
     async stop() {
       stopped = true;
@@ -111,10 +123,10 @@ export async function driveRun(
   );
   if (!triggered) return "unfinished";
 
-  const messageId = await until(target, `run ${runId}'s button`, () =>
+  const posted = await until(target, `run ${runId}'s button`, () =>
     Promise.resolve(messages.find(chaosText(i))),
   );
-  if (messageId === undefined) return "unfinished";
+  if (posted === undefined) return "unfinished";
 
   let state: ChaosRunState | undefined;
   const final = async () => {
@@ -130,7 +142,7 @@ export async function driveRun(
       ? run.state
       : undefined;
   };
-  const press = async () => {
+  const press = async (messageId: number) => {
     const res = await fetch(`${target.telegramApiRoot}/_emulator/press`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -152,7 +164,12 @@ export async function driveRun(
   while (Date.now() < target.deadline) {
     state = await final().catch(() => undefined);
     if (state !== undefined) break;
-    const pressed = await press().catch(() => undefined);
+    // Looked up again before each press: a later message may have replaced a stray copy.
+    const messageId = messages.find(chaosText(i));
+    const pressed =
+      messageId === undefined
+        ? undefined
+        : await press(messageId).catch(() => undefined);
     if (pressed === undefined) {
       await sleep(1_000);
       continue;
@@ -168,6 +185,13 @@ export async function driveRun(
         .then((r) => r.json() as Promise<{ result: { text?: string } | null }>)
         .catch(() => ({ result: null }));
       if (answer.result?.text?.startsWith(NOT_READY)) {
+        await sleep(1_000);
+        break;
+      }
+      if (answer.result?.text === STALE) {
+        target.log(
+          `[chaos] run ${runId}: message ${messageId} is a stray copy, pressing the run's own message`,
+        );
         await sleep(1_000);
         break;
       }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startCluster } from "../packages/poekhali/src/cluster/start-cluster.js";
+import { RestateAdmin } from "../packages/poekhali/src/restate/restate-admin.js";
 import { chaosMonkey } from "./chaos-monkey.js";
 import {
   chaosRunId,
@@ -67,6 +68,28 @@ const home = resolve(
 );
 const log = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Prints what is known of run `runId` that did not end: its tasks' states and Restate's invocations for it. */
+async function diagnose(admin: RestateAdmin, webUrl: string, runId: string) {
+  const base = `${webUrl}/api/v2/dags/telegram_go_button/dagRuns/${runId}`;
+  const run = (await fetch(base).then((r) => r.json())) as { state?: string };
+  const { task_instances } = (await fetch(`${base}/taskInstances`).then((r) =>
+    r.json(),
+  )) as { task_instances?: { task_id: string; state: string | null }[] };
+  const tasks = (task_instances ?? []).map((t) => `${t.task_id} ${t.state}`);
+  log(`[chaos] ${runId}: run ${run.state}; tasks ${tasks.join(", ")}`);
+  const invocations = await admin.query<Record<string, unknown>>(
+    `SELECT id, target, status, retry_count, last_failure, last_failure_related_entry_name, journal_size, created_at, modified_at FROM sys_invocation WHERE target_service_key = '${runId}' OR target LIKE '%${runId}%'`,
+  );
+  for (const row of invocations) {
+    log(`[chaos] ${runId}: invocation ${JSON.stringify(row)}`);
+    if (row.status === "completed") continue;
+    const journal = await admin.query<Record<string, unknown>>(
+      `SELECT index, entry_type, name, completed FROM sys_journal WHERE id = '${String(row.id)}' ORDER BY index`,
+    );
+    log(`[chaos] ${runId}: journal ${JSON.stringify(journal)}`);
+  }
+}
 
 log(
   `[chaos] ${RUNS} runs on ${NODES} nodes, ${WORKERS} workers, 1 web tier; home ${home}`,
@@ -167,6 +190,16 @@ try {
         .flatMap((s, i) => (s === "success" ? [] : [`${chaosRunId(i)} ${s}`]))
         .join(", ")}`,
     );
+  // A run that did not end says where it stopped: its tasks as the REST API sees them, and Restate's invocations
+  // for its key (the workflow, its steps' calls) with their last failure and journal length.
+  const admin = new RestateAdmin(info.restate.admin_url);
+  for (let i = 0; i < RUNS; i++) {
+    if (states[i] === "success") continue;
+    await diagnose(admin, target.webUrl, chaosRunId(i)).catch(
+      (error: unknown) =>
+        log(`[chaos] ${chaosRunId(i)}: no diagnosis (${String(error)})`),
+    );
+  }
   log(`[chaos] ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   if (monkeyError !== undefined) throw monkeyError;
   exitCode = lost || duplicated || success !== RUNS ? 1 : 0;

@@ -206,6 +206,7 @@ export async function benchParked(
 
     // What Restate holds before the burst, to count the invocations each press costs.
     const invocationsBefore = await invocationCounts(server);
+    const journalBefore = await journalCounts(server);
     const botId = Number(telegram.token.split(":")[0]);
     const pollsBefore = sandbox.telegram.calls(botId, "getUpdates").length;
     // The burst: each of the first `burst` buttons pressed once, by a person of its own, `concurrency` presses in
@@ -230,6 +231,7 @@ export async function benchParked(
       : undefined;
     if (profiling) await profiling.worker;
     const burstCpu = cpuMeter(processes);
+    const burstTicks = cpuTicks(processes);
     const burstStart = Date.now();
     const pressed = await pool(pressedChats, concurrency, async (chat, i) => {
       const at = Date.now();
@@ -270,6 +272,7 @@ export async function benchParked(
       Math.max(600_000, runs * 20),
     );
     const cpuInBurst = burstCpu();
+    const ticksInBurst = burstTicks();
     print(
       `  CPU until every press was answered: ${Object.entries(cpuInBurst)
         .map(([name, pct]) => `${name} ${pct.toFixed(0)} %`)
@@ -360,6 +363,29 @@ export async function benchParked(
         .filter((line) => !line.endsWith(" 0.00"))
         .join(", ")}`,
     );
+    const journalAfter = await journalCounts(server);
+    print(
+      `  journal entries per press (of kept invocations, by their target): ${[
+        ...journalAfter,
+      ]
+        .map(
+          ([target, n]) =>
+            `${target} ${((n - (journalBefore.get(target) ?? 0)) / burst).toFixed(2)}`,
+        )
+        .filter((line) => !line.endsWith(" 0.00"))
+        .join(", ")}`,
+    );
+    const ticksToDrain = burstTicks();
+    const msPerPress = (ticks: Record<string, number>) =>
+      Object.entries(ticks)
+        .map(([name, t]) => `${name} ${((t * 10) / burst).toFixed(1)}`)
+        .join(", ");
+    const sum = (ticks: Record<string, number>) =>
+      Object.values(ticks).reduce((a, b) => a + b, 0);
+    print(
+      `  CPU ms per press until every press was answered: ${msPerPress(ticksInBurst)}; total ${((sum(ticksInBurst) * 10) / burst).toFixed(1)}; ` +
+        `until every run ended: ${msPerPress(ticksToDrain)}; total ${((sum(ticksToDrain) * 10) / burst).toFixed(1)}`,
+    );
     print(
       `  drained: every run ended ${(drainMs / 1000).toFixed(1)} s after the burst began; RSS ${rss()}; ` +
         `the worker's event loop meanwhile: p99 delay ${drained.loopDelayP99Ms.toFixed(0)} ms, max ${drained.loopDelayMaxMs.toFixed(0)} ms`,
@@ -393,6 +419,16 @@ async function invocationCounts(server: {
 }): Promise<Map<string, number>> {
   const rows = await server.query<{ target: string; n: number }>(
     "SELECT target_service_name || '/' || target_handler_name AS target, count(*) AS n FROM sys_invocation GROUP BY target_service_name, target_handler_name",
+  );
+  return new Map(rows.map((r) => [r.target, Number(r.n)]));
+}
+
+/** Journal entries Restate keeps, by the `service/handler` of their invocation. */
+async function journalCounts(server: {
+  query<T>(sql: string): Promise<T[]>;
+}): Promise<Map<string, number>> {
+  const rows = await server.query<{ target: string; n: number }>(
+    "SELECT i.target_service_name || '/' || i.target_handler_name AS target, count(*) AS n FROM sys_journal j JOIN sys_invocation i ON j.id = i.id GROUP BY i.target_service_name, i.target_handler_name",
   );
   return new Map(rows.map((r) => [r.target, Number(r.n)]));
 }
@@ -481,16 +517,35 @@ async function idleCpu(
   return meter();
 }
 
+/** Starts counting each process's CPU time; the function returned gives the clock ticks (1/100 s) spent since. */
+function cpuTicks(
+  processes: Record<string, number>,
+): () => Record<string, number> {
+  const before = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [name, ticksOf(pid)]),
+  );
+  return () =>
+    Object.fromEntries(
+      Object.entries(processes).map(([name, pid]) => [
+        name,
+        ticksOf(pid) - before[name]!,
+      ]),
+    );
+}
+
+/** A process's CPU time so far (utime + stime), in clock ticks of 1/100 s (USER_HZ). */
+function ticksOf(pid: number): number {
+  // Fields after the command (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** Starts counting each process's CPU time; the function returned gives it since, as a percentage of one core. */
 function cpuMeter(
   processes: Record<string, number>,
 ): () => Record<string, number> {
-  const ticks = (pid: number) => {
-    // Fields after the command (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  };
+  const ticks = ticksOf;
   const before = Object.fromEntries(
     Object.entries(processes).map(([name, pid]) => [name, ticks(pid)]),
   );

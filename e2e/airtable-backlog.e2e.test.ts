@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { upsertDag } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
@@ -12,22 +10,14 @@ const RUNS = 1500;
 
 describe("the Airtable writer under a backlog of runs", () => {
   let stack: AirtableStack;
-  let worker: Awaited<ReturnType<typeof serveWorker>>;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    stack = await startAirtableStack({ rateLimit: true });
-    worker = await serveWorker(
-      stack.target,
-      [upsertDag],
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-    );
-    await stack.server.register(worker.url);
+    ({ stack, stop } = await startAirtableWorkerStack([upsertDag], {
+      rateLimit: true,
+    }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await stack?.stop();
-  });
+  afterAll(() => stop?.());
 
   it("writes at the base's pace from the first rows, while runs still enqueue, one row per run and no 429", async () => {
     let next = 0;

@@ -5,44 +5,32 @@ import {
   INBOX_NAME,
   RECORD_WATCH_NAME,
   WRITER_NAME,
-  type AirtableWriterOptions,
 } from "@poekhali/airtable";
 import {
   TG_ACTIONS_TABLE,
   type AirtableCall,
   type TableSchema,
 } from "@poekhali/emulators";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
+  type WriterSettings,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
 
 /** A stack with Airtable's 5 requests/s per base enforced, and a worker whose writer has these options. */
-async function limitedStack(
-  writer: Omit<AirtableWriterOptions, "hookFor" | "log"> = {},
+const limitedStack = (
+  writer: WriterSettings = {},
   tables?: TableSchema[],
   penaltyMs = 3_000,
-) {
+) =>
   // A 429 closes the base for 3 s instead of 30 s: long enough to see, short enough for main to finish failing.
-  const stack = await startAirtableStack({
+  startAirtableWorkerStack(AIRTABLE_DAGS, {
     rateLimit: { penaltyMs },
+    writer,
     ...(tables ? { tables } : {}),
   });
-  const worker = await serveWorker(
-    stack.target,
-    AIRTABLE_DAGS,
-    await choosePort(0),
-    (line) => stack.logs.push(line),
-    undefined,
-    writer,
-  );
-  await stack.server.register(worker.url);
-  return { stack, stop: async () => (await worker.stop(), await stack.stop()) };
-}
 
 const press = (username: string, ms: number, chat = "-100") => ({
   chat_id: chat,
@@ -225,16 +213,18 @@ describe("a table's schema, read once for the runs that check it together", () =
       );
     const base = stack.target.baseId;
     const inbox = `${base}/0`;
+    // A write as a run enqueues it, forged by whoever reaches the ingress.
+    const forged = {
+      kind: "write",
+      trigger_id: "sign_1fake",
+      table: "tg_actions",
+      records: [press("intruder", 999)],
+      mode: { kind: "upsert", fieldsToMergeOn: ["chat_id"] },
+    };
     const enqueue = await refusal(
       stack.ingress.send(
         { service: INBOX_NAME, handler: "enqueue", key: inbox },
-        {
-          kind: "write",
-          trigger_id: "sign_1fake",
-          table: "tg_actions",
-          records: [press("intruder", 999)],
-          mode: { kind: "upsert", fieldsToMergeOn: ["chat_id"] },
-        },
+        forged,
       ),
     );
     const drain = await refusal(
@@ -252,13 +242,7 @@ describe("a table's schema, read once for the runs that check it together", () =
     const writerEnqueue = await refusal(
       stack.ingress.send(
         { service: WRITER_NAME, handler: "enqueue", key: base },
-        {
-          kind: "write",
-          trigger_id: "sign_1fake",
-          table: "tg_actions",
-          records: [press("intruder", 999)],
-          mode: { kind: "upsert", fieldsToMergeOn: ["chat_id"] },
-        },
+        forged,
       ),
     );
     const peek = await refusal(
@@ -442,16 +426,11 @@ describe("schema checks that Airtable refuses", () => {
   let stack: AirtableStack;
   let stop: () => Promise<void>;
   beforeAll(async () => {
-    stack = await startAirtableStack({ rateLimit: { penaltyMs: 3_000 } });
-    // A token typed wrong in .env: Airtable answers 401, whatever is asked and however often.
-    const worker = await serveWorker(
-      { ...stack.target, token: "patTypoTypoTypo01.0123456789abcdef" },
-      AIRTABLE_DAGS,
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-    );
-    await stack.server.register(worker.url);
-    stop = async () => (await worker.stop(), await stack.stop());
+    ({ stack, stop } = await startAirtableWorkerStack(AIRTABLE_DAGS, {
+      rateLimit: { penaltyMs: 3_000 },
+      // A token typed wrong in .env: Airtable answers 401, whatever is asked and however often.
+      workerTarget: { token: "patTypoTypoTypo01.0123456789abcdef" },
+    }));
   });
   afterAll(() => stop?.());
 

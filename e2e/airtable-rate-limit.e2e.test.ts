@@ -1,34 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirtableHook } from "@poekhali/airtable";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
 
-// Airtable's penalty is 30 s; the emulator's is shortened, and announced in Retry-After as Airtable does.
-const PENALTY_MS = 3_000;
+// Airtable's penalty is 30 s; the emulator's is shortened, and announced in Retry-After as Airtable does. Long
+// enough that all 12 runs reach their write and wait while it lasts, on a loaded box too (with 3 s, CI once saw
+// some runs written before the others had started: never all deferred at once).
+const PENALTY_MS = 10_000;
 
 describe("a 429 from Airtable", () => {
   let stack: AirtableStack;
-  let worker: Awaited<ReturnType<typeof serveWorker>>;
+  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    stack = await startAirtableStack({ rateLimit: { penaltyMs: PENALTY_MS } });
-    worker = await serveWorker(
-      stack.target,
-      AIRTABLE_DAGS,
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-    );
-    await stack.server.register(worker.url);
+    ({ stack, stop } = await startAirtableWorkerStack(AIRTABLE_DAGS, {
+      rateLimit: { penaltyMs: PENALTY_MS },
+    }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await stack?.stop();
-  });
+  afterAll(() => stop?.());
 
   it("pauses the base for the penalty while runs wait, then completes every run", async () => {
     // Someone else spends the base's budget: past 5 requests in a second, Airtable closes it for 30 s.
@@ -86,7 +78,7 @@ describe("a 429 from Airtable", () => {
       );
     const { stats } = await stack.writer();
     expect(stats.rateLimited).toBe(1);
-    // It pauses for what Retry-After said: the rest of the 3 s penalty when the 429 came (less, on a busy machine).
+    // It pauses for what Retry-After said: the rest of the penalty when the 429 came (less, on a busy machine).
     const pause = stack.logs
       .map((l) => /429, pausing (\d+) s/.exec(l)?.[1])
       .find((s) => s !== undefined);

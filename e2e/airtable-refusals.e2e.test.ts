@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TG_ACTIONS_TABLE } from "@poekhali/emulators";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import { eventually } from "./harness.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
+  type AirtableStackOptions,
 } from "./airtable-stack.js";
 
 const good = (username: string) => ({
@@ -18,17 +17,8 @@ const good = (username: string) => ({
 });
 
 /** A stack whose table or token is not what the DAG needs. */
-async function stackWith(options: Parameters<typeof startAirtableStack>[0]) {
-  const stack = await startAirtableStack(options);
-  const worker = await serveWorker(
-    stack.target,
-    AIRTABLE_DAGS,
-    await choosePort(0),
-    (line) => stack.logs.push(line),
-  );
-  await stack.server.register(worker.url);
-  return { stack, stop: async () => (await worker.stop(), await stack.stop()) };
-}
+const stackWith = (options: AirtableStackOptions) =>
+  startAirtableWorkerStack(AIRTABLE_DAGS, options);
 
 describe("Airtable refusals through the writer", () => {
   let stack: AirtableStack;

@@ -20,6 +20,7 @@ import {
   type RateLimitOptions,
   type TableSchema,
 } from "@poekhali/emulators";
+import { choosePort } from "../packages/poekhali/src/ports.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { dagRunClient } from "./dag-run-client.js";
@@ -34,16 +35,12 @@ export interface AirtableTarget {
   readonly baseId: string;
 }
 
-/** Serves the DAGs and the Airtable services on an HTTP/2 endpoint; every log line goes to `log`. */
-export async function serveWorker(
-  target: AirtableTarget,
-  dags: readonly Dag[],
-  port: number,
-  log: (line: string) => void,
-  hook?: AirtableHook,
-  writer: Omit<AirtableWriterOptions, "hookFor" | "log"> = {},
-) {
-  const connections = new StaticConnections([
+/** The writer's options a test may set (the hook and the log are the stack's). */
+export type WriterSettings = Omit<AirtableWriterOptions, "hookFor" | "log">;
+
+/** The connection `airtable_default` to the base of `target`, as the DAGs' operators look it up. */
+export function airtableConnections(target: AirtableTarget): StaticConnections {
+  return new StaticConnections([
     {
       connId: "airtable_default",
       connType: "airtable",
@@ -52,6 +49,18 @@ export async function serveWorker(
       extra: { base_id: target.baseId, table: "tg_actions" },
     },
   ]);
+}
+
+/** Serves the DAGs and the Airtable services on an HTTP/2 endpoint; every log line goes to `log`. */
+export async function serveWorker(
+  target: AirtableTarget,
+  dags: readonly Dag[],
+  port: number,
+  log: (line: string) => void,
+  hook?: AirtableHook,
+  writer: WriterSettings = {},
+) {
+  const connections = airtableConnections(target);
   const theHook =
     hook ??
     new AirtableHook({
@@ -82,14 +91,18 @@ export async function serveWorker(
   });
 }
 
+/** How {@link startAirtableStack} sets the emulator up. */
+export interface AirtableStackOptions {
+  /** Airtable's limit of 5 requests/s per base, enforced by the emulator (off by default). */
+  readonly rateLimit?: boolean | RateLimitOptions;
+  /** The token's scopes (read, write and schema read by default). */
+  readonly scopes?: string[];
+  /** The base's tables (tg_actions by default). */
+  readonly tables?: TableSchema[];
+}
+
 /** A restate-server, an Airtable emulator with the course's base, and helpers to run DAGs against them. */
-export async function startAirtableStack(
-  options: {
-    rateLimit?: boolean | RateLimitOptions;
-    scopes?: string[];
-    tables?: TableSchema[];
-  } = {},
-) {
+export async function startAirtableStack(options: AirtableStackOptions = {}) {
   const restateServer = await startTemporaryRestate("poekhali-airtable-");
   const { server, ingress } = restateServer;
   const airtable = await AirtableEmulator.start({
@@ -132,3 +145,51 @@ export async function startAirtableStack(
 
 /** A stack of {@link startAirtableStack}. */
 export type AirtableStack = Awaited<ReturnType<typeof startAirtableStack>>;
+
+/** A stack of {@link startAirtableWorkerStack}: the stack, its registered worker, and `stop` for both. */
+export interface AirtableWorkerStack {
+  readonly stack: AirtableStack;
+  readonly worker: Awaited<ReturnType<typeof serveWorker>>;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * A stack of {@link startAirtableStack} with a worker serving `dags` and the Airtable services, registered on its
+ * restate-server, every log line in `stack.logs`; `stop` ends the worker, then the stack.
+ */
+export async function startAirtableWorkerStack(
+  dags: readonly Dag[],
+  options: AirtableStackOptions & {
+    /** The hook the writer uses, made for the stack's base (a plain hook on it by default). */
+    readonly hook?: (target: AirtableTarget) => AirtableHook;
+    /** The writer's options. */
+    readonly writer?: WriterSettings;
+    /** What the worker is told of Airtable instead of the stack's own (e.g. a mistyped token). */
+    readonly workerTarget?: Partial<AirtableTarget>;
+  } = {},
+): Promise<AirtableWorkerStack> {
+  const stack = await startAirtableStack(options);
+  let worker: AirtableWorkerStack["worker"] | undefined;
+  try {
+    worker = await serveWorker(
+      { ...stack.target, ...options.workerTarget },
+      dags,
+      await choosePort(0),
+      (line) => stack.logs.push(line),
+      options.hook?.(stack.target),
+      options.writer,
+    );
+    await stack.server.register(worker.url);
+    const served = worker;
+    return {
+      stack,
+      worker: served,
+      stop: async () => (await served.stop(), await stack.stop()),
+    };
+  } catch (error) {
+    // Nothing left running when the worker could not be served or registered.
+    await worker?.stop();
+    await stack.stop();
+    throw error;
+  }
+}

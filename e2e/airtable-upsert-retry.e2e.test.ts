@@ -6,10 +6,8 @@ import {
   type Fields,
   type UpsertResult,
 } from "@poekhali/airtable";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 
@@ -47,24 +45,14 @@ const retried = dag({ id: "at_upsert_retry", schedule: null }, () => {
 
 describe("AirtableUpsertRecordOperator as a deferrable operator", () => {
   let stack: AirtableStack;
-  let worker: Awaited<ReturnType<typeof serveWorker>>;
+  let stop: (() => Promise<void>) | undefined;
   let hook: LosingHook;
   beforeAll(async () => {
-    stack = await startAirtableStack();
-    hook = new LosingHook({ ...stack.target });
-    worker = await serveWorker(
-      stack.target,
-      [retried],
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-      hook,
-    );
-    await stack.server.register(worker.url);
+    ({ stack, stop } = await startAirtableWorkerStack([retried], {
+      hook: (target) => (hook = new LosingHook({ ...target })),
+    }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await stack?.stop();
-  });
+  afterAll(() => stop?.());
 
   it("retries a write whose try failed, and the retry updates the one row the first try wrote", async () => {
     await stack.start("at_upsert_retry", "r1");

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WRITER_NAME } from "@poekhali/airtable";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { upsertDag } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
@@ -34,24 +32,17 @@ async function leaveWriterState(
 }
 
 describe("the Airtable writer's chain of delayed messages, dead", () => {
-  let stack: AirtableStack | undefined;
-  let worker: Awaited<ReturnType<typeof serveWorker>> | undefined;
+  let stop: (() => Promise<void>) | undefined;
   afterEach(async () => {
-    await worker?.stop();
-    await stack?.stop();
+    await stop?.();
+    stop = undefined;
   });
 
   const start = async (state: Record<string, unknown>) => {
-    stack = await startAirtableStack();
-    worker = await serveWorker(
-      stack.target,
-      [upsertDag],
-      await choosePort(0),
-      (line) => stack?.logs.push(line),
-    );
-    await stack.server.register(worker.url);
-    await leaveWriterState(stack, state);
-    return stack;
+    const started = await startAirtableWorkerStack([upsertDag]);
+    stop = started.stop;
+    await leaveWriterState(started.stack, state);
+    return started.stack;
   };
   const press = (s: AirtableStack, username: string) =>
     s.start("at_upsert", username, {

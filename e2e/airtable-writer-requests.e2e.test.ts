@@ -4,8 +4,7 @@ import { choosePort } from "../packages/poekhali/src/ports.js";
 import { rawRowsDag } from "./airtable-dags.js";
 import { eventually } from "./harness.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 
@@ -24,49 +23,54 @@ const row = (username: string, chat_id: unknown = "-300") => ({
  */
 type Reach = "up" | "down" | "hold" | "holdAnswer";
 
-/** A stack whose worker reaches Airtable as `reach` says at the moment of each call. */
+/** Stops what the test started. */
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+/** A stack whose worker reaches Airtable as `reach` says at the moment of each call; stopped after the test. */
 async function switchableStack(dags = [rawRowsDag]) {
-  const stack = await startAirtableStack();
   const down = `http://127.0.0.1:${await choosePort(0)}`;
-  const good = new AirtableHook(stack.target);
-  const dead = new AirtableHook({ ...stack.target, endpointUrl: down });
   let reach: Reach = "up";
   /** Calls waiting (held) and calls that reached the hook while held, so a test can await them. */
   let held = 0;
   let letGo!: () => void;
   let lost = new Promise<void>((resolve) => (letGo = resolve));
-  const hook = new Proxy(good, {
-    get(_, name) {
-      const target = reach === "down" ? dead : good;
-      const value: unknown = Reflect.get(target, name, target);
-      if (typeof value !== "function") return value;
-      const call = (...args: unknown[]) =>
-        (value as (...a: unknown[]) => unknown).apply(target, args);
-      if (reach === "hold")
-        return async () => {
-          held++;
-          await lost;
-          throw new Error("held call dropped by the test");
-        };
-      if (reach === "holdAnswer")
-        return async (...args: unknown[]) => {
-          await call(...args);
-          held++;
-          await lost;
-          throw new Error("answer lost by the test");
-        };
-      return call;
-    },
+  const switchable = (target: AirtableStack["target"]) => {
+    const good = new AirtableHook(target);
+    const dead = new AirtableHook({ ...target, endpointUrl: down });
+    return new Proxy(good, {
+      get(_, name) {
+        const hook = reach === "down" ? dead : good;
+        const value: unknown = Reflect.get(hook, name, hook);
+        if (typeof value !== "function") return value;
+        const call = (...args: unknown[]) =>
+          (value as (...a: unknown[]) => unknown).apply(hook, args);
+        if (reach === "hold")
+          return async () => {
+            held++;
+            await lost;
+            throw new Error("held call dropped by the test");
+          };
+        if (reach === "holdAnswer")
+          return async (...args: unknown[]) => {
+            await call(...args);
+            held++;
+            await lost;
+            throw new Error("answer lost by the test");
+          };
+        return call;
+      },
+    });
+  };
+  const started = await startAirtableWorkerStack(dags, {
+    hook: switchable,
+    writer: { maxAttempts: 100 },
   });
-  const worker = await serveWorker(
-    stack.target,
-    dags,
-    await choosePort(0),
-    (line) => stack.logs.push(line),
-    hook,
-    { maxAttempts: 100 },
-  );
-  await stack.server.register(worker.url);
+  const { stack } = started;
+  stop = async () => (letGo(), await started.stop());
   return {
     stack,
     setReach: (to: Reach) => void (reach = to),
@@ -77,7 +81,6 @@ async function switchableStack(dags = [rawRowsDag]) {
       letGo();
       lost = new Promise<void>((resolve) => (letGo = resolve));
     },
-    stop: async () => (letGo(), await worker.stop(), await stack.stop()),
   };
 }
 
@@ -115,13 +118,25 @@ async function writerQueue(stack: AirtableStack): Promise<string[]> {
     .map((r) => String(r.item.fields?.username));
 }
 
-describe("the Airtable writer takes a run's rows all or none", () => {
-  let stop: (() => Promise<void>) | undefined;
-  afterEach(() => stop?.());
+/** The usernames of the table's rows, sorted. */
+const writtenNames = (stack: AirtableStack) =>
+  stack
+    .rows()
+    .map((r) => String(r.fields.username))
+    .sort();
 
+/** Asserts that each of these runs succeeded and that the table holds exactly their rows, each once. */
+async function expectEachWrittenOnce(stack: AirtableStack, names: string[]) {
+  for (const u of names)
+    expect((await stack.finished("at_raw_rows", u)).dag_run.state).toBe(
+      "success",
+    );
+  expect(writtenNames(stack)).toEqual([...names].sort());
+}
+
+describe("the Airtable writer takes a run's rows all or none", () => {
   it("fails a 4-row run queued behind 8 rows, its 4th row refused, writing none of its rows; the 8 once", async () => {
     const s = await switchableStack();
-    stop = s.stop;
     const { stack } = s;
     // Airtable unreachable: the rows gather in the writer's queue, the 8 first, then the run of 4.
     s.setReach("down");
@@ -146,25 +161,13 @@ describe("the Airtable writer takes a run's rows all or none", () => {
     expect((await stack.finished("at_raw_rows", "many")).dag_run.state).toBe(
       "failed",
     );
-    for (const u of others)
-      expect((await stack.finished("at_raw_rows", u)).dag_run.state).toBe(
-        "success",
-      );
-    const names = stack
-      .rows()
-      .map((r) => String(r.fields.username))
-      .sort();
-    expect(names).toEqual(others);
+    await expectEachWrittenOnce(stack, others);
   }, 120_000);
 });
 
 describe("the Airtable writer's chain, killed while every inbox waits for it", () => {
-  let stop: (() => Promise<void>) | undefined;
-  afterEach(() => stop?.());
-
   it("is taken over again and again, with no new run to wake the writer: the queued rows are written once", async () => {
     const s = await switchableStack();
-    stop = s.stop;
     const { stack } = s;
     const names = ["k1", "k2", "k3", "k4", "k5", "k6"];
     s.setReach("hold");
@@ -183,26 +186,13 @@ describe("the Airtable writer's chain, killed while every inbox waits for it", (
     }
     // Nothing new is enqueued: only a watch armed by the last takeover can bring the rows out.
     s.setReach("up");
-    for (const u of names)
-      expect(
-        (await stack.finished("at_raw_rows", u, 60_000)).dag_run.state,
-      ).toBe("success");
-    expect(
-      stack
-        .rows()
-        .map((r) => String(r.fields.username))
-        .sort(),
-    ).toEqual(names);
+    await expectEachWrittenOnce(stack, names);
   }, 120_000);
 });
 
 describe("the Airtable writer, killed after Airtable answered a create", () => {
-  let stop: (() => Promise<void>) | undefined;
-  afterEach(() => stop?.());
-
   it("looks the rows up in the next round instead of creating them again: each row once", async () => {
     const s = await switchableStack();
-    stop = s.stop;
     const { stack } = s;
     // The create reaches Airtable and is answered; the answer never reaches the journal.
     s.setReach("holdAnswer");
@@ -217,15 +207,6 @@ describe("the Airtable writer, killed after Airtable answered a create", () => {
     await killRunningPump(stack);
     s.drop();
     s.setReach("up");
-    for (const u of ["d1", "d2"])
-      expect(
-        (await stack.finished("at_raw_rows", u, 60_000)).dag_run.state,
-      ).toBe("success");
-    expect(
-      stack
-        .rows()
-        .map((r) => String(r.fields.username))
-        .sort(),
-    ).toEqual(["d1", "d2"]);
+    await expectEachWrittenOnce(stack, ["d1", "d2"]);
   }, 120_000);
 });

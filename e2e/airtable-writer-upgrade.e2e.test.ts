@@ -1,22 +1,22 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import * as restate from "@restatedev/restate-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { StaticConnections, dag, dagWorkflow, task } from "@poekhali/core";
+import { dag, dagWorkflow, task } from "@poekhali/core";
 import * as newAirtable from "@poekhali/airtable";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { choosePort } from "../packages/poekhali/src/ports.js";
 import { airtableUpgradeWarnings } from "../packages/poekhali/src/restate/airtable-upgrade-check.js";
 import { RestateAdmin } from "../packages/poekhali/src/restate/restate-admin.js";
-import { startAirtableStack, type AirtableStack } from "./airtable-stack.js";
-import { eventually } from "./harness.js";
+import {
+  airtableConnections,
+  startAirtableStack,
+  type AirtableStack,
+} from "./airtable-stack.js";
+import { eventually, sourceAt } from "./harness.js";
 
 // The writer as main had it before the inboxes (db017ea: one object, `enqueue` exclusive, `drain` one batch per
 // call): runs parked on it, and its queue, must come through an upgrade to this tree's writer.
 const BEFORE_INBOXES = "db017eaa3420e7a2b809940154f873789ba1f448";
-const ROOT = new URL("..", import.meta.url).pathname;
 
 type Airtable = typeof newAirtable;
 
@@ -54,37 +54,22 @@ function pressDag(at: Airtable) {
 }
 
 describe("upgrading the Airtable writer under a backlog", () => {
-  const work = mkdtempSync(join(ROOT, "e2e", ".work-"));
+  const older = sourceAt(BEFORE_INBOXES, ["packages/airtable/src"]);
   let stack: AirtableStack;
   let old: Airtable;
   beforeAll(async () => {
-    // Inside the repository, so that the old provider's imports resolve from its node_modules.
-    execFileSync("sh", [
-      "-c",
-      `git -C "${ROOT}" archive ${BEFORE_INBOXES} packages/airtable/src | tar -x -C "${work}"`,
-    ]);
-    old = (await import(
-      join(work, "packages/airtable/src/index.ts")
-    )) as Airtable;
+    old = await older.load<Airtable>("packages/airtable/src/index.ts");
     expect(old.airtableWriter).not.toBe(newAirtable.airtableWriter);
     stack = await startAirtableStack({ rateLimit: true });
   });
   afterAll(async () => {
     await stack?.stop();
-    rmSync(work, { recursive: true, force: true });
+    older.remove();
   });
 
   it("writes every row queued in the old writer, and every run parked on it, exactly once, with no 429", async () => {
     const { target } = stack;
-    const connections = new StaticConnections([
-      {
-        connId: "airtable_default",
-        connType: "airtable",
-        host: target.endpointUrl,
-        password: target.token,
-        extra: { base_id: target.baseId, table: "tg_actions" },
-      },
-    ]);
+    const connections = airtableConnections(target);
     // Nothing listens at `down`: every request fails as a network error, and the writer backs off, its queue growing.
     // Each version's own hook: the writer tells a retryable error by its own error classes.
     const down = `http://127.0.0.1:${await choosePort(0)}`;
@@ -207,15 +192,7 @@ describe("upgrading the Airtable writer under a backlog", () => {
         };
       },
     });
-    const connections = new StaticConnections([
-      {
-        connId: "airtable_default",
-        connType: "airtable",
-        host: other.target.endpointUrl,
-        password: other.target.token,
-        extra: { base_id: other.target.baseId, table: "tg_actions" },
-      },
-    ]);
+    const connections = airtableConnections(other.target);
     const worker = await serveEndpoint(
       restate.createEndpointHandler({
         services: [

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { choosePort } from "../packages/poekhali/src/ports.js";
+import { choosePort, portIsFree } from "../packages/poekhali/src/ports.js";
 import { AIRTABLE_DAGS } from "./airtable-dags.js";
 import {
   serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
@@ -16,22 +16,14 @@ const press = (i: number) => ({
 
 describe("the per-base Airtable writer on a real restate-server", () => {
   let stack: AirtableStack;
-  let worker: Awaited<ReturnType<typeof serveWorker>>;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    stack = await startAirtableStack({ rateLimit: true });
-    worker = await serveWorker(
-      stack.target,
-      AIRTABLE_DAGS,
-      await choosePort(0),
-      (line) => stack.logs.push(line),
-    );
-    await stack.server.register(worker.url);
+    ({ stack, stop } = await startAirtableWorkerStack(AIRTABLE_DAGS, {
+      rateLimit: true,
+    }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await stack?.stop();
-  });
+  afterAll(() => stop?.());
 
   it("writes one row per run, typed per the spec, and reports its record id", async () => {
     await stack.start("at_upsert", "one", press(0));
@@ -111,5 +103,32 @@ describe("the per-base Airtable writer on a real restate-server", () => {
     expect(stack.logs.length).toBeGreaterThan(0);
     for (const line of stack.logs)
       expect(line).not.toContain(stack.target.token);
+  });
+});
+
+describe("the Airtable writer's requestsPerSecond, mistyped", () => {
+  it("stops the worker before it listens, naming the option and what it wants, for a value that is not a whole number", async () => {
+    // As a JavaScript DAG file or a value parsed from a setting hands it over: nothing checks the type before the writer.
+    for (const requestsPerSecond of [Number.NaN, Infinity, "5", 0.5]) {
+      const port = await choosePort(0);
+      await expect(
+        serveWorker(
+          {
+            endpointUrl: "http://127.0.0.1:9",
+            token: "patTypo.0123456789abcdef",
+            baseId: "appABCDEFGHIJKLMN",
+          },
+          AIRTABLE_DAGS,
+          port,
+          () => undefined,
+          undefined,
+          { requestsPerSecond: requestsPerSecond as number },
+        ),
+        String(requestsPerSecond),
+      ).rejects.toThrow(
+        /^airtableWriter: requestsPerSecond must be a whole number of at least 2 \(a create that looks its rows up first sends 2 requests back to back\), not /,
+      );
+      expect(await portIsFree(port, "127.0.0.1")).toBe(true);
+    }
   });
 });

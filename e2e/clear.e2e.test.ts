@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startApp, type AppUnderTest } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { eventually, type AppUnderTest } from "./harness.js";
 import {
   runState,
-  sandboxOf,
   sensorsParked,
   taskStates,
   trigger,
+  withSandboxApp,
+  type SandboxHelpers,
 } from "./sandbox.js";
 
 const ANNA = { id: 42_001, username: "anna_c", first_name: "Анна" };
@@ -14,14 +15,8 @@ const BORIS = { id: 42_002, username: "boris_c", first_name: "Борис" };
 /** Airflow's clear of the course DAG: the cleared run posts a new button, and only that one counts. */
 describe("a cleared run of telegram_go_button", () => {
   let app: AppUnderTest;
-  let sandbox: Awaited<ReturnType<typeof sandboxOf>>;
-  beforeAll(async () => {
-    app = await startApp();
-    sandbox = await sandboxOf(app);
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
+  let sandbox: SandboxHelpers;
+  withSandboxApp((a, s) => ((app = a), (sandbox = s)));
 
   const clear = (body: Record<string, unknown>) =>
     fetch(`${app.url}/api/v2/dags/telegram_go_button/clearTaskInstances`, {

@@ -26,7 +26,9 @@ async function messageId(
   const { result } = (await res.json()) as {
     result: { message_id: number; text: string; reply_markup?: unknown }[];
   };
-  return result.find((m) => m.text === text && m.reply_markup)?.message_id;
+  // The newest: a stop that cut off the send step's result before Restate journaled it makes the restarted run
+  // post its message again, and the first copy is then a stray one (answered as stale, not taken).
+  return result.findLast((m) => m.text === text && m.reply_markup)?.message_id;
 }
 
 /** `poekhali cluster` in a child process on `home` (run in `cwd`), once it has printed its web URL; `stop()` is Ctrl-C. */

@@ -133,12 +133,21 @@ describe("telegram_go_button in sandbox mode", () => {
   it("answers a later press on the button while Telegram still holds the first press's keyboard removal", async () => {
     const runId = await trigger(app, { conf: { text: "held removal" } });
     const message = await sandbox.messageWithButton("held removal");
-    // The keyboard removal is held longer than the wait below: the router must not answer presses behind it.
+    // The keyboard removal is held, then refused, twice (the hook's method for a keyboard-only edit): first by the
+    // router's bounded try, for longer than the later press's answer may take (an unbounded try would hold the key
+    // past it; the emulator ends a held call once the try gives up and aborts it), then by the durable retry it
+    // hands the removal to, for less (`removeKeyboard` is a shared handler: it holds no key).
     const botId = sandbox.info.telegram.token.split(":")[0]!;
-    await postJson(
-      `${sandbox.info.telegram.api_root}/_emulator/bots/${botId}/faults`,
-      { method: "editMessageReplyMarkup", delay_ms: 20_000 },
-    );
+    for (const delay_ms of [60_000, 20_000])
+      await postJson(
+        `${sandbox.info.telegram.api_root}/_emulator/bots/${botId}/faults`,
+        {
+          method: "editMessageReplyMarkup",
+          delay_ms,
+          error_code: 502,
+          times: 1,
+        },
+      );
     await sandbox.press(message.message_id, {
       id: 1003,
       username: "vera",

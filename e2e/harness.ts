@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -6,9 +6,9 @@ import {
   readFileSync,
   rmSync,
 } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { choosePort } from "../packages/poekhali/src/ports.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "packages/poekhali/bin/poekhali.js");
@@ -33,6 +33,22 @@ export async function eventually<T>(
         `timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ""}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Runs `check` (which asserts) every `everyMs` until `ms` have passed: for a state that must hold all along a
+ * window, such as a stand-by that must not poll, not just be reached once as {@link eventually} awaits.
+ */
+export async function throughout(
+  ms: number,
+  check: () => void | Promise<void>,
+  everyMs = 100,
+): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await check();
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
@@ -160,29 +176,81 @@ export async function postJson<T>(
 
 /**
  * A DAGs folder of the test's own inside the repository (so that its files' imports resolve from its node_modules),
- * holding copies of the given files (name in the folder → path from the repository's root); `remove` deletes it.
+ * holding copies of the given files (name in the folder → path from the repository's root), and beside it `home`, a
+ * POEKHALI_HOME for the test to keep across restarts (made by the app); `remove` deletes both.
  */
 export function dagsFolder(
   prefix: string,
   files: Record<string, string>,
-): { readonly dags: string; remove(): void } {
+): { readonly dags: string; readonly home: string; remove(): void } {
   const work = mkdtempSync(join(ROOT, "e2e", `.work-${prefix}-`));
   const dags = join(work, "dags");
   mkdirSync(dags);
   for (const [name, from] of Object.entries(files))
     copyFileSync(join(ROOT, from), join(dags, name));
-  return { dags, remove: () => rmSync(work, { recursive: true, force: true }) };
+  return {
+    dags,
+    home: join(work, "home"),
+    remove: () => rmSync(work, { recursive: true, force: true }),
+  };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** Source files as an older commit had them, in a folder of the test's own; see {@link sourceAt}. */
+export interface OlderSource {
+  /** Imports a module of the older source by its path from the repository's root. */
+  readonly load: <T>(path: string) => Promise<T>;
+  /** Deletes the folder. */
+  readonly remove: () => void;
 }
 
-/** Fixed ports, as a user's .env has them, so that a second start must get the very same ones. */
+/**
+ * The files under `paths` (e.g. `packages/telegram/src`) as `commit` had them, copied into a folder of the test's own
+ * inside the repository, so that their imports resolve from its node_modules (`@poekhali/core` is this tree's), as
+ * an older worker's code does during an upgrade.
+ */
+export function sourceAt(
+  commit: string,
+  paths: readonly string[],
+): OlderSource {
+  const work = mkdtempSync(join(ROOT, "e2e", ".work-"));
+  const remove = () => rmSync(work, { recursive: true, force: true });
+  try {
+    execFileSync("sh", [
+      "-c",
+      `git -C "${ROOT}" archive ${commit} ${paths.join(" ")} | tar -x -C "${work}"`,
+    ]);
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return {
+    load: async <T>(path: string) => (await import(join(work, path))) as T,
+    remove,
+  };
+}
+
+/**
+ * Kills a start's whole process group with SIGKILL, as the OOM killer or `kill -9 -<pgid>` would, and waits until
+ * every process of it has exited (restate-server, in a group of its own, is stopped by its watchdog); the app's exit
+ * code.
+ */
+export async function killWholeStart(
+  app: AppUnderTest,
+): Promise<number | null> {
+  const pids = app.pids();
+  const code = await app.stop("SIGKILL", { group: true });
+  await eventually(
+    "every process of the killed start to exit",
+    () => !Object.values(pids).some(alive),
+    20_000,
+  );
+  return code;
+}
+
+/**
+ * Fixed ports, as a user's .env has them, so that a second start must get the very same ones; chosen below the
+ * system's ephemeral range, where no outgoing connection takes them between the two starts.
+ */
 export async function fixedPorts(): Promise<Record<string, string>> {
   const names = [
     "POEKHALI_PORT",
@@ -192,6 +260,6 @@ export async function fixedPorts(): Promise<Record<string, string>> {
     "POEKHALI_RESTATE_NODE_PORT",
   ];
   const env: Record<string, string> = {};
-  for (const name of names) env[name] = String(await freePort());
+  for (const name of names) env[name] = String(await choosePort(0));
   return env;
 }

@@ -1,18 +1,16 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as v2 from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import {
-  alive,
+  dagsFolder,
   eventually,
   fixedPorts,
+  killWholeStart,
   startApp,
   type AppUnderTest,
 } from "./harness.js";
 import { runState, sandboxOf, trigger, type ChatMessage } from "./sandbox.js";
 import { v2Get } from "./v2-answer.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const DAG = "telegram_approval";
 const anna = { id: 2101, username: "anna", first_name: "Анна" };
 const boris = { id: 2102, username: "boris", first_name: "Борис" };
@@ -20,17 +18,15 @@ const boris = { id: 2102, username: "boris", first_name: "Борис" };
 // `npm start` stopped as a whole (its process group killed, as the OOM killer or `kill -9 -<pgid>` would) while a
 // Telegram request waits for its quorum, and started again on the same POEKHALI_HOME.
 describe("poekhali up restarted while a Telegram approval waits for its quorum", () => {
-  // Inside the repository, so that the DAG files are ES modules resolving from its node_modules, as in a project.
-  const work = mkdtempSync(join(ROOT, "e2e", ".work-hitl-restart-"));
-  const dags = join(work, "dags");
-  mkdirSync(dags, { recursive: true });
-  for (const file of ["telegram_approval.ts", "telegram_go_button.ts"])
-    copyFileSync(join(ROOT, "dags", file), join(dags, file));
+  const folder = dagsFolder("hitl-restart", {
+    "telegram_approval.ts": "dags/telegram_approval.ts",
+    "telegram_go_button.ts": "dags/telegram_go_button.ts",
+  });
   const apps: AppUnderTest[] = [];
 
   afterAll(async () => {
     for (const app of apps.splice(0)) await app.stop();
-    rmSync(work, { recursive: true, force: true });
+    folder.remove();
   });
 
   /** The run's event-log entries of presses, oldest first. */
@@ -59,8 +55,8 @@ describe("poekhali up restarted while a Telegram approval waits for its quorum",
 
   it("resumes the waiting run: a press in flight at the kill is logged once, the press after the restart decides it, one row", async () => {
     const env = {
-      POEKHALI_DAGS_FOLDER: dags,
-      POEKHALI_HOME: join(work, "home"),
+      POEKHALI_DAGS_FOLDER: folder.dags,
+      POEKHALI_HOME: folder.home,
       ...(await fixedPorts()),
     };
     const first = await startApp(env);
@@ -89,14 +85,8 @@ describe("poekhali up restarted while a Telegram approval waits for its quorum",
     expect(await runState(first, runId, ["running"], DAG)).toBe("running");
     // Anna presses again and the whole start is killed at once: her press may be anywhere between Telegram and the
     // event log, and must be logged once whichever it is.
-    const pids = first.pids();
     await before.pressOption(await request(before), "Approve", anna);
-    expect(await first.stop("SIGKILL", { group: true })).toBe(null);
-    await eventually(
-      "every process of the killed start to exit",
-      () => !Object.values(pids).some(alive),
-      20_000,
-    );
+    expect(await killWholeStart(first)).toBe(null);
 
     const second = await startApp(env);
     apps.push(second);

@@ -187,6 +187,48 @@ describe("buttons that tell the truth", () => {
     expect(rows).toHaveLength(1);
   });
 
+  it("removes a taken press's keyboard and writes one row when the worker dies while Telegram holds the removal", async () => {
+    const BORIS = { id: 41_002, username: "boris_h", first_name: "Борис" };
+    const runId = await trigger(app, { conf: { text: "Убрать кнопку" } });
+    const message = await sandbox.messageWithButton("Убрать кнопку");
+    await parked(runId);
+    // The router's try to drop the keyboard, inside the press's invocation, is cut off by the kill.
+    await sandbox.fault({
+      method: "editMessageReplyMarkup",
+      delay_ms: 60_000,
+      times: 1,
+    });
+    const pressed = await sandbox.press(message.message_id, BORIS);
+    expect((await answered(pressed.body.callback_query_id)).text).toBe(
+      "Поехали!",
+    );
+    await sandbox.called(
+      "editMessageReplyMarkup",
+      (p) => p.message_id === message.message_id,
+    );
+    const worker = app.pids().worker;
+    process.kill(worker, "SIGKILL");
+    await eventually("a new worker", () => {
+      const pid = app.pids().worker;
+      return pid !== worker && alive(pid);
+    });
+    expect(await runState(app, runId, ["success", "failed"])).toBe("success");
+    await eventually(
+      "the keyboard to go",
+      async () => !(await messageById(message.message_id)).reply_markup,
+    );
+    const rows = (await sandbox.rows()).filter(
+      (r) => r.fields.username === BORIS.username,
+    );
+    expect(rows).toHaveLength(1);
+    // Answered once: the retried invocation replays its answer, it does not answer again.
+    expect(
+      (await sandbox.calls("answerCallbackQuery")).filter(
+        (c) => c.params.callback_query_id === pressed.body.callback_query_id,
+      ),
+    ).toHaveLength(1);
+  });
+
   it("drops a press that our ingester did not sign, keeps router-only handlers off the ingress, and shows no nonce", async () => {
     const runId = await trigger(app, { conf: { text: "Подделать?" } });
     const message = await sandbox.messageWithButton("Подделать?");

@@ -134,20 +134,49 @@ describe("a web page from another origin cannot act through Restate's ingress or
         );
         return row?.status === "completed" || undefined;
       });
-    // They are failed runs that ran nothing: the one trace a page leaves is a row in Restate, until its retention.
+    // They ran nothing and are no runs: the API neither shows nor lists nor counts them.
     for (const runId of ["forged_call", "forged_send", "forged_simple"]) {
       const run = await app.json<{ state: string }>(
         `/api/v2/dags/${GO}/dagRuns/${runId}`,
       );
-      expect([runId, run.body.state]).toEqual([runId, "failed"]);
-      const tis = await taskStates(app, runId);
-      expect(
-        Object.values(tis).filter((t) => t.state !== null),
-        runId,
-      ).toEqual([]);
+      expect([runId, run.status]).toEqual([runId, 404]);
     }
+    const listed = await app.json<{
+      dag_runs: { dag_run_id: string }[];
+      total_entries: number;
+    }>(`/api/v2/dags/${GO}/dagRuns?limit=100`);
+    expect(listed.body.dag_runs.map((r) => r.dag_run_id)).toEqual([parkedRun]);
+    expect(listed.body.total_entries).toBe(1);
     // No «Поехали» message went out for any of them.
     expect((await sb.messages()).length).toBe(before);
+    // A page cannot take a run id before the user: the user's trigger of it starts the run.
+    expect(await trigger(app, { dag_run_id: "forged_send" })).toBe(
+      "forged_send",
+    );
+    await sensorsParked(app, ["forged_send"]);
+    expect((await taskStates(app, "forged_send")).send_button?.state).toBe(
+      "success",
+    );
+    // And the id is then the run's: a second trigger is refused as Airflow refuses it.
+    expect(
+      (
+        await postJson(`${app.url}/api/v2/dags/${GO}/dagRuns`, {
+          dag_run_id: "forged_send",
+        })
+      ).status,
+    ).toBe(409);
+    // Two triggers of another taken id at once: one takes it back and starts the run, the other is told it exists.
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        postJson(`${app.url}/api/v2/dags/${GO}/dagRuns`, {
+          dag_run_id: "forged_simple",
+        }),
+      ),
+    );
+    expect(both.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    await sensorsParked(app, ["forged_simple"]);
+    // One button each for the two runs started, none for the forged calls.
+    expect((await sb.messages()).length).toBe(before + 2);
   });
 
   it("refuses a page's read, change and deletion of a Variable", async () => {

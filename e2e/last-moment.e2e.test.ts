@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  eventually,
-  postJson,
-  startApp,
-  type AppUnderTest,
-} from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { eventually, postJson, type AppUnderTest } from "./harness.js";
 import {
   runState,
-  sandboxOf,
   sensorsParked,
   taskStates,
   trigger,
+  withSandboxApp,
+  type SandboxHelpers,
 } from "./sandbox.js";
 
 const ANNA = { id: 42_001, username: "anna_adv", first_name: "Анна" };
@@ -18,14 +14,8 @@ const ANNA = { id: 42_001, username: "anna_adv", first_name: "Анна" };
 /** A press in the last moment of a run's wait, which Telegram is slow to take the answer of. */
 describe("a press just before the timeout", () => {
   let app: AppUnderTest;
-  let sandbox: Awaited<ReturnType<typeof sandboxOf>>;
-  beforeAll(async () => {
-    app = await startApp();
-    sandbox = await sandboxOf(app);
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
+  let sandbox: SandboxHelpers;
+  withSandboxApp((a, s) => ((app = a), (sandbox = s)));
 
   const botId = () => sandbox.info.telegram.token.split(":")[0];
   const fault = (body: Record<string, unknown>) =>

@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,13 +7,13 @@ import {
   alive,
   eventually,
   fixedPorts,
+  killWholeStart,
   startApp,
   type AppUnderTest,
 } from "./harness.js";
+import { cli } from "./cli-process.js";
 import { runState, sandboxOf, taskStates, trigger } from "./sandbox.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "packages/poekhali/bin/poekhali.js");
 const ANNA = { id: 1001, username: "anna", first_name: "Анна" };
 const BORIS = { id: 1002, first_name: "Борис" };
 const VERA = { id: 1003, username: "vera_k", first_name: "Вера" };
@@ -39,16 +37,8 @@ async function start(env: Record<string, string>): Promise<AppUnderTest> {
 async function runToExit(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [BIN, "up"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, output };
+  const { code, out, err } = await cli(["up"], env);
+  return { code, output: out + err };
 }
 
 /** Triggers a run and waits until it is parked on the press, returning the message with its button. */
@@ -162,14 +152,9 @@ describe("poekhali up across restarts", () => {
     const first = await start(env);
     const pids = first.pids();
     const message = await parkedRun(first, "killed_while_waiting");
-    // As the OOM killer or `kill -9 -<pgid>` would.
-    expect(await first.stop("SIGKILL", { group: true })).toBe(null);
-    // restate-server is in a process group of its own; its watchdog stops it, with nobody else's help.
-    await eventually(
-      "every process of the killed start to exit",
-      () => !Object.values(pids).some(alive),
-      20_000,
-    );
+    // As the OOM killer or `kill -9 -<pgid>` would. restate-server is in a process group of its own; its watchdog
+    // stops it, with nobody else's help.
+    expect(await killWholeStart(first)).toBe(null);
 
     const second = await start(env);
     expect(second.url).toBe(first.url);

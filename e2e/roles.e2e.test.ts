@@ -327,7 +327,7 @@ describe("request signing and an external Restate: refusals", () => {
       POEKHALI_WORKER_PORT: "0",
       RESTATE_ADMIN_URL: "http://127.0.0.1:9",
       RESTATE_INGRESS_URL: "http://127.0.0.1:9",
-      POEKHALI_INTERNAL_KEY: "k",
+      POEKHALI_INTERNAL_KEY: "roles-e2e-internal-key-0123456789abcdef",
       TELEGRAM_BOT_TOKEN: "123456:emulator-token-abcdefghijklmnopqrstuvwxyz",
       TELEGRAM_CHAT_ID: "-100",
       AIRTABLE_TOKEN: "pat",

@@ -1,6 +1,3 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import * as restate from "@restatedev/restate-sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import * as newCore from "@poekhali/core";
@@ -11,14 +8,13 @@ import {
   startTemporaryRestate,
   type TemporaryRestate,
 } from "../packages/poekhali/src/restate/temporary-restate.js";
-import { eventually } from "./harness.js";
+import { eventually, sourceAt } from "./harness.js";
 import { testTriggers } from "./test-triggers.js";
 import { dagRunClient, taskStatesOf } from "./dag-run-client.js";
 
 // The runner as it was before it was split into files (main at 3b8598b): a run parked by it must finish on the
 // runner of this tree, replaying its journal without a mismatch.
 const BEFORE_SPLIT = "3b8598b33fdeed08fa34f9e9127fb56befce7514";
-const ROOT = new URL("..", import.meta.url).pathname;
 
 type Core = typeof newCore;
 
@@ -79,22 +75,15 @@ function upgradeDag(core: Core) {
 }
 
 describe("upgrading the runner under a parked run", () => {
-  const work = mkdtempSync(join(ROOT, "e2e", ".work-"));
+  const older = sourceAt(BEFORE_SPLIT, ["packages/core/src"]);
   let stack: TemporaryRestate | undefined;
   afterAll(async () => {
     await stack?.stop();
-    rmSync(work, { recursive: true, force: true });
+    older.remove();
   });
 
   it("finishes on this runner a run parked by the runner before the split", async () => {
-    // Inside the repository, so that the old core's imports resolve from its node_modules.
-    execFileSync("sh", [
-      "-c",
-      `git -C "${ROOT}" archive ${BEFORE_SPLIT} packages/core/src | tar -x -C "${work}"`,
-    ]);
-    const oldCore = (await import(
-      join(work, "packages/core/src/index.ts")
-    )) as Core;
+    const oldCore = await older.load<Core>("packages/core/src/index.ts");
     expect(oldCore.DeferrableSensor).not.toBe(newCore.DeferrableSensor);
 
     stack = await startTemporaryRestate("poekhali-upgrade-");

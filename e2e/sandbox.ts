@@ -7,7 +7,13 @@ import {
   XComResponseNative,
   type TaskInstanceResponse,
 } from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
-import { eventually, postJson, type AppUnderTest } from "./harness.js";
+import { afterAll, beforeAll } from "vitest";
+import {
+  eventually,
+  postJson,
+  startApp,
+  type AppUnderTest,
+} from "./harness.js";
 import { v2Body, v2Get } from "./v2-answer.js";
 
 /** The sandbox's emulators as poekhali's own GET /api/v1/sandbox describes them (not an Airflow route). */
@@ -40,6 +46,32 @@ export interface Row {
 export async function sandboxOf(app: AppUnderTest) {
   const { body: sb } = await app.json<Sandbox>("/api/v1/sandbox");
   return emulatorsOf(sb);
+}
+
+/** The helpers {@link sandboxOf} gives. */
+export type SandboxHelpers = Awaited<ReturnType<typeof sandboxOf>>;
+
+/**
+ * Starts `poekhali up` (with `env`) before the enclosing describe's tests, hands it and its sandbox to `ready`, and
+ * stops it after them.
+ *
+ * @example
+ * let app: AppUnderTest;
+ * let sandbox: SandboxHelpers;
+ * withSandboxApp((a, s) => ((app = a), (sandbox = s)));
+ */
+export function withSandboxApp(
+  ready: (app: AppUnderTest, sandbox: SandboxHelpers) => void,
+  env: Record<string, string> = {},
+): void {
+  let app: AppUnderTest | undefined;
+  beforeAll(async () => {
+    app = await startApp(env);
+    ready(app, await sandboxOf(app));
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
 }
 
 /** Helpers over emulators the test started itself (`startSandbox(...).info`), as `sandboxOf` gives for an app's. */

@@ -1,8 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as v2 from "../packages/poekhali/src/api/v2/airflow-v2-contract.js";
 import {
+  dagsFolder,
   eventually,
   postJson,
   startApp,
@@ -17,7 +16,6 @@ import {
 } from "./sandbox.js";
 import { v2Get } from "./v2-answer.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const DAG = "telegram_approval";
 const SDK_DAG = "sdk_telegram_sign_off";
 
@@ -32,30 +30,25 @@ const anna: Person = { id: 2001, username: "anna", first_name: "Анна" };
 const boris: Person = { id: 2002, username: "boris", first_name: "Борис" };
 
 describe("telegram_approval (and an SDK approval put to Telegram) in sandbox mode", () => {
-  // Inside the repository, so that the DAG files are ES modules resolving from its node_modules, as in a project.
-  const work = mkdtempSync(join(ROOT, "e2e", ".work-tg-approval-"));
-  const dags = join(work, "dags");
-  mkdirSync(dags, { recursive: true });
   // The shipped DAG file as it is (with the file it takes its chat id param and row type from), and an SDK file.
-  for (const file of ["telegram_approval.ts", "telegram_go_button.ts"])
-    copyFileSync(join(ROOT, "dags", file), join(dags, file));
-  copyFileSync(
-    join(ROOT, "e2e/fixtures/telegram-sdk-approval-dag.ts.txt"),
-    join(dags, "sdk_sign_off.ts"),
-  );
+  const folder = dagsFolder("tg-approval", {
+    "telegram_approval.ts": "dags/telegram_approval.ts",
+    "telegram_go_button.ts": "dags/telegram_go_button.ts",
+    "sdk_sign_off.ts": "e2e/fixtures/telegram-sdk-approval-dag.ts.txt",
+  });
   let app: AppUnderTest;
   let sandbox: Awaited<ReturnType<typeof sandboxOf>>;
 
   beforeAll(async () => {
     app = await startApp({
-      POEKHALI_DAGS_FOLDER: dags,
-      POEKHALI_HOME: join(work, "home"),
+      POEKHALI_DAGS_FOLDER: folder.dags,
+      POEKHALI_HOME: folder.home,
     });
     sandbox = await sandboxOf(app);
   });
   afterAll(async () => {
     await app?.stop();
-    rmSync(work, { recursive: true, force: true });
+    folder.remove();
   });
 
   const runPath = (runId: string, dagId = DAG) =>

@@ -1,10 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RestateIngress } from "@poekhali/core";
 import * as restate from "@restatedev/restate-sdk";
 import {
   ROUTER_NAME,
   TelegramHook,
-  UpdatePoller,
   buttonKey,
   buttonRef,
   callbackData,
@@ -13,7 +11,8 @@ import {
   type ButtonPress,
   type TelegramRouter,
 } from "@poekhali/telegram";
-import { eventually } from "./harness.js";
+import { eventually, throughout } from "./harness.js";
+import { pollerFleet } from "./poller-fleet.js";
 import { startSlowIngress } from "./slow-ingress.js";
 import { startIngestStack, type IngestStack } from "./telegram-ingest-stack.js";
 
@@ -43,29 +42,21 @@ const buttonWatcher = restate.service({
 // before it reaches restate-server. One update at a time, a burst outlives Telegram's 15 s answer window.
 describe("the update poller under a slow Restate", () => {
   let stack: IngestStack;
-  const lines: string[] = [];
-  const running: UpdatePoller[] = [];
   const closers: (() => Promise<void>)[] = [];
-
-  function poller(
+  const fleet = pollerFleet(() => ({
+    token: stack.bot.token,
+    apiRoot: stack.telegram.apiRoot,
+  }));
+  const { lines } = fleet;
+  const poller = (
     name: string,
     ingressUrl: string,
     options: { leaseMs?: number } = {},
-  ): UpdatePoller {
-    const { token } = stack.bot;
-    const p = new UpdatePoller({
-      hook: new TelegramHook({ token, apiRoot: stack.telegram.apiRoot }),
-      ingress: new RestateIngress(ingressUrl),
-      workerId: name,
-      leaseMs: options.leaseMs ?? 3_000,
-      timeoutSeconds: 1,
+  ) =>
+    fleet.start(name, ingressUrl, {
+      ...options,
       allowedUpdates: ["callback_query", "message"],
-      log: (line) => lines.push(`${name}: ${line}`),
     });
-    running.push(p);
-    p.start();
-    return p;
-  }
   /** The bot's answer to a callback query, or null while it has none (a late answer is refused, so stays none). */
   const answerOf = async (id: string): Promise<{ text?: string } | null> => {
     const res = await fetch(
@@ -79,7 +70,7 @@ describe("the update poller under a slow Restate", () => {
     await stack.deployMessages();
   });
   afterEach(async () => {
-    for (const p of running.splice(0)) await p.stop();
+    await fleet.stopAll();
     for (const close of closers.splice(0)) await close();
   });
   afterAll(async () => {
@@ -178,8 +169,7 @@ describe("the update poller under a slow Restate", () => {
       lines.some((l) => l.startsWith("first: Restate did not accept update")),
     );
     // A new poller takes over where the first stopped (the first gives its lease up).
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
+    await fleet.stop(first);
     poller("second", slow.url);
     const seen = (chat: number) =>
       stack.ingress.call<{ text: string | null }[]>({
@@ -215,11 +205,13 @@ describe("the update poller under a slow Restate", () => {
     const p = poller(name, slow.url, { leaseMs: 6_000 });
     await eventually("the poller to hold the lease", () => p.polling, 15_000);
     const since = lines.length;
-    const until = Date.now() + 12_000;
-    while (Date.now() < until) {
-      expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await throughout(
+      12_000,
+      () => {
+        expect(lines.slice(since).join("\n")).not.toContain("stopped polling");
+      },
+      250,
+    );
     expect(p.polling).toBe(true);
   };
 

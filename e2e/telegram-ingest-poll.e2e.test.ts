@@ -1,46 +1,36 @@
 import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  UpdatePoller,
-  WebhookSettings,
-  type IngestedUpdateType,
-} from "@poekhali/telegram";
-import { TelegramHook } from "@poekhali/telegram";
+import { WebhookSettings, type IngestedUpdateType } from "@poekhali/telegram";
 import { eventually } from "./harness.js";
+import { pollerFleet } from "./poller-fleet.js";
 import { startIngestStack, type IngestStack } from "./telegram-ingest-stack.js";
 
 describe("the update poller", () => {
   let stack: IngestStack;
-  const lines: string[] = [];
-  const pollers: UpdatePoller[] = [];
-
-  function poller(
+  const fleet = pollerFleet(() => ({
+    token: stack.bot.token,
+    apiRoot: stack.telegram.apiRoot,
+  }));
+  const { lines } = fleet;
+  const poller = (
     name: string,
     allowedUpdates: IngestedUpdateType[] = ["callback_query", "message"],
-  ): UpdatePoller {
-    const { token } = stack.bot;
-    const apiRoot = stack.telegram.apiRoot;
-    const p = new UpdatePoller({
-      hook: new TelegramHook({ token, apiRoot }),
-      ingress: stack.ingress,
-      webhook: new WebhookSettings({ token, apiRoot }),
-      workerId: name,
-      leaseMs: 3_000,
+  ) =>
+    fleet.start(name, stack.ingress, {
+      webhook: new WebhookSettings({
+        token: stack.bot.token,
+        apiRoot: stack.telegram.apiRoot,
+      }),
       timeoutSeconds: 2,
       allowedUpdates,
-      log: (line) => lines.push(`${name}: ${line}`),
     });
-    pollers.push(p);
-    p.start();
-    return p;
-  }
   const said = (text: string) => lines.filter((l) => l.includes(text));
 
   beforeAll(async () => {
     stack = await startIngestStack();
   });
   afterAll(async () => {
-    for (const p of pollers) await p.stop();
+    await fleet.stopAll();
     await stack?.stop();
     // No line said during the whole file shows the token.
     expect(lines.join("\n")).not.toContain(stack.bot.token);

@@ -1,14 +1,11 @@
 import * as restate_ from "@restatedev/restate-sdk";
 import { createEndpointHandler } from "@restatedev/restate-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RestateIngress } from "@poekhali/core";
 import { TelegramEmulator } from "@poekhali/emulators";
 import {
   MAX_RENEWALS_IN_FLIGHT,
   MAX_RENEWALS_QUEUED,
   POLL_LEASE_NAME,
-  TelegramHook,
-  UpdatePoller,
   pollLease,
 } from "@poekhali/telegram";
 import { choosePort } from "../packages/poekhali/src/ports.js";
@@ -20,7 +17,8 @@ import {
   serveEndpoint,
   type ServedEndpoint,
 } from "../packages/poekhali/src/worker/serve-endpoint.js";
-import { eventually } from "./harness.js";
+import { eventually, throughout } from "./harness.js";
+import { pollerFleet } from "./poller-fleet.js";
 import { startSlowIngress } from "./slow-ingress.js";
 
 // The poll lease against a Restate that is kept busy: its deployment holds every invocation of the lease object for
@@ -33,35 +31,14 @@ describe("the poll lease under a busy Restate", () => {
   let bot: { id: number; token: string };
   /** How long the deployment holds each invocation of the lease object before running it. */
   let leaseDelayMs = 0;
-  const lines: string[] = [];
-  const running: UpdatePoller[] = [];
   const closers: (() => Promise<void>)[] = [];
-
-  function poller(
-    name: string,
-    ingressUrl: string,
-    leaseMs: number,
-  ): UpdatePoller {
-    const p = new UpdatePoller({
-      hook: new TelegramHook({ token: bot.token, apiRoot: telegram.apiRoot }),
-      ingress: new RestateIngress(ingressUrl),
-      workerId: name,
-      leaseMs,
-      timeoutSeconds: 1,
-      log: (line) =>
-        lines.push(
-          `${((performance.now() - t0) / 1000).toFixed(1)} ${name}: ${line}`,
-        ),
-    });
-    running.push(p);
-    p.start();
-    return p;
-  }
-  const t0 = performance.now();
-  const said = (name: string, text: string, since = 0) =>
-    lines
-      .slice(since)
-      .some((l) => l.includes(` ${name}: `) && l.includes(text));
+  const fleet = pollerFleet(() => ({
+    token: bot.token,
+    apiRoot: telegram.apiRoot,
+  }));
+  const { lines, said } = fleet;
+  const poller = (name: string, ingressUrl: string, leaseMs: number) =>
+    fleet.start(name, ingressUrl, { leaseMs });
   /** Asks for the lease that Restate has taken and not yet answered. */
   const unanswered = async () =>
     Number(
@@ -90,7 +67,7 @@ describe("the poll lease under a busy Restate", () => {
   afterEach(async () => {
     // Asks still queued run at once, so that a stopping poller's release is not held behind them.
     leaseDelayMs = 0;
-    for (const p of running.splice(0)) await p.stop();
+    await fleet.stopAll();
     for (const close of closers.splice(0)) await close();
     // Asks left from the test before (a stopped poller's last ones) must not hold the key for the next.
     await eventually("the lease's queue to empty", async () =>
@@ -110,13 +87,15 @@ describe("the poll lease under a busy Restate", () => {
     const since = lines.length;
     // Each ask runs later than the lease lasts: judged when it ran, or waited for before the lease counts it, the
     // lease lapses at once; main's poller lost it within the first 6 s of this.
-    const until = Date.now() + 20_000;
-    while (Date.now() < until) {
-      expect(said("busy", "stopped polling", since)).toBe(false);
-      expect(p.polling).toBe(true);
-      expect(await unanswered()).toBeLessThanOrEqual(MAX_RENEWALS_QUEUED);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await throughout(
+      20_000,
+      async () => {
+        expect(said("busy", "stopped polling", since)).toBe(false);
+        expect(p.polling).toBe(true);
+        expect(await unanswered()).toBeLessThanOrEqual(MAX_RENEWALS_QUEUED);
+      },
+      250,
+    );
     // While Restate sat on its asks, the poller asked only as the lease ran low: at least two 0.6 s periods apart
     // (0.9 - 0.7 of the lease after the last ask taken), so at most ~18 in the 20 s, of which the first two have run.
     // Asked every period, the queue would have reached its cap of 20 within 12 s and stayed there; a loaded box only
@@ -181,12 +160,10 @@ describe("the poll lease under a busy Restate", () => {
       15_000,
     );
     // Six periods of asking again: it never polls, and says it once, not once per ask.
-    const until = Date.now() + 2_000;
-    while (Date.now() < until) {
+    await throughout(2_000, () => {
       expect(p.polling).toBe(false);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const mine = lines.filter((l) => l.includes(" upgraded: "));
+    });
+    const mine = lines.filter((l) => l.startsWith("upgraded: "));
     expect(mine.filter((l) => l.includes("/ask yet")).length).toBe(1);
     expect(mine.some((l) => l.includes("could not reach Restate"))).toBe(false);
     await older.deploy([pollLease]);
@@ -219,11 +196,13 @@ describe("the poll lease under a busy Restate", () => {
       10_000,
     );
     // Twice as long again: an eleventh ask would have been due six times over (and the lease ran out meanwhile).
-    const until = Date.now() + 6_000;
-    while (Date.now() < until) {
-      expect(slow.peak(`/${POLL_LEASE_NAME}/`)).toBe(MAX_RENEWALS_IN_FLIGHT);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await throughout(
+      6_000,
+      () => {
+        expect(slow.peak(`/${POLL_LEASE_NAME}/`)).toBe(MAX_RENEWALS_IN_FLIGHT);
+      },
+      250,
+    );
     expect(MAX_RENEWALS_IN_FLIGHT).toBe(10);
     expect(said("unanswered", "stopped polling")).toBe(true);
   }, 60_000);
@@ -250,12 +229,10 @@ describe("the poll lease under a busy Restate", () => {
     }, 20);
     try {
       // While the holder's asks get through, however late they run, the stand-by stays out.
-      const until = Date.now() + 6_000;
-      while (Date.now() < until) {
+      await throughout(6_000, () => {
         expect(standBy.polling).toBe(false);
         expect(holder.polling).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      });
       cut = true;
       const cutAt = Date.now();
       // The holder's asks still queued for the bot run (1 s each, plus their overhead) before the stand-by's.
@@ -295,16 +272,54 @@ describe("the poll lease under a busy Restate", () => {
         () => said("behind", "is polled by long-run") || undefined,
         30_000,
       );
-      const until = Date.now() + 6_000;
-      while (Date.now() < until) {
+      await throughout(6_000, () => {
         expect(standBy.polling).toBe(false);
         expect(holder.polling).toBe(true);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      });
     } finally {
       clearInterval(watch);
     }
     expect(both).toBe(0);
     expect(said("long-run", "Telegram refused getUpdates")).toBe(false);
   }, 90_000);
+  it("refuses a released holder's asks made before its release, however late Restate runs them, and lets another take the lease at once", async () => {
+    const lease = (handler: string, body: Record<string, unknown>) =>
+      restate.ingress.call<{ held?: boolean; holder?: string }>(
+        { service: POLL_LEASE_NAME, handler, key: String(bot.id) },
+        body as never,
+      );
+    const t = Date.now();
+    const ask = (holder: string, askedAt: number) =>
+      lease("ask", { holder, ttl_ms: 15_000, asked_at: askedAt });
+    expect(await ask("leaving", t)).toMatchObject({
+      held: true,
+      holder: "leaving",
+    });
+    await lease("release", { holder: "leaving", released_at: t + 10 });
+    // An ask the stopping worker made before it let go (its send cut off by the stop), taken and run after the release.
+    expect(await ask("leaving", t + 5)).toMatchObject({ held: false });
+    // A worker restarted under the same name asks after the release: it may poll again.
+    expect(await ask("leaving", t + 20)).toMatchObject({ held: true });
+    await lease("release", { holder: "leaving", released_at: t + 30 });
+    expect(await ask("next", t + 40)).toMatchObject({
+      held: true,
+      holder: "next",
+    });
+    await lease("release", { holder: "next", released_at: t + 50 });
+  });
+
+  it("stops without waiting for its asks that Restate still holds (its release goes one way)", async () => {
+    const p = poller("stopping", restate.server.ingressUrl, 6_000);
+    await eventually("the poller to hold the lease", () => p.polling, 15_000);
+    leaseDelayMs = 8_000;
+    await eventually(
+      "asks to queue behind the slow lease object",
+      async () => ((await unanswered()) >= 2 ? true : undefined),
+      20_000,
+    );
+    const started = performance.now();
+    await fleet.stop(p);
+    // A release queued behind them as a call would wait 8 s for each; the poll round it ends lasts at most 1 s.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  }, 60_000);
 });

@@ -143,6 +143,7 @@ export {
   type SignedCall,
 } from "./internal-key.js";
 export {
+  INGRESS_REFUSED,
   INGRESS_SIGNATURE_HEADER,
   ingressGate,
   ingressRefusal,

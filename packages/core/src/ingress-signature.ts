@@ -11,6 +11,12 @@ import type { IngressTarget } from "./ingress.js";
 /** The request header that carries a call's signature through Restate's ingress to the handler. */
 export const INGRESS_SIGNATURE_HEADER = "x-poekhali-signature";
 
+/**
+ * The words of the gate's refusal (after the target, before the reason): how a reader of Restate's introspection
+ * tells an invocation the gate refused, which ran nothing, from one that failed on its own.
+ */
+export const INGRESS_REFUSED = "refused this request";
+
 /** What the hook context holds besides the request: the SDK's own flag for "not replaying a journal". */
 const IS_PROCESSING = Symbol.for("@restatedev/restate-sdk/hooks.isProcessing");
 
@@ -174,7 +180,7 @@ export function ingressGate(key: string): HooksProvider {
               : null;
           if (refusal !== null) {
             const error = new restate.TerminalError(
-              `${request.target.service}/${request.target.handler} refused this request: ${refusal}.`,
+              `${request.target.service}/${request.target.handler} ${INGRESS_REFUSED}: ${refusal}.`,
               { errorCode: 403 },
             );
             // The SDK logs every refused invocation at WARN; without a stack it is one line, so a page that loops over

@@ -24,11 +24,19 @@ const mac = (key: string, purpose: string, scope: string, payload: unknown) =>
 export const MIN_INTERNAL_KEY_LENGTH = 32;
 
 /**
- * Why `key` cannot sign calls (unset, or shorter than {@link MIN_INTERNAL_KEY_LENGTH}), naming POEKHALI_INTERNAL_KEY
- * and never showing the key; null when it can. A short key can be guessed offline from one signed request.
+ * Why `key` cannot sign calls (unset, with white space around it, or shorter than {@link MIN_INTERNAL_KEY_LENGTH}),
+ * naming POEKHALI_INTERNAL_KEY and never showing the key; null when it can. A short key can be guessed offline from
+ * one signed request.
  */
 export function internalKeyProblem(key: string | undefined): string | null {
   if (!key) return `${INTERNAL_KEY_ENV} is not set`;
+  // A space or line break copied with the key: one tier trimming it (a shell, a secret store) and another not would
+  // sign with two keys, and every signed call would be refused far from the typo.
+  if (key.trim() !== key)
+    return (
+      `${INTERNAL_KEY_ENV} has white space (a space, tab or line break) at its start or end: ` +
+      "set the key alone, the same on every worker and web instance"
+    );
   if (key.length < MIN_INTERNAL_KEY_LENGTH)
     return (
       `${INTERNAL_KEY_ENV} is too short (${key.length} characters): use a random string of at least ` +

@@ -250,4 +250,29 @@ describe("resolveConfig", () => {
         resolveConfig({ POEKHALI_WORKER_HOST: host }, "/srv").workerHost,
       ).toBe(host);
   });
+
+  it("names POEKHALI_INTERNAL_KEY when it is too short or has white space around it, and what it wants, without echoing it", () => {
+    const good = "a-random-internal-key-0123456789abcdef";
+    const short = failure({ POEKHALI_INTERNAL_KEY: "tooshort-key-1234" });
+    expect(short.variable).toBe("POEKHALI_INTERNAL_KEY");
+    expect(short.message).toMatch(
+      /^POEKHALI_INTERNAL_KEY: is too short \(17 characters\): use a random string of at least 32 characters/,
+    );
+    expect(short.message).not.toContain("tooshort-key-1234");
+    for (const spaced of [` ${good}`, `${good}\n`, `\t${good} `]) {
+      const error = failure({ POEKHALI_INTERNAL_KEY: spaced });
+      expect(error.variable).toBe("POEKHALI_INTERNAL_KEY");
+      expect(error.message).toBe(
+        "POEKHALI_INTERNAL_KEY: has white space (a space, tab or line break) at its start or end: set the key alone, " +
+          "the same on every worker and web instance",
+      );
+    }
+    // Unset or empty, `up` keeps a key of its own; a fit key is taken as it is.
+    expect(resolveConfig({ POEKHALI_INTERNAL_KEY: "" }, "/srv").port).toBe(
+      8000,
+    );
+    expect(resolveConfig({ POEKHALI_INTERNAL_KEY: good }, "/srv").port).toBe(
+      8000,
+    );
+  });
 });

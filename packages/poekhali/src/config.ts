@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
+import { INTERNAL_KEY_ENV, internalKeyProblem } from "@poekhali/core";
 import { ConfigError } from "./errors.js";
 import { parseIdentityKeys } from "./restate/identity-key.js";
 
@@ -258,6 +259,15 @@ export function resolveConfig(
     throw new ConfigError(variable, issue?.message ?? "is invalid");
   }
   const e = parsed.data;
+  // A key set but unfit to sign stops every command here, before anything starts or listens. Unset, `up` keeps one
+  // of its own, and `worker` and `web` say that they require it.
+  const key = env[INTERNAL_KEY_ENV];
+  const keyProblem = key ? internalKeyProblem(key) : null;
+  if (keyProblem)
+    throw new ConfigError(
+      INTERNAL_KEY_ENV,
+      keyProblem.slice(INTERNAL_KEY_ENV.length + 1),
+    );
   if (!isLoopback(e.POEKHALI_HOST) && e.POEKHALI_AUTH_PASSWORD === undefined)
     throw new ConfigError(
       "POEKHALI_AUTH_PASSWORD",

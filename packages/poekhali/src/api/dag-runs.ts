@@ -10,6 +10,7 @@ import {
   type RunRestarts,
 } from "../worker/run-restarts.js";
 import {
+  INGRESS_REFUSED,
   instancesOf,
   logKey,
   RUN_KEY,
@@ -94,6 +95,16 @@ const DAG_RUN_STATES: readonly DagRunState[] = [
   "failed",
 ];
 
+/**
+ * A `run` invocation that the ingress gate refused (a trigger forged by a web page, posted to Restate's ingress)
+ * ran nothing and is no run: the REST API neither shows nor counts it, and a trigger of its id takes the id back.
+ */
+const REFUSED_AT_GATE = `(status = 'completed' AND completion_result = 'failure' AND completion_failure LIKE ${sql(`%${INGRESS_REFUSED}: %`)})`;
+const ADMITTED = `NOT ${REFUSED_AT_GATE}`;
+
+/** How long a trigger waits for Restate to free the id of a refused invocation it purged. */
+const FREE_KEY_MS = 30_000;
+
 // The run states in terms of the `run` invocation, as `stateOf` reads them, for a WHERE clause.
 const STATE_SQL: Record<DagRunState, string> = {
   queued: "status IN ('pending', 'scheduled', 'ready')",
@@ -173,7 +184,10 @@ export class DagRuns {
     ));
   }
 
-  /** Starts a run; throws {@link RunExistsError} when the id was used before. */
+  /**
+   * Starts a run; throws {@link RunExistsError} when the id was used before. An id that only a refused, forged
+   * trigger used is taken back: that invocation is purged and the run started.
+   */
   async trigger(
     dag: Dag,
     runId: string,
@@ -181,14 +195,33 @@ export class DagRuns {
     /** ISO 8601: what the run's tasks see as its logical date (else when it starts). */
     logicalDate?: string,
   ): Promise<DagRunView> {
-    const accepted = await this.#run(dag, runId).workflowSubmit({
-      conf,
-      ...(logicalDate === undefined ? {} : { logical_date: logicalDate }),
-    });
-    if (accepted.status === "PreviouslyAccepted")
-      throw new RunExistsError(
-        `DAG run "${runId}" of DAG "${dag.id}" already exists`,
+    const deadline = Date.now() + FREE_KEY_MS;
+    for (;;) {
+      const accepted = await this.#run(dag, runId).workflowSubmit({
+        conf,
+        ...(logicalDate === undefined ? {} : { logical_date: logicalDate }),
+      });
+      if (accepted.status !== "PreviouslyAccepted") break;
+      const [held] = await this.introspection.query<{
+        id: string;
+        refused: boolean;
+      }>(
+        `SELECT id, ${REFUSED_AT_GATE} AS refused FROM sys_invocation WHERE target_service_name = ${sql(dag.id)} ` +
+          `AND target_service_key = ${sql(runId)} AND target_handler_name = 'run' ORDER BY created_at DESC LIMIT 1`,
       );
+      // A run of that id (or another trigger's, just now): the id is taken.
+      if (held && !held.refused)
+        throw new RunExistsError(
+          `DAG run "${runId}" of DAG "${dag.id}" already exists`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(
+          `Restate still holds the refused invocation under run id "${runId}" ${FREE_KEY_MS / 1000} s after its purge`,
+        );
+      // Refused at the gate: forget it. Gone already (purged, the key not yet free in Restate): submit again.
+      if (held) await this.introspection.purge(held.id).catch(() => undefined);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     return {
       dag_id: dag.id,
       dag_run_id: runId,
@@ -277,7 +310,7 @@ export class DagRuns {
     // unique with a window instead, these queries cost about twice as much (5,000 runs: ~50 vs ~75-125 ms).
     const runs =
       `(SELECT target_service_name AS dag_id, target_service_key AS run_id, id, status, completion_result, created_at ` +
-      `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names}) ${patterns})`;
+      `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names}) AND ${ADMITTED} ${patterns})`;
     const states = query.states?.length ? query.states : null;
     const filter = states
       ? `AND (${states.map((s) => STATE_SQL[s]).join(" OR ")})`
@@ -355,7 +388,7 @@ export class DagRuns {
       `SELECT dag_id, run_id, status, completion_result, created_at FROM (` +
         `SELECT target_service_name AS dag_id, target_service_key AS run_id, status, completion_result, created_at, ` +
         `ROW_NUMBER() OVER (PARTITION BY target_service_name ORDER BY created_at DESC) AS nth FROM sys_invocation ` +
-        `WHERE target_handler_name = 'run' AND target_service_name IN (${dagIds.map(sql).join(", ")})` +
+        `WHERE target_handler_name = 'run' AND target_service_name IN (${dagIds.map(sql).join(", ")}) AND ${ADMITTED}` +
         `) WHERE nth <= ${Math.max(1, Math.floor(limit))} ORDER BY created_at DESC`,
     );
     for (const row of rows)
@@ -415,7 +448,7 @@ export class DagRuns {
     const [rows, states] = await Promise.all([
       this.introspection.query<SnapshotRow>(
         `SELECT target_service_name AS dag_id, target_service_key AS run_id, id, status, completion_result, created_at ` +
-          `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names})` +
+          `FROM sys_invocation WHERE target_handler_name = 'run' AND target_service_name IN (${names}) AND ${ADMITTED}` +
           oneRun("target_service_key"),
       ),
       this.introspection.query<StateRow>(
@@ -643,7 +676,7 @@ export class DagRuns {
   #invocations(dag: Dag, where: string, limit = 1): Promise<InvocationRow[]> {
     return this.introspection.query<InvocationRow>(
       `SELECT target_service_key AS run_id, status, completion_result, created_at FROM sys_invocation ` +
-        `WHERE target_service_name = ${sql(dag.id)} AND target_handler_name = 'run' ${where} ` +
+        `WHERE target_service_name = ${sql(dag.id)} AND target_handler_name = 'run' AND ${ADMITTED} ${where} ` +
         `ORDER BY created_at DESC LIMIT ${limit}`,
     );
   }

@@ -57,6 +57,19 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
       headers: { "content-type": "application/json", ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+  /** Puts `value` in the box `key` by a request signed with the key, as the web tier does, and checks it was taken. */
+  const signedPut = async (key: string, value: string) => {
+    const put = await signedIngressFetch(url, KEY)(
+      `${url}/gated_box/${key}/put`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(value),
+      },
+    );
+    expect(put.status).toBe(200);
+    await put.text();
+  };
 
   beforeAll(async () => {
     stack = await startTemporaryRestate("poekhali-gate-");
@@ -91,14 +104,7 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
   });
 
   it("refuses a signature made for another path or another body", async () => {
-    const sign = signedIngressFetch(url, KEY);
-    const put = await sign(`${url}/gated_box/y/put`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify("a"),
-    });
-    expect(put.status).toBe(200);
-    await put.text();
+    await signedPut("y", "a");
     // The signature that `put` of "a" to key y carried, sent again with another value, and to another key.
     const captured = ingressSignature(
       KEY,
@@ -115,19 +121,14 @@ describe("ingressGated: a handler behind the gate runs for signed ingress reques
       expect(res.status, path).toBe(403);
       await res.text();
     }
-    const kept = await sign(`${url}/gated_box/y/get`, { method: "POST" });
+    const kept = await signedIngressFetch(url, KEY)(`${url}/gated_box/y/get`, {
+      method: "POST",
+    });
     expect(await kept.json()).toBe("a");
   });
 
   it("refuses a captured signature sent to another target under a spoofed x-restate-ingress-path header", async () => {
-    const sign = signedIngressFetch(url, KEY);
-    const put = await sign(`${url}/gated_box/spoof/put`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify("kept"),
-    });
-    expect(put.status).toBe(200);
-    await put.text();
+    await signedPut("spoof", "kept");
     // A signature of `get` on key `spoof` (empty body), replayed to `put` of another key with an empty body, the
     // header naming the path it was made for: restate-server 1.7 passes the client's x-restate-* headers on.
     const captured = ingressSignature(

@@ -75,6 +75,11 @@ export interface EditMessage {
   /** The keyboard the message shows afterwards; none when absent (Telegram drops it on a text edit too). */
   readonly replyMarkup?: InlineKeyboardMarkup;
   readonly signal?: AbortSignal;
+  /**
+   * Whether a 429 is waited out (auto-retry; the default). `false` makes the call fail with the first 429, for a
+   * caller that hands the edit to a durable retry rather than hold anything for flood control.
+   */
+  readonly waitOutRateLimits?: boolean;
 }
 
 /**
@@ -90,6 +95,8 @@ export class TelegramHook {
   readonly apiRoot: string;
   readonly defaultChatId: string | undefined;
   readonly #api: Api;
+  /** The same bot without auto-retry: one request per call, a 429 fails it at once. */
+  readonly #apiOnce: Api;
   readonly #token: string;
   readonly #limiter: SendLimiter | null;
 
@@ -107,6 +114,7 @@ export class TelegramHook {
     this.#api.config.use(
       autoRetry({ ...AUTO_RETRY_DEFAULTS, ...options.autoRetry }),
     );
+    this.#apiOnce = new Api(options.token, { apiRoot: this.apiRoot });
     const limited =
       options.limiter !== undefined ||
       (options.rateLimit ?? this.apiRoot === TELEGRAM_API_ROOT);
@@ -199,23 +207,31 @@ export class TelegramHook {
       : {};
     const signal = options.signal as Parameters<Api["editMessageText"]>[4];
     const { chatId, messageId, text } = options;
+    const client =
+      options.waitOutRateLimits === false ? this.#apiOnce : this.#api;
     try {
       if (text === undefined) {
-        await this.#call("editMessageReplyMarkup", (api) =>
-          api.editMessageReplyMarkup(chatId, messageId, markup, signal),
+        await this.#call(
+          "editMessageReplyMarkup",
+          (api) =>
+            api.editMessageReplyMarkup(chatId, messageId, markup, signal),
+          client,
         );
       } else {
         const parse = options.parseMode
           ? { parse_mode: options.parseMode }
           : {};
-        await this.#call("editMessageText", (api) =>
-          api.editMessageText(
-            chatId,
-            messageId,
-            text,
-            { ...parse, ...markup },
-            signal,
-          ),
+        await this.#call(
+          "editMessageText",
+          (api) =>
+            api.editMessageText(
+              chatId,
+              messageId,
+              text,
+              { ...parse, ...markup },
+              signal,
+            ),
+          client,
         );
       }
       return true;
@@ -326,9 +342,13 @@ export class TelegramHook {
     );
   }
 
-  async #call<T>(method: string, run: (api: Api) => Promise<T>): Promise<T> {
+  async #call<T>(
+    method: string,
+    run: (api: Api) => Promise<T>,
+    api: Api = this.#api,
+  ): Promise<T> {
     try {
-      return await run(this.#api);
+      return await run(api);
     } catch (error) {
       if (error instanceof GrammyError) {
         const message = `Telegram refused ${method} (${error.error_code}: ${error.description})`;

@@ -6,8 +6,17 @@ import { handlerTarget, type RestateIngress } from "@poekhali/core";
 /** The Restate virtual object that grants the right to poll a bot, one key per bot id. */
 export const POLL_LEASE_NAME = "telegram_poll_lease";
 
-/** Who may poll a bot, and until when (epoch ms, counted from the ask that granted or renewed it). */
-export type Lease = { readonly holder: string; readonly expires_at: number };
+/**
+ * Who may poll a bot, and until when (epoch ms, counted from the ask that granted or renewed it). A released lease
+ * keeps its last holder with `expires_at` 0 and when it was released, so that asks that holder made before it let go
+ * (taken by Restate after the release) do not hand it the lease again.
+ */
+export type Lease = {
+  readonly holder: string;
+  readonly expires_at: number;
+  /** When its holder gave it up (epoch ms on the holder's clock). */
+  readonly released_at?: number;
+};
 
 /** The answer to an `ask`: whether the caller holds the lease now, and who does. */
 export type LeaseAnswer = Lease & { readonly held: boolean };
@@ -64,6 +73,13 @@ export const pollLease = restate.object({
       const lease = await ctx.get<Lease>("lease");
       if (lease && lease.holder !== ask.holder && lease.expires_at > at)
         return { ...lease, held: false };
+      // An ask of a stopped worker that Restate took after its release: it no longer polls, so it gets nothing.
+      if (
+        lease?.holder === ask.holder &&
+        lease.released_at !== undefined &&
+        ask.asked_at <= lease.released_at
+      )
+        return { ...lease, held: false };
       // Renewals may run out of their asks' order (they overlap): an older one never shortens the lease.
       const ownUntil = lease?.holder === ask.holder ? lease.expires_at : 0;
       const granted: Lease = {
@@ -88,13 +104,23 @@ export const pollLease = restate.object({
         { errorCode: 400 },
       );
     },
-    /** Gives the lease up if the caller holds it, so another worker polls at once. */
+    /**
+     * Gives the lease up if the caller holds it, so another worker polls at once; with `released_at`, the holder's
+     * asks made before then are refused however late they run (a stopping poller's last asks may still be queued).
+     */
     release: async (
       ctx: restate.ObjectContext,
-      request: { holder: string },
+      request: { holder: string; released_at?: number },
     ): Promise<void> => {
       const lease = await ctx.get<Lease>("lease");
-      if (lease?.holder === request.holder) ctx.clear("lease");
+      if (lease?.holder !== request.holder) return;
+      // A release from an older poller (no time) clears the lease, as it always did.
+      if (typeof request.released_at !== "number") return ctx.clear("lease");
+      ctx.set<Lease>("lease", {
+        holder: request.holder,
+        expires_at: 0,
+        released_at: request.released_at,
+      });
     },
   },
 });
@@ -194,12 +220,17 @@ export class PollLeaseClient {
     return answer;
   }
 
-  /** Gives the lease up (on a clean stop). */
-  async release(): Promise<void> {
+  /**
+   * Gives the lease up (on a clean stop), one way: the release queues behind this worker's asks still in Restate
+   * (up to 20, each maybe seconds late under a burst), and a stopping worker must not wait
+   * for them. It waits only until Restate has taken it, and at most `timeoutMs`.
+   */
+  async release(timeoutMs = 5_000): Promise<void> {
     this.#heldUntil = 0;
-    await this.ingress.call(
+    await this.ingress.send(
       handlerTarget(pollLease, "release", String(this.botId)),
-      { holder: this.holder },
+      { holder: this.holder, released_at: Date.now() },
+      { signal: AbortSignal.timeout(timeoutMs) },
     );
   }
 }

@@ -18,6 +18,44 @@ export interface MessageRef {
   readonly message_id: number;
 }
 
+/**
+ * One attempt to drop a message's keyboard, given up on after `withinMs`: true when it is done (or Telegram refused
+ * it for good, which no retry changes), false at once when Telegram asks to wait (a 429 is not waited out), fails
+ * or could not be reached, and false when it did not answer within `withinMs`. Logs why it gave up, once.
+ */
+export async function dropKeyboardOnce(
+  hook: TelegramHook,
+  target: MessageRef,
+  withinMs: number,
+  log: (message: string) => void,
+): Promise<boolean> {
+  const signal = AbortSignal.timeout(withinMs);
+  try {
+    await hook.editMessage({
+      chatId: target.chat_id,
+      messageId: target.message_id,
+      signal,
+      waitOutRateLimits: false,
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof TelegramError && !error.retryable) {
+      log(`could not edit message ${target.message_id}: ${error.message}`);
+      return true;
+    }
+    // The hook's errors carry no token; anything else is named only by its kind.
+    const why = signal.aborted
+      ? `no answer within ${withinMs} ms`
+      : error instanceof TelegramError
+        ? error.message
+        : `a ${error instanceof Error ? error.name : typeof error}`;
+    log(
+      `left the keyboard of message ${target.message_id} to removeKeyboard: ${why}`,
+    );
+    return false;
+  }
+}
+
 /** Who may press: by username (the @ optional, case-insensitive) or by id; anyone when both lists are empty. */
 export interface AllowedPressers {
   readonly allowed_usernames?: readonly string[] | null;
@@ -150,6 +188,21 @@ export function pressReplies(options: PressRepliesOptions) {
     });
   }
 
+  /**
+   * {@link dropKeyboardOnce}, journaled: a replay takes its outcome. Gives up on Telegram after `withinMs` (its key
+   * is held that long at most, plus the journaling); false hands the removal to the caller's durable retry.
+   */
+  async function dropKeyboardAtOnce(
+    ctx: restate.ObjectContext,
+    target: MessageRef,
+    withinMs: number,
+  ): Promise<boolean> {
+    const hook = options.hookFor(target.bot_id);
+    return ctx.run("remove the keyboard at once", () =>
+      dropKeyboardOnce(hook, target, withinMs, log),
+    );
+  }
+
   /** Removes the buttons from a stray copy of the message (a retried send's), once. */
   async function tidy(
     ctx: restate.ObjectContext,
@@ -186,5 +239,5 @@ export function pressReplies(options: PressRepliesOptions) {
     return true;
   }
 
-  return { answer, edit, tidy, admitted };
+  return { answer, edit, dropKeyboardAtOnce, tidy, admitted };
 }

@@ -34,6 +34,8 @@ type Pending = PressEvent & { answered?: boolean };
 
 /** How long early presses wait for their sensor before they are told to press again (Telegram allows ~15 s). */
 const FLUSH_AFTER_MS = 5_000;
+/** How long a taken press's key waits for Telegram to drop the keyboard before a durable retry takes it over. */
+const REMOVE_AT_ONCE_MS = 1_500;
 /** Early presses kept per button; more are answered at once and dropped. */
 const MAX_PENDING = 50;
 
@@ -76,17 +78,17 @@ export function telegramRouter(options: TelegramRouterOptions) {
   const log = options.log ?? (() => undefined);
   const alreadyText = options.alreadyPressedText ?? TEXTS.already;
 
-  const { answer, edit, tidy, admitted } = pressReplies({
+  const { answer, edit, dropKeyboardAtOnce, tidy, admitted } = pressReplies({
     hookFor: (botId) => options.hookFor(botId),
     log,
   });
 
-  function accept(
+  async function accept(
     ctx: restate.ObjectContext,
     watch: Watch,
     event: PressEvent,
     answeredAt: string | null,
-  ): void {
+  ): Promise<void> {
     const press: ButtonPress = {
       chat_id: event.chat_id,
       message_id: event.message_id,
@@ -102,16 +104,23 @@ export function telegramRouter(options: TelegramRouterOptions) {
     ctx.clear("watch");
     ctx.resolveAwakeable(watch.trigger_id, press);
     if (watch.hide_keyboard === false) return;
-    // Off this key's critical path: later presses on the button (answered «Уже нажали») and a racing close do not
-    // wait behind Telegram's edit. The send is journaled, and removing a keyboard twice changes nothing.
-    ctx.objectSendClient(ROUTER, ctx.key).removeKeyboard({
+    const message: MessageRef = {
       bot_id: event.bot_id,
       chat_id: event.chat_id,
       message_id: event.message_id,
-    });
+    };
+    // One bounded try here saves an invocation per press; later presses on the button (answered «Уже нажали») and a
+    // racing close wait for it at most REMOVE_AT_ONCE_MS. When Telegram is slow or busy (flood control asks for tens
+    // of seconds), the removal goes off this key's critical path to `removeKeyboard`, which Restate retries. Both
+    // are journaled, and removing a keyboard twice changes nothing.
+    if (await dropKeyboardAtOnce(ctx, message, REMOVE_AT_ONCE_MS)) return;
+    ctx.objectSendClient(ROUTER, ctx.key).removeKeyboard(message);
   }
 
-  /** Answers a press according to the watch, and accepts it when it is the first valid one. */
+  /**
+   * Answers a press according to the watch, and accepts it when it is the first valid one. Reads `done` again, as
+   * main's code did: a press journaled by an older version replays on this one with the same entries up to its answer.
+   */
   async function settle(
     ctx: restate.ObjectContext,
     watch: Watch,
@@ -130,7 +139,7 @@ export function telegramRouter(options: TelegramRouterOptions) {
     if (!pressAllowed(watch, event.from))
       return void (await say(TEXTS.notAllowed));
     const answeredAt = await say(watch.answer_text);
-    accept(ctx, watch, event, answeredAt);
+    await accept(ctx, watch, event, answeredAt);
   }
 
   return restate.object({
