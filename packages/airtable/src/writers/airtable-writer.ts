@@ -8,6 +8,11 @@ import type {
 import type { AirtableWriterInbox } from "./writer-inbox.js";
 import { awaitRows } from "./drain-outcome.js";
 import { legacyDrain, type LegacyDrainDeps } from "./legacy-drain.js";
+import {
+  legacyPump,
+  type LegacyPumpCall,
+  type LegacyPumpDeps,
+} from "./legacy-pump.js";
 import type { Pace, PaceLimits } from "./pace.js";
 import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
@@ -51,10 +56,10 @@ export interface AirtableWriterOptions {
 }
 
 /**
- * What `pump` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty and the inbox's
- * shard (the writer looks at it from then on; a wake without one, from an earlier build or a check, has it look at
- * all); a wake that comes back to see whether the chain it found still runs (`watch`); the writer's own delayed
- * messages carry nothing.
+ * What `rounds` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty and the
+ * inbox's shard (the writer looks at it from then on; a wake without one, from a check that found the chain dead, has
+ * it look at all); a wake that comes back to see whether the chain it found still runs (`watch`); the writer's own
+ * delayed messages carry nothing.
  */
 export type PumpCall = {
   readonly wake?: boolean;
@@ -99,7 +104,7 @@ const EARLY_MS = 300;
  * runs up to 10 per request, answers schema checks from a recent read of the table (one read shared by every run
  * asking meanwhile), keeps the base under 5 requests per second, sits out a 429's penalty, retries 5xx and network
  * errors with backoff, and wakes each run with its answer. The inboxes are other objects, so the writer's pace never
- * waits behind the runs' enqueues: only its own delayed messages and the inboxes' wake-ups call its `pump`.
+ * waits behind the runs' enqueues: only its own delayed messages and the inboxes' wake-ups call its `rounds`.
  *
  * @example
  * createEndpointHandler({ services: [...airtableServices({ hookFor: () => hook }), ...workflows] });
@@ -132,7 +137,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
   // A delayed message to itself: each journal stays short, however long the backlog.
   const send = (
     ctx: restate.ObjectContext,
-    method: "pump" | "drain",
+    method: "rounds" | "pump" | "drain",
     parameter: PumpCall,
     delay: number,
   ) =>
@@ -152,7 +157,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     now: number,
     delay: number,
   ) => {
-    send(ctx, "pump", null, delay);
+    send(ctx, "rounds", null, delay);
     beat(ctx, now, now + delay);
   };
 
@@ -163,11 +168,22 @@ export function airtableWriter(options: AirtableWriterOptions) {
     drainLater: (ctx, delay) => send(ctx, "drain", null, delay),
     beat,
     async handOver(ctx) {
-      // The old chain's queue is empty: the inboxes filled meanwhile are the new chain's to read.
+      // The old chain's queue is empty: the inboxes filled meanwhile are the new chain's to read. To `pump`, as the
+      // build that added this hand-over sent it (a `drain` it left in flight replays this send), which runs that
+      // build's chain until it goes idle.
       if (await ctx.get<boolean>("active")) return;
       ctx.set("active", true);
-      pumpLater(ctx, await ctx.date.now(), 0);
+      const now = await ctx.date.now();
+      send(ctx, "pump", null, 0);
+      beat(ctx, now, now);
     },
+  };
+  const legacyRounds: LegacyPumpDeps = {
+    round,
+    log: settings.log,
+    take: (ctx, queue, request) => take(ctx, queue, request),
+    pumpLater: (ctx, call, delay) => send(ctx, "pump", call, delay),
+    beat,
   };
 
   /** Puts a request's items at the end of the writer's own queue. */
@@ -306,7 +322,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     if (!last) beat(ctx, now, now);
     if (watch || !(await ctx.get<boolean>("watching"))) {
       ctx.set("watching", true);
-      send(ctx, "pump", { wake: true, watch: true }, STALE_MS + 1_000);
+      send(ctx, "rounds", { wake: true, watch: true }, STALE_MS + 1_000);
     }
     return false;
   }
@@ -318,7 +334,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
    * {@link ROUNDS_PER_CALL} rounds, or when the base is paused, hands itself the rest with a delayed message; with
    * nothing here and nothing in the inboxes, tells them it is idle.
    */
-  async function pump(
+  async function runRounds(
     ctx: restate.ObjectContext,
     call: PumpCall,
   ): Promise<void> {
@@ -452,10 +468,22 @@ export function airtableWriter(options: AirtableWriterOptions) {
        * every read of it would otherwise be a round trip through a partition busy with the runs' enqueues (measured:
        * 35 rows/s instead of 31 on a 5,000-run backlog).
        */
-      pump: restate.handlers.object.exclusive(
+      rounds: restate.handlers.object.exclusive(
         { ingressPrivate: true, enableLazyState: false },
         (ctx: restate.ObjectContext, call: PumpCall): Promise<void> =>
-          pump(ctx, call),
+          runRounds(ctx, call),
+      ),
+
+      /**
+       * The chain as the build before the awake inboxes ran it (every inbox looked at and told idle), under its name:
+       * a `pump` in flight when the worker is upgraded replays on it command for command, and that build's delayed
+       * `pump`s and wake-ups run it until the chain goes idle. Nothing of today's writer sends it but the hand-over
+       * of {@link legacyDrain}, as that build did.
+       */
+      pump: restate.handlers.object.exclusive(
+        { ingressPrivate: true, enableLazyState: false },
+        (ctx: restate.ObjectContext, call: LegacyPumpCall): Promise<void> =>
+          legacyPump(ctx, call, legacyRounds),
       ),
 
       /** The writer before the inboxes: finishes the queue a base was upgraded with, then hands over to `pump`. */
@@ -550,7 +578,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
         },
       ),
     },
-    // Lazy for every handler but `pump`: `enqueue`, `cachedSchema` and `stats` are called often and read a key or
+    // Lazy for every handler but `rounds` and `pump`: `enqueue`, `cachedSchema` and `stats` are called often and read a key or
     // two, and `drain` may run on a queue of thousands left by the writer before the inboxes.
     options: { enableLazyState: true },
   });

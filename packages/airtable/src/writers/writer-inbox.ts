@@ -96,7 +96,7 @@ export function airtableWriterInbox() {
             ctx.set("meta", meta);
             ctx
               .objectSendClient(Writer, baseId)
-              .pump({ wake: true, requests: [request], shard });
+              .rounds({ wake: true, requests: [request], shard });
             return;
           }
           ctx.set(`inbox:${meta.tail}`, request);
@@ -166,7 +166,7 @@ export function airtableWriterInbox() {
           release(ctx, meta, at.cursor);
           const { baseId, shard } = parseInboxKey(ctx.key);
           if (meta.tail > at.cursor)
-            ctx.objectSendClient(Writer, baseId).pump({ wake: true, shard });
+            ctx.objectSendClient(Writer, baseId).rounds({ wake: true, shard });
           else meta.armed = false;
           ctx.set("meta", meta);
         },
@@ -190,7 +190,7 @@ export function airtableWriterInbox() {
               chain.running &&
               (chain.next === null || now > chain.next + STALE_MS)
             )
-              ctx.objectSendClient(Writer, baseId).pump({ wake: true });
+              ctx.objectSendClient(Writer, baseId).rounds({ wake: true });
             armCheck(ctx, meta);
           }
           ctx.set("meta", meta);
