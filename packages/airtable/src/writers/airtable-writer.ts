@@ -512,24 +512,36 @@ export function airtableWriter(options: AirtableWriterOptions) {
       ),
 
       /**
-       * Whether the base's chain should be running and when it is next due: an armed inbox checks on it now and then,
-       * and wakes the writer to take over a chain that died (killed, cancelled: its own delayed messages die with it).
+       * Whether the base's chain should be running, when it is next due, and which inboxes it looks at and how far: an
+       * armed inbox checks on it now and then, and wakes the writer to take over a chain that died (killed, cancelled:
+       * its own delayed messages die with it), or when it holds requests the writer will not look at (its wake lost).
        */
       chain: restate.handlers.object.shared(
         { ingressPrivate: true },
         async (ctx: restate.ObjectSharedContext): Promise<ChainState> => {
-          const [active, draining, last] = await restate.RestatePromise.all([
-            ctx.get<boolean>("active") as restate.RestatePromise<
-              boolean | null
-            >,
-            ctx.get<boolean>("draining") as restate.RestatePromise<
-              boolean | null
-            >,
-            ctx.get<Beat>("beat") as restate.RestatePromise<Beat | null>,
-          ]);
+          const [active, draining, last, awake, cursors] =
+            await restate.RestatePromise.all([
+              ctx.get<boolean>("active") as restate.RestatePromise<
+                boolean | null
+              >,
+              ctx.get<boolean>("draining") as restate.RestatePromise<
+                boolean | null
+              >,
+              ctx.get<Beat>("beat") as restate.RestatePromise<Beat | null>,
+              ctx.get<number[]>("awake") as restate.RestatePromise<
+                number[] | null
+              >,
+              ctx.get<number[]>("cursors") as restate.RestatePromise<
+                number[] | null
+              >,
+            ]);
+          const running = active === true || draining === true;
           return {
-            running: active === true || draining === true,
+            running,
             next: last?.next ?? null,
+            // As awakeShards reads it: without the key, a running chain looks at every inbox, an idle one at none.
+            awake: awake ?? (running ? SHARDS : []),
+            cursors: cursors ?? [],
           };
         },
       ),

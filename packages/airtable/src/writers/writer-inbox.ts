@@ -173,9 +173,12 @@ export function airtableWriterInbox() {
       ),
 
       /**
-       * While armed, looks every {@link CHECK_MS} at the writer's chain, and wakes the writer (which takes over) when
-       * the chain should be running and is over {@link STALE_MS} late: a chain killed while every inbox is armed is
-       * still taken over, with no new run to wake it.
+       * While armed, looks every {@link CHECK_MS} at the writer's chain. Wakes the writer (which takes over) when the
+       * chain should be running and is over {@link STALE_MS} late: a chain killed while every inbox is armed is still
+       * taken over, with no new run to wake it. Wakes it as this inbox when requests wait here past the writer's
+       * cursor and the writer will not look (no chain runs, or it does not count this inbox awake): this inbox's wake
+       * was lost (killed on its way, or the invocation carrying it), and nothing else would. With nothing waiting
+       * and no chain, it forgets what the writer took and disarms: nothing is left to check on.
        */
       check: restate.handlers.object.exclusive(
         { ingressPrivate: true },
@@ -183,15 +186,28 @@ export function airtableWriterInbox() {
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           meta.checking = false;
           if (meta.armed) {
-            const { baseId } = parseInboxKey(ctx.key);
+            const { baseId, shard } = parseInboxKey(ctx.key);
+            // The same commands as the earlier build's check up to here (a check in flight replays them).
             const chain = await ctx.objectClient(Writer, baseId).chain();
             const now = await ctx.date.now();
+            const writer = ctx.objectSendClient(Writer, baseId);
             if (
               chain.running &&
               (chain.next === null || now > chain.next + STALE_MS)
             )
-              ctx.objectSendClient(Writer, baseId).rounds({ wake: true });
-            armCheck(ctx, meta);
+              writer.rounds({ wake: true });
+            else if (chain.awake && chain.cursors) {
+              const cursor = chain.cursors[shard] ?? 0;
+              const looked = chain.running && chain.awake.includes(shard);
+              if (meta.tail > cursor && !looked)
+                writer.rounds({ wake: true, shard });
+              else if (meta.tail <= cursor && !chain.running) {
+                // The writer holds all this inbox queued, and no chain runs: as if told it is idle.
+                release(ctx, meta, cursor);
+                meta.armed = false;
+              }
+            }
+            if (meta.armed) armCheck(ctx, meta);
           }
           ctx.set("meta", meta);
         },
