@@ -204,7 +204,7 @@ describe("a table's schema, read once for the runs that check it together", () =
     expect(metadataReads(stack.calls())).toHaveLength(2);
   });
 
-  it("keeps the writer's enqueue, pump and drain, its inboxes and the record watch out of Restate's ingress, and its stats in", async () => {
+  it("keeps the writer's enqueue, rounds, pump and drain, its inboxes and the record watch out of Restate's ingress, and its stats in", async () => {
     const refusal = (call: Promise<unknown>) =>
       call.then(
         () => "accepted",
@@ -236,6 +236,12 @@ describe("a table's schema, read once for the runs that check it together", () =
     const pump = await refusal(
       stack.ingress.send(
         { service: WRITER_NAME, handler: "pump", key: base },
+        { wake: true },
+      ),
+    );
+    const rounds = await refusal(
+      stack.ingress.send(
+        { service: WRITER_NAME, handler: "rounds", key: base },
         { wake: true },
       ),
     );
@@ -280,6 +286,7 @@ describe("a table's schema, read once for the runs that check it together", () =
       enqueue,
       writerEnqueue,
       drain,
+      rounds,
       pump,
       peek,
       idle,
@@ -290,6 +297,7 @@ describe("a table's schema, read once for the runs that check it together", () =
       enqueue: expect.any(Number),
       writerEnqueue: expect.any(Number),
       drain: expect.any(Number),
+      rounds: expect.any(Number),
       pump: expect.any(Number),
       peek: expect.any(Number),
       idle: expect.any(Number),

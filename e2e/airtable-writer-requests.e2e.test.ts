@@ -84,18 +84,18 @@ async function switchableStack(dags = [rawRowsDag]) {
   };
 }
 
-/** Kills the writer's running `pump` (its chain) through Restate's admin API, as an operator would; its id. */
+/** Kills the writer's running `rounds` (its chain) through Restate's admin API, as an operator would; its id. */
 async function killRunningPump(stack: AirtableStack): Promise<string> {
   const [running] = await stack.server.query<{ id: string }>(
-    `SELECT id FROM sys_invocation WHERE target_service_name = '${WRITER_NAME}' AND target_handler_name = 'pump' AND status IN ('running', 'backing-off')`,
+    `SELECT id FROM sys_invocation WHERE target_service_name = '${WRITER_NAME}' AND target_handler_name = 'rounds' AND status IN ('running', 'backing-off')`,
   );
-  if (!running) throw new Error("no running pump to kill");
+  if (!running) throw new Error("no running rounds to kill");
   const res = await fetch(
     `${stack.server.adminUrl}/invocations/${encodeURIComponent(running.id)}/kill`,
     { method: "PATCH" },
   );
   expect(res.status).toBeLessThan(300);
-  await eventually(`the pump ${running.id} to be gone`, async () => {
+  await eventually(`the rounds ${running.id} to be gone`, async () => {
     const [row] = await stack.server.query<{ status: string }>(
       `SELECT status FROM sys_invocation WHERE id = '${running.id}'`,
     );

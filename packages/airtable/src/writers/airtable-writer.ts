@@ -8,6 +8,11 @@ import type {
 import type { AirtableWriterInbox } from "./writer-inbox.js";
 import { awaitRows } from "./drain-outcome.js";
 import { legacyDrain, type LegacyDrainDeps } from "./legacy-drain.js";
+import {
+  legacyPump,
+  type LegacyPumpCall,
+  type LegacyPumpDeps,
+} from "./legacy-pump.js";
 import type { Pace, PaceLimits } from "./pace.js";
 import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
@@ -51,13 +56,16 @@ export interface AirtableWriterOptions {
 }
 
 /**
- * What `pump` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty; a wake that
- * comes back to see whether the chain it found still runs (`watch`); the writer's own delayed messages carry nothing.
+ * What `rounds` is sent: a wake-up from an inbox (`wake`), with the request of an inbox that was empty and the
+ * inbox's shard (the writer looks at it from then on; a wake without one, from a check that found the chain dead, has
+ * it look at all); a wake that comes back to see whether the chain it found still runs (`watch`); the writer's own
+ * delayed messages carry nothing.
  */
 export type PumpCall = {
   readonly wake?: boolean;
   readonly watch?: boolean;
   readonly requests?: WriterRequest[];
+  readonly shard?: number;
 } | null;
 
 /** When the writer's chain of delayed messages last ran (`at`) and is due to run again (`next`), epoch ms. */
@@ -65,8 +73,9 @@ type Beat = { readonly at: number; readonly next: number };
 
 // A typed stand-in for the inboxes' definition: the writer's calls to them are checked against their handlers.
 const Inbox: AirtableWriterInbox = { name: INBOX_NAME };
-/** A look at the inboxes under way: the cursors it looked from, and what they answer. */
+/** A look at the inboxes under way: the shards it looked at, the cursors it looked from, and what they answer. */
 type Look = {
+  readonly shards: number[];
   readonly cursors: number[];
   readonly pages: restate.RestatePromise<InboxPage[]>;
 };
@@ -78,7 +87,7 @@ const SHARDS = Array.from({ length: INBOX_SHARDS }, (_, i) => i);
 const REFILL_BELOW = 100;
 /** Most requests taken from one inbox at a time: a round's full batches in all, and the writer's state stays small. */
 const REFILL_PER_INBOX = 15;
-/** Looks that find every inbox empty before the writer goes idle, and the time between them. */
+/** Looks that find every awake inbox empty before the writer goes idle, and the time between them. */
 const QUIET_LOOKS = 5;
 const QUIET_MS = 500;
 /** Rounds one invocation sends before it hands over to the next: a journal of a few hundred entries at most. */
@@ -95,7 +104,7 @@ const EARLY_MS = 300;
  * runs up to 10 per request, answers schema checks from a recent read of the table (one read shared by every run
  * asking meanwhile), keeps the base under 5 requests per second, sits out a 429's penalty, retries 5xx and network
  * errors with backoff, and wakes each run with its answer. The inboxes are other objects, so the writer's pace never
- * waits behind the runs' enqueues: only its own delayed messages and the inboxes' wake-ups call its `pump`.
+ * waits behind the runs' enqueues: only its own delayed messages and the inboxes' wake-ups call its `rounds`.
  *
  * @example
  * createEndpointHandler({ services: [...airtableServices({ hookFor: () => hook }), ...workflows] });
@@ -128,7 +137,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
   // A delayed message to itself: each journal stays short, however long the backlog.
   const send = (
     ctx: restate.ObjectContext,
-    method: "pump" | "drain",
+    method: "rounds" | "pump" | "drain",
     parameter: PumpCall,
     delay: number,
   ) =>
@@ -148,7 +157,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     now: number,
     delay: number,
   ) => {
-    send(ctx, "pump", null, delay);
+    send(ctx, "rounds", null, delay);
     beat(ctx, now, now + delay);
   };
 
@@ -159,11 +168,22 @@ export function airtableWriter(options: AirtableWriterOptions) {
     drainLater: (ctx, delay) => send(ctx, "drain", null, delay),
     beat,
     async handOver(ctx) {
-      // The old chain's queue is empty: the inboxes filled meanwhile are the new chain's to read.
+      // The old chain's queue is empty: the inboxes filled meanwhile are the new chain's to read. To `pump`, as the
+      // build that added this hand-over sent it (a `drain` it left in flight replays this send), which runs that
+      // build's chain until it goes idle.
       if (await ctx.get<boolean>("active")) return;
       ctx.set("active", true);
-      pumpLater(ctx, await ctx.date.now(), 0);
+      const now = await ctx.date.now();
+      send(ctx, "pump", null, 0);
+      beat(ctx, now, now);
     },
+  };
+  const legacyRounds: LegacyPumpDeps = {
+    round,
+    log: settings.log,
+    take: (ctx, queue, request) => take(ctx, queue, request),
+    pumpLater: (ctx, call, delay) => send(ctx, "pump", call, delay),
+    beat,
   };
 
   /** Puts a request's items at the end of the writer's own queue. */
@@ -180,18 +200,42 @@ export function airtableWriter(options: AirtableWriterOptions) {
       awaitRows(ctx, request.trigger_id, first, items.length);
   }
 
-  /** Asks every inbox for its next requests past the writer's cursor in it. */
-  async function peekAll(ctx: restate.ObjectContext): Promise<Look> {
+  /**
+   * The inboxes the writer looks at: those it has not told it is idle since they last woke it (an inbox it told hands
+   * its next request straight over, and says which it is). When the state does not say (a base new, or upgraded from
+   * a build that looked at all of them every time): none if no chain runs (an idle writer of that build had told
+   * every inbox), else all of them.
+   */
+  async function awakeShards(ctx: restate.ObjectContext): Promise<number[]> {
+    const awake = await ctx.get<number[]>("awake");
+    if (awake) return awake;
+    const [active, draining] = await restate.RestatePromise.all([
+      ctx.get<boolean>("active") as restate.RestatePromise<boolean | null>,
+      ctx.get<boolean>("draining") as restate.RestatePromise<boolean | null>,
+    ]);
+    return active || draining ? SHARDS : [];
+  }
+
+  /**
+   * Asks inboxes for their next requests past the writer's cursor in each: every inbox while rounds go on (in a burst,
+   * an inbox's wake-up waits behind the chain's call, and its requests must not), only the awake ones when the writer
+   * has nothing left to send and looks before going idle.
+   */
+  async function peekAll(
+    ctx: restate.ObjectContext,
+    quiet: boolean,
+  ): Promise<Look> {
     const cursors = (await ctx.get<number[]>("cursors")) ?? SHARDS.map(() => 0);
+    const shards = quiet ? await awakeShards(ctx) : SHARDS;
     // Shared handlers: they read the inboxes while enqueues hold their locks, so the writer never queues behind them.
     const pages = restate.RestatePromise.all(
-      SHARDS.map((shard) =>
+      shards.map((shard) =>
         ctx
           .objectClient(Inbox, inboxOf(ctx, shard))
           .peek({ from: cursors[shard] ?? 0, max: REFILL_PER_INBOX }),
       ),
     );
-    return { cursors, pages };
+    return { shards, cursors, pages };
   }
 
   /** Takes what a look found into the writer's queue and lets the inboxes forget it; false when it found nothing. */
@@ -200,7 +244,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     queue: QueueStore,
     look: Look,
   ): Promise<boolean> {
-    const { cursors } = look;
+    const { shards, cursors } = look;
     const pages = await look.pages;
     const released = (await ctx.get<number[]>("released")) ?? [];
     // A look cut off between taking requests and moving the cursors past them (killed, cancelled): the next look
@@ -212,13 +256,16 @@ export function airtableWriter(options: AirtableWriterOptions) {
       : new Set<string>();
     if (pages.some((page) => page.entries.length > 0)) ctx.set("taking", true);
     let took = false;
-    for (const [shard, page] of pages.entries()) {
+    for (const [i, page] of pages.entries()) {
+      const shard = shards[i]!;
       const last = page.entries.at(-1);
       if (!last) continue;
       for (const { request } of page.entries)
         if (!held.has(request.trigger_id)) await take(ctx, queue, request);
       cursors[shard] = last.seq + 1;
       took = true;
+      // It holds requests: looked at until the writer tells it it is idle.
+      await wakeShard(ctx, shard);
       // Now and then, not at every look: each release is an invocation in the line of the inbox's enqueues.
       if (last.seq + 1 - (released[shard] ?? 0) >= RELEASE_EVERY) {
         ctx
@@ -262,6 +309,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
       );
       ctx.clear("draining");
       ctx.set("active", true);
+      // The dead chain may have stopped between telling an inbox it is idle and noting so: look at every inbox.
+      ctx.clear("awake");
       // Whatever the dead chain sent may have been written without its answer applied: look before creating (a
       // round it left open says so already, and until when it may send).
       if (!(await ctx.get<boolean | number>(ROUND_OPEN)))
@@ -273,7 +322,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     if (!last) beat(ctx, now, now);
     if (watch || !(await ctx.get<boolean>("watching"))) {
       ctx.set("watching", true);
-      send(ctx, "pump", { wake: true, watch: true }, STALE_MS + 1_000);
+      send(ctx, "rounds", { wake: true, watch: true }, STALE_MS + 1_000);
     }
     return false;
   }
@@ -285,13 +334,14 @@ export function airtableWriter(options: AirtableWriterOptions) {
    * {@link ROUNDS_PER_CALL} rounds, or when the base is paused, hands itself the rest with a delayed message; with
    * nothing here and nothing in the inboxes, tells them it is idle.
    */
-  async function pump(
+  async function runRounds(
     ctx: restate.ObjectContext,
     call: PumpCall,
   ): Promise<void> {
     const queue = new QueueStore(ctx);
     const handed = call?.requests ?? [];
     for (const request of handed) await take(ctx, queue, request);
+    if (call?.wake && !call.watch) await wakeShard(ctx, call.shard);
     if (call?.watch) ctx.clear("watching");
     // One chain of delayed messages at a time: a wake-up while it runs only adds to its queue.
     if (call?.wake && !(await claimChain(ctx, call.watch === true))) return;
@@ -300,7 +350,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
       const handedNow = r === 0 && handed.length > 0;
       if (!handedNow && (await queue.length()) === 0) {
         // Nothing to send: look first, and with nothing there either a few times over, go idle.
-        if (!(await takeLook(ctx, queue, await peekAll(ctx)))) {
+        if (!(await takeLook(ctx, queue, await peekAll(ctx, true)))) {
           const quiet = ((await ctx.get<number>("quiet")) ?? 0) + 1;
           if (quiet >= QUIET_LOOKS) {
             ctx.clear("quiet");
@@ -316,7 +366,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
       // Short of work for the next rounds: look while this round's requests are under way.
       const ahead =
         !handedNow && (await queue.length()) < REFILL_BELOW
-          ? await peekAll(ctx)
+          ? await peekAll(ctx, false)
           : null;
       const sent = await sendRound(ctx, queue, round);
       if (ahead) await takeLook(ctx, queue, ahead);
@@ -333,17 +383,46 @@ export function airtableWriter(options: AirtableWriterOptions) {
     pumpLater(ctx, now ?? (await ctx.date.now()), 0);
   }
 
-  /** Tells every inbox the writer is idle; each wakes it again if a request came in after its look. */
+  /**
+   * Notes that an inbox woke the writer: the next looks include it. A wake that names no inbox (an inbox of an
+   * earlier build, a check that found the chain dead) has the writer look at every inbox.
+   */
+  async function wakeShard(
+    ctx: restate.ObjectContext,
+    shard: number | undefined,
+  ): Promise<void> {
+    if (shard === undefined || !SHARDS.includes(shard))
+      return ctx.clear("awake");
+    const awake = await awakeShards(ctx);
+    if (!awake.includes(shard))
+      ctx.set(
+        "awake",
+        [...awake, shard].sort((a, b) => a - b),
+      );
+  }
+
+  /**
+   * Tells the awake inboxes the writer is idle; each wakes it again if a request came in after its look. The others
+   * were told before and have not woken it since: nothing to tell them, and nothing runs until a request comes.
+   */
   async function goIdle(ctx: restate.ObjectContext): Promise<void> {
-    ctx.clear("active");
-    ctx.clear("beat");
     const cursors = (await ctx.get<number[]>("cursors")) ?? [];
-    // An idle inbox forgets everything before the cursor.
-    ctx.set("released", cursors);
-    for (const shard of SHARDS)
+    const released = (await ctx.get<number[]>("released")) ?? [];
+    for (const shard of await awakeShards(ctx)) {
       ctx
         .objectSendClient(Inbox, inboxOf(ctx, shard))
         .idle({ cursor: cursors[shard] ?? 0 });
+      // An idle inbox forgets everything before the cursor.
+      released[shard] = cursors[shard] ?? 0;
+    }
+    ctx.set(
+      "released",
+      SHARDS.map((shard) => released[shard] ?? 0),
+    );
+    // Noted after the messages: a chain cut off between them looks at every inbox again (a takeover clears it).
+    ctx.set("awake", []);
+    ctx.clear("active");
+    ctx.clear("beat");
   }
 
   return restate.object({
@@ -389,10 +468,22 @@ export function airtableWriter(options: AirtableWriterOptions) {
        * every read of it would otherwise be a round trip through a partition busy with the runs' enqueues (measured:
        * 35 rows/s instead of 31 on a 5,000-run backlog).
        */
-      pump: restate.handlers.object.exclusive(
+      rounds: restate.handlers.object.exclusive(
         { ingressPrivate: true, enableLazyState: false },
         (ctx: restate.ObjectContext, call: PumpCall): Promise<void> =>
-          pump(ctx, call),
+          runRounds(ctx, call),
+      ),
+
+      /**
+       * The chain as the build before the awake inboxes ran it (every inbox looked at and told idle), under its name:
+       * a `pump` in flight when the worker is upgraded replays on it command for command, and that build's delayed
+       * `pump`s and wake-ups run it until the chain goes idle. Nothing of today's writer sends it but the hand-over
+       * of {@link legacyDrain}, as that build did.
+       */
+      pump: restate.handlers.object.exclusive(
+        { ingressPrivate: true, enableLazyState: false },
+        (ctx: restate.ObjectContext, call: LegacyPumpCall): Promise<void> =>
+          legacyPump(ctx, call, legacyRounds),
       ),
 
       /** The writer before the inboxes: finishes the queue a base was upgraded with, then hands over to `pump`. */
@@ -421,24 +512,36 @@ export function airtableWriter(options: AirtableWriterOptions) {
       ),
 
       /**
-       * Whether the base's chain should be running and when it is next due: an armed inbox checks on it now and then,
-       * and wakes the writer to take over a chain that died (killed, cancelled: its own delayed messages die with it).
+       * Whether the base's chain should be running, when it is next due, and which inboxes it looks at and how far: an
+       * armed inbox checks on it now and then, and wakes the writer to take over a chain that died (killed, cancelled:
+       * its own delayed messages die with it), or when it holds requests the writer will not look at (its wake lost).
        */
       chain: restate.handlers.object.shared(
         { ingressPrivate: true },
         async (ctx: restate.ObjectSharedContext): Promise<ChainState> => {
-          const [active, draining, last] = await restate.RestatePromise.all([
-            ctx.get<boolean>("active") as restate.RestatePromise<
-              boolean | null
-            >,
-            ctx.get<boolean>("draining") as restate.RestatePromise<
-              boolean | null
-            >,
-            ctx.get<Beat>("beat") as restate.RestatePromise<Beat | null>,
-          ]);
+          const [active, draining, last, awake, cursors] =
+            await restate.RestatePromise.all([
+              ctx.get<boolean>("active") as restate.RestatePromise<
+                boolean | null
+              >,
+              ctx.get<boolean>("draining") as restate.RestatePromise<
+                boolean | null
+              >,
+              ctx.get<Beat>("beat") as restate.RestatePromise<Beat | null>,
+              ctx.get<number[]>("awake") as restate.RestatePromise<
+                number[] | null
+              >,
+              ctx.get<number[]>("cursors") as restate.RestatePromise<
+                number[] | null
+              >,
+            ]);
+          const running = active === true || draining === true;
           return {
-            running: active === true || draining === true,
+            running,
             next: last?.next ?? null,
+            // As awakeShards reads it: without the key, a running chain looks at every inbox, an idle one at none.
+            awake: awake ?? (running ? SHARDS : []),
+            cursors: cursors ?? [],
           };
         },
       ),
@@ -487,7 +590,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
         },
       ),
     },
-    // Lazy for every handler but `pump`: `enqueue`, `cachedSchema` and `stats` are called often and read a key or
+    // Lazy for every handler but `rounds` and `pump`: `enqueue`, `cachedSchema` and `stats` are called often and read a key or
     // two, and `drain` may run on a queue of thousands left by the writer before the inboxes.
     options: { enableLazyState: true },
   });

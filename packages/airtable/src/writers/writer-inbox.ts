@@ -77,7 +77,7 @@ export function airtableWriterInbox() {
           ctx: restate.ObjectContext,
           request: WriterRequest,
         ): Promise<void> => {
-          const { baseId } = parseInboxKey(ctx.key);
+          const { baseId, shard } = parseInboxKey(ctx.key);
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           meta.received++;
           // A schema check comes here only when the writer's `enqueue` found no recent read: no call back to the
@@ -89,13 +89,14 @@ export function airtableWriterInbox() {
             return ctx.resolveAwakeable(request.trigger_id, { records: [] });
           }
           if (!meta.armed) {
-            // This inbox is empty and the writer may be idle: the request goes straight to it, one hop fewer.
+            // This inbox is empty and the writer may be idle: the request goes straight to it, one hop fewer, and the
+            // writer looks at this inbox from now on (until it says it is idle, it looks only at inboxes that woke it).
             meta.armed = true;
             armCheck(ctx, meta);
             ctx.set("meta", meta);
             ctx
               .objectSendClient(Writer, baseId)
-              .pump({ wake: true, requests: [request] });
+              .rounds({ wake: true, requests: [request], shard });
             return;
           }
           ctx.set(`inbox:${meta.tail}`, request);
@@ -163,19 +164,21 @@ export function airtableWriterInbox() {
         ): Promise<void> => {
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           release(ctx, meta, at.cursor);
+          const { baseId, shard } = parseInboxKey(ctx.key);
           if (meta.tail > at.cursor)
-            ctx
-              .objectSendClient(Writer, parseInboxKey(ctx.key).baseId)
-              .pump({ wake: true });
+            ctx.objectSendClient(Writer, baseId).rounds({ wake: true, shard });
           else meta.armed = false;
           ctx.set("meta", meta);
         },
       ),
 
       /**
-       * While armed, looks every {@link CHECK_MS} at the writer's chain, and wakes the writer (which takes over) when
-       * the chain should be running and is over {@link STALE_MS} late: a chain killed while every inbox is armed is
-       * still taken over, with no new run to wake it.
+       * While armed, looks every {@link CHECK_MS} at the writer's chain. Wakes the writer (which takes over) when the
+       * chain should be running and is over {@link STALE_MS} late: a chain killed while every inbox is armed is still
+       * taken over, with no new run to wake it. Wakes it as this inbox when requests wait here past the writer's
+       * cursor and the writer will not look (no chain runs, or it does not count this inbox awake): this inbox's wake
+       * was lost (killed on its way, or the invocation carrying it), and nothing else would. With nothing waiting
+       * and no chain, it forgets what the writer took and disarms: nothing is left to check on.
        */
       check: restate.handlers.object.exclusive(
         { ingressPrivate: true },
@@ -183,15 +186,28 @@ export function airtableWriterInbox() {
           const meta = { ...NO_META, ...(await ctx.get<Meta>("meta")) };
           meta.checking = false;
           if (meta.armed) {
-            const { baseId } = parseInboxKey(ctx.key);
+            const { baseId, shard } = parseInboxKey(ctx.key);
+            // The same commands as the earlier build's check up to here (a check in flight replays them).
             const chain = await ctx.objectClient(Writer, baseId).chain();
             const now = await ctx.date.now();
+            const writer = ctx.objectSendClient(Writer, baseId);
             if (
               chain.running &&
               (chain.next === null || now > chain.next + STALE_MS)
             )
-              ctx.objectSendClient(Writer, baseId).pump({ wake: true });
-            armCheck(ctx, meta);
+              writer.rounds({ wake: true });
+            else if (chain.awake && chain.cursors) {
+              const cursor = chain.cursors[shard] ?? 0;
+              const looked = chain.running && chain.awake.includes(shard);
+              if (meta.tail > cursor && !looked)
+                writer.rounds({ wake: true, shard });
+              else if (meta.tail <= cursor && !chain.running) {
+                // The writer holds all this inbox queued, and no chain runs: as if told it is idle.
+                release(ctx, meta, cursor);
+                meta.armed = false;
+              }
+            }
+            if (meta.armed) armCheck(ctx, meta);
           }
           ctx.set("meta", meta);
         },

@@ -150,8 +150,14 @@ export type WriterStatus = {
  */
 export const STALE_MS = 5_000;
 
-/** What the writer's shared `chain` handler answers an inbox checking on it: whether a chain should be running, and when it is next due (epoch ms; null when it never beat). */
+/**
+ * What the writer's shared `chain` handler answers an inbox checking on it: whether a chain should be running, when it
+ * is next due (epoch ms; null when it never beat), the inboxes it looks at when quiet (`awake`) and how far it has
+ * taken each inbox (`cursors`). The last two are absent in an answer an earlier build's check recorded.
+ */
 export type ChainState = {
   readonly running: boolean;
   readonly next: number | null;
+  readonly awake?: number[];
+  readonly cursors?: number[];
 };
