@@ -82,6 +82,7 @@ export async function benchSide(
   options: DeskBenchOptions,
 ): Promise<SideResult> {
   const { runs, concurrency, print } = options;
+  const started = new Date().toISOString();
   const load = loadavg()
     .map((l) => l.toFixed(1))
     .join(" ");
@@ -439,7 +440,7 @@ export async function benchSide(
       toldAlready === secondsAnswered.length;
     print(
       `${side === "router" ? "A router" : "B desk"} — ${runs} runs${side === "desk" ? `, ${options.shards} shards` : ""}, getUpdates limit ${options.batch}; ` +
-        `${new Date().toISOString()}, load average at start ${load}`,
+        `started ${started}, load average then ${load}`,
     );
     print(
       `  parked: ${runs} runs suspended and registered in ${(parkMs / 1000).toFixed(1)} s (${parkRate.toFixed(0)} runs/s)`,
