@@ -411,7 +411,7 @@ export async function benchParked(
 }
 
 /** Invocations Restate keeps, by `service/handler`. */
-async function invocationCounts(server: {
+export async function invocationCounts(server: {
   query<T>(sql: string): Promise<T[]>;
 }): Promise<Map<string, number>> {
   const rows = await server.query<{ target: string; n: number }>(
@@ -421,7 +421,7 @@ async function invocationCounts(server: {
 }
 
 /** Journal entries Restate keeps, by the `service/handler` of their invocation. */
-async function journalCounts(server: {
+export async function journalCounts(server: {
   query<T>(sql: string): Promise<T[]>;
 }): Promise<Map<string, number>> {
   const rows = await server.query<{ target: string; n: number }>(
@@ -475,7 +475,9 @@ const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
  * A request to the emulator, tried again when its connection was reset: on a loaded machine a kept-alive
  * connection may close under a request, which then never reached the emulator.
  */
-async function retried(request: () => Promise<Response>): Promise<Response> {
+export async function retried(
+  request: () => Promise<Response>,
+): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await request();
@@ -531,7 +533,7 @@ function cpuTicks(
 }
 
 /** A process's CPU time so far (utime + stime), in clock ticks of 1/100 s (USER_HZ). */
-function ticksOf(pid: number): number {
+export function ticksOf(pid: number): number {
   // Fields after the command (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
