@@ -16,7 +16,6 @@ import { SchemaHitTally } from "./schema-hit-tally.js";
 import {
   ROUND_MS,
   ROUND_OPEN,
-  roundRows,
   sendRound,
   type RoundDeps,
 } from "./writer-round.js";
@@ -75,13 +74,10 @@ type Look = {
 const inboxOf = (ctx: { key: string }, shard: number) => `${ctx.key}/${shard}`;
 const SHARDS = Array.from({ length: INBOX_SHARDS }, (_, i) => i);
 
-/**
- * Below this many places in its own queue (two rounds' full batches), the writer looks at the inboxes for more, one
- * look at a time: a look then has a whole round to come back before the writer needs it.
- */
-const REFILL_BELOW = 400;
-/** Most requests taken from one inbox at a time: more than a round's full batches in all, and the state stays small. */
-const REFILL_PER_INBOX = 30;
+/** Below this many places in its own queue, the writer takes more requests from the inboxes. */
+const REFILL_BELOW = 100;
+/** Most requests taken from one inbox at a time: a round's full batches in all, and the writer's state stays small. */
+const REFILL_PER_INBOX = 15;
 /** Looks that find every inbox empty before the writer goes idle, and the time between them. */
 const QUIET_LOOKS = 5;
 const QUIET_MS = 500;
@@ -301,14 +297,11 @@ export function airtableWriter(options: AirtableWriterOptions) {
     // One chain of delayed messages at a time: a wake-up while it runs only adds to its queue.
     if (call?.wake && !(await claimChain(ctx, call.watch === true))) return;
     let now: number | undefined;
-    let ahead: Look | null = null;
     for (let r = 0; r < ROUNDS_PER_CALL; r++) {
       const handedNow = r === 0 && handed.length > 0;
       if (!handedNow && (await queue.length()) === 0) {
-        // Nothing to send: take the look under way in (or look now), and with nothing there a few times over, go idle.
-        const look = ahead ?? (await peekAll(ctx));
-        ahead = null;
-        if (!(await takeLook(ctx, queue, look))) {
+        // Nothing to send: look first, and with nothing there either a few times over, go idle.
+        if (!(await takeLook(ctx, queue, await peekAll(ctx)))) {
           const quiet = ((await ctx.get<number>("quiet")) ?? 0) + 1;
           if (quiet >= QUIET_LOOKS) {
             ctx.clear("quiet");
@@ -321,17 +314,13 @@ export function airtableWriter(options: AirtableWriterOptions) {
         }
       }
       if (await ctx.get<number>("quiet")) ctx.clear("quiet");
-      // Short of work for the next rounds: look while this round's requests are under way (one look at a time).
-      if (!ahead && !handedNow && (await queue.length()) < REFILL_BELOW)
-        ahead = await peekAll(ctx);
+      // Short of work for the next rounds: look while this round's requests are under way.
+      const ahead =
+        !handedNow && (await queue.length()) < REFILL_BELOW
+          ? await peekAll(ctx)
+          : null;
       const sent = await sendRound(ctx, queue, round);
-      // Taken in only once the queue is short of a full round: a look still under way (the inboxes' partition is
-      // busy) would otherwise hold the next round back, past its first slot. One left under way when the call ends
-      // is dropped: the next call looks again from the same cursors.
-      if (ahead && (await queue.length()) < roundRows(limits)) {
-        await takeLook(ctx, queue, ahead);
-        ahead = null;
-      }
+      if (ahead) await takeLook(ctx, queue, ahead);
       if (!sent) continue;
       now = sent.now;
       // The chain is alive while its rounds go on: an inbox's check must not take a long call for a dead chain

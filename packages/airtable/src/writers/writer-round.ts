@@ -17,12 +17,9 @@ import { attempt, type AttemptOutcome } from "./write-attempt.js";
 import { NO_WRITER_STATS, type WriterStats } from "./writer-protocol.js";
 
 /** A round sends the batches of this many seconds of the base's rate. */
-export const ROUND_SLOTS = 4;
-/** The most places a round takes from the writer's queue: every batch of its slots full. */
-export const roundRows = (limits: PaceLimits): number =>
-  ROUND_SLOTS * limits.requestsPerSecond * MAX_BATCH;
+export const ROUND_SLOTS = 2;
 /** A round sends the batches whose slots open within this long; the steps wait for them in the process. */
-export const ROUND_MS = 4_500;
+export const ROUND_MS = 2_500;
 
 /**
  * The writer's state key set while a round's answers may be out and not yet applied: a round that finds it set
@@ -104,7 +101,7 @@ export async function sendRound(
     queue,
     new SchemaCache(ctx, settings.schemaMaxAgeMs),
     // Enough places for every batch of the round to be full.
-    roundRows(limits),
+    ROUND_SLOTS * limits.requestsPerSecond * MAX_BATCH,
   );
   const batches = planRound(slots, ROUND_SLOTS * limits.requestsPerSecond);
   if (batches.length === 0) return null;
