@@ -13,7 +13,7 @@ import {
   type LegacyPumpCall,
   type LegacyPumpDeps,
 } from "./legacy-pump.js";
-import type { Pace, PaceLimits } from "./pace.js";
+import { DEFAULT_PACE_LIMITS, type Pace, type PaceLimits } from "./pace.js";
 import { itemsOf } from "./queue.js";
 import { QueueStore } from "./queue-store.js";
 import { recentSchemaRead } from "./schema-cache.js";
@@ -46,7 +46,7 @@ export interface AirtableWriterOptions {
   hookFor(baseId: string): AirtableHook;
   /** Requests per second per base, a whole number of at least 2; Airtable's 5 by default. */
   readonly requestsPerSecond?: number;
-  /** Slack added to each one-second window against network jitter; 25 ms by default. */
+  /** Slack added to each one-second window, against clock jitter at Airtable's end; 10 ms by default. */
   readonly marginMs?: number;
   /** Tries of a batch that meets 5xx or network errors before its runs fail; 8 by default (about 2 minutes). */
   readonly maxAttempts?: number;
@@ -117,8 +117,9 @@ export function airtableWriter(options: AirtableWriterOptions) {
       `airtableWriter: requestsPerSecond must be a whole number of at least 2 (a create that looks its rows up first sends 2 requests back to back), not ${rps}`,
     );
   const limits: PaceLimits = {
-    requestsPerSecond: options.requestsPerSecond ?? 5,
-    marginMs: options.marginMs ?? 25,
+    requestsPerSecond:
+      options.requestsPerSecond ?? DEFAULT_PACE_LIMITS.requestsPerSecond,
+    marginMs: options.marginMs ?? DEFAULT_PACE_LIMITS.marginMs,
   };
   const settings = {
     maxAttempts: options.maxAttempts ?? 8,
