@@ -97,6 +97,9 @@ const RELEASE_EVERY = 50;
 /** The writer wakes this early for a slot, to have its batches ready when the slot opens. */
 const EARLY_MS = 300;
 
+/** The margin of the builds whose `pump` and `drain` this one keeps for replay. */
+const LEGACY_MARGIN_MS = 25;
+
 /**
  * One writer per Airtable base (a Restate virtual object keyed by base id), the only way poekhali's tasks reach a
  * base: runs send their rows, look-ups and schema checks to its `enqueue`, which hands each to one of the base's
@@ -162,8 +165,14 @@ export function airtableWriter(options: AirtableWriterOptions) {
     beat(ctx, now, now + delay);
   };
 
+  // The handlers kept for journals recorded by earlier builds replay only with those builds' pace: the margin goes into
+  // the state they set (each slot's time), so a changed one fails their journal check. They keep 25 ms.
+  const legacyLimits: PaceLimits = {
+    ...limits,
+    marginMs: options.marginMs ?? LEGACY_MARGIN_MS,
+  };
   const legacy: LegacyDrainDeps = {
-    limits,
+    limits: legacyLimits,
     settings,
     hookFor: (baseId) => options.hookFor(baseId),
     drainLater: (ctx, delay) => send(ctx, "drain", null, delay),
@@ -180,7 +189,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     },
   };
   const legacyRounds: LegacyPumpDeps = {
-    round,
+    round: { ...round, limits: legacyLimits },
     log: settings.log,
     take: (ctx, queue, request) => take(ctx, queue, request),
     pumpLater: (ctx, call, delay) => send(ctx, "pump", call, delay),
