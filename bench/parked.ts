@@ -16,8 +16,18 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSandbox } from "@poekhali/emulators";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import {
+  EMBEDDED_RESTATE_SETTINGS,
+  restateSettingsFromEnv,
+} from "../packages/poekhali/src/restate/restate-server-settings.js";
 import { pool, until } from "./concurrency.js";
 import { startCpuProfile } from "./cpu-profile.js";
+import {
+  peakRssMb,
+  restateMemory,
+  rssMb,
+  totalRssSampler,
+} from "./memory-figures.js";
 import { percentile } from "./stats.js";
 
 /** What a bench:parked run is asked to do. */
@@ -62,7 +72,11 @@ export async function benchParked(
   const { telegram, airtable } = sandbox.info;
   // The forked worker takes only requests signed with this key through the ingress, and inherits it.
   process.env[INTERNAL_KEY_ENV] ??= randomBytes(32).toString("base64url");
-  const stack = await startTemporaryRestate("poekhali-bench-parked-");
+  // The embedded server's settings, or what the operator's POEKHALI_RESTATE_* variables make of them (to compare).
+  const settings = restateSettingsFromEnv(process.env);
+  const stack = await startTemporaryRestate("poekhali-bench-parked-", {
+    settings,
+  });
   const { server, ingress } = stack;
   let child: ChildProcess | undefined;
   try {
@@ -109,10 +123,19 @@ export async function benchParked(
       Object.entries(processes)
         .map(([name, pid]) => `${name} ${rssMb(pid)} MB`)
         .join(", ");
+    const peaks = () =>
+      Object.entries(processes)
+        .map(([name, pid]) => `${name} ${peakRssMb(pid)} MB`)
+        .join(", ");
     const totalRss = () =>
       Object.values(processes).reduce((sum, pid) => sum + rssMb(pid), 0);
     print(
       `bench:parked — ${runs} runs of telegram_go_button, ${concurrency} at a time; ${new Date().toISOString()}`,
+    );
+    const effective = { ...EMBEDDED_RESTATE_SETTINGS, ...settings };
+    print(
+      `  restate-server: ${effective.concurrentInvocations} invocations at once per partition, RocksDB ${effective.rocksdbMemory}, ` +
+        `query engine ${effective.queryMemory}, record cache ${effective.recordCacheMemory}`,
     );
     print(`  before: RSS ${rss()}; total ${totalRss()} MB`);
 
@@ -124,6 +147,7 @@ export async function benchParked(
           .id,
     );
     const parkStart = Date.now();
+    const parkingRss = totalRssSampler(processes);
     await pool(chats, concurrency, (chat, i) =>
       ingress.send(
         { service: "telegram_go_button", handler: "run", key: `p${i}` },
@@ -138,10 +162,26 @@ export async function benchParked(
         )
       )[0]?.n ?? 0;
     let parked = 0;
+    // How many runs Restate had in flight at once (running in the worker, or backing off after a failed attempt):
+    // the worker's memory while parking follows these, not the runs already parked.
+    let peakRunning = 0;
+    let peakBackingOff = 0;
     await until(
       "every run to be parked (suspended in Restate)",
       async () => {
-        parked = Number(await suspended());
+        const byStatus = new Map(
+          (
+            await server.query<{ status: string; n: number }>(
+              "SELECT status, count(*) AS n FROM sys_invocation WHERE target_service_name = 'telegram_go_button' GROUP BY status",
+            )
+          ).map((r) => [r.status, Number(r.n)]),
+        );
+        parked = byStatus.get("suspended") ?? 0;
+        peakRunning = Math.max(peakRunning, byStatus.get("running") ?? 0);
+        peakBackingOff = Math.max(
+          peakBackingOff,
+          byStatus.get("backing-off") ?? 0,
+        );
         return parked >= runs ? true : undefined;
       },
       Math.max(600_000, runs * 20),
@@ -153,8 +193,18 @@ export async function benchParked(
         `(${((runs * 1000) / parkMs).toFixed(0)} runs/s; triggers sent in ${(triggeredMs / 1000).toFixed(1)} s)`,
     );
     const parkedRss = totalRss();
+    const parkingPeak = parkingRss.stop();
     print(
       `  RSS with ${runs} parked: ${rss()}; total ${parkedRss} MB (${((parkedRss * 1000) / runs).toFixed(1)} MB per 1,000 parked, base included)`,
+    );
+    print(
+      `  while parking: at most ${peakRunning} runs running at once, ${peakBackingOff} backing off; ` +
+        `peak total RSS ${parkingPeak} MB; high-water marks ${peaks()}`,
+    );
+    const restateMem = await restateMemory(server.nodeUrl);
+    print(
+      `  restate-server's memory (its metrics): jemalloc allocated ${restateMem.allocated} MB, of which RocksDB's ` +
+        `block cache ${restateMem.rocksdbCache} MB (memtables ${restateMem.memtables} MB) and the invoker's ${restateMem.invoker} MB`,
     );
     const heap = await workerHeap(child!);
     print(
@@ -201,6 +251,7 @@ export async function benchParked(
         }
       : undefined;
     if (profiling) await profiling.worker;
+    const burstRss = totalRssSampler(processes);
     const burstCpu = cpuMeter(processes);
     const burstTicks = cpuTicks(processes);
     const burstStart = Date.now();
@@ -361,6 +412,9 @@ export async function benchParked(
       `  drained: every run ended ${(drainMs / 1000).toFixed(1)} s after the burst began; RSS ${rss()}; ` +
         `the worker's event loop meanwhile: p99 delay ${drained.loopDelayP99Ms.toFixed(0)} ms, max ${drained.loopDelayMaxMs.toFixed(0)} ms`,
     );
+    print(
+      `  peak total RSS from the burst until drained: ${burstRss.stop()} MB; high-water marks since start ${peaks()}`,
+    );
     const rowsLine =
       `  rows: ${written.length} for ${burst} pressed runs (${burst - users.size} lost, ${written.length - users.size} doubled` +
       `${burst < runs ? `; ${stillParked} of the ${runs - burst} unpressed runs still parked` : ""}): ` +
@@ -457,13 +511,6 @@ async function retried(request: () => Promise<Response>): Promise<Response> {
       if (attempt >= 3) throw error;
     }
   }
-}
-
-/** A process's resident set, from /proc (Linux), in MiB. */
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return Math.round(Number(kb ?? 0) / 1024);
 }
 
 /** Bytes a directory's files take on disk (allocated blocks, as `du` counts them). */

@@ -172,6 +172,7 @@ export async function up(
         host,
         ...ports,
         identityKeyFile: key.privateKeyPemPath,
+        settings: config.restate.settings,
       });
       cleanups.push(() => server.stop());
       embedded = server;

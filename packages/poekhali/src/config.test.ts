@@ -28,7 +28,12 @@ describe("resolveConfig", () => {
       home: "/srv/poekhali/.poekhali",
       port: 8000,
       workerPort: 9080,
-      restate: { ingressPort: 8080, adminPort: 9070, nodePort: 5122 },
+      restate: {
+        ingressPort: 8080,
+        adminPort: 9070,
+        nodePort: 5122,
+        settings: {},
+      },
       dagsFolder: "/srv/poekhali/dags",
       reporterName: "poekhali",
       eventType: "button_press",
