@@ -41,6 +41,25 @@ describe("resolveConfig", () => {
     expect(config.telegram).toBeUndefined();
   });
 
+  it("takes the embedded restate-server's limits from POEKHALI_RESTATE_* and names a bad one", () => {
+    expect(
+      resolveConfig(
+        {
+          POEKHALI_RESTATE_CONCURRENT_INVOCATIONS: "256",
+          POEKHALI_RESTATE_QUERY_MEMORY: "128MiB",
+          POEKHALI_RESTATE_ROCKSDB_MEMORY: "",
+        },
+        "/srv",
+      ).restate.settings,
+    ).toEqual({ concurrentInvocations: 256, queryMemory: "128MiB" });
+    expect(
+      failure({ POEKHALI_RESTATE_CONCURRENT_INVOCATIONS: "lots" }).variable,
+    ).toBe("POEKHALI_RESTATE_CONCURRENT_INVOCATIONS");
+    expect(
+      failure({ POEKHALI_RESTATE_RECORD_CACHE_MEMORY: "big" }).variable,
+    ).toBe("POEKHALI_RESTATE_RECORD_CACHE_MEMORY");
+  });
+
   it("treats an empty TELEGRAM_BOT_TOKEN (as in .env.example) as unset", () => {
     expect(resolveConfig({ TELEGRAM_BOT_TOKEN: "" }, "/srv").mode).toBe(
       "sandbox",
