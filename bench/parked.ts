@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSandbox } from "@poekhali/emulators";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import { workerProcessEnv } from "../packages/poekhali/src/worker/worker-process-env.js";
 import {
   EMBEDDED_RESTATE_SETTINGS,
   restateSettingsFromEnv,
@@ -79,6 +80,16 @@ export async function benchParked(
   });
   const { server, ingress } = stack;
   let child: ChildProcess | undefined;
+  // As `poekhali up` starts its worker: small semi-spaces, few malloc arenas (worker-process-env.ts).
+  const workerEnv = workerProcessEnv({
+    ...process.env,
+    RESTATE_LOGGING: "WARN",
+    PARKED_WORKER: JSON.stringify({
+      info: sandbox.info,
+      ingressUrl: server.ingressUrl,
+      adminUrl: server.adminUrl,
+    }),
+  });
   try {
     const worker = await new Promise<{ pid: number; deployments: string[] }>(
       (resolve, reject) => {
@@ -89,15 +100,7 @@ export async function benchParked(
             "--import",
             import.meta.resolve("tsx"),
           ],
-          env: {
-            ...process.env,
-            RESTATE_LOGGING: "WARN",
-            PARKED_WORKER: JSON.stringify({
-              info: sandbox.info,
-              ingressUrl: server.ingressUrl,
-              adminUrl: server.adminUrl,
-            }),
-          },
+          env: workerEnv,
           // Its stdout is the SDK's log of every invocation; what goes wrong comes on stderr.
           stdio: ["ignore", "ignore", "inherit", "ipc"],
         });
@@ -135,7 +138,8 @@ export async function benchParked(
     const effective = { ...EMBEDDED_RESTATE_SETTINGS, ...settings };
     print(
       `  restate-server: ${effective.concurrentInvocations} invocations at once per partition, RocksDB ${effective.rocksdbMemory}, ` +
-        `query engine ${effective.queryMemory}, record cache ${effective.recordCacheMemory}`,
+        `query engine ${effective.queryMemory}, record cache ${effective.recordCacheMemory}; ` +
+        `worker: NODE_OPTIONS=${workerEnv.NODE_OPTIONS}, MALLOC_ARENA_MAX=${workerEnv.MALLOC_ARENA_MAX}`,
     );
     print(`  before: RSS ${rss()}; total ${totalRss()} MB`);
 

@@ -15,6 +15,7 @@ import { clusterStateDir, stopClusterLeftovers } from "./cluster-leftovers.js";
 import { RoleProcess } from "./role-process.js";
 import { tcpRoundRobin, type TcpRoundRobin } from "./tcp-round-robin.js";
 import { sandboxEnv } from "../sandbox-env.js";
+import { workerProcessEnv } from "../worker/worker-process-env.js";
 
 const POEKHALI = fileURLToPath(
   new URL("../../bin/poekhali.js", import.meta.url),
@@ -225,11 +226,11 @@ export async function startCluster(
         args: ["worker"],
         role: "worker",
         cwd: stateDir,
-        env: {
+        env: workerProcessEnv({
           ...roleEnv(join(home, `worker-${id}`)),
           POEKHALI_WORKER_HOST: host,
           POEKHALI_WORKER_PORT: String(port),
-        },
+        }),
         logFile: join(home, "logs", `worker-${id}.log`),
       });
       workers[id - 1] = worker;

@@ -13,9 +13,9 @@ import { eventually, startApp, type AppUnderTest } from "./harness.js";
 // holds an HTTP/2 stream and its journal in the worker, so Restate's default of 1,000 per partition let 100,000
 // parking runs put thousands in the worker at once (700+ MB) and overload it into abort-timeouts.
 
-/** The configuration a running restate-server read: its own `--dump-config` under the environment it was given. */
-function effectiveConfig(pid: number): string {
-  const env = Object.fromEntries(
+/** The environment a running process was started with (Linux). */
+function environment(pid: number): Record<string, string> {
+  return Object.fromEntries(
     readFileSync(`/proc/${pid}/environ`, "utf8")
       .split("\0")
       .filter(Boolean)
@@ -24,13 +24,17 @@ function effectiveConfig(pid: number): string {
         kv.slice(kv.indexOf("=") + 1),
       ]),
   );
+}
+
+/** The configuration a running restate-server read: its own `--dump-config` under the environment it was given. */
+function effectiveConfig(pid: number): string {
   return execFileSync(restateServerBinary(), ["--dump-config"], {
-    env,
+    env: environment(pid),
     encoding: "utf8",
   });
 }
 
-describe("the embedded restate-server's limits", () => {
+describe("the embedded restate-server's limits and the worker's memory flags", () => {
   let stack: TemporaryRestate | undefined;
   let app: AppUnderTest | undefined;
   afterAll(async () => {
@@ -99,7 +103,7 @@ describe("the embedded restate-server's limits", () => {
     expect(mostInWorker).toBe(8);
   }, 120_000);
 
-  it("is started by `poekhali up` with the bounded defaults, or with what the operator set", async () => {
+  it("is started by `poekhali up` with the bounded defaults, or with what the operator set, beside a worker with small semi-spaces", async () => {
     app = await startApp({ POEKHALI_RESTATE_CONCURRENT_INVOCATIONS: "64" });
     const config = effectiveConfig(app.pids().restate);
     expect(config).toMatch(/^concurrent-invocations-limit = 64$/m);
@@ -108,5 +112,9 @@ describe("the embedded restate-server's limits", () => {
       /^\[admin\.query-engine\]\nmemory-size = "256\.0 MiB"$/m,
     );
     expect(config).toMatch(/^record-cache-memory-size = "64\.0 MiB"$/m);
+    // The worker process: its young generation kept small, and few malloc arenas (see worker-process-env.ts).
+    const worker = environment(app.pids().worker);
+    expect(worker.NODE_OPTIONS).toBe("--max-semi-space-size=2");
+    expect(worker.MALLOC_ARENA_MAX).toBe("2");
   }, 120_000);
 });
