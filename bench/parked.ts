@@ -16,8 +16,19 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSandbox } from "@poekhali/emulators";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
+import { workerProcessEnv } from "../packages/poekhali/src/worker/worker-process-env.js";
+import {
+  EMBEDDED_RESTATE_SETTINGS,
+  restateSettingsFromEnv,
+} from "../packages/poekhali/src/restate/restate-server-settings.js";
 import { pool, until, untilCount } from "./concurrency.js";
 import { startCpuProfile } from "./cpu-profile.js";
+import {
+  peakRssMb,
+  restateMemory,
+  rssMb,
+  totalRssSampler,
+} from "./memory-figures.js";
 import { percentile } from "./stats.js";
 
 /** What a bench:parked run is asked to do. */
@@ -62,9 +73,23 @@ export async function benchParked(
   const { telegram, airtable } = sandbox.info;
   // The forked worker takes only requests signed with this key through the ingress, and inherits it.
   process.env[INTERNAL_KEY_ENV] ??= randomBytes(32).toString("base64url");
-  const stack = await startTemporaryRestate("poekhali-bench-parked-");
+  // The embedded server's settings, or what the operator's POEKHALI_RESTATE_* variables make of them (to compare).
+  const settings = restateSettingsFromEnv(process.env);
+  const stack = await startTemporaryRestate("poekhali-bench-parked-", {
+    settings,
+  });
   const { server, ingress } = stack;
   let child: ChildProcess | undefined;
+  // As `poekhali up` starts its worker: small semi-spaces, few malloc arenas (worker-process-env.ts).
+  const workerEnv = workerProcessEnv({
+    ...process.env,
+    RESTATE_LOGGING: "WARN",
+    PARKED_WORKER: JSON.stringify({
+      info: sandbox.info,
+      ingressUrl: server.ingressUrl,
+      adminUrl: server.adminUrl,
+    }),
+  });
   try {
     const worker = await new Promise<{ pid: number; deployments: string[] }>(
       (resolve, reject) => {
@@ -75,15 +100,7 @@ export async function benchParked(
             "--import",
             import.meta.resolve("tsx"),
           ],
-          env: {
-            ...process.env,
-            RESTATE_LOGGING: "WARN",
-            PARKED_WORKER: JSON.stringify({
-              info: sandbox.info,
-              ingressUrl: server.ingressUrl,
-              adminUrl: server.adminUrl,
-            }),
-          },
+          env: workerEnv,
           // Its stdout is the SDK's log of every invocation; what goes wrong comes on stderr.
           stdio: ["ignore", "ignore", "inherit", "ipc"],
         });
@@ -109,10 +126,20 @@ export async function benchParked(
       Object.entries(processes)
         .map(([name, pid]) => `${name} ${rssMb(pid)} MB`)
         .join(", ");
+    const peaks = () =>
+      Object.entries(processes)
+        .map(([name, pid]) => `${name} ${peakRssMb(pid)} MB`)
+        .join(", ");
     const totalRss = () =>
       Object.values(processes).reduce((sum, pid) => sum + rssMb(pid), 0);
     print(
       `bench:parked — ${runs} runs of telegram_go_button, ${concurrency} at a time; ${new Date().toISOString()}`,
+    );
+    const effective = { ...EMBEDDED_RESTATE_SETTINGS, ...settings };
+    print(
+      `  restate-server: ${effective.concurrentInvocations} invocations at once per partition, RocksDB ${effective.rocksdbMemory}, ` +
+        `query engine ${effective.queryMemory}, record cache ${effective.recordCacheMemory}; ` +
+        `worker: NODE_OPTIONS=${workerEnv.NODE_OPTIONS}, MALLOC_ARENA_MAX=${workerEnv.MALLOC_ARENA_MAX}`,
     );
     print(`  before: RSS ${rss()}; total ${totalRss()} MB`);
 
@@ -124,6 +151,7 @@ export async function benchParked(
           .id,
     );
     const parkStart = Date.now();
+    const parkingRss = totalRssSampler(processes);
     await pool(chats, concurrency, (chat, i) =>
       ingress.send(
         { service: "telegram_go_button", handler: "run", key: `p${i}` },
@@ -137,10 +165,28 @@ export async function benchParked(
           "SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = 'telegram_go_button' AND status = 'suspended'",
         )
       )[0]?.n ?? 0;
+    // How many runs Restate had in flight at once (running in the worker, or backing off after a failed attempt):
+    // the worker's memory while parking follows these, not the runs already parked.
+    let peakRunning = 0;
+    let peakBackingOff = 0;
     // A 100,000-run park takes longer than any fixed deadline would guess: wait while runs keep parking.
     const parked = await untilCount(
       "every run to be parked (suspended in Restate)",
-      async () => Number(await suspended()),
+      async () => {
+        const byStatus = new Map(
+          (
+            await server.query<{ status: string; n: number }>(
+              "SELECT status, count(*) AS n FROM sys_invocation WHERE target_service_name = 'telegram_go_button' GROUP BY status",
+            )
+          ).map((r) => [r.status, Number(r.n)]),
+        );
+        peakRunning = Math.max(peakRunning, byStatus.get("running") ?? 0);
+        peakBackingOff = Math.max(
+          peakBackingOff,
+          byStatus.get("backing-off") ?? 0,
+        );
+        return byStatus.get("suspended") ?? 0;
+      },
       runs,
       { report: (line) => console.log(line) },
     );
@@ -150,8 +196,18 @@ export async function benchParked(
         `(${((runs * 1000) / parkMs).toFixed(0)} runs/s; triggers sent in ${(triggeredMs / 1000).toFixed(1)} s)`,
     );
     const parkedRss = totalRss();
+    const parkingPeak = parkingRss.stop();
     print(
       `  RSS with ${runs} parked: ${rss()}; total ${parkedRss} MB (${((parkedRss * 1000) / runs).toFixed(1)} MB per 1,000 parked, base included)`,
+    );
+    print(
+      `  while parking: at most ${peakRunning} runs running at once, ${peakBackingOff} backing off; ` +
+        `peak total RSS ${parkingPeak} MB; high-water marks ${peaks()}`,
+    );
+    const restateMem = await restateMemory(server.nodeUrl);
+    print(
+      `  restate-server's memory (its metrics): jemalloc allocated ${restateMem.allocated} MB, of which RocksDB's ` +
+        `block cache ${restateMem.rocksdbCache} MB (memtables ${restateMem.memtables} MB) and the invoker's ${restateMem.invoker} MB`,
     );
     const heap = await workerHeap(child!);
     print(
@@ -227,6 +283,7 @@ export async function benchParked(
         }
       : undefined;
     if (profiling) await profiling.worker;
+    const burstRss = totalRssSampler(processes);
     const burstCpu = cpuMeter(processes);
     const burstTicks = cpuTicks(processes);
     const burstStart = Date.now();
@@ -387,6 +444,9 @@ export async function benchParked(
       `  drained: every run ended ${(drainMs / 1000).toFixed(1)} s after the burst began; RSS ${rss()}; ` +
         `the worker's event loop meanwhile: p99 delay ${drained.loopDelayP99Ms.toFixed(0)} ms, max ${drained.loopDelayMaxMs.toFixed(0)} ms`,
     );
+    print(
+      `  peak total RSS from the burst until drained: ${burstRss.stop()} MB; high-water marks since start ${peaks()}`,
+    );
     const rowsLine =
       `  rows: ${written.length} for ${burst} pressed runs (${burst - users.size} lost, ${written.length - users.size} doubled` +
       `${burst < runs ? `; ${stillParked} of the ${runs - burst} unpressed runs still parked` : ""}): ` +
@@ -485,13 +545,6 @@ export async function retried(
       if (attempt >= 3) throw error;
     }
   }
-}
-
-/** A process's resident set, from /proc (Linux), in MiB. */
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return Math.round(Number(kb ?? 0) / 1024);
 }
 
 /** Bytes a directory's files take on disk (allocated blocks, as `du` counts them). */

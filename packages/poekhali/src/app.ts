@@ -173,6 +173,7 @@ export async function up(
         ...ports,
         identityKeyFile: key.privateKeyPemPath,
         log,
+        settings: config.restate.settings,
       });
       cleanups.push(() => server.stop());
       embedded = server;

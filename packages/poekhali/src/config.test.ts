@@ -28,12 +28,36 @@ describe("resolveConfig", () => {
       home: "/srv/poekhali/.poekhali",
       port: 8000,
       workerPort: 9080,
-      restate: { ingressPort: 8080, adminPort: 9070, nodePort: 5122 },
+      restate: {
+        ingressPort: 8080,
+        adminPort: 9070,
+        nodePort: 5122,
+        settings: {},
+      },
       dagsFolder: "/srv/poekhali/dags",
       reporterName: "poekhali",
       eventType: "button_press",
     });
     expect(config.telegram).toBeUndefined();
+  });
+
+  it("takes the embedded restate-server's limits from POEKHALI_RESTATE_* and names a bad one", () => {
+    expect(
+      resolveConfig(
+        {
+          POEKHALI_RESTATE_CONCURRENT_INVOCATIONS: "256",
+          POEKHALI_RESTATE_QUERY_MEMORY: "128MiB",
+          POEKHALI_RESTATE_ROCKSDB_MEMORY: "",
+        },
+        "/srv",
+      ).restate.settings,
+    ).toEqual({ concurrentInvocations: 256, queryMemory: "128MiB" });
+    expect(
+      failure({ POEKHALI_RESTATE_CONCURRENT_INVOCATIONS: "lots" }).variable,
+    ).toBe("POEKHALI_RESTATE_CONCURRENT_INVOCATIONS");
+    expect(
+      failure({ POEKHALI_RESTATE_RECORD_CACHE_MEMORY: "big" }).variable,
+    ).toBe("POEKHALI_RESTATE_RECORD_CACHE_MEMORY");
   });
 
   it("treats an empty TELEGRAM_BOT_TOKEN (as in .env.example) as unset", () => {

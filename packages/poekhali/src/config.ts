@@ -4,6 +4,10 @@ import { z } from "zod";
 import { INTERNAL_KEY_ENV, internalKeyProblem } from "@poekhali/core";
 import { ConfigError } from "./errors.js";
 import { parseIdentityKeys } from "./restate/identity-key.js";
+import {
+  restateSettingsFromEnv,
+  type RestateServerSettings,
+} from "./restate/restate-server-settings.js";
 
 /** Telegram settings of a live (non-sandbox) run. */
 export interface TelegramConfig {
@@ -66,6 +70,8 @@ export interface AppConfig {
     readonly ingressPort: number;
     readonly adminPort: number;
     readonly nodePort: number;
+    /** POEKHALI_RESTATE_CONCURRENT_INVOCATIONS and the POEKHALI_RESTATE_*_MEMORY sizes the operator set, if any. */
+    readonly settings: Partial<RestateServerSettings>;
   };
   readonly dagsFolder: string;
   readonly reporterName: string;
@@ -290,6 +296,7 @@ export function resolveConfig(
           "is required with RESTATE_ADMIN_URL: the ingress (port 8080) of the same Restate",
         );
   const identityKeys = parseIdentityKeys(e.RESTATE_IDENTITY_KEYS);
+  const restateSettings = restateSettingsFromEnv(env);
   const live = e.TELEGRAM_BOT_TOKEN !== undefined;
   let telegram: TelegramConfig | undefined;
   let airtable: AirtableConfig | undefined;
@@ -338,6 +345,7 @@ export function resolveConfig(
       ingressPort: e.POEKHALI_RESTATE_INGRESS_PORT,
       adminPort: e.POEKHALI_RESTATE_ADMIN_PORT,
       nodePort: e.POEKHALI_RESTATE_NODE_PORT,
+      settings: restateSettings,
     },
     dagsFolder: resolve(cwd, e.POEKHALI_DAGS_FOLDER),
     reporterName: e.REPORTER_NAME,

@@ -54,6 +54,7 @@ export async function clusterCommand(
     workers,
     dagsFolder: config.dagsFolder,
     env: { REPORTER_NAME: config.reporterName, EVENT_TYPE: config.eventType },
+    restateSettings: config.restate.settings,
     log: print,
   });
   const info = cluster.info();

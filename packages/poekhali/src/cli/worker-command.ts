@@ -20,7 +20,9 @@ Environment:
                           POEKHALI_WORKER_HOST is not loopback
   POEKHALI_INTERNAL_KEY   the same secret on every worker and web instance (required)
   TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TELEGRAM_API_ROOT, AIRTABLE_TOKEN, AIRTABLE_BASE_ID, AIRTABLE_TABLE,
-  AIRTABLE_ENDPOINT_URL, POEKHALI_DAGS_FOLDER, TELEGRAM_UPDATES   as for \`poekhali up\` (see .env.example)`;
+  AIRTABLE_ENDPOINT_URL, POEKHALI_DAGS_FOLDER, TELEGRAM_UPDATES   as for \`poekhali up\` (see .env.example)
+  NODE_OPTIONS=--max-semi-space-size=2 MALLOC_ARENA_MAX=2   recommended, set for this process when it starts: what
+                          \`up\` and \`cluster\` give their workers, to keep memory near the live heap while runs park`;
 
 /** Runs `poekhali worker` until SIGTERM/SIGINT. */
 export async function workerCommand(

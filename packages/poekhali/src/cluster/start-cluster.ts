@@ -10,10 +10,12 @@ import { alive, commandLine } from "../leftovers.js";
 import { rememberedPorts } from "../ports.js";
 import { IDENTITY_KEYS_ENV, identityKey } from "../restate/identity-key.js";
 import { RestateCluster } from "../restate/restate-cluster.js";
+import type { RestateServerSettings } from "../restate/restate-server-settings.js";
 import { clusterStateDir, stopClusterLeftovers } from "./cluster-leftovers.js";
 import { RoleProcess } from "./role-process.js";
 import { tcpRoundRobin, type TcpRoundRobin } from "./tcp-round-robin.js";
 import { sandboxEnv } from "../sandbox-env.js";
+import { workerProcessEnv } from "../worker/worker-process-env.js";
 
 const POEKHALI = fileURLToPath(
   new URL("../../bin/poekhali.js", import.meta.url),
@@ -33,6 +35,8 @@ export interface ClusterOptions {
   readonly log: (line: string) => void;
   /** More environment for the workers and the web tier (REPORTER_NAME, EVENT_TYPE, …). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Each Restate node's memory pools and invoker concurrency the operator set (POEKHALI_RESTATE_*). */
+  readonly restateSettings?: Partial<RestateServerSettings>;
 }
 
 /** The kinds of process a chaos run may kill: a Restate node, a worker, the web tier. */
@@ -151,6 +155,7 @@ export async function startCluster(
       nodes: options.nodes,
       host,
       identityKeyFile: key.privateKeyPemPath,
+      ...(options.restateSettings ? { settings: options.restateSettings } : {}),
       ports: Array.from({ length: options.nodes }, (_, i) => ({
         ingressPort: port(`n${i + 1}ingress`),
         adminPort: port(`n${i + 1}admin`),
@@ -221,11 +226,11 @@ export async function startCluster(
         args: ["worker"],
         role: "worker",
         cwd: stateDir,
-        env: {
+        env: workerProcessEnv({
           ...roleEnv(join(home, `worker-${id}`)),
           POEKHALI_WORKER_HOST: host,
           POEKHALI_WORKER_PORT: String(port),
-        },
+        }),
         logFile: join(home, "logs", `worker-${id}.log`),
       });
       workers[id - 1] = worker;

@@ -3,6 +3,10 @@ import { SupervisorError } from "../errors.js";
 import { choosePort } from "../ports.js";
 import { RestateAdmin } from "./restate-admin.js";
 import { RestateServer } from "./restate-server.js";
+import {
+  CLUSTER_NODE_SETTINGS,
+  type RestateServerSettings,
+} from "./restate-server-settings.js";
 
 /** How to run a {@link RestateCluster}. */
 export interface RestateClusterOptions {
@@ -17,8 +21,8 @@ export interface RestateClusterOptions {
   readonly identityKeyFile?: string;
   /** Each node's ports, as a restart in the same home needs them back; free ones when left out. */
   readonly ports?: readonly RestateNodePorts[];
-  /** RocksDB's memory cap per node; 256 MiB by default (three nodes share the machine). */
-  readonly memory?: string;
+  /** Each node's memory pools and invoker concurrency; unset ones are {@link CLUSTER_NODE_SETTINGS}'s. */
+  readonly settings?: Partial<RestateServerSettings>;
 }
 
 /** The ports one node listens on. */
@@ -56,7 +60,6 @@ export function clusterNodeEnv(options: {
   readonly id: number;
   readonly nodes: number;
   readonly metadataAddresses: readonly string[];
-  readonly memory?: string | undefined;
 }): Record<string, string> {
   return {
     RESTATE_CLUSTER_NAME: options.name,
@@ -66,7 +69,6 @@ export function clusterNodeEnv(options: {
     RESTATE_METADATA_CLIENT__ADDRESSES: `[${options.metadataAddresses.map((a) => JSON.stringify(a)).join(",")}]`,
     RESTATE_BIFROST__DEFAULT_PROVIDER: "replicated",
     RESTATE_DEFAULT_REPLICATION: String(clusterReplication(options.nodes)),
-    RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE: options.memory ?? "256MiB",
   };
 }
 
@@ -178,9 +180,9 @@ export class RestateCluster {
           metadataAddresses: this.#ports.map(
             (p) => `http://${this.#host}:${p.nodePort}/`,
           ),
-          memory: this.#options.memory,
         }),
       },
+      settings: { ...CLUSTER_NODE_SETTINGS, ...this.#options.settings },
       ...(this.#options.identityKeyFile
         ? { identityKeyFile: this.#options.identityKeyFile }
         : {}),

@@ -14,6 +14,11 @@ import {
 } from "./admin-front.js";
 import { IDENTITY_PRIVATE_KEY_ENV } from "./identity-key.js";
 import { RestateAdmin } from "./restate-admin.js";
+import {
+  EMBEDDED_RESTATE_SETTINGS,
+  restateSettingsServerEnv,
+  type RestateServerSettings,
+} from "./restate-server-settings.js";
 
 const WATCHDOG = fileURLToPath(
   new URL("../../bin/watchdog.js", import.meta.url),
@@ -40,8 +45,11 @@ export interface RestateServerOptions {
   readonly ingressPort: number;
   readonly adminPort: number;
   readonly nodePort: number;
-  /** RocksDB's memory cap; 512 MiB by default (uncapped, an idle server holds ~265 MiB more). */
-  readonly memory?: string;
+  /**
+   * Memory pools and invoker concurrency; each unset one is {@link EMBEDDED_RESTATE_SETTINGS}'s (Restate's own
+   * defaults, sized for a server of its own, would let it and the worker outgrow a small machine).
+   */
+  readonly settings?: Partial<RestateServerSettings>;
   /** The request-identity private key (see `identityKey`): the server signs every request to the workers with it. */
   readonly identityKeyFile?: string;
   /** Where a warning about the server's setup goes (the app's log). */
@@ -75,6 +83,8 @@ export function restateServerBinary(): string {
  */
 export class RestateServer extends RestateAdmin {
   readonly ingressUrl: string;
+  /** The node's own address, where it serves its Prometheus metrics at `/metrics`. */
+  readonly nodeUrl: string;
   /** The watchdog process, whose exit is the server's. */
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
@@ -90,6 +100,7 @@ export class RestateServer extends RestateAdmin {
     super(`http://${host}:${options.adminPort}`);
     this.#child = child;
     this.ingressUrl = `http://${host}:${options.ingressPort}`;
+    this.nodeUrl = `http://${host}:${options.nodePort}`;
     this.#exited = new Promise((resolve) =>
       child.once("exit", (code) => resolve(code)),
     );
@@ -159,7 +170,10 @@ export class RestateServer extends RestateAdmin {
           RESTATE_INGRESS__ADVERTISED_INGRESS_ENDPOINT: `http://${host}:${options.ingressPort}/`,
           RESTATE_ADMIN__BIND_ADDRESS: `${host}:${options.adminPort}`,
           RESTATE_ADMIN__ADVERTISED_ADMIN_ENDPOINT: `http://${host}:${options.adminPort}/`,
-          RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE: options.memory ?? "512MiB",
+          ...restateSettingsServerEnv({
+            ...EMBEDDED_RESTATE_SETTINGS,
+            ...options.settings,
+          }),
           RESTATE_DEFAULT_NUM_PARTITIONS: "4",
           RESTATE_DISABLE_TELEMETRY: "true",
           RESTATE_LOG_FORMAT: "compact",

@@ -13,6 +13,7 @@ import {
 import { choosePort } from "../ports.js";
 import { identityKey, type IdentityKey } from "./identity-key.js";
 import { RestateServer } from "./restate-server.js";
+import type { RestateServerSettings } from "./restate-server-settings.js";
 
 /** A restate-server on free ports with a data directory of its own, removed by `stop()`. */
 export interface TemporaryRestate {
@@ -42,6 +43,8 @@ export async function startTemporaryRestate(
   options: {
     /** Sign every request to the deployments with a key generated in its home (see `identityKey`). */
     readonly signed?: boolean;
+    /** Memory pools and invoker concurrency other than the embedded server's defaults. */
+    readonly settings?: Partial<RestateServerSettings>;
   } = {},
 ): Promise<TemporaryRestate> {
   const home = mkdtempSync(join(tmpdir(), prefix));
@@ -52,6 +55,7 @@ export async function startTemporaryRestate(
     adminPort: await choosePort(0),
     nodePort: await choosePort(0),
     ...(key ? { identityKeyFile: key.privateKeyPemPath } : {}),
+    ...(options.settings ? { settings: options.settings } : {}),
   });
   const endpoints: ServedEndpoint[] = [];
   return {

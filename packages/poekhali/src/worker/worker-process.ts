@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
+import { workerProcessEnv } from "./worker-process-env.js";
 
 /** Options of a {@link WorkerProcess}. */
 export interface WorkerProcessOptions {
@@ -45,7 +46,8 @@ export class WorkerProcess {
           "--import",
           import.meta.resolve("tsx"),
         ],
-        env: this.#options.env,
+        // Its memory kept near its live set while runs park (see worker-process-env.ts).
+        env: workerProcessEnv(this.#options.env),
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
       this.#child = child;
