@@ -18,12 +18,12 @@ function dumpedConfig(env: Record<string, string>): string {
 }
 
 describe("the embedded restate-server's settings, as restate-server reads them", () => {
-  it("runs at most 128 invocations at once per partition and caps RocksDB, the query engine and the record cache", () => {
+  it("runs at most 256 invocations at once per partition and caps RocksDB, the query engine and the record cache", () => {
     const dumped = dumpedConfig(
       restateSettingsServerEnv(EMBEDDED_RESTATE_SETTINGS),
     );
     expect(dumped).toMatch(
-      /^\[worker\.invoker\]\n(.*\n)*?concurrent-invocations-limit = 128$/m,
+      /^\[worker\.invoker\]\n(.*\n)*?concurrent-invocations-limit = 256$/m,
     );
     expect(dumped).toMatch(/^rocksdb-total-memory-size = "512\.0 MiB"$/m);
     expect(dumped).toMatch(
@@ -39,7 +39,7 @@ describe("the embedded restate-server's settings, as restate-server reads them",
       restateSettingsServerEnv(CLUSTER_NODE_SETTINGS),
     );
     expect(dumped).toMatch(/^rocksdb-total-memory-size = "256\.0 MiB"$/m);
-    expect(dumped).toMatch(/^concurrent-invocations-limit = 128$/m);
+    expect(dumped).toMatch(/^concurrent-invocations-limit = 256$/m);
   });
 
   it("takes what the operator sets in POEKHALI_RESTATE_* over the defaults, as restate-server reads it", () => {

@@ -20,7 +20,7 @@ export interface RestateServerSettings {
 
 /** The embedded server's settings unless the operator sets them (POEKHALI_RESTATE_* variables). */
 export const EMBEDDED_RESTATE_SETTINGS: RestateServerSettings = {
-  concurrentInvocations: 128,
+  concurrentInvocations: 256,
   rocksdbMemory: "512MiB",
   queryMemory: "256MiB",
   recordCacheMemory: "64MiB",
@@ -62,7 +62,7 @@ export function restateSettingsFromEnv(
     if (!/^\d+$/.test(limit) || n < 1)
       throw new ConfigError(
         RESTATE_SETTINGS_ENV.concurrentInvocations,
-        "must be a whole number of invocations per partition, 1 or more, e.g. 128",
+        "must be a whole number of invocations per partition, 1 or more, e.g. 256",
       );
     settings.concurrentInvocations = n;
   }
