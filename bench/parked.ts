@@ -460,11 +460,7 @@ export async function benchParked(
       rowsLine,
     };
   } finally {
-    if (child?.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await stopChild(child);
     await stack.stop();
     await sandbox.close();
   }
@@ -633,4 +629,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     print: (line) => console.log(line),
   });
   process.exitCode = result.exact ? 0 : 1;
+}
+
+/** Stops a benchmark's worker process, if it still runs, and waits for it to exit. */
+export async function stopChild(
+  child: ChildProcess | undefined,
+): Promise<void> {
+  if (child?.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }

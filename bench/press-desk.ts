@@ -20,7 +20,13 @@ import { TelegramEmulator } from "@poekhali/emulators";
 import { buttonRef, callbackData } from "@poekhali/telegram";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { pool, until } from "./concurrency.js";
-import { invocationCounts, journalCounts, retried, ticksOf } from "./parked.js";
+import {
+  invocationCounts,
+  journalCounts,
+  retried,
+  stopChild,
+  ticksOf,
+} from "./parked.js";
 import {
   DESK_NAME,
   DESK_TEXTS,
@@ -492,11 +498,7 @@ export async function benchSide(
       exact,
     };
   } finally {
-    if (child?.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await stopChild(child);
     await stack.stop();
     await telegram.close();
   }

@@ -24,6 +24,7 @@ import { choosePort } from "../packages/poekhali/src/ports.js";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { serveEndpoint } from "../packages/poekhali/src/worker/serve-endpoint.js";
 import { dagRunClient } from "./dag-run-client.js";
+import { eventually } from "./harness.js";
 
 // A typed stand-in for the writer's definition: its handler names are checked against the writer's.
 const Writer: AirtableWriter = { name: WRITER_NAME };
@@ -133,6 +134,18 @@ export async function startAirtableStack(options: AirtableStackOptions = {}) {
     ...dagRunClient(() => ingress),
     writer: () =>
       ingress.call<WriterStatus>(handlerTarget(Writer, "stats", base.id)),
+    /** The writer's stats once it has counted at least `rows` rows (it stores a round's answers after the round). */
+    counted: (rows: number, ms = 60_000) =>
+      eventually(
+        "the writer to count every row",
+        async () => {
+          const status = await ingress.call<WriterStatus>(
+            handlerTarget(Writer, "stats", base.id),
+          );
+          return status.stats.rows >= rows ? status : undefined;
+        },
+        ms,
+      ),
     rows: () => airtable.records(base.id, "tg_actions"),
     /** Every request the emulator answered for the base, with its status. */
     calls: () => airtable.calls(base.id),
