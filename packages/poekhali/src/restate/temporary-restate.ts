@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RestateIngress } from "@poekhali/core";
@@ -45,18 +45,11 @@ export async function startTemporaryRestate(
     readonly signed?: boolean;
     /** Memory pools and invoker concurrency other than the embedded server's defaults. */
     readonly settings?: Partial<RestateServerSettings>;
+    /** Where the server's ports come from (a test of the retry hands out a taken one). */
+    readonly choosePort?: () => Promise<number>;
   } = {},
 ): Promise<TemporaryRestate> {
-  const home = mkdtempSync(join(tmpdir(), prefix));
-  const key = options.signed ? identityKey(home) : undefined;
-  const server = await RestateServer.start({
-    home,
-    ingressPort: await choosePort(0),
-    adminPort: await choosePort(0),
-    nodePort: await choosePort(0),
-    ...(key ? { identityKeyFile: key.privateKeyPemPath } : {}),
-    ...(options.settings ? { settings: options.settings } : {}),
-  });
+  const { home, key, server } = await startOnFreePorts(prefix, options);
   const endpoints: ServedEndpoint[] = [];
   return {
     home,
@@ -64,13 +57,13 @@ export async function startTemporaryRestate(
     ingress: new RestateIngress(server.ingressUrl),
     identityKey: key,
     async deploy(services, endpointOptions = {}) {
-      const endpoint = await serveEndpoint(
-        createEndpointHandler({
-          ...(key ? { identityKeys: [key.publicKey] } : {}),
-          ...endpointOptions,
-          services,
-        }),
-        { port: await choosePort(0) },
+      const handler = createEndpointHandler({
+        ...(key ? { identityKeys: [key.publicKey] } : {}),
+        ...endpointOptions,
+        services,
+      });
+      const endpoint = await retryWhilePortTaken(async () =>
+        serveEndpoint(handler, { port: await choosePort(0) }),
       );
       endpoints.push(endpoint);
       await server.register(endpoint.url);
@@ -82,4 +75,70 @@ export async function startTemporaryRestate(
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** How many times a start is tried on fresh ports when one chosen was taken before it was bound. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Starts restate-server in a fresh home on ports chosen now. A port chosen free can be bound by another test's
+ * process before restate-server binds it (`choosePort` lets it go): such a start is tried again, in a new home
+ * and on new ports, since a failed node may have written its address into the old one.
+ */
+async function startOnFreePorts(
+  prefix: string,
+  options: {
+    readonly signed?: boolean;
+    readonly settings?: Partial<RestateServerSettings>;
+    readonly choosePort?: () => Promise<number>;
+  },
+): Promise<{
+  home: string;
+  key: IdentityKey | undefined;
+  server: RestateServer;
+}> {
+  const port = options.choosePort ?? (() => choosePort(0));
+  for (let attempt = 1; ; attempt++) {
+    const home = mkdtempSync(join(tmpdir(), prefix));
+    const key = options.signed ? identityKey(home) : undefined;
+    try {
+      const server = await RestateServer.start({
+        home,
+        ingressPort: await port(),
+        adminPort: await port(),
+        nodePort: await port(),
+        ...(key ? { identityKeyFile: key.privateKeyPemPath } : {}),
+        ...(options.settings ? { settings: options.settings } : {}),
+      });
+      return { home, key, server };
+    } catch (error) {
+      const taken = portWasTaken(error, join(home, "logs", "restate.log"));
+      rmSync(home, { recursive: true, force: true });
+      if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Calls `bind` again while it fails because its port was taken between choosing and binding. */
+async function retryWhilePortTaken<T>(bind: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await bind();
+    } catch (error) {
+      if (!portWasTaken(error) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Whether a failed start failed on a port in use: in our own check, our own bind, or restate-server's log. */
+function portWasTaken(error: unknown, logFile?: string): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause)
+    if ((cause as NodeJS.ErrnoException).code === "EADDRINUSE") return true;
+  if (error instanceof Error && /port \S+ is in use/.test(error.message))
+    return true;
+  return (
+    logFile !== undefined &&
+    existsSync(logFile) &&
+    /Address (already )?in use/i.test(readFileSync(logFile, "utf8"))
+  );
 }
