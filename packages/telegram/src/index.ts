@@ -129,6 +129,13 @@ export {
   type HandOverTo,
 } from "./updates/hand-over.js";
 export {
+  LateAnswers,
+  LATE_ANSWER_AFTER_MS,
+  LATE_ANSWER_TEXT,
+  type LateAnswersOptions,
+  type LateAnswerCounts,
+} from "./updates/late-answers.js";
+export {
   handOverUpdates,
   HAND_OVER_CONCURRENCY,
   type BatchHandOver,

@@ -9,6 +9,7 @@ import {
   SECRET_HEADER,
   WebhookSettings,
   handOverUpdate,
+  LateAnswers,
   newWebhookSecret,
   ReceptionClock,
   TelegramHook,
@@ -155,6 +156,11 @@ export function telegramWebhook(
   const secret = options.updates.webhookSecret ?? keptSecret(options.home);
   let failing = false;
   const clock = new ReceptionClock();
+  // A press that its router has not answered within Telegram's window gets a neutral answer from here.
+  const late = new LateAnswers({
+    hook,
+    log: (m) => options.log(`[app] telegram webhook: ${m}`),
+  });
 
   routes.post(
     WEBHOOK_PATH,
@@ -188,6 +194,7 @@ export function telegramWebhook(
         );
       }
       const update = parsed.data;
+      late.watch([update]);
       try {
         await handOverUpdate(update, {
           hook,

@@ -12,7 +12,11 @@ import type {
 } from "grammy/types";
 import { ConnectionError, type Connection } from "@poekhali/core";
 import { TelegramError, redact } from "../errors.js";
+import { RecentIds } from "./recent-ids.js";
 import { SendLimiter } from "./send-limiter.js";
+
+/** How long an answered callback query is remembered: past Telegram's 15 s window, after which it refuses anyway. */
+const ANSWERED_KEPT_MS = 30_000;
 
 /** The Bot API's default address. */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
@@ -99,6 +103,8 @@ export class TelegramHook {
   readonly #apiOnce: Api;
   readonly #token: string;
   readonly #limiter: SendLimiter | null;
+  /** Callback queries this hook answered, or saw Telegram refuse to answer, lately: Telegram takes one answer. */
+  readonly #answered = new RecentIds(ANSWERED_KEPT_MS);
 
   constructor(options: TelegramHookOptions) {
     const match = /^(\d+):[A-Za-z0-9_-]{30,}$/.exec(options.token);
@@ -247,13 +253,32 @@ export class TelegramHook {
   }
 
   /** Answers a callback query so the presser's client stops its spinner; `text` shows as a toast. */
-  answerCallbackQuery(callbackQueryId: string, text?: string): Promise<true> {
-    return this.#call("answerCallbackQuery", (api) =>
-      api.answerCallbackQuery(
-        callbackQueryId,
-        text === undefined ? {} : { text },
-      ),
-    );
+  async answerCallbackQuery(
+    callbackQueryId: string,
+    text?: string,
+  ): Promise<true> {
+    try {
+      await this.#call("answerCallbackQuery", (api) =>
+        api.answerCallbackQuery(
+          callbackQueryId,
+          text === undefined ? {} : { text },
+        ),
+      );
+    } catch (error) {
+      if (error instanceof TelegramError && !error.retryable)
+        this.#answered.add(callbackQueryId);
+      throw error;
+    }
+    this.#answered.add(callbackQueryId);
+    return true;
+  }
+
+  /**
+   * Whether this hook answered the callback query lately (or Telegram refused its answer for good): a further answer
+   * would be refused, so a caller may skip it. False says nothing: another process may have answered it.
+   */
+  answeredLately(callbackQueryId: string): boolean {
+    return this.#answered.has(callbackQueryId);
   }
 
   /** Replaces a message's inline keyboard, or removes it when `replyMarkup` is absent. */

@@ -140,6 +140,9 @@ export function pressReplies(options: PressRepliesOptions) {
       return await ctx.run(
         "answer the press",
         async () => {
+          // Its late answer came first (see LateAnswers), in this process: Telegram would refuse this one.
+          if (hook.answeredLately(event.callback_query_id))
+            return new Date().toISOString();
           try {
             await hook.answerCallbackQuery(
               event.callback_query_id,

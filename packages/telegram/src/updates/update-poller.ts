@@ -15,6 +15,7 @@ import {
   type SentAsk,
 } from "./poll-lease.js";
 import { ReceptionClock } from "./reception-clock.js";
+import { LateAnswers, type LateAnswersOptions } from "./late-answers.js";
 import type { WebhookSettings } from "./webhook-settings.js";
 
 /** Options of an {@link UpdatePoller}. */
@@ -37,6 +38,12 @@ export interface UpdatePollerOptions {
   readonly handOverConcurrency?: number;
   /** The wall clock the lease's asks are stamped with (epoch ms); `Date.now` unless a test sets one that is off. */
   readonly wallClock?: () => number;
+  /**
+   * The neutral answer each press gets some time after it arrived unless its router or request answered it first
+   * (see {@link LateAnswers}); on by default, after 10 s. `false` leaves presses to their
+   * consumers alone.
+   */
+  readonly lateAnswers?: Pick<LateAnswersOptions, "afterMs" | "text"> | false;
   /** Long-poll length; must stay well under Restate's and proxies' timeouts. 25 s by default. */
   readonly timeoutSeconds?: number;
   readonly log?: (message: string) => void;
@@ -59,6 +66,7 @@ export class UpdatePoller {
   readonly #log: (message: string) => void;
   readonly #stop = new AbortController();
   readonly #clock = new ReceptionClock();
+  readonly #late: LateAnswers | undefined;
   #loops: Promise<unknown> | undefined;
   #offset: number | undefined;
   /** Aborted when the lease is lost, which ends the poll round in flight. */
@@ -97,6 +105,14 @@ export class UpdatePoller {
     this.#options = options;
     this.#log = options.log ?? (() => undefined);
     const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+    this.#late =
+      options.lateAnswers === false
+        ? undefined
+        : new LateAnswers({
+            hook: options.hook,
+            ...options.lateAnswers,
+            log: this.#log,
+          });
     this.#lease = new PollLeaseClient(
       options.ingress,
       options.hook.botId,
@@ -123,6 +139,7 @@ export class UpdatePoller {
     this.#stop.abort();
     this.#gained.resolve();
     await this.#loops;
+    this.#late?.stop();
     clearTimeout(this.#expiry);
     if (this.#held) await this.#lease.release().catch(() => undefined);
   }
@@ -448,6 +465,8 @@ export class UpdatePoller {
       },
       signal,
     );
+    // Counted from now, as it arrived, whether or not Restate takes it at once: the person pressed it before.
+    this.#late?.watch(updates);
     // The whole batch in one request to Restate's relay, which sends each update on in order: one request per
     // update, even many at once, bounded a burst by Restate's ingress round trips.
     const batch = await relayUpdates(
