@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startSandbox } from "@poekhali/emulators";
+import { LATE_ANSWER_TEXT } from "@poekhali/telegram";
 import { startTemporaryRestate } from "../packages/poekhali/src/restate/temporary-restate.js";
 import { workerProcessEnv } from "../packages/poekhali/src/worker/worker-process-env.js";
 import {
@@ -365,6 +366,13 @@ export async function benchParked(
         `${((100 * latencies.length) / burst).toFixed(1)} %; press -> answer p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
     );
 
+    // The ingester's late answers (see LateAnswers) against the runs' own, truthful ones.
+    const lateAnswered = sandbox.telegram
+      .calls(botId, "answerCallbackQuery")
+      .filter((c) => c.ok && c.params.text === LATE_ANSWER_TEXT).length;
+    print(
+      `  of the answers within 15 s: ${latencies.length - lateAnswered} by their runs' routers, ${lateAnswered} the ingester's late «${LATE_ANSWER_TEXT}»`,
+    );
     print(
       `  getUpdates during the burst: ${polls.length} calls, ${batches.length} of them confirming updates; ` +
         `updates per batch p50 ${percentile(batches, 50)}, max ${Math.max(0, ...batches)}`,
