@@ -3,6 +3,7 @@ import * as restate from "@restatedev/restate-sdk";
 import {
   ROUTER_NAME,
   TelegramHook,
+  UpdatePoller,
   buttonKey,
   buttonRef,
   callbackData,
@@ -56,6 +57,8 @@ describe("the update poller under a slow Restate", () => {
     fleet.start(name, ingressUrl, {
       ...options,
       allowedUpdates: ["callback_query", "message"],
+      // These tests are about the hand-over: the routers' answers alone (late answers have tests of their own).
+      lateAnswers: false,
     });
   /** The bot's answer to a callback query, or null while it has none (a late answer is refused, so stays none). */
   const answerOf = async (id: string): Promise<{ text?: string } | null> => {
@@ -113,7 +116,11 @@ describe("the update poller under a slow Restate", () => {
           .callback_query_id;
       }),
     );
-    poller("burst", slow.url);
+    // Without late answers: this test times the hand-over, which must answer the burst by itself.
+    fleet.start("burst", slow.url, {
+      allowedUpdates: ["callback_query", "message"],
+      lateAnswers: false,
+    });
     // The emulator refuses an answer after 15 s, as Telegram does: a press answered late stays unanswered.
     const unanswered = async () => {
       const answers = await Promise.all(presses.map((id) => answerOf(id)));
@@ -126,6 +133,126 @@ describe("the update poller under a slow Restate", () => {
     );
     expect(await unanswered()).toBe(0);
   }, 60_000);
+
+  it("counts a backlog's late answers from when the poller last caught up, not from when each batch reached it", async () => {
+    // Each batch's relay takes 3 s: 300 presses waiting at Telegram reach the poller in three batches, 3 s apart.
+    const slow = await startSlowIngress(stack.server.ingressUrl, ({ path }) =>
+      path.includes("telegram_updates") ? { delayMs: 3_000 } : {},
+    );
+    closers.push(() => slow.close());
+    const hook = new TelegramHook({
+      token: stack.bot.token,
+      apiRoot: stack.telegram.apiRoot,
+    });
+    // One button each, so their routers answer side by side as soon as a batch is handed over.
+    const messages = [];
+    for (let i = 0; i < 300; i++)
+      messages.push(
+        await hook.sendMessage({
+          chatId: String(stack.chat.id),
+          text: `backlog ${i}`,
+          replyMarkup: {
+            inline_keyboard: [[{ text: "press", callback_data: "other" }]],
+          },
+        }),
+      );
+    // Pressed one after another, so that Telegram's order (and so the batches) follows the index.
+    const presses: string[] = [];
+    for (const [i, message] of messages.entries()) {
+      const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          chat_id: stack.chat.id,
+          message_id: message.message_id,
+          from: { id: 8_100_000 + i, first_name: "P" },
+        }),
+      });
+      presses.push(
+        ((await res.json()) as { callback_query_id: string }).callback_query_id,
+      );
+    }
+    // Late answers 5 s after the press: the last batch reaches its routers only after 9 s of relays.
+    fleet.start("backlog", slow.url, {
+      allowedUpdates: ["callback_query", "message"],
+      lateAnswers: { afterMs: 5_000 },
+    });
+    const texts = await eventually(
+      "every press of the backlog to be answered",
+      async () => {
+        const answers = await Promise.all(presses.map((id) => answerOf(id)));
+        return answers.every((a) => a !== null)
+          ? answers.map((a) => a?.text ?? "")
+          : undefined;
+      },
+      30_000,
+    );
+    // The first batch reached its routers after 3 s: their answers (an empty toast for a button no run watches). The
+    // last batch reached the poller after 6 s and its routers after 9 s: counted from its arrival, its late answers
+    // would fall due after 11 s, when the routers had answered; counted from the backlog's start, they come first.
+    expect(texts.slice(0, 100).every((t) => t === "")).toBe(true);
+    expect(texts.slice(200).every((t) => t === "Нажатие получено")).toBe(true);
+  }, 60_000);
+
+  it("gives a press held for its run a late answer, and the router, answering in the same worker, makes no call Telegram would refuse", async () => {
+    const chat = String(stack.chat.id);
+    const nonce = `late-${Date.now()}`;
+    const button = await stack.hook.sendMessage({
+      chatId: chat,
+      text: "late button",
+      replyMarkup: {
+        inline_keyboard: [[{ text: "go", callback_data: callbackData(nonce) }]],
+      },
+    });
+    const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        chat_id: stack.chat.id,
+        message_id: button.message_id,
+        from: { id: 8_500_001, first_name: "U" },
+      }),
+    });
+    const { callback_query_id: id } = (await res.json()) as {
+      callback_query_id: string;
+    };
+    // The poller shares the router's hook, as in a worker; its late answer falls due at once.
+    const late = new UpdatePoller({
+      hook: stack.hook,
+      ingress: stack.ingress,
+      workerId: "late-shared",
+      leaseMs: 3_000,
+      timeoutSeconds: 1,
+      allowedUpdates: ["callback_query", "message"],
+      lateAnswers: { afterMs: 0 },
+    });
+    late.start();
+    closers.push(() => late.stop());
+    expect(
+      (
+        await eventually(
+          "the press's late answer",
+          async () => (await answerOf(id)) ?? undefined,
+        )
+      ).text,
+    ).toBe("Нажатие получено");
+    // No run watches the button yet: the router holds the press. Now one parks, and the router takes it.
+    await stack.deploy([buttonWatcher]);
+    const taken = await stack.ingress.call<ButtonPress>(
+      { service: "test_button_watcher", handler: "wait" },
+      {
+        key: buttonKey(stack.bot.id, chat, buttonRef(nonce)),
+        message_id: button.message_id,
+      },
+    );
+    expect(taken.user_id).toBe(8_500_001);
+    // The router's «Поехали!» was not sent: Telegram had the late answer already, and would have refused it.
+    const calls = stack.telegram
+      .calls(stack.bot.id, "answerCallbackQuery")
+      .filter((c) => c.params.callback_query_id === id);
+    expect(calls.map((c) => c.ok)).toEqual([true]);
+    expect((await answerOf(id))?.text).toBe("Нажатие получено");
+  });
 
   it("keeps each chat's messages in order and hands each over once, across a refused hand-over and a poller restart", async () => {
     const chats = [0, 1, 2, 3].map(

@@ -68,6 +68,8 @@ export async function startIngestStack() {
   return {
     server,
     telegram,
+    /** The hook the router answers presses through (a poller given it shares what it answered, as in a worker). */
+    hook,
     bot,
     chat,
     user,

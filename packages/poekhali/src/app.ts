@@ -20,7 +20,10 @@ import { loadDagCode } from "./roles/dag-code.js";
 import { deploymentOf, registerRole } from "./roles/register-role.js";
 import { startWebRole } from "./roles/web-role.js";
 import { requireIdentityKeys, requireWorkerUrl } from "./roles/worker-role.js";
-import { WorkerProcess } from "./worker/worker-process.js";
+import {
+  WorkerPortTakenError,
+  WorkerProcess,
+} from "./worker/worker-process.js";
 import { versionsInFlight } from "./versions/versions-in-flight.js";
 
 /** A running `poekhali up`. */
@@ -212,46 +215,75 @@ export async function up(
     }
 
     let ready = false;
-    const worker = new WorkerProcess({
-      home: config.home,
-      env: {
-        ...process.env,
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_CHAT_ID: telegram.chatId,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        AIRTABLE_TOKEN: airtable.token,
-        AIRTABLE_BASE_ID: airtable.baseId,
-        AIRTABLE_TABLE: airtable.table,
-        AIRTABLE_ENDPOINT_URL: airtable.endpointUrl,
-        REPORTER_NAME: config.reporterName,
-        EVENT_TYPE: config.eventType,
-        POEKHALI_DAGS_FOLDER: config.dagsFolder,
-        POEKHALI_WORKER_HOST: config.workerHost,
-        POEKHALI_WORKER_PORT: String(workerPort),
-        POEKHALI_DAG_VERSIONS: JSON.stringify([current, ...inFlight.versions]),
-        RESTATE_ADMIN_URL: restate.adminUrl,
-        RESTATE_INGRESS_URL: restate.ingressUrl,
-        RESTATE_IDENTITY_KEYS: [...ownKeys, ...config.identityKeys].join(","),
-        // The SDK logs every invocation at INFO; the UI's status polling alone would flood the terminal.
-        RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
-      },
-      log,
-      onReady: async ({ deployments }) => {
-        await registerRole({
-          adminUrl: restate.adminUrl,
-          deployment: config.workerUrl
-            ? deploymentOf(config.workerUrl, current.hash)
-            : (deployments[0] ?? ""),
-          // One machine, in development: a provider upgrade under unchanged DAG files replaces the deployment.
-          force: true,
-          log,
-        });
-        ready = true;
-        savePids();
-      },
-    });
+    const workerOn = (listenOn: number) =>
+      new WorkerProcess({
+        home: config.home,
+        env: {
+          ...process.env,
+          TELEGRAM_BOT_TOKEN: telegram.token,
+          TELEGRAM_CHAT_ID: telegram.chatId,
+          TELEGRAM_API_ROOT: telegram.apiRoot,
+          AIRTABLE_TOKEN: airtable.token,
+          AIRTABLE_BASE_ID: airtable.baseId,
+          AIRTABLE_TABLE: airtable.table,
+          AIRTABLE_ENDPOINT_URL: airtable.endpointUrl,
+          REPORTER_NAME: config.reporterName,
+          EVENT_TYPE: config.eventType,
+          POEKHALI_DAGS_FOLDER: config.dagsFolder,
+          POEKHALI_WORKER_HOST: config.workerHost,
+          POEKHALI_WORKER_PORT: String(listenOn),
+          POEKHALI_DAG_VERSIONS: JSON.stringify([
+            current,
+            ...inFlight.versions,
+          ]),
+          RESTATE_ADMIN_URL: restate.adminUrl,
+          RESTATE_INGRESS_URL: restate.ingressUrl,
+          RESTATE_IDENTITY_KEYS: [...ownKeys, ...config.identityKeys].join(","),
+          // The SDK logs every invocation at INFO; the UI's status polling alone would flood the terminal.
+          RESTATE_LOGGING: process.env.RESTATE_LOGGING ?? "WARN",
+        },
+        log,
+        onReady: async ({ deployments }) => {
+          await registerRole({
+            adminUrl: restate.adminUrl,
+            deployment: config.workerUrl
+              ? deploymentOf(config.workerUrl, current.hash)
+              : (deployments[0] ?? ""),
+            // One machine, in development: a provider upgrade under unchanged DAG files replaces the deployment.
+            force: true,
+            log,
+          });
+          ready = true;
+          savePids();
+        },
+      });
+    let port = workerPort;
+    let worker = workerOn(port);
     cleanups.push(() => worker.stop());
-    await worker.start();
+    // A port chosen free can be taken before the worker binds it (by any program starting then): choose again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await worker.start();
+        break;
+      } catch (error) {
+        if (
+          !(error instanceof WorkerPortTakenError) ||
+          config.workerPort !== 0 ||
+          attempt >= 3
+        )
+          throw error;
+        const { workerPort: next } = await rememberedPorts(
+          config.home,
+          { workerPort: 0 },
+          host,
+        );
+        log(
+          `[app] WARNING: the worker's port ${port} was taken as it started; using ${next}`,
+        );
+        port = next;
+        worker = workerOn(port);
+      }
+    }
 
     const web = await startWebRole({
       config,

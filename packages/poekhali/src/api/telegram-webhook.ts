@@ -194,7 +194,7 @@ export function telegramWebhook(
         );
       }
       const update = parsed.data;
-      late.watch([update]);
+      const arrivedAt = performance.now();
       try {
         await handOverUpdate(update, {
           hook,
@@ -214,6 +214,8 @@ export function telegramWebhook(
           "Restate did not accept the update; retry later",
         );
       }
+      // Only once Restate has it: a refused update is sent again by Telegram, and watched then.
+      late.watch([update], arrivedAt);
       if (failing)
         options.log(`[app] Restate accepts bot ${botId}'s updates again`);
       failing = false;

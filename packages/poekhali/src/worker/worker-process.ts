@@ -20,6 +20,9 @@ export interface WorkerProcessOptions {
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
+/** The worker could not listen: its port was taken (by another program, between choosing it and binding it). */
+export class WorkerPortTakenError extends SupervisorError {}
+
 /** The worker as a child process, restarted when it dies unexpectedly (as after a SIGKILL). */
 export class WorkerProcess {
   readonly #options: WorkerProcessOptions;
@@ -51,13 +54,15 @@ export class WorkerProcess {
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
       this.#child = child;
+      let ready = false;
+      let portTaken = false;
       for (const stream of [child.stdout, child.stderr]) {
         if (stream)
-          createInterface({ input: stream }).on("line", (line) =>
-            this.#options.log(line),
-          );
+          createInterface({ input: stream }).on("line", (line) => {
+            if (!ready && /\bEADDRINUSE\b/.test(line)) portTaken = true;
+            this.#options.log(line);
+          });
       }
-      let ready = false;
       child.on(
         "message",
         (message: { type?: string; url?: string; deployments?: string[] }) => {
@@ -70,13 +75,15 @@ export class WorkerProcess {
           ).then(resolve, reject);
         },
       );
-      child.once("exit", (code, signal) => {
+      // "close", not "exit": its output is read to the end by then, so a failed bind has been seen.
+      child.once("close", (code, signal) => {
         if (this.#stopping) return;
         if (!ready) {
+          const why = `the worker exited before it was ready (code ${code}, signal ${signal})`;
           reject(
-            new SupervisorError(
-              `the worker exited before it was ready (code ${code}, signal ${signal})`,
-            ),
+            portTaken
+              ? new WorkerPortTakenError(`${why}: its port is in use`)
+              : new SupervisorError(why),
           );
           return;
         }

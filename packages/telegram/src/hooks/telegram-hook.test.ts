@@ -1,5 +1,6 @@
 import { createServer } from "node:net";
 import { TelegramEmulator } from "@poekhali/emulators";
+import { Api } from "grammy";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TelegramError } from "../errors.js";
 import { SendLimiter } from "./send-limiter.js";
@@ -149,6 +150,63 @@ describe("TelegramHook", () => {
     });
     expect(sent.text).toBe("Едем в 9:00");
     expect(sent.entities).toEqual([{ type: "bold", offset: 0, length: 4 }]);
+  });
+
+  it("remembers the callback queries it answered, or that Telegram will take no answer for, and no others", async () => {
+    const hook = new TelegramHook({ token: bot.token, apiRoot: emu.apiRoot });
+    const user = emu.createUser({ id: 55_001, firstName: "Ann" });
+    const sent = await hook.sendMessage({
+      chatId: group,
+      text: "go?",
+      replyMarkup: { inline_keyboard: [[{ text: "Go", callback_data: "go" }]] },
+    });
+    const press = async () => {
+      const res = await fetch(`${emu.apiRoot}/_emulator/press`, {
+        method: "POST",
+        body: JSON.stringify({
+          chat_id: Number(group),
+          message_id: sent.message_id,
+          from: { id: user.id },
+        }),
+      });
+      return ((await res.json()) as { callback_query_id: string })
+        .callback_query_id;
+    };
+    const [answered, elsewhere, busy, broken] = [
+      await press(),
+      await press(),
+      await press(),
+      await press(),
+    ];
+    await hook.answerCallbackQuery(answered, "ok");
+    expect(hook.answeredLately(answered)).toBe(true);
+    // Answered by another process: Telegram refuses this one, and would refuse any later one.
+    await new Api(bot.token, { apiRoot: emu.apiRoot }).answerCallbackQuery(
+      elsewhere,
+    );
+    await expect(hook.answerCallbackQuery(elsewhere)).rejects.toThrow(
+      /query is too old/,
+    );
+    expect(hook.answeredLately(elsewhere)).toBe(true);
+    // A 429 or another refusal leaves the query open to a later answer.
+    emu.injectFault(bot.id, {
+      method: "answerCallbackQuery",
+      error_code: 429,
+      retry_after: 30,
+    });
+    await expect(
+      hook.answerCallbackQuery(busy, "x", { waitOutRateLimits: false }),
+    ).rejects.toThrow(/429/);
+    expect(hook.answeredLately(busy)).toBe(false);
+    emu.injectFault(bot.id, {
+      method: "answerCallbackQuery",
+      error_code: 400,
+      description: "Bad Request: MESSAGE_TOO_LONG",
+    });
+    await expect(hook.answerCallbackQuery(broken, "x")).rejects.toThrow(
+      /MESSAGE_TOO_LONG/,
+    );
+    expect(hook.answeredLately(broken)).toBe(false);
   });
 
   it("says false, not an error, when an edit leaves the message as it was", async () => {

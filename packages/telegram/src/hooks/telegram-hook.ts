@@ -252,20 +252,32 @@ export class TelegramHook {
     }
   }
 
-  /** Answers a callback query so the presser's client stops its spinner; `text` shows as a toast. */
+  /**
+   * Answers a callback query so the presser's client stops its spinner; `text` shows as a toast. With
+   * `waitOutRateLimits: false` a 429 fails at once instead of being waited out.
+   */
   async answerCallbackQuery(
     callbackQueryId: string,
     text?: string,
+    options: { readonly waitOutRateLimits?: boolean } = {},
   ): Promise<true> {
     try {
-      await this.#call("answerCallbackQuery", (api) =>
-        api.answerCallbackQuery(
-          callbackQueryId,
-          text === undefined ? {} : { text },
-        ),
+      await this.#call(
+        "answerCallbackQuery",
+        (api) =>
+          api.answerCallbackQuery(
+            callbackQueryId,
+            text === undefined ? {} : { text },
+          ),
+        options.waitOutRateLimits === false ? this.#apiOnce : this.#api,
       );
     } catch (error) {
-      if (error instanceof TelegramError && !error.retryable)
+      // Answered already, or past its window: no later answer is taken either.
+      if (
+        error instanceof TelegramError &&
+        error.errorCode === 400 &&
+        /query is too old|query id is invalid/i.test(error.description)
+      )
         this.#answered.add(callbackQueryId);
       throw error;
     }

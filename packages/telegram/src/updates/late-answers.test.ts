@@ -86,6 +86,7 @@ describe("LateAnswers", () => {
       shown: 0,
       refused: 0,
       failed: 0,
+      expired: 0,
       waiting: 1,
     });
     await vi.waitFor(() => expect(answers.counts.shown).toBe(1), 10_000);
@@ -95,6 +96,7 @@ describe("LateAnswers", () => {
       shown: 1,
       refused: 0,
       failed: 0,
+      expired: 0,
       waiting: 0,
     });
   });
@@ -122,6 +124,7 @@ describe("LateAnswers", () => {
       shown: 0,
       refused: 2,
       failed: 0,
+      expired: 0,
       waiting: 0,
     });
     expect(logs).toEqual([]);
@@ -148,7 +151,7 @@ describe("LateAnswers", () => {
     expect(answers.counts.waiting).toBe(0);
   });
 
-  it("answers a burst of 300 presses, never more than 16 calls at once", async () => {
+  it("answers a burst of 300 presses, never more than 64 calls at once", async () => {
     const updates = await presses(300);
     let inFlight = 0;
     let most = 0;
@@ -166,7 +169,7 @@ describe("LateAnswers", () => {
     const answers = late({ hook: counting, afterMs: 0 });
     answers.watch(updates);
     await vi.waitFor(() => expect(answers.counts.shown).toBe(300), 30_000);
-    expect(most).toBe(16);
+    expect(most).toBe(64);
     expect(new Set(updates.map(queryId)).size).toBe(300);
   });
 
@@ -204,6 +207,71 @@ describe("LateAnswers", () => {
     later.watch([second!]);
     await vi.waitFor(() => expect(later.counts.shown).toBe(1), 10_000);
     expect(answerCalls(queryId(first))).toHaveLength(0);
+  });
+
+  it("counts from the earliest moment the presses can have been made: a backlog's come sooner", async () => {
+    const [update] = await presses(1);
+    const answers = late({ hook, afterMs: 60_000 });
+    // Made up to 59.9 s before it reached the ingester (behind a backlog): due in a moment, not in a minute.
+    answers.watch([update!], performance.now() - 59_900);
+    await vi.waitFor(() => expect(answers.counts.shown).toBe(1), 10_000);
+    expect(await toast(queryId(update))).toBe(LATE_ANSWER_TEXT);
+  });
+
+  it("sends no answer due after the press's window surely closed, and counts it expired", async () => {
+    const [update] = await presses(1);
+    let now = 1_000_000;
+    const answers = late({ hook, afterMs: 1, now: () => now });
+    // The timer fires in a moment; by then, on this clock, 15 s have passed since the press reached the ingester.
+    answers.watch([update!]);
+    now += 15_001;
+    await vi.waitFor(() => expect(answers.counts.expired).toBe(1), 10_000);
+    expect(answerCalls(queryId(update))).toHaveLength(0);
+    expect(answers.counts).toEqual({
+      shown: 0,
+      refused: 0,
+      failed: 0,
+      expired: 1,
+      waiting: 0,
+    });
+  });
+
+  it("answers only presses on a message, which go to a consumer (not an inline message's, nor other updates)", () => {
+    const answers = late({ hook, afterMs: 0 });
+    answers.watch([
+      {
+        update_id: 1,
+        callback_query: {
+          id: "inline-1",
+          from: { id: 1, first_name: "I" },
+          data: "x",
+        },
+      },
+      {
+        update_id: 2,
+        message: { message_id: 5, chat: { id: chatId }, text: "hi" },
+      },
+    ]);
+    expect(answers.counts.waiting).toBe(0);
+  });
+
+  it("does not wait out a 429: the answer fails at once, counted, and the next ones go on", async () => {
+    const [first, second] = await presses(2);
+    emu.injectFault(bot.id, {
+      method: "answerCallbackQuery",
+      error_code: 429,
+      retry_after: 30,
+    });
+    const logs: string[] = [];
+    const answers = late({ hook, afterMs: 0, log: (m) => logs.push(m) });
+    answers.watch([first!, second!]);
+    await vi.waitFor(
+      () => expect(answers.counts).toMatchObject({ shown: 1, failed: 1 }),
+      5_000,
+    );
+    expect(logs[0]).toMatch(
+      /could not give a press its late answer: Telegram refused answerCallbackQuery \(429/,
+    );
   });
 
   it("refuses a delay that is not a whole number of milliseconds", () => {

@@ -11,8 +11,14 @@ export const LATE_ANSWER_TEXT = "Нажатие получено";
  */
 export const LATE_ANSWER_AFTER_MS = 10_000;
 
-/** How many late answers are in flight to Telegram at once: a burst's answers fall due together. */
-const LATE_ANSWER_CONCURRENCY = 16;
+/** Telegram refuses an answer this long after the press: a late answer due after it is not sent. */
+const ANSWER_WINDOW_MS = 15_000;
+
+/** How many late answers are in flight to Telegram at once: a burst's answers fall due together (~100 ms each). */
+const LATE_ANSWER_CONCURRENCY = 64;
+
+/** How often, at most, a stream of late answers is reported while it goes on. */
+const REPORT_EVERY_MS = 60_000;
 
 /** Options of {@link LateAnswers}. */
 export interface LateAnswersOptions {
@@ -21,6 +27,8 @@ export interface LateAnswersOptions {
   readonly afterMs?: number;
   /** The toast; {@link LATE_ANSWER_TEXT} by default. */
   readonly text?: string;
+  /** The monotonic clock (ms), `performance.now` unless a test moves time on. */
+  readonly now?: () => number;
   readonly log?: (message: string) => void;
 }
 
@@ -32,6 +40,8 @@ export interface LateAnswerCounts {
   readonly refused: number;
   /** Late answers that could not be sent (Telegram unreachable, rate-limited, a server error): not retried. */
   readonly failed: number;
+  /** Presses that reached the ingester too late: due only after Telegram's 15 s had surely passed, not sent. */
+  readonly expired: number;
   /** Presses whose late answer is still to come. */
   readonly waiting: number;
 }
@@ -45,12 +55,15 @@ export interface LateAnswerCounts {
  * a late one is refused too, so each press shows exactly one toast. What became of the press shows in the message
  * (its keyboard goes when a run took a press).
  *
- * The delays live in this process only: an ingester that dies loses its late answers, which then depend on the
- * consumers alone, as without this class.
+ * The delay is counted from the earliest moment the press can have been made, which the ingester tells: a poller
+ * behind a backlog at Telegram gets presses made long before they reach it, and answers them sooner. Only presses
+ * with a message (the ones handed to a consumer) are answered; an answer due after the press's window surely closed
+ * is not sent. The delays live in this process only: an ingester that dies loses its late answers, which then depend
+ * on the consumers alone, as without this class.
  *
  * @example
  * const late = new LateAnswers({ hook });
- * late.watch(updates); // as each batch arrives
+ * late.watch(updates, pressedAfter); // as each batch arrives
  * late.stop();
  */
 export class LateAnswers {
@@ -58,8 +71,13 @@ export class LateAnswers {
   readonly #afterMs: number;
   readonly #text: string;
   readonly #log: (message: string) => void;
-  /** Presses in the order they arrived, which is the order their answers fall due (one delay for all). */
-  #due: { readonly id: string; readonly at: number }[] = [];
+  readonly #now: () => number;
+  /**
+   * Presses in the order they arrived, which is the order their answers fall due: an ingester's `pressedAfter` does
+   * not go back (a webhook's concurrent requests may by a moment; such an answer waits for the one before it).
+   */
+  #due: { readonly id: string; readonly at: number; readonly until: number }[] =
+    [];
   /** Where the next press due is in `#due` (a head index: shifting a 10,000-long array per answer is quadratic). */
   #head = 0;
   /** Presses queued or in flight, so that an update polled twice (a lost lease, a retried batch) is answered once. */
@@ -70,8 +88,10 @@ export class LateAnswers {
   #shown = 0;
   #refused = 0;
   #failed = 0;
-  /** Late answers shown since the last report, and why sending failed since then (said once). */
+  #expired = 0;
+  /** Late answers shown since the last report, when that was (`performance.now()`), and why sending failed lately. */
   #shownSinceReport = 0;
+  #reportedAt: number;
   #failing: string | undefined;
 
   constructor(options: LateAnswersOptions) {
@@ -83,17 +103,26 @@ export class LateAnswers {
       );
     this.#text = options.text ?? LATE_ANSWER_TEXT;
     this.#log = options.log ?? (() => undefined);
+    this.#now = options.now ?? (() => performance.now());
+    this.#reportedAt = this.#now();
   }
 
-  /** Takes the presses of a batch as it arrives; other updates are not answered. */
-  watch(updates: readonly IncomingUpdate[]): void {
+  /**
+   * Takes the presses of a batch as it arrives. `pressedAfter` (`performance.now()`, now by default) is the earliest
+   * moment they can have been made: their answers fall due `afterMs` after it. Other updates are not answered.
+   */
+  watch(updates: readonly IncomingUpdate[], pressedAfter?: number): void {
     if (this.#stopped) return;
-    const at = performance.now() + this.#afterMs;
+    const now = this.#now();
+    pressedAfter ??= now;
+    const at = Math.min(pressedAfter, now) + this.#afterMs;
+    // Made before it reached us: its window closes within 15 s of now at the latest.
+    const until = now + ANSWER_WINDOW_MS;
     for (const update of updates) {
-      const id = update.callback_query?.id;
-      if (!id || this.#known.has(id)) continue;
-      this.#known.add(id);
-      this.#due.push({ id, at });
+      const query = update.callback_query;
+      if (!query?.message || this.#known.has(query.id)) continue;
+      this.#known.add(query.id);
+      this.#due.push({ id: query.id, at, until });
     }
     this.#pump();
   }
@@ -104,6 +133,7 @@ export class LateAnswers {
       shown: this.#shown,
       refused: this.#refused,
       failed: this.#failed,
+      expired: this.#expired,
       waiting: this.#due.length - this.#head + this.#inFlight,
     };
   }
@@ -121,11 +151,16 @@ export class LateAnswers {
   #pump(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const now = performance.now();
+    const now = this.#now();
     while (this.#inFlight < LATE_ANSWER_CONCURRENCY) {
       const next = this.#due[this.#head];
       if (!next || next.at > now) break;
       this.#head++;
+      if (now > next.until) {
+        this.#expired++;
+        this.#known.delete(next.id);
+        continue;
+      }
       this.#inFlight++;
       void this.#answer(next.id).finally(() => {
         this.#inFlight--;
@@ -144,7 +179,8 @@ export class LateAnswers {
         () => this.#pump(),
         Math.max(0, next.at - now),
       ).unref();
-    else if (!next && this.#inFlight === 0) this.#report();
+    if (!next && this.#inFlight === 0) this.#report(true);
+    else this.#report();
   }
 
   async #answer(id: string): Promise<void> {
@@ -154,7 +190,10 @@ export class LateAnswers {
       return;
     }
     try {
-      await this.#hook.answerCallbackQuery(id, this.#text);
+      // A 429 is not waited out: by the time it is over, the window may be too.
+      await this.#hook.answerCallbackQuery(id, this.#text, {
+        waitOutRateLimits: false,
+      });
       this.#shown++;
       this.#shownSinceReport++;
       this.#failing = undefined;
@@ -176,13 +215,16 @@ export class LateAnswers {
     }
   }
 
-  /** Says, once a wave of late answers is through, how many presses nothing else answered in time. */
-  #report(): void {
+  /** Says how many presses nothing else answered in time: once a wave is through, and each minute while it lasts. */
+  #report(force = false): void {
     if (this.#shownSinceReport === 0) return;
+    const now = this.#now();
+    if (!force && now - this.#reportedAt < REPORT_EVERY_MS) return;
     this.#log(
       `answered ${this.#shownSinceReport} press(es) with «${this.#text}»: nothing else answered them within ` +
-        `${this.#afterMs} ms of their arrival (the runs' own answers came later, and Telegram refused those)`,
+        `${this.#afterMs} ms (Telegram takes one answer, so their runs' own answers are not shown)`,
     );
     this.#shownSinceReport = 0;
+    this.#reportedAt = now;
   }
 }

@@ -18,6 +18,11 @@ import { ReceptionClock } from "./reception-clock.js";
 import { LateAnswers, type LateAnswersOptions } from "./late-answers.js";
 import type { WebhookSettings } from "./webhook-settings.js";
 
+/** How many updates `getUpdates` returns at most (Telegram's default limit, which the poller keeps). */
+const GET_UPDATES_LIMIT = 100;
+/** A long poll that took this long waited for its updates, which came as it returned. */
+const WAITED_MS = 1_000;
+
 /** Options of an {@link UpdatePoller}. */
 export interface UpdatePollerOptions {
   readonly hook: TelegramHook;
@@ -67,6 +72,11 @@ export class UpdatePoller {
   readonly #stop = new AbortController();
   readonly #clock = new ReceptionClock();
   readonly #late: LateAnswers | undefined;
+  /** Whether Telegram may hold more updates than the last batch (it was full, or not handed over). */
+  #behind = false;
+  /** When (`performance.now()`) a poll last came back with all that Telegram held, and when the last one came back. */
+  #caughtUpAt: number | undefined;
+  #lastReturn: number | undefined;
   #loops: Promise<unknown> | undefined;
   #offset: number | undefined;
   /** Aborted when the lease is lost, which ends the poll round in flight. */
@@ -457,6 +467,7 @@ export class UpdatePoller {
     const allowedUpdates = [
       ...(this.#options.allowedUpdates ?? DEFAULT_ALLOWED_UPDATES),
     ];
+    const sentAt = performance.now();
     const updates = await hook.getUpdates(
       {
         offset: this.#offset,
@@ -465,8 +476,12 @@ export class UpdatePoller {
       },
       signal,
     );
-    // Counted from now, as it arrived, whether or not Restate takes it at once: the person pressed it before.
-    this.#late?.watch(updates);
+    const returnedAt = performance.now();
+    this.#late?.watch(updates, this.#pressedAfter(sentAt, returnedAt));
+    // Until the batch is handed over, its updates stay at Telegram: a failed round leaves the poller behind.
+    this.#caughtUpAt ??= sentAt;
+    this.#behind = true;
+    this.#lastReturn = returnedAt;
     // The whole batch in one request to Restate's relay, which sends each update on in order: one request per
     // update, even many at once, bounded a burst by Restate's ingress round trips.
     const batch = await relayUpdates(
@@ -485,6 +500,22 @@ export class UpdatePoller {
     if (last) this.#offset = last.update_id + 1;
     if (batch.failed)
       throw new HandOverError(batch.failed.updateId, batch.failed.error);
+    // A batch short of Telegram's 100 was everything it held: the poller had caught up when it came back.
+    this.#behind = updates.length >= GET_UPDATES_LIMIT;
+    if (!this.#behind) this.#caughtUpAt = returnedAt;
+  }
+
+  /**
+   * The earliest moment the presses of a batch can have been made (`performance.now()`), from which their late
+   * answers are counted. Behind a backlog, not before the poller last caught up; after a poll that waited, not long
+   * before it came back (Telegram answers a long poll as soon as it has an update); otherwise not before the previous
+   * poll came back, which took everything Telegram held then.
+   */
+  #pressedAfter(sentAt: number, returnedAt: number): number {
+    if (this.#behind) return this.#caughtUpAt ?? sentAt;
+    if (returnedAt - sentAt >= WAITED_MS)
+      return Math.max(this.#lastReturn ?? sentAt, returnedAt - WAITED_MS);
+    return this.#lastReturn ?? sentAt;
   }
 
   /** Says once, with cause and fix, that a webhook is set: Telegram refuses to be polled until it is deleted. */
