@@ -6,7 +6,13 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { createServer, connect, type Server, type Socket } from "node:net";
+import {
+  createServer,
+  connect,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSandbox, type Sandbox } from "@poekhali/emulators";
@@ -28,6 +34,10 @@ import {
   trigger,
 } from "./sandbox.js";
 import { sandboxEnv } from "../packages/poekhali/src/sandbox-env.js";
+import {
+  WorkerPortTakenError,
+  WorkerProcess,
+} from "../packages/poekhali/src/worker/worker-process.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DAG_HASH = hashDags(join(ROOT, "dags"));
@@ -232,6 +242,29 @@ describe("poekhali worker, register and web as separate processes", () => {
       event_type: "button_press",
       reporter_name: "e2e-reporter",
     });
+  });
+
+  it("says that up's worker could not bind its port, so that up can choose another", async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) =>
+      holder.listen(0, "127.0.0.1", () =>
+        resolve((holder.address() as AddressInfo).port),
+      ),
+    );
+    const lines: string[] = [];
+    const worker = new WorkerProcess({
+      home,
+      env: { ...process.env, ...env, POEKHALI_WORKER_PORT: String(port) },
+      log: (line) => lines.push(line),
+      onReady: () => undefined,
+    });
+    try {
+      await expect(worker.start()).rejects.toBeInstanceOf(WorkerPortTakenError);
+      expect(lines.join("\n")).toContain(`EADDRINUSE`);
+    } finally {
+      await worker.stop();
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it("stops each role on SIGTERM with exit code 0", async () => {
