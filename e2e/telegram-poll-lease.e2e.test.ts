@@ -11,6 +11,7 @@ import {
 } from "vitest";
 import { TelegramEmulator } from "@poekhali/emulators";
 import {
+  leaseHolder,
   MAX_RENEWALS_IN_FLIGHT,
   MAX_RENEWALS_QUEUED,
   POLL_LEASE_NAME,
@@ -566,6 +567,37 @@ describe("the poll lease under a busy Restate", () => {
       holder: "next",
     });
     await lease("release", { holder: "next", released_at: t + 50 });
+  });
+
+  it("tells an older poller (its bare worker id) apart from a new one under the same id, which waits out the older's lease", async () => {
+    // A rolling upgrade that restarts a worker in place: the older process asked as `host:port`, the new one asks as
+    // `host:port/<nonce>`. Judged in the past (a minute ago), so that the lease lapses without waiting for it.
+    const lease = (body: Record<string, unknown>) =>
+      restate.ingress.call<{ held?: boolean; holder?: string }>(
+        { service: POLL_LEASE_NAME, handler: "ask", key: String(bot.id) },
+        body as never,
+      );
+    const t = Date.now() - 60_000;
+    const older = "rolling:9080";
+    const newer = leaseHolder(older);
+    expect(newer.startsWith(`${older}/`)).toBe(true);
+    expect(
+      await lease({ holder: older, ttl_ms: 15_000, asked_at: t }),
+    ).toMatchObject({ held: true, holder: older });
+    expect(
+      await lease({ holder: newer, ttl_ms: 15_000, asked_at: t + 10 }),
+    ).toMatchObject({ held: false, holder: older });
+    expect(
+      await lease({ holder: newer, ttl_ms: 15_000, asked_at: t + 15_000 }),
+    ).toMatchObject({ held: true, holder: newer });
+    // The older process's renewal, made once its lease had lapsed, is not taken for the new one's.
+    expect(
+      await lease({ holder: older, ttl_ms: 15_000, asked_at: t + 15_010 }),
+    ).toMatchObject({ held: false, holder: newer });
+    await restate.ingress.send(
+      { service: POLL_LEASE_NAME, handler: "release", key: String(bot.id) },
+      { holder: newer, released_at: Date.now() },
+    );
   });
 
   it("answers with the judging worker's time, and says so when an ask is stamped ahead of it (judged no later than it runs)", async () => {
