@@ -5,10 +5,10 @@ import {
   type UpdatePollerOptions,
 } from "@poekhali/telegram";
 
-/** What a test may set on a fleet's poller (its hook, name and log are the fleet's). */
+/** What a test may set on a fleet's poller (its hook and log are the fleet's; its `workerId` is its name unless set). */
 export type PollerSettings = Omit<
   UpdatePollerOptions,
-  "hook" | "ingress" | "workerId" | "log"
+  "hook" | "ingress" | "log"
 >;
 
 /** Real update pollers of one emulator bot, started as workers start them, each logging under its name. */

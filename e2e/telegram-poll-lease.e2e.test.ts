@@ -11,6 +11,7 @@ import {
 } from "vitest";
 import { TelegramEmulator } from "@poekhali/emulators";
 import {
+  leaseHolder,
   MAX_RENEWALS_IN_FLIGHT,
   MAX_RENEWALS_QUEUED,
   POLL_LEASE_NAME,
@@ -299,6 +300,116 @@ describe("the poll lease under a busy Restate", () => {
     expect(both).toBe(0);
   }, 90_000);
 
+  it("takes over within a lease, its margin and one ask after the holder dies, while Restate answers the stand-by late", async () => {
+    // A 20 s lease (2 s periods, a 1 s margin). For 15 s after the holder is cut off the stand-by's asks are refused
+    // promptly, each saying when the dead holder's lease ends (at most 20 s after the cut); from then on Restate
+    // answers it 15 s late. Its ask unanswered then was made before that end and will be refused: waiting for that
+    // answer before asking again, it would take over only two late answers after the cut (at least 45 s).
+    const leaseMs = 20_000;
+    const promptMs = 15_000;
+    const answerMs = 15_000;
+    let cut = false;
+    let slowAnswers = false;
+    const holderLine = await startSlowIngress(
+      restate.server.ingressUrl,
+      () => ({ refuse: cut }),
+    );
+    closers.push(() => holderLine.close());
+    const standByLine = await startSlowIngress(
+      restate.server.ingressUrl,
+      ({ path }) =>
+        slowAnswers && path.includes("/restate/invocation/")
+          ? { delayMs: answerMs }
+          : {},
+    );
+    closers.push(() => standByLine.close());
+    const holder = poller("dying", holderLine.url, leaseMs);
+    await eventually("the holder to poll", () => holder.polling, 15_000);
+    const standBy = poller("waiting", standByLine.url, leaseMs);
+    await eventually(
+      "the stand-by to see who polls",
+      () => said("waiting", "is polled by dying") || undefined,
+      15_000,
+    );
+    let both = 0;
+    const watch = setInterval(() => {
+      if (holder.polling && standBy.polling) both++;
+    }, 10);
+    try {
+      cut = true;
+      const cutAt = performance.now();
+      await throughout(promptMs, () => {
+        expect(standBy.polling).toBe(false);
+      });
+      slowAnswers = true;
+      await eventually(
+        "the stand-by to take over",
+        () => standBy.polling,
+        60_000,
+      );
+      // The lease from the holder's last ask (at most the cut), the margin, a period's tick, and one ask answered
+      // late, with 3 s for a loaded box: 41 s.
+      expect(performance.now() - cutAt).toBeLessThan(
+        leaseMs + 1_000 + leaseMs / 10 + answerMs + 3_000,
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    expect(both).toBe(0);
+  }, 120_000);
+
+  it("never lets two live pollers under one worker id poll at once (each holds the lease under a nonce of its own)", async () => {
+    // A force-deleted pod whose old copy still runs, or replicas with a fixed hostname: two processes, one worker id.
+    const since = lines.length;
+    const a = fleet.start("twin-a", restate.server.ingressUrl, {
+      workerId: "twin:9080",
+    });
+    const b = fleet.start("twin-b", restate.server.ingressUrl, {
+      workerId: "twin:9080",
+    });
+    let both = 0;
+    const watch = setInterval(() => {
+      if (a.polling && b.polling) both++;
+    }, 10);
+    try {
+      await eventually(
+        "one of them to poll",
+        () => a.polling || b.polling,
+        15_000,
+      );
+      // Two leases' time of 1 s long polls: two pollers would have had Telegram (the emulator) answer 409 many times.
+      await throughout(6_000, () => {
+        expect(a.polling && b.polling).toBe(false);
+      });
+      // The other stood by for it, named by its worker id and its nonce.
+      await eventually(
+        "the other to stand by for it",
+        () =>
+          said(
+            "twin-a",
+            "is polled by twin:9080; this worker stands by (lease holder twin:9080/",
+            since,
+          ) ||
+          said(
+            "twin-b",
+            "is polled by twin:9080; this worker stands by (lease holder twin:9080/",
+            since,
+          ) ||
+          undefined,
+        15_000,
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    expect(both).toBe(0);
+    const theirs = lines
+      .slice(since)
+      .filter((l) => l.startsWith("twin-a: ") || l.startsWith("twin-b: "));
+    expect(theirs.filter((l) => /409|another program polls/.test(l))).toEqual(
+      [],
+    );
+  }, 60_000);
+
   /**
    * A holder whose clock is 1.2 s behind (a 3 s lease, 0.3 s margin), reaching Restate through a proxy that can hold
    * the answers of its asks (`slowAnswers`) and cut it off (`cut`): its asks are judged 1.2 s in the past, so the lease
@@ -456,6 +567,37 @@ describe("the poll lease under a busy Restate", () => {
       holder: "next",
     });
     await lease("release", { holder: "next", released_at: t + 50 });
+  });
+
+  it("tells an older poller (its bare worker id) apart from a new one under the same id, which waits out the older's lease", async () => {
+    // A rolling upgrade that restarts a worker in place: the older process asked as `host:port`, the new one asks as
+    // `host:port/<nonce>`. Judged in the past (a minute ago), so that the lease lapses without waiting for it.
+    const lease = (body: Record<string, unknown>) =>
+      restate.ingress.call<{ held?: boolean; holder?: string }>(
+        { service: POLL_LEASE_NAME, handler: "ask", key: String(bot.id) },
+        body as never,
+      );
+    const t = Date.now() - 60_000;
+    const older = "rolling:9080";
+    const newer = leaseHolder(older);
+    expect(newer.startsWith(`${older}/`)).toBe(true);
+    expect(
+      await lease({ holder: older, ttl_ms: 15_000, asked_at: t }),
+    ).toMatchObject({ held: true, holder: older });
+    expect(
+      await lease({ holder: newer, ttl_ms: 15_000, asked_at: t + 10 }),
+    ).toMatchObject({ held: false, holder: older });
+    expect(
+      await lease({ holder: newer, ttl_ms: 15_000, asked_at: t + 15_000 }),
+    ).toMatchObject({ held: true, holder: newer });
+    // The older process's renewal, made once its lease had lapsed, is not taken for the new one's.
+    expect(
+      await lease({ holder: older, ttl_ms: 15_000, asked_at: t + 15_010 }),
+    ).toMatchObject({ held: false, holder: newer });
+    await restate.ingress.send(
+      { service: POLL_LEASE_NAME, handler: "release", key: String(bot.id) },
+      { holder: newer, released_at: Date.now() },
+    );
   });
 
   it("answers with the judging worker's time, and says so when an ask is stamped ahead of it (judged no later than it runs)", async () => {

@@ -105,6 +105,7 @@ export {
   pollLease,
   POLL_LEASE_NAME,
   PollLeaseClient,
+  leaseHolder,
   type PollLeaseObject,
   type Lease,
   type LeaseAnswer,

@@ -186,7 +186,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     },
     { host: options.host, port: options.port },
   );
-  // One poller per bot across workers: each asks for the bot's lease under a name no other live worker has.
+  // One poller per bot across workers. The poller holds the bot's lease as this readable name and a nonce of its own,
+  // so that two live processes under one name (a pod's old copy, replicas with a fixed hostname) never both poll.
   const poller =
     options.updates === "webhook"
       ? undefined

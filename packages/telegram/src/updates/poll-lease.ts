@@ -1,5 +1,5 @@
 import "@poekhali/core";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 import { handlerTarget, type RestateIngress } from "@poekhali/core";
 
@@ -33,6 +33,21 @@ export type LeaseAnswer = Lease & {
  */
 export function leaseMargin(ttlMs: number): number {
   return Math.min(1_000, ttlMs / 10);
+}
+
+/**
+ * A poller's name in a bot's lease: the worker's readable id (`host:port`), then a nonce of this poller, so that two
+ * live processes under one worker id (a force-deleted pod whose old copy still runs, replicas with a fixed hostname)
+ * are two holders, not one that both take for their own. A restarted worker is a new holder: after a clean stop (its
+ * lease released) it polls at once, after a crash it waits out the old lease, as any other worker would.
+ */
+export function leaseHolder(workerId: string): string {
+  return `${workerId}/${randomBytes(6).toString("base64url")}`;
+}
+
+/** The worker id in a lease holder's name (see {@link leaseHolder}), for the log; a holder without a nonce (an older poller) whole. */
+export function holderWorker(holder: string): string {
+  return holder.replace(/\/[\w-]{8}$/, "");
 }
 
 /** An ask for the lease: who asks, for how long, and when it asked (epoch ms on the asker's clock). */
@@ -176,6 +191,8 @@ export type PollLeaseObject = typeof pollLease;
 export interface SentAsk {
   /** `performance.now()` just before the ask was sent. */
   readonly asked: number;
+  /** The ask's `asked_at`: the wall clock (epoch ms) it is judged at. */
+  readonly askedAt: number;
   /** `performance.now()` once Restate had the ask, in its order among the key's asks. */
   readonly accepted: number;
   /** Restate's answer, once the ask has run (rejects when `signal` aborts the wait for it). */
@@ -192,7 +209,7 @@ export class PollLeaseClient {
   constructor(
     private readonly ingress: RestateIngress,
     readonly botId: number,
-    /** This worker's name in the lease: unique among live workers, safe to log. */
+    /** This poller's name in the lease (see {@link leaseHolder}): unique among live pollers, safe to log. */
     readonly holder: string,
     readonly ttlMs: number,
     /** The wall clock asks and releases are stamped with (epoch ms); `Date.now` unless a test sets one that is off. */
@@ -227,6 +244,7 @@ export class PollLeaseClient {
     const accepted = performance.now();
     return {
       asked,
+      askedAt: ask.asked_at,
       accepted,
       answer: (answerSignal?: AbortSignal) =>
         this.ingress.attach<LeaseAnswer>(

@@ -8,6 +8,8 @@ import {
 } from "./hand-over.js";
 import { relayUpdates, UPDATE_RELAY_NAME } from "./update-relay.js";
 import {
+  holderWorker,
+  leaseHolder,
   leaseMargin,
   POLL_LEASE_NAME,
   PollLeaseClient,
@@ -30,7 +32,10 @@ export interface UpdatePollerOptions {
   readonly ingress: RestateIngress;
   /** Used at start to tell whether a webhook is set (then Telegram refuses `getUpdates`); no check without it. */
   readonly webhook?: WebhookSettings;
-  /** This worker's name in the bot's poll lease: unique among live workers, safe to log. `<host>:<pid>` by default. */
+  /**
+   * This worker's readable name, safe to log; `<host>:<pid>` by default. The poller holds the bot's lease as this name
+   * and a nonce of its own (see {@link leaseHolder}), so two live processes under one name never both poll.
+   */
   readonly workerId?: string;
   /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. The holder stops polling min(1 s, a tenth of it) early, its margin for clocks. */
   readonly leaseMs?: number;
@@ -102,6 +107,14 @@ export class UpdatePoller {
    * margin). Its asks are judged that much in the past, so it counts its lease that much shorter.
    */
   #behindMs = 0;
+  /**
+   * Standing by: until when (epoch ms, on the judging worker's clock) the latest refusal said the lease is another's,
+   * and when (`performance.now()`) this worker last sent an ask past its one unanswered (see {@link #extraDue}).
+   */
+  #refusedUntil: number | undefined;
+  #extraSent = -Infinity;
+  /** The `asked_at` (epoch ms) of the newest ask Restate took. */
+  #lastAskedAt = -Infinity;
   /** Who holds the lease while this worker stands by, once said. */
   #standingBy: string | undefined;
   /** Whether it was said that Restate's deployment has no `ask` for the lease yet (said once per poller). */
@@ -126,7 +139,7 @@ export class UpdatePoller {
     this.#lease = new PollLeaseClient(
       options.ingress,
       options.hook.botId,
-      workerId,
+      leaseHolder(workerId),
       // 15 s: 30 s ran out as often under the burst (renewals answered late either way) and doubles how long a
       // crashed holder's bot goes unpolled.
       options.leaseMs ?? 15_000,
@@ -162,7 +175,7 @@ export class UpdatePoller {
    * {@link RENEW_WHEN_LEFT} of its length left: one key's asks run one after another, so more would only queue up
    * there, and a stand-by's ask to take over after a crash would wait behind them all. Standing by (or before the
    * worker is registered), it asks again once its last ask was answered, or a period later while Restate has not
-   * yet taken it.
+   * yet taken it, or, once, when the lease it was refused against has run out (see {@link #extraDue}).
    */
   async #keepLease(): Promise<void> {
     const period = this.#lease.ttlMs / RENEWALS_PER_LEASE;
@@ -174,6 +187,8 @@ export class UpdatePoller {
         this.#queued < MAX_RENEWALS_QUEUED &&
         this.#askDue()
       ) {
+        if (this.#queued > 0 && !this.polling)
+          this.#extraSent = performance.now();
         const ask = this.#ask().finally(() => inFlight.delete(ask));
         inFlight.add(ask);
         // Not yet holding, an answer decides sooner than a period (a refusal at start-up is asked again at once),
@@ -194,14 +209,33 @@ export class UpdatePoller {
 
   /**
    * Whether to ask now: always while Restate holds none of this worker's asks unanswered; while it does, standing by
-   * never (its answer decides), and holding only once the lease runs low.
+   * only for one more (see {@link #extraDue}), and holding only once the lease runs low.
    */
   #askDue(): boolean {
     if (this.#queued === 0) return true;
+    if (!this.polling) return this.#extraDue();
     return (
-      this.polling &&
       this.#heldUntil - performance.now() <= this.#lease.ttlMs * RENEW_WHEN_LEFT
     );
+  }
+
+  /**
+   * Standing by with one ask unanswered, whether to send one more: when that ask was made before the lease it was
+   * last refused against ends (plus the margin for clocks, and however far this worker's clock was seen behind), it
+   * will be refused too, and once this worker's clock has passed that end an ask made now may not be. Asks are judged
+   * at their `asked_at`, not by their place in Restate's queue, so there is no need to wait for the answer, which
+   * under load comes only after every ask queued ahead of it (a dead holder's included) has run, and which would
+   * make the takeover wait that long and then a whole ask more. At most one such ask is unanswered at once, and one
+   * is sent per lease at most, so a stand-by adds at most one ask per lease to the bot's queue.
+   */
+  #extraDue(): boolean {
+    const until = this.#refusedUntil;
+    const { ttlMs } = this.#lease;
+    if (until === undefined || this.#queued !== 1 || this.#sending.size > 0)
+      return false;
+    if (performance.now() - this.#extraSent < ttlMs) return false;
+    const over = until + leaseMargin(ttlMs) + this.#behindMs;
+    return this.#lastAskedAt < over && this.#lease.wallClock() >= over;
   }
 
   /**
@@ -241,6 +275,7 @@ export class UpdatePoller {
     }
     let answer: LeaseAnswer;
     this.#queued++;
+    this.#lastAskedAt = Math.max(this.#lastAskedAt, sent.askedAt);
     try {
       if (this.polling && sent.accepted < this.#heldUntil)
         this.#extend(sent.asked);
@@ -265,10 +300,15 @@ export class UpdatePoller {
     this.#answered = sequence;
     this.#checkClock(answer, sent.asked);
     if (!answer.held) {
-      if (this.polling) this.#lose(`${answer.holder} took its lease`);
+      this.#refusedUntil = answer.expires_at;
+      if (this.polling)
+        this.#lose(`${describeHolder(answer.holder)} took its lease`);
       if (this.#standingBy !== answer.holder)
         this.#log(
-          `bot ${botId} is polled by ${answer.holder}; this worker stands by`,
+          `bot ${botId} is polled by ${holderWorker(answer.holder)}; this worker stands by` +
+            (holderWorker(answer.holder) === answer.holder
+              ? ""
+              : ` (lease holder ${answer.holder})`),
         );
       this.#standingBy = answer.holder;
       return;
@@ -277,9 +317,10 @@ export class UpdatePoller {
     if (!this.#extend(asked)) return;
     if (!this.polling) {
       this.#standingBy = undefined;
+      this.#refusedUntil = undefined;
       this.#held = new AbortController();
       this.#log(
-        `polling bot ${botId} as ${holder}: this worker holds the bot's poll lease`,
+        `polling bot ${botId} as ${describeHolder(holder)}: this worker holds the bot's poll lease`,
       );
       this.#gained.resolve();
     }
@@ -618,6 +659,12 @@ function safeOrigin(url: string): string {
   } catch {
     return "an unreadable URL";
   }
+}
+
+/** A lease holder for the log: its worker id, then the whole id (with its nonce) when it has one. */
+function describeHolder(holder: string): string {
+  const worker = holderWorker(holder);
+  return worker === holder ? holder : `${worker} (lease holder ${holder})`;
 }
 
 function message(error: unknown): string {
