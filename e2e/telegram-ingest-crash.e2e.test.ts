@@ -27,6 +27,27 @@ describe("the app's poller across worker restarts", () => {
     });
   }
 
+  it("polls again at once after the worker is SIGKILLed: the restarted worker is the same lease holder", async () => {
+    const holders = () =>
+      [
+        ...app
+          .output()
+          .matchAll(/polling bot \d+ as \S+ \(lease holder (\S+)\)/g),
+      ].map((m) => m[1]);
+    const before = await eventually("the worker to poll", () =>
+      holders().at(-1),
+    );
+    const count = holders().length;
+    await killWorker();
+    // Its predecessor is dead, so its lease is taken over by renewal, not waited out (15 s).
+    const after = await eventually(
+      "the restarted worker to poll",
+      () => (holders().length > count ? holders().at(-1) : undefined),
+      12_000,
+    );
+    expect(after).toBe(before);
+  });
+
   it("accepts a press exactly once when the worker is SIGKILLed while it dispatches it", async () => {
     const sandbox = await sandboxOf(app);
     const tg = sandbox.info.telegram;

@@ -106,6 +106,7 @@ export {
   POLL_LEASE_NAME,
   PollLeaseClient,
   leaseHolder,
+  newLeaseNonce,
   type PollLeaseObject,
   type Lease,
   type LeaseAnswer,

@@ -24,3 +24,6 @@ export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX?.trim() || WORKER_MALLOC_ARENA_MAX,
   };
 }
+
+/** The poll lease nonce `poekhali up` gives each worker process it starts (see `UpdatePollerOptions.leaseNonce`). */
+export const LEASE_NONCE_ENV = "POEKHALI_WORKER_LEASE_NONCE";

@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SupervisorError } from "../errors.js";
-import { workerProcessEnv } from "./worker-process-env.js";
+import { newLeaseNonce } from "@poekhali/telegram";
+import { LEASE_NONCE_ENV, workerProcessEnv } from "./worker-process-env.js";
 
 /** Options of a {@link WorkerProcess}. */
 export interface WorkerProcessOptions {
@@ -29,6 +30,11 @@ export class WorkerProcess {
   #child: ChildProcess | undefined;
   #stopping = false;
   #restarts = 0;
+  /**
+   * The worker's poll-lease nonce, the same for every process this supervisor starts: it starts one only once the
+   * last has exited, so a restarted worker renews its predecessor's lease at once instead of waiting it out.
+   */
+  readonly #leaseNonce = newLeaseNonce();
 
   constructor(options: WorkerProcessOptions) {
     this.#options = options;
@@ -50,7 +56,10 @@ export class WorkerProcess {
           import.meta.resolve("tsx"),
         ],
         // Its memory kept near its live set while runs park (see worker-process-env.ts).
-        env: workerProcessEnv(this.#options.env),
+        env: {
+          ...workerProcessEnv(this.#options.env),
+          [LEASE_NONCE_ENV]: this.#leaseNonce,
+        },
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
       this.#child = child;

@@ -40,6 +40,7 @@ import { runRecordObject } from "../api-state/run-record-object.js";
 import type { RestateDefinition } from "../restate-definition.js";
 import { versionRoute } from "./version-route.js";
 import { ingressGated } from "./ingress-gated.js";
+import { LEASE_NONCE_ENV } from "./worker-process-env.js";
 
 /** One version of the DAG code a worker serves, under `/v/<hash>`. */
 export interface ServedVersion {
@@ -198,6 +199,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
             connections.get("telegram_default"),
           ),
           workerId: `${hostname()}:${new URL(served.url).port}`,
+          // Set by `poekhali up` for the worker it restarts after the last one exited: the same holder, at once.
+          ...(process.env[LEASE_NONCE_ENV]
+            ? { leaseNonce: process.env[LEASE_NONCE_ENV] }
+            : {}),
           allowedUpdates: INGESTED_UPDATES,
           log: (m) => options.log(`telegram poller: ${m}`),
         });

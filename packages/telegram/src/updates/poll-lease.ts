@@ -41,8 +41,20 @@ export function leaseMargin(ttlMs: number): number {
  * are two holders, not one that both take for their own. A restarted worker is a new holder: after a clean stop (its
  * lease released) it polls at once, after a crash it waits out the old lease, as any other worker would.
  */
-export function leaseHolder(workerId: string): string {
-  return `${workerId}/${randomBytes(6).toString("base64url")}`;
+export function leaseHolder(
+  workerId: string,
+  nonce: string = newLeaseNonce(),
+): string {
+  if (!/^[\w-]{8}$/.test(nonce))
+    throw new RangeError(
+      `a lease nonce is 8 characters of A–Z, a–z, 0–9, _ and -; got ${JSON.stringify(nonce)}`,
+    );
+  return `${workerId}/${nonce}`;
+}
+
+/** A fresh nonce for {@link leaseHolder}. */
+export function newLeaseNonce(): string {
+  return randomBytes(6).toString("base64url");
 }
 
 /** The worker id in a lease holder's name (see {@link leaseHolder}), for the log; a holder without a nonce (an older poller) whole. */

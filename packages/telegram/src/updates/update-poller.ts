@@ -37,6 +37,12 @@ export interface UpdatePollerOptions {
    * and a nonce of its own (see {@link leaseHolder}), so two live processes under one name never both poll.
    */
   readonly workerId?: string;
+  /**
+   * The nonce of this poller's lease holder; a fresh one by default. Give the same one to a process that replaces one
+   * known to be dead (as `poekhali up` does for the worker it restarts): it then renews the dead one's lease at once
+   * instead of waiting it out. Never give one to two live processes.
+   */
+  readonly leaseNonce?: string;
   /** How long the lease lasts unless renewed (it is renewed every tenth of that, without waiting for answers); 15 s by default. The holder stops polling min(1 s, a tenth of it) early, its margin for clocks. */
   readonly leaseMs?: number;
   /**
@@ -139,7 +145,7 @@ export class UpdatePoller {
     this.#lease = new PollLeaseClient(
       options.ingress,
       options.hook.botId,
-      leaseHolder(workerId),
+      leaseHolder(workerId, options.leaseNonce),
       // 15 s: 30 s ran out as often under the burst (renewals answered late either way) and doubles how long a
       // crashed holder's bot goes unpolled.
       options.leaseMs ?? 15_000,
