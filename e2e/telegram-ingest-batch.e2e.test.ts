@@ -144,21 +144,15 @@ describe("the update poller under a slow Restate", () => {
       token: stack.bot.token,
       apiRoot: stack.telegram.apiRoot,
     });
-    // One button each, so their routers answer side by side as soon as a batch is handed over.
-    const messages = [];
-    for (let i = 0; i < 300; i++)
-      messages.push(
-        await hook.sendMessage({
-          chatId: String(stack.chat.id),
-          text: `backlog ${i}`,
-          replyMarkup: {
-            inline_keyboard: [[{ text: "press", callback_data: "other" }]],
-          },
-        }),
-      );
-    // Pressed one after another, so that Telegram's order (and so the batches) follows the index.
-    const presses: string[] = [];
-    for (const [i, message] of messages.entries()) {
+    const message = await hook.sendMessage({
+      chatId: String(stack.chat.id),
+      text: "backlog",
+      replyMarkup: {
+        inline_keyboard: [[{ text: "press", callback_data: "other" }]],
+      },
+    });
+    const presses: { id: string; update: number }[] = [];
+    for (let i = 0; i < 300; i++) {
       const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -168,31 +162,48 @@ describe("the update poller under a slow Restate", () => {
           from: { id: 8_100_000 + i, first_name: "P" },
         }),
       });
-      presses.push(
-        ((await res.json()) as { callback_query_id: string }).callback_query_id,
-      );
+      const body = (await res.json()) as {
+        callback_query_id: string;
+        update_id: number;
+      };
+      presses.push({ id: body.callback_query_id, update: body.update_id });
     }
-    // Late answers 5 s after the press: the last batch reaches its routers only after 9 s of relays.
+    const callsBefore = stack.telegram.calls(stack.bot.id).length;
+    // Late answers 5 s after a press can have been made. The poller has its own hook, so each press's late answer
+    // is sent (and refused when the router answered first): the calls' times show when each fell due.
     fleet.start("backlog", slow.url, {
       allowedUpdates: ["callback_query", "message"],
       lateAnswers: { afterMs: 5_000 },
     });
-    const texts = await eventually(
-      "every press of the backlog to be answered",
-      async () => {
-        const answers = await Promise.all(presses.map((id) => answerOf(id)));
-        return answers.every((a) => a !== null)
-          ? answers.map((a) => a?.text ?? "")
-          : undefined;
+    const lastBatch = new Set(presses.slice(200).map((p) => p.id));
+    const calls = () => stack.telegram.calls(stack.bot.id).slice(callsBefore);
+    const late = await eventually(
+      "the last batch's late answers",
+      () => {
+        const sent = calls().filter(
+          (c) =>
+            c.method === "answerCallbackQuery" &&
+            c.params.text === "Нажатие получено" &&
+            lastBatch.has(String(c.params.callback_query_id)),
+        );
+        return sent.length === 100 ? sent : undefined;
       },
-      30_000,
+      40_000,
     );
-    // The first batch reached its routers after 3 s: their answers (an empty toast for a button no run watches). The
-    // last batch reached the poller after 6 s and its routers after 9 s: counted from its arrival, its late answers
-    // would fall due after 11 s, when the routers had answered; counted from the backlog's start, they come first.
-    expect(texts.slice(0, 100).every((t) => t === "")).toBe(true);
-    expect(texts.slice(200).every((t) => t === "Нажатие получено")).toBe(true);
-  }, 60_000);
+    const polls = calls().filter((c) => c.method === "getUpdates");
+    const firstPoll = polls[0]!.time;
+    const thirdPoll = polls.find(
+      (c) => Number(c.params.offset) === presses[200]!.update,
+    )!.time;
+    // Two relays of 3 s came between the first poll and the one that fetched the last batch.
+    expect(thirdPoll - firstPoll).toBeGreaterThanOrEqual(6_000);
+    // Counted from the backlog's start (the first poll), they fell due ≥ 1 s before the last batch was even
+    // fetched; counted from its arrival, they would have come ≥ 5 s after it. The bound leaves 5 s for a loaded box.
+    for (const call of late) {
+      expect(call.time).toBeGreaterThanOrEqual(firstPoll + 5_000);
+      expect(call.time).toBeLessThan(thirdPoll + 4_000);
+    }
+  }, 90_000);
 
   it("gives a press held for its run a late answer, and the router, answering in the same worker, makes no call Telegram would refuse", async () => {
     const chat = String(stack.chat.id);
