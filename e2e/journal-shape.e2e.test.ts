@@ -18,7 +18,7 @@ import { dagRunClient, taskStatesOf } from "./dag-run-client.js";
 // (packages/core/src of commit 63c9c51, with POEKHALI_RECORD_JOURNAL=1): a run parked by main's runner must finish on
 // this one with exactly these commands.
 const GOLDEN = new URL("./fixtures/journal-shape.json", import.meta.url);
-// Journal version 2 (runs started by this runner: state written once per wait, step or message), recorded from this
+// Journal version 2 (runs started by this runner: state written once per wait or message), recorded from this
 // runner with POEKHALI_RECORD_JOURNAL=2.
 const GOLDEN_V2 = new URL("./fixtures/journal-shape-v2.json", import.meta.url);
 // main before journal version 2: its runner parks the version 1 run.
@@ -235,7 +235,7 @@ describe("the journal a DAG run writes", () => {
     );
   }, 60_000);
 
-  it("writes a new run's record and task instances once per wait, step or message (journal version 2)", async () => {
+  it("writes a new run's record and task instances once per wait or message (journal version 2)", async () => {
     endpoint ??= await serve(newCore);
     await parkAtGate("r2");
     const journal = await finish("r2", 2);

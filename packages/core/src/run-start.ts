@@ -2,7 +2,7 @@ import type * as restate from "@restatedev/restate-sdk";
 
 /**
  * How a run writes its `dag_run` and `task_instances` state: 1, both at every change (every run parked by a runner
- * before this file); 2, each only when it changed, before the run waits, starts a step or tells anyone.
+ * before this file); 2, each only when it changed, before the run waits or tells anyone.
  */
 export type JournalVersion = 1 | 2;
 

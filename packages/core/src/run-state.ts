@@ -147,9 +147,9 @@ export class RunState {
 
   /**
    * Writes what changed of the run record and the task instances since they were last written, on version 2 (version
-   * 1 wrote them at every change). Called before the run waits, starts a step or tells anyone, so that whoever reads
-   * the run's state then, or is told of it, sees it as it is: one write of each per such moment instead of one per
-   * change, which is most of what a parked run replays when it resumes.
+   * 1 wrote them at every change). Called before the run waits (on its steps, timers and events) or tells anyone, so
+   * that whoever reads the run's state meanwhile, or is told of it, sees it as it is: one write of each per such
+   * moment instead of one per change, which is most of what a parked run replays when it resumes.
    */
   flush(): void {
     if (this.journal === 1) return;
