@@ -112,6 +112,15 @@ function shapeDag(core: Core) {
   });
 }
 
+/** A root and three steps after it that run at once, built with the given version of core. */
+function fanOutDag(core: Core) {
+  return core.dag({ id: "t_journal_fan_out", schedule: null }, () => {
+    const root = core.task({ taskId: "root" }, () => "r", {});
+    for (const id of ["a", "b", "c"])
+      root.before(core.task({ taskId: id }, () => id, {}));
+  });
+}
+
 /** Values, ids and times vary from run to run: what stays is each command, its name, its state key, its target. */
 const VARYING =
   /value|payload|parameter|headers|completion_id|_time|_idx|invocation_id|idempotency|span|wake_up/i;
@@ -134,7 +143,12 @@ describe("the journal a DAG run writes", () => {
   const serve = (core: Core) =>
     serveEndpoint(
       restate.createEndpointHandler({
-        services: [events, late, core.dagWorkflow(shapeDag(core), runtime)],
+        services: [
+          events,
+          late,
+          core.dagWorkflow(shapeDag(core), runtime),
+          core.dagWorkflow(fanOutDag(core), runtime),
+        ],
       }),
       { port },
     );
@@ -183,14 +197,7 @@ describe("the journal a DAG run writes", () => {
       { service: "journal_events", handler: "fire", key: "g1" },
       "open",
     );
-    const s = await client
-      .finished("t_journal_shape", runId, 20_000)
-      .catch(async (error: unknown) => {
-        throw new Error(
-          `${String(error)}: ${JSON.stringify(await client.status("t_journal_shape", runId))}`,
-        );
-      });
-    expect(taskStatesOf(s)).toEqual({
+    expect(taskStatesOf(await ended("t_journal_shape", runId))).toEqual({
       flaky: "success",
       gate: "success",
       poked: "success",
@@ -199,11 +206,27 @@ describe("the journal a DAG run writes", () => {
       right: "skipped",
       timed_out: "skipped",
     });
+    return commandsOf("t_journal_shape", runId);
+  }
+
+  /** Waits for a run to end and returns its status. */
+  function ended(dagId: string, runId: string) {
+    return client
+      .finished(dagId, runId, 20_000)
+      .catch(async (error: unknown) => {
+        throw new Error(
+          `${String(error)}: ${JSON.stringify(await client.status(dagId, runId))}`,
+        );
+      });
+  }
+
+  /** The commands of a run's journal, each as its shape; the run must have had no failure. */
+  async function commandsOf(dagId: string, runId: string): Promise<string[]> {
     const [invocation] = await stack.server.query<{
       id: string;
       last_failure: string | null;
     }>(
-      `SELECT id, last_failure FROM sys_invocation WHERE target_service_name = 't_journal_shape' AND target_service_key = '${runId}' AND target_handler_name = 'run'`,
+      `SELECT id, last_failure FROM sys_invocation WHERE target_service_name = '${dagId}' AND target_service_key = '${runId}' AND target_handler_name = 'run'`,
     );
     expect(invocation?.last_failure ?? null).toBeNull();
     const rows = await stack.server.query<{
@@ -252,5 +275,25 @@ describe("the journal a DAG run writes", () => {
     expect(writes("dag_run")).toBe(2);
     expect(writes("task_instances")).toBe(9);
     expect(journal.length).toBe(37);
+  }, 60_000);
+
+  it("writes the task instances once for steps started together, before it waits on them (journal version 2)", async () => {
+    endpoint ??= await serve(newCore);
+    await client.start("t_journal_fan_out", "f1");
+    const s = await ended("t_journal_fan_out", "f1");
+    expect(taskStatesOf(s)).toEqual({
+      root: "success",
+      a: "success",
+      b: "success",
+      c: "success",
+    });
+    const journal = await commandsOf("t_journal_fan_out", "f1");
+    const steps = journal
+      .map((c, i) => (/"name":"[abc]: [abc]"/.test(c) ? i : -1))
+      .filter((i) => i >= 0);
+    // The three steps start one after the other, then one write says all three run (version 1: a write before each).
+    expect(steps).toHaveLength(3);
+    expect(steps[2]! - steps[0]!).toBe(2);
+    expect(journal[steps[2]! + 1]).toContain('"key":"task_instances"');
   }, 60_000);
 });
