@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DagRunStatus } from "@poekhali/core";
 import { startSandbox, type Sandbox } from "@poekhali/emulators";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
 import {
@@ -231,6 +232,14 @@ describe("the cost of a press", () => {
     await pressAll([button!]);
     // main: 19 (the same writes, and a clock read for the run's end).
     expect((await entries())?.n).toBe(20 + 12);
+    // Without that clock read the run ends when its last task did.
+    const status = await restate.ingress.call<DagRunStatus>({
+      service: "telegram_go_button",
+      handler: "status",
+      key: run,
+    });
+    const ends = status.task_instances.map((ti) => Date.parse(ti.end_date!));
+    expect(Date.parse(status.dag_run.end_date!)).toBe(Math.max(...ends));
   }, 120_000);
 
   it("hands the keyboard to a durable retry when Telegram does not drop it at once", async () => {

@@ -127,8 +127,9 @@ export class DagRunner {
     );
     const markedFailed = resume?.endAs === "failed";
     state.run.state = failed.length > 0 || markedFailed ? "failed" : "success";
-    // Version 2 ends the run when its last task's end was journaled: one step and its round trip fewer per run.
-    state.run.end_date = state.journal === 1 ? await state.now() : state.clock;
+    // Version 2 ends the run when its last task ended (journaled times): one step and its round trip fewer per run.
+    state.run.end_date =
+      state.journal === 1 ? await state.now() : this.#lastTime();
     state.save();
     if (failed.length > 0 || markedFailed) {
       const why = failed
@@ -143,6 +144,18 @@ export class DagRunner {
       );
     }
     return { dag_run_id: this.ctx.key, state: state.run.state };
+  }
+
+  /**
+   * The latest journaled time of the run: its clock, or a task's end if later (a press's time, which becomes the
+   * clock when its sensor completes, may be earlier than a task that ended before the sensor was woken).
+   */
+  #lastTime(): string {
+    let latest = this.#state.clock;
+    for (const ti of this.#state.instances.values())
+      if (ti.end_date && Date.parse(ti.end_date) > Date.parse(latest))
+        latest = ti.end_date;
+    return latest;
   }
 
   /**
