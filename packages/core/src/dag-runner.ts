@@ -120,6 +120,9 @@ export class DagRunner {
       }
     } catch (error) {
       if (error instanceof restate.CancelledError) await this.#cancelled();
+      // Version 2 writes only before it waits: a run failing before its first wait (a task neither an operator nor a
+      // sensor) would end with no record of it, as version 1 never did. A terminal error is final, so this write is.
+      else if (error instanceof restate.TerminalError) state.flush();
       throw error;
     }
     const failed = [...state.instances.values()].filter(
@@ -147,14 +150,21 @@ export class DagRunner {
   }
 
   /**
-   * The latest journaled time of the run: its clock, or a task's end if later (a press's time, which becomes the
-   * clock when its sensor completes, may be earlier than a task that ended before the sensor was woken).
+   * The latest journaled time of the run: its clock, its start, or a task's start or end if later. A press's time,
+   * which becomes the clock when its sensor completes, may be earlier than a task that ended before the sensor was
+   * woken, or (clock skew, a run whose only task is such a sensor) than the run's or the sensor's own start.
    */
   #lastTime(): string {
-    let latest = this.#state.clock;
-    for (const ti of this.#state.instances.values())
-      if (ti.end_date && Date.parse(ti.end_date) > Date.parse(latest))
-        latest = ti.end_date;
+    // The start is a time this runner read; an event's (a source's word) only counts when it reads as one.
+    let latest = this.#state.run.start_date;
+    const later = (time: string | null) => {
+      if (time && Date.parse(time) > Date.parse(latest)) latest = time;
+    };
+    later(this.#state.clock);
+    for (const ti of this.#state.instances.values()) {
+      later(ti.start_date);
+      later(ti.end_date);
+    }
     return latest;
   }
 
