@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { RestateIngress } from "@poekhali/core";
 import {
   BaseSensor,
+  BaseTask,
   DeferrableSensor,
   chain,
   StaticConnections,
@@ -58,6 +59,27 @@ class WaitForEvent extends DeferrableSensor<
     return Promise.resolve();
   }
 }
+
+/** Says its event was taken long before the run started (a source's clock behind the worker's). */
+class WaitForOldEvent extends WaitForEvent {
+  override eventTime(): string {
+    return "2001-01-01T00:00:00.000Z";
+  }
+}
+const oldEvent = dag({ id: "t_old_event", schedule: null }, () => {
+  new WaitForOldEvent({ taskId: "wait", key: "old" });
+});
+
+/** A custom task that is neither an operator nor a sensor: the run fails at its first pass over the ready tasks. */
+class NeitherTask extends BaseTask<object, null> {
+  readonly title = "be neither";
+  constructor() {
+    super({ taskId: "odd" }, {});
+  }
+}
+const oddTask = dag({ id: "t_odd_task", schedule: null }, () => {
+  new NeitherTask();
+});
 
 let flakyCalls = 0;
 const flaky = dag({ id: "t_flaky", schedule: null }, () => {
@@ -273,6 +295,8 @@ describe("DAG runs on a real restate-server", () => {
         slow,
         failing,
         ordered,
+        oldEvent,
+        oddTask,
       ].map((d) => dagWorkflow(d, runtime)),
     ]);
   });
@@ -473,6 +497,51 @@ describe("DAG runs on a real restate-server", () => {
     await start("t_order", "o1");
     await finished("t_order", "o1");
     expect(order).toEqual(["a", "b", "c"]);
+  });
+
+  it("never ends a run before its start or a task's, when a sensor's event says it was taken earlier", async () => {
+    await start("t_old_event", "r1");
+    await eventually("the sensor to register", () =>
+      ingress
+        .call(
+          { service: "test_events", handler: "fire", key: "old" },
+          { value: "late" },
+        )
+        .then(() => true),
+    );
+    const s = await finished("t_old_event", "r1");
+    expect(s.task_instances[0]).toMatchObject({
+      state: "success",
+      end_date: "2001-01-01T00:00:00.000Z",
+    });
+    const end = Date.parse(s.dag_run.end_date!);
+    expect(end).toBeGreaterThanOrEqual(Date.parse(s.dag_run.start_date));
+    for (const ti of s.task_instances)
+      expect(end).toBeGreaterThanOrEqual(Date.parse(ti.start_date!));
+  });
+
+  it("keeps the record of a run that fails before its first wait, so it can be read and started again", async () => {
+    await start("t_odd_task", "r1");
+    const rows = await eventually("the invocation to complete", async () => {
+      const r = await server.query<{
+        status: string;
+        completion_failure: string | null;
+      }>(
+        "SELECT status, completion_failure FROM sys_invocation WHERE target_service_name = 't_odd_task' AND target_service_key = 'r1'",
+      );
+      return r[0]?.status === "completed" ? r : undefined;
+    });
+    expect(rows[0]?.completion_failure).toContain(
+      'task "odd" is neither an operator nor a sensor',
+    );
+    // What `restart` reads: without it, it answers that the run's conf was refused.
+    const kept = await status("t_odd_task", "r1");
+    expect(kept?.dag_run).toMatchObject({
+      dag_id: "t_odd_task",
+      dag_run_id: "r1",
+      conf: {},
+    });
+    expect(kept?.task_instances.map((ti) => ti.task_id)).toEqual(["odd"]);
   });
 
   it("refuses a conf that does not fit the params before any task runs", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DagRunStatus } from "@poekhali/core";
 import { startSandbox, type Sandbox } from "@poekhali/emulators";
 import { telegramGoButton } from "../dags/telegram_go_button.js";
 import {
@@ -208,6 +209,37 @@ describe("the cost of a press", () => {
     // differs, the try (a run and its result) instead of the one-way send, which follows only a failed try (a command
     // and the notification of its invocation's id).
     expect(await pressEntries()).toBe(3 * 13 + 2 * handedOn);
+  }, 120_000);
+
+  it("resumes a parked run on a press by replaying 20 journal entries, and ends it in 12 more", async () => {
+    const [button] = await park(1);
+    const run = `c${runs - 1}`;
+    const entries = async () => {
+      const rows = await query<{ status: string; n: number }>(
+        `SELECT i.status AS status, count(j.index) AS n FROM sys_invocation i LEFT JOIN sys_journal j ON j.id = i.id WHERE i.target_service_name = 'telegram_go_button' AND i.target_service_key = '${run}' AND i.target_handler_name = 'run' GROUP BY i.status`,
+      );
+      return rows[0] ? { status: rows[0].status, n: Number(rows[0].n) } : null;
+    };
+    await eventually(
+      "the run to suspend while it waits for its press",
+      async () => (await entries())?.status === "suspended",
+      60_000,
+    );
+    // What Restate replays to the worker when the press wakes the run. main: 28 (the run's record and its task
+    // instances written in full at every change, ten times each); journal version 2 writes each once per wait,
+    // step or message.
+    expect((await entries())?.n).toBe(20);
+    await pressAll([button!]);
+    // main: 19 (the same writes, and a clock read for the run's end).
+    expect((await entries())?.n).toBe(20 + 12);
+    // Without that clock read the run ends when its last task did.
+    const status = await restate.ingress.call<DagRunStatus>({
+      service: "telegram_go_button",
+      handler: "status",
+      key: run,
+    });
+    const ends = status.task_instances.map((ti) => Date.parse(ti.end_date!));
+    expect(Date.parse(status.dag_run.end_date!)).toBe(Math.max(...ends));
   }, 120_000);
 
   it("hands the keyboard to a durable retry when Telegram does not drop it at once", async () => {

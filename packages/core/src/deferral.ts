@@ -165,6 +165,7 @@ export class Deferral {
       }
       if (ask) {
         let late: Json = null;
+        state.flush();
         try {
           late = await state.ctx.genericCall<Json, Json>({
             service: ask.target.service,
@@ -192,6 +193,7 @@ export class Deferral {
           });
       }
       const context = state.context(op.taskId, state.tryOf(op.taskId));
+      state.flush();
       await state.ctx.run(`${op.taskId}: ${op.title} timed out`, async () => {
         try {
           await op.onTimeout(args, context);

@@ -40,6 +40,7 @@ export class OperatorTries {
     const step = `${op.taskId}: ${what}${tryNumber > 1 ? ` (try ${tryNumber})` : ""}`;
     const timeout =
       op.executionTimeout === null ? null : toMillis(op.executionTimeout);
+    // No write of the task's state here: the runner writes it before it waits, once for every task it started.
     const run = state.ctx.run(step, () =>
       attempt(
         async (signal, kept) => {

@@ -10,6 +10,7 @@ import {
 } from "./task-context.js";
 import type { DagRun, TaskInstance, TaskState } from "./task-instance.js";
 import { logKey, RUN_KEY, TASK_INSTANCES_KEY, xcomKey } from "./run-resume.js";
+import { readStart, type JournalVersion } from "./run-start.js";
 
 /** The states a task instance ends in. */
 export const FINISHED: readonly TaskState[] = [
@@ -34,6 +35,10 @@ export class RunState {
   /** The latest journaled time this run has seen: a free stand-in for "now" when a step starts. */
   clock = "";
   run!: DagRun;
+  /** How this run writes its record and task instances (see {@link JournalVersion}); known once it has started. */
+  journal: JournalVersion = 1;
+  /** What was last written of the run record and of the task instances (version 2 writes only what changed). */
+  readonly #written = { run: "", instances: "" };
 
   constructor(
     readonly ctx: restate.WorkflowContext,
@@ -125,18 +130,48 @@ export class RunState {
     return maskSecrets(text, this.runtime.connections.secrets());
   }
 
-  /** Changes a task instance and keeps the run's state. */
+  /** Changes a task instance and keeps the run's state (version 1 at once, version 2 at the next {@link flush}). */
   set(taskId: string, patch: Partial<TaskInstance>): void {
     if (patch.note) patch = { ...patch, note: this.mask(patch.note) };
     const current = this.instances.get(taskId);
     if (current) this.instances.set(taskId, { ...current, ...patch });
-    this.save();
+    if (this.journal === 1) this.save();
   }
 
   /** Keeps the run record and its task instances in the workflow's state. */
   save(): void {
-    this.ctx.set("dag_run", this.run);
-    this.ctx.set("task_instances", [...this.instances.values()]);
+    if (this.journal !== 1) return this.flush();
+    this.ctx.set(RUN_KEY, this.run);
+    this.ctx.set(TASK_INSTANCES_KEY, [...this.instances.values()]);
+  }
+
+  /**
+   * Writes what changed of the run record and the task instances since they were last written, on version 2 (version
+   * 1 wrote them at every change). Called before the run waits (on its steps, timers and events) or tells anyone, so
+   * that whoever reads the run's state meanwhile, or is told of it, sees it as it is: one write of each per such
+   * moment instead of one per change, which is most of what a parked run replays when it resumes.
+   */
+  flush(): void {
+    if (this.journal === 1) return;
+    const run = JSON.stringify(this.run);
+    if (run !== this.#written.run) {
+      this.ctx.set(RUN_KEY, this.run);
+      this.#written.run = run;
+    }
+    const instances = [...this.instances.values()];
+    const written = JSON.stringify(instances);
+    if (written !== this.#written.instances) {
+      this.ctx.set(TASK_INSTANCES_KEY, instances);
+      this.#written.instances = written;
+    }
+  }
+
+  /** Reads the run's start time, its first journaled step, which also tells the run's journal version. */
+  async start(): Promise<string> {
+    const { at, journal } = await readStart(this.ctx);
+    this.journal = journal;
+    this.clock = at;
+    return at;
   }
 
   /** Reads the clock, journaled. */
@@ -147,6 +182,8 @@ export class RunState {
 
   /** A journaled one-way message to a Restate handler, sent once however often the run replays. */
   send(target: DeferTarget, payload: Json): void {
+    // Whoever is told sees the run's state as it is when told.
+    this.flush();
     const key = target.key === undefined ? {} : { key: target.key };
     this.ctx.genericSend({
       service: target.service,
