@@ -102,19 +102,10 @@ describe("the update poller under a slow Restate", () => {
         }),
       );
     const presses = await Promise.all(
-      sent.map(async (m, i) => {
-        const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            chat_id: stack.chat.id,
-            message_id: m.message_id,
-            from: { id: 8_000_000 + i, first_name: "P" },
-          }),
-        });
-        return ((await res.json()) as { callback_query_id: string })
-          .callback_query_id;
-      }),
+      sent.map(
+        async (m, i) =>
+          (await stack.press(m.message_id, 8_000_000 + i)).callback_query_id,
+      ),
     );
     // Without late answers: this test times the hand-over, which must answer the burst by itself.
     fleet.start("burst", slow.url, {
@@ -153,19 +144,7 @@ describe("the update poller under a slow Restate", () => {
     });
     const presses: { id: string; update: number }[] = [];
     for (let i = 0; i < 300; i++) {
-      const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          chat_id: stack.chat.id,
-          message_id: message.message_id,
-          from: { id: 8_100_000 + i, first_name: "P" },
-        }),
-      });
-      const body = (await res.json()) as {
-        callback_query_id: string;
-        update_id: number;
-      };
+      const body = await stack.press(message.message_id, 8_100_000 + i);
       presses.push({ id: body.callback_query_id, update: body.update_id });
     }
     const callsBefore = stack.telegram.calls(stack.bot.id).length;
@@ -215,18 +194,10 @@ describe("the update poller under a slow Restate", () => {
         inline_keyboard: [[{ text: "go", callback_data: callbackData(nonce) }]],
       },
     });
-    const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        chat_id: stack.chat.id,
-        message_id: button.message_id,
-        from: { id: 8_500_001, first_name: "U" },
-      }),
-    });
-    const { callback_query_id: id } = (await res.json()) as {
-      callback_query_id: string;
-    };
+    const { callback_query_id: id } = await stack.press(
+      button.message_id,
+      8_500_001,
+    );
     // The poller shares the router's hook, as in a worker; its late answer falls due at once.
     const late = new UpdatePoller({
       hook: stack.hook,
@@ -390,15 +361,7 @@ describe("the update poller under a slow Restate", () => {
         inline_keyboard: [[{ text: "press", callback_data: "other" }]],
       },
     });
-    await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        chat_id: stack.chat.id,
-        message_id: sent.message_id,
-        from: { id: 8_100_000, first_name: "P" },
-      }),
-    });
+    await stack.press(sent.message_id, 8_100_000);
     const since = lines.length;
     poller("loses-lease", slow.url, { leaseMs: 3_000 });
     await eventually(
@@ -433,18 +396,7 @@ describe("the update poller under a slow Restate", () => {
           inline_keyboard: [[{ text: "press", callback_data: "other" }]],
         },
       });
-      const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          chat_id: stack.chat.id,
-          message_id: m.message_id,
-          from: { id: from + i, first_name: "P" },
-        }),
-      });
-      ids.push(
-        ((await res.json()) as { callback_query_id: string }).callback_query_id,
-      );
+      ids.push((await stack.press(m.message_id, from + i)).callback_query_id);
     }
     return ids;
   }
@@ -605,19 +557,8 @@ describe("the update poller under a slow Restate", () => {
         ],
       },
     });
-    const press = async (messageId: number, userId: number) => {
-      const res = await fetch(`${stack.telegram.apiRoot}/_emulator/press`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          chat_id: stack.chat.id,
-          message_id: messageId,
-          from: { id: userId, first_name: `U${userId}` },
-        }),
-      });
-      return ((await res.json()) as { callback_query_id: string })
-        .callback_query_id;
-    };
+    const press = async (messageId: number, userId: number) =>
+      (await stack.press(messageId, userId, `U${userId}`)).callback_query_id;
     await stack.deploy([buttonWatcher]);
     const key = buttonKey(stack.bot.id, chat, buttonRef(nonce));
     // The run's stand-in parks on the button, as the button-press sensor does, and answers with the press it took.

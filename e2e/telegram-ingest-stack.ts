@@ -107,6 +107,26 @@ export async function startIngestStack() {
         handler: "seen",
         key: `${bot.id}:${chat.id}`,
       }),
+    /** A press of a message's button by user `userId`, as Telegram queues it for the bot. */
+    async press(
+      messageId: number,
+      userId: number,
+      firstName = "P",
+    ): Promise<{ callback_query_id: string; update_id: number }> {
+      const res = await fetch(`${telegram.apiRoot}/_emulator/press`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          chat_id: chat.id,
+          message_id: messageId,
+          from: { id: userId, first_name: firstName },
+        }),
+      });
+      return (await res.json()) as {
+        callback_query_id: string;
+        update_id: number;
+      };
+    },
     /** How many updates wait unconfirmed at Telegram. */
     pending: async () =>
       (await control<{ pending_update_count: number }>(`/bots/${bot.id}`))
