@@ -15,7 +15,10 @@ import { ConfigError } from "./errors.js";
 import { rememberedPorts } from "./ports.js";
 import { identityKey } from "./restate/identity-key.js";
 import { RestateAdmin } from "./restate/restate-admin.js";
-import { RestateServer } from "./restate/restate-server.js";
+import {
+  RestatePortTakenError,
+  RestateServer,
+} from "./restate/restate-server.js";
 import { loadDagCode } from "./roles/dag-code.js";
 import { deploymentOf, registerRole } from "./roles/register-role.js";
 import { startWebRole } from "./roles/web-role.js";
@@ -157,27 +160,44 @@ export async function up(
       );
     } else {
       // Asked only for the embedded server: with an external Restate, the ones remembered for it stay as they are.
-      const ports = await rememberedPorts(
-        config.home,
-        {
-          ingressPort: config.restate.ingressPort,
-          adminPort: config.restate.adminPort,
-          nodePort: config.restate.nodePort,
-        },
-        host,
-        (name, from, to) =>
-          log(`[app] WARNING: ${name} ${from} is taken, using ${to}.`),
-      );
+      const wanted = {
+        ingressPort: config.restate.ingressPort,
+        adminPort: config.restate.adminPort,
+        nodePort: config.restate.nodePort,
+      };
       const key = identityKey(config.home);
       ownKeys = [key.publicKey];
-      const server = await RestateServer.start({
-        home: config.home,
-        host,
-        ...ports,
-        identityKeyFile: key.privateKeyPemPath,
-        log,
-        settings: config.restate.settings,
-      });
+      let server: RestateServer | undefined;
+      // Ports chosen free can be taken before restate-server binds them (by any program starting then): when every
+      // one was chosen here, choose again.
+      const chosen = Object.values(wanted).every((port) => port === 0);
+      for (let attempt = 1; !server; attempt++) {
+        const ports = await rememberedPorts(
+          config.home,
+          wanted,
+          host,
+          (name, from, to) =>
+            log(`[app] WARNING: ${name} ${from} is taken, using ${to}.`),
+        );
+        try {
+          server = await RestateServer.start({
+            home: config.home,
+            host,
+            ...ports,
+            identityKeyFile: key.privateKeyPemPath,
+            log,
+            settings: config.restate.settings,
+          });
+        } catch (error) {
+          if (
+            !(error instanceof RestatePortTakenError) ||
+            !chosen ||
+            attempt >= 3
+          )
+            throw error;
+          log(`[app] WARNING: ${error.message}; choosing other ports`);
+        }
+      }
       cleanups.push(() => server.stop());
       embedded = server;
       restate = { adminUrl: server.adminUrl, ingressUrl: server.ingressUrl };

@@ -1,5 +1,12 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, closeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { request } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -54,6 +61,19 @@ export interface RestateServerOptions {
   readonly identityKeyFile?: string;
   /** Where a warning about the server's setup goes (the app's log). */
   readonly log?: (line: string) => void;
+}
+
+/** restate-server could not start because one of its ports was taken: choosing other ports may succeed. */
+export class RestatePortTakenError extends SupervisorError {}
+
+/** Whether a failed start failed on a port: the admin front's own bind, or restate-server's, in its log since `from`. */
+function boundTaken(error: unknown, logFile: string, from: number): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause)
+    if ((cause as NodeJS.ErrnoException).code === "EADDRINUSE") return true;
+  if (!existsSync(logFile)) return false;
+  return /Address (already )?in use/i.test(
+    readFileSync(logFile).subarray(from).toString("utf8"),
+  );
 }
 
 /** The path of the `restate-server` binary that npm installed for this platform. */
@@ -134,7 +154,7 @@ export class RestateServer extends RestateAdmin {
       ["node", options.nodePort],
     ] as const) {
       if (!(await portIsFree(port, host)))
-        throw new SupervisorError(
+        throw new RestatePortTakenError(
           `restate-server's ${name} port ${host}:${port} is in use by another program`,
         );
     }
@@ -143,6 +163,8 @@ export class RestateServer extends RestateAdmin {
       throw new SupervisorError(
         `a restate-server already runs on ${dataDir}: its admin socket ${socketPath} answers`,
       );
+    // Where this start's lines begin in the log, which earlier starts wrote too.
+    const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
     const log = openSync(logFile, "a");
     const child = fork(
       WATCHDOG,
@@ -228,6 +250,11 @@ export class RestateServer extends RestateAdmin {
       });
     } catch (error) {
       await server.stop();
+      if (boundTaken(error, logFile, logFrom))
+        throw new RestatePortTakenError(
+          `restate-server could not bind its ports (another program took one as it started); see ${logFile}`,
+          { cause: error },
+        );
       throw error;
     }
     return server;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RestateIngress } from "@poekhali/core";
@@ -12,7 +12,7 @@ import {
 } from "../worker/serve-endpoint.js";
 import { choosePort } from "../ports.js";
 import { identityKey, type IdentityKey } from "./identity-key.js";
-import { RestateServer } from "./restate-server.js";
+import { RestatePortTakenError, RestateServer } from "./restate-server.js";
 import type { RestateServerSettings } from "./restate-server-settings.js";
 
 /** A restate-server on free ports with a data directory of its own, removed by `stop()`. */
@@ -112,9 +112,9 @@ async function startOnFreePorts(
       });
       return { home, key, server };
     } catch (error) {
-      const taken = portWasTaken(error, join(home, "logs", "restate.log"));
       rmSync(home, { recursive: true, force: true });
-      if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+      if (!(error instanceof RestatePortTakenError) || attempt >= PORT_ATTEMPTS)
+        throw error;
     }
   }
 }
@@ -130,15 +130,9 @@ async function retryWhilePortTaken<T>(bind: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Whether a failed start failed on a port in use: in our own check, our own bind, or restate-server's log. */
-function portWasTaken(error: unknown, logFile?: string): boolean {
+/** Whether binding failed because the port was taken. */
+function portWasTaken(error: unknown): boolean {
   for (let cause = error; cause instanceof Error; cause = cause.cause)
     if ((cause as NodeJS.ErrnoException).code === "EADDRINUSE") return true;
-  if (error instanceof Error && /port \S+ is in use/.test(error.message))
-    return true;
-  return (
-    logFile !== undefined &&
-    existsSync(logFile) &&
-    /Address (already )?in use/i.test(readFileSync(logFile, "utf8"))
-  );
+  return false;
 }
