@@ -356,7 +356,8 @@ export function airtableWriter(options: AirtableWriterOptions) {
     // One chain of delayed messages at a time: a wake-up while it runs adds to its queue, and sends at once only
     // when the chain is in its quiet spell (after the commands a `rounds` of the build before journaled here).
     if (call?.wake && !(await claimChain(ctx, call.watch === true))) {
-      if (!call.watch) await wokenWhileRunning(ctx, queue, call.shard);
+      if (!call.watch)
+        await wokenWhileRunning(ctx, queue, call.shard, handed.length > 0);
       return;
     }
     let now: number | undefined;
@@ -429,6 +430,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     ctx: restate.ObjectContext,
     queue: QueueStore,
     shard: number | undefined,
+    handed: boolean,
   ): Promise<void> {
     const told = await ctx.get<number[]>("told");
     if (told && (shard === undefined || told.includes(shard))) {
@@ -438,13 +440,12 @@ export function airtableWriter(options: AirtableWriterOptions) {
       else ctx.clear("told");
     }
     if (!(await ctx.get<number>("quiet"))) return;
-    if (
-      (await queue.length()) === 0 &&
-      !(await takeLook(ctx, queue, await peekAll(ctx, true)))
-    )
-      return;
-    ctx.clear("quiet");
-    await sendRound(ctx, queue, round);
+    // A wake-up without a request (an inbox told idle that held requests by then): look at the awake inboxes now.
+    if (!handed) await takeLook(ctx, queue, await peekAll(ctx, true));
+    const sent = await sendRound(ctx, queue, round);
+    // Still quiet, as after the chain's first empty look: the next wake-up is sent at once too, and the chain's next
+    // look tells the inbox that woke it. A row left over (a pause) is the chain's to send: it looks at its queue first.
+    if (sent?.sent) ctx.set("quiet", 1);
   }
 
   /**
