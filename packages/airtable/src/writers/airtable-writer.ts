@@ -443,9 +443,12 @@ export function airtableWriter(options: AirtableWriterOptions) {
     // A wake-up without a request (an inbox told idle that held requests by then): look at the awake inboxes now.
     if (!handed) await takeLook(ctx, queue, await peekAll(ctx, true));
     const sent = await sendRound(ctx, queue, round);
-    // Still quiet, as after the chain's first empty look: the next wake-up is sent at once too, and the chain's next
-    // look tells the inbox that woke it. A row left over (a pause) is the chain's to send: it looks at its queue first.
-    if (sent?.sent) ctx.set("quiet", 1);
+    if (!sent?.sent) return;
+    // Still quiet, as after the chain's first empty look: the next wake-up is sent at once too, and the inbox that
+    // woke it is told at once (its next request comes straight over, not at the chain's next look). A row left over
+    // is the chain's to send: it looks at its queue first.
+    ctx.set("quiet", 1);
+    await tellIdle(ctx);
   }
 
   /**
