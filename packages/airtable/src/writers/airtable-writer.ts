@@ -353,8 +353,13 @@ export function airtableWriter(options: AirtableWriterOptions) {
     for (const request of handed) await take(ctx, queue, request);
     if (call?.wake && !call.watch) await wakeShard(ctx, call.shard);
     if (call?.watch) ctx.clear("watching");
-    // One chain of delayed messages at a time: a wake-up while it runs only adds to its queue.
-    if (call?.wake && !(await claimChain(ctx, call.watch === true))) return;
+    // One chain of delayed messages at a time: a wake-up while it runs adds to its queue, and sends at once only
+    // when the chain is in its quiet spell (after the commands a `rounds` of the build before journaled here).
+    if (call?.wake && !(await claimChain(ctx, call.watch === true))) {
+      if (!call.watch)
+        await wokenWhileRunning(ctx, queue, call.shard, handed.length > 0);
+      return;
+    }
     let now: number | undefined;
     for (let r = 0; r < ROUNDS_PER_CALL; r++) {
       const handedNow = r === 0 && handed.length > 0;
@@ -369,7 +374,11 @@ export function airtableWriter(options: AirtableWriterOptions) {
           // An inbox reads the idle message only after the enqueues queued before it: in a burst that is a while,
           // and the requests it takes meanwhile would wait for it. Looking again a little later finds them.
           ctx.set("quiet", quiet);
-          return pumpLater(ctx, now ?? (await ctx.date.now()), QUIET_MS);
+          pumpLater(ctx, now ?? (await ctx.date.now()), QUIET_MS);
+          // Told at once, not after the last quiet look: an inbox told hands its next request straight over, and
+          // that wake-up is sent at once (a lone row no longer waits up to QUIET_MS for the next look). After the
+          // commands a `rounds` of the build before journaled here, so one caught by an upgrade replays.
+          return tellIdle(ctx);
         }
       }
       if (await ctx.get<number>("quiet")) ctx.clear("quiet");
@@ -412,13 +421,77 @@ export function airtableWriter(options: AirtableWriterOptions) {
   }
 
   /**
-   * Tells the awake inboxes the writer is idle; each wakes it again if a request came in after its look. The others
-   * were told before and have not woken it since: nothing to tell them, and nothing runs until a request comes.
+   * A wake-up that found the chain running: the inbox that sent it holds requests again (it was told the writer is
+   * idle and will be told again), and when the chain is in its quiet spell (nothing to send, its next message only a
+   * look), the request is sent now, in this invocation, not at the chain's next look. The chain's own message still
+   * comes, and looks on from there.
+   */
+  async function wokenWhileRunning(
+    ctx: restate.ObjectContext,
+    queue: QueueStore,
+    shard: number | undefined,
+    handed: boolean,
+  ): Promise<void> {
+    const told = await ctx.get<number[]>("told");
+    if (told && (shard === undefined || told.includes(shard))) {
+      // A wake that names no inbox has the writer look at (and tell) every one.
+      const left = shard === undefined ? [] : told.filter((s) => s !== shard);
+      if (left.length > 0) ctx.set("told", left);
+      else ctx.clear("told");
+    }
+    if (!(await ctx.get<number>("quiet"))) return;
+    // A wake-up without a request (an inbox told idle that held requests by then): look at the awake inboxes now.
+    if (!handed) await takeLook(ctx, queue, await peekAll(ctx, true));
+    const sent = await sendRound(ctx, queue, round);
+    if (!sent?.sent) return;
+    // Still quiet, as after the chain's first empty look: the next wake-up is sent at once too, and the inbox that
+    // woke it is told at once (its next request comes straight over, not at the chain's next look). A row left over
+    // is the chain's to send: it looks at its queue first.
+    ctx.set("quiet", 1);
+    await tellIdle(ctx);
+  }
+
+  /**
+   * Tells the awake inboxes not told yet that the writer has nothing left to send (each wakes it again if a request
+   * came in after its look, else hands its next request straight over): from the first quiet look on. They are still
+   * looked at until the writer goes idle (an inbox reads the message only after the enqueues queued before it).
+   */
+  async function tellIdle(ctx: restate.ObjectContext): Promise<void> {
+    const told = (await ctx.get<number[]>("told")) ?? [];
+    const awake = await awakeShards(ctx);
+    const untold = awake.filter((shard) => !told.includes(shard));
+    if (untold.length === 0) return;
+    const cursors = (await ctx.get<number[]>("cursors")) ?? [];
+    const released = (await ctx.get<number[]>("released")) ?? [];
+    for (const shard of untold) {
+      ctx
+        .objectSendClient(Inbox, inboxOf(ctx, shard))
+        .idle({ cursor: cursors[shard] ?? 0 });
+      // An idle inbox forgets everything before the cursor.
+      released[shard] = cursors[shard] ?? 0;
+    }
+    ctx.set(
+      "released",
+      SHARDS.map((shard) => released[shard] ?? 0),
+    );
+    ctx.set(
+      "told",
+      [...told, ...untold].sort((a, b) => a - b),
+    );
+  }
+
+  /**
+   * Tells the awake inboxes not told in the quiet spell that the writer is idle; each wakes it again if a request came
+   * in after its look. The others were told before and have not woken it since: nothing to tell them, and nothing
+   * runs until a request comes.
    */
   async function goIdle(ctx: restate.ObjectContext): Promise<void> {
     const cursors = (await ctx.get<number[]>("cursors")) ?? [];
     const released = (await ctx.get<number[]>("released")) ?? [];
+    // Read before the messages, in the synchronous tail of a look (no step of the build before can be cut off here).
+    const told = (await ctx.get<number[]>("told")) ?? [];
     for (const shard of await awakeShards(ctx)) {
+      if (told.includes(shard)) continue;
       ctx
         .objectSendClient(Inbox, inboxOf(ctx, shard))
         .idle({ cursor: cursors[shard] ?? 0 });
@@ -433,6 +506,7 @@ export function airtableWriter(options: AirtableWriterOptions) {
     ctx.set("awake", []);
     ctx.clear("active");
     ctx.clear("beat");
+    ctx.clear("told");
   }
 
   return restate.object({
