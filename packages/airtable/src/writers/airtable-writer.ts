@@ -488,9 +488,12 @@ export function airtableWriter(options: AirtableWriterOptions) {
   async function goIdle(ctx: restate.ObjectContext): Promise<void> {
     const cursors = (await ctx.get<number[]>("cursors")) ?? [];
     const released = (await ctx.get<number[]>("released")) ?? [];
-    // Read before the messages, in the synchronous tail of a look (no step of the build before can be cut off here).
+    const awake = await awakeShards(ctx);
+    // Read after every command of the builds before (`cursors`, `released`, `awake`): the rest of theirs went out with
+    // the end, so an older invocation cut off here replays up to this read. Each awaited read reaches Restate on its
+    // own, so a read between those of an older build would mismatch its journal.
     const told = (await ctx.get<number[]>("told")) ?? [];
-    for (const shard of await awakeShards(ctx)) {
+    for (const shard of awake) {
       if (told.includes(shard)) continue;
       ctx
         .objectSendClient(Inbox, inboxOf(ctx, shard))
