@@ -8,9 +8,14 @@ import { telegramGoButton } from "../dags/telegram_go_button.js";
 import { startCpuProfile } from "./cpu-profile.js";
 import { sandboxWorker } from "./sandbox-worker.js";
 
-const { info, ingressUrl, adminUrl } = JSON.parse(
+const { info, ingressUrl, adminUrl, pollerApart } = JSON.parse(
   process.env.PARKED_WORKER ?? "{}",
-) as { info: SandboxInfo; ingressUrl: string; adminUrl: string };
+) as {
+  info: SandboxInfo;
+  ingressUrl: string;
+  adminUrl: string;
+  pollerApart?: boolean;
+};
 const worker = await sandboxWorker(
   info,
   { ingressUrl, adminUrl },
@@ -23,6 +28,8 @@ const worker = await sandboxWorker(
     if (/could not|gave up|failed|stopped polling|lease/i.test(line))
       process.stderr.write(`[worker] ${line}\n`);
   },
+  // With --poller-process the bench's own poller process polls (bench/parked-poller.ts).
+  pollerApart ? "webhook" : "poll",
 );
 process.send?.({
   type: "ready",

@@ -4,13 +4,16 @@
 // per second, the share answered within Telegram's 15 s, time to drain and rows per second, and whether the rows are
 // exact. `--burst K` presses only the first K buttons (the issue's burst is 10,000 presses among 100,000 parked); the
 // rest stay parked and are counted as such. Usage:
-// npm run bench:parked [-- --runs 100000 --burst 10000 --concurrency 256 --idle 10 --profile DIR]
-// (--profile: CPU profiles of the burst in both Node processes, to read with bench/profile-top.ts)
+// npm run bench:parked [-- --runs 100000 --burst 10000 --concurrency 256 --idle 10 --profile DIR --poller-process]
+// (--profile: CPU profiles of the burst in both Node processes, to read with bench/profile-top.ts; --poller-process:
+// the bot's poller runs in a process of its own instead of the worker, to compare its rounds when it does not share
+// the worker's event loop)
 import { INTERNAL_KEY_ENV } from "@poekhali/core";
 import { randomBytes } from "node:crypto";
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, lstatSync } from "node:fs";
 import { loadavg } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -43,6 +46,8 @@ export interface ParkedOptions {
   readonly idleSeconds: number;
   /** Where CPU profiles of the burst go (the bench's process, which holds the emulators, and the worker's); none unless given. */
   readonly profileDir?: string;
+  /** Whether the bot's poller runs in a process of its own (bench/parked-poller.ts) instead of in the worker. */
+  readonly pollerProcess?: boolean;
   readonly print: (line: string) => void;
 }
 
@@ -57,6 +62,7 @@ export interface ParkedResult {
 }
 
 const WORKER = fileURLToPath(new URL("./parked-worker.ts", import.meta.url));
+const POLLER = fileURLToPath(new URL("./parked-poller.ts", import.meta.url));
 /** Telegram refuses an answer to a callback query this long after the press (the emulator does the same). */
 const ANSWER_WINDOW_MS = 15_000;
 
@@ -81,6 +87,7 @@ export async function benchParked(
   });
   const { server, ingress } = stack;
   let child: ChildProcess | undefined;
+  let pollerChild: ChildProcess | undefined;
   // As `poekhali up` starts its worker: small semi-spaces, few malloc arenas (worker-process-env.ts).
   const workerEnv = workerProcessEnv({
     ...process.env,
@@ -89,6 +96,7 @@ export async function benchParked(
       info: sandbox.info,
       ingressUrl: server.ingressUrl,
       adminUrl: server.adminUrl,
+      pollerApart: options.pollerProcess === true,
     }),
   });
   try {
@@ -115,13 +123,31 @@ export async function benchParked(
       },
     );
     await server.register(worker.deployments[0]!);
+    if (options.pollerProcess)
+      pollerChild = fork(POLLER, [], {
+        execArgv: [
+          "--conditions=poekhali-source",
+          "--import",
+          import.meta.resolve("tsx"),
+        ],
+        env: {
+          ...process.env,
+          PARKED_POLLER: JSON.stringify({
+            token: telegram.token,
+            apiRoot: telegram.api_root,
+            ingressUrl: server.ingressUrl,
+          }),
+        },
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      });
     const restatePid = server.pid;
     if (restatePid === undefined)
       throw new Error("restate-server did not say its process id");
-    const processes = {
+    const processes: Record<string, number> = {
       "restate-server": restatePid,
       worker: worker.pid,
       "bench (emulators)": process.pid,
+      ...(pollerChild?.pid ? { poller: pollerChild.pid } : {}),
     };
     const rss = () =>
       Object.entries(processes)
@@ -288,6 +314,9 @@ export async function benchParked(
     const burstCpu = cpuMeter(processes);
     const burstTicks = cpuTicks(processes);
     const burstStart = Date.now();
+    // The emulator's event loop, which serves the presses and the answers as well as getUpdates: a poll waits for it.
+    const emulatorLoop = monitorEventLoopDelay({ resolution: 10 });
+    emulatorLoop.enable();
     const pressed = await pool(pressedChats, concurrency, async (chat, i) => {
       const at = Date.now();
       const res = await retried(() =>
@@ -326,6 +355,7 @@ export async function benchParked(
       },
       Math.max(600_000, runs * 20),
     );
+    emulatorLoop.disable();
     const cpuInBurst = burstCpu();
     const ticksInBurst = burstTicks();
     print(
@@ -352,6 +382,13 @@ export async function benchParked(
       .slice(1)
       .map((o, i) => o - offsets[i]!)
       .filter((n) => n > 0);
+    // From the poll in flight when the burst began: the next one's offset confirms what it returned.
+    const rounds = pollerRounds(
+      sandbox.telegram
+        .calls(botId, "getUpdates")
+        .slice(Math.max(0, pollsBefore - 1)),
+      burstStart,
+    );
     const latencies = pressed
       .filter((p) => answered.has(p.id))
       .map((p) => answered.get(p.id)! - p.at);
@@ -376,6 +413,13 @@ export async function benchParked(
     print(
       `  getUpdates during the burst: ${polls.length} calls, ${batches.length} of them confirming updates; ` +
         `updates per batch p50 ${percentile(batches, 50)}, max ${Math.max(0, ...batches)}`,
+    );
+    print(
+      `  poller rounds (getUpdates to the next, which confirms its batch once Restate has it): ${rounds.confirmed} ` +
+        `updates confirmed in ${(rounds.ms / 1000).toFixed(1)} s from the burst's start (${rounds.perSecond.toFixed(0)} updates/s); ` +
+        `round p50 ${percentile(rounds.gaps, 50)} ms, p99 ${percentile(rounds.gaps, 99)} ms; the emulator's event loop ` +
+        `while pressing: delay p50 ${ms(emulatorLoop.percentile(50))} ms, p99 ${ms(emulatorLoop.percentile(99))} ms, ` +
+        `max ${ms(emulatorLoop.max)} ms${options.pollerProcess ? " (poller in a process of its own)" : ""}`,
     );
 
     // Every run writes one row; the writer keeps the base under Airtable's 5 requests/s (10 rows a request).
@@ -468,11 +512,47 @@ export async function benchParked(
       rowsLine,
     };
   } finally {
+    await stopChild(pollerChild);
     await stopChild(child);
     await stack.stop();
     await sandbox.close();
   }
 }
+
+/**
+ * The poller's rounds during a burst, from the emulator's log of getUpdates calls: how many updates were confirmed
+ * (each call's offset confirms what the one before returned) and how fast, and how long each round took (from one
+ * call's arrival to the next one's, which comes only after the batch was handed to Restate). A batch returned to a
+ * poll without an offset (the poller's first since it started) is not counted: nothing says where it began.
+ */
+export function pollerRounds(
+  polls: readonly {
+    readonly time: number;
+    readonly params: Record<string, unknown>;
+  }[],
+  since: number,
+): { confirmed: number; ms: number; perSecond: number; gaps: number[] } {
+  const confirming: { time: number; n: number }[] = [];
+  for (let i = 1; i < polls.length; i++) {
+    const n =
+      Number(polls[i]!.params.offset) - Number(polls[i - 1]!.params.offset);
+    if (n > 0) confirming.push({ time: polls[i]!.time, n });
+  }
+  const confirmed = confirming.reduce((sum, c) => sum + c.n, 0);
+  const ms = Math.max(1, (confirming.at(-1)?.time ?? since) - since);
+  // A round that began before the burst waited in a long poll for its first press: not a round of the burst.
+  const gaps = polls.slice(1).flatMap((p, i) => {
+    const before = polls[i]!;
+    return before.time >= since &&
+      Number(p.params.offset) > Number(before.params.offset)
+      ? [p.time - before.time]
+      : [];
+  });
+  return { confirmed, ms, perSecond: (confirmed * 1000) / ms, gaps };
+}
+
+/** Nanoseconds (as perf_hooks histograms give them) in whole milliseconds. */
+const ms = (ns: number) => (Number.isFinite(ns) ? Math.round(ns / 1e6) : 0);
 
 /** Invocations Restate keeps, by `service/handler`. */
 export async function invocationCounts(server: {
@@ -626,6 +706,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       idle: { type: "string", default: "10" },
       burst: { type: "string" },
       profile: { type: "string" },
+      "poller-process": { type: "boolean", default: false },
     },
   });
   const result = await benchParked({
@@ -634,6 +715,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     concurrency: Number(values.concurrency),
     idleSeconds: Number(values.idle),
     ...(values.profile ? { profileDir: values.profile } : {}),
+    pollerProcess: values["poller-process"],
     print: (line) => console.log(line),
   });
   process.exitCode = result.exact ? 0 : 1;

@@ -7,13 +7,14 @@ import {
   type WorkerOptions,
 } from "../packages/poekhali/src/worker/worker.js";
 
-/** A worker serving these DAGs against the sandbox's emulators and this restate-server, on a free port; quiet unless given a log. */
+/** A worker serving these DAGs against the sandbox's emulators and this restate-server, on a free port; quiet unless given a log; polling Telegram unless `updates` is `webhook`. */
 export async function sandboxWorker(
   info: SandboxInfo,
   server: { readonly ingressUrl: string; readonly adminUrl: string },
   dags: Dag[],
   extraServices?: WorkerOptions["extraServices"],
   log: (line: string) => void = () => undefined,
+  updates: WorkerOptions["updates"] = "poll",
 ) {
   const { telegram, airtable } = info;
   // The worker takes only signed requests through the ingress; this process's RestateIngress signs with the same key.
@@ -36,6 +37,7 @@ export async function sandboxWorker(
     host: "127.0.0.1",
     port: await choosePort(0),
     log,
+    updates,
     ...(extraServices ? { extraServices } : {}),
   });
 }

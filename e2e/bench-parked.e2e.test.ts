@@ -20,4 +20,25 @@ describe("bench:parked", () => {
       /^ {2}rows: 900 for 900 pressed runs \(0 lost, 0 doubled; 100 of the 100 unpressed runs still parked\): exact;/,
     );
   }, 600_000);
+
+  it("with --poller-process, polls from a process of its own, prints its rounds and the rows are exact", async () => {
+    const lines: string[] = [];
+    const result = await benchParked({
+      runs: 300,
+      concurrency: 64,
+      idleSeconds: 1,
+      pollerProcess: true,
+      print: (line) => lines.push(line),
+    });
+    expect(result.exact).toBe(true);
+    // The poller process is measured apart from the worker, which then does not poll.
+    expect(lines.find((l) => l.includes("CPU until every press"))).toMatch(
+      /, poller \d+ % of one core/,
+    );
+    expect(
+      lines.find((l) => l.trimStart().startsWith("poller rounds")),
+    ).toMatch(
+      /updates confirmed in [\d.]+ s from the burst's start \(\d+ updates\/s\); round p50 \d+ ms.*\(poller in a process of its own\)$/,
+    );
+  }, 600_000);
 });
