@@ -90,6 +90,27 @@ describe("the Airtable writer in its quiet spell", () => {
       },
     );
     expect(byInbox.length).toBe(1);
+    // …and it wrote the row itself, in the chain's quiet spell: it did not start a chain of its own (which a wake-up
+    // after the spell would, writing the row the old way).
+    const journal = await s.server.query<{ type: string; json: string }>(
+      `SELECT entry_type AS type, entry_json AS json FROM sys_journal WHERE id = '${byInbox[0]!.id}' ORDER BY index`,
+    );
+    const commands = journal.map(
+      (e) =>
+        Object.values(
+          (JSON.parse(e.json) as { Command?: Record<string, unknown> })
+            .Command ?? {},
+        )[0] as { name?: string; key?: string } | undefined,
+    );
+    expect(
+      commands.some((c) => c?.name?.startsWith("write 1 row(s) to ")),
+    ).toBe(true);
+    expect(
+      journal.filter(
+        (e, i) =>
+          e.type === "Command: SetState" && commands[i]?.key === "active",
+      ),
+    ).toEqual([]);
     expect(
       s
         .rows()
