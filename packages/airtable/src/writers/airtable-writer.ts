@@ -463,20 +463,29 @@ export function airtableWriter(options: AirtableWriterOptions) {
     if (untold.length === 0) return;
     const cursors = (await ctx.get<number[]>("cursors")) ?? [];
     const released = (await ctx.get<number[]>("released")) ?? [];
-    for (const shard of untold) {
+    tellInboxesIdle(ctx, untold, cursors, released);
+    ctx.set(
+      "told",
+      [...told, ...untold].sort((a, b) => a - b),
+    );
+  }
+
+  /** Tells these inboxes the writer is idle, then notes what they forget: everything before the writer's cursor. */
+  function tellInboxesIdle(
+    ctx: restate.ObjectContext,
+    shards: readonly number[],
+    cursors: readonly number[],
+    released: number[],
+  ): void {
+    for (const shard of shards) {
       ctx
         .objectSendClient(Inbox, inboxOf(ctx, shard))
         .idle({ cursor: cursors[shard] ?? 0 });
-      // An idle inbox forgets everything before the cursor.
       released[shard] = cursors[shard] ?? 0;
     }
     ctx.set(
       "released",
       SHARDS.map((shard) => released[shard] ?? 0),
-    );
-    ctx.set(
-      "told",
-      [...told, ...untold].sort((a, b) => a - b),
     );
   }
 
@@ -493,17 +502,11 @@ export function airtableWriter(options: AirtableWriterOptions) {
     // the end, so an older invocation cut off here replays up to this read. Each awaited read reaches Restate on its
     // own, so a read between those of an older build would mismatch its journal.
     const told = (await ctx.get<number[]>("told")) ?? [];
-    for (const shard of awake) {
-      if (told.includes(shard)) continue;
-      ctx
-        .objectSendClient(Inbox, inboxOf(ctx, shard))
-        .idle({ cursor: cursors[shard] ?? 0 });
-      // An idle inbox forgets everything before the cursor.
-      released[shard] = cursors[shard] ?? 0;
-    }
-    ctx.set(
-      "released",
-      SHARDS.map((shard) => released[shard] ?? 0),
+    tellInboxesIdle(
+      ctx,
+      awake.filter((shard) => !told.includes(shard)),
+      cursors,
+      released,
     );
     // Noted after the messages: a chain cut off between them looks at every inbox again (a takeover clears it).
     ctx.set("awake", []);
