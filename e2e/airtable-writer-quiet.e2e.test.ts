@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { INBOX_NAME, WRITER_NAME } from "@poekhali/airtable";
-import { choosePort } from "../packages/poekhali/src/ports.js";
 import { upsertDag } from "./airtable-dags.js";
 import {
-  serveWorker,
-  startAirtableStack,
+  startAirtableWorkerStack,
   type AirtableStack,
+  type AirtableWorkerStack,
 } from "./airtable-stack.js";
 import { eventually } from "./harness.js";
 
@@ -32,22 +31,14 @@ async function writerKeys(stack: AirtableStack): Promise<string[]> {
 }
 
 describe("the Airtable writer in its quiet spell", () => {
-  let stack: AirtableStack | undefined;
-  let worker: Awaited<ReturnType<typeof serveWorker>> | undefined;
+  let served: AirtableWorkerStack | undefined;
   afterEach(async () => {
-    await worker?.stop();
-    await stack?.stop();
+    await served?.stop();
   });
 
   it("writes a lone row in the wake-up its inbox sends, not at the chain's next look", async () => {
-    const s = (stack = await startAirtableStack());
-    worker = await serveWorker(
-      s.target,
-      [upsertDag],
-      await choosePort(0),
-      (line) => s.logs.push(line),
-    );
-    await s.server.register(worker.url);
+    served = await startAirtableWorkerStack([upsertDag]);
+    const s = served.stack;
     const write = async (username: string) => {
       await s.start("at_upsert", username, {
         chat_id: "-31",
